@@ -1,0 +1,132 @@
+"""Notifications to the Participants and the secretariat: a Maildir by default, SMTP if configured.
+
+The notification's key becomes its Message-ID, and the register database keeps a ledger of sent
+Message-IDs that is checked before sending, so a retried activity never sends a second mail. The
+Maildir file name is derived from the key too, so even a lost ledger row cannot make a second file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from temporalio import activity
+
+from activities.register import register_engine
+from engine import config
+from engine.logs import activity_logger
+from models.records import Notification
+from models.register import SentNotification
+
+MAIL_DOMAIN = "digital-partnership.localhost"
+
+
+def message_id(key: str) -> str:
+    """A valid, unique Message-ID for an idempotency key."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    readable = re.sub(r"[^A-Za-z0-9.+=_-]+", ".", key).strip(".")[:80]
+    return f"<{readable}.{digest}@{MAIL_DOMAIN}>"
+
+
+def compose(notification: Notification) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = config.SENDER
+    msg["To"] = ", ".join(config.mail_address(i) for i in notification.to)
+    msg["Subject"] = notification.subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = message_id(notification.key)
+    msg["X-Partnership-Key"] = notification.key
+    if notification.paragraph:
+        msg["X-Partnership-Paragraph"] = notification.paragraph
+    msg.set_content(notification.body)
+    return msg
+
+
+def deliver_to_maildir(root: Path, msg: EmailMessage) -> Path:
+    """File the message under `new/` with a name fixed by its Message-ID (write, then link)."""
+    for sub in ("tmp", "new", "cur"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:32] + ".partnership"
+    final = root / "new" / name
+    if final.exists() or any((root / "cur").glob(name + "*")):
+        return final
+    tmp = root / "tmp" / f"{name}.{os.getpid()}"
+    tmp.write_bytes(msg.as_bytes())
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+def deliver_by_smtp(url: str, msg: EmailMessage) -> None:
+    """smtp://[user:pass@]host[:port][?starttls=1] or smtps://… (implicit TLS)."""
+    parts = urlparse(url)
+    host = parts.hostname or "localhost"
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=30)
+    else:
+        client = smtplib.SMTP(host, parts.port or 25, timeout=30)
+    with client:
+        if parse_qs(parts.query).get("starttls") == ["1"]:
+            client.starttls()
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(msg)
+
+
+def send(notification: Notification) -> str:
+    """Send once: skip when the ledger has this Message-ID, record it after sending."""
+    msg = compose(notification)
+    mid = msg["Message-ID"]
+    engine = register_engine()
+    with Session(engine) as session:
+        if session.get(SentNotification, mid) is not None:
+            return "already-sent"
+    smtp = config.smtp_url()
+    if smtp:
+        deliver_by_smtp(smtp, msg)
+        channel = "smtp"
+    else:
+        deliver_to_maildir(config.maildir(), msg)
+        channel = "maildir"
+    with Session(engine) as session:
+        session.add(
+            SentNotification(
+                message_id=mid,
+                recipients=msg["To"],
+                subject=notification.subject,
+                channel=channel,
+                sent_at=datetime.now(UTC),
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+    return channel
+
+
+@activity.defn
+async def notify(notification: Notification) -> str:
+    """Deliver one notification; returns the channel used, or `already-sent` on a retry."""
+    outcome = await asyncio.to_thread(send, notification)
+    activity_logger().info(
+        "notification " + ("skipped, already sent" if outcome == "already-sent" else "sent"),
+        key=notification.key,
+        to=[i.value for i in notification.to],
+        channel=outcome,
+    )
+    return outcome

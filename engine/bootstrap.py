@@ -1,0 +1,108 @@
+"""`partnership bootstrap`: keys, search attributes, the Partnership and its two signatures.
+
+Idempotent: a second run finds everything in place and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import structlog
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from engine import config
+from engine.keys import init_keys, load_private_key, public_keys
+from models.identities import PARTICIPANTS
+from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
+from models.search import ALL as SEARCH_ATTRIBUTES
+from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
+from models.signing import sign
+from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+log = structlog.get_logger("bootstrap")
+
+#: "Signed in duplicate at the Royal Society … on the 22 November 2023".
+SIGNED_ON = date(2023, 11, 22)
+TEXT_PATH = (
+    Path(__file__).resolve().parent.parent
+    / "models"
+    / "text"
+    / ("uk-rok-digital-partnership-2023.txt")
+)
+
+
+def text_sha256() -> str:
+    return hashlib.sha256(TEXT_PATH.read_bytes()).hexdigest()
+
+
+def search_attribute_flags() -> list[str]:
+    """`--search-attribute` flags for `temporal server start-dev`."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}={key._metadata_type}"]
+    return flags
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register our search attributes on a cluster; already there, or not allowed (Cloud: do it
+    in the Cloud UI), is logged and not an error."""
+    request = AddSearchAttributesRequest(
+        namespace=client.namespace,
+        search_attributes={
+            k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in SEARCH_ATTRIBUTES
+        },
+    )
+    try:
+        await client.operator_service.add_search_attributes(request)
+    except RPCError as err:
+        log.debug("search attributes not added", reason=err.message)
+
+
+async def start_partnership(client: Client, task_queue: str | None = None) -> WorkflowHandle:
+    """Start the Partnership workflow once; later calls return the existing one."""
+    state = PartnershipState(keys=public_keys(), text_sha256=text_sha256())
+    try:
+        return await client.start_workflow(
+            PartnershipWorkflow.run,
+            state,
+            id=PARTNERSHIP_ID,
+            task_queue=task_queue or config.task_queue(),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(GOVERNANCE_STATE, Stage.AWAITING_SIGNATURES.value),
+                    SearchAttributePair(PARAGRAPH_REFS, ["31"]),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(PARTNERSHIP_ID)
+
+
+async def bootstrap(client: Client, task_queue: str | None = None) -> PartnershipStatus:
+    """Keys if absent, the Partnership, and each Participant's signature of 22 November 2023."""
+    created = init_keys()
+    if any(created.values()):
+        log.info("keys created", identities=[i.value for i, new in created.items() if new])
+    await ensure_search_attributes(client)
+    handle = await start_partnership(client, task_queue)
+    status = await handle.query(PartnershipWorkflow.status)
+    signed = {s.participant for s in status.signatories}
+    for participant in PARTICIPANTS:
+        if participant in signed:
+            continue
+        filing = SignPartnership(
+            filed_by=participant, signed_on=SIGNED_ON, text_sha256=status.text_sha256
+        )
+        await handle.execute_update(
+            PartnershipWorkflow.sign, sign(filing, load_private_key(participant))
+        )
+        log.info("signature filed", participant=participant.value, signed_on=str(SIGNED_ON))
+    return await handle.query(PartnershipWorkflow.status)

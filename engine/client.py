@@ -1,0 +1,51 @@
+"""The one way to a Temporal client, for the CLI, the worker and the tests.
+
+Connection settings come from `temporalio.envconfig`: `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+`TEMPORAL_API_KEY`, `TEMPORAL_TLS*`, `TEMPORAL_PROFILE` and the TOML profile file, so the same
+worker runs against the embedded dev server, a self-hosted cluster or Temporal Cloud.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+from engine import config as settings
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+
+def embedded_address_file() -> Path:
+    """Where `partnership up` writes the address of the dev server it runs."""
+    return settings.data_dir() / "temporal.address"
+
+
+def connect_config(address: str | None = None) -> dict[str, Any]:
+    """envconfig's connect arguments. With no address configured anywhere, the embedded stack's
+    (when `partnership up` runs on this data dir), else localhost:7233. `address` wins."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    if "target_host" not in config:
+        running = embedded_address_file()
+        config["target_host"] = running.read_text().strip() if running.exists() else DEFAULT_ADDRESS
+    if address:
+        config["target_host"] = address
+    return config
+
+
+class Unreachable(Exception):
+    """Temporal did not answer at the configured address."""
+
+
+async def connect(address: str | None = None) -> Client:
+    config = connect_config(address)
+    try:
+        return await Client.connect(**config, data_converter=pydantic_data_converter)
+    except RuntimeError as err:
+        raise Unreachable(
+            f"cannot reach Temporal at {config['target_host']}: start the embedded stack with "
+            "`make run`, or set TEMPORAL_ADDRESS"
+        ) from err

@@ -1,0 +1,50 @@
+"""Settings from the environment (DESIGN §2). Read when used, so tests can point them elsewhere."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from models.identities import Identity
+
+DEFAULT_TASK_QUEUE = "partnership"
+
+DEFAULT_ADDRESSES: dict[Identity, str] = {
+    Identity.UK: "uk-dsit@digital-partnership.localhost",
+    Identity.ROK: "rok-msit@digital-partnership.localhost",
+    Identity.SECRETARIAT: "secretariat@digital-partnership.localhost",
+    Identity.AUDITOR: "auditor@digital-partnership.localhost",
+}
+SENDER = "engine@digital-partnership.localhost"
+
+
+def data_dir() -> Path:
+    """`PARTNERSHIP_DATA_DIR`, default `.data/` in the working directory."""
+    return Path(os.environ.get("PARTNERSHIP_DATA_DIR", ".data")).resolve()
+
+
+def task_queue() -> str:
+    return os.environ.get("PARTNERSHIP_TASK_QUEUE", DEFAULT_TASK_QUEUE)
+
+
+def database_url() -> str:
+    """`DATABASE_URL` (e.g. postgresql+psycopg://…), default SQLite at `<data dir>/register.db`."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'register.db'}"
+
+
+def smtp_url() -> str | None:
+    """`PARTNERSHIP_SMTP_URL` (smtp://[user:pass@]host:port, smtps://… for TLS); unset: Maildir."""
+    return os.environ.get("PARTNERSHIP_SMTP_URL") or None
+
+
+def mail_address(identity: Identity) -> str:
+    """`PARTNERSHIP_MAIL_UK`, `…_ROK`, `…_SECRETARIAT`, `…_AUDITOR` override the defaults."""
+    return os.environ.get(f"PARTNERSHIP_MAIL_{identity.value}", DEFAULT_ADDRESSES[identity])
+
+
+def maildir() -> Path:
+    return data_dir() / "mail"
+
+
+def keys_dir() -> Path:
+    return data_dir() / "keys"

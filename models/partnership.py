@@ -1,0 +1,70 @@
+"""The Partnership itself (¶31): its state, the signature filing, and what `status` shows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.records import DecisionRecord, Notification
+from models.signing import Filing
+
+
+class Stage(StrEnum):
+    AWAITING_SIGNATURES = "AWAITING_SIGNATURES"
+    IN_EFFECT = "IN_EFFECT"
+    TERMINATION_PENDING = "TERMINATION_PENDING"
+    TERMINATED = "TERMINATED"
+
+
+class SignPartnership(Filing):
+    """¶31: a Participant's signature of the text. `signed_on` is the date on the signed copy."""
+
+    signed_on: date
+    text_sha256: str
+
+
+class SignatureRecord(BaseModel):
+    participant: Identity
+    signed_on: date
+    received_at: datetime
+    key_fingerprint: str
+
+
+class SigningReceipt(BaseModel):
+    participant: Identity
+    received_at: datetime
+    state: Stage
+    in_effect_since: date | None
+
+
+class PartnershipState(BaseModel):
+    """Everything the workflow carries across continue-as-new."""
+
+    keys: dict[Identity, str]  # the key registry: identity -> base64 Ed25519 public key
+    text_sha256: str
+    stage: Stage = Stage.AWAITING_SIGNATURES
+    signatures: dict[Identity, SignatureRecord] = Field(default_factory=dict)
+    in_effect_since: date | None = None
+    version: int = 1
+    # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
+    continue_as_new_at_length: int | None = None
+    # Effects accepted but not yet carried out when the run continued as new.
+    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+
+
+class SignatoryView(SignatureRecord):
+    title: str
+
+
+class PartnershipStatus(BaseModel):
+    """What `partnership status --json` prints; later capabilities add their own keys."""
+
+    state: Stage
+    in_effect_since: date | None
+    version: int
+    signatories: list[SignatoryView]
+    text_sha256: str
+    keys: dict[Identity, str]  # identity -> fingerprint of its registered key

@@ -1,0 +1,42 @@
+"""Inputs of the two side effects: a decision for the register and a notification to send."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+
+
+class DecisionRecord(BaseModel):
+    """One decision for the register. `decision_id` is derived from workflow data, so a retried
+    activity finds the row it already wrote instead of writing a second."""
+
+    decision_id: str
+    workflow_id: str
+    kind: str
+    paragraph: str  # the ¶ ref the decision applies, e.g. "31" or "9b"
+    decided_at: datetime
+    summary: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Notification(BaseModel):
+    """A message to Participants and/or the secretariat. `key` becomes the Message-ID."""
+
+    key: str
+    to: list[Identity]
+    subject: str
+    body: str
+    paragraph: str | None = None
+
+
+class RegisterEntry(BaseModel):
+    """Where a decision stands in the register (returned by `record_decision`)."""
+
+    seq: int
+    decision_id: str
+    hash: str
+    created: bool  # False when the decision was already there (a retried activity)

@@ -1,0 +1,81 @@
+"""Written instruments (DESIGN §1): canonical JSON of a filing's fields, Ed25519-signed by the filer.
+
+Pure functions only: the workflow verifies with them inside its validators, the CLI signs with them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any, TypeVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel
+
+from models.identities import Identity
+
+
+class Filing(BaseModel):
+    """A signed instrument. Every user filing derives from this; `signature` covers all else."""
+
+    filed_by: Identity
+    signature: str = ""
+
+    def canonical_bytes(self) -> bytes:
+        # The instrument's kind is part of what is signed, so a signature on one kind of filing
+        # can never be presented as another kind with the same fields.
+        body: dict[str, Any] = self.model_dump(mode="json", exclude={"signature"})
+        body["instrument"] = type(self).__name__
+        return canonical_json(body)
+
+
+F = TypeVar("F", bound=Filing)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no insignificant white space, UTF-8: the same bytes on every machine."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def public_key_text(private_key: Ed25519PrivateKey) -> str:
+    """The registry form of a public key: base64 of its 32 raw bytes."""
+    raw = private_key.public_key().public_bytes_raw()
+    return base64.b64encode(raw).decode()
+
+
+def fingerprint(public_key: str) -> str:
+    """A short, stable name for a registered key (first 16 hex digits of its SHA-256)."""
+    return hashlib.sha256(base64.b64decode(public_key)).hexdigest()[:16]
+
+
+def sign(filing: F, private_key: Ed25519PrivateKey) -> F:
+    """The filing with its signature set."""
+    unsigned = filing.model_copy(update={"signature": ""})
+    signature = private_key.sign(unsigned.canonical_bytes())
+    return filing.model_copy(update={"signature": base64.b64encode(signature).decode()})
+
+
+def signature_problem(filing: Filing, keys: dict[Identity, str]) -> str | None:
+    """Why `filing` is not validly signed by its filer, or None when it is.
+
+    The key registered for `filed_by` must verify the signature: one identity signing on behalf
+    of another fails here, because its key is not the other's.
+    """
+    registered = keys.get(filing.filed_by)
+    if registered is None:
+        return f"no key is registered for {filing.filed_by}; registered: {', '.join(sorted(keys))}"
+    if not filing.signature:
+        return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(base64.b64decode(registered))
+        public_key.verify(
+            base64.b64decode(filing.signature, validate=True), filing.canonical_bytes()
+        )
+    except (InvalidSignature, ValueError):
+        return (
+            f"the signature does not verify with the key registered for {filing.filed_by} "
+            f"({fingerprint(registered)}); sign with {filing.filed_by}'s own key"
+        )
+    return None

@@ -1,0 +1,230 @@
+"""`partnership`: the command line of the secretariat, the Participants and auditors (DESIGN §3).
+
+Exit codes: 0 success; 1 a rejected filing or an unreachable service (one line on stderr saying
+what was wrong and what would be accepted); 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from engine import config
+from engine.client import Unreachable
+from engine.keys import KeyMissing, init_keys
+from engine.logs import configure as configure_logs
+from engine.stack import StackError
+from models.catalogue import PILLARS, POLICY_AREAS, find_area
+from models.partnership import PartnershipStatus
+
+app = typer.Typer(
+    help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Ed25519 keys of UK, ROK and SECRETARIAT under <data dir>/keys/.")
+app.add_typer(keys_app, name="keys")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def explain(err: BaseException) -> str | None:
+    """One line for an error a user can act on, or None for a genuine bug."""
+    if isinstance(err, WorkflowUpdateFailedError):
+        cause = err.cause
+        return f"rejected: {getattr(cause, 'message', None) or cause or err}"
+    if isinstance(err, RPCError):
+        from engine.client import connect_config
+
+        where = connect_config().get("target_host")
+        return f"cannot reach Temporal at {where} ({err.message}); start it with `make run`"
+    if isinstance(err, KeyMissing | StackError | Unreachable):
+        return str(err)
+    return None
+
+
+def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Run an async command; turn expected failures into one line on stderr and exit 1."""
+
+    @functools.wraps(coro)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return asyncio.run(coro(*args, **kwargs))
+        except (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable) as err:
+            fail(explain(err) or str(err))
+
+    return wrapper
+
+
+def emit(model: BaseModel | list[Any] | dict[str, Any]) -> None:
+    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# The embedded stack and the worker --------------------------------------------------------------
+
+
+@app.command()
+@run
+async def up(
+    port: Annotated[int, typer.Option(help="gRPC port of the dev server.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Port of the Temporal Web UI.")] = 8233,
+) -> None:
+    """Run the embedded stack in the foreground: dev server, worker, bootstrap. Ctrl-C stops it."""
+    from engine.bootstrap import bootstrap
+    from engine.client import embedded_address_file
+    from engine.stack import dev_server
+    from worker import build_worker
+
+    configure_logs()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with dev_server(port, ui_port) as client:
+        address_file = embedded_address_file()
+        address_file.write_text(f"127.0.0.1:{port}\n")
+        try:
+            async with build_worker(client):
+                status = await bootstrap(client)
+                typer.echo(
+                    f"Partnership {status.state} since {status.in_effect_since} "
+                    f"(version {status.version}). Web UI: http://localhost:{ui_port} . "
+                    "Ctrl-C stops.",
+                    err=True,
+                )
+                await stop.wait()
+        finally:
+            address_file.unlink(missing_ok=True)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against any Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY…)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@app.command("bootstrap")
+@run
+async def bootstrap_command(json_out: JsonFlag = False) -> None:
+    """Keys if absent, the Partnership workflow, and both signatures of 2023-11-22 (idempotent)."""
+    from engine.bootstrap import bootstrap
+    from engine.client import connect
+
+    configure_logs()
+    status = await bootstrap(await connect())
+    show_status(status, json_out)
+
+
+# Reads ---------------------------------------------------------------------------------------------
+
+
+@app.command()
+@run
+async def status(json_out: JsonFlag = False) -> None:
+    """State of the Partnership: IN_EFFECT since when, text version, signatories."""
+    from engine.client import connect
+    from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+    client = await connect()
+    handle = client.get_workflow_handle(PARTNERSHIP_ID)
+    try:
+        current = await handle.query(PartnershipWorkflow.status)
+    except RPCError as err:
+        if "not found" in err.message.lower():
+            fail("the Partnership has not been bootstrapped here; run `partnership bootstrap`")
+        raise
+    show_status(current, json_out)
+
+
+def show_status(current: PartnershipStatus, json_out: bool) -> None:
+    if json_out:
+        emit(current)
+        return
+    since = f" since {current.in_effect_since}" if current.in_effect_since else ""
+    typer.echo(f"Partnership: {current.state}{since} (text version {current.version})")
+    for s in current.signatories:
+        typer.echo(
+            f"  {s.participant.value:<4} signed {s.signed_on}  ({s.title}; "
+            f"received {s.received_at:%Y-%m-%d %H:%M}Z, key {s.key_fingerprint})"
+        )
+
+
+@app.command()
+def catalogue(
+    json_out: JsonFlag = False,
+    pillar: Annotated[
+        int | None, typer.Option(help="Only this pillar (1-4).", min=1, max=4)
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="Only this policy area (slug or name).")] = None,
+) -> None:
+    """¶1, ¶8–27: the pillars, policy areas and joint-action commitments with their ¶ refs."""
+    areas = list(POLICY_AREAS)
+    if area is not None:
+        found = find_area(area)
+        if found is None:
+            known = ", ".join(a.slug for a in POLICY_AREAS)
+            typer.echo(f"no policy area {area!r}; known areas: {known}", err=True)
+            raise typer.Exit(2)
+        areas = [found]
+    if pillar is not None:
+        areas = [a for a in areas if a.pillar == pillar]
+    pillars = [p for p in PILLARS if any(a.pillar == p.number for a in areas)]
+    if json_out:
+        emit(
+            [
+                p.model_dump(mode="json")
+                | {"areas": [a.model_dump(mode="json") for a in areas if a.pillar == p.number]}
+                for p in pillars
+            ]
+        )
+        return
+    for p in pillars:
+        typer.echo(f"Pillar {p.number} (¶1{p.letter}): {p.name}")
+        for a in (a for a in areas if a.pillar == p.number):
+            paras = "–".join(str(n) for n in sorted({a.paragraphs[0], a.paragraphs[-1]}))
+            typer.echo(f"  {a.name} [{a.slug}] ¶{paras}")
+            for c in a.commitments:
+                typer.echo(f"    {c.ref:<4} {c.title}")
+
+
+# Keys ----------------------------------------------------------------------------------------------
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create a key pair for each filer that has none (existing keys are kept)."""
+    for identity, created in init_keys().items():
+        state = "created" if created else "kept"
+        typer.echo(
+            f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key"
+        )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
