@@ -171,9 +171,7 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
 @app.command()
 def catalogue(
     json_out: JsonFlag = False,
-    pillar: Annotated[
-        int | None, typer.Option(help="Only this pillar (1-4).", min=1, max=4)
-    ] = None,
+    pillar: Annotated[int | None, typer.Option(help="Only this pillar (1-4).", min=1, max=4)] = None,
     area: Annotated[str | None, typer.Option(help="Only this policy area (slug or name).")] = None,
 ) -> None:
     """¶1, ¶8–27: the pillars, policy areas and joint-action commitments with their ¶ refs."""
@@ -214,9 +212,7 @@ def keys_init() -> None:
     """Create a key pair for each filer that has none (existing keys are kept)."""
     for identity, created in init_keys().items():
         state = "created" if created else "kept"
-        typer.echo(
-            f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key"
-        )
+        typer.echo(f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ Maildir file name is derived from the key too, so even a lost ledger row cannot 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import hashlib
 import os
 import re
@@ -39,7 +40,8 @@ def message_id(key: str) -> str:
 
 
 def compose(notification: Notification) -> EmailMessage:
-    msg = EmailMessage()
+    # RFC 5322's hard line limit, so a long Message-ID stays on one line and reads back unchanged.
+    msg = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     msg["From"] = config.SENDER
     msg["To"] = ", ".join(config.mail_address(i) for i in notification.to)
     msg["Subject"] = notification.subject

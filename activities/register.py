@@ -81,9 +81,7 @@ def append_decision(engine: Engine, decision: DecisionRecord) -> RegisterEntry:
                 session.rollback()
                 continue
             session.refresh(row)
-            return RegisterEntry(
-                seq=row.seq or 0, decision_id=row.decision_id, hash=row.hash, created=True
-            )
+            return RegisterEntry(seq=row.seq or 0, decision_id=row.decision_id, hash=row.hash, created=True)
     raise RuntimeError("the register is too busy to append; the activity will retry")
 
 

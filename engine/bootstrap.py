@@ -15,7 +15,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
 from engine.keys import init_keys, load_private_key, public_keys
@@ -31,10 +31,7 @@ log = structlog.get_logger("bootstrap")
 #: "Signed in duplicate at the Royal Society … on the 22 November 2023".
 SIGNED_ON = date(2023, 11, 22)
 TEXT_PATH = (
-    Path(__file__).resolve().parent.parent
-    / "models"
-    / "text"
-    / ("uk-rok-digital-partnership-2023.txt")
+    Path(__file__).resolve().parent.parent / "models" / "text" / ("uk-rok-digital-partnership-2023.txt")
 )
 
 
@@ -50,7 +47,7 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
-async def ensure_search_attributes(client: Client) -> None:
+async def ensure_search_attributes(client: Client, strict: bool = False) -> None:
     """Register our search attributes on a cluster; already there, or not allowed (Cloud: do it
     in the Cloud UI), is logged and not an error."""
     request = AddSearchAttributesRequest(
@@ -62,17 +59,24 @@ async def ensure_search_attributes(client: Client) -> None:
     try:
         await client.operator_service.add_search_attributes(request)
     except RPCError as err:
+        if strict and err.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
         log.debug("search attributes not added", reason=err.message)
 
 
-async def start_partnership(client: Client, task_queue: str | None = None) -> WorkflowHandle:
+async def start_partnership(
+    client: Client,
+    task_queue: str | None = None,
+    workflow_id: str = PARTNERSHIP_ID,
+    state: PartnershipState | None = None,
+) -> WorkflowHandle:
     """Start the Partnership workflow once; later calls return the existing one."""
-    state = PartnershipState(keys=public_keys(), text_sha256=text_sha256())
+    state = state or PartnershipState(keys=public_keys(), text_sha256=text_sha256())
     try:
         return await client.start_workflow(
             PartnershipWorkflow.run,
             state,
-            id=PARTNERSHIP_ID,
+            id=workflow_id,
             task_queue=task_queue or config.task_queue(),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
@@ -83,26 +87,24 @@ async def start_partnership(client: Client, task_queue: str | None = None) -> Wo
             ),
         )
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(PARTNERSHIP_ID)
+        return client.get_workflow_handle(workflow_id)
 
 
-async def bootstrap(client: Client, task_queue: str | None = None) -> PartnershipStatus:
+async def bootstrap(
+    client: Client, task_queue: str | None = None, workflow_id: str = PARTNERSHIP_ID
+) -> PartnershipStatus:
     """Keys if absent, the Partnership, and each Participant's signature of 22 November 2023."""
     created = init_keys()
     if any(created.values()):
         log.info("keys created", identities=[i.value for i, new in created.items() if new])
     await ensure_search_attributes(client)
-    handle = await start_partnership(client, task_queue)
+    handle = await start_partnership(client, task_queue, workflow_id)
     status = await handle.query(PartnershipWorkflow.status)
     signed = {s.participant for s in status.signatories}
     for participant in PARTICIPANTS:
         if participant in signed:
             continue
-        filing = SignPartnership(
-            filed_by=participant, signed_on=SIGNED_ON, text_sha256=status.text_sha256
-        )
-        await handle.execute_update(
-            PartnershipWorkflow.sign, sign(filing, load_private_key(participant))
-        )
+        filing = SignPartnership(filed_by=participant, signed_on=SIGNED_ON, text_sha256=status.text_sha256)
+        await handle.execute_update(PartnershipWorkflow.sign, sign(filing, load_private_key(participant)))
         log.info("signature filed", participant=participant.value, signed_on=str(SIGNED_ON))
     return await handle.query(PartnershipWorkflow.status)

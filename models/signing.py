@@ -70,9 +70,7 @@ def signature_problem(filing: Filing, keys: dict[Identity, str]) -> str | None:
         return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
     try:
         public_key = Ed25519PublicKey.from_public_bytes(base64.b64decode(registered))
-        public_key.verify(
-            base64.b64decode(filing.signature, validate=True), filing.canonical_bytes()
-        )
+        public_key.verify(base64.b64decode(filing.signature, validate=True), filing.canonical_bytes())
     except (InvalidSignature, ValueError):
         return (
             f"the signature does not verify with the key registered for {filing.filed_by} "

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.signing import fingerprint
     from workflows.common import Outbox, check_signature, reject
 
-PARTNERSHIP_ID = "partnership"
+PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
 
 
 def signing_problem(state: PartnershipState, filing: SignPartnership, now: datetime) -> str | None:
@@ -83,6 +83,7 @@ class PartnershipWorkflow:
         """¶31: record one Participant's signature; in effect once both have signed."""
         received_at = workflow.now()
         signer = filing.filed_by
+        wid = workflow.info().workflow_id
         self._state.signatures[signer] = SignatureRecord(
             participant=signer,
             signed_on=filing.signed_on,
@@ -91,7 +92,7 @@ class PartnershipWorkflow:
         )
         self._outbox.notify(
             Notification(
-                key=f"{PARTNERSHIP_ID}/signature/{signer}",
+                key=f"{wid}/signature/{signer}",
                 to=list(PARTICIPANTS),
                 subject=f"{signer} has signed the UK-RoK Digital Partnership",
                 body=(
@@ -121,22 +122,21 @@ class PartnershipWorkflow:
     def _enter_into_effect(self, decided_at: datetime) -> None:
         """¶31: effect from the date of the later signature. The register's first decision."""
         since = max(s.signed_on for s in self._state.signatures.values())
+        wid = workflow.info().workflow_id
         self._state.stage = Stage.IN_EFFECT
         self._state.in_effect_since = since
         self._publish_stage()
         self._outbox.record(
             DecisionRecord(
-                decision_id=f"{PARTNERSHIP_ID}/entry-into-effect",
-                workflow_id=PARTNERSHIP_ID,
+                decision_id=f"{wid}/entry-into-effect",
+                workflow_id=wid,
                 kind="entry-into-effect",
                 paragraph="31",
                 decided_at=decided_at,
                 summary=f"The Partnership is in effect from {since}, signed by UK and ROK.",
                 details={
                     "in_effect_since": since.isoformat(),
-                    "signatures": {
-                        p: s.signed_on.isoformat() for p, s in self._state.signatures.items()
-                    },
+                    "signatures": {p: s.signed_on.isoformat() for p, s in self._state.signatures.items()},
                     "text_sha256": self._state.text_sha256,
                     "version": self._state.version,
                 },
@@ -144,7 +144,7 @@ class PartnershipWorkflow:
         )
         self._outbox.notify(
             Notification(
-                key=f"{PARTNERSHIP_ID}/entry-into-effect",
+                key=f"{wid}/entry-into-effect",
                 to=list(FILERS),
                 subject="The UK-RoK Digital Partnership is in effect",
                 body=f"Both Participants have signed. The Partnership is in effect from {since}.",

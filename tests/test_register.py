@@ -1,0 +1,62 @@
+"""The decision register: one row per decision however often it is recorded; a hash chain that
+shows any edited, deleted or inserted row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from temporalio.testing import ActivityEnvironment
+
+from activities.register import append_decision, chain_problems, decisions, record_decision, register_engine
+from models.records import DecisionRecord
+
+
+def decision(n: int) -> DecisionRecord:
+    return DecisionRecord(
+        decision_id=f"partnership/test-{n}",
+        workflow_id="partnership",
+        kind="test",
+        paragraph="33",
+        decided_at=datetime(2026, 1, n, 9, 30, tzinfo=UTC),
+        summary=f"decision {n}",
+        details={"n": n},
+    )
+
+
+async def test_a_retried_activity_writes_one_row(data_dir):
+    env = ActivityEnvironment()
+    first = await env.run(record_decision, decision(1))
+    again = await env.run(record_decision, decision(1))
+    assert first.created and not again.created
+    assert again.seq == first.seq and again.hash == first.hash
+    assert [r.decision_id for r in decisions(register_engine())] == ["partnership/test-1"]
+
+
+def test_the_chain_holds_and_links_each_row_to_the_one_before(data_dir):
+    engine = register_engine()
+    entries = [append_decision(engine, decision(n)) for n in (1, 2, 3)]
+    rows = decisions(engine)
+    assert [r.hash for r in rows] == [e.hash for e in entries]
+    assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
+    assert chain_problems(engine) == []
+
+
+def test_an_edited_row_is_detected(data_dir):
+    engine = register_engine()
+    for n in (1, 2, 3):
+        append_decision(engine, decision(n))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE decisions SET summary = 'something else' WHERE seq = 2"))
+    assert chain_problems(engine) == ["row 2 (partnership/test-2): its content was edited"]
+
+
+def test_a_deleted_row_is_detected(data_dir):
+    engine = register_engine()
+    for n in (1, 2, 3):
+        append_decision(engine, decision(n))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM decisions WHERE seq = 2"))
+    problems = chain_problems(engine)
+    assert len(problems) == 1 and problems[0].startswith("row 3 (partnership/test-3)")
+    assert "deleted or inserted" in problems[0]
