@@ -7,23 +7,18 @@ what was wrong and what would be accepted); 2 a usage error.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
+import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from engine import config
-from engine.client import Unreachable
-from engine.keys import KeyMissing, init_keys
+from engine.cli_constitution import amendment_app, termination_app, text
+from engine.cli_support import NOT_BOOTSTRAPPED, JsonFlag, emit, query_or_explain, run, usage
+from engine.keys import init_keys
 from engine.logs import configure as configure_logs
-from engine.stack import StackError
 from models.catalogue import PILLARS, POLICY_AREAS, find_area
 from models.partnership import PartnershipStatus
 
@@ -35,47 +30,9 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Ed25519 keys of UK, ROK and SECRETARIAT under <data dir>/keys/.")
 app.add_typer(keys_app, name="keys")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
-
-
-def explain(err: BaseException) -> str | None:
-    """One line for an error a user can act on, or None for a genuine bug."""
-    if isinstance(err, WorkflowUpdateFailedError):
-        cause = err.cause
-        return f"rejected: {getattr(cause, 'message', None) or cause or err}"
-    if isinstance(err, RPCError):
-        from engine.client import connect_config
-
-        where = connect_config().get("target_host")
-        return f"cannot reach Temporal at {where} ({err.message}); start it with `make run`"
-    if isinstance(err, KeyMissing | StackError | Unreachable):
-        return str(err)
-    return None
-
-
-def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-    """Run an async command; turn expected failures into one line on stderr and exit 1."""
-
-    @functools.wraps(coro)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return asyncio.run(coro(*args, **kwargs))
-        except (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable) as err:
-            fail(explain(err) or str(err))
-
-    return wrapper
-
-
-def emit(model: BaseModel | list[Any] | dict[str, Any]) -> None:
-    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
+app.add_typer(amendment_app, name="amendment")
+app.add_typer(termination_app, name="termination")
+app.command()(text)
 
 # The embedded stack and the worker --------------------------------------------------------------
 
@@ -146,12 +103,7 @@ async def status(json_out: JsonFlag = False) -> None:
 
     client = await connect()
     handle = client.get_workflow_handle(PARTNERSHIP_ID)
-    try:
-        current = await handle.query(PartnershipWorkflow.status)
-    except RPCError as err:
-        if "not found" in err.message.lower():
-            fail("the Partnership has not been bootstrapped here; run `partnership bootstrap`")
-        raise
+    current = await query_or_explain(handle, PartnershipWorkflow.status, NOT_BOOTSTRAPPED)
     show_status(current, json_out)
 
 
@@ -166,6 +118,15 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
             f"  {s.participant.value:<4} signed {s.signed_on}  ({s.title}; "
             f"received {s.received_at:%Y-%m-%d %H:%M}Z, key {s.key_fingerprint})"
         )
+    if t := current.termination:
+        typer.echo(
+            f"Termination: notice by {t.given_by}, received {t.received_at:%Y-%m-%d %H:%M}Z, "
+            f"effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%M}Z)"
+        )
+    for a in current.pending_amendments:
+        typer.echo(f"Pending amendment: {a.amendment_id} ({a.status}, respond by {a.respond_by}) {a.summary}")
+    for a in current.amendments_in_force:
+        typer.echo(f"Amendment in force: {a.amendment_id} from {a.effective_on} (version {a.version})")
 
 
 @app.command()
@@ -179,9 +140,7 @@ def catalogue(
     if area is not None:
         found = find_area(area)
         if found is None:
-            known = ", ".join(a.slug for a in POLICY_AREAS)
-            typer.echo(f"no policy area {area!r}; known areas: {known}", err=True)
-            raise typer.Exit(2)
+            usage(f"no policy area {area!r}; known areas: {', '.join(a.slug for a in POLICY_AREAS)}")
         areas = [found]
     if pillar is not None:
         areas = [a for a in areas if a.pillar == pillar]
@@ -216,10 +175,21 @@ def keys_init() -> None:
 
 
 def main() -> None:
+    code: int | str | None = 0
     try:
         app()
+    except SystemExit as done:
+        code = done.code
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    # Leave without interpreter finalization: the Temporal client's native threads may still be
+    # winding down, and finalizing under them can abort the process after its work is done.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

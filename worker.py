@@ -17,9 +17,10 @@ from activities.notify import notify
 from activities.register import record_decision
 from engine import config
 from engine.logs import configure as configure_logs
+from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
-WORKFLOWS = [PartnershipWorkflow]
+WORKFLOWS = [PartnershipWorkflow, AmendmentWorkflow]
 ACTIVITIES = [notify, record_decision]
 
 

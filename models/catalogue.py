@@ -188,3 +188,17 @@ def find_area(name_or_slug: str) -> PolicyArea | None:
         if wanted in (area.slug, area.name.lower()):
             return area
     return None
+
+
+def amended_catalogue(changes: list) -> tuple[set[str], set[str]]:
+    """The commitment refs and area slugs in force after `changes` (CatalogueChange, in order)."""
+    refs = set(COMMITMENTS)
+    areas = {a.slug for a in POLICY_AREAS}
+    for change in changes:
+        if change.action == "add-commitment":
+            refs.add(change.ref)
+        elif change.action == "retire-commitment":
+            refs.discard(change.ref)
+        elif change.action == "add-policy-area":
+            areas.add(change.area)
+    return refs, areas

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from models.amendment import AmendmentSummary, CatalogueChange
 from models.identities import Identity
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
@@ -24,6 +25,41 @@ class SignPartnership(Filing):
 
     signed_on: date
     text_sha256: str
+
+
+class TerminationNotice(Filing):
+    """¶31: written notice of termination to the other Participant. No date: the earliest."""
+
+    effective_on: date | None = None
+
+
+class TerminationWithdrawal(Filing):
+    """Withdrawal of a pending notice by the Participant that gave it (DESIGN §1)."""
+
+
+class Termination(BaseModel):
+    """A notice received (pending), or the termination it brought about."""
+
+    given_by: Identity
+    recipient: Identity
+    filing_id: str
+    received_at: datetime
+    effective_on: date
+    effective_at: datetime
+    reminders_sent: list[str] = Field(default_factory=list)
+
+
+class NoticeReceipt(BaseModel):
+    given_by: Identity
+    received_at: datetime
+    earliest_effective_on: date
+    effective_on: date
+    effective_at: datetime
+
+
+class AmendmentReceipt(BaseModel):
+    amendment_id: str
+    respond_by: date
 
 
 class SignatureRecord(BaseModel):
@@ -49,6 +85,10 @@ class PartnershipState(BaseModel):
     signatures: dict[Identity, SignatureRecord] = Field(default_factory=dict)
     in_effect_since: date | None = None
     version: int = 1
+    termination: Termination | None = None
+    amendments: dict[str, AmendmentSummary] = Field(default_factory=dict)
+    catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
+    seen_filings: list[str] = Field(default_factory=list)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
     # Effects accepted but not yet carried out when the run continued as new.
@@ -66,5 +106,9 @@ class PartnershipStatus(BaseModel):
     in_effect_since: date | None
     version: int
     signatories: list[SignatoryView]
+    termination: Termination | None
+    pending_amendments: list[AmendmentSummary]
+    amendments_in_force: list[AmendmentSummary]
+    catalogue_changes: list[CatalogueChange]
     text_sha256: str
     keys: dict[Identity, str]  # identity -> fingerprint of its registered key

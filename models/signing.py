@@ -8,19 +8,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.identities import Identity
 
 
+def new_filing_id() -> str:
+    return uuid.uuid4().hex
+
+
 class Filing(BaseModel):
-    """A signed instrument. Every user filing derives from this; `signature` covers all else."""
+    """A signed instrument. Every user filing derives from this; `signature` covers all else.
+
+    `filing_id` is chosen by the filer's client and signed with the rest, so the same signed paper
+    cannot be presented twice (workflows remember the ids they accepted)."""
 
     filed_by: Identity
+    filing_id: str = Field(default_factory=new_filing_id)
     signature: str = ""
 
     def canonical_bytes(self) -> bytes:

@@ -93,3 +93,28 @@ def free_port() -> int:
 @pytest.fixture
 def unique_id() -> Iterator[str]:
     yield f"partnership-{uuid.uuid4().hex[:12]}"
+
+
+async def bootstrapped(env: WorkflowEnvironment, task_queue: str):
+    """A Partnership of its own (unique id), signed by both, its first effects done."""
+    from engine.bootstrap import bootstrap
+    from tests.helpers import effects_done
+    from workflows.partnership import PartnershipWorkflow
+
+    wid = f"partnership-{uuid.uuid4().hex}"
+    await bootstrap(env.client, task_queue, wid)
+    handle = env.client.get_workflow_handle(wid)
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    return handle
+
+
+@pytest.fixture
+async def partnership(local_env, local_worker, task_queue):
+    """An in-effect Partnership on the real dev server (where rejections leave no events)."""
+    return await bootstrapped(local_env, task_queue)
+
+
+@pytest.fixture
+async def skipping_partnership(time_env, time_worker, task_queue):
+    """An in-effect Partnership on the time-skipping server (for timers)."""
+    return await bootstrapped(time_env, task_queue)

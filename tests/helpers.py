@@ -41,3 +41,37 @@ def mails(data_dir: Path) -> list[Message]:
 
 def subjects(data_dir: Path) -> list[str]:
     return sorted(m["Subject"] for m in mails(data_dir))
+
+
+async def eventually(check, timeout: float = 30, interval: float = 0.05):
+    """Poll an async check until it returns something truthy (effects run asynchronously)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = await check()
+            if result:
+                return result
+            await asyncio.sleep(interval)
+
+
+async def rejected(handle: WorkflowHandle, update, filing) -> str:
+    """File `filing` by `update`, expect a validator's rejection, prove the history did not grow;
+    return the rejection's message. (Meaningful on the real dev server only.)"""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    await effects_done(handle, "pending_effects")  # every governance workflow answers this query
+    before = await history_length(handle)
+    try:
+        await handle.execute_update(update, filing)
+    except WorkflowUpdateFailedError as err:
+        assert await history_length(handle) == before, "a rejected filing left history events"
+        return err.cause.message
+    raise AssertionError(f"{type(filing).__name__} was accepted, expected a rejection")
+
+
+async def sleep_until(env, moment) -> None:
+    """Skip the time-skipping environment's clock forward to `moment`."""
+    from datetime import timedelta
+
+    delta = moment - await env.get_current_time()
+    if delta > timedelta(0):
+        await env.sleep(delta)

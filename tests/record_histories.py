@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
@@ -18,41 +19,133 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
+BIN = Path(sys.executable).parent
 
 
-async def partnership_signed(client: Client, task_queue: str) -> tuple[str, str]:
+async def signed_partnership(client: Client, task_queue: str, wid: str):
     from engine.bootstrap import bootstrap
     from tests.helpers import effects_done
     from workflows.partnership import PartnershipWorkflow
 
-    wid = "partnership"
     await bootstrap(client, task_queue, wid)
     handle = client.get_workflow_handle(wid)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
-    return "partnership-signed", wid
+    return handle
 
 
-SCENARIOS = [partnership_signed]
+async def real_server(client: Client, task_queue: str) -> dict[str, str]:
+    """Scenarios without long timers, on the dev server."""
+    from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentProposal
+    from models.identities import Identity
+    from models.partnership import TerminationNotice, TerminationWithdrawal
+    from tests.helpers import effects_done, eventually, signed
+    from workflows.amendment import AmendmentWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    await signed_partnership(client, task_queue, "partnership-signed")
+
+    amended = await signed_partnership(client, task_queue, "partnership-amended")
+    first = await amended.execute_update(
+        PartnershipWorkflow.propose_amendment,
+        signed(
+            AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.", summary="Forum")
+        ),
+    )
+    await client.get_workflow_handle(first.amendment_id).execute_update(
+        AmendmentWorkflow.consent,
+        signed(AmendmentConsent(filed_by=Identity.ROK, amendment_id=first.amendment_id)),
+    )
+    second = await amended.execute_update(
+        PartnershipWorkflow.propose_amendment,
+        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[28], text="Shared costs.")),
+    )
+    await client.get_workflow_handle(second.amendment_id).execute_update(
+        AmendmentWorkflow.decline,
+        signed(AmendmentDecline(filed_by=Identity.UK, amendment_id=second.amendment_id, reason="No")),
+    )
+    for ident in (first.amendment_id, second.amendment_id):
+        await client.get_workflow_handle(ident).result()
+
+    async def settled():
+        return (await amended.query(PartnershipWorkflow.status)).pending_amendments == []
+
+    await eventually(settled)
+    await effects_done(amended, PartnershipWorkflow.pending_effects)
+
+    withdrawn = await signed_partnership(client, task_queue, "partnership-notice-withdrawn")
+    await withdrawn.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    await withdrawn.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+    )
+    await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
+    return {
+        "partnership-signed": "partnership-signed",
+        "partnership-amended": "partnership-amended",
+        "amendment-in-effect": first.amendment_id,
+        "amendment-declined": second.amendment_id,
+        "partnership-notice-withdrawn": "partnership-notice-withdrawn",
+    }
+
+
+async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str, str]:
+    """Scenarios whose timers fire: six months of notice, an unanswered proposal."""
+    from models.amendment import AmendmentProposal
+    from models.identities import Identity
+    from models.partnership import Stage, TerminationNotice
+    from tests.helpers import effects_done, eventually, signed, sleep_until
+    from workflows.amendment import AmendmentWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    client = env.client
+    terminated = await signed_partnership(client, task_queue, "partnership-terminated")
+    lapsing = await terminated.execute_update(
+        PartnershipWorkflow.propose_amendment,
+        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.")),
+    )
+    receipt = await terminated.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+    )
+    await sleep_until(env, receipt.effective_at + timedelta(hours=1))
+
+    async def ended():
+        return (await terminated.query(PartnershipWorkflow.status)).state is Stage.TERMINATED
+
+    await eventually(ended)
+    await effects_done(terminated, PartnershipWorkflow.pending_effects)
+    await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
+    return {"partnership-terminated": "partnership-terminated", "amendment-lapsed": lapsing.amendment_id}
+
+
+async def record(client: Client, recorded: dict[str, str]) -> None:
+    for name, wid in recorded.items():
+        history = await client.get_workflow_handle(wid).fetch_history()
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        print(f"recorded {name}.json ({len(history.events)} events)")
 
 
 async def main() -> None:
     os.environ["PARTNERSHIP_DATA_DIR"] = tempfile.mkdtemp(prefix="histories-")
+    from engine.bootstrap import ensure_search_attributes
     from models.search import ALL
     from worker import build_worker
 
-    bin_dir = Path(sys.executable).parent
     async with await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
-        dev_server_existing_path=str(bin_dir / "temporal"),
+        dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=ALL,
     ) as env:
         task_queue = f"histories-{uuid.uuid4()}"
         async with build_worker(env.client, task_queue):
-            for scenario in SCENARIOS:
-                name, wid = await scenario(env.client, task_queue)
-                history = await env.client.get_workflow_handle(wid).fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
-                print(f"recorded {name}.json ({len(history.events)} events)")
+            await record(env.client, await real_server(env.client, task_queue))
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(BIN / "temporal-test-server")
+    ) as env:
+        await ensure_search_attributes(env.client, strict=True)
+        task_queue = f"histories-{uuid.uuid4()}"
+        async with build_worker(env.client, task_queue):
+            await record(env.client, await skipping_server(env, task_queue))
 
 
 if __name__ == "__main__":

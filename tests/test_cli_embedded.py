@@ -125,3 +125,61 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     assert down.returncode == 1
     assert down.stderr.startswith(f"cannot reach Temporal at 127.0.0.1:{closed}")
     assert len(down.stderr.strip().splitlines()) == 1
+
+
+def test_amendment_and_termination_through_the_cli(stack, tmp_path):
+    start, env, _ = stack
+    up = start()
+    wording = tmp_path / "amendment.txt"
+    wording.write_text("The Forum will be held twice a year.\n")
+
+    proposed = cli(
+        "amendment",
+        "propose",
+        "--as",
+        "UK",
+        "--paragraph",
+        "7",
+        "--text-file",
+        str(wording),
+        "--summary",
+        "A second annual Forum",
+        env=env,
+    )
+    assert proposed.returncode == 0, proposed.stderr
+    ident = proposed.stdout.strip()
+    assert ident == "partnership-amendment-1"
+
+    own = cli("amendment", "consent", "1", "--as", "UK", env=env)
+    assert own.returncode == 1
+    assert own.stderr.strip().splitlines() == [
+        f"rejected: UK proposed {ident}, and its proposal is its written consent; only ROK may consent to it"
+    ]
+
+    consented = cli("amendment", "consent", ident, "--as", "ROK", env=env)
+    assert consented.returncode == 0, consented.stderr
+    deadline = time.monotonic() + 30
+    while json.loads(cli("status", "--json", env=env).stdout)["version"] != 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    listed = json.loads(cli("amendment", "list", "--json", env=env).stdout)
+    assert [(a["amendment_id"], a["status"], a["version"]) for a in listed] == [(ident, "IN_EFFECT", 2)]
+    assert "The Forum will be held twice a year." in cli("text", env=env).stdout
+
+    too_early = cli("termination", "notify", "--as", "UK", "--effective-on", "2027-01-01", env=env)
+    assert too_early.returncode == 1
+    assert len(too_early.stderr.strip().splitlines()) == 1
+    assert "the earliest permissible date is 20" in too_early.stderr
+
+    bad_date = cli("termination", "notify", "--as", "UK", "--effective-on", "soon", env=env)
+    assert bad_date.returncode == 2
+
+    given = cli("termination", "notify", "--as", "ROK", env=env)
+    assert given.returncode == 0, given.stderr
+    shown = json.loads(cli("termination", "show", "--json", env=env).stdout)
+    assert shown["given_by"] == "ROK" and shown["effective_at"].endswith(("T23:00:00Z", "T00:00:00Z"))
+    assert json.loads(cli("status", "--json", env=env).stdout)["state"] == "TERMINATION_PENDING"
+    withdrawn = cli("termination", "withdraw", "--as", "ROK", env=env)
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert json.loads(cli("status", "--json", env=env).stdout)["termination"] is None
+    stop(up)

@@ -8,7 +8,8 @@ holds up nothing but itself. The queue is part of the state, so it survives cont
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -33,11 +34,34 @@ def reject(reason: str) -> ApplicationError:
     return ApplicationError(reason, type="FilingRejected", non_retryable=True)
 
 
-def check_signature(filing: Filing, keys: dict[Identity, str]) -> None:
-    """Raise a rejection unless the filer's registered key verifies the filing."""
+def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
+    """Raise a rejection unless the filer's registered key verifies the filing and this very
+    filing was not accepted before (a signed paper is presented once)."""
     problem = signature_problem(filing, keys)
     if problem:
         raise reject(problem)
+    if filing.filing_id in seen:
+        raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
+
+
+def raise_if(problem: str | None) -> None:
+    """Validators state rules as functions returning the problem, or None."""
+    if problem:
+        raise reject(problem)
+
+
+async def wait_until(woken: Callable[[], bool], deadline: datetime | None) -> None:
+    """Wait for `woken()` or the deadline (a durable Temporal timer), whichever comes first."""
+    if deadline is None:
+        await workflow.wait_condition(woken)
+        return
+    remaining = deadline - workflow.now()
+    if remaining <= timedelta(0):
+        return
+    try:
+        await workflow.wait_condition(woken, timeout=remaining)
+    except TimeoutError:
+        pass
 
 
 class Outbox(BaseModel):

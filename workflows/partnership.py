@@ -1,7 +1,10 @@
-"""¶31: the Partnership comes into effect on the date of signature by the Participants.
+"""¶31–33: the Partnership comes into effect on the date of signature by the Participants, remains
+in effect until six months' written notice of termination has run, and is amended only with the
+mutual written consent of both.
 
 One workflow (id `partnership`) is the entity: signatures, the in-effect state, the text version
-and the key registry. It runs for decades, so it continues as new whenever Temporal suggests it.
+and amendments in force, the key registry, a pending termination notice and its timer. It runs for
+decades, so it continues as new whenever Temporal suggests it.
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from models.calendar import local_date
+    from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
     from models.identities import FILERS, PARTICIPANTS
     from models.partnership import (
+        AmendmentReceipt,
+        NoticeReceipt,
         PartnershipState,
         PartnershipStatus,
         SignatoryView,
@@ -21,34 +28,26 @@ with workflow.unsafe.imports_passed_through():
         SigningReceipt,
         SignPartnership,
         Stage,
+        TerminationNotice,
+        TerminationWithdrawal,
     )
     from models.records import DecisionRecord, Notification
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.signing import fingerprint
-    from workflows.common import Outbox, check_signature, reject
+    from workflows.amendment import AmendmentWorkflow
+    from workflows.common import Outbox, check_filing, raise_if, wait_until
+    from workflows.partnership_rules import (
+        earliest_termination_date,
+        notice_problem,
+        proposal_problem,
+        respond_by_for,
+        signing_problem,
+        termination_for,
+        termination_reminders,
+        withdrawal_problem,
+    )
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
-
-
-def signing_problem(state: PartnershipState, filing: SignPartnership, now: datetime) -> str | None:
-    """¶31: why this signature cannot be accepted now, or None. Signature checked separately."""
-    signer = filing.filed_by
-    if not signer.is_participant:
-        return f"only a Participant signs the Partnership (UK or ROK), not {signer}"
-    if signer in state.signatures:
-        already = state.signatures[signer].signed_on
-        return f"{signer} has already signed (on {already}); a Participant signs once"
-    if state.stage is not Stage.AWAITING_SIGNATURES:
-        return f"the Partnership is {state.stage}, not awaiting signatures"
-    if filing.text_sha256 != state.text_sha256:
-        return (
-            f"the signature is over a different text (sha256 {filing.text_sha256[:12]}…); "
-            f"the text awaiting signature has sha256 {state.text_sha256[:12]}…"
-        )
-    today = local_date(now, signer)
-    if filing.signed_on > today:
-        return f"signed_on {filing.signed_on} is in the future; sign on or before {today}"
-    return None
 
 
 @workflow.defn
@@ -57,51 +56,45 @@ class PartnershipWorkflow:
     def __init__(self, state: PartnershipState) -> None:
         self._state = state
         self._outbox = Outbox(effects=list(state.outbox))
+        self._revision = 0  # bumped by every accepted filing, so the main loop re-plans its timer
 
     @workflow.run
     async def run(self, state: PartnershipState) -> PartnershipStatus:
         while True:
-            await workflow.wait_condition(
-                lambda: (
-                    bool(self._outbox.effects)
-                    or self._state.stage is Stage.TERMINATED
-                    or self._continue_as_new_due()
-                )
+            seen = self._revision
+            await wait_until(
+                lambda seen=seen: (
+                    self._revision != seen or bool(self._outbox.effects) or self._continue_as_new_due()
+                ),
+                self._next_deadline(),
             )
+            await self._on_time()
             await self._outbox.drain()
-            if self._state.stage is Stage.TERMINATED:
-                return self.status()
             if self._continue_as_new_due():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._outbox.effects:
                     workflow.continue_as_new(self._carried_state())
 
-    # ¶31 — signature ------------------------------------------------------------------------
+    # ¶31 — signature ------------------------------------------------------------------------------
 
     @workflow.update
     async def sign(self, filing: SignPartnership) -> SigningReceipt:
         """¶31: record one Participant's signature; in effect once both have signed."""
-        received_at = workflow.now()
+        received_at = self._accept(filing)
         signer = filing.filed_by
-        wid = workflow.info().workflow_id
         self._state.signatures[signer] = SignatureRecord(
             participant=signer,
             signed_on=filing.signed_on,
             received_at=received_at,
             key_fingerprint=fingerprint(self._state.keys[signer]),
         )
-        self._outbox.notify(
-            Notification(
-                key=f"{wid}/signature/{signer}",
-                to=list(PARTICIPANTS),
-                subject=f"{signer} has signed the UK-RoK Digital Partnership",
-                body=(
-                    f"{signer.title} signed the Partnership on {filing.signed_on}.\n"
-                    f"Signature received {received_at.isoformat()}.\n"
-                    f"Signatories so far: {', '.join(sorted(self._state.signatures))}."
-                ),
-                paragraph="31",
-            )
+        self._notify(
+            f"signature/{signer}",
+            list(PARTICIPANTS),
+            f"{signer} has signed the UK-RoK Digital Partnership",
+            f"{signer.title} signed the Partnership on {filing.signed_on}.\n"
+            f"Signature received {received_at.isoformat()}.\n"
+            f"Signatories so far: {', '.join(sorted(self._state.signatures))}.",
         )
         if all(p in self._state.signatures for p in PARTICIPANTS):
             self._enter_into_effect(received_at)
@@ -114,48 +107,225 @@ class PartnershipWorkflow:
 
     @sign.validator
     def _check_sign(self, filing: SignPartnership) -> None:
-        problem = signing_problem(self._state, filing, workflow.now())
-        if problem:
-            raise reject(problem)
-        check_signature(filing, self._state.keys)
+        raise_if(signing_problem(self._state, filing, workflow.now()))
+        check_filing(filing, self._state.keys, self._state.seen_filings)
 
     def _enter_into_effect(self, decided_at: datetime) -> None:
         """¶31: effect from the date of the later signature. The register's first decision."""
         since = max(s.signed_on for s in self._state.signatures.values())
-        wid = workflow.info().workflow_id
         self._state.stage = Stage.IN_EFFECT
         self._state.in_effect_since = since
         self._publish_stage()
-        self._outbox.record(
-            DecisionRecord(
-                decision_id=f"{wid}/entry-into-effect",
-                workflow_id=wid,
-                kind="entry-into-effect",
-                paragraph="31",
-                decided_at=decided_at,
-                summary=f"The Partnership is in effect from {since}, signed by UK and ROK.",
-                details={
-                    "in_effect_since": since.isoformat(),
-                    "signatures": {p: s.signed_on.isoformat() for p, s in self._state.signatures.items()},
-                    "text_sha256": self._state.text_sha256,
-                    "version": self._state.version,
-                },
-            )
+        self._record(
+            "entry-into-effect",
+            "entry-into-effect",
+            decided_at,
+            f"The Partnership is in effect from {since}, signed by UK and ROK.",
+            {
+                "in_effect_since": since.isoformat(),
+                "signatures": {p: s.signed_on.isoformat() for p, s in self._state.signatures.items()},
+                "text_sha256": self._state.text_sha256,
+                "version": self._state.version,
+            },
         )
-        self._outbox.notify(
-            Notification(
-                key=f"{wid}/entry-into-effect",
-                to=list(FILERS),
-                subject="The UK-RoK Digital Partnership is in effect",
-                body=f"Both Participants have signed. The Partnership is in effect from {since}.",
-                paragraph="31",
-            )
+        self._notify(
+            "entry-into-effect",
+            list(FILERS),
+            "The UK-RoK Digital Partnership is in effect",
+            f"Both Participants have signed. The Partnership is in effect from {since}.",
         )
 
-    # Reads ----------------------------------------------------------------------------------
+    # ¶31 — termination on six months' written notice ----------------------------------------------
+
+    @workflow.update
+    async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt:
+        """¶31: written notice to the other Participant, at least six months in advance."""
+        received_at = self._accept(notice)
+        termination = termination_for(notice, received_at)
+        self._state.termination = termination
+        self._state.stage = Stage.TERMINATION_PENDING
+        self._publish_stage()
+        self._record(
+            f"termination-notice/{notice.filing_id}",
+            "termination-notice",
+            received_at,
+            f"{notice.filed_by} gave written notice of termination, effective {termination.effective_on}.",
+            termination.model_dump(mode="json", exclude={"reminders_sent"}),
+        )
+        self._notify(
+            f"termination-notice/{notice.filing_id}",
+            list(FILERS),
+            f"{notice.filed_by} has given notice of termination, effective {termination.effective_on}",
+            f"{notice.filed_by.title} gave written notice of termination of the Partnership to "
+            f"{termination.recipient}, received {received_at.isoformat()}.\n"
+            f"It takes effect on {termination.effective_on} at 00:00 {termination.recipient} time "
+            f"({termination.effective_at.isoformat()}), unless withdrawn before then.\n"
+            "¶32: ongoing programmes and activities are not affected unless jointly decided.",
+        )
+        return NoticeReceipt(
+            given_by=notice.filed_by,
+            received_at=received_at,
+            earliest_effective_on=earliest_termination_date(received_at, termination.recipient),
+            effective_on=termination.effective_on,
+            effective_at=termination.effective_at,
+        )
+
+    @give_termination_notice.validator
+    def _check_notice(self, notice: TerminationNotice) -> None:
+        raise_if(notice_problem(self._state, notice, workflow.now()))
+        check_filing(notice, self._state.keys, self._state.seen_filings)
+
+    @workflow.update
+    async def withdraw_termination_notice(self, withdrawal: TerminationWithdrawal) -> PartnershipStatus:
+        """DESIGN §1: the giver may withdraw its notice before it takes effect; the timer goes."""
+        received_at = self._accept(withdrawal)
+        pending = self._state.termination
+        assert pending is not None  # the validator saw it
+        self._state.termination = None
+        self._state.stage = Stage.IN_EFFECT
+        self._publish_stage()
+        self._record(
+            f"termination-withdrawn/{pending.filing_id}",
+            "termination-notice-withdrawn",
+            received_at,
+            f"{pending.given_by} withdrew its notice of termination (was effective {pending.effective_on}).",
+            {"notice": pending.filing_id, "effective_on": pending.effective_on.isoformat()},
+        )
+        self._notify(
+            f"termination-withdrawn/{pending.filing_id}",
+            list(FILERS),
+            f"{pending.given_by} has withdrawn its notice of termination",
+            f"The notice effective {pending.effective_on} is withdrawn. The Partnership remains in effect.",
+        )
+        return self.status()
+
+    @withdraw_termination_notice.validator
+    def _check_withdrawal(self, withdrawal: TerminationWithdrawal) -> None:
+        raise_if(withdrawal_problem(self._state, withdrawal, workflow.now()))
+        check_filing(withdrawal, self._state.keys, self._state.seen_filings)
+
+    async def _on_time(self) -> None:
+        """Whatever the clock has made due: termination reminders, then termination itself."""
+        pending = self._state.termination
+        if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
+            return
+        now = workflow.now()
+        if now >= pending.effective_at:
+            await self._terminate(now)
+            return
+        for label, due in termination_reminders(pending):
+            if due <= now and label not in pending.reminders_sent:
+                pending.reminders_sent.append(label)
+                self._notify(
+                    f"termination-notice/{pending.filing_id}/reminder/{label.replace(' ', '-')}",
+                    list(FILERS),
+                    f"Reminder: the Partnership terminates in {label}, on {pending.effective_on}",
+                    f"{pending.given_by}'s notice of termination takes effect on {pending.effective_on} "
+                    f"at 00:00 {pending.recipient} time ({pending.effective_at.isoformat()}).\n"
+                    f"{pending.given_by} may still withdraw it until then.",
+                )
+
+    async def _terminate(self, now: datetime) -> None:
+        """¶31 on effect; ¶32: ongoing programmes and activities are not ended by it."""
+        pending = self._state.termination
+        assert pending is not None
+        self._state.stage = Stage.TERMINATED
+        self._publish_stage()
+        self._record(
+            "termination",
+            "termination",
+            now,
+            f"The Partnership terminated on {pending.effective_on} on {pending.given_by}'s notice.",
+            pending.model_dump(mode="json", exclude={"reminders_sent"}),
+        )
+        self._notify(
+            "termination",
+            list(FILERS),
+            f"The UK-RoK Digital Partnership terminated on {pending.effective_on}",
+            f"{pending.given_by}'s notice of termination has taken effect "
+            f"({pending.effective_at.isoformat()}).\n"
+            "¶32: ongoing programmes and activities continue unless the Participants jointly decide "
+            "otherwise.",
+        )
+        for amendment in self._state.amendments.values():
+            if amendment.status.is_open:
+                handle = workflow.get_external_workflow_handle(amendment.amendment_id)
+                await handle.signal(AmendmentWorkflow.partnership_terminated, pending.effective_on)
+
+    # ¶33 — amendments ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def propose_amendment(self, proposal: AmendmentProposal) -> AmendmentReceipt:
+        """¶33: the proposal is the proposer's written consent; it starts an AmendmentWorkflow."""
+        received_at = self._accept(proposal)
+        amendment_id = f"{workflow.info().workflow_id}-amendment-{len(self._state.amendments) + 1}"
+        case = AmendmentCase(
+            amendment_id=amendment_id,
+            partnership_id=workflow.info().workflow_id,
+            proposal=proposal,
+            proposed_at=received_at,
+            respond_by=respond_by_for(proposal, received_at),
+            keys=self._state.keys,
+        )
+        self._state.amendments[amendment_id] = case.summary()
+        await workflow.start_child_workflow(
+            AmendmentWorkflow.run,
+            case,
+            id=amendment_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(GOVERNANCE_STATE, AmendmentStatus.PROPOSED.value),
+                    SearchAttributePair(PARAGRAPH_REFS, ["33", *map(str, proposal.paragraphs)]),
+                ]
+            ),
+        )
+        return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
+
+    @propose_amendment.validator
+    def _check_proposal(self, proposal: AmendmentProposal) -> None:
+        raise_if(proposal_problem(self._state, proposal, workflow.now()))
+        check_filing(proposal, self._state.keys, self._state.seen_filings)
+
+    @workflow.signal
+    def amendment_changed(self, summary: AmendmentSummary) -> None:
+        """An AmendmentWorkflow reports its outcome; one in effect raises the text version."""
+        known = self._state.amendments.get(summary.amendment_id)
+        if known is not None and summary.status.stage < known.status.stage:
+            return  # signals may arrive out of order; a status never moves back
+        newly_in_effect = summary.status is AmendmentStatus.IN_EFFECT and (
+            known is None or known.status is not AmendmentStatus.IN_EFFECT
+        )
+        if newly_in_effect and self._state.stage is not Stage.TERMINATED:
+            self._state.version += 1
+            summary = summary.model_copy(update={"version": self._state.version})
+            self._state.catalogue_changes.extend(summary.catalogue_changes)
+            paragraphs = ", ".join(f"¶{p}" for p in summary.paragraphs)
+            self._record(
+                f"amendment-in-effect/{summary.amendment_id}",
+                "amendment-in-effect",
+                workflow.now(),
+                f"Amendment {summary.amendment_id} to {paragraphs} is in effect from "
+                f"{summary.effective_on}: text version {self._state.version}.",
+                summary.model_dump(mode="json"),
+                paragraph="33",
+            )
+            self._notify(
+                f"amendment-in-effect/{summary.amendment_id}",
+                list(FILERS),
+                f"Amendment {summary.amendment_id} is in effect (text version {self._state.version})",
+                f"By the mutual written consent of UK and ROK (¶33), amendment {summary.amendment_id} to "
+                f"{paragraphs} is in effect from {summary.effective_on}.\n\n{summary.summary}",
+                paragraph="33",
+            )
+        self._state.amendments[summary.amendment_id] = summary
+        self._revision += 1
+
+    # Reads ----------------------------------------------------------------------------------------
 
     @workflow.query
     def status(self) -> PartnershipStatus:
+        amendments = list(self._state.amendments.values())
         return PartnershipStatus(
             state=self._state.stage,
             in_effect_since=self._state.in_effect_since,
@@ -165,16 +335,65 @@ class PartnershipWorkflow:
                 for p in PARTICIPANTS
                 if p in self._state.signatures
             ],
+            termination=self._state.termination,
+            pending_amendments=[a for a in amendments if a.status.is_open],
+            amendments_in_force=[a for a in amendments if a.status is AmendmentStatus.IN_EFFECT],
+            catalogue_changes=self._state.catalogue_changes,
             text_sha256=self._state.text_sha256,
             keys={i: fingerprint(k) for i, k in self._state.keys.items()},
         )
+
+    @workflow.query
+    def amendments(self) -> list[AmendmentSummary]:
+        return list(self._state.amendments.values())
 
     @workflow.query
     def pending_effects(self) -> int:
         """How many decisions and notifications are accepted but not yet carried out."""
         return len(self._outbox.effects)
 
-    # Plumbing -------------------------------------------------------------------------------
+    # Plumbing -------------------------------------------------------------------------------------
+
+    def _accept(self, filing) -> datetime:
+        """Every accepted filing: remembered (no second presentation), wakes the main loop, and
+        is received at the workflow's time, never the filer's clock."""
+        self._state.seen_filings.append(filing.filing_id)
+        self._revision += 1
+        return workflow.now()
+
+    def _record(
+        self, key: str, kind: str, at: datetime, summary: str, details: dict, paragraph: str = "31"
+    ) -> None:
+        wid = workflow.info().workflow_id
+        self._outbox.record(
+            DecisionRecord(
+                decision_id=f"{wid}/{key}",
+                workflow_id=wid,
+                kind=kind,
+                paragraph=paragraph,
+                decided_at=at,
+                summary=summary,
+                details=details,
+            )
+        )
+
+    def _notify(self, key: str, to: list, subject: str, body: str, paragraph: str = "31") -> None:
+        self._outbox.notify(
+            Notification(
+                key=f"{workflow.info().workflow_id}/{key}",
+                to=to,
+                subject=subject,
+                body=body,
+                paragraph=paragraph,
+            )
+        )
+
+    def _next_deadline(self) -> datetime | None:
+        pending = self._state.termination
+        if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
+            return None
+        due = [at for label, at in termination_reminders(pending) if label not in pending.reminders_sent]
+        return min([*due, pending.effective_at])
 
     def _publish_stage(self) -> None:
         workflow.upsert_search_attributes(

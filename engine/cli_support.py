@@ -1,0 +1,110 @@
+"""What every CLI command shares: one-line errors, JSON output, dates, signing and filing."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from engine.client import Unreachable, connect
+from engine.keys import KeyMissing, load_private_key
+from engine.stack import StackError
+from models.identities import Identity
+from models.signing import Filing, sign
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+AsOption = Annotated[
+    Identity, typer.Option("--as", help="Who files: UK, ROK or SECRETARIAT (signs with that key).")
+]
+
+F = TypeVar("F", bound=Filing)
+
+NOT_BOOTSTRAPPED = "no Partnership here yet: run `partnership bootstrap` (or `make run`)"
+
+
+class Refused(Exception):
+    """A filing or read that cannot go ahead, with the sentence that says why."""
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+def usage(message: str) -> NoReturn:
+    typer.echo(f"usage: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def explain(err: BaseException) -> str:
+    """One line for an error a user can act on."""
+    if isinstance(err, WorkflowUpdateFailedError):
+        cause = err.cause
+        return f"rejected: {getattr(cause, 'message', None) or cause or err}"
+    if isinstance(err, RPCError):
+        return f"Temporal refused the request: {err.message}"
+    return str(err)
+
+
+EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused)
+
+
+def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    """Run an async command; turn expected failures into one line on stderr and exit 1."""
+
+    @functools.wraps(coro)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return asyncio.run(coro(*args, **kwargs))
+        except EXPECTED as err:
+            fail(explain(err))
+
+    return wrapper
+
+
+def emit(model: BaseModel | list[Any] | dict[str, Any]) -> None:
+    if isinstance(model, BaseModel):
+        data: Any = model.model_dump(mode="json")
+    elif isinstance(model, list):
+        data = [m.model_dump(mode="json") if isinstance(m, BaseModel) else m for m in model]
+    else:
+        data = model
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        usage(f"{option} takes a date as YYYY-MM-DD, not {value!r}")
+
+
+def signed_as(filing: F) -> F:
+    """Sign with the filer's own key; auditors have none and file nothing."""
+    if filing.filed_by is Identity.AUDITOR:
+        raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    return sign(filing, load_private_key(filing.filed_by))
+
+
+async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
+    """A query; when the workflow does not exist, `missing` is what the user reads."""
+    try:
+        return await handle.query(query)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise Refused(missing) from None
+        raise
+
+
+async def client() -> Client:
+    return await connect()

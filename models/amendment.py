@@ -1,0 +1,139 @@
+"""¶33: amendment by the mutual written consent of the Participants."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.records import DecisionRecord, Notification
+from models.signing import Filing
+
+#: An unanswered proposal lapses this many days after it was received, unless it names a date.
+DEFAULT_RESPONSE_DAYS = 90
+#: Reminders to the other Participant this many days before the respond-by date.
+REMINDER_DAYS = (30, 7)
+
+
+class AmendmentStatus(StrEnum):
+    PROPOSED = "PROPOSED"  # carries the proposer's written consent; awaits the other's
+    CONSENTED = "CONSENTED"  # both consents exist; waits for its effective date
+    IN_EFFECT = "IN_EFFECT"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    LAPSED = "LAPSED"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (AmendmentStatus.PROPOSED, AmendmentStatus.CONSENTED)
+
+    @property
+    def stage(self) -> int:
+        """Statuses only move forward: PROPOSED, then CONSENTED, then an outcome."""
+        return {AmendmentStatus.PROPOSED: 0, AmendmentStatus.CONSENTED: 1}.get(self, 2)
+
+
+class CatalogueChange(BaseModel):
+    """An amendment may also change the catalogue of joint-action commitments (¶8–27)."""
+
+    action: Literal["add-commitment", "retire-commitment", "add-policy-area"]
+    ref: str | None = None  # the commitment (add / retire)
+    title: str | None = None  # of the new commitment or area
+    area: str | None = None  # slug of the area the commitment sits under, or of the new area
+    pillar: int | None = None  # of a new area
+
+
+class AmendmentProposal(Filing):
+    """The proposal; filing it is the proposer's written consent (¶33)."""
+
+    paragraphs: list[int]
+    text: str
+    summary: str = ""
+    respond_by: date | None = None
+    effective_on: date | None = None
+    catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
+
+
+class AmendmentConsent(Filing):
+    amendment_id: str
+
+
+class AmendmentDecline(Filing):
+    amendment_id: str
+    reason: str
+
+
+class AmendmentWithdrawal(Filing):
+    amendment_id: str
+
+
+class AmendmentSummary(BaseModel):
+    """One line of `amendment list`: what the Partnership knows of each proposal."""
+
+    amendment_id: str
+    proposed_by: Identity
+    paragraphs: list[int]
+    summary: str
+    text: str
+    catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
+    status: AmendmentStatus
+    proposed_at: datetime
+    respond_by: date
+    effective_on: date | None = None  # the date it took (or will take) effect
+    version: int | None = None  # the text version it made, once in effect
+
+
+class AmendmentCase(BaseModel):
+    """The AmendmentWorkflow's input and state (it carries the key registry it verifies with)."""
+
+    amendment_id: str
+    partnership_id: str
+    proposal: AmendmentProposal
+    proposed_at: datetime
+    respond_by: date
+    keys: dict[Identity, str]
+    status: AmendmentStatus = AmendmentStatus.PROPOSED
+    consented_at: datetime | None = None
+    effective_on: date | None = None
+    concluded_at: datetime | None = None
+    reason: str | None = None  # of a decline, or why it lapsed
+    reminders_sent: list[int] = Field(default_factory=list)
+    seen_filings: list[str] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+
+    def summary(self) -> AmendmentSummary:
+        return AmendmentSummary(
+            amendment_id=self.amendment_id,
+            proposed_by=self.proposal.filed_by,
+            paragraphs=self.proposal.paragraphs,
+            summary=self.proposal.summary,
+            text=self.proposal.text,
+            catalogue_changes=self.proposal.catalogue_changes,
+            status=self.status,
+            proposed_at=self.proposed_at,
+            respond_by=self.respond_by,
+            effective_on=self.effective_on,
+        )
+
+
+class AmendmentView(BaseModel):
+    """`amendment show`."""
+
+    amendment_id: str
+    status: AmendmentStatus
+    proposed_by: Identity
+    consent_needed_from: Identity | None
+    paragraphs: list[int]
+    summary: str
+    text: str
+    catalogue_changes: list[CatalogueChange]
+    proposed_at: datetime
+    respond_by: date
+    requested_effective_on: date | None
+    consented_at: datetime | None
+    effective_on: date | None
+    concluded_at: datetime | None
+    reason: str | None

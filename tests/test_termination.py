@@ -1,0 +1,175 @@
+"""¶31: the Partnership ends only after at least six months' written notice, counted in calendar
+months from receipt in the recipient's time zone; the notice may be withdrawn before it takes
+effect. ¶32 for joint actions is exercised where joint actions live."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from activities.register import decisions, register_engine
+from models.calendar import add_months, earliest_termination_date, local_midnight
+from models.identities import Identity
+from models.partnership import Stage, TerminationNotice, TerminationWithdrawal
+from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
+from workflows.partnership import PartnershipWorkflow
+
+# The date rule --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given_by", "received", "earliest", "effective_at"),
+    [
+        # UK gives notice; received in Seoul on 31 Aug; 31 Feb clamps to 28 Feb; 00:00 KST.
+        (Identity.UK, "2026-08-31T12:00Z", "2027-02-28", "2027-02-27T15:00Z"),
+        # Already 1 Sep in Seoul.
+        (Identity.UK, "2026-08-31T16:00Z", "2027-03-01", "2027-02-28T15:00Z"),
+        # ROK gives notice; still 31 Aug in London (BST); effect at 00:00 GMT.
+        (Identity.ROK, "2026-08-31T20:00Z", "2027-02-28", "2027-02-28T00:00Z"),
+        # A leap year keeps 29 Feb.
+        (Identity.ROK, "2027-08-31T10:00Z", "2028-02-29", "2028-02-29T00:00Z"),
+    ],
+)
+def test_six_calendar_months_from_receipt_in_the_recipients_time_zone(
+    given_by, received, earliest, effective_at
+):
+    recipient = Identity.ROK if given_by is Identity.UK else Identity.UK
+    on = earliest_termination_date(datetime.fromisoformat(received), recipient)
+    assert on == date.fromisoformat(earliest)
+    assert local_midnight(on, recipient) == datetime.fromisoformat(effective_at)
+
+
+def test_add_months_clamps_and_goes_backwards():
+    assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+    assert add_months(date(2027, 5, 31), -3) == date(2027, 2, 28)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+
+
+# Rejections leave no trace (real dev server) -----------------------------------------------------------
+
+
+async def test_a_notice_naming_a_date_too_early_is_rejected_with_the_earliest_date(partnership):
+    earliest = earliest_termination_date(datetime.now(UTC), Identity.ROK)
+    too_early = TerminationNotice(filed_by=Identity.UK, effective_on=earliest - timedelta(days=1))
+    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, signed(too_early))
+    assert f"the earliest permissible date is {earliest}" in message
+    assert (await partnership.query(PartnershipWorkflow.status)).state is Stage.IN_EFFECT
+
+
+async def test_one_notice_at_a_time_and_only_the_giver_withdraws(partnership):
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    assert receipt.effective_on == receipt.earliest_effective_on
+    second = signed(TerminationNotice(filed_by=Identity.ROK))
+    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
+    assert "a termination notice is already pending (given by UK" in message
+
+    by_other = signed(TerminationWithdrawal(filed_by=Identity.ROK))
+    message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, by_other)
+    assert message == "only UK, which gave the notice, may withdraw it"
+
+    replayed = signed(TerminationWithdrawal(filed_by=Identity.UK))
+    await partnership.execute_update(PartnershipWorkflow.withdraw_termination_notice, replayed)
+    again = signed(TerminationWithdrawal(filed_by=Identity.UK))
+    message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, again)
+    assert message == "no termination notice is pending; there is nothing to withdraw"
+
+
+async def test_the_same_signed_notice_cannot_be_presented_twice(partnership):
+    notice = signed(TerminationNotice(filed_by=Identity.UK))
+    await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+    await partnership.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+    )
+    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, notice)
+    assert f"filing {notice.filing_id} was already received" in message
+
+
+async def test_the_secretariat_gives_no_notice(partnership):
+    notice = signed(TerminationNotice(filed_by=Identity.SECRETARIAT))
+    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, notice)
+    assert message.startswith("only a Participant (UK or ROK) gives notice of termination")
+
+
+# The durable timer (time-skipping) -----------------------------------------------------------------------
+
+
+async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(
+    time_env, skipping_partnership, data_dir
+):
+    handle = skipping_partnership
+    receipt = await handle.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    assert receipt.effective_on == earliest_termination_date(receipt.received_at, Identity.ROK)
+    assert receipt.effective_at == local_midnight(receipt.effective_on, Identity.ROK)
+    status = await handle.query(PartnershipWorkflow.status)
+    assert status.state is Stage.TERMINATION_PENDING
+    assert status.termination.given_by is Identity.UK
+
+    def reminders() -> list[str]:
+        return [s for s in subjects(data_dir) if s.startswith("Reminder: the Partnership terminates")]
+
+    three_months = local_midnight(add_months(receipt.effective_on, -3), Identity.ROK)
+    await sleep_until(time_env, three_months - timedelta(minutes=1))
+    assert reminders() == []
+    await sleep_until(time_env, three_months + timedelta(minutes=1))
+    await eventually(lambda: _async(len(reminders()) == 1))
+    assert "in 3 months" in reminders()[0]
+
+    one_month = local_midnight(add_months(receipt.effective_on, -1), Identity.ROK)
+    await sleep_until(time_env, one_month + timedelta(minutes=1))
+    await eventually(lambda: _async(len(reminders()) == 2))
+    one_week = local_midnight(receipt.effective_on - timedelta(days=7), Identity.ROK)
+    await sleep_until(time_env, one_week + timedelta(minutes=1))
+    await eventually(lambda: _async(len(reminders()) == 3))
+
+    await sleep_until(time_env, receipt.effective_at - timedelta(minutes=1))
+    assert (await handle.query(PartnershipWorkflow.status)).state is Stage.TERMINATION_PENDING
+    await sleep_until(time_env, receipt.effective_at + timedelta(minutes=1))
+
+    async def terminated():
+        return (await handle.query(PartnershipWorkflow.status)).state is Stage.TERMINATED
+
+    await eventually(terminated)
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    rows = [r for r in decisions(register_engine()) if r.workflow_id == handle.id]
+    assert [r.kind for r in rows] == ["entry-into-effect", "termination-notice", "termination"]
+    ended = rows[-1].decided_at
+    assert receipt.effective_at <= ended < receipt.effective_at + timedelta(minutes=1)
+    assert f"The UK-RoK Digital Partnership terminated on {receipt.effective_on}" in subjects(data_dir)
+
+    # After termination nothing more is filed, and the message says why.
+    with pytest.raises(Exception) as caught:
+        await handle.execute_update(
+            PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+        )
+    assert f"the Partnership terminated on {receipt.effective_on}" in caught.value.cause.message
+
+
+async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(
+    time_env, skipping_partnership, data_dir
+):
+    handle = skipping_partnership
+    receipt = await handle.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+    )
+    assert receipt.effective_at == local_midnight(receipt.effective_on, Identity.UK)
+    await sleep_until(time_env, receipt.received_at + timedelta(days=150))
+    status = await handle.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.ROK))
+    )
+    assert status.state is Stage.IN_EFFECT and status.termination is None
+    await sleep_until(time_env, receipt.effective_at + timedelta(days=2))
+    status = await handle.query(PartnershipWorkflow.status)
+    assert status.state is Stage.IN_EFFECT
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == handle.id]
+    assert kinds == ["entry-into-effect", "termination-notice", "termination-notice-withdrawn"]
+    assert not any("terminated on" in s for s in subjects(data_dir))
+
+
+async def _async(value):
+    return value

@@ -1,0 +1,281 @@
+"""¶33: "This Partnership may be amended with the mutual written consent of the Participants."
+
+One workflow per proposal. The proposal carries the proposer's written consent; the amendment
+takes effect when the other Participant consents, on the later of that day and the date the
+proposal names. The other side may decline; the proposer may withdraw until the other consents;
+an unanswered proposal lapses after its respond-by date, with reminders 30 and 7 days before.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.amendment import (
+        REMINDER_DAYS,
+        AmendmentCase,
+        AmendmentConsent,
+        AmendmentDecline,
+        AmendmentStatus,
+        AmendmentSummary,
+        AmendmentView,
+        AmendmentWithdrawal,
+    )
+    from models.calendar import local_date, local_midnight
+    from models.identities import FILERS, Identity, other_participant
+    from models.records import DecisionRecord, Notification
+    from models.search import GOVERNANCE_STATE
+    from models.signing import Filing
+    from workflows.common import Outbox, check_filing, raise_if, wait_until
+
+
+def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str) -> str | None:
+    """Consent or decline: only the other Participant, only while the proposal is open."""
+    if amendment_id != case.amendment_id:
+        return f"this filing names amendment {amendment_id}, not {case.amendment_id}"
+    proposer = case.proposal.filed_by
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) may {what} an amendment, not {filing.filed_by}"
+    if filing.filed_by is proposer:
+        return (
+            f"{proposer} proposed {case.amendment_id}, and its proposal is its written consent; "
+            f"only {other_participant(proposer)} may {what} it"
+        )
+    if case.status is not AmendmentStatus.PROPOSED:
+        return f"{case.amendment_id} is {case.status}; it no longer awaits a response"
+    return None
+
+
+def withdrawal_problem(case: AmendmentCase, filing: AmendmentWithdrawal) -> str | None:
+    if filing.amendment_id != case.amendment_id:
+        return f"this filing names amendment {filing.amendment_id}, not {case.amendment_id}"
+    proposer = case.proposal.filed_by
+    if filing.filed_by is not proposer:
+        return f"only {proposer}, which proposed {case.amendment_id}, may withdraw it"
+    if case.status is AmendmentStatus.CONSENTED:
+        return (
+            f"{other_participant(proposer)} has already consented to {case.amendment_id}; "
+            "a proposal may be withdrawn only until the other Participant consents"
+        )
+    if case.status is not AmendmentStatus.PROPOSED:
+        return f"{case.amendment_id} is {case.status}; there is nothing to withdraw"
+    return None
+
+
+def lapses_at(case: AmendmentCase) -> datetime:
+    """The end of the respond-by date where the responding Participant is."""
+    responder = other_participant(case.proposal.filed_by)
+    return local_midnight(case.respond_by + timedelta(days=1), responder)
+
+
+def takes_effect_at(case: AmendmentCase) -> datetime | None:
+    """00:00 of the effective date where the proposer is (the consent is given to the proposer)."""
+    if case.effective_on is None:
+        return None
+    return local_midnight(case.effective_on, case.proposal.filed_by)
+
+
+@workflow.defn
+class AmendmentWorkflow:
+    @workflow.init
+    def __init__(self, case: AmendmentCase) -> None:
+        self._case = case
+        self._outbox = Outbox(effects=list(case.outbox))
+        self._revision = 0
+
+    @workflow.run
+    async def run(self, case: AmendmentCase) -> AmendmentSummary:
+        proposer = self._case.proposal.filed_by
+        if workflow.info().continued_run_id is None:
+            self._notify(
+                "proposed",
+                f"{proposer} proposes amendment {case.amendment_id} to "
+                f"{self._paragraphs()}; {other_participant(proposer)} to respond by {case.respond_by}",
+                f"{proposer.title} proposes, with its written consent, to amend {self._paragraphs()}.\n\n"
+                f"{case.proposal.summary}\n\n{case.proposal.text}\n\n"
+                f"{other_participant(proposer)} may consent or decline by {case.respond_by}.",
+            )
+        while self._case.status.is_open or self._outbox.effects:
+            seen = self._revision
+            await wait_until(
+                lambda seen=seen: self._revision != seen or bool(self._outbox.effects), self._next_deadline()
+            )
+            await self._on_time()
+            await self._outbox.drain()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._case.summary()
+
+    @workflow.update
+    async def consent(self, filing: AmendmentConsent) -> AmendmentView:
+        """¶33: the other Participant's written consent; both now exist."""
+        now = self._accept(filing)
+        proposer = self._case.proposal.filed_by
+        today = local_date(now, proposer)
+        requested = self._case.proposal.effective_on
+        self._case.status = AmendmentStatus.CONSENTED
+        self._case.consented_at = now
+        self._case.effective_on = max(today, requested) if requested else today
+        await self._publish()
+        return self.show()
+
+    @consent.validator
+    def _check_consent(self, filing: AmendmentConsent) -> None:
+        raise_if(response_problem(self._case, filing, filing.amendment_id, "consent to"))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def decline(self, filing: AmendmentDecline) -> AmendmentView:
+        now = self._accept(filing)
+        await self._conclude(AmendmentStatus.DECLINED, now, filing.reason.strip())
+        return self.show()
+
+    @decline.validator
+    def _check_decline(self, filing: AmendmentDecline) -> None:
+        raise_if(response_problem(self._case, filing, filing.amendment_id, "decline"))
+        if not filing.reason.strip():
+            raise_if("a decline needs a reason (--reason)")
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def withdraw(self, filing: AmendmentWithdrawal) -> AmendmentView:
+        now = self._accept(filing)
+        await self._conclude(AmendmentStatus.WITHDRAWN, now, f"withdrawn by {filing.filed_by}")
+        return self.show()
+
+    @withdraw.validator
+    def _check_withdraw(self, filing: AmendmentWithdrawal) -> None:
+        raise_if(withdrawal_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.signal
+    async def partnership_terminated(self, on: date) -> None:
+        """Nothing is amended after termination: an open proposal lapses."""
+        if self._case.status.is_open:
+            await self._conclude(
+                AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}"
+            )
+
+    @workflow.query
+    def show(self) -> AmendmentView:
+        case = self._case
+        proposer = case.proposal.filed_by
+        return AmendmentView(
+            amendment_id=case.amendment_id,
+            status=case.status,
+            proposed_by=proposer,
+            consent_needed_from=(
+                other_participant(proposer) if case.status is AmendmentStatus.PROPOSED else None
+            ),
+            paragraphs=case.proposal.paragraphs,
+            summary=case.proposal.summary,
+            text=case.proposal.text,
+            catalogue_changes=case.proposal.catalogue_changes,
+            proposed_at=case.proposed_at,
+            respond_by=case.respond_by,
+            requested_effective_on=case.proposal.effective_on,
+            consented_at=case.consented_at,
+            effective_on=case.effective_on,
+            concluded_at=case.concluded_at,
+            reason=case.reason,
+        )
+
+    @workflow.query
+    def pending_effects(self) -> int:
+        return len(self._outbox.effects)
+
+    # The clock: reminders, lapse, effect -------------------------------------------------------------
+
+    def _reminders(self) -> list[tuple[int, datetime]]:
+        end = lapses_at(self._case)
+        return [(days, end - timedelta(days=days)) for days in REMINDER_DAYS]
+
+    def _next_deadline(self) -> datetime | None:
+        if self._case.status is AmendmentStatus.CONSENTED:
+            return takes_effect_at(self._case)
+        if self._case.status is AmendmentStatus.PROPOSED:
+            due = [at for days, at in self._reminders() if days not in self._case.reminders_sent]
+            return min([*due, lapses_at(self._case)])
+        return None
+
+    async def _on_time(self) -> None:
+        now = workflow.now()
+        case = self._case
+        if case.status is AmendmentStatus.CONSENTED:
+            effect = takes_effect_at(case)
+            if effect is not None and now >= effect:
+                case.status = AmendmentStatus.IN_EFFECT
+                case.concluded_at = now
+                await self._publish()  # the Partnership records it and raises the text version
+            return
+        if case.status is not AmendmentStatus.PROPOSED:
+            return
+        if now >= lapses_at(case):
+            await self._conclude(AmendmentStatus.LAPSED, now, f"no response by {case.respond_by}")
+            return
+        responder = other_participant(case.proposal.filed_by)
+        for days, at in self._reminders():
+            if at <= now and days not in case.reminders_sent:
+                case.reminders_sent.append(days)
+                self._notify(
+                    f"reminder/{days}-days",
+                    f"Reminder: amendment {case.amendment_id} awaits {responder}'s response by "
+                    f"{case.respond_by}",
+                    f"{responder} has {days} days left to consent to or decline amendment "
+                    f"{case.amendment_id} to {self._paragraphs()}. Unanswered, it lapses after "
+                    f"{case.respond_by}.",
+                )
+
+    # Outcomes ----------------------------------------------------------------------------------------
+
+    async def _conclude(self, status: AmendmentStatus, at: datetime, reason: str) -> None:
+        """Declined, withdrawn or lapsed: recorded, notified, reported to the Partnership."""
+        case = self._case
+        case.status = status
+        case.concluded_at = at
+        case.reason = reason
+        wid = workflow.info().workflow_id
+        self._outbox.record(
+            DecisionRecord(
+                decision_id=f"{wid}/{status.value.lower()}",
+                workflow_id=wid,
+                kind=f"amendment-{status.value.lower()}",
+                paragraph="33",
+                decided_at=at,
+                summary=f"Amendment {case.amendment_id} to {self._paragraphs()} "
+                f"{status.value.lower()}: {reason}.",
+                details={"amendment_id": case.amendment_id, "status": status.value, "reason": reason},
+            )
+        )
+        self._notify(
+            status.value.lower(),
+            f"Amendment {case.amendment_id} {status.value.lower()}",
+            f"Amendment {case.amendment_id} to {self._paragraphs()} is {status.value.lower()}: {reason}.",
+        )
+        await self._publish()
+
+    async def _publish(self) -> None:
+        """Search attributes for the Web UI, and the Partnership's list of amendments."""
+        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.status.value)])
+        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
+        await partnership.signal("amendment_changed", self._case.summary())
+
+    def _accept(self, filing: Filing) -> datetime:
+        self._case.seen_filings.append(filing.filing_id)
+        self._revision += 1
+        return workflow.now()
+
+    def _notify(self, key: str, subject: str, body: str, to: list[Identity] | None = None) -> None:
+        self._outbox.notify(
+            Notification(
+                key=f"{workflow.info().workflow_id}/{key}",
+                to=to or list(FILERS),
+                subject=subject,
+                body=body,
+                paragraph="33",
+            )
+        )
+
+    def _paragraphs(self) -> str:
+        return ", ".join(f"¶{p}" for p in self._case.proposal.paragraphs)
