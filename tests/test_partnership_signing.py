@@ -59,9 +59,7 @@ async def test_in_effect_only_after_both_sign_from_the_later_date(unsigned, data
 
     await effects_done(unsigned, PartnershipWorkflow.pending_effects)
     rows = decisions(register_engine())
-    assert [(r.kind, r.paragraph, r.workflow_id) for r in rows] == [
-        ("entry-into-effect", "31", unsigned.id)
-    ]
+    assert [(r.kind, r.paragraph, r.workflow_id) for r in rows] == [("entry-into-effect", "31", unsigned.id)]
     assert subjects(data_dir) == [
         "ROK has signed the UK-RoK Digital Partnership",
         "The UK-RoK Digital Partnership is in effect",

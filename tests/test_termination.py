@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 
 from activities.register import decisions, register_engine
+from models.amendment import AmendmentProposal, AmendmentStatus
 from models.calendar import add_months, earliest_termination_date, local_midnight
 from models.identities import Identity
 from models.partnership import Stage, TerminationNotice, TerminationWithdrawal
 from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
+from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
 # The date rule --------------------------------------------------------------------------------------
@@ -100,6 +103,12 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(
     time_env, skipping_partnership, data_dir
 ):
     handle = skipping_partnership
+    open_proposal = await handle.execute_update(
+        PartnershipWorkflow.propose_amendment,
+        signed(
+            AmendmentProposal(filed_by=Identity.ROK, paragraphs=[7], text="x", respond_by=date(2099, 1, 1))
+        ),
+    )
     receipt = await handle.execute_update(
         PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
     )
@@ -141,12 +150,28 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(
     assert receipt.effective_at <= ended < receipt.effective_at + timedelta(minutes=1)
     assert f"The UK-RoK Digital Partnership terminated on {receipt.effective_on}" in subjects(data_dir)
 
-    # After termination nothing more is filed, and the message says why.
-    with pytest.raises(Exception) as caught:
+    # After termination nothing more is filed, and the message says why; open proposals lapse.
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
         await handle.execute_update(
             PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
         )
     assert f"the Partnership terminated on {receipt.effective_on}" in caught.value.cause.message
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(
+            PartnershipWorkflow.propose_amendment,
+            signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x")),
+        )
+    assert caught.value.cause.message == (
+        f"the Partnership terminated on {receipt.effective_on}; no amendment can be filed after termination"
+    )
+    lapsed = time_env.client.get_workflow_handle(open_proposal.amendment_id)
+
+    async def lapsed_view():
+        view = await lapsed.query(AmendmentWorkflow.show)
+        return view if view.status is AmendmentStatus.LAPSED else None
+
+    view = await eventually(lapsed_view)
+    assert view.reason == f"the Partnership terminated on {receipt.effective_on}"
 
 
 async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(
