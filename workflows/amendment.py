@@ -24,11 +24,10 @@ with workflow.unsafe.imports_passed_through():
         AmendmentWithdrawal,
     )
     from models.calendar import local_date, local_midnight
-    from models.identities import FILERS, Identity, other_participant
-    from models.records import DecisionRecord, Notification
+    from models.identities import FILERS, other_participant
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
-    from workflows.common import Outbox, check_filing, raise_if, wait_until
+    from workflows.common import GovernedWorkflow, check_filing, raise_if
 
 
 def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str) -> str | None:
@@ -78,12 +77,13 @@ def takes_effect_at(case: AmendmentCase) -> datetime | None:
 
 
 @workflow.defn
-class AmendmentWorkflow:
+class AmendmentWorkflow(GovernedWorkflow):
+    PARAGRAPH = "33"
+
     @workflow.init
     def __init__(self, case: AmendmentCase) -> None:
         self._case = case
-        self._outbox = Outbox(effects=list(case.outbox))
-        self._revision = 0
+        self._govern(case.seen_filings, case.outbox)
 
     @workflow.run
     async def run(self, case: AmendmentCase) -> AmendmentSummary:
@@ -91,21 +91,18 @@ class AmendmentWorkflow:
         if workflow.info().continued_run_id is None:
             self._notify(
                 "proposed",
+                list(FILERS),
                 f"{proposer} proposes amendment {case.amendment_id} to "
                 f"{self._paragraphs()}; {other_participant(proposer)} to respond by {case.respond_by}",
                 f"{proposer.title} proposes, with its written consent, to amend {self._paragraphs()}.\n\n"
                 f"{case.proposal.summary}\n\n{case.proposal.text}\n\n"
                 f"{other_participant(proposer)} may consent or decline by {case.respond_by}.",
             )
-        while self._case.status.is_open or self._outbox.effects:
-            seen = self._revision
-            await wait_until(
-                lambda seen=seen: self._revision != seen or bool(self._outbox.effects), self._next_deadline()
-            )
-            await self._on_time()
-            await self._outbox.drain()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._serve()
         return self._case.summary()
+
+    def _finished(self) -> bool:
+        return not self._case.status.is_open
 
     @workflow.update
     async def consent(self, filing: AmendmentConsent) -> AmendmentView:
@@ -181,10 +178,6 @@ class AmendmentWorkflow:
             reason=case.reason,
         )
 
-    @workflow.query
-    def pending_effects(self) -> int:
-        return len(self._outbox.effects)
-
     # The clock: reminders, lapse, effect -------------------------------------------------------------
 
     def _reminders(self) -> list[tuple[int, datetime]]:
@@ -220,6 +213,7 @@ class AmendmentWorkflow:
                 case.reminders_sent.append(days)
                 self._notify(
                     f"reminder/{days}-days",
+                    list(FILERS),
                     f"Reminder: amendment {case.amendment_id} awaits {responder}'s response by "
                     f"{case.respond_by}",
                     f"{responder} has {days} days left to consent to or decline amendment "
@@ -235,23 +229,19 @@ class AmendmentWorkflow:
         case.status = status
         case.concluded_at = at
         case.reason = reason
-        wid = workflow.info().workflow_id
-        self._outbox.record(
-            DecisionRecord(
-                decision_id=f"{wid}/{status.value.lower()}",
-                workflow_id=wid,
-                kind=f"amendment-{status.value.lower()}",
-                paragraph="33",
-                decided_at=at,
-                summary=f"Amendment {case.amendment_id} to {self._paragraphs()} "
-                f"{status.value.lower()}: {reason}.",
-                details={"amendment_id": case.amendment_id, "status": status.value, "reason": reason},
-            )
+        outcome = status.value.lower()
+        self._record(
+            outcome,
+            f"amendment-{outcome}",
+            at,
+            f"Amendment {case.amendment_id} to {self._paragraphs()} {outcome}: {reason}.",
+            {"amendment_id": case.amendment_id, "status": status.value, "reason": reason},
         )
         self._notify(
-            status.value.lower(),
-            f"Amendment {case.amendment_id} {status.value.lower()}",
-            f"Amendment {case.amendment_id} to {self._paragraphs()} is {status.value.lower()}: {reason}.",
+            outcome,
+            list(FILERS),
+            f"Amendment {case.amendment_id} {outcome}",
+            f"Amendment {case.amendment_id} to {self._paragraphs()} is {outcome}: {reason}.",
         )
         await self._publish()
 
@@ -260,22 +250,6 @@ class AmendmentWorkflow:
         workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.status.value)])
         partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
         await partnership.signal("amendment_changed", self._case.summary())
-
-    def _accept(self, filing: Filing) -> datetime:
-        self._case.seen_filings.append(filing.filing_id)
-        self._revision += 1
-        return workflow.now()
-
-    def _notify(self, key: str, subject: str, body: str, to: list[Identity] | None = None) -> None:
-        self._outbox.notify(
-            Notification(
-                key=f"{workflow.info().workflow_id}/{key}",
-                to=to or list(FILERS),
-                subject=subject,
-                body=body,
-                paragraph="33",
-            )
-        )
 
     def _paragraphs(self) -> str:
         return ", ".join(f"¶{p}" for p in self._case.proposal.paragraphs)

@@ -1,17 +1,18 @@
-"""What every governance workflow shares: rejecting a filing, and the outbox of side effects.
+"""What every governance workflow shares: rejecting a filing, accepting one, and the outbox of
+side effects carried out by the workflow's own main loop.
 
-A filing's handler changes state and queues its effects (register rows, notifications); the
-workflow's main loop then carries them out in order through activities. A filing is therefore
-acknowledged as soon as it is accepted, and an effect that must wait (a mail server that is down)
-holds up nothing but itself. The queue is part of the state, so it survives continue-as-new.
+A filing's handler changes state and queues its effects (register rows, notifications); the main
+loop then carries them out in order through activities. A filing is therefore acknowledged as soon
+as it is accepted, and an effect that must wait (a mail server that is down) holds up nothing but
+itself. The queue is part of the state, so it survives continue-as-new.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
@@ -34,20 +35,18 @@ def reject(reason: str) -> ApplicationError:
     return ApplicationError(reason, type="FilingRejected", non_retryable=True)
 
 
-def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
-    """Raise a rejection unless the filer's registered key verifies the filing and this very
-    filing was not accepted before (a signed paper is presented once)."""
-    problem = signature_problem(filing, keys)
-    if problem:
-        raise reject(problem)
-    if filing.filing_id in seen:
-        raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
-
-
 def raise_if(problem: str | None) -> None:
     """Validators state rules as functions returning the problem, or None."""
     if problem:
         raise reject(problem)
+
+
+def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
+    """Raise a rejection unless the filer's registered key verifies the filing and this very
+    filing was not accepted before (a signed paper is presented once)."""
+    raise_if(signature_problem(filing, keys))
+    if filing.filing_id in seen:
+        raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 
 
 async def wait_until(woken: Callable[[], bool], deadline: datetime | None) -> None:
@@ -64,16 +63,12 @@ async def wait_until(woken: Callable[[], bool], deadline: datetime | None) -> No
         pass
 
 
-class Outbox(BaseModel):
-    """Effects accepted but not yet carried out, oldest first."""
+class Outbox:
+    """Effects accepted but not yet carried out, oldest first. It holds the very list that lives
+    in the workflow's state, so whatever the state carries (continue-as-new) includes the queue."""
 
-    effects: list[DecisionRecord | Notification] = Field(default_factory=list)
-
-    def record(self, decision: DecisionRecord) -> None:
-        self.effects.append(decision)
-
-    def notify(self, notification: Notification) -> None:
-        self.effects.append(notification)
+    def __init__(self, effects: list[DecisionRecord | Notification]) -> None:
+        self.effects = effects
 
     async def drain(self) -> None:
         """Carry out every queued effect, in order; each is removed only once it is done."""
@@ -94,3 +89,115 @@ class Outbox(BaseModel):
                     retry_policy=EFFECT_RETRY,
                 )
             self.effects.pop(0)
+
+
+class GovernedWorkflow:
+    """Base of the governance workflows. A subclass calls `_govern` from its `__init__` with the
+    lists in its state that hold accepted filing ids and queued effects, says when it is finished
+    and what its clock makes due, and runs `_serve()` from its `@workflow.run`."""
+
+    PARAGRAPH = ""  # the ¶ its decisions and notices cite unless they say otherwise
+
+    def _govern(self, seen_filings: list[str], outbox: list[DecisionRecord | Notification]) -> None:
+        self._seen_filings = seen_filings
+        self._outbox = Outbox(effects=outbox)  # the same list: carried state sees the queue
+        self._revision = 0  # bumped by every accepted filing, so the main loop re-plans its timer
+
+    # What subclasses say ----------------------------------------------------------------------------
+
+    def _finished(self) -> bool:
+        return False
+
+    def _next_deadline(self) -> datetime | None:
+        return None
+
+    async def _on_time(self) -> None:
+        """Whatever the clock has made due."""
+
+    def _continue_as_new_at_length(self) -> int | None:
+        return None
+
+    def _carried_state(self) -> Any:
+        raise NotImplementedError
+
+    # The main loop ----------------------------------------------------------------------------------
+
+    async def _serve(self) -> None:
+        """Until finished: wake on a filing, an effect or the deadline; do what is due; carry out
+        the effects; continue as new when the history has grown long."""
+        while True:
+            seen = self._revision
+            await wait_until(
+                lambda seen=seen: (
+                    self._revision != seen
+                    or bool(self._outbox.effects)
+                    or self._continue_as_new_due()
+                    or self._finished()
+                ),
+                self._next_deadline(),
+            )
+            await self._on_time()
+            await self._outbox.drain()
+            if self._finished() and not self._outbox.effects:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._outbox.effects:
+                    return
+            elif self._continue_as_new_due():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._outbox.effects:
+                    workflow.continue_as_new(self._carried_state())
+
+    def _continue_as_new_due(self) -> bool:
+        info = workflow.info()
+        limit = self._continue_as_new_at_length()
+        forced = limit is not None and info.get_current_history_length() >= limit
+        return forced or info.is_continue_as_new_suggested()
+
+    @workflow.query
+    def pending_effects(self) -> int:
+        """How many decisions and notifications are accepted but not yet carried out."""
+        return len(self._outbox.effects)
+
+    # Filings and effects ----------------------------------------------------------------------------
+
+    def _accept(self, filing: Filing) -> datetime:
+        """Every accepted filing: remembered (no second presentation), wakes the main loop, and
+        is received at the workflow's time, never the filer's clock."""
+        self._seen_filings.append(filing.filing_id)
+        self._revision += 1
+        return workflow.now()
+
+    def _record(
+        self,
+        key: str,
+        kind: str,
+        at: datetime,
+        summary: str,
+        details: dict[str, Any],
+        paragraph: str | None = None,
+    ) -> None:
+        wid = workflow.info().workflow_id
+        self._outbox.effects.append(
+            DecisionRecord(
+                decision_id=f"{wid}/{key}",
+                workflow_id=wid,
+                kind=kind,
+                paragraph=paragraph or self.PARAGRAPH,
+                decided_at=at,
+                summary=summary,
+                details=details,
+            )
+        )
+
+    def _notify(
+        self, key: str, to: list[Identity], subject: str, body: str, paragraph: str | None = None
+    ) -> None:
+        self._outbox.effects.append(
+            Notification(
+                key=f"{workflow.info().workflow_id}/{key}",
+                to=to,
+                subject=subject,
+                body=body,
+                paragraph=paragraph or self.PARAGRAPH,
+            )
+        )

@@ -31,11 +31,10 @@ with workflow.unsafe.imports_passed_through():
         TerminationNotice,
         TerminationWithdrawal,
     )
-    from models.records import DecisionRecord, Notification
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.signing import fingerprint
     from workflows.amendment import AmendmentWorkflow
-    from workflows.common import Outbox, check_filing, raise_if, wait_until
+    from workflows.common import GovernedWorkflow, check_filing, raise_if
     from workflows.partnership_rules import (
         earliest_termination_date,
         notice_problem,
@@ -51,29 +50,18 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow:
+class PartnershipWorkflow(GovernedWorkflow):
+    PARAGRAPH = "31"
+
     @workflow.init
     def __init__(self, state: PartnershipState) -> None:
         self._state = state
-        self._outbox = Outbox(effects=list(state.outbox))
-        self._revision = 0  # bumped by every accepted filing, so the main loop re-plans its timer
+        self._govern(state.seen_filings, state.outbox)
 
     @workflow.run
     async def run(self, state: PartnershipState) -> PartnershipStatus:
-        while True:
-            seen = self._revision
-            await wait_until(
-                lambda seen=seen: (
-                    self._revision != seen or bool(self._outbox.effects) or self._continue_as_new_due()
-                ),
-                self._next_deadline(),
-            )
-            await self._on_time()
-            await self._outbox.drain()
-            if self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._outbox.effects:
-                    workflow.continue_as_new(self._carried_state())
+        await self._serve()  # the Partnership itself never finishes: it continues as new
+        return self.status()
 
     # ¶31 — signature ------------------------------------------------------------------------------
 
@@ -347,46 +335,7 @@ class PartnershipWorkflow:
     def amendments(self) -> list[AmendmentSummary]:
         return list(self._state.amendments.values())
 
-    @workflow.query
-    def pending_effects(self) -> int:
-        """How many decisions and notifications are accepted but not yet carried out."""
-        return len(self._outbox.effects)
-
     # Plumbing -------------------------------------------------------------------------------------
-
-    def _accept(self, filing) -> datetime:
-        """Every accepted filing: remembered (no second presentation), wakes the main loop, and
-        is received at the workflow's time, never the filer's clock."""
-        self._state.seen_filings.append(filing.filing_id)
-        self._revision += 1
-        return workflow.now()
-
-    def _record(
-        self, key: str, kind: str, at: datetime, summary: str, details: dict, paragraph: str = "31"
-    ) -> None:
-        wid = workflow.info().workflow_id
-        self._outbox.record(
-            DecisionRecord(
-                decision_id=f"{wid}/{key}",
-                workflow_id=wid,
-                kind=kind,
-                paragraph=paragraph,
-                decided_at=at,
-                summary=summary,
-                details=details,
-            )
-        )
-
-    def _notify(self, key: str, to: list, subject: str, body: str, paragraph: str = "31") -> None:
-        self._outbox.notify(
-            Notification(
-                key=f"{workflow.info().workflow_id}/{key}",
-                to=to,
-                subject=subject,
-                body=body,
-                paragraph=paragraph,
-            )
-        )
 
     def _next_deadline(self) -> datetime | None:
         pending = self._state.termination
@@ -400,11 +349,8 @@ class PartnershipWorkflow:
             [GOVERNANCE_STATE.value_set(self._state.stage.value), PARAGRAPH_REFS.value_set(["31"])]
         )
 
-    def _continue_as_new_due(self) -> bool:
-        info = workflow.info()
-        limit = self._state.continue_as_new_at_length
-        forced = limit is not None and info.get_current_history_length() >= limit
-        return forced or info.is_continue_as_new_suggested()
+    def _continue_as_new_at_length(self) -> int | None:
+        return self._state.continue_as_new_at_length
 
     def _carried_state(self) -> PartnershipState:
-        return self._state.model_copy(update={"outbox": list(self._outbox.effects)})
+        return self._state
