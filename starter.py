@@ -16,6 +16,7 @@ import typer
 
 from engine import config
 from engine.cli_constitution import amendment_app, termination_app, text
+from engine.cli_programmes import action_app, consult_app, group_app, progress_line
 from engine.cli_support import NOT_BOOTSTRAPPED, JsonFlag, emit, query_or_explain, run, usage
 from engine.keys import init_keys
 from engine.logs import configure as configure_logs
@@ -32,6 +33,9 @@ keys_app = typer.Typer(help="Ed25519 keys of UK, ROK and SECRETARIAT under <data
 app.add_typer(keys_app, name="keys")
 app.add_typer(amendment_app, name="amendment")
 app.add_typer(termination_app, name="termination")
+app.add_typer(group_app, name="group")
+app.add_typer(action_app, name="action")
+app.add_typer(consult_app, name="consult")
 app.command()(text)
 
 # The embedded stack and the worker --------------------------------------------------------------
@@ -127,6 +131,12 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
         typer.echo(f"Pending amendment: {a.amendment_id} ({a.status}, respond by {a.respond_by}) {a.summary}")
     for a in current.amendments_in_force:
         typer.echo(f"Amendment in force: {a.amendment_id} from {a.effective_on} (version {a.version})")
+    if current.joint_actions.actions:
+        typer.echo(f"Joint actions: {progress_line(current.joint_actions)}")
+        for pillar, r in current.joint_actions_by_pillar.items():
+            typer.echo(f"  pillar {pillar}: {progress_line(r)}")
+    for c in current.open_consultations:
+        typer.echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
 
 
 @app.command()

@@ -18,9 +18,11 @@ from activities.register import record_decision
 from engine import config
 from engine.logs import configure as configure_logs
 from workflows.amendment import AmendmentWorkflow
+from workflows.consultation import ConsultationWorkflow
+from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
-WORKFLOWS = [PartnershipWorkflow, AmendmentWorkflow]
+WORKFLOWS = [PartnershipWorkflow, AmendmentWorkflow, JointActionWorkflow, ConsultationWorkflow]
 ACTIVITIES = [notify, record_decision]
 
 

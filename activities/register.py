@@ -47,9 +47,7 @@ def append_decision(engine: Engine, decision: DecisionRecord) -> RegisterEntry:
     decided_at = as_utc(decision.decided_at)
     for _ in range(20):
         with Session(engine) as session:
-            existing = session.exec(
-                select(Decision).where(Decision.decision_id == decision.decision_id)
-            ).first()
+            existing = session.exec(select(Decision).where(Decision.decision_id == decision.decision_id)).first()
             if existing is not None:
                 return RegisterEntry(
                     seq=existing.seq or 0,

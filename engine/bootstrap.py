@@ -30,9 +30,7 @@ log = structlog.get_logger("bootstrap")
 
 #: "Signed in duplicate at the Royal Society … on the 22 November 2023".
 SIGNED_ON = date(2023, 11, 22)
-TEXT_PATH = (
-    Path(__file__).resolve().parent.parent / "models" / "text" / ("uk-rok-digital-partnership-2023.txt")
-)
+TEXT_PATH = Path(__file__).resolve().parent.parent / "models" / "text" / ("uk-rok-digital-partnership-2023.txt")
 
 
 def text_sha256() -> str:
@@ -52,9 +50,7 @@ async def ensure_search_attributes(client: Client, strict: bool = False) -> None
     in the Cloud UI), is logged and not an error."""
     request = AddSearchAttributesRequest(
         namespace=client.namespace,
-        search_attributes={
-            k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in SEARCH_ATTRIBUTES
-        },
+        search_attributes={k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in SEARCH_ATTRIBUTES},
     )
     try:
         await client.operator_service.add_search_attributes(request)

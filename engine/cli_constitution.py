@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
-from temporalio.service import RPCError, RPCStatusCode
 
 from engine.bootstrap import TEXT_PATH
 from engine.cli_support import (
     NOT_BOOTSTRAPPED,
     AsOption,
     JsonFlag,
-    Refused,
     client,
     emit,
+    file_on,
     parse_date,
+    partnership,
     query_or_explain,
     run,
     signed_as,
@@ -52,10 +52,6 @@ def amendment_id(value: str) -> str:
     return f"{PARTNERSHIP_ID}-amendment-{value}" if value.isdigit() else value
 
 
-async def partnership():
-    return (await client()).get_workflow_handle(PARTNERSHIP_ID)
-
-
 async def status_now() -> PartnershipStatus:
     return await query_or_explain(await partnership(), PartnershipWorkflow.status, NOT_BOOTSTRAPPED)
 
@@ -72,9 +68,7 @@ async def propose(
     summary: Annotated[str, typer.Option(help="One line saying what changes.")] = "",
     respond_by: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default 90 days.")] = None,
     effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default on consent.")] = None,
-    catalogue_file: Annotated[
-        Path | None, typer.Option(help="JSON list of catalogue changes.", exists=True)
-    ] = None,
+    catalogue_file: Annotated[Path | None, typer.Option(help="JSON list of catalogue changes.", exists=True)] = None,
 ) -> None:
     """Propose an amendment; the proposal is your written consent. Prints its id."""
     changes: list[CatalogueChange] = []
@@ -98,17 +92,8 @@ async def propose(
     typer.echo(f"awaiting the other Participant's written consent by {receipt.respond_by}", err=True)
 
 
-async def file_on_amendment(ident: str, update, filing) -> AmendmentView:
-    handle = (await client()).get_workflow_handle(ident)
-    try:
-        return await handle.execute_update(update, signed_as(filing))
-    except RPCError as err:
-        if err.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        ended = await query_or_explain(
-            handle, AmendmentWorkflow.show, f"no amendment {ident}; `partnership amendment list` shows them"
-        )
-        raise Refused(f"{ident} is {ended.status}; nothing more can be filed on it") from None
+def file_on_amendment(ident: str, update: Any, filing: Any) -> Any:
+    return file_on(ident, update, filing, AmendmentWorkflow.show, "amendment")
 
 
 @amendment_app.command("consent")
@@ -124,9 +109,7 @@ async def consent(ident: IdArgument, filer: AsOption) -> None:
 
 @amendment_app.command("decline")
 @run
-async def decline(
-    ident: IdArgument, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")]
-) -> None:
+async def decline(ident: IdArgument, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """Decline the other Participant's proposal."""
     ident = amendment_id(ident)
     view = await file_on_amendment(
@@ -163,9 +146,7 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
     for a in summaries:
         paragraphs = ",".join(f"¶{p}" for p in a.paragraphs)
         when = f"in effect {a.effective_on} (v{a.version})" if a.version else f"respond by {a.respond_by}"
-        typer.echo(
-            f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}"
-        )
+        typer.echo(f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}")
 
 
 @amendment_app.command("show")
@@ -202,9 +183,7 @@ async def show_amendment(ident: IdArgument, json_out: JsonFlag = False) -> None:
 @run
 async def notify(
     filer: AsOption,
-    effective_on: Annotated[
-        str | None, typer.Option(help="YYYY-MM-DD; default the earliest permissible date.")
-    ] = None,
+    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default the earliest permissible date.")] = None,
 ) -> None:
     """Give written notice of termination to the other Participant (¶31)."""
     notice = TerminationNotice(filed_by=filer, effective_on=parse_date(effective_on, "--effective-on"))

@@ -21,9 +21,7 @@ from models.identities import Identity
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-AsOption = Annotated[
-    Identity, typer.Option("--as", help="Who files: UK, ROK or SECRETARIAT (signs with that key).")
-]
+AsOption = Annotated[Identity, typer.Option("--as", help="Who files: UK, ROK or SECRETARIAT (signs with that key).")]
 
 F = TypeVar("F", bound=Filing)
 
@@ -108,3 +106,23 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
 
 async def client() -> Client:
     return await connect()
+
+
+async def partnership() -> WorkflowHandle:
+    from workflows.partnership import PARTNERSHIP_ID
+
+    return (await client()).get_workflow_handle(PARTNERSHIP_ID)
+
+
+async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str) -> Any:
+    """File on a governed thing (an amendment, action, consultation); once it has ended and its
+    workflow is closed, say so in words rather than as a server error."""
+    handle = (await client()).get_workflow_handle(ident)
+    try:
+        return await handle.execute_update(update, signed_as(filing))
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        view = await query_or_explain(handle, show, f"no {kind} {ident}; `partnership {kind} list` shows them")
+        state = getattr(view, "status", None) or view.summary.state
+        raise Refused(f"{ident} is {state}; nothing more can be filed on it") from None

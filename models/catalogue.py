@@ -202,3 +202,24 @@ def amended_catalogue(changes: list) -> tuple[set[str], set[str]]:
         elif change.action == "add-policy-area":
             areas.add(change.area)
     return refs, areas
+
+
+def areas_in_force(changes: list) -> dict[str, tuple[str, int]]:
+    """Every policy area after `changes`: slug -> (name, pillar)."""
+    areas = {a.slug: (a.name, a.pillar) for a in POLICY_AREAS}
+    for change in changes:
+        if change.action == "add-policy-area":
+            areas[change.area] = (change.title, change.pillar)
+    return areas
+
+
+def locate(ref: str, changes: list) -> tuple[str, int] | None:
+    """The (area slug, pillar) of a commitment in force after `changes`, or None."""
+    refs, _ = amended_catalogue(changes)
+    if ref not in refs:
+        return None
+    for change in reversed(changes):
+        if change.action == "add-commitment" and change.ref == ref:
+            return change.area, areas_in_force(changes)[change.area][1]
+    area = area_of(ref)
+    return area.slug, area.pillar

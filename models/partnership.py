@@ -8,9 +8,12 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.amendment import AmendmentSummary, CatalogueChange
+from models.consultation import ConsultationSummary
 from models.identities import Identity
+from models.joint_action import ActionSummary, Rollup
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
+from models.working_group import WorkingGroup
 
 
 class Stage(StrEnum):
@@ -57,6 +60,14 @@ class NoticeReceipt(BaseModel):
     effective_at: datetime
 
 
+class ActionReceipt(BaseModel):
+    action_id: str
+
+
+class ConsultationReceipt(BaseModel):
+    consultation_id: str
+
+
 class AmendmentReceipt(BaseModel):
     amendment_id: str
     respond_by: date
@@ -88,6 +99,10 @@ class PartnershipState(BaseModel):
     termination: Termination | None = None
     amendments: dict[str, AmendmentSummary] = Field(default_factory=dict)
     catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
+    working_groups: dict[str, WorkingGroup] = Field(default_factory=dict)  # changed groups only
+    actions: dict[str, ActionSummary] = Field(default_factory=dict)
+    consultations: dict[str, ConsultationSummary] = Field(default_factory=dict)
+    wind_down_filings: dict[Identity, str] = Field(default_factory=dict)
     seen_filings: list[str] = Field(default_factory=list)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
@@ -110,5 +125,8 @@ class PartnershipStatus(BaseModel):
     pending_amendments: list[AmendmentSummary]
     amendments_in_force: list[AmendmentSummary]
     catalogue_changes: list[CatalogueChange]
+    joint_actions: Rollup
+    joint_actions_by_pillar: dict[int, Rollup]
+    open_consultations: list[ConsultationSummary]
     text_sha256: str
     keys: dict[Identity, str]  # identity -> fingerprint of its registered key

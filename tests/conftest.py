@@ -69,17 +69,13 @@ def task_queue() -> str:
 
 
 @pytest.fixture
-async def time_worker(
-    time_env: WorkflowEnvironment, data_dir: Path, task_queue: str
-) -> AsyncIterator[Worker]:
+async def time_worker(time_env: WorkflowEnvironment, data_dir: Path, task_queue: str) -> AsyncIterator[Worker]:
     async with build_worker(time_env.client, task_queue) as worker:
         yield worker
 
 
 @pytest.fixture
-async def local_worker(
-    local_env: WorkflowEnvironment, data_dir: Path, task_queue: str
-) -> AsyncIterator[Worker]:
+async def local_worker(local_env: WorkflowEnvironment, data_dir: Path, task_queue: str) -> AsyncIterator[Worker]:
     async with build_worker(local_env.client, task_queue) as worker:
         yield worker
 
@@ -116,5 +112,19 @@ async def partnership(local_env, local_worker, task_queue):
 
 @pytest.fixture
 async def skipping_partnership(time_env, time_worker, task_queue):
-    """An in-effect Partnership on the time-skipping server (for timers)."""
-    return await bootstrapped(time_env, task_queue)
+    """An in-effect Partnership on the time-skipping server (for timers). Afterwards it and all it
+    started are terminated: a timer left to fire with no worker would stop time for later tests."""
+    from temporalio.service import RPCError
+
+    from workflows.partnership import PartnershipWorkflow
+
+    handle = await bootstrapped(time_env, task_queue)
+    yield handle
+    children = [a.action_id for a in await handle.query(PartnershipWorkflow.actions)]
+    children += [a.amendment_id for a in await handle.query(PartnershipWorkflow.amendments)]
+    children += [c.consultation_id for c in await handle.query(PartnershipWorkflow.consultations)]
+    for workflow_id in [*children, handle.id]:
+        try:
+            await time_env.client.get_workflow_handle(workflow_id).terminate("test over")
+        except RPCError:
+            pass  # already closed

@@ -47,9 +47,7 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     amended = await signed_partnership(client, task_queue, "partnership-amended")
     first = await amended.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(
-            AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.", summary="Forum")
-        ),
+        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.", summary="Forum")),
     )
     await client.get_workflow_handle(first.amendment_id).execute_update(
         AmendmentWorkflow.consent,
@@ -80,7 +78,11 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
         PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
     )
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
+    action_id, consultation_id = await programmes(client, task_queue)
     return {
+        "partnership-programmes": "partnership-programmes",
+        "joint-action-completed": action_id,
+        "consultation-resolved": consultation_id,
         "partnership-signed": "partnership-signed",
         "partnership-amended": "partnership-amended",
         "amendment-in-effect": first.amendment_id,
@@ -89,17 +91,88 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     }
 
 
+async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
+    """A joint action through its whole life, and a consultation resolved."""
+    from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
+    from models.identities import Identity
+    from models.joint_action import (
+        ActionAgreement,
+        ActionClosure,
+        CostArrangement,
+        JointActionProposal,
+        Progress,
+        ProgressReport,
+    )
+    from models.working_group import GroupLeads
+    from tests.helpers import effects_done, signed
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.joint_action import JointActionWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    partnership = await signed_partnership(client, task_queue, "partnership-programmes")
+    for by in (Identity.UK, Identity.ROK):
+        leads = GroupLeads(filed_by=by, area="telecoms", lead_uk="A. Smith", lead_rok="J. Kim")
+        await partnership.execute_update(PartnershipWorkflow.set_group_leads, signed(leads))
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.propose_joint_action,
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed")),
+    )
+    action = client.get_workflow_handle(receipt.action_id)
+    ident = receipt.action_id
+    await action.execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=ident))
+    )
+    await action.execute_update(
+        JointActionWorkflow.report,
+        signed(ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.ON_TRACK, percent=40)),
+    )
+    for by in (Identity.UK, Identity.ROK):
+        cost = CostArrangement(filed_by=by, action_id=ident, arrangement="UK travel; ROK equipment.")
+        await action.execute_update(JointActionWorkflow.cost_share, signed(cost))
+    for by in (Identity.UK, Identity.ROK):
+        closure = ActionClosure(filed_by=by, action_id=ident, outcome="complete")
+        await action.execute_update(JointActionWorkflow.close, signed(closure))
+    await action.result()
+
+    opened = await partnership.execute_update(
+        PartnershipWorkflow.open_consultation,
+        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary="Costs")),
+    )
+    consultation = client.get_workflow_handle(opened.consultation_id)
+    cid = opened.consultation_id
+    await consultation.execute_update(
+        ConsultationWorkflow.propose,
+        signed(ResolutionProposal(filed_by=Identity.ROK, consultation_id=cid, resolution="Split.")),
+    )
+    await consultation.execute_update(
+        ConsultationWorkflow.accept,
+        signed(ResolutionAcceptance(filed_by=Identity.UK, consultation_id=cid, proposal=1)),
+    )
+    await consultation.result()
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    return ident, cid
+
+
 async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str, str]:
     """Scenarios whose timers fire: six months of notice, an unanswered proposal."""
     from models.amendment import AmendmentProposal
     from models.identities import Identity
+    from models.joint_action import ActionAgreement, JointActionProposal, WindDown
     from models.partnership import Stage, TerminationNotice
     from tests.helpers import effects_done, eventually, signed, sleep_until
     from workflows.amendment import AmendmentWorkflow
+    from workflows.joint_action import JointActionWorkflow
     from workflows.partnership import PartnershipWorkflow
 
     client = env.client
     terminated = await signed_partnership(client, task_queue, "partnership-terminated")
+    continuing = await terminated.execute_update(
+        PartnershipWorkflow.propose_joint_action,
+        signed(JointActionProposal(filed_by=Identity.ROK, ref="25e", title="IoT security labels")),
+    )
+    await client.get_workflow_handle(continuing.action_id).execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.UK, action_id=continuing.action_id))
+    )
     lapsing = await terminated.execute_update(
         PartnershipWorkflow.propose_amendment,
         signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.")),
@@ -113,9 +186,16 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
         return (await terminated.query(PartnershipWorkflow.status)).state is Stage.TERMINATED
 
     await eventually(ended)
+    for by in (Identity.UK, Identity.ROK):
+        await terminated.execute_update(PartnershipWorkflow.wind_down, signed(WindDown(filed_by=by)))
+    await client.get_workflow_handle(continuing.action_id).result()
     await effects_done(terminated, PartnershipWorkflow.pending_effects)
     await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
-    return {"partnership-terminated": "partnership-terminated", "amendment-lapsed": lapsing.amendment_id}
+    return {
+        "partnership-terminated": "partnership-terminated",
+        "amendment-lapsed": lapsing.amendment_id,
+        "joint-action-wound-down-after-termination": continuing.action_id,
+    }
 
 
 async def record(client: Client, recorded: dict[str, str]) -> None:

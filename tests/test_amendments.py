@@ -77,12 +77,8 @@ async def test_consent_of_the_other_side_brings_the_amendment_into_effect(local_
 
 
 async def test_catalogue_changes_come_into_force_with_the_amendment(local_env, partnership):
-    change = CatalogueChange(
-        action="add-commitment", ref="9d", title="Satellite connectivity", area="telecoms"
-    )
-    receipt, amendment = await propose(
-        partnership, local_env.client, paragraphs=[9], catalogue_changes=[change]
-    )
+    change = CatalogueChange(action="add-commitment", ref="9d", title="Satellite connectivity", area="telecoms")
+    receipt, amendment = await propose(partnership, local_env.client, paragraphs=[9], catalogue_changes=[change])
     await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
     status = await eventually(lambda: in_force(partnership))
     assert status.catalogue_changes == [change]
@@ -100,13 +96,9 @@ async def test_a_response_is_the_other_sides_alone(local_env, partnership):
     ident = receipt.amendment_id
 
     message = await rejected(amendment, AmendmentWorkflow.consent, consent(ident, by=Identity.UK))
-    assert (
-        message == f"UK proposed {ident}, and its proposal is its written consent; only ROK may consent to it"
-    )
+    assert message == f"UK proposed {ident}, and its proposal is its written consent; only ROK may consent to it"
 
-    for_other = sign(
-        AmendmentConsent(filed_by=Identity.ROK, amendment_id=ident), load_private_key(Identity.UK)
-    )
+    for_other = sign(AmendmentConsent(filed_by=Identity.ROK, amendment_id=ident), load_private_key(Identity.UK))
     message = await rejected(amendment, AmendmentWorkflow.consent, for_other)
     assert "does not verify with the key registered for ROK" in message
 
@@ -119,17 +111,12 @@ async def test_a_response_is_the_other_sides_alone(local_env, partnership):
     assert message.startswith(f"this filing names amendment {partnership.id}-amendment-99")
 
     no_reason = signed(AmendmentDecline(filed_by=Identity.ROK, amendment_id=ident, reason="  "))
-    assert (
-        await rejected(amendment, AmendmentWorkflow.decline, no_reason)
-        == "a decline needs a reason (--reason)"
-    )
+    assert await rejected(amendment, AmendmentWorkflow.decline, no_reason) == "a decline needs a reason (--reason)"
 
 
 async def test_consenting_twice_and_withdrawing_after_consent_are_rejected(local_env, partnership, data_dir):
     later = (await partnership.query(PartnershipWorkflow.status)).signatories[0].received_at.date()
-    receipt, amendment = await propose(
-        partnership, local_env.client, effective_on=later + timedelta(days=400)
-    )
+    receipt, amendment = await propose(partnership, local_env.client, effective_on=later + timedelta(days=400))
     ident = receipt.amendment_id
     view = await amendment.execute_update(AmendmentWorkflow.consent, consent(ident))
     assert view.status is AmendmentStatus.CONSENTED
@@ -145,9 +132,7 @@ async def test_consenting_twice_and_withdrawing_after_consent_are_rejected(local
 
 async def test_decline_and_withdraw_end_the_proposal(local_env, partnership, data_dir):
     first, declined = await propose(partnership, local_env.client)
-    decline = signed(
-        AmendmentDecline(filed_by=Identity.ROK, amendment_id=first.amendment_id, reason="not now")
-    )
+    decline = signed(AmendmentDecline(filed_by=Identity.ROK, amendment_id=first.amendment_id, reason="not now"))
     await declined.execute_update(AmendmentWorkflow.decline, decline)
     assert (await declined.result()).status is AmendmentStatus.DECLINED
 
@@ -165,11 +150,7 @@ async def test_decline_and_withdraw_end_the_proposal(local_env, partnership, dat
         return [a.status for a in listed] == [AmendmentStatus.DECLINED, AmendmentStatus.WITHDRAWN]
 
     await eventually(both_ended)
-    kinds = {
-        r.kind
-        for r in decisions(register_engine())
-        if r.workflow_id in (first.amendment_id, second.amendment_id)
-    }
+    kinds = {r.kind for r in decisions(register_engine()) if r.workflow_id in (first.amendment_id, second.amendment_id)}
     assert kinds == {"amendment-declined", "amendment-withdrawn"}
     assert (await partnership.query(PartnershipWorkflow.status)).version == 1
 
@@ -179,13 +160,9 @@ async def test_proposals_the_partnership_cannot_take(local_env, local_worker, pa
     assert message == "¶34 does not exist; the text has ¶1–33"
     message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(text=" "))
     assert message.startswith("the amendment has no text")
-    message = await rejected(
-        partnership, PartnershipWorkflow.propose_amendment, proposal(by=Identity.SECRETARIAT)
-    )
+    message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(by=Identity.SECRETARIAT))
     assert message.startswith("only a Participant (UK or ROK) proposes an amendment")
-    forged = sign(
-        AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x"), load_private_key(Identity.ROK)
-    )
+    forged = sign(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x"), load_private_key(Identity.ROK))
     assert "does not verify" in await rejected(partnership, PartnershipWorkflow.propose_amendment, forged)
 
     unsigned = await start_partnership(
@@ -218,9 +195,7 @@ async def test_an_unanswered_proposal_lapses_after_reminders(time_env, skipping_
     view = await eventually(lambda: ended(amendment))
     assert view.status is AmendmentStatus.LAPSED
     assert view.reason == f"no response by {receipt.respond_by}"
-    lapsed_on = view.concluded_at.astimezone(
-        Identity.ROK and __import__("zoneinfo").ZoneInfo("Asia/Seoul")
-    ).date()
+    lapsed_on = view.concluded_at.astimezone(Identity.ROK and __import__("zoneinfo").ZoneInfo("Asia/Seoul")).date()
     assert lapsed_on == receipt.respond_by + timedelta(days=1)
     await effects_done(amendment, AmendmentWorkflow.pending_effects)
     reminders = [s for s in subjects(data_dir) if s.startswith(f"Reminder: amendment {receipt.amendment_id}")]

@@ -183,3 +183,30 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert json.loads(cli("status", "--json", env=env).stdout)["termination"] is None
     stop(up)
+
+
+def test_joint_action_through_the_cli(stack):
+    start, env, _ = stack
+    up = start()
+    proposed = cli("action", "propose", "--as", "UK", "--ref", "9b", "--title", "Open RAN testbed", env=env)
+    assert proposed.returncode == 0, proposed.stderr
+    ident = proposed.stdout.strip()
+    assert ident == "action-9b-open-ran-testbed"
+    own = cli("action", "agree", ident, "--as", "UK", env=env)
+    assert own.returncode == 1 and own.stderr.strip() == f"rejected: UK proposed {ident}; only ROK may agree it"
+    assert cli("action", "agree", ident, "--as", "ROK", env=env).returncode == 0
+    reported = cli("action", "report", ident, "--as", "UK", "--status", "on-track", "--percent", "40", env=env)
+    assert reported.returncode == 0, reported.stderr
+    deadline = time.monotonic() + 30
+    while True:
+        listed = json.loads(cli("action", "list", "--json", "--ref", "9b", env=env).stdout)
+        if listed and listed[0]["percent"] == 40:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert [(a["action_id"], a["state"], a["percent"]) for a in listed] == [(ident, "ACTIVE", 40)]
+    unknown = cli("action", "propose", "--as", "UK", "--ref", "99z", "--title", "x", env=env)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("rejected: unknown commitment ref '99z'")
+    auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)
+    assert auditor.returncode == 1 and auditor.stderr.strip() == "AUDITOR only reads; file as UK, ROK or SECRETARIAT"
+    stop(up)

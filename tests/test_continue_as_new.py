@@ -21,9 +21,7 @@ async def test_continue_as_new_keeps_signatures_and_effects(time_env, time_worke
     first = await start_partnership(time_env.client, task_queue, wid, state)
     first_run = (await first.describe()).run_id
     for participant in (Identity.UK, Identity.ROK):
-        filing = SignPartnership(
-            filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256()
-        )
+        filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
         await first.execute_update(PartnershipWorkflow.sign, signed(filing))
 
     latest = time_env.client.get_workflow_handle(wid)

@@ -17,9 +17,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_there_is_a_golden_history_for_every_workflow_type():
     recorded = {
-        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"][
-            "name"
-        ]
+        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
         for p in HISTORIES
     }
     assert recorded >= {w.__name__ for w in WORKFLOWS}
@@ -27,9 +25,7 @@ def test_there_is_a_golden_history_for_every_workflow_type():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_golden_history_replays(path: Path):
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
     result = await replayer.replay_workflow(
         WorkflowHistory.from_json(path.stem, path.read_text()), raise_on_replay_failure=False
     )

@@ -34,9 +34,7 @@ from workflows.partnership import PartnershipWorkflow
         (Identity.ROK, "2027-08-31T10:00Z", "2028-02-29", "2028-02-29T00:00Z"),
     ],
 )
-def test_six_calendar_months_from_receipt_in_the_recipients_time_zone(
-    given_by, received, earliest, effective_at
-):
+def test_six_calendar_months_from_receipt_in_the_recipients_time_zone(given_by, received, earliest, effective_at):
     recipient = Identity.ROK if given_by is Identity.UK else Identity.UK
     on = earliest_termination_date(datetime.fromisoformat(received), recipient)
     assert on == date.fromisoformat(earliest)
@@ -99,15 +97,11 @@ async def test_the_secretariat_gives_no_notice(partnership):
 # The durable timer (time-skipping) -----------------------------------------------------------------------
 
 
-async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(
-    time_env, skipping_partnership, data_dir
-):
+async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(time_env, skipping_partnership, data_dir):
     handle = skipping_partnership
     open_proposal = await handle.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(
-            AmendmentProposal(filed_by=Identity.ROK, paragraphs=[7], text="x", respond_by=date(2099, 1, 1))
-        ),
+        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[7], text="x", respond_by=date(2099, 1, 1))),
     )
     receipt = await handle.execute_update(
         PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
@@ -174,9 +168,7 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(
     assert view.reason == f"the Partnership terminated on {receipt.effective_on}"
 
 
-async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(
-    time_env, skipping_partnership, data_dir
-):
+async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(time_env, skipping_partnership, data_dir):
     handle = skipping_partnership
     receipt = await handle.execute_update(
         PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))

@@ -150,9 +150,7 @@ class AmendmentWorkflow(GovernedWorkflow):
     async def partnership_terminated(self, on: date) -> None:
         """Nothing is amended after termination: an open proposal lapses."""
         if self._case.status.is_open:
-            await self._conclude(
-                AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}"
-            )
+            await self._conclude(AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}")
 
     @workflow.query
     def show(self) -> AmendmentView:
@@ -162,9 +160,7 @@ class AmendmentWorkflow(GovernedWorkflow):
             amendment_id=case.amendment_id,
             status=case.status,
             proposed_by=proposer,
-            consent_needed_from=(
-                other_participant(proposer) if case.status is AmendmentStatus.PROPOSED else None
-            ),
+            consent_needed_from=(other_participant(proposer) if case.status is AmendmentStatus.PROPOSED else None),
             paragraphs=case.proposal.paragraphs,
             summary=case.proposal.summary,
             text=case.proposal.text,
@@ -214,8 +210,7 @@ class AmendmentWorkflow(GovernedWorkflow):
                 self._notify(
                     f"reminder/{days}-days",
                     list(FILERS),
-                    f"Reminder: amendment {case.amendment_id} awaits {responder}'s response by "
-                    f"{case.respond_by}",
+                    f"Reminder: amendment {case.amendment_id} awaits {responder}'s response by {case.respond_by}",
                     f"{responder} has {days} days left to consent to or decline amendment "
                     f"{case.amendment_id} to {self._paragraphs()}. Unanswered, it lapses after "
                     f"{case.respond_by}.",

@@ -189,9 +189,7 @@ class GovernedWorkflow:
             )
         )
 
-    def _notify(
-        self, key: str, to: list[Identity], subject: str, body: str, paragraph: str | None = None
-    ) -> None:
+    def _notify(self, key: str, to: list[Identity], subject: str, body: str, paragraph: str | None = None) -> None:
         self._outbox.effects.append(
             Notification(
                 key=f"{workflow.info().workflow_id}/{key}",

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
     from models.identities import FILERS, PARTICIPANTS
+    from models.joint_action import rollup
     from models.partnership import (
         AmendmentReceipt,
         NoticeReceipt,
@@ -45,12 +45,13 @@ with workflow.unsafe.imports_passed_through():
         termination_reminders,
         withdrawal_problem,
     )
+    from workflows.programmes import Programmes, attributes
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
 
 
 @workflow.defn
-class PartnershipWorkflow(GovernedWorkflow):
+class PartnershipWorkflow(Programmes, GovernedWorkflow):
     PARAGRAPH = "31"
 
     @workflow.init
@@ -235,6 +236,7 @@ class PartnershipWorkflow(GovernedWorkflow):
             "¶32: ongoing programmes and activities continue unless the Participants jointly decide "
             "otherwise.",
         )
+        await self._tell_programmes_terminated(pending.effective_on)
         for amendment in self._state.amendments.values():
             if amendment.status.is_open:
                 handle = workflow.get_external_workflow_handle(amendment.amendment_id)
@@ -261,12 +263,7 @@ class PartnershipWorkflow(GovernedWorkflow):
             case,
             id=amendment_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(GOVERNANCE_STATE, AmendmentStatus.PROPOSED.value),
-                    SearchAttributePair(PARAGRAPH_REFS, ["33", *map(str, proposal.paragraphs)]),
-                ]
-            ),
+            search_attributes=attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
         )
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
@@ -314,6 +311,7 @@ class PartnershipWorkflow(GovernedWorkflow):
     @workflow.query
     def status(self) -> PartnershipStatus:
         amendments = list(self._state.amendments.values())
+        actions = list(self._state.actions.values())
         return PartnershipStatus(
             state=self._state.stage,
             in_effect_since=self._state.in_effect_since,
@@ -327,6 +325,12 @@ class PartnershipWorkflow(GovernedWorkflow):
             pending_amendments=[a for a in amendments if a.status.is_open],
             amendments_in_force=[a for a in amendments if a.status is AmendmentStatus.IN_EFFECT],
             catalogue_changes=self._state.catalogue_changes,
+            joint_actions=rollup(actions),
+            joint_actions_by_pillar={
+                pillar: rollup([a for a in actions if a.pillar == pillar])
+                for pillar in sorted({a.pillar for a in actions})
+            },
+            open_consultations=[c for c in self._state.consultations.values() if c.state == "OPEN"],
             text_sha256=self._state.text_sha256,
             keys={i: fingerprint(k) for i, k in self._state.keys.items()},
         )

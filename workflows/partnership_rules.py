@@ -15,8 +15,11 @@ with workflow.unsafe.imports_passed_through():
         local_date,
         local_midnight,
     )
-    from models.catalogue import PARAGRAPHS, amended_catalogue
+    from models.catalogue import PARAGRAPHS, amended_catalogue, areas_in_force, locate
+    from models.consultation import ConsultationRequest
     from models.identities import Identity, other_participant
+    from models.joint import already_filed_problem
+    from models.joint_action import JointActionProposal, WindDown, action_id_for
     from models.partnership import (
         PartnershipState,
         SignPartnership,
@@ -25,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TerminationNotice,
         TerminationWithdrawal,
     )
+    from models.working_group import GroupLeads
 
 
 def participant_problem(filer: Identity, what: str) -> str | None:
@@ -37,8 +41,7 @@ def in_effect_problem(state: PartnershipState, what: str) -> str | None:
     """Filings that need the Partnership in effect (a pending notice does not end it)."""
     if state.stage is Stage.TERMINATED and state.termination:
         return (
-            f"the Partnership terminated on {state.termination.effective_on}; "
-            f"no {what} can be filed after termination"
+            f"the Partnership terminated on {state.termination.effective_on}; no {what} can be filed after termination"
         )
     if state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
         return f"the Partnership is {state.stage}, not in effect; no {what} can be filed yet"
@@ -130,9 +133,7 @@ def termination_reminders(termination: Termination) -> list[tuple[str, datetime]
     ]
 
 
-def withdrawal_problem(
-    state: PartnershipState, withdrawal: TerminationWithdrawal, now: datetime
-) -> str | None:
+def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawal, now: datetime) -> str | None:
     pending = state.termination
     if state.stage is not Stage.TERMINATION_PENDING or pending is None:
         if state.stage is Stage.TERMINATED and pending:
@@ -198,3 +199,71 @@ def respond_by_for(proposal: AmendmentProposal, now: datetime) -> date:
     """The proposal's respond-by date: as named, or 90 days from receipt where the responder is."""
     responder = other_participant(proposal.filed_by)
     return proposal.respond_by or local_date(now, responder) + timedelta(days=DEFAULT_RESPONSE_DAYS)
+
+
+# ¶7, ¶9–29, ¶32 — programmes --------------------------------------------------------------------------
+
+
+def child_id(partnership_id: str, name: str) -> str:
+    """Ids of governed things: `action-9b-…` under the Partnership, prefixed under any other."""
+    return name if partnership_id == "partnership" else f"{partnership_id}-{name}"
+
+
+def action_proposal_problem(state: PartnershipState, proposal: JointActionProposal, partnership_id: str) -> str | None:
+    if problem := participant_problem(proposal.filed_by, "proposes a joint action"):
+        return problem
+    if problem := in_effect_problem(state, "new joint action"):
+        return problem
+    if locate(proposal.ref, state.catalogue_changes) is None:
+        refs, _ = amended_catalogue(state.catalogue_changes)
+        return f"unknown commitment ref {proposal.ref!r}; `partnership catalogue` lists them ({len(refs)} refs)"
+    if not proposal.title.strip():
+        return "a joint action needs a title (--title)"
+    if proposal.starts and proposal.ends and proposal.ends < proposal.starts:
+        return f"ends {proposal.ends} is before starts {proposal.starts}"
+    action_id = child_id(partnership_id, action_id_for(proposal.ref, proposal.title))
+    if action_id in state.actions:
+        return f"joint action {action_id} already exists; choose another title"
+    return None
+
+
+def leads_problem(state: PartnershipState, filing: GroupLeads) -> str | None:
+    if problem := participant_problem(filing.filed_by, "sets working-group leads"):
+        return problem
+    if problem := in_effect_problem(state, "working-group change"):
+        return problem
+    areas = areas_in_force(state.catalogue_changes)
+    if filing.area not in areas:
+        return f"no policy area {filing.area!r}; areas: {', '.join(areas)}"
+    if not filing.lead_uk.strip() or not filing.lead_rok.strip():
+        return "name a lead from each side (--lead-uk and --lead-rok)"
+    group = state.working_groups.get(filing.area)
+    return already_filed_problem(
+        group.pending if group else {}, filing.filed_by, filing.terms(), f"these leads for {filing.area}"
+    )
+
+
+def wind_down_problem(state: PartnershipState, filing: WindDown) -> str | None:
+    if problem := participant_problem(filing.filed_by, "winds down joint actions"):
+        return problem
+    if not any(a.state.is_open for a in state.actions.values()):
+        return "no joint action is ongoing; there is nothing to wind down"
+    return already_filed_problem(state.wind_down_filings, filing.filed_by, "all", "a wind-down of all joint actions")
+
+
+def consultation_problem(state: PartnershipState, request: ConsultationRequest) -> str | None:
+    if problem := participant_problem(request.filed_by, "opens a consultation"):
+        return problem
+    if state.stage is Stage.AWAITING_SIGNATURES:
+        return "the Partnership is not yet in effect; there is nothing to consult on"
+    if not request.summary.strip():
+        return "say what the difference is (--summary)"
+    about = request.about.strip().lstrip("¶")
+    refs, _ = amended_catalogue(state.catalogue_changes)
+    known = about in refs or about in state.actions or about in state.amendments
+    if not known and not (about.isdigit() and int(about) in PARAGRAPHS):
+        return (
+            f"{request.about!r} is neither a ¶ (1–33), a commitment ref (e.g. 9b), "
+            "nor the id of a joint action or amendment"
+        )
+    return None

@@ -1,0 +1,117 @@
+"""¶29: differences are resolved amicably through consultations between the Participants.
+
+No adjudicator, no vote, no deadline that forces an outcome: an outcome counts only when both
+Participants accept it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.records import DecisionRecord, Notification
+from models.signing import Filing
+
+#: A consultation with no activity for this long reminds both sides (and again each such period).
+IDLE_DAYS = 30
+
+
+class ConsultationState(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class ConsultationRequest(Filing):
+    """Filed to the Partnership: a difference over a ¶, a commitment ref, or a governed thing."""
+
+    about: str
+    summary: str
+
+
+class ConsultationRound(Filing):
+    consultation_id: str
+    held_on: date
+    attendees: list[str]
+    note: str
+
+
+class ResolutionProposal(Filing):
+    consultation_id: str
+    resolution: str
+
+
+class ResolutionAcceptance(Filing):
+    consultation_id: str
+    proposal: int  # the number of the proposal accepted
+
+
+class RoundRecord(BaseModel):
+    by: Identity
+    received_at: datetime
+    held_on: date
+    attendees: list[str]
+    note: str
+
+
+class ProposalRecord(BaseModel):
+    number: int
+    by: Identity
+    received_at: datetime
+    resolution: str
+
+
+class ConsultationSummary(BaseModel):
+    consultation_id: str
+    about: str
+    summary: str
+    opened_by: Identity
+    opened_at: datetime
+    state: ConsultationState
+    rounds: int = 0
+    proposals: int = 0
+    resolved_at: datetime | None = None
+    seq: int = 0
+
+
+class ConsultationCase(BaseModel):
+    consultation_id: str
+    partnership_id: str
+    request: ConsultationRequest
+    opened_at: datetime
+    keys: dict[Identity, str]
+    state: ConsultationState = ConsultationState.OPEN
+    rounds: list[RoundRecord] = Field(default_factory=list)
+    proposals: list[ProposalRecord] = Field(default_factory=list)
+    last_activity_at: datetime | None = None
+    idle_reminders: int = 0
+    resolved_at: datetime | None = None
+    resolution: ProposalRecord | None = None
+    accepted_by: Identity | None = None
+    seq: int = 0
+    seen_filings: list[str] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+
+    def summary(self) -> ConsultationSummary:
+        return ConsultationSummary(
+            consultation_id=self.consultation_id,
+            about=self.request.about,
+            summary=self.request.summary,
+            opened_by=self.request.filed_by,
+            opened_at=self.opened_at,
+            state=self.state,
+            rounds=len(self.rounds),
+            proposals=len(self.proposals),
+            resolved_at=self.resolved_at,
+            seq=self.seq,
+        )
+
+
+class ConsultationView(BaseModel):
+    summary: ConsultationSummary
+    rounds: list[RoundRecord]
+    proposals: list[ProposalRecord]
+    resolution: ProposalRecord | None
+    accepted_by: Identity | None
+    last_activity_at: datetime | None

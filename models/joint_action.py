@@ -1,0 +1,205 @@
+"""¶9–27: concrete joint actions under the commitments, their progress and costs (¶28)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.records import DecisionRecord, Notification
+from models.signing import Filing
+
+#: ¶28: "each Participant will bear its own expenses … unless otherwise jointly decided".
+OWN_EXPENSES = "Each Participant bears its own expenses (¶28)."
+#: Working groups report quarterly unless their leads decide otherwise.
+DEFAULT_CADENCE_MONTHS = 3
+
+
+class ActionState(StrEnum):
+    PROPOSED = "PROPOSED"
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    DISCONTINUED = "DISCONTINUED"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ActionState.PROPOSED, ActionState.ACTIVE)
+
+
+class Progress(StrEnum):
+    ON_TRACK = "on-track"
+    AT_RISK = "at-risk"
+    OFF_TRACK = "off-track"
+
+
+class JointActionProposal(Filing):
+    """Filed to the Partnership: a concrete action under a commitment of the catalogue."""
+
+    ref: str
+    title: str
+    description: str = ""
+    lead_uk: str | None = None
+    lead_rok: str | None = None
+    starts: date | None = None
+    ends: date | None = None
+
+
+class ActionAgreement(Filing):
+    action_id: str
+
+
+class ProgressReport(Filing):
+    action_id: str
+    status: Progress
+    percent: int = Field(ge=0, le=100)
+    note: str = ""
+
+
+class CostArrangement(Filing):
+    """¶28: another arrangement than own expenses; applies once both file the same text."""
+
+    action_id: str
+    arrangement: str
+
+
+class ActionClosure(Filing):
+    """Completion or discontinuation: both file it; the second makes it happen."""
+
+    action_id: str
+    outcome: Literal["complete", "discontinue"]
+    reason: str = ""
+
+
+class WindDown(Filing):
+    """¶32: both Participants jointly decide to wind down every ongoing joint action."""
+
+    reason: str = ""
+
+
+class ProgressEntry(BaseModel):
+    by: Identity
+    received_at: datetime
+    status: Progress
+    percent: int
+    note: str
+
+
+class ActionSummary(BaseModel):
+    """What the Partnership keeps of each joint action (lists, roll-ups, ¶32 notices)."""
+
+    action_id: str
+    ref: str
+    area: str
+    pillar: int
+    title: str
+    state: ActionState
+    proposed_by: Identity
+    percent: int | None = None
+    progress: Progress | None = None
+    last_report_at: datetime | None = None
+    cost_arrangement: str = OWN_EXPENSES
+    continues_after_termination: bool = False
+    seq: int = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal
+
+
+class JointActionCase(BaseModel):
+    """The JointActionWorkflow's input and state."""
+
+    action_id: str
+    partnership_id: str
+    ref: str
+    area: str
+    pillar: int
+    proposal: JointActionProposal
+    proposed_at: datetime
+    keys: dict[Identity, str]
+    cadence_months: int = DEFAULT_CADENCE_MONTHS
+    state: ActionState = ActionState.PROPOSED
+    agreed_at: datetime | None = None
+    reports: list[ProgressEntry] = Field(default_factory=list)
+    cost_arrangement: str = OWN_EXPENSES
+    cost_filings: dict[Identity, str] = Field(default_factory=dict)
+    closure_filings: dict[Identity, str] = Field(default_factory=dict)
+    overdue_reminders: int = 0  # since the last report (or agreement)
+    ended_at: datetime | None = None
+    reason: str | None = None
+    partnership_terminated_on: date | None = None
+    seq: int = 0
+    seen_filings: list[str] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+
+    def summary(self) -> ActionSummary:
+        latest = self.reports[-1] if self.reports else None
+        return ActionSummary(
+            action_id=self.action_id,
+            ref=self.ref,
+            area=self.area,
+            pillar=self.pillar,
+            title=self.proposal.title,
+            state=self.state,
+            proposed_by=self.proposal.filed_by,
+            percent=latest.percent if latest else None,
+            progress=latest.status if latest else None,
+            last_report_at=latest.received_at if latest else None,
+            cost_arrangement=self.cost_arrangement,
+            continues_after_termination=self.partnership_terminated_on is not None,
+            seq=self.seq,
+        )
+
+
+class ActionView(BaseModel):
+    """`action show`."""
+
+    summary: ActionSummary
+    description: str
+    lead_uk: str | None
+    lead_rok: str | None
+    starts: date | None
+    ends: date | None
+    proposed_at: datetime
+    agreed_at: datetime | None
+    cadence_months: int
+    reports: list[ProgressEntry]
+    cost_filings: dict[Identity, str]
+    closure_filings: dict[Identity, str]
+    ended_at: datetime | None
+    reason: str | None
+    partnership_terminated_on: date | None
+
+
+class Rollup(BaseModel):
+    """Progress of a set of joint actions: counts, and the mean percent of the active ones."""
+
+    actions: int = 0
+    proposed: int = 0
+    active: int = 0
+    completed: int = 0
+    discontinued: int = 0
+    mean_percent: float | None = None
+    at_risk: int = 0
+    off_track: int = 0
+
+
+def rollup(actions: list[ActionSummary]) -> Rollup:
+    active = [a for a in actions if a.state is ActionState.ACTIVE]
+    reported = [a.percent for a in active if a.percent is not None]
+    return Rollup(
+        actions=len(actions),
+        proposed=sum(a.state is ActionState.PROPOSED for a in actions),
+        active=len(active),
+        completed=sum(a.state is ActionState.COMPLETED for a in actions),
+        discontinued=sum(a.state is ActionState.DISCONTINUED for a in actions),
+        mean_percent=round(sum(reported) / len(reported), 1) if reported else None,
+        at_risk=sum(a.progress is Progress.AT_RISK for a in active),
+        off_track=sum(a.progress is Progress.OFF_TRACK for a in active),
+    )
+
+
+def action_id_for(ref: str, title: str) -> str:
+    """`action-9b-open-ran-testbed`: derived from the commitment and the title."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-")
+    return f"action-{ref}-{slug or 'untitled'}"

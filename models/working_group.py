@@ -1,0 +1,40 @@
+"""¶7: "Separate working-level governance arrangements will be established under each policy
+area." One working group per area, led by one lead from each side, set only by joint decision."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup
+from models.signing import Filing
+
+
+class GroupLeads(Filing):
+    """One side's filing of a working group's leads and reporting cadence; both must match."""
+
+    area: str
+    lead_uk: str
+    lead_rok: str
+    cadence_months: int = Field(default=DEFAULT_CADENCE_MONTHS, ge=1, le=12)
+
+    def terms(self) -> str:
+        return f"{self.lead_uk}\x1f{self.lead_rok}\x1f{self.cadence_months}"
+
+
+class WorkingGroup(BaseModel):
+    area: str
+    name: str
+    pillar: int
+    lead_uk: str | None = None
+    lead_rok: str | None = None
+    cadence_months: int = DEFAULT_CADENCE_MONTHS
+    pending: dict[Identity, str] = Field(default_factory=dict)  # terms filed, awaiting the other
+
+
+class GroupReport(BaseModel):
+    """`group show`: the group, and its joint actions' latest progress rolled up (for the Forum)."""
+
+    group: WorkingGroup
+    progress: Rollup
+    actions: list = Field(default_factory=list)

@@ -1,0 +1,228 @@
+"""¶29: "Any differences that may arise from the interpretation or implementation of this
+Partnership will be resolved amicably through consultations between the Participants."
+
+One workflow per difference raised. Rounds of consultation are noted; either Participant proposes
+an outcome; it counts only when the other accepts it. No adjudicator, no vote, and no deadline
+that forces an outcome: a consultation idle for 30 days only reminds both sides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.consultation import (
+        IDLE_DAYS,
+        ConsultationCase,
+        ConsultationRound,
+        ConsultationState,
+        ConsultationSummary,
+        ConsultationView,
+        ProposalRecord,
+        ResolutionAcceptance,
+        ResolutionProposal,
+        RoundRecord,
+    )
+    from models.identities import FILERS, PARTICIPANTS
+    from models.search import GOVERNANCE_STATE
+    from models.signing import Filing
+    from workflows.common import GovernedWorkflow, check_filing, raise_if
+
+
+def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -> str | None:
+    if consultation_id != case.consultation_id:
+        return f"this filing names {consultation_id}, not {case.consultation_id}"
+    if case.state is not ConsultationState.OPEN:
+        return f"{case.consultation_id} is {case.state}; it takes no more filings"
+    return None
+
+
+def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.note.strip():
+        return "a consultation round needs a note of what was discussed (--note)"
+    return None
+
+
+def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) proposes an outcome, not {filing.filed_by}"
+    if not filing.resolution.strip():
+        return "the proposed resolution is empty (--resolution-file)"
+    return None
+
+
+def acceptance_problem(case: ConsultationCase, filing: ResolutionAcceptance) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) accepts an outcome, not {filing.filed_by}"
+    numbers = [p.number for p in case.proposals]
+    if filing.proposal not in numbers:
+        offered = ", ".join(map(str, numbers)) or "none yet"
+        return f"there is no proposal {filing.proposal} in {case.consultation_id}; proposals: {offered}"
+    proposed = case.proposals[numbers.index(filing.proposal)]
+    if proposed.by is filing.filed_by:
+        return (
+            f"{filing.filed_by} made proposal {filing.proposal}; it counts only when the other Participant accepts it"
+        )
+    return None
+
+
+@workflow.defn
+class ConsultationWorkflow(GovernedWorkflow):
+    PARAGRAPH = "29"
+
+    @workflow.init
+    def __init__(self, case: ConsultationCase) -> None:
+        self._case = case
+        self._govern(case.seen_filings, case.outbox)
+
+    @workflow.run
+    async def run(self, case: ConsultationCase) -> ConsultationSummary:
+        if workflow.info().continued_run_id is None:
+            request = case.request
+            self._notify(
+                "opened",
+                list(FILERS),
+                f"{request.filed_by} opens consultation {case.consultation_id} about {request.about}",
+                f"{request.summary}\n\n¶29: differences are resolved amicably through consultations.",
+            )
+        await self._serve()
+        return self._case.summary()
+
+    @workflow.update
+    async def note(self, filing: ConsultationRound) -> ConsultationView:
+        now = self._accept(filing)
+        self._case.rounds.append(
+            RoundRecord(
+                by=filing.filed_by,
+                received_at=now,
+                held_on=filing.held_on,
+                attendees=filing.attendees,
+                note=filing.note,
+            )
+        )
+        await self._touch(now)
+        return self.show()
+
+    @note.validator
+    def _check_note(self, filing: ConsultationRound) -> None:
+        raise_if(round_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def propose(self, filing: ResolutionProposal) -> ConsultationView:
+        now = self._accept(filing)
+        number = len(self._case.proposals) + 1
+        self._case.proposals.append(
+            ProposalRecord(number=number, by=filing.filed_by, received_at=now, resolution=filing.resolution)
+        )
+        other = [p for p in PARTICIPANTS if p is not filing.filed_by]
+        self._notify(
+            f"proposal/{number}",
+            [*other, *[i for i in FILERS if i not in PARTICIPANTS]],
+            f"{filing.filed_by} proposes outcome {number} for {self._case.consultation_id}",
+            f"{filing.resolution}\n\nIt counts only if you accept it: "
+            f"`partnership consult accept {self._case.consultation_id} --proposal {number}`.",
+        )
+        await self._touch(now)
+        return self.show()
+
+    @propose.validator
+    def _check_propose(self, filing: ResolutionProposal) -> None:
+        raise_if(proposal_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def accept(self, filing: ResolutionAcceptance) -> ConsultationView:
+        """Both Participants stand on the outcome: the difference is resolved."""
+        now = self._accept(filing)
+        case = self._case
+        accepted = case.proposals[[p.number for p in case.proposals].index(filing.proposal)]
+        case.state = ConsultationState.RESOLVED
+        case.resolved_at = now
+        case.resolution = accepted
+        case.accepted_by = filing.filed_by
+        self._record(
+            "resolved",
+            "consultation-resolved",
+            now,
+            f"Consultation {case.consultation_id} about {case.request.about} resolved: proposal "
+            f"{accepted.number} of {accepted.by}, accepted by {filing.filed_by}.",
+            {
+                "about": case.request.about,
+                "resolution": accepted.resolution,
+                "proposed_by": accepted.by.value,
+            },
+        )
+        self._notify(
+            "resolved",
+            list(FILERS),
+            f"Consultation {case.consultation_id} resolved",
+            accepted.resolution,
+        )
+        await self._touch(now)
+        return self.show()
+
+    @accept.validator
+    def _check_accept(self, filing: ResolutionAcceptance) -> None:
+        raise_if(acceptance_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.query
+    def show(self) -> ConsultationView:
+        case = self._case
+        return ConsultationView(
+            summary=case.summary(),
+            rounds=case.rounds,
+            proposals=case.proposals,
+            resolution=case.resolution,
+            accepted_by=case.accepted_by,
+            last_activity_at=case.last_activity_at,
+        )
+
+    # The clock: idle reminders only --------------------------------------------------------------------
+
+    def _idle_due(self) -> datetime | None:
+        case = self._case
+        if case.state is not ConsultationState.OPEN:
+            return None
+        since = case.last_activity_at or case.opened_at
+        return since + timedelta(days=IDLE_DAYS * (case.idle_reminders + 1))
+
+    def _next_deadline(self) -> datetime | None:
+        return self._idle_due()
+
+    async def _on_time(self) -> None:
+        due = self._idle_due()
+        if due is None or workflow.now() < due:
+            return
+        case = self._case
+        case.idle_reminders += 1
+        self._notify(
+            f"idle/{case.idle_reminders}",
+            list(FILERS),
+            f"Consultation {case.consultation_id} has been idle for {IDLE_DAYS * case.idle_reminders} days",
+            f"About {case.request.about}: {case.request.summary}\n\nNo outcome is forced (¶29); "
+            "this is a reminder to meet, note a round, or propose an outcome.",
+        )
+
+    def _finished(self) -> bool:
+        return self._case.state is not ConsultationState.OPEN
+
+    def _carried_state(self) -> ConsultationCase:
+        return self._case
+
+    async def _touch(self, at: datetime) -> None:
+        self._case.last_activity_at = at
+        self._case.idle_reminders = 0
+        self._case.seq += 1
+        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.state.value)])
+        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
+        await partnership.signal("consultation_changed", self._case.summary())

@@ -1,0 +1,321 @@
+"""¶9–27: a concrete joint action under one commitment lives proposed → agreed by both → active
+(progress reports) → completed or discontinued, both by joint decision. ¶28: costs are each
+side's own unless another arrangement is jointly decided. ¶32: the Partnership's termination does
+not end it; only a joint decision does.
+
+One workflow per action (`action-9b-…`), started by the Partnership with a parent-close policy of
+ABANDON, so nothing that happens to the Partnership's own workflow can cancel it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.calendar import add_months
+    from models.identities import FILERS, other_participant
+    from models.joint import already_filed_problem, file_jointly
+    from models.joint_action import (
+        OWN_EXPENSES,
+        ActionAgreement,
+        ActionClosure,
+        ActionState,
+        ActionSummary,
+        ActionView,
+        CostArrangement,
+        JointActionCase,
+        ProgressEntry,
+        ProgressReport,
+    )
+    from models.search import GOVERNANCE_STATE
+    from models.signing import Filing
+    from workflows.common import GovernedWorkflow, check_filing, raise_if
+
+
+def filing_problem(case: JointActionCase, filing: Filing, action_id: str, what: str) -> str | None:
+    if action_id != case.action_id:
+        return f"this filing names {action_id}, not {case.action_id}"
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) may {what}, not {filing.filed_by}"
+    return None
+
+
+def agreement_problem(case: JointActionCase, filing: ActionAgreement) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, "agree a joint action"):
+        return problem
+    proposer = case.proposal.filed_by
+    if filing.filed_by is proposer:
+        return f"{proposer} proposed {case.action_id}; only {other_participant(proposer)} may agree it"
+    if case.state is not ActionState.PROPOSED:
+        return f"{case.action_id} is {case.state}; it no longer awaits agreement"
+    return None
+
+
+def report_problem(case: JointActionCase, filing: ProgressReport) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, "report progress"):
+        return problem
+    if case.state is not ActionState.ACTIVE:
+        return f"progress is reported on ACTIVE joint actions; {case.action_id} is {case.state}"
+    return None
+
+
+def cost_problem(case: JointActionCase, filing: CostArrangement) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, "propose a cost arrangement"):
+        return problem
+    if not case.state.is_open:
+        return f"{case.action_id} is {case.state}; its costs can no longer be arranged"
+    if not filing.arrangement.strip():
+        return "the arrangement is empty; describe who bears which expenses (--arrangement-file)"
+    if filing.arrangement.strip() == case.cost_arrangement:
+        return f"that arrangement already applies to {case.action_id}"
+    return already_filed_problem(case.cost_filings, filing.filed_by, filing.arrangement.strip(), "this arrangement")
+
+
+def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, f"{filing.outcome} a joint action"):
+        return problem
+    if not case.state.is_open:
+        return f"{case.action_id} is already {case.state}"
+    if filing.outcome == "complete" and case.state is not ActionState.ACTIVE:
+        return f"only an ACTIVE joint action can be completed; {case.action_id} is {case.state}"
+    return already_filed_problem(case.closure_filings, filing.filed_by, filing.outcome, f"to {filing.outcome} it")
+
+
+@workflow.defn
+class JointActionWorkflow(GovernedWorkflow):
+    @workflow.init
+    def __init__(self, case: JointActionCase) -> None:
+        self._case = case
+        self._govern(case.seen_filings, case.outbox)
+        self.PARAGRAPH = case.ref
+
+    @workflow.run
+    async def run(self, case: JointActionCase) -> ActionSummary:
+        if workflow.info().continued_run_id is None:
+            proposer = case.proposal.filed_by
+            self._notify(
+                "proposed",
+                list(FILERS),
+                f"{proposer} proposes joint action {case.action_id} under {case.ref}",
+                f"{case.proposal.title}\n\n{case.proposal.description}\n\n"
+                f"{other_participant(proposer)} may agree it: `partnership action agree {case.action_id}`.",
+            )
+        await self._serve()
+        return self._case.summary()
+
+    # The lifecycle -----------------------------------------------------------------------------------
+
+    @workflow.update
+    async def agree(self, filing: ActionAgreement) -> ActionView:
+        """Agreed by both (the proposal is the proposer's side): the action is ACTIVE."""
+        now = self._accept(filing)
+        case = self._case
+        case.state = ActionState.ACTIVE
+        case.agreed_at = now
+        self._record(
+            "agreed",
+            "joint-action-agreed",
+            now,
+            f"Joint action {case.action_id} under {case.ref} agreed by UK and ROK: {case.proposal.title}.",
+            {"ref": case.ref, "title": case.proposal.title, "cost_arrangement": case.cost_arrangement},
+        )
+        self._notify("agreed", list(FILERS), f"Joint action {case.action_id} is active", case.proposal.title)
+        await self._publish()
+        return self.show()
+
+    @agree.validator
+    def _check_agree(self, filing: ActionAgreement) -> None:
+        raise_if(agreement_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def report(self, filing: ProgressReport) -> ActionView:
+        now = self._accept(filing)
+        self._case.reports.append(
+            ProgressEntry(
+                by=filing.filed_by,
+                received_at=now,
+                status=filing.status,
+                percent=filing.percent,
+                note=filing.note,
+            )
+        )
+        self._case.overdue_reminders = 0
+        await self._publish()
+        return self.show()
+
+    @report.validator
+    def _check_report(self, filing: ProgressReport) -> None:
+        raise_if(report_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def cost_share(self, filing: CostArrangement) -> ActionView:
+        """¶28: another arrangement applies only once both Participants file the same text."""
+        now = self._accept(filing)
+        case = self._case
+        terms = filing.arrangement.strip()
+        if file_jointly(case.cost_filings, filing.filed_by, terms):
+            case.cost_arrangement = terms
+            case.cost_filings.clear()
+            self._record(
+                f"cost-arrangement/{filing.filing_id}",
+                "cost-arrangement",
+                now,
+                f"Cost arrangement for {case.action_id} jointly decided (¶28): {terms}",
+                {"arrangement": terms, "replaces": OWN_EXPENSES},
+                paragraph="28",
+            )
+            self._notify(
+                f"cost-arrangement/{filing.filing_id}",
+                list(FILERS),
+                f"Cost arrangement for {case.action_id} jointly decided",
+                terms,
+                paragraph="28",
+            )
+        else:
+            self._notify(
+                f"cost-arrangement-proposed/{filing.filing_id}",
+                [other_participant(filing.filed_by)],
+                f"{filing.filed_by} proposes a cost arrangement for {case.action_id}",
+                f"{terms}\n\nIt applies only if you file the same arrangement (¶28). Until then: {OWN_EXPENSES}",
+                paragraph="28",
+            )
+        await self._publish()
+        return self.show()
+
+    @cost_share.validator
+    def _check_cost_share(self, filing: CostArrangement) -> None:
+        raise_if(cost_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def close(self, filing: ActionClosure) -> ActionView:
+        """Complete or discontinue: each side files; the second filing makes it happen."""
+        now = self._accept(filing)
+        if file_jointly(self._case.closure_filings, filing.filed_by, filing.outcome):
+            self._case.closure_filings.clear()
+            state = ActionState.COMPLETED if filing.outcome == "complete" else ActionState.DISCONTINUED
+            await self._end(state, now, filing.reason or f"jointly decided to {filing.outcome} it")
+        else:
+            await self._publish()
+        return self.show()
+
+    @close.validator
+    def _check_close(self, filing: ActionClosure) -> None:
+        raise_if(closure_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    # ¶32 ------------------------------------------------------------------------------------------------
+
+    @workflow.signal
+    async def partnership_terminated(self, on: date) -> None:
+        """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
+        case = self._case
+        if not case.state.is_open or case.partnership_terminated_on is not None:
+            return
+        case.partnership_terminated_on = on
+        self._record(
+            "continues-after-termination",
+            "joint-action-continues",
+            workflow.now(),
+            f"The Partnership terminated on {on}; joint action {case.action_id} continues (¶32).",
+            {"terminated_on": on.isoformat(), "state": case.state.value},
+            paragraph="32",
+        )
+        await self._publish()
+
+    @workflow.signal
+    async def wound_down(self, reason: str) -> None:
+        """¶32: both Participants jointly decided to wind down the ongoing activities."""
+        if self._case.state.is_open:
+            await self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
+
+    # Reads ----------------------------------------------------------------------------------------------
+
+    @workflow.query
+    def show(self) -> ActionView:
+        case = self._case
+        return ActionView(
+            summary=case.summary(),
+            description=case.proposal.description,
+            lead_uk=case.proposal.lead_uk,
+            lead_rok=case.proposal.lead_rok,
+            starts=case.proposal.starts,
+            ends=case.proposal.ends,
+            proposed_at=case.proposed_at,
+            agreed_at=case.agreed_at,
+            cadence_months=case.cadence_months,
+            reports=case.reports,
+            cost_filings=case.cost_filings,
+            closure_filings=case.closure_filings,
+            ended_at=case.ended_at,
+            reason=case.reason,
+            partnership_terminated_on=case.partnership_terminated_on,
+        )
+
+    # The clock: overdue progress reports ---------------------------------------------------------------
+
+    def _report_due(self) -> datetime | None:
+        """The next report is due one cadence after the last report (or the agreement); each
+        reminder that went unanswered pushes the next one a further cadence on."""
+        case = self._case
+        if case.state is not ActionState.ACTIVE or case.agreed_at is None:
+            return None
+        since = case.reports[-1].received_at if case.reports else case.agreed_at
+        months = case.cadence_months * (case.overdue_reminders + 1)
+        return datetime.combine(add_months(since.date(), months), since.timetz())
+
+    def _next_deadline(self) -> datetime | None:
+        return self._report_due()
+
+    async def _on_time(self) -> None:
+        due = self._report_due()
+        if due is None or workflow.now() < due:
+            return
+        case = self._case
+        case.overdue_reminders += 1
+        leads = ", ".join(filter(None, [case.proposal.lead_uk, case.proposal.lead_rok])) or "the leads"
+        since = case.reports[-1].received_at if case.reports else case.agreed_at
+        self._notify(
+            f"report-overdue/{due.date().isoformat()}",
+            list(FILERS),
+            f"Progress report overdue for {case.action_id}",
+            f"No progress report on {case.action_id} ({case.proposal.title}) since "
+            f"{since:%Y-%m-%d}; the cadence is every {case.cadence_months} months. "
+            f"For {leads}: `partnership action report {case.action_id}`.",
+        )
+
+    def _finished(self) -> bool:
+        return not self._case.state.is_open
+
+    def _carried_state(self) -> JointActionCase:
+        return self._case
+
+    # Outcomes ---------------------------------------------------------------------------------------------
+
+    async def _end(self, state: ActionState, at: datetime, reason: str, paragraph: str | None = None) -> None:
+        case = self._case
+        case.state = state
+        case.ended_at = at
+        case.reason = reason
+        outcome = state.value.lower()
+        self._record(
+            outcome,
+            f"joint-action-{outcome}",
+            at,
+            f"Joint action {case.action_id} under {case.ref} {outcome}: {reason}.",
+            {"ref": case.ref, "state": state.value, "reason": reason},
+            paragraph=paragraph,
+        )
+        self._notify(outcome, list(FILERS), f"Joint action {case.action_id} {outcome}", reason, paragraph=paragraph)
+        await self._publish()
+
+    async def _publish(self) -> None:
+        """Search attributes for the Web UI, and the Partnership's register of joint actions."""
+        self._case.seq += 1
+        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.state.value)])
+        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
+        await partnership.signal("action_changed", self._case.summary())

@@ -1,0 +1,224 @@
+"""The Partnership's programmes: ¶7 working-level governance per policy area, the joint actions
+under ¶9–27, consultations under ¶29, and ¶32's rule that its termination does not end them.
+
+This is the part of PartnershipWorkflow that starts and keeps the register of those governed
+things; each lives in its own workflow (`workflows/joint_action.py`, `workflows/consultation.py`),
+started with a parent-close policy of ABANDON so the Partnership's end cannot cancel it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from models.catalogue import areas_in_force, locate
+    from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
+    from models.identities import FILERS
+    from models.joint import file_jointly
+    from models.joint_action import (
+        ActionSummary,
+        JointActionCase,
+        JointActionProposal,
+        WindDown,
+        action_id_for,
+        rollup,
+    )
+    from models.partnership import ActionReceipt, ConsultationReceipt, PartnershipState
+    from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
+    from models.working_group import GroupLeads, GroupReport, WorkingGroup
+    from workflows.common import check_filing, raise_if
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.joint_action import JointActionWorkflow
+    from workflows.partnership_rules import (
+        action_proposal_problem,
+        child_id,
+        consultation_problem,
+        leads_problem,
+        wind_down_problem,
+    )
+
+
+class Programmes:
+    """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
+
+    _state: PartnershipState
+
+    # ¶7 — working groups ---------------------------------------------------------------------------
+
+    def _group(self, area: str) -> WorkingGroup:
+        if area in self._state.working_groups:
+            return self._state.working_groups[area]
+        name, pillar = areas_in_force(self._state.catalogue_changes)[area]
+        return WorkingGroup(area=area, name=name, pillar=pillar)
+
+    @workflow.update
+    async def set_group_leads(self, filing: GroupLeads) -> WorkingGroup:
+        """¶7: leads and cadence change only when both Participants file the same ones."""
+        now = self._accept(filing)
+        group = self._group(filing.area)
+        self._state.working_groups[filing.area] = group
+        if file_jointly(group.pending, filing.filed_by, filing.terms()):
+            group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
+            group.cadence_months = filing.cadence_months
+            group.pending.clear()
+            self._record(
+                f"working-group/{filing.area}/{filing.filing_id}",
+                "working-group-leads",
+                now,
+                f"Working group {group.name}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), "
+                f"reporting every {group.cadence_months} months.",
+                group.model_dump(mode="json", exclude={"pending"}),
+                paragraph="7",
+            )
+            self._notify(
+                f"working-group/{filing.area}/{filing.filing_id}",
+                list(FILERS),
+                f"Working group {group.name}: leads set",
+                f"UK lead {group.lead_uk}; ROK lead {group.lead_rok}; every {group.cadence_months} months.",
+                paragraph="7",
+            )
+        return group
+
+    @set_group_leads.validator
+    def _check_group_leads(self, filing: GroupLeads) -> None:
+        raise_if(leads_problem(self._state, filing))
+        check_filing(filing, self._state.keys, self._state.seen_filings)
+
+    @workflow.query
+    def groups(self) -> list[GroupReport]:
+        areas = areas_in_force(self._state.catalogue_changes)
+        return [self._report(area) for area in areas]
+
+    def _report(self, area: str) -> GroupReport:
+        actions = [a for a in self._state.actions.values() if a.area == area]
+        return GroupReport(group=self._group(area), progress=rollup(actions), actions=actions)
+
+    # ¶9–27 — joint actions -------------------------------------------------------------------------
+
+    @workflow.update
+    async def propose_joint_action(self, proposal: JointActionProposal) -> ActionReceipt:
+        """A concrete action under a commitment; it starts its own JointActionWorkflow."""
+        now = self._accept(proposal)
+        wid = workflow.info().workflow_id
+        action_id = child_id(wid, action_id_for(proposal.ref, proposal.title))
+        area, pillar = locate(proposal.ref, self._state.catalogue_changes)  # type: ignore[misc]
+        case = JointActionCase(
+            action_id=action_id,
+            partnership_id=wid,
+            ref=proposal.ref,
+            area=area,
+            pillar=pillar,
+            proposal=proposal,
+            proposed_at=now,
+            keys=self._state.keys,
+            cadence_months=self._group(area).cadence_months,
+        )
+        self._state.actions[action_id] = case.summary()
+        await workflow.start_child_workflow(
+            JointActionWorkflow.run,
+            case,
+            id=action_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=attributes("PROPOSED", [proposal.ref, str(int(proposal.ref.rstrip("abcdef")))]),
+        )
+        return ActionReceipt(action_id=action_id)
+
+    @propose_joint_action.validator
+    def _check_action_proposal(self, proposal: JointActionProposal) -> None:
+        raise_if(action_proposal_problem(self._state, proposal, workflow.info().workflow_id))
+        check_filing(proposal, self._state.keys, self._state.seen_filings)
+
+    @workflow.signal
+    def action_changed(self, summary: ActionSummary) -> None:
+        known = self._state.actions.get(summary.action_id)
+        if known is None or summary.seq > known.seq:  # signals may arrive out of order
+            self._state.actions[summary.action_id] = summary
+
+    @workflow.query
+    def actions(self) -> list[ActionSummary]:
+        return list(self._state.actions.values())
+
+    # ¶32 — termination does not end them; a joint wind-down does -----------------------------------
+
+    @workflow.update
+    async def wind_down(self, filing: WindDown) -> list[ActionSummary]:
+        """¶32: both Participants file it; then every ongoing joint action is discontinued."""
+        now = self._accept(filing)
+        if file_jointly(self._state.wind_down_filings, filing.filed_by, "all"):
+            self._state.wind_down_filings.clear()
+            ongoing = [a for a in self._state.actions.values() if a.state.is_open]
+            reason = filing.reason or "joint wind-down of all joint actions (¶32)"
+            self._record(
+                f"wind-down/{filing.filing_id}",
+                "joint-wind-down",
+                now,
+                f"UK and ROK jointly decided to wind down {len(ongoing)} ongoing joint action(s) (¶32).",
+                {"actions": [a.action_id for a in ongoing], "reason": reason},
+                paragraph="32",
+            )
+            for action in ongoing:
+                handle = workflow.get_external_workflow_handle(action.action_id)
+                await handle.signal(JointActionWorkflow.wound_down, reason)
+        return [a for a in self._state.actions.values() if a.state.is_open]
+
+    @wind_down.validator
+    def _check_wind_down(self, filing: WindDown) -> None:
+        raise_if(wind_down_problem(self._state, filing))
+        check_filing(filing, self._state.keys, self._state.seen_filings)
+
+    async def _tell_programmes_terminated(self, on: date) -> None:
+        """¶32: every ongoing joint action is told, and goes on."""
+        for action in self._state.actions.values():
+            if action.state.is_open:
+                handle = workflow.get_external_workflow_handle(action.action_id)
+                await handle.signal(JointActionWorkflow.partnership_terminated, on)
+
+    # ¶29 — consultations ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def open_consultation(self, request: ConsultationRequest) -> ConsultationReceipt:
+        now = self._accept(request)
+        wid = workflow.info().workflow_id
+        consultation_id = child_id(wid, f"consultation-{len(self._state.consultations) + 1}")
+        case = ConsultationCase(
+            consultation_id=consultation_id,
+            partnership_id=wid,
+            request=request,
+            opened_at=now,
+            keys=self._state.keys,
+        )
+        self._state.consultations[consultation_id] = case.summary()
+        await workflow.start_child_workflow(
+            ConsultationWorkflow.run,
+            case,
+            id=consultation_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
+        )
+        return ConsultationReceipt(consultation_id=consultation_id)
+
+    @open_consultation.validator
+    def _check_consultation(self, request: ConsultationRequest) -> None:
+        raise_if(consultation_problem(self._state, request))
+        check_filing(request, self._state.keys, self._state.seen_filings)
+
+    @workflow.signal
+    def consultation_changed(self, summary: ConsultationSummary) -> None:
+        known = self._state.consultations.get(summary.consultation_id)
+        if known is None or summary.seq > known.seq:
+            self._state.consultations[summary.consultation_id] = summary
+
+    @workflow.query
+    def consultations(self) -> list[ConsultationSummary]:
+        return list(self._state.consultations.values())
+
+
+def attributes(state: str, refs: list[str]) -> TypedSearchAttributes:
+    """Search attributes a governed thing starts with: its state and its ¶ / commitment refs."""
+    return TypedSearchAttributes(
+        [SearchAttributePair(GOVERNANCE_STATE, state), SearchAttributePair(PARAGRAPH_REFS, refs)]
+    )
