@@ -16,6 +16,7 @@ import typer
 
 from engine import config
 from engine.cli_constitution import amendment_app, termination_app, text
+from engine.cli_forum import forum_app
 from engine.cli_programmes import action_app, consult_app, group_app, progress_line
 from engine.cli_support import NOT_BOOTSTRAPPED, JsonFlag, emit, query_or_explain, run, usage
 from engine.keys import init_keys
@@ -36,6 +37,7 @@ app.add_typer(termination_app, name="termination")
 app.add_typer(group_app, name="group")
 app.add_typer(action_app, name="action")
 app.add_typer(consult_app, name="consult")
+app.add_typer(forum_app, name="forum")
 app.command()(text)
 
 # The embedded stack and the worker --------------------------------------------------------------

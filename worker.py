@@ -19,10 +19,19 @@ from engine import config
 from engine.logs import configure as configure_logs
 from workflows.amendment import AmendmentWorkflow
 from workflows.consultation import ConsultationWorkflow
+from workflows.forum import ForumCycleWorkflow
+from workflows.forum_schedule import ForumScheduleWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
-WORKFLOWS = [PartnershipWorkflow, AmendmentWorkflow, JointActionWorkflow, ConsultationWorkflow]
+WORKFLOWS = [
+    PartnershipWorkflow,
+    AmendmentWorkflow,
+    JointActionWorkflow,
+    ConsultationWorkflow,
+    ForumCycleWorkflow,
+    ForumScheduleWorkflow,
+]
 ACTIVITIES = [notify, record_decision]
 
 

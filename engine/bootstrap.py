@@ -18,6 +18,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
+from engine.forum_schedule import ensure_forum_schedule
 from engine.keys import init_keys, load_private_key, public_keys
 from models.identities import PARTICIPANTS
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
@@ -87,9 +88,10 @@ async def start_partnership(
 
 
 async def bootstrap(
-    client: Client, task_queue: str | None = None, workflow_id: str = PARTNERSHIP_ID
+    client: Client, task_queue: str | None = None, workflow_id: str = PARTNERSHIP_ID, schedule: bool = True
 ) -> PartnershipStatus:
-    """Keys if absent, the Partnership, and each Participant's signature of 22 November 2023."""
+    """Keys if absent, the Partnership, each Participant's signature of 22 November 2023, and
+    the yearly Forum schedule."""
     created = init_keys()
     if any(created.values()):
         log.info("keys created", identities=[i.value for i, new in created.items() if new])
@@ -103,4 +105,6 @@ async def bootstrap(
         filing = SignPartnership(filed_by=participant, signed_on=SIGNED_ON, text_sha256=status.text_sha256)
         await handle.execute_update(PartnershipWorkflow.sign, sign(filing, load_private_key(participant)))
         log.info("signature filed", participant=participant.value, signed_on=str(SIGNED_ON))
+    if schedule:  # the time-skipping test server has no schedules
+        await ensure_forum_schedule(client, workflow_id, task_queue)
     return await handle.query(PartnershipWorkflow.status)

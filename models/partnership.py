@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from models.amendment import AmendmentSummary, CatalogueChange
 from models.consultation import ConsultationSummary
+from models.forum import AgendaItem, ForumSummary
 from models.identities import Identity
 from models.joint_action import ActionSummary, Rollup
 from models.records import DecisionRecord, Notification
@@ -64,6 +65,12 @@ class ActionReceipt(BaseModel):
     action_id: str
 
 
+class ForumReceipt(BaseModel):
+    forum_id: str
+    on: date
+    agenda_deadline: date
+
+
 class ConsultationReceipt(BaseModel):
     consultation_id: str
 
@@ -103,6 +110,8 @@ class PartnershipState(BaseModel):
     actions: dict[str, ActionSummary] = Field(default_factory=dict)
     consultations: dict[str, ConsultationSummary] = Field(default_factory=dict)
     wind_down_filings: dict[Identity, str] = Field(default_factory=dict)
+    forums: dict[str, ForumSummary] = Field(default_factory=dict)
+    standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
@@ -128,5 +137,6 @@ class PartnershipStatus(BaseModel):
     joint_actions: Rollup
     joint_actions_by_pillar: dict[int, Rollup]
     open_consultations: list[ConsultationSummary]
+    forums: list[ForumSummary]
     text_sha256: str
     keys: dict[Identity, str]  # identity -> fingerprint of its registered key

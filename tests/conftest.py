@@ -98,7 +98,7 @@ async def bootstrapped(env: WorkflowEnvironment, task_queue: str):
     from workflows.partnership import PartnershipWorkflow
 
     wid = f"partnership-{uuid.uuid4().hex}"
-    await bootstrap(env.client, task_queue, wid)
+    await bootstrap(env.client, task_queue, wid, schedule=not env.supports_time_skipping)
     handle = env.client.get_workflow_handle(wid)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     return handle
@@ -123,6 +123,7 @@ async def skipping_partnership(time_env, time_worker, task_queue):
     children = [a.action_id for a in await handle.query(PartnershipWorkflow.actions)]
     children += [a.amendment_id for a in await handle.query(PartnershipWorkflow.amendments)]
     children += [c.consultation_id for c in await handle.query(PartnershipWorkflow.consultations)]
+    children += [f.forum_id for f in await handle.query(PartnershipWorkflow.forums)]
     for workflow_id in [*children, handle.id]:
         try:
             await time_env.client.get_workflow_handle(workflow_id).terminate("test over")

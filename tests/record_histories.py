@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import Client
@@ -22,12 +22,12 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 BIN = Path(sys.executable).parent
 
 
-async def signed_partnership(client: Client, task_queue: str, wid: str):
+async def signed_partnership(client: Client, task_queue: str, wid: str, schedule: bool = True):
     from engine.bootstrap import bootstrap
     from tests.helpers import effects_done
     from workflows.partnership import PartnershipWorkflow
 
-    await bootstrap(client, task_queue, wid)
+    await bootstrap(client, task_queue, wid, schedule=schedule)
     handle = client.get_workflow_handle(wid)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     return handle
@@ -79,7 +79,10 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     )
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
+    tick_id = await scheduled_forum(client, task_queue)
     return {
+        "forum-schedule-tick": tick_id,
+        "partnership-forum-scheduled": "partnership-forum-scheduled",
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
         "consultation-resolved": consultation_id,
@@ -153,6 +156,88 @@ async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
     return ident, cid
 
 
+async def scheduled_forum(client: Client, task_queue: str) -> str:
+    """The yearly Schedule fires: its tick asks the Partnership for the next cycle."""
+    from engine.forum_schedule import ensure_forum_schedule
+    from tests.helpers import eventually
+    from workflows.partnership import PartnershipWorkflow
+
+    partnership = await signed_partnership(client, task_queue, "partnership-forum-scheduled")
+    schedule = await ensure_forum_schedule(client, partnership.id, task_queue)
+    await schedule.trigger()
+
+    async def ticked():
+        return (await schedule.describe()).info.recent_actions
+
+    [action] = await eventually(ticked)
+    tick = client.get_workflow_handle(action.action.workflow_id)
+    await tick.result()
+    await eventually(lambda: partnership.query(PartnershipWorkflow.forums))
+    await schedule.delete()
+    return tick.id
+
+
+async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) -> str:
+    """A Forum cycle from the call for items to published minutes."""
+    from models.forum import (
+        AgendaAgreement,
+        AgendaItemFiling,
+        CoChairNomination,
+        Convening,
+        DecisionAgreement,
+        DecisionTabled,
+        ForumConvocation,
+        MinutesApproval,
+        MinutesFiling,
+    )
+    from models.identities import Identity
+    from tests.helpers import effects_done, signed, sleep_until
+    from workflows.forum import ForumCycleWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    now = await env.get_current_time()
+    on = (now + timedelta(days=120)).date()
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.start_forum,
+        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="London")),
+    )
+    forum = env.client.get_workflow_handle(receipt.forum_id)
+    fid = receipt.forum_id
+    await forum.execute_update(
+        ForumCycleWorkflow.add_item, signed(AgendaItemFiling(filed_by=Identity.UK, forum_id=fid, title="AI"))
+    )
+    chairs = {Identity.UK: "Minister of State", Identity.ROK: "Vice Minister of Science and ICT"}
+    for side, title in chairs.items():
+        await forum.execute_update(
+            ForumCycleWorkflow.nominate, signed(CoChairNomination(filed_by=side, name=side.value, title=title))
+        )
+        await forum.execute_update(
+            ForumCycleWorkflow.agree_agenda, signed(AgendaAgreement(filed_by=side, forum_id=fid))
+        )
+    await sleep_until(env, datetime.combine(on + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
+    await forum.execute_update(
+        ForumCycleWorkflow.convene, signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=fid, attendees=["A"]))
+    )
+    await forum.execute_update(
+        ForumCycleWorkflow.table_decision,
+        signed(DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=fid, text="Review done", kind="review")),
+    )
+    for side in chairs:
+        await forum.execute_update(
+            ForumCycleWorkflow.agree_decision, signed(DecisionAgreement(filed_by=side, forum_id=fid, decision=1))
+        )
+    await forum.execute_update(
+        ForumCycleWorkflow.file_minutes, signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=fid, text="M"))
+    )
+    for side in chairs:
+        await forum.execute_update(
+            ForumCycleWorkflow.approve_minutes, signed(MinutesApproval(filed_by=side, forum_id=fid))
+        )
+    await forum.result()
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    return fid
+
+
 async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str, str]:
     """Scenarios whose timers fire: six months of notice, an unanswered proposal."""
     from models.amendment import AmendmentProposal
@@ -165,7 +250,7 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     from workflows.partnership import PartnershipWorkflow
 
     client = env.client
-    terminated = await signed_partnership(client, task_queue, "partnership-terminated")
+    terminated = await signed_partnership(client, task_queue, "partnership-terminated", schedule=False)
     continuing = await terminated.execute_update(
         PartnershipWorkflow.propose_joint_action,
         signed(JointActionProposal(filed_by=Identity.ROK, ref="25e", title="IoT security labels")),
@@ -191,7 +276,12 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     await client.get_workflow_handle(continuing.action_id).result()
     await effects_done(terminated, PartnershipWorkflow.pending_effects)
     await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
+    forum_id = await forum_cycle(
+        env, await signed_partnership(client, task_queue, "partnership-forum", schedule=False), task_queue
+    )
     return {
+        "forum-cycle-closed": forum_id,
+        "partnership-forum": "partnership-forum",
         "partnership-terminated": "partnership-terminated",
         "amendment-lapsed": lapsing.amendment_id,
         "joint-action-wound-down-after-termination": continuing.action_id,

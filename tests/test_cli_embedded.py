@@ -210,3 +210,39 @@ def test_joint_action_through_the_cli(stack):
     auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)
     assert auditor.returncode == 1 and auditor.stderr.strip() == "AUDITOR only reads; file as UK, ROK or SECRETARIAT"
     stop(up)
+
+
+def test_forum_through_the_cli(stack, tmp_path):
+    import datetime as dt
+
+    import icalendar
+
+    start, env, _ = stack
+    up = start()
+    year = str(dt.date.today().year + 1)
+    refused = cli("forum", "start", "--as", "UK", "--year", year, env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "rejected: only the SECRETARIAT starts a Forum cycle, not UK"
+    started = cli("forum", "start", "--as", "SECRETARIAT", "--year", year, "--venue", "Seoul", env=env)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == f"forum-{year}"
+
+    permanent = cli("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title", "Permanent Secretary", env=env)
+    assert permanent.returncode == 1
+    assert len(permanent.stderr.strip().splitlines()) == 1
+    assert permanent.stderr.startswith("rejected: ¶7: the UK co-chair is a Ministerial counterpart at the Department")
+    minister = cli("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title", "Minister for AI", env=env)
+    assert minister.returncode == 0, minister.stderr
+
+    listed = json.loads(cli("forum", "list", "--json", env=env).stdout)
+    assert [(f["forum_id"], f["stage"], f["on"]) for f in listed] == [
+        (f"forum-{year}", "CALLING_FOR_ITEMS", f"{year}-11-22")
+    ]
+    calendar = cli("forum", "calendar", year, env=env)
+    events = icalendar.Calendar.from_ical(calendar.stdout).walk("VEVENT")
+    assert f"UK-RoK Digital Partnership Forum {year}" in {str(e["SUMMARY"]) for e in events}
+    schedule = json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)
+    assert (schedule["month"], schedule["day"]) == (11, 22) and schedule["next_start"]
+    assert cli("forum", "schedule", "set", "--month", "10", "--day", "1", env=env).returncode == 0
+    assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 10
+    stop(up)

@@ -90,10 +90,15 @@ class JointActionWorkflow(GovernedWorkflow):
         self._case = case
         self._govern(case.seen_filings, case.outbox)
         self.PARAGRAPH = case.ref
+        # Read before any Update can run: a filing in the first task may already have changed state.
+        self._launched_active = case.state is ActionState.ACTIVE
 
     @workflow.run
     async def run(self, case: JointActionCase) -> ActionSummary:
-        if workflow.info().continued_run_id is None:
+        if workflow.info().continued_run_id is None and self._launched_active:
+            self._agreed(case.agreed_at or workflow.now(), "by a decision of the Forum")
+            await self._publish()
+        elif workflow.info().continued_run_id is None:
             proposer = case.proposal.filed_by
             self._notify(
                 "proposed",
@@ -114,16 +119,20 @@ class JointActionWorkflow(GovernedWorkflow):
         case = self._case
         case.state = ActionState.ACTIVE
         case.agreed_at = now
+        self._agreed(now, "by UK and ROK")
+        await self._publish()
+        return self.show()
+
+    def _agreed(self, at: datetime, how: str) -> None:
+        case = self._case
         self._record(
             "agreed",
             "joint-action-agreed",
-            now,
-            f"Joint action {case.action_id} under {case.ref} agreed by UK and ROK: {case.proposal.title}.",
+            at,
+            f"Joint action {case.action_id} under {case.ref} agreed {how}: {case.proposal.title}.",
             {"ref": case.ref, "title": case.proposal.title, "cost_arrangement": case.cost_arrangement},
         )
         self._notify("agreed", list(FILERS), f"Joint action {case.action_id} is active", case.proposal.title)
-        await self._publish()
-        return self.show()
 
     @agree.validator
     def _check_agree(self, filing: ActionAgreement) -> None:

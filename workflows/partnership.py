@@ -265,6 +265,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
             parent_close_policy=ParentClosePolicy.ABANDON,
             search_attributes=attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
         )
+        await self._refresh_standing_items()
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
     @propose_amendment.validator
@@ -273,7 +274,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
         check_filing(proposal, self._state.keys, self._state.seen_filings)
 
     @workflow.signal
-    def amendment_changed(self, summary: AmendmentSummary) -> None:
+    async def amendment_changed(self, summary: AmendmentSummary) -> None:
         """An AmendmentWorkflow reports its outcome; one in effect raises the text version."""
         known = self._state.amendments.get(summary.amendment_id)
         if known is not None and summary.status.stage < known.status.stage:
@@ -305,6 +306,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
             )
         self._state.amendments[summary.amendment_id] = summary
         self._revision += 1
+        await self._refresh_standing_items()
 
     # Reads ----------------------------------------------------------------------------------------
 
@@ -331,6 +333,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
                 for pillar in sorted({a.pillar for a in actions})
             },
             open_consultations=[c for c in self._state.consultations.values() if c.state == "OPEN"],
+            forums=sorted(self._state.forums.values(), key=lambda f: f.year),
             text_sha256=self._state.text_sha256,
             keys={i: fingerprint(k) for i, k in self._state.keys.items()},
         )

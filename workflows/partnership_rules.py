@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.catalogue import PARAGRAPHS, amended_catalogue, areas_in_force, locate
     from models.consultation import ConsultationRequest
+    from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumConvocation
     from models.identities import Identity, other_participant
     from models.joint import already_filed_problem
     from models.joint_action import JointActionProposal, WindDown, action_id_for
@@ -267,3 +268,24 @@ def consultation_problem(state: PartnershipState, request: ConsultationRequest) 
             "nor the id of a joint action or amendment"
         )
     return None
+
+
+def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, now: datetime) -> str | None:
+    """¶7: one Forum a year, started by the secretariat, on a date in that year."""
+    if convocation.filed_by is not Identity.SECRETARIAT:
+        return f"only the SECRETARIAT starts a Forum cycle, not {convocation.filed_by}"
+    if problem := in_effect_problem(state, "Forum cycle"):
+        return problem
+    if any(f.year == convocation.year for f in state.forums.values()):
+        return f"the {convocation.year} Forum cycle has already started; one cycle per year"
+    on = forum_date(convocation)
+    if on.year != convocation.year:
+        return f"the Forum date {on} is not in {convocation.year}; name a date in that year (--on)"
+    today = now.date()
+    if on <= today:
+        return f"the Forum date {on} is not after today ({today}); name a later date (--on)"
+    return None
+
+
+def forum_date(convocation: ForumConvocation) -> date:
+    return convocation.on or date(convocation.year, DEFAULT_MONTH, DEFAULT_DAY)

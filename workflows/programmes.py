@@ -8,18 +8,30 @@ started with a parent-close policy of ABANDON so the Partnership's end cannot ca
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from models.catalogue import areas_in_force, locate
+    from models.catalogue import amended_catalogue, areas_in_force, locate
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
-    from models.identities import FILERS
+    from models.forum import (
+        AGENDA_DEADLINE_DAYS,
+        AgendaItem,
+        ForumCase,
+        ForumConvocation,
+        ForumDue,
+        ForumStage,
+        ForumSummary,
+        LaunchJointAction,
+        default_host,
+    )
+    from models.identities import FILERS, Identity
     from models.joint import file_jointly
     from models.joint_action import (
+        ActionState,
         ActionSummary,
         JointActionCase,
         JointActionProposal,
@@ -27,16 +39,19 @@ with workflow.unsafe.imports_passed_through():
         action_id_for,
         rollup,
     )
-    from models.partnership import ActionReceipt, ConsultationReceipt, PartnershipState
+    from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from workflows.common import check_filing, raise_if
     from workflows.consultation import ConsultationWorkflow
+    from workflows.forum import ForumCycleWorkflow
     from workflows.joint_action import JointActionWorkflow
     from workflows.partnership_rules import (
         action_proposal_problem,
         child_id,
         consultation_problem,
+        forum_date,
+        forum_start_problem,
         leads_problem,
         wind_down_problem,
     )
@@ -133,10 +148,11 @@ class Programmes:
         check_filing(proposal, self._state.keys, self._state.seen_filings)
 
     @workflow.signal
-    def action_changed(self, summary: ActionSummary) -> None:
+    async def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
             self._state.actions[summary.action_id] = summary
+            await self._refresh_standing_items()
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -177,6 +193,117 @@ class Programmes:
                 handle = workflow.get_external_workflow_handle(action.action_id)
                 await handle.signal(JointActionWorkflow.partnership_terminated, on)
 
+    # ¶7 — the annual Forum ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def start_forum(self, convocation: ForumConvocation) -> ForumReceipt:
+        """¶7: the secretariat starts a year's Forum cycle (the yearly Schedule does too)."""
+        self._accept(convocation)
+        on = forum_date(convocation)
+        forum_id = await self._start_forum(convocation.year, on, convocation.venue, convocation.host)
+        return ForumReceipt(forum_id=forum_id, on=on, agenda_deadline=on - timedelta(days=AGENDA_DEADLINE_DAYS))
+
+    @start_forum.validator
+    def _check_start_forum(self, convocation: ForumConvocation) -> None:
+        raise_if(forum_start_problem(self._state, convocation, workflow.now()))
+        check_filing(convocation, self._state.keys, self._state.seen_filings)
+
+    @workflow.signal
+    async def forum_due(self, due: ForumDue) -> None:
+        """From the yearly Schedule: start that year's cycle, unless one was started by hand."""
+        if self._state.stage in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING) and not any(
+            f.year == due.year for f in self._state.forums.values()
+        ):
+            await self._start_forum(due.year, due.on, "", None)
+
+    async def _start_forum(self, year: int, on: date, venue: str, host: Identity | None) -> str:
+        wid = workflow.info().workflow_id
+        forum_id = child_id(wid, f"forum-{year}")
+        refs, _ = amended_catalogue(self._state.catalogue_changes)
+        case = ForumCase(
+            forum_id=forum_id,
+            partnership_id=wid,
+            year=year,
+            on=on,
+            venue=venue,
+            host=host or default_host(year),
+            keys=self._state.keys,
+            started_at=workflow.now(),
+            refs_in_force=sorted(refs),
+            standing_items=standing_items(self._state),
+        )
+        self._state.forums[forum_id] = case.summary()
+        await workflow.start_child_workflow(
+            ForumCycleWorkflow.run,
+            case,
+            id=forum_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=attributes(ForumStage.CALLING_FOR_ITEMS, ["7"]),
+        )
+        return forum_id
+
+    @workflow.signal
+    def forum_changed(self, summary: ForumSummary) -> None:
+        known = self._state.forums.get(summary.forum_id)
+        if known is None or summary.seq > known.seq:
+            self._state.forums[summary.forum_id] = summary
+
+    @workflow.query
+    def forums(self) -> list[ForumSummary]:
+        return sorted(self._state.forums.values(), key=lambda f: f.year)
+
+    @workflow.signal
+    async def launch_joint_action(self, launch: LaunchJointAction) -> None:
+        """A taken Forum decision starts a joint action, already agreed by both."""
+        wid = workflow.info().workflow_id
+        action_id = child_id(wid, action_id_for(launch.ref, launch.title))
+        located = locate(launch.ref, self._state.catalogue_changes)
+        if action_id in self._state.actions or located is None or self._state.stage is Stage.TERMINATED:
+            return
+        area, pillar = located
+        now = workflow.now()
+        proposal = JointActionProposal(
+            filed_by=Identity.SECRETARIAT,
+            filing_id=f"{launch.forum_id}/decision/{launch.decision}",
+            ref=launch.ref,
+            title=launch.title,
+            description=f"Launched by decision {launch.decision} of {launch.forum_id}.",
+        )
+        case = JointActionCase(
+            action_id=action_id,
+            partnership_id=wid,
+            ref=launch.ref,
+            area=area,
+            pillar=pillar,
+            proposal=proposal,
+            proposed_at=now,
+            keys=self._state.keys,
+            cadence_months=self._group(area).cadence_months,
+            state=ActionState.ACTIVE,
+            agreed_at=now,
+        )
+        self._state.actions[action_id] = case.summary()
+        await workflow.start_child_workflow(
+            JointActionWorkflow.run,
+            case,
+            id=action_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            search_attributes=attributes(ActionState.ACTIVE, [launch.ref, "7"]),
+        )
+
+    async def _refresh_standing_items(self) -> None:
+        """Open Forum cycles carry the Partnership's current standing items until their agenda is
+        fixed: one report per working group with active joint actions, every pending amendment,
+        every open consultation, and the ¶7 review."""
+        items = standing_items(self._state)
+        if items == self._state.standing_items:
+            return
+        self._state.standing_items = items
+        for forum in self._state.forums.values():
+            if forum.stage is ForumStage.CALLING_FOR_ITEMS:
+                handle = workflow.get_external_workflow_handle(forum.forum_id)
+                await handle.signal(ForumCycleWorkflow.standing_items, items)
+
     # ¶29 — consultations ---------------------------------------------------------------------------
 
     @workflow.update
@@ -199,6 +326,7 @@ class Programmes:
             parent_close_policy=ParentClosePolicy.ABANDON,
             search_attributes=attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
         )
+        await self._refresh_standing_items()
         return ConsultationReceipt(consultation_id=consultation_id)
 
     @open_consultation.validator
@@ -207,14 +335,41 @@ class Programmes:
         check_filing(request, self._state.keys, self._state.seen_filings)
 
     @workflow.signal
-    def consultation_changed(self, summary: ConsultationSummary) -> None:
+    async def consultation_changed(self, summary: ConsultationSummary) -> None:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
+            await self._refresh_standing_items()
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
         return list(self._state.consultations.values())
+
+
+def standing_items(state: PartnershipState) -> list[AgendaItem]:
+    """¶7: what every Forum's agenda carries without anyone asking."""
+    items: list[AgendaItem] = []
+    areas = areas_in_force(state.catalogue_changes)
+    for area, (name, _) in areas.items():
+        if any(a.area == area and a.state is ActionState.ACTIVE for a in state.actions.values()):
+            items.append(AgendaItem(title=f"Report of the working group on {name}", ref="7", standing=True))
+    for amendment in state.amendments.values():
+        if amendment.status.is_open:
+            paragraphs = ", ".join(f"¶{p}" for p in amendment.paragraphs)
+            items.append(
+                AgendaItem(title=f"Pending amendment {amendment.amendment_id} to {paragraphs}", ref="33", standing=True)
+            )
+    for consultation in state.consultations.values():
+        if consultation.state == "OPEN":
+            items.append(
+                AgendaItem(
+                    title=f"Open consultation {consultation.consultation_id} about {consultation.about}",
+                    ref="29",
+                    standing=True,
+                )
+            )
+    items.append(AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True))
+    return items
 
 
 def attributes(state: str, refs: list[str]) -> TypedSearchAttributes:

@@ -1,0 +1,315 @@
+"""`partnership forum …`: the annual Forum cycle of ¶7, run by the secretariat, co-chaired by both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.cli_support import (
+    NOT_BOOTSTRAPPED,
+    AsOption,
+    JsonFlag,
+    Refused,
+    client,
+    emit,
+    file_on,
+    parse_date,
+    partnership,
+    query_or_explain,
+    run,
+    signed_as,
+)
+from engine.ics import forum_calendar
+from models.forum import (
+    AgendaAgreement,
+    AgendaItemFiling,
+    CoChairNomination,
+    Convening,
+    DecisionAgreement,
+    DecisionKind,
+    DecisionTabled,
+    ForumConvocation,
+    ForumStage,
+    ForumSummary,
+    ForumView,
+    MinutesApproval,
+    MinutesFiling,
+    Postponement,
+)
+from models.identities import Identity
+from workflows.forum import ForumCycleWorkflow
+from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+forum_app = typer.Typer(help="¶7: the annual Forum: agenda, co-chairs, meeting, decisions, minutes.")
+agenda_app = typer.Typer(help="The Forum's agenda: items, standing items, agreement by both.")
+schedule_app = typer.Typer(help="The yearly Temporal Schedule that starts each Forum cycle.")
+forum_app.add_typer(agenda_app, name="agenda")
+forum_app.add_typer(schedule_app, name="schedule")
+
+YearOption = Annotated[int | None, typer.Option("--year", help="The cycle's year; default the latest open one.")]
+
+
+async def cycles() -> list[ForumSummary]:
+    return await query_or_explain(await partnership(), PartnershipWorkflow.forums, NOT_BOOTSTRAPPED)
+
+
+async def forum_id(year: int | None) -> str:
+    known = await cycles()
+    if year is not None:
+        for cycle in known:
+            if cycle.year == year:
+                return cycle.forum_id
+        raise Refused(
+            f"no Forum cycle for {year}; start it with `partnership forum start --as SECRETARIAT --year {year}`"
+        )
+    open_cycles = [c for c in known if c.stage is not ForumStage.CLOSED]
+    if not open_cycles:
+        raise Refused("no open Forum cycle; start one with `partnership forum start --as SECRETARIAT --year Y`")
+    return open_cycles[-1].forum_id
+
+
+async def on_forum(year: int | None, update: Any, make: Any) -> Any:
+    ident = await forum_id(year)
+    return await file_on(ident, update, make(ident), ForumCycleWorkflow.show, "forum")
+
+
+async def view_of(year: int | None) -> ForumView:
+    ident = await forum_id(year)
+    handle = (await client()).get_workflow_handle(ident)
+    return await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
+
+
+@forum_app.command("start")
+@run
+async def start(
+    filer: AsOption,
+    year: Annotated[int, typer.Option(help="The Forum's year.")],
+    on: Annotated[str | None, typer.Option(help="YYYY-MM-DD in that year; default 22 November.")] = None,
+    venue: Annotated[str, typer.Option(help="Where it meets.")] = "",
+    host: Annotated[Identity | None, typer.Option(help="UK or ROK; default alternates by year.")] = None,
+) -> None:
+    """Start the year's Forum cycle (secretariat only): the call for agenda items goes out."""
+    convocation = ForumConvocation(filed_by=filer, year=year, on=parse_date(on, "--on"), venue=venue, host=host)
+    receipt = await (await partnership()).execute_update(PartnershipWorkflow.start_forum, signed_as(convocation))
+    typer.echo(receipt.forum_id)
+    typer.echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
+
+
+@forum_app.command("nominate")
+@run
+async def nominate(
+    filer: AsOption,
+    name: Annotated[str, typer.Option(help="The co-chair's name.")],
+    title: Annotated[str, typer.Option(help="Their title (¶7: RoK Vice Minister of MSIT; UK Minister at DSIT).")],
+    year: YearOption = None,
+) -> None:
+    """Nominate your own side's co-chair (¶7)."""
+    view = await on_forum(
+        year, ForumCycleWorkflow.nominate, lambda _: CoChairNomination(filed_by=filer, name=name, title=title)
+    )
+    typer.echo(f"{view.summary.forum_id}: co-chairs " + ", ".join(f"{p} {c.name}" for p, c in view.co_chairs.items()))
+
+
+@agenda_app.command("add")
+@run
+async def add_item(
+    filer: AsOption,
+    title: Annotated[str, typer.Option(help="The item.")],
+    ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
+    year: YearOption = None,
+) -> None:
+    """Add an agenda item (until the call for items closes)."""
+    view = await on_forum(
+        year, ForumCycleWorkflow.add_item, lambda i: AgendaItemFiling(filed_by=filer, forum_id=i, title=title, ref=ref)
+    )
+    typer.echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items")
+
+
+@agenda_app.command("agree")
+@run
+async def agree_agenda(filer: AsOption, year: YearOption = None) -> None:
+    """Agree the agenda; it is fixed when both Participants have agreed."""
+    view = await on_forum(year, ForumCycleWorkflow.agree_agenda, lambda i: AgendaAgreement(filed_by=filer, forum_id=i))
+    typer.echo(f"{view.summary.forum_id}: {view.summary.stage}; agreed by {', '.join(view.agenda_agreed_by)}")
+
+
+@agenda_app.command("show")
+@run
+async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> None:
+    """The agenda: standing items first, then those added."""
+    view = await view_of(year)
+    if json_out:
+        emit(view.agenda)
+        return
+    state = "fixed" if view.agenda_fixed_at else f"open for items until {view.agenda_deadline}"
+    typer.echo(f"Agenda of {view.summary.forum_id} ({state})")
+    for i, item in enumerate(view.agenda, 1):
+        who = "standing" if item.standing else f"added by {item.added_by}"
+        typer.echo(f"  {i:>2}. {item.title}  [{who}{', ¶' + item.ref if item.ref else ''}]")
+
+
+@forum_app.command("postpone")
+@run
+async def postpone(
+    filer: AsOption, to: Annotated[str, typer.Option(help="The new date, YYYY-MM-DD.")], year: YearOption = None
+) -> None:
+    """Move the Forum; it moves when both Participants file the same new date."""
+    new_date = parse_date(to, "--to")
+    view = await on_forum(
+        year, ForumCycleWorkflow.postpone, lambda i: Postponement(filed_by=filer, forum_id=i, to=new_date)
+    )
+    if view.postponements:
+        typer.echo(f"filed; {view.summary.forum_id} moves to {new_date} when the other Participant files the same")
+    else:
+        typer.echo(f"{view.summary.forum_id} is on {view.summary.on}")
+
+
+@forum_app.command("convene")
+@run
+async def convene(
+    filer: AsOption,
+    attendees_file: Annotated[Path, typer.Option(exists=True, help="Who attended, one name a line.")],
+    year: YearOption = None,
+) -> None:
+    """Record that the Forum met (secretariat)."""
+    names = [n.strip() for n in attendees_file.read_text().splitlines() if n.strip()]
+    view = await on_forum(
+        year, ForumCycleWorkflow.convene, lambda i: Convening(filed_by=filer, forum_id=i, attendees=names)
+    )
+    typer.echo(f"{view.summary.forum_id} {view.summary.stage} with {len(view.attendees)} attendees")
+
+
+@forum_app.command("decide")
+@run
+async def decide(
+    filer: AsOption,
+    text: Annotated[str, typer.Option(help="The decision.")],
+    ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
+    kind: Annotated[str, typer.Option(help="general, launch-joint-action or review.")] = "general",
+    year: YearOption = None,
+) -> None:
+    """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
+    if kind not in DecisionKind.__args__:  # type: ignore[attr-defined]
+        from engine.cli_support import usage
+
+        usage(f"--kind is one of {', '.join(DecisionKind.__args__)}, not {kind!r}")  # type: ignore[attr-defined]
+    decision = await on_forum(
+        year,
+        ForumCycleWorkflow.table_decision,
+        lambda i: DecisionTabled(filed_by=filer, forum_id=i, text=text, ref=ref, kind=kind),  # type: ignore[arg-type]
+    )
+    typer.echo(decision.number)
+    typer.echo("tabled; it is taken when UK and ROK both file `forum agree`", err=True)
+
+
+@forum_app.command("agree")
+@run
+async def agree_decision(
+    decision: Annotated[int, typer.Argument(help="The decision's number.")], filer: AsOption, year: YearOption = None
+) -> None:
+    """Agree a tabled decision; the second Participant's agreement takes it."""
+    taken = await on_forum(
+        year,
+        ForumCycleWorkflow.agree_decision,
+        lambda i: DecisionAgreement(filed_by=filer, forum_id=i, decision=decision),
+    )
+    typer.echo(f"decision {taken.number} " + ("taken" if taken.taken_at else "awaits the other Participant"))
+
+
+@forum_app.command("minutes")
+@run
+async def minutes(
+    filer: AsOption, file: Annotated[Path, typer.Option(exists=True, help="The minutes.")], year: YearOption = None
+) -> None:
+    """File the minutes (secretariat); both Participants then approve them."""
+    text = file.read_text()
+    view = await on_forum(
+        year, ForumCycleWorkflow.file_minutes, lambda i: MinutesFiling(filed_by=filer, forum_id=i, text=text)
+    )
+    typer.echo(f"{view.summary.forum_id}: minutes filed; awaiting approval by UK and ROK")
+
+
+@forum_app.command("approve")
+@run
+async def approve(filer: AsOption, year: YearOption = None) -> None:
+    """Approve the minutes; approved by both, they are published and the cycle closes."""
+    view = await on_forum(
+        year, ForumCycleWorkflow.approve_minutes, lambda i: MinutesApproval(filed_by=filer, forum_id=i)
+    )
+    typer.echo(f"{view.summary.forum_id} {view.summary.stage}")
+
+
+@forum_app.command("list")
+@run
+async def list_forums(json_out: JsonFlag = False) -> None:
+    """Every Forum cycle."""
+    known = await cycles()
+    if json_out:
+        emit(known)
+        return
+    if not known:
+        typer.echo("no Forum cycles yet")
+    for c in known:
+        overdue = "  OVERDUE" if c.overdue and c.stage is not ForumStage.CLOSED else ""
+        typer.echo(f"{c.forum_id:<12} {c.on}  {c.stage:<18} host {c.host}{overdue}  {c.venue}")
+
+
+@forum_app.command("show")
+@run
+async def show(year: Annotated[int, typer.Argument(help="The cycle's year.")], json_out: JsonFlag = False) -> None:
+    """One cycle in full."""
+    view = await view_of(year)
+    if json_out:
+        emit(view)
+        return
+    s = view.summary
+    typer.echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
+    for side, chair in view.co_chairs.items():
+        typer.echo(f"  co-chair {side}: {chair.name}, {chair.title}")
+    typer.echo(
+        f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {view.agenda_agreed_by}"
+    )
+    for d in view.decisions:
+        typer.echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
+    if view.minutes is not None:
+        typer.echo(f"  minutes approved by {view.minutes_approved_by or 'nobody yet'}")
+
+
+@forum_app.command("calendar")
+@run
+async def calendar(year: Annotated[int, typer.Argument(help="The cycle's year.")]) -> None:
+    """The meeting and deadlines as iCalendar: `partnership forum calendar 2027 > forum.ics`."""
+    typer.echo(forum_calendar(await view_of(year)), nl=False)
+
+
+@schedule_app.command("show")
+@run
+async def schedule_show(json_out: JsonFlag = False) -> None:
+    """When the yearly Schedule fires, and the Forum date it sets."""
+    from engine.forum_schedule import forum_schedule_settings, schedule_id
+
+    c = await client()
+    handle = c.get_schedule_handle(schedule_id(PARTNERSHIP_ID))
+    settings = await forum_schedule_settings(c, handle)
+    upcoming = (await handle.describe()).info.next_action_times[:1]
+    data = {"month": settings.month, "day": settings.day, "next_start": upcoming[0].isoformat() if upcoming else None}
+    if json_out:
+        emit(data)
+        return
+    typer.echo(f"Forum usually on {settings.day}/{settings.month}; the next cycle starts {data['next_start']}")
+
+
+@schedule_app.command("set")
+@run
+async def schedule_set(
+    month: Annotated[int, typer.Option(min=1, max=12, help="The Forum's usual month.")],
+    day: Annotated[int, typer.Option(min=1, max=31, help="The Forum's usual day.")],
+) -> None:
+    """Change the Forum's usual date; the Schedule starts each cycle 90 days before it."""
+    from engine.forum_schedule import schedule_id, set_forum_schedule
+
+    c = await client()
+    settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)
+    typer.echo(f"Forum usually on {settings.day}/{settings.month}")

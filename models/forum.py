@@ -1,0 +1,226 @@
+"""¶7: the UK-RoK Digital Partnership Forum, held annually and co-chaired by a Vice Minister of the
+Ministry of Science and ICT and a Ministerial counterpart at the Department for Science,
+Innovation and Technology; it oversees the Partnership and reviews scope, objectives and means."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.identities import Identity
+from models.records import DecisionRecord, Notification
+from models.signing import Filing
+
+#: The call for agenda items closes this many days before the Forum; reminders before it closes.
+AGENDA_DEADLINE_DAYS = 30
+AGENDA_REMINDER_DAYS = (7, 1)
+#: Without a date, a cycle's Forum is on the anniversary of signature.
+DEFAULT_MONTH, DEFAULT_DAY = 11, 22
+#: The yearly Schedule starts a cycle this many days before the Forum's usual date.
+SCHEDULE_LEAD_DAYS = 90
+
+
+class ForumStage(StrEnum):
+    CALLING_FOR_ITEMS = "CALLING_FOR_ITEMS"
+    AGENDA_FIXED = "AGENDA_FIXED"
+    CONVENED = "CONVENED"
+    CLOSED = "CLOSED"
+
+
+DecisionKind = Literal["general", "launch-joint-action", "review"]
+
+
+class ForumConvocation(Filing):
+    """The secretariat starts a year's cycle."""
+
+    year: int
+    on: date | None = None
+    venue: str = ""
+    host: Identity | None = None
+
+
+class CoChairNomination(Filing):
+    name: str
+    title: str
+
+
+class AgendaItemFiling(Filing):
+    forum_id: str
+    title: str
+    ref: str | None = None
+
+
+class AgendaAgreement(Filing):
+    forum_id: str
+
+
+class Postponement(Filing):
+    forum_id: str
+    to: date
+
+
+class Convening(Filing):
+    forum_id: str
+    attendees: list[str]
+
+
+class DecisionTabled(Filing):
+    forum_id: str
+    text: str
+    ref: str | None = None
+    kind: DecisionKind = "general"
+
+
+class DecisionAgreement(Filing):
+    forum_id: str
+    decision: int
+
+
+class MinutesFiling(Filing):
+    forum_id: str
+    text: str
+
+
+class MinutesApproval(Filing):
+    forum_id: str
+
+
+class CoChair(BaseModel):
+    name: str
+    title: str
+    nominated_at: datetime
+
+
+class AgendaItem(BaseModel):
+    title: str
+    ref: str | None = None
+    added_by: Identity | None = None  # None: a standing item added by the engine
+    standing: bool = False
+
+
+class ForumDecision(BaseModel):
+    number: int
+    text: str
+    ref: str | None
+    kind: DecisionKind
+    tabled_at: datetime
+    agreed_by: list[Identity] = Field(default_factory=list)
+    taken_at: datetime | None = None
+
+
+class ForumDue(BaseModel):
+    """What the yearly Schedule asks of the Partnership: a cycle for `year`, meeting `on`."""
+
+    year: int
+    on: date
+
+
+class LaunchJointAction(BaseModel):
+    """A taken Forum decision of kind launch-joint-action: the action starts already agreed."""
+
+    forum_id: str
+    decision: int
+    ref: str
+    title: str
+
+
+class ForumSummary(BaseModel):
+    forum_id: str
+    year: int
+    on: date
+    venue: str
+    host: Identity
+    stage: ForumStage
+    overdue: bool = False
+    seq: int = 0
+
+
+class ForumCase(BaseModel):
+    forum_id: str
+    partnership_id: str
+    year: int
+    on: date
+    venue: str
+    host: Identity
+    keys: dict[Identity, str]
+    started_at: datetime
+    refs_in_force: list[str]  # commitment refs when the cycle started (launch-joint-action decisions)
+    stage: ForumStage = ForumStage.CALLING_FOR_ITEMS
+    co_chairs: dict[Identity, CoChair] = Field(default_factory=dict)
+    items: list[AgendaItem] = Field(default_factory=list)
+    standing_items: list[AgendaItem] = Field(default_factory=list)
+    agenda_agreed_by: list[Identity] = Field(default_factory=list)
+    agenda_fixed_at: datetime | None = None
+    postponements: dict[Identity, str] = Field(default_factory=dict)
+    reminders_sent: list[str] = Field(default_factory=list)
+    convened_at: datetime | None = None
+    attendees: list[str] = Field(default_factory=list)
+    decisions: list[ForumDecision] = Field(default_factory=list)
+    minutes: str | None = None
+    minutes_approved_by: list[Identity] = Field(default_factory=list)
+    closed_at: datetime | None = None
+    overdue: bool = False
+    seq: int = 0
+    seen_filings: list[str] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+
+    def agenda(self) -> list[AgendaItem]:
+        return [*self.standing_items, *self.items]
+
+    def summary(self) -> ForumSummary:
+        return ForumSummary(
+            forum_id=self.forum_id,
+            year=self.year,
+            on=self.on,
+            venue=self.venue,
+            host=self.host,
+            stage=self.stage,
+            overdue=self.overdue,
+            seq=self.seq,
+        )
+
+
+class ForumView(BaseModel):
+    summary: ForumSummary
+    co_chairs: dict[Identity, CoChair]
+    agenda_deadline: date
+    agenda: list[AgendaItem]
+    agenda_agreed_by: list[Identity]
+    agenda_fixed_at: datetime | None
+    postponements: dict[Identity, str]
+    convened_at: datetime | None
+    attendees: list[str]
+    decisions: list[ForumDecision]
+    minutes: str | None
+    minutes_approved_by: list[Identity]
+    closed_at: datetime | None
+
+
+# ¶7 — who may co-chair ----------------------------------------------------------------------------
+
+_VICE_MINISTER = re.compile(r"\bvice[\s-]+minister\b", re.IGNORECASE)
+_MINISTER = re.compile(r"\b(minister|secretary of state)\b", re.IGNORECASE)
+
+
+def co_chair_problem(side: Identity, title: str) -> str | None:
+    """¶7: the RoK co-chair is a Vice Minister of MSIT; the UK co-chair a Minister at DSIT."""
+    if side is Identity.ROK and not _VICE_MINISTER.search(title):
+        return (
+            f"¶7: the RoK co-chair is a Vice Minister of the Ministry of Science and ICT; {title!r} is not "
+            "a Vice Minister's title"
+        )
+    if side is Identity.UK and (not _MINISTER.search(title) or _VICE_MINISTER.search(title)):
+        return (
+            "¶7: the UK co-chair is a Ministerial counterpart at the Department for Science, Innovation "
+            f"and Technology (a Secretary of State or Minister); {title!r} is not a ministerial title"
+        )
+    return None
+
+
+def default_host(year: int) -> Identity:
+    """Hosts alternate: ROK in odd years, UK in even years (the text is silent; decided here)."""
+    return Identity.ROK if year % 2 else Identity.UK

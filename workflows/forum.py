@@ -1,0 +1,358 @@
+"""¶7: "The UK-RoK Digital Partnership Forum will oversee the functioning of the Partnership. It
+will be held annually and chaired by a Vice Minister of the Ministry of Science and ICT of the
+Republic of Korea and a Ministerial counterpart at the Department for Science, Innovation and
+Technology of the United Kingdom. … The scope, objectives, and means of optimal cooperation will be
+reviewed as needed."
+
+One workflow per year (`forum-2027`): a call for agenda items with its deadline and reminders; the
+co-chairs; an agenda both sides agree; a durable timer until the meeting, which only both sides can
+move; decisions taken when both co-chairs' sides agree; minutes approved by both, then published.
+Not met by 31 December of its year: everyone is told and the cycle shows OVERDUE.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.calendar import local_date
+    from models.forum import (
+        AgendaAgreement,
+        AgendaItem,
+        AgendaItemFiling,
+        CoChair,
+        CoChairNomination,
+        Convening,
+        DecisionAgreement,
+        DecisionTabled,
+        ForumCase,
+        ForumDecision,
+        ForumStage,
+        ForumSummary,
+        ForumView,
+        LaunchJointAction,
+        MinutesApproval,
+        MinutesFiling,
+        Postponement,
+    )
+    from models.identities import FILERS, PARTICIPANTS, Identity
+    from models.joint import file_jointly
+    from models.search import GOVERNANCE_STATE
+    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from workflows.forum_rules import (
+        agenda_agreement_problem,
+        agenda_deadline,
+        approval_problem,
+        convening_problem,
+        decision_agreement_problem,
+        item_problem,
+        milestones,
+        minutes_problem,
+        nomination_problem,
+        postponement_problem,
+        tabling_problem,
+    )
+
+
+@workflow.defn
+class ForumCycleWorkflow(GovernedWorkflow):
+    PARAGRAPH = "7"
+
+    @workflow.init
+    def __init__(self, case: ForumCase) -> None:
+        self._case = case
+        self._govern(case.seen_filings, case.outbox)
+
+    @workflow.run
+    async def run(self, case: ForumCase) -> ForumSummary:
+        if workflow.info().continued_run_id is None:
+            self._notify(
+                "call-for-items",
+                list(FILERS),
+                f"Forum {case.year}: call for agenda items, by {agenda_deadline(case)}",
+                f"The UK-RoK Digital Partnership Forum {case.year} meets on {case.on}"
+                f"{' at ' + case.venue if case.venue else ''}, hosted by {case.host}.\n"
+                f"Agenda items are welcome until {agenda_deadline(case)}: "
+                f"`partnership forum agenda add --as … --title T`.",
+            )
+        await self._serve()
+        return self._case.summary()
+
+    # Co-chairs and agenda ----------------------------------------------------------------------------
+
+    @workflow.update
+    async def nominate(self, filing: CoChairNomination) -> ForumView:
+        """¶7: each Participant nominates its own co-chair."""
+        now = self._accept(filing)
+        self._case.co_chairs[filing.filed_by] = CoChair(name=filing.name, title=filing.title, nominated_at=now)
+        await self._publish()
+        return self.show()
+
+    @nominate.validator
+    def _check_nominate(self, filing: CoChairNomination) -> None:
+        raise_if(nomination_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def add_item(self, filing: AgendaItemFiling) -> ForumView:
+        self._accept(filing)
+        self._case.items.append(AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by))
+        await self._publish()
+        return self.show()
+
+    @add_item.validator
+    def _check_add_item(self, filing: AgendaItemFiling) -> None:
+        raise_if(item_problem(self._case, filing, workflow.now()))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def agree_agenda(self, filing: AgendaAgreement) -> ForumView:
+        now = self._accept(filing)
+        case = self._case
+        case.agenda_agreed_by.append(filing.filed_by)
+        if all(p in case.agenda_agreed_by for p in PARTICIPANTS):
+            case.stage = ForumStage.AGENDA_FIXED
+            case.agenda_fixed_at = now
+            self._notify(
+                "agenda-fixed",
+                list(FILERS),
+                f"Forum {case.year}: the agenda is fixed",
+                "\n".join(f"{i}. {item.title}" for i, item in enumerate(case.agenda(), 1)),
+            )
+        await self._publish()
+        return self.show()
+
+    @agree_agenda.validator
+    def _check_agree_agenda(self, filing: AgendaAgreement) -> None:
+        raise_if(agenda_agreement_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.signal
+    def standing_items(self, items: list[AgendaItem]) -> None:
+        """From the Partnership: its current standing items, until the agenda is fixed."""
+        if self._case.stage is ForumStage.CALLING_FOR_ITEMS:
+            self._case.standing_items = items
+
+    # The meeting -------------------------------------------------------------------------------------
+
+    @workflow.update
+    async def postpone(self, filing: Postponement) -> ForumView:
+        """The Forum moves only when both Participants file the same new date."""
+        now = self._accept(filing)
+        case = self._case
+        if file_jointly(case.postponements, filing.filed_by, filing.to.isoformat()):
+            was = case.on
+            case.on = filing.to
+            case.postponements.clear()
+            self._record(
+                f"postponed/{was}-{filing.to}",
+                "forum-postponed",
+                now,
+                f"Forum {case.year} moved from {was} to {filing.to} by both Participants.",
+                {"from": was.isoformat(), "to": filing.to.isoformat()},
+            )
+            self._notify(
+                f"postponed/{filing.to}", list(FILERS), f"Forum {case.year} moved to {filing.to}", f"Was {was}."
+            )
+        await self._publish()
+        return self.show()
+
+    @postpone.validator
+    def _check_postpone(self, filing: Postponement) -> None:
+        raise_if(postponement_problem(self._case, filing, workflow.now()))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def convene(self, filing: Convening) -> ForumView:
+        now = self._accept(filing)
+        case = self._case
+        case.stage = ForumStage.CONVENED
+        case.convened_at = now
+        case.attendees = [a.strip() for a in filing.attendees if a.strip()]
+        chairs = " and ".join(f"{c.name} ({c.title})" for c in case.co_chairs.values())
+        self._record(
+            "met",
+            "forum-met",
+            now,
+            f"The Forum {case.year} met on {local_date(now, case.host)}, co-chaired by {chairs}.",
+            {"attendees": case.attendees, "co_chairs": {p: c.name for p, c in case.co_chairs.items()}},
+        )
+        await self._publish()
+        return self.show()
+
+    @convene.validator
+    def _check_convene(self, filing: Convening) -> None:
+        raise_if(convening_problem(self._case, filing, workflow.now()))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    # Decisions and minutes ---------------------------------------------------------------------------
+
+    @workflow.update
+    async def table_decision(self, filing: DecisionTabled) -> ForumDecision:
+        now = self._accept(filing)
+        decision = ForumDecision(
+            number=len(self._case.decisions) + 1, text=filing.text, ref=filing.ref, kind=filing.kind, tabled_at=now
+        )
+        self._case.decisions.append(decision)
+        return decision
+
+    @table_decision.validator
+    def _check_table(self, filing: DecisionTabled) -> None:
+        raise_if(tabling_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def agree_decision(self, filing: DecisionAgreement) -> ForumDecision:
+        """A decision is taken when both co-chairs' sides have agreed it."""
+        now = self._accept(filing)
+        case = self._case
+        decision = case.decisions[filing.decision - 1]
+        decision.agreed_by.append(filing.filed_by)
+        if all(p in decision.agreed_by for p in PARTICIPANTS):
+            decision.taken_at = now
+            self._record(
+                f"decision/{decision.number}",
+                f"forum-decision-{decision.kind}",
+                now,
+                f"Forum {case.year}, decision {decision.number}: {decision.text}",
+                decision.model_dump(mode="json"),
+                paragraph=decision.ref or "7",
+            )
+            self._notify(
+                f"decision/{decision.number}",
+                list(FILERS),
+                f"Forum {case.year}: decision {decision.number} taken",
+                decision.text,
+            )
+            if decision.kind == "launch-joint-action" and decision.ref:
+                partnership = workflow.get_external_workflow_handle(case.partnership_id)
+                await partnership.signal(
+                    "launch_joint_action",
+                    LaunchJointAction(
+                        forum_id=case.forum_id, decision=decision.number, ref=decision.ref, title=decision.text
+                    ),
+                )
+        return decision
+
+    @agree_decision.validator
+    def _check_agree_decision(self, filing: DecisionAgreement) -> None:
+        raise_if(decision_agreement_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def file_minutes(self, filing: MinutesFiling) -> ForumView:
+        self._accept(filing)
+        self._case.minutes = filing.text
+        self._case.minutes_approved_by = []  # new minutes, new approvals
+        return self.show()
+
+    @file_minutes.validator
+    def _check_minutes(self, filing: MinutesFiling) -> None:
+        raise_if(minutes_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    @workflow.update
+    async def approve_minutes(self, filing: MinutesApproval) -> ForumView:
+        """Approved by both: the minutes are published and the cycle closes."""
+        now = self._accept(filing)
+        case = self._case
+        case.minutes_approved_by.append(filing.filed_by)
+        if all(p in case.minutes_approved_by for p in PARTICIPANTS):
+            case.stage = ForumStage.CLOSED
+            case.closed_at = now
+            self._record(
+                "minutes-approved",
+                "forum-minutes-approved",
+                now,
+                f"Minutes of the Forum {case.year} approved by UK and ROK and published.",
+                {"minutes": case.minutes, "decisions": len(case.decisions)},
+            )
+            self._notify(
+                "minutes-published",
+                [*FILERS, Identity.AUDITOR],
+                f"Minutes of the UK-RoK Digital Partnership Forum {case.year}",
+                case.minutes or "",
+            )
+        await self._publish()
+        return self.show()
+
+    @approve_minutes.validator
+    def _check_approve(self, filing: MinutesApproval) -> None:
+        raise_if(approval_problem(self._case, filing))
+        check_filing(filing, self._case.keys, self._case.seen_filings)
+
+    # Reads ----------------------------------------------------------------------------------------------
+
+    @workflow.query
+    def show(self) -> ForumView:
+        case = self._case
+        return ForumView(
+            summary=case.summary(),
+            co_chairs=case.co_chairs,
+            agenda_deadline=agenda_deadline(case),
+            agenda=case.agenda(),
+            agenda_agreed_by=case.agenda_agreed_by,
+            agenda_fixed_at=case.agenda_fixed_at,
+            postponements=case.postponements,
+            convened_at=case.convened_at,
+            attendees=case.attendees,
+            decisions=case.decisions,
+            minutes=case.minutes,
+            minutes_approved_by=case.minutes_approved_by,
+            closed_at=case.closed_at,
+        )
+
+    # The clock --------------------------------------------------------------------------------------------
+
+    def _next_deadline(self) -> datetime | None:
+        due = [at for _, at in milestones(self._case)]
+        return min(due) if due else None
+
+    async def _on_time(self) -> None:
+        case = self._case
+        now = workflow.now()
+        changed = False
+        for label, at in milestones(case):
+            if at > now:
+                continue
+            case.reminders_sent.append(label)
+            if label.startswith("call-reminder"):
+                days = label.split("-")[2]
+                self._notify(
+                    label,
+                    list(FILERS),
+                    f"Forum {case.year}: the call for agenda items closes in {days.rstrip('d')} day(s)",
+                    f"Items are taken until {agenda_deadline(case)}.",
+                )
+            elif label.startswith("call-closed"):
+                self._notify(label, list(FILERS), f"Forum {case.year}: the call for agenda items has closed", "")
+            elif label.startswith("meeting-day"):
+                self._notify(label, list(FILERS), f"The Forum {case.year} meets today ({case.on})", case.venue)
+            elif label == "overdue":
+                case.overdue = True
+                changed = True
+                self._notify(
+                    "overdue",
+                    list(FILERS),
+                    f"Escalation: the Forum {case.year} has not met by 31 December",
+                    f"¶7: the Forum is held annually. The {case.year} Forum has not met; it can still meet.",
+                )
+        if changed:
+            await self._publish()
+
+    def _finished(self) -> bool:
+        return self._case.stage is ForumStage.CLOSED
+
+    def _carried_state(self) -> ForumCase:
+        return self._case
+
+    async def _publish(self) -> None:
+        self._case.seq += 1
+        state = (
+            "OVERDUE" if self._case.overdue and self._case.stage is not ForumStage.CLOSED else self._case.stage.value
+        )
+        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(state)])
+        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
+        await partnership.signal("forum_changed", self._case.summary())
