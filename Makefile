@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install run test lint histories clean
+.PHONY: install run test lint histories bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: install
 # Re-record the golden histories (only when a workflow change is meant to change them).
 histories: install
 	$(BIN)/python -m tests.record_histories
+
+# Benchmarks are never part of `make test`; results go to benchmarks/results/ (Markdown + JSON).
+bench: install
+	$(BIN)/python benchmarks/replay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from engine import config
+from engine.cli_audit import audit_app
 from engine.cli_constitution import amendment_app, termination_app, text
 from engine.cli_forum import forum_app
 from engine.cli_programmes import action_app, consult_app, group_app, progress_line
@@ -38,6 +39,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(action_app, name="action")
 app.add_typer(consult_app, name="consult")
 app.add_typer(forum_app, name="forum")
+app.add_typer(audit_app, name="audit")
 app.command()(text)
 
 # The embedded stack and the worker --------------------------------------------------------------

@@ -34,6 +34,16 @@ def register_engine() -> Engine:
     return engine_for(config.database_url())
 
 
+def read_only_engine() -> Engine:
+    """For auditors: SQLite opened read-only (nothing is created or changed); other databases
+    rely on the auditor's database role having read rights only."""
+    url = config.database_url()
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    return create_engine(url, pool_pre_ping=True)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Stored form of a time: aware UTC, so its hash input reads the same back from any DB."""
     if moment.tzinfo is None:

@@ -1,0 +1,185 @@
+"""Auditors: export, replay, timeline, verify. The histories must still be explained by today's
+code, and the register must match them row for row."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from activities.register import append_decision, register_engine
+from engine.audit import fetch, file_name, history_json, load, replay
+from engine.bootstrap import bootstrap, start_partnership, text_sha256
+from engine.timeline import timeline
+from engine.verify import verify
+from models.identities import Identity
+from models.partnership import PartnershipState, SignPartnership, TerminationNotice
+from models.records import DecisionRecord
+from tests.helpers import effects_done, signed
+from tests.variants import ReorderedPartnership
+from workflows.partnership import PartnershipWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+BIN = Path(sys.executable).parent
+
+
+async def test_every_golden_history_replays_in_parallel_too():
+    histories = load([HISTORIES])
+    outcomes = await replay(histories * 3, processes=2)
+    assert len(outcomes) == 3 * len(histories)
+    assert [o.problem for o in outcomes if not o.ok] == []
+
+
+async def test_a_reordered_workflow_fails_replay_naming_the_event():
+    [history] = load([HISTORIES / "partnership-signed.json"])
+    [outcome] = await replay([history], workflows=[ReorderedPartnership])
+    assert not outcome.ok
+    assert outcome.workflow_id == "partnership-signed"
+    assert outcome.problem.startswith("event ")
+    assert "ACTIVITY_TASK_SCHEDULED" in outcome.problem
+    assert "record_decision" in outcome.problem and "notify" in outcome.problem
+
+
+def test_the_cli_replay_exits_1_on_a_broken_history(tmp_path):
+    broken = json.loads((HISTORIES / "partnership-signed.json").read_text())
+    events = broken["events"]
+    scheduled = [e for e in events if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+    scheduled[0]["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "something_else"
+    (tmp_path / "partnership-signed.json").write_text(json.dumps(broken))
+    result = subprocess.run([BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "NON-DETERMINISTIC at event" in result.stdout
+    assert result.stdout.strip().endswith("0 replayed, 1 failed")
+
+
+def test_the_timeline_of_a_termination(tmp_path):
+    [history] = load([HISTORIES / "partnership-terminated.json"])
+    entries = timeline(history)
+    notice = [e for e in entries if e.kind == "filing" and e.detail["update"] == "give_termination_notice"]
+    assert len(notice) == 1 and notice[0].paragraph == "31" and notice[0].detail["filed_by"] == "ROK"
+    assert notice[0].detail["key"]  # the fingerprint of the key that signed it
+    reminders = [e for e in entries if e.kind == "notification" and "Reminder: the Partnership terminates" in e.text]
+    assert [r.paragraph for r in reminders] == ["31", "31", "31"]
+    assert ["3 months" in reminders[0].text, "1 month" in reminders[1].text, "1 week" in reminders[2].text] == [
+        True
+    ] * 3
+    effect = [e for e in entries if e.kind == "decision" and "terminated on" in e.text]
+    assert len(effect) == 1 and effect[0].paragraph == "31"
+    assert any(e.kind == "timer-fired" for e in entries) and any(e.kind == "timer-set" for e in entries)
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+
+    result = subprocess.run(
+        [BIN / "partnership", "audit", "timeline", str(HISTORIES / "partnership-terminated.json"), "--json"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == len(entries)
+
+
+# Against a real server -----------------------------------------------------------------------------
+
+
+async def test_a_temporal_cli_export_of_a_real_run_replays(local_env, local_worker, data_dir, task_queue, tmp_path):
+    wid = f"partnership-{uuid.uuid4().hex}"
+    await bootstrap(local_env.client, task_queue, wid, schedule=False)
+    await effects_done(local_env.client.get_workflow_handle(wid), PartnershipWorkflow.pending_effects)
+    address = local_env.client.service_client.config.target_host
+    shown = subprocess.run(
+        [BIN / "temporal", "workflow", "show", "-w", wid, "--address", address, "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_path / f"{wid}.json").write_text(shown.stdout)
+    ours = history_json(await fetch(local_env.client, wid))
+    assert json.loads(ours) == json.loads(shown.stdout)
+    result = subprocess.run([BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("1 replayed, 0 failed")
+
+
+async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys, task_queue, tmp_path):
+    wid = f"partnership-{uuid.uuid4().hex}"
+    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=12)
+    handle = await start_partnership(local_env.client, task_queue, wid, state)
+    for side in (Identity.UK, Identity.ROK):
+        filing = SignPartnership(filed_by=side, signed_on="2023-11-22", text_sha256=text_sha256())
+        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing))
+    await effects_done(local_env.client.get_workflow_handle(wid), PartnershipWorkflow.pending_effects)
+    env = {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host, "PATH": str(BIN)}
+    out = tmp_path / "export"
+    result = subprocess.run(
+        [BIN / "partnership", "audit", "export", wid, "-o", str(out)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.iterdir())
+    assert len(files) >= 2 and all(f.name.startswith(f"{wid}__") for f in files)
+    replayed = subprocess.run([BIN / "partnership", "audit", "replay", str(out)], capture_output=True, text=True)
+    assert replayed.returncode == 0, replayed.stdout
+    del handle
+
+
+@pytest.fixture
+async def audited(local_env, local_worker, data_dir, task_queue):
+    """A Partnership with a few decisions in the register, and the query that covers it."""
+    wid = f"partnership-{uuid.uuid4().hex}"
+    await bootstrap(local_env.client, task_queue, wid, schedule=False)
+    handle = local_env.client.get_workflow_handle(wid)
+    await handle.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    query = f"WorkflowId = '{wid}'"
+    report = await verify(local_env.client, register_engine(), query)
+    assert report.ok and report.rows == 2 and report.decisions_in_histories == 2
+    return local_env.client, query
+
+
+async def test_verify_catches_an_edited_row(audited):
+    client, query = audited
+    with register_engine().begin() as conn:
+        conn.execute(text("UPDATE decisions SET summary = 'nothing happened' WHERE seq = 2"))
+    problems = (await verify(client, register_engine(), query)).problems
+    assert any("its content was edited" in p for p in problems)
+    assert any(p.endswith("summary differ from the history") for p in problems)
+
+
+async def test_verify_catches_a_deleted_row(audited):
+    client, query = audited
+    with register_engine().begin() as conn:
+        conn.execute(text("DELETE FROM decisions WHERE seq = 1"))
+    problems = (await verify(client, register_engine(), query)).problems
+    assert any("a row was deleted or inserted here" in p for p in problems)
+    assert any("entry-into-effect: recorded by" in p and p.endswith("it was deleted") for p in problems)
+
+
+async def test_verify_catches_an_inserted_row_even_with_a_valid_chain(audited):
+    client, query = audited
+    wid = query.split("'")[1]
+    forged = DecisionRecord(
+        decision_id=f"{wid}/amendment-in-effect/forged",
+        workflow_id=wid,
+        kind="amendment-in-effect",
+        paragraph="33",
+        decided_at="2026-01-01T00:00:00Z",
+        summary="An amendment nobody consented to.",
+    )
+    append_decision(register_engine(), forged)
+    report = await verify(client, register_engine(), query)
+    assert report.problems == [f"row 3 ({forged.decision_id}): no workflow history recorded it; it was inserted"]
+
+
+def test_auditor_commands_take_no_identity():
+    result = subprocess.run([BIN / "partnership", "audit", "verify", "--as", "UK"], capture_output=True, text=True)
+    assert result.returncode == 2
+
+
+def test_export_file_names_carry_the_workflow_id():
+    assert file_name("partnership") == "partnership.json"
+    assert file_name("partnership", "abc") == "partnership__abc.json"
