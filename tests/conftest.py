@@ -129,3 +129,67 @@ async def skipping_partnership(time_env, time_worker, task_queue):
             await time_env.client.get_workflow_handle(workflow_id).terminate("test over")
         except RPCError:
             pass  # already closed
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the run (Debian's `postgresql`; `.ci/run` installs it)."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not bins:
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    bin_dir = Path(bins[-1])
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="partnership-pg-"))  # not under pytest's root-only folders
+    data, sockets = root / "data", root / "run"
+    sockets.mkdir()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+    subprocess.run(
+        [*as_postgres, bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres"], check=True, capture_output=True
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-w",
+            "-l",
+            root / "server.log",
+            "-o",
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_postgres, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_db(request, data_dir, monkeypatch) -> str:
+    """The register on SQLite (the default) and on PostgreSQL (DATABASE_URL), a fresh one each."""
+    if request.param == "sqlite":
+        return "sqlite"
+    import psycopg
+
+    server = request.getfixturevalue("postgres")
+    name = f"register_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg", "postgresql") + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("DATABASE_URL", f"{server}/{name}")
+    return "postgresql"

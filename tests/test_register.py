@@ -24,7 +24,7 @@ def decision(n: int) -> DecisionRecord:
     )
 
 
-async def test_a_retried_activity_writes_one_row(data_dir):
+async def test_a_retried_activity_writes_one_row(register_db):
     env = ActivityEnvironment()
     first = await env.run(record_decision, decision(1))
     again = await env.run(record_decision, decision(1))
@@ -33,7 +33,7 @@ async def test_a_retried_activity_writes_one_row(data_dir):
     assert [r.decision_id for r in decisions(register_engine())] == ["partnership/test-1"]
 
 
-def test_the_chain_holds_and_links_each_row_to_the_one_before(data_dir):
+def test_the_chain_holds_and_links_each_row_to_the_one_before(register_db):
     engine = register_engine()
     entries = [append_decision(engine, decision(n)) for n in (1, 2, 3)]
     rows = decisions(engine)
@@ -42,7 +42,7 @@ def test_the_chain_holds_and_links_each_row_to_the_one_before(data_dir):
     assert chain_problems(engine) == []
 
 
-def test_an_edited_row_is_detected(data_dir):
+def test_an_edited_row_is_detected(register_db):
     engine = register_engine()
     for n in (1, 2, 3):
         append_decision(engine, decision(n))
@@ -51,7 +51,7 @@ def test_an_edited_row_is_detected(data_dir):
     assert chain_problems(engine) == ["row 2 (partnership/test-2): its content was edited"]
 
 
-def test_a_deleted_row_is_detected(data_dir):
+def test_a_deleted_row_is_detected(register_db):
     engine = register_engine()
     for n in (1, 2, 3):
         append_decision(engine, decision(n))
@@ -60,3 +60,15 @@ def test_a_deleted_row_is_detected(data_dir):
     problems = chain_problems(engine)
     assert len(problems) == 1 and problems[0].startswith("row 3 (partnership/test-3)")
     assert "deleted or inserted" in problems[0]
+
+
+def test_concurrent_writers_never_fork_the_chain(register_db):
+    """Several workers appending at once: every decision lands once and the chain stays linear."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = register_engine()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda n: append_decision(engine, decision(n % 28 + 1)), range(56)))
+    rows = decisions(engine)
+    assert len(rows) == 28 and len({r.decision_id for r in rows}) == 28
+    assert chain_problems(engine) == []
