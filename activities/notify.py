@@ -78,9 +78,9 @@ def deliver_by_smtp(url: str, msg: EmailMessage) -> None:
     parts = urlparse(url)
     host = parts.hostname or "localhost"
     if parts.scheme == "smtps":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=30)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(host, parts.port or 465, timeout=10)
     else:
-        client = smtplib.SMTP(host, parts.port or 25, timeout=30)
+        client = smtplib.SMTP(host, parts.port or 25, timeout=10)
     with client:
         if parse_qs(parts.query).get("starttls") == ["1"]:
             client.starttls()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import UTC, datetime
 from functools import cache
 
@@ -18,9 +19,18 @@ from models.records import DecisionRecord, RegisterEntry
 from models.register import GENESIS, Decision, chain_hash, hash_of, row_content
 
 
+_CREATING = threading.Lock()
+
+
 @cache
 def engine_for(url: str) -> Engine:
-    """One engine per database URL, tables created on first use."""
+    """One engine per database URL, tables created on first use (by one thread: activities run
+    concurrently, and two `CREATE TABLE`s would race)."""
+    with _CREATING:
+        return _create(url)
+
+
+def _create(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         config.data_dir().mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

@@ -28,8 +28,8 @@ def processes_using(path: Path) -> list[str]:
     return [line for line in found.splitlines() if "pgrep" not in line]
 
 
-def start_up(env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    """`partnership up` on free ports; returns once `status` shows the Partnership in effect."""
+def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> subprocess.Popen:
+    """`partnership up` on free ports; returns once `status` shows the Partnership `ready`."""
     port, ui_port = free_port(), free_port()
     with log_path.open("a") as log:
         up = subprocess.Popen(
@@ -38,7 +38,7 @@ def start_up(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     deadline = time.monotonic() + 90
     while True:
         result = cli("status", "--json", env=env)
-        if result.returncode == 0 and json.loads(result.stdout)["state"] == "IN_EFFECT":
+        if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
             return up
         assert up.poll() is None, log_path.read_text()
         assert time.monotonic() < deadline, f"stack not ready: {result.stderr}"
@@ -60,6 +60,16 @@ def stack(tmp_path: Path):
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+def register_rows(data: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{data / 'register.db'}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM decisions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def history_length(env: dict[str, str]) -> int:
@@ -98,10 +108,12 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     assert [s["participant"] for s in status["signatories"]] == ["UK", "ROK"]
 
     # Wait until the entry-into-effect effects are done, then bootstrap again: nothing changes.
+    data = Path(env["PARTNERSHIP_DATA_DIR"])
     deadline = time.monotonic() + 30
-    while len(list((Path(env["PARTNERSHIP_DATA_DIR"]) / "mail" / "new").glob("*"))) < 3:
+    while len(list((data / "mail" / "new").glob("*"))) < 3 or register_rows(data) < 1:
         assert time.monotonic() < deadline
         time.sleep(0.2)
+    time.sleep(0.5)  # the last activity's completion reaches the history
     before = history_length(env)
     again = cli("bootstrap", "--json", env=env)
     assert again.returncode == 0, again.stderr

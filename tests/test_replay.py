@@ -12,7 +12,7 @@ from temporalio.worker import Replayer
 
 from worker import WORKFLOWS, workflow_runner
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))
 
 
 def test_there_is_a_golden_history_for_every_workflow_type():
@@ -23,7 +23,7 @@ def test_there_is_a_golden_history_for_every_workflow_type():
     assert recorded >= {w.__name__ for w in WORKFLOWS}
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=[f"{p.parent.name}/{p.stem}" for p in HISTORIES])
 async def test_golden_history_replays(path: Path):
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
     result = await replayer.replay_workflow(

@@ -9,6 +9,7 @@ itself. The queue is part of the state, so it survives continue-as-new.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,10 @@ EFFECT_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
 )
+
+
+#: workflow.patched id: effects carried out in two lanes beside the main loop (not in it).
+EFFECT_LANES = "effects-in-lanes"
 
 
 def reject(reason: str) -> ApplicationError:
@@ -70,25 +75,37 @@ class Outbox:
     def __init__(self, effects: list[DecisionRecord | Notification]) -> None:
         self.effects = effects
 
+    async def carry_out(self, effect: DecisionRecord | Notification) -> None:
+        if isinstance(effect, DecisionRecord):
+            await workflow.execute_activity(
+                "record_decision",
+                effect,
+                # Short: a worker that dies mid-activity is noticed soon and the retry goes on.
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=EFFECT_RETRY,
+            )
+        else:
+            await workflow.execute_activity(
+                "notify",
+                effect,
+                start_to_close_timeout=timedelta(seconds=20),  # SMTP itself times out at 10 s
+                retry_policy=EFFECT_RETRY,
+            )
+
     async def drain(self) -> None:
-        """Carry out every queued effect, in order; each is removed only once it is done."""
+        """Carry out every queued effect, in order; each is removed only once it is done.
+        (Histories from before the lanes; see GovernedWorkflow._serve.)"""
         while self.effects:
-            effect = self.effects[0]
-            if isinstance(effect, DecisionRecord):
-                await workflow.execute_activity(
-                    "record_decision",
-                    effect,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=EFFECT_RETRY,
-                )
-            else:
-                await workflow.execute_activity(
-                    "notify",
-                    effect,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=EFFECT_RETRY,
-                )
+            await self.carry_out(self.effects[0])
             self.effects.pop(0)
+
+    async def lane(self, kind: type) -> None:
+        """Forever: carry out the oldest queued effect of one kind, once there is one."""
+        while True:
+            await workflow.wait_condition(lambda: any(isinstance(e, kind) for e in self.effects))
+            effect = next(e for e in self.effects if isinstance(e, kind))
+            await self.carry_out(effect)
+            del self.effects[next(i for i, e in enumerate(self.effects) if e is effect)]
 
 
 class GovernedWorkflow:
@@ -123,8 +140,31 @@ class GovernedWorkflow:
     # The main loop ----------------------------------------------------------------------------------
 
     async def _serve(self) -> None:
-        """Until finished: wake on a filing, an effect or the deadline; do what is due; carry out
-        the effects; continue as new when the history has grown long."""
+        """Until finished: wake on a filing or the deadline, do what the clock has made due, and
+        continue as new when the history has grown long. Decisions and notifications are carried
+        out by two lanes of their own, so neither a mail server that is down nor a slow register
+        holds up the other, or the clock: a termination takes effect on time whatever the mail."""
+        if not workflow.patched(EFFECT_LANES):
+            await self._serve_in_one_line()
+            return
+        lanes = [asyncio.create_task(self._outbox.lane(kind)) for kind in (DecisionRecord, Notification)]
+        while True:
+            seen = self._revision
+            await wait_until(
+                lambda seen=seen: self._revision != seen or self._continue_as_new_due() or self._finished(),
+                self._next_deadline(),
+            )
+            await self._on_time()
+            if self._finished() or self._continue_as_new_due():
+                await workflow.wait_condition(lambda: not self._outbox.effects and workflow.all_handlers_finished())
+                if self._finished():
+                    for lane in lanes:
+                        lane.cancel()
+                    return
+                workflow.continue_as_new(self._carried_state())
+
+    async def _serve_in_one_line(self) -> None:
+        """The loop before the lanes, kept so that histories made by it replay exactly."""
         while True:
             seen = self._revision
             await wait_until(
