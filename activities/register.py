@@ -18,7 +18,6 @@ from engine.logs import activity_logger
 from models.records import DecisionRecord, RegisterEntry
 from models.register import GENESIS, Decision, chain_hash, hash_of, row_content
 
-
 _CREATING = threading.Lock()
 
 
