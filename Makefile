@@ -31,6 +31,8 @@ histories: install
 # Benchmarks are never part of `make test`; results go to benchmarks/results/ (Markdown + JSON).
 bench: install
 	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -7,6 +7,7 @@ copies of it on N machines share the work of one Temporal cluster or Temporal Cl
 from __future__ import annotations
 
 import asyncio
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -35,12 +36,18 @@ WORKFLOWS = [
 ACTIVITIES = [notify, record_decision]
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox, with our models and their crypto passed through (they are pure)."""
-    restrictions = SandboxRestrictions.default.with_passthrough_modules(
-        "models", "cryptography", "pydantic", "pydantic_core", "annotated_types"
-    )
-    return SandboxedWorkflowRunner(restrictions=restrictions)
+def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
+    """The sandbox. Our models and their crypto are passed through (pure code). So are the
+    workflow modules themselves, unless `strict` (or PARTNERSHIP_STRICT_SANDBOX=1, as in the
+    tests): re-importing them for every open workflow costs about 85 KiB each, too much for a
+    worker holding thousands of joint actions. The strict sandbox, which also guards the workflow
+    modules' own calls, runs the whole test suite; production runs the same code."""
+    if strict is None:
+        strict = os.environ.get("PARTNERSHIP_STRICT_SANDBOX") == "1"
+    shared = ["models", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
+    if not strict:
+        shared.append("workflows")
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*shared))
 
 
 def build_worker(client: Client, task_queue: str | None = None) -> Worker:

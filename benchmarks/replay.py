@@ -41,7 +41,9 @@ async def sdk_replayer(histories: list[WorkflowHistory]) -> tuple[float, int]:
         for h in histories:
             yield h
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner())
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=workflow_runner(strict=True)
+    )
     start = time.perf_counter()
     results = await replayer.replay_workflows(feed(), raise_on_replay_failure=False)
     return time.perf_counter() - start, len(results.replay_failures)

