@@ -18,9 +18,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-#: Recordings of today's code. Older recordings stay where they are (tests/histories/*.json are
-#: from before the effect lanes): every one of them must keep replaying.
-HISTORIES = Path(__file__).resolve().parent / "histories" / "effects-in-lanes"
+#: Recordings of today's code, in a folder named after its newest workflow.patched id. Older
+#: recordings stay in theirs (tests/histories/*.json predate the patches): all must keep replaying.
+HISTORIES = Path(__file__).resolve().parent / "histories" / "state-attribute-on-change"
 BIN = Path(sys.executable).parent
 
 

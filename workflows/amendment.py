@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.calendar import local_date, local_midnight
     from models.identities import FILERS, other_participant
-    from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from workflows.common import GovernedWorkflow, check_filing, raise_if
 
@@ -83,7 +82,7 @@ class AmendmentWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: AmendmentCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox)
+        self._govern(case.seen_filings, case.outbox, case.status.value)
 
     @workflow.run
     async def run(self, case: AmendmentCase) -> AmendmentSummary:
@@ -242,7 +241,7 @@ class AmendmentWorkflow(GovernedWorkflow):
 
     async def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's list of amendments."""
-        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.status.value)])
+        self._show_state(self._case.status.value)
         partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
         await partnership.signal("amendment_changed", self._case.summary())
 

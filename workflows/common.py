@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
     from models.records import DecisionRecord, Notification
+    from models.search import GOVERNANCE_STATE
     from models.signing import Filing, signature_problem
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
@@ -33,6 +34,8 @@ EFFECT_RETRY = RetryPolicy(
 
 #: workflow.patched id: effects carried out in two lanes beside the main loop (not in it).
 EFFECT_LANES = "effects-in-lanes"
+#: workflow.patched id: the state search attribute is written only when the state changes.
+STATE_ON_CHANGE = "state-attribute-on-change"
 
 
 def reject(reason: str) -> ApplicationError:
@@ -115,7 +118,10 @@ class GovernedWorkflow:
 
     PARAGRAPH = ""  # the ¶ its decisions and notices cite unless they say otherwise
 
-    def _govern(self, seen_filings: list[str], outbox: list[DecisionRecord | Notification]) -> None:
+    def _govern(
+        self, seen_filings: list[str], outbox: list[DecisionRecord | Notification], state: str | None = None
+    ) -> None:
+        self._shown_state = state  # what the search attribute says when this run starts
         self._seen_filings = seen_filings
         self._outbox = Outbox(effects=outbox)  # the same list: carried state sees the queue
         self._revision = 0  # bumped by every accepted filing, so the main loop re-plans its timer
@@ -186,6 +192,15 @@ class GovernedWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._outbox.effects:
                     workflow.continue_as_new(self._carried_state())
+
+    def _show_state(self, state: str) -> None:
+        """The GovernanceState search attribute (Web UI, `workflow list --query`). Each write is a
+        history event and a visibility write, so only a change is written (older histories wrote
+        on every publication, and still replay that way)."""
+        if state == getattr(self, "_shown_state", None) and workflow.patched(STATE_ON_CHANGE):
+            return
+        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(state)])
+        self._shown_state = state
 
     def _continue_as_new_due(self) -> bool:
         info = workflow.info()

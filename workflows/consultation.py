@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         RoundRecord,
     )
     from models.identities import FILERS, PARTICIPANTS
-    from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from workflows.common import GovernedWorkflow, check_filing, raise_if
 
@@ -81,7 +80,7 @@ class ConsultationWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: ConsultationCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox)
+        self._govern(case.seen_filings, case.outbox, case.state.value)
 
     @workflow.run
     async def run(self, case: ConsultationCase) -> ConsultationSummary:
@@ -223,6 +222,6 @@ class ConsultationWorkflow(GovernedWorkflow):
         self._case.last_activity_at = at
         self._case.idle_reminders = 0
         self._case.seq += 1
-        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.state.value)])
+        self._show_state(self._case.state.value)
         partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
         await partnership.signal("consultation_changed", self._case.summary())

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint import file_jointly
-    from models.search import GOVERNANCE_STATE
     from workflows.common import GovernedWorkflow, check_filing, raise_if
     from workflows.forum_rules import (
         agenda_agreement_problem,
@@ -63,7 +62,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: ForumCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox)
+        self._govern(case.seen_filings, case.outbox, case.stage.value)
 
     @workflow.run
     async def run(self, case: ForumCase) -> ForumSummary:
@@ -353,6 +352,6 @@ class ForumCycleWorkflow(GovernedWorkflow):
         state = (
             "OVERDUE" if self._case.overdue and self._case.stage is not ForumStage.CLOSED else self._case.stage.value
         )
-        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(state)])
+        self._show_state(state)
         partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
         await partnership.signal("forum_changed", self._case.summary())

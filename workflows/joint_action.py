@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         ProgressEntry,
         ProgressReport,
     )
-    from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from workflows.common import GovernedWorkflow, check_filing, raise_if
 
@@ -88,7 +87,7 @@ class JointActionWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: JointActionCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox)
+        self._govern(case.seen_filings, case.outbox, case.state.value)
         self.PARAGRAPH = case.ref
         # Read before any Update can run: a filing in the first task may already have changed state.
         self._launched_active = case.state is ActionState.ACTIVE
@@ -325,6 +324,6 @@ class JointActionWorkflow(GovernedWorkflow):
     async def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's register of joint actions."""
         self._case.seq += 1
-        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._case.state.value)])
+        self._show_state(self._case.state.value)
         partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
         await partnership.signal("action_changed", self._case.summary())
