@@ -23,7 +23,7 @@ from engine.audit import load, replay  # noqa: E402
 from worker import WORKFLOWS, workflow_runner  # noqa: E402
 
 HISTORIES = Path(__file__).resolve().parent.parent / "tests" / "histories"
-COPIES = 40  # a decade of records: some hundreds of histories
+COPIES = 40  # a decade of records: some hundreds of histories (x the golden files)
 RUNS = 3
 
 
