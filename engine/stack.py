@@ -73,6 +73,16 @@ async def wait_for_server(address: str, process: subprocess.Popen, seconds: floa
             await asyncio.sleep(0.5)
 
 
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: on Linux, end it with us even if we are killed
+    with SIGKILL and cannot stop it ourselves (no orphaned server holding the port and the file)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 @contextlib.asynccontextmanager
 async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
     """Run the dev server for the duration; it gets its own session so that Ctrl-C reaches us
@@ -85,6 +95,7 @@ async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
         stdout=server_log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     try:
         yield await wait_for_server(f"127.0.0.1:{port}", process)

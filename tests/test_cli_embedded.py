@@ -36,13 +36,18 @@ def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> s
             [CLI, "up", "--port", str(port), "--ui-port", str(ui_port)], env=env, stdout=log, stderr=log
         )
     deadline = time.monotonic() + 90
-    while True:
-        result = cli("status", "--json", env=env)
-        if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
-            return up
-        assert up.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, f"stack not ready: {result.stderr}"
-        time.sleep(0.5)
+    try:
+        while True:
+            result = cli("status", "--json", env=env)
+            if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
+                return up
+            assert up.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, f"stack not ready: {result.stderr}"
+            time.sleep(0.5)
+    except BaseException:
+        up.kill()  # its server dies with it (PR_SET_PDEATHSIG)
+        up.wait()
+        raise
 
 
 @pytest.fixture
