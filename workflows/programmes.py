@@ -117,8 +117,15 @@ class Programmes:
     @workflow.update
     async def propose_joint_action(self, proposal: JointActionProposal) -> ActionReceipt:
         """A concrete action under a commitment; it starts its own JointActionWorkflow."""
-        now = self._accept(proposal)
+        self._accept(proposal)
+        paragraph = str(int(proposal.ref.rstrip("abcdef")))
+        action_id = await self._start_action(proposal, ActionState.PROPOSED, [proposal.ref, paragraph])
+        return ActionReceipt(action_id=action_id)
+
+    async def _start_action(self, proposal: JointActionProposal, state: ActionState, refs: list[str]) -> str:
+        """Register the action and start its workflow, abandoned by the Partnership's close (¶32)."""
         wid = workflow.info().workflow_id
+        now = workflow.now()
         action_id = child_id(wid, action_id_for(proposal.ref, proposal.title))
         area, pillar = locate(proposal.ref, self._state.catalogue_changes)  # type: ignore[misc]
         case = JointActionCase(
@@ -131,6 +138,8 @@ class Programmes:
             proposed_at=now,
             keys=self._state.keys,
             cadence_months=self._group(area).cadence_months,
+            state=state,
+            agreed_at=now if state is ActionState.ACTIVE else None,
         )
         self._state.actions[action_id] = case.summary()
         await workflow.start_child_workflow(
@@ -138,9 +147,9 @@ class Programmes:
             case,
             id=action_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes("PROPOSED", [proposal.ref, str(int(proposal.ref.rstrip("abcdef")))]),
+            search_attributes=attributes(state, refs),
         )
-        return ActionReceipt(action_id=action_id)
+        return action_id
 
     @propose_joint_action.validator
     def _check_action_proposal(self, proposal: JointActionProposal) -> None:
@@ -260,8 +269,6 @@ class Programmes:
         located = locate(launch.ref, self._state.catalogue_changes)
         if action_id in self._state.actions or located is None or self._state.stage is Stage.TERMINATED:
             return
-        area, pillar = located
-        now = workflow.now()
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
             filing_id=f"{launch.forum_id}/decision/{launch.decision}",
@@ -269,27 +276,7 @@ class Programmes:
             title=launch.title,
             description=f"Launched by decision {launch.decision} of {launch.forum_id}.",
         )
-        case = JointActionCase(
-            action_id=action_id,
-            partnership_id=wid,
-            ref=launch.ref,
-            area=area,
-            pillar=pillar,
-            proposal=proposal,
-            proposed_at=now,
-            keys=self._state.keys,
-            cadence_months=self._group(area).cadence_months,
-            state=ActionState.ACTIVE,
-            agreed_at=now,
-        )
-        self._state.actions[action_id] = case.summary()
-        await workflow.start_child_workflow(
-            JointActionWorkflow.run,
-            case,
-            id=action_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes(ActionState.ACTIVE, [launch.ref, "7"]),
-        )
+        await self._start_action(proposal, ActionState.ACTIVE, [launch.ref, "7"])
 
     async def _refresh_standing_items(self) -> None:
         """Open Forum cycles carry the Partnership's current standing items until their agenda is
