@@ -2,14 +2,16 @@
 and check the decision register against the histories. Everything here only reads.
 
 History files are JSON in the format of `temporal workflow show --output json` (and the Web UI's
-download). That format carries no workflow id, and replay needs it (ids of governed things are
-derived from it), so files are named after it: `<workflow-id>.json`, or `<workflow-id>__<run-id>.json`
-for one run of a chain that continued as new.
+download). That format carries no workflow id field, and replay needs the id (ids of governed
+things are derived from it): it is read from the decisions and notifications the history records,
+else from the file name, `<workflow-id>.json` (or `<workflow-id>__<run-id>.json` for one run of a
+chain that continued as new), which is how `audit export` names files.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -74,15 +76,39 @@ def workflow_id_of(path: Path) -> str:
     return path.name.removesuffix(".json").split(RUN_SEPARATOR)[0]
 
 
+def recorded_workflow_id(data: dict[str, Any]) -> str | None:
+    """The workflow id as the history itself records it: every decision and notification it
+    made names its workflow (decision `workflow_id`, notification key `<workflow id>/…`)."""
+    for event in data.get("events", []):
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if not attrs:
+            continue
+        for payload in attrs.get("input", {}).get("payloads", []):
+            try:
+                value = json.loads(base64.b64decode(payload.get("data", "")))
+            except ValueError:
+                continue
+            if isinstance(value, dict) and isinstance(value.get("workflow_id"), str):
+                return value["workflow_id"]
+            if isinstance(value, dict) and isinstance(value.get("key"), str) and "/" in value["key"]:
+                return value["key"].split("/")[0]
+    return None
+
+
 def load(paths: Iterable[Path]) -> list[WorkflowHistory]:
-    """Histories from files and folders (ours or the `temporal` CLI's), in name order."""
+    """Histories from files and folders (ours or the `temporal` CLI's), in name order. The
+    workflow id comes from the history where it recorded one, else from the file name."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files += sorted(p for p in path.rglob("*.json") if p.is_file())
         else:
             files.append(path)
-    return [WorkflowHistory.from_json(workflow_id_of(f), f.read_text()) for f in files]
+    histories = []
+    for f in files:
+        data = json.loads(f.read_text())
+        histories.append(WorkflowHistory.from_json(recorded_workflow_id(data) or workflow_id_of(f), data))
+    return histories
 
 
 # Replay ---------------------------------------------------------------------------------------------

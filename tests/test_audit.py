@@ -183,3 +183,12 @@ def test_auditor_commands_take_no_identity():
 def test_export_file_names_carry_the_workflow_id():
     assert file_name("partnership") == "partnership.json"
     assert file_name("partnership", "abc") == "partnership__abc.json"
+
+
+async def test_a_history_under_any_file_name_replays(tmp_path):
+    """The workflow id is read from what the history recorded, not only from the file name."""
+    (tmp_path / "exported-by-hand.json").write_text((HISTORIES / "partnership-programmes.json").read_text())
+    [history] = load([tmp_path / "exported-by-hand.json"])
+    assert history.workflow_id == "partnership-programmes"
+    [outcome] = await replay([history])
+    assert outcome.ok
