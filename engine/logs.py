@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Any
 
 import structlog
-from temporalio import activity
+from temporalio import activity, workflow
 
 _SHARED: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
@@ -19,6 +20,23 @@ _SHARED: list[structlog.types.Processor] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+def _lift_temporal_context(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The SDK's workflow and activity loggers attach their context as one dict; lift the parts
+    that identify the run so every line, ours or the SDK's, says workflow_id and run_id alike."""
+    if context := event.pop("temporal_workflow", None):
+        event.setdefault("workflow_id", context.get("workflow_id"))
+        event.setdefault("run_id", context.get("run_id"))
+        event.setdefault("workflow_type", context.get("workflow_type"))
+        if "update_name" in context:
+            event.setdefault("update", context["update_name"])
+    if context := event.pop("temporal_activity", None):
+        event.setdefault("workflow_id", context.get("workflow_id"))
+        event.setdefault("run_id", context.get("workflow_run_id"))
+        event.setdefault("activity_type", context.get("activity_type"))
+        event.setdefault("attempt", context.get("attempt"))
+    return event
 
 
 def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
@@ -40,10 +58,13 @@ def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder(), _lift_temporal_context],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    # The context goes into fields (lifted above), not into the message text.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

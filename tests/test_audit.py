@@ -122,6 +122,15 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     assert len(files) >= 2 and all(f.name.startswith(f"{wid}__") for f in files)
     replayed = subprocess.run([BIN / "partnership", "audit", "replay", str(out)], capture_output=True, text=True)
     assert replayed.returncode == 0, replayed.stdout
+    everything = tmp_path / "all"
+    result = subprocess.run(
+        [BIN / "partnership", "audit", "export", "--all", "--query", f"WorkflowId = '{wid}'", "-o", str(everything)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(f.name for f in everything.iterdir()) == sorted(f.name for f in files)
     del handle
 
 

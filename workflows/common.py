@@ -220,6 +220,10 @@ class GovernedWorkflow:
         is received at the workflow's time, never the filer's clock."""
         self._seen_filings.append(filing.filing_id)
         self._revision += 1
+        workflow.logger.info(
+            "filing accepted",
+            extra={"filing": type(filing).__name__, "filed_by": filing.filed_by.value, "filing_id": filing.filing_id},
+        )
         return workflow.now()
 
     def _record(
