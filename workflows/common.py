@@ -1,10 +1,11 @@
 """What every governance workflow shares: rejecting a filing, accepting one, and the outbox of
-side effects carried out by the workflow's own main loop.
+side effects.
 
-A filing's handler changes state and queues its effects (register rows, notifications); the main
-loop then carries them out in order through activities. A filing is therefore acknowledged as soon
-as it is accepted, and an effect that must wait (a mail server that is down) holds up nothing but
-itself. The queue is part of the state, so it survives continue-as-new.
+A filing's handler changes state and queues its effects (register rows, notifications). Two lanes
+beside the main loop carry them out through activities, decisions in one and notifications in the
+other, each in order. A filing is therefore acknowledged as soon as it is accepted, and an effect
+that must wait (a mail server that is down) holds up nothing but its own lane: not the register,
+not the clock. The queue is part of the state, so it survives continue-as-new.
 """
 
 from __future__ import annotations
