@@ -336,9 +336,9 @@ class Programmes:
 def standing_items(state: PartnershipState) -> list[AgendaItem]:
     """¶7: what every Forum's agenda carries without anyone asking."""
     items: list[AgendaItem] = []
-    areas = areas_in_force(state.catalogue_changes)
-    for area, (name, _) in areas.items():
-        if any(a.area == area and a.state is ActionState.ACTIVE for a in state.actions.values()):
+    active = {a.area for a in state.actions.values() if a.state is ActionState.ACTIVE}  # one pass
+    for area, (name, _) in areas_in_force(state.catalogue_changes).items():
+        if area in active:
             items.append(AgendaItem(title=f"Report of the working group on {name}", ref="7", standing=True))
     for amendment in state.amendments.values():
         if amendment.status.is_open:
