@@ -187,7 +187,9 @@ async def decide(
     filer: AsOption,
     text: Annotated[str, typer.Option(help="The decision.")],
     ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
-    kind: Annotated[str, typer.Option(help="general, launch-joint-action or review.")] = "general",
+    kind: Annotated[str, typer.Option(help="general, launch-joint-action, set-group-leads or review.")] = "general",
+    lead_uk: Annotated[str | None, typer.Option(help="set-group-leads: the UK lead (--ref is the area).")] = None,
+    lead_rok: Annotated[str | None, typer.Option(help="set-group-leads: the ROK lead.")] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
@@ -198,7 +200,15 @@ async def decide(
     decision = await on_forum(
         year,
         ForumCycleWorkflow.table_decision,
-        lambda i: DecisionTabled(filed_by=filer, forum_id=i, text=text, ref=ref, kind=kind),  # type: ignore[arg-type]
+        lambda i: DecisionTabled(
+            filed_by=filer,
+            forum_id=i,
+            text=text,
+            ref=ref,
+            kind=kind,
+            lead_uk=lead_uk,
+            lead_rok=lead_rok,  # type: ignore[arg-type]
+        ),
     )
     typer.echo(decision.number)
     typer.echo("tabled; it is taken when UK and ROK both file `forum agree`", err=True)

@@ -31,7 +31,7 @@ class ForumStage(StrEnum):
     CLOSED = "CLOSED"
 
 
-DecisionKind = Literal["general", "launch-joint-action", "review"]
+DecisionKind = Literal["general", "launch-joint-action", "set-group-leads", "review"]
 
 
 class ForumConvocation(Filing):
@@ -71,8 +71,10 @@ class Convening(Filing):
 class DecisionTabled(Filing):
     forum_id: str
     text: str
-    ref: str | None = None
+    ref: str | None = None  # a ¶ or commitment ref; for set-group-leads, the policy area
     kind: DecisionKind = "general"
+    lead_uk: str | None = None  # set-group-leads only
+    lead_rok: str | None = None
 
 
 class DecisionAgreement(Filing):
@@ -107,6 +109,8 @@ class ForumDecision(BaseModel):
     text: str
     ref: str | None
     kind: DecisionKind
+    lead_uk: str | None = None
+    lead_rok: str | None = None
     tabled_at: datetime
     agreed_by: list[Identity] = Field(default_factory=list)
     taken_at: datetime | None = None
@@ -126,6 +130,17 @@ class LaunchJointAction(BaseModel):
     decision: int
     ref: str
     title: str
+
+
+class GroupLeadsDecided(BaseModel):
+    """¶7: a taken Forum decision sets a working group's leads (the other way is both
+    Participants' matching filings)."""
+
+    forum_id: str
+    decision: int
+    area: str
+    lead_uk: str
+    lead_rok: str
 
 
 class ForumSummary(BaseModel):
@@ -149,6 +164,7 @@ class ForumCase(BaseModel):
     keys: dict[Identity, str]
     started_at: datetime
     refs_in_force: list[str]  # commitment refs when the cycle started (launch-joint-action decisions)
+    areas_in_force: list[str] = Field(default_factory=list)  # policy areas then (set-group-leads)
     stage: ForumStage = ForumStage.CALLING_FOR_ITEMS
     co_chairs: dict[Identity, CoChair] = Field(default_factory=dict)
     items: list[AgendaItem] = Field(default_factory=list)

@@ -224,10 +224,26 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
         ForumCycleWorkflow.table_decision,
         signed(DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=fid, text="Review done", kind="review")),
     )
-    for side in chairs:
-        await forum.execute_update(
-            ForumCycleWorkflow.agree_decision, signed(DecisionAgreement(filed_by=side, forum_id=fid, decision=1))
-        )
+    await forum.execute_update(
+        ForumCycleWorkflow.table_decision,
+        signed(
+            DecisionTabled(
+                filed_by=Identity.SECRETARIAT,
+                forum_id=fid,
+                text="Leads of the AI working group",
+                ref="ai",
+                kind="set-group-leads",
+                lead_uk="A. Smith",
+                lead_rok="J. Park",
+            )
+        ),
+    )
+    for number in (1, 2):
+        for side in chairs:
+            await forum.execute_update(
+                ForumCycleWorkflow.agree_decision,
+                signed(DecisionAgreement(filed_by=side, forum_id=fid, decision=number)),
+            )
     await forum.execute_update(
         ForumCycleWorkflow.file_minutes, signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=fid, text="M"))
     )

@@ -253,6 +253,41 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     [action] = await eventually(launched)
     assert action.title == "Launch an AI skills exchange"
 
+    # ¶7: a Forum decision, too, sets a working group's leads.
+    no_leads = signed(
+        DecisionTabled(
+            filed_by=Identity.SECRETARIAT, forum_id=forum.id, text="AI leads", ref="ai", kind="set-group-leads"
+        )
+    )
+    with pytest.raises(Exception) as caught:
+        await forum.execute_update(ForumCycleWorkflow.table_decision, no_leads)
+    assert caught.value.cause.message.startswith("a set-group-leads decision names a lead from each side")
+    leads = await forum.execute_update(
+        ForumCycleWorkflow.table_decision,
+        signed(
+            DecisionTabled(
+                filed_by=Identity.SECRETARIAT,
+                forum_id=forum.id,
+                text="AI working group leads",
+                ref="ai",
+                kind="set-group-leads",
+                lead_uk="A. Smith",
+                lead_rok="J. Park",
+            )
+        ),
+    )
+    await both(
+        forum,
+        ForumCycleWorkflow.agree_decision,
+        lambda s: DecisionAgreement(filed_by=s, forum_id=forum.id, decision=leads.number),
+    )
+
+    async def led():
+        groups = {g.group.area: g.group for g in await skipping_partnership.query(PartnershipWorkflow.groups)}
+        return (groups["ai"].lead_uk, groups["ai"].lead_rok) == ("A. Smith", "J. Park")
+
+    await eventually(led)
+
     await forum.execute_update(
         ForumCycleWorkflow.file_minutes,
         signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, text="Minutes.")),
@@ -263,7 +298,13 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     assert closed.summary.stage is ForumStage.CLOSED
     await effects_done(forum, ForumCycleWorkflow.pending_effects)
     kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == forum.id]
-    assert kinds == ["forum-postponed", "forum-met", "forum-decision-launch-joint-action", "forum-minutes-approved"]
+    assert kinds == [
+        "forum-postponed",
+        "forum-met",
+        "forum-decision-launch-joint-action",
+        "forum-decision-set-group-leads",
+        "forum-minutes-approved",
+    ]
     assert f"Minutes of the UK-RoK Digital Partnership Forum {on.year}" in subjects(data_dir)
 
 

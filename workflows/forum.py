@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         ForumStage,
         ForumSummary,
         ForumView,
+        GroupLeadsDecided,
         LaunchJointAction,
         MinutesApproval,
         MinutesFiling,
@@ -192,7 +193,13 @@ class ForumCycleWorkflow(GovernedWorkflow):
     async def table_decision(self, filing: DecisionTabled) -> ForumDecision:
         now = self._accept(filing)
         decision = ForumDecision(
-            number=len(self._case.decisions) + 1, text=filing.text, ref=filing.ref, kind=filing.kind, tabled_at=now
+            number=len(self._case.decisions) + 1,
+            text=filing.text,
+            ref=filing.ref,
+            kind=filing.kind,
+            tabled_at=now,
+            lead_uk=filing.lead_uk,
+            lead_rok=filing.lead_rok,
         )
         self._case.decisions.append(decision)
         return decision
@@ -225,15 +232,27 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Forum {case.year}: decision {decision.number} taken",
                 decision.text,
             )
-            if decision.kind == "launch-joint-action" and decision.ref:
-                partnership = workflow.get_external_workflow_handle(case.partnership_id)
-                await partnership.signal(
-                    "launch_joint_action",
-                    LaunchJointAction(
-                        forum_id=case.forum_id, decision=decision.number, ref=decision.ref, title=decision.text
-                    ),
-                )
+            await self._follow_up(decision)
         return decision
+
+    async def _follow_up(self, decision: ForumDecision) -> None:
+        """What a taken decision sets going in the Partnership."""
+        case = self._case
+        partnership = workflow.get_external_workflow_handle(case.partnership_id)
+        if decision.kind == "launch-joint-action" and decision.ref:
+            launch = LaunchJointAction(
+                forum_id=case.forum_id, decision=decision.number, ref=decision.ref, title=decision.text
+            )
+            await partnership.signal("launch_joint_action", launch)
+        elif decision.kind == "set-group-leads" and decision.ref and decision.lead_uk and decision.lead_rok:
+            leads = GroupLeadsDecided(
+                forum_id=case.forum_id,
+                decision=decision.number,
+                area=decision.ref,
+                lead_uk=decision.lead_uk,
+                lead_rok=decision.lead_rok,
+            )
+            await partnership.signal("group_leads_decided", leads)
 
     @agree_decision.validator
     def _check_agree_decision(self, filing: DecisionAgreement) -> None:

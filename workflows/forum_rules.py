@@ -163,6 +163,11 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
         return "a decision needs its text (--text)"
     if filing.kind == "launch-joint-action" and filing.ref not in case.refs_in_force:
         return f"a launch-joint-action decision names a commitment ref in force (--ref), not {filing.ref!r}"
+    if filing.kind == "set-group-leads":
+        if filing.ref not in case.areas_in_force:
+            return f"a set-group-leads decision names a policy area (--ref), one of {', '.join(case.areas_in_force)}"
+        if not (filing.lead_uk or "").strip() or not (filing.lead_rok or "").strip():
+            return "a set-group-leads decision names a lead from each side (--lead-uk and --lead-rok)"
     return None
 
 

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ForumDue,
         ForumStage,
         ForumSummary,
+        GroupLeadsDecided,
         LaunchJointAction,
         default_host,
     )
@@ -102,6 +103,16 @@ class Programmes:
     def _check_group_leads(self, filing: GroupLeads) -> None:
         raise_if(leads_problem(self._state, filing))
         check_filing(filing, self._state.keys, self._state.seen_filings)
+
+    @workflow.signal
+    def group_leads_decided(self, decided: GroupLeadsDecided) -> None:
+        """¶7: a taken Forum decision sets the leads (the Forum recorded the decision)."""
+        if decided.area not in areas_in_force(self._state.catalogue_changes):
+            return
+        group = self._group(decided.area)
+        group.lead_uk, group.lead_rok = decided.lead_uk, decided.lead_rok
+        group.pending.clear()
+        self._state.working_groups[decided.area] = group
 
     @workflow.query
     def groups(self) -> list[GroupReport]:
@@ -239,6 +250,7 @@ class Programmes:
             keys=self._state.keys,
             started_at=workflow.now(),
             refs_in_force=sorted(refs),
+            areas_in_force=list(areas_in_force(self._state.catalogue_changes)),
             standing_items=standing_items(self._state),
         )
         self._state.forums[forum_id] = case.summary()
