@@ -19,10 +19,10 @@ from engine.cli_audit import audit_app
 from engine.cli_constitution import amendment_app, termination_app, text
 from engine.cli_forum import forum_app
 from engine.cli_programmes import action_app, consult_app, group_app, progress_line
-from engine.cli_support import NOT_BOOTSTRAPPED, JsonFlag, emit, query_or_explain, run, usage
+from engine.cli_support import EXPECTED, NOT_BOOTSTRAPPED, JsonFlag, emit, explain, fail, query_or_explain, run, usage
 from engine.keys import init_keys
 from engine.logs import configure as configure_logs
-from models.catalogue import PILLARS, POLICY_AREAS, find_area
+from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.partnership import PartnershipStatus
 
 app = typer.Typer(
@@ -143,18 +143,33 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
         typer.echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
 
 
+async def catalogue_changes() -> list:
+    from engine.client import connect
+    from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+    try:
+        handle = (await connect()).get_workflow_handle(PARTNERSHIP_ID)
+        return (await query_or_explain(handle, PartnershipWorkflow.status, NOT_BOOTSTRAPPED)).catalogue_changes
+    except EXPECTED as err:
+        fail(explain(err))
+
+
 @app.command()
 def catalogue(
     json_out: JsonFlag = False,
     pillar: Annotated[int | None, typer.Option(help="Only this pillar (1-4).", min=1, max=4)] = None,
     area: Annotated[str | None, typer.Option(help="Only this policy area (slug or name).")] = None,
+    in_force: Annotated[
+        bool, typer.Option("--in-force", help="As amended (¶33), from the running Partnership; default as signed.")
+    ] = False,
 ) -> None:
     """¶1, ¶8–27: the pillars, policy areas and joint-action commitments with their ¶ refs."""
-    areas = list(POLICY_AREAS)
+    areas = amended_areas(asyncio.run(catalogue_changes())) if in_force else list(POLICY_AREAS)
     if area is not None:
-        found = find_area(area)
+        wanted = area.strip().lower()
+        found = next((a for a in areas if wanted in (a.slug, a.name.lower())), None)
         if found is None:
-            usage(f"no policy area {area!r}; known areas: {', '.join(a.slug for a in POLICY_AREAS)}")
+            usage(f"no policy area {area!r}; known areas: {', '.join(a.slug for a in areas)}")
         areas = [found]
     if pillar is not None:
         areas = [a for a in areas if a.pillar == pillar]
@@ -171,7 +186,7 @@ def catalogue(
     for p in pillars:
         typer.echo(f"Pillar {p.number} (¶1{p.letter}): {p.name}")
         for a in (a for a in areas if a.pillar == p.number):
-            paras = "–".join(str(n) for n in sorted({a.paragraphs[0], a.paragraphs[-1]}))
+            paras = "–".join(str(n) for n in sorted(set(a.paragraphs[:1] + a.paragraphs[-1:]))) or "33 (by amendment)"
             typer.echo(f"  {a.name} [{a.slug}] ¶{paras}")
             for c in a.commitments:
                 typer.echo(f"    {c.ref:<4} {c.title}")

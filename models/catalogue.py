@@ -223,3 +223,24 @@ def locate(ref: str, changes: list) -> tuple[str, int] | None:
             return change.area, areas_in_force(changes)[change.area][1]
     area = area_of(ref)
     return area.slug, area.pillar
+
+
+def amended_areas(changes: list) -> list[PolicyArea]:
+    """The policy areas and their commitments as amended by `changes` (¶33 catalogue changes)."""
+    areas = {a.slug: a for a in POLICY_AREAS}
+    for change in changes:
+        if change.action == "add-policy-area":
+            areas[change.area] = PolicyArea(
+                slug=change.area, name=change.title, pillar=change.pillar, paragraphs=(), commitments=()
+            )
+        elif change.action == "add-commitment" and change.area in areas:
+            area = areas[change.area]
+            paragraph = int("".join(ch for ch in change.ref if ch.isdigit()) or 0)
+            added = Commitment(ref=change.ref, paragraph=paragraph, title=change.title)
+            areas[change.area] = area.model_copy(update={"commitments": (*area.commitments, added)})
+        elif change.action == "retire-commitment":
+            areas = {
+                slug: a.model_copy(update={"commitments": tuple(c for c in a.commitments if c.ref != change.ref)})
+                for slug, a in areas.items()
+            }
+    return list(areas.values())

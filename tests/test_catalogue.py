@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from models.catalogue import COMMITMENTS, PILLARS, POLICY_AREAS, area_of
+from models.catalogue import COMMITMENTS, PILLARS, POLICY_AREAS, amended_areas, area_of
 from starter import app
 
 EXPECTED_REFS = (
@@ -38,3 +38,17 @@ def test_catalogue_cli_json_and_filters():
 
     unknown = runner.invoke(app, ["catalogue", "--area", "space"])
     assert unknown.exit_code == 2 and "known areas: telecoms" in unknown.stderr
+
+
+def test_the_catalogue_as_amended():
+    from models.amendment import CatalogueChange
+
+    changes = [
+        CatalogueChange(action="add-policy-area", area="space", title="Space", pillar=1),
+        CatalogueChange(action="add-commitment", ref="34a", title="Satellite data", area="space"),
+        CatalogueChange(action="retire-commitment", ref="22c"),
+    ]
+    areas = {a.slug: a for a in amended_areas(changes)}
+    assert [c.ref for c in areas["space"].commitments] == ["34a"] and areas["space"].pillar == 1
+    assert "22c" not in [c.ref for c in areas["internet-governance"].commitments]
+    assert len(areas) == 12

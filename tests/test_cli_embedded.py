@@ -150,6 +150,10 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     wording = tmp_path / "amendment.txt"
     wording.write_text("The Forum will be held twice a year.\n")
 
+    changes = tmp_path / "catalogue.json"
+    changes.write_text(
+        json.dumps([{"action": "add-commitment", "ref": "9d", "title": "Satellite links", "area": "telecoms"}])
+    )
     proposed = cli(
         "amendment",
         "propose",
@@ -161,6 +165,8 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
         str(wording),
         "--summary",
         "A second annual Forum",
+        "--catalogue-file",
+        str(changes),
         env=env,
     )
     assert proposed.returncode == 0, proposed.stderr
@@ -182,6 +188,10 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     listed = json.loads(cli("amendment", "list", "--json", env=env).stdout)
     assert [(a["amendment_id"], a["status"], a["version"]) for a in listed] == [(ident, "IN_EFFECT", 2)]
     assert "The Forum will be held twice a year." in cli("text", env=env).stdout
+    amended = json.loads(cli("catalogue", "--in-force", "--json", "--area", "telecoms", env=env).stdout)
+    assert [c["ref"] for c in amended[0]["areas"][0]["commitments"]] == ["9a", "9b", "9c", "9d"]
+    signed_text = json.loads(cli("catalogue", "--json", "--area", "telecoms", env=env).stdout)
+    assert [c["ref"] for c in signed_text[0]["areas"][0]["commitments"]] == ["9a", "9b", "9c"]
 
     too_early = cli("termination", "notify", "--as", "UK", "--effective-on", "2027-01-01", env=env)
     assert too_early.returncode == 1
