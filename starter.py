@@ -19,7 +19,7 @@ from engine.cli_audit import audit_app
 from engine.cli_constitution import amendment_app, termination_app, text
 from engine.cli_forum import forum_app
 from engine.cli_programmes import action_app, consult_app, group_app, progress_line
-from engine.cli_support import EXPECTED, NOT_BOOTSTRAPPED, JsonFlag, emit, explain, fail, query_or_explain, run, usage
+from engine.cli_support import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
 from engine.keys import init_keys
 from engine.logs import configure as configure_logs
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
@@ -106,12 +106,9 @@ async def bootstrap_command(json_out: JsonFlag = False) -> None:
 @run
 async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
-    from engine.client import connect
-    from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+    from workflows.partnership import PartnershipWorkflow
 
-    client = await connect()
-    handle = client.get_workflow_handle(PARTNERSHIP_ID)
-    current = await query_or_explain(handle, PartnershipWorkflow.status, NOT_BOOTSTRAPPED)
+    current = await ask(PartnershipWorkflow.status)
     show_status(current, json_out)
 
 
@@ -144,12 +141,10 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
 
 
 async def catalogue_changes() -> list:
-    from engine.client import connect
-    from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+    from workflows.partnership import PartnershipWorkflow
 
     try:
-        handle = (await connect()).get_workflow_handle(PARTNERSHIP_ID)
-        return (await query_or_explain(handle, PartnershipWorkflow.status, NOT_BOOTSTRAPPED)).catalogue_changes
+        return (await ask(PartnershipWorkflow.status)).catalogue_changes
     except EXPECTED as err:
         fail(explain(err))
 

@@ -12,9 +12,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from engine.bootstrap import TEXT_PATH
 from engine.cli_support import (
-    NOT_BOOTSTRAPPED,
     AsOption,
     JsonFlag,
+    ask,
     client,
     emit,
     file_on,
@@ -53,7 +53,7 @@ def amendment_id(value: str) -> str:
 
 
 async def status_now() -> PartnershipStatus:
-    return await query_or_explain(await partnership(), PartnershipWorkflow.status, NOT_BOOTSTRAPPED)
+    return await ask(PartnershipWorkflow.status)
 
 
 # Amendments ---------------------------------------------------------------------------------------
@@ -135,9 +135,7 @@ async def withdraw(ident: IdArgument, filer: AsOption) -> None:
 @run
 async def list_amendments(json_out: JsonFlag = False) -> None:
     """Every amendment proposed, with its status."""
-    summaries: list[AmendmentSummary] = await query_or_explain(
-        await partnership(), PartnershipWorkflow.amendments, NOT_BOOTSTRAPPED
-    )
+    summaries: list[AmendmentSummary] = await ask(PartnershipWorkflow.amendments)
     if json_out:
         emit(summaries)
         return

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from engine.cli_support import (
-    NOT_BOOTSTRAPPED,
     AsOption,
     JsonFlag,
     Refused,
+    ask,
     client,
     emit,
     file_on,
@@ -52,7 +52,7 @@ YearOption = Annotated[int | None, typer.Option("--year", help="The cycle's year
 
 
 async def cycles() -> list[ForumSummary]:
-    return await query_or_explain(await partnership(), PartnershipWorkflow.forums, NOT_BOOTSTRAPPED)
+    return await ask(PartnershipWorkflow.forums)
 
 
 async def forum_id(year: int | None) -> str:

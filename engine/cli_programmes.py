@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from engine.cli_support import (
-    NOT_BOOTSTRAPPED,
     AsOption,
     JsonFlag,
     Refused,
+    ask,
     client,
     emit,
     file_on,
@@ -57,10 +57,6 @@ consult_app = typer.Typer(help="¶29: consultations to resolve differences amica
 
 ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
 ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
-
-
-async def ask(query: Any) -> Any:
-    return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
 
 
 def progress_line(r) -> str:

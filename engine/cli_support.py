@@ -114,6 +114,11 @@ async def partnership() -> WorkflowHandle:
     return (await client()).get_workflow_handle(PARTNERSHIP_ID)
 
 
+async def ask(query: Any) -> Any:
+    """A query of the Partnership; where there is none yet, say how to make one."""
+    return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
+
+
 async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str) -> Any:
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
     workflow is closed, say so in words rather than as a server error."""

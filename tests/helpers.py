@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import inspect
 from email.message import Message
 from pathlib import Path
 from typing import TypeVar
@@ -44,10 +45,12 @@ def subjects(data_dir: Path) -> list[str]:
 
 
 async def eventually(check, timeout: float = 30, interval: float = 0.05):
-    """Poll an async check until it returns something truthy (effects run asynchronously)."""
+    """Poll a check, plain or async, until it returns something truthy (effects run asynchronously)."""
     async with asyncio.timeout(timeout):
         while True:
-            result = await check()
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
             if result:
                 return result
             await asyncio.sleep(interval)

@@ -188,13 +188,13 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     def forum_mails(fragment: str) -> list[str]:
         return [s for s in subjects(data_dir) if s.startswith(f"Forum {on.year}") and fragment in s]
 
-    assert len(await eventually(lambda: _now(forum_mails("call for agenda items, by")))) == 1
+    assert len(await eventually(lambda: forum_mails("call for agenda items, by"))) == 1
     await sleep_until(time_env, closes - timedelta(days=7, hours=1))
     assert forum_mails("closes in") == []
     await sleep_until(time_env, closes - timedelta(days=7) + timedelta(hours=1))
-    await eventually(lambda: _now(forum_mails("closes in 7 day(s)")))
+    await eventually(lambda: forum_mails("closes in 7 day(s)"))
     await sleep_until(time_env, closes + timedelta(hours=1))
-    await eventually(lambda: _now(forum_mails("has closed")))
+    await eventually(lambda: forum_mails("has closed"))
     late = signed(AgendaItemFiling(filed_by=Identity.UK, forum_id=forum.id, title="Too late"))
     with pytest.raises(Exception) as caught:
         await forum.execute_update(ForumCycleWorkflow.add_item, late)
@@ -219,7 +219,7 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         await forum.execute_update(ForumCycleWorkflow.convene, attendance)
     assert caught.value.cause.message == f"the Forum meets on {later}; it cannot be recorded as met before then"
     await sleep_until(time_env, local_midnight(later, Identity.ROK) + timedelta(hours=2))
-    await eventually(lambda: _now([s for s in subjects(data_dir) if s == f"The Forum {on.year} meets today ({later})"]))
+    await eventually(lambda: ([s for s in subjects(data_dir) if s == f"The Forum {on.year} meets today ({later})"]))
     met = await forum.execute_update(ForumCycleWorkflow.convene, attendance)
     assert met.summary.stage is ForumStage.CONVENED
 
@@ -321,7 +321,7 @@ async def test_a_forum_not_met_by_31_december_is_escalated_and_can_still_meet(ti
 
     await eventually(overdue)
     await eventually(
-        lambda: _now([s for s in subjects(data_dir) if s == f"Escalation: the Forum {year} has not met by 31 December"])
+        lambda: ([s for s in subjects(data_dir) if s == f"Escalation: the Forum {year} has not met by 31 December"])
     )
     listed = await eventually(
         lambda: _if(skipping_partnership.query(PartnershipWorkflow.forums), lambda f: f[0].overdue)
@@ -354,10 +354,6 @@ async def run_id(client, workflow_id):
         return (await client.get_workflow_handle(workflow_id).describe()).run_id
     except RPCError:
         return None
-
-
-async def _now(value):
-    return value
 
 
 async def _if(awaitable, predicate):

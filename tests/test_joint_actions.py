@@ -180,7 +180,7 @@ async def test_an_overdue_report_reminds_after_one_quarter(time_env, skipping_pa
     await sleep_until(time_env, due - timedelta(hours=1))
     assert overdue not in subjects(data_dir)
     await sleep_until(time_env, due + timedelta(hours=1))
-    await eventually(lambda: _true(overdue in subjects(data_dir)))
+    await eventually(lambda: overdue in subjects(data_dir))
 
 
 async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_them(
@@ -228,7 +228,3 @@ async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_the
     await eventually(both_discontinued)
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert "joint-wind-down" in kinds(partnership.id)
-
-
-async def _true(value):
-    return value

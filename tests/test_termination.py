@@ -119,15 +119,15 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(tim
     await sleep_until(time_env, three_months - timedelta(minutes=1))
     assert reminders() == []
     await sleep_until(time_env, three_months + timedelta(minutes=1))
-    await eventually(lambda: _async(len(reminders()) == 1))
+    await eventually(lambda: len(reminders()) == 1)
     assert "in 3 months" in reminders()[0]
 
     one_month = local_midnight(add_months(receipt.effective_on, -1), Identity.ROK)
     await sleep_until(time_env, one_month + timedelta(minutes=1))
-    await eventually(lambda: _async(len(reminders()) == 2))
+    await eventually(lambda: len(reminders()) == 2)
     one_week = local_midnight(receipt.effective_on - timedelta(days=7), Identity.ROK)
     await sleep_until(time_env, one_week + timedelta(minutes=1))
-    await eventually(lambda: _async(len(reminders()) == 3))
+    await eventually(lambda: len(reminders()) == 3)
 
     await sleep_until(time_env, receipt.effective_at - timedelta(minutes=1))
     assert (await handle.query(PartnershipWorkflow.status)).state is Stage.TERMINATION_PENDING
@@ -186,7 +186,3 @@ async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(time_env
     kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == handle.id]
     assert kinds == ["entry-into-effect", "termination-notice", "termination-notice-withdrawn"]
     assert not any("terminated on" in s for s in subjects(data_dir))
-
-
-async def _async(value):
-    return value
