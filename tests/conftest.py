@@ -90,11 +90,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def unique_id() -> Iterator[str]:
-    yield f"partnership-{uuid.uuid4().hex[:12]}"
-
-
 async def bootstrapped(env: WorkflowEnvironment, task_queue: str):
     """A Partnership of its own (unique id), signed by both, its first effects done."""
     from engine.bootstrap import bootstrap
