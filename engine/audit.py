@@ -211,27 +211,47 @@ async def replay_serially(
     workflows: Sequence[type] | None = None,
     progress: Callable[[ReplayOutcome], None] | None = None,
 ) -> list[ReplayOutcome]:
+    # A run caught before its first workflow task completed recorded no command, so there is nothing
+    # to hold the code against; the SDK's Replayer would wait forever for the task's completion.
+    replayable = [h for h in histories if has_completed_task(h)]
+
     async def feed():
-        for history in histories:
+        for history in replayable:
             yield history
 
-    outcomes: list[ReplayOutcome] = []
-    async with _replayer(workflows).workflow_replay_iterator(feed()) as results:
-        async for result in results:
-            history = result.history
-            outcome = ReplayOutcome(
-                workflow_id=history.workflow_id,
-                run_id=history.run_id,
-                workflow_type=workflow_type(history),
-                events=len(history.events),
-                problem=await explain_failure(history, result.replay_failure, workflows)
-                if result.replay_failure
-                else None,
-            )
-            outcomes.append(outcome)
+    outcomes: dict[int, ReplayOutcome] = {}
+    for i, history in enumerate(histories):
+        if not has_completed_task(history):
+            outcomes[i] = outcome_of(history, None)
             if progress:
-                progress(outcome)
-    return outcomes
+                progress(outcomes[i])
+    if replayable:
+        positions = iter(i for i, h in enumerate(histories) if has_completed_task(h))
+        async with _replayer(workflows).workflow_replay_iterator(feed()) as results:
+            async for result in results:
+                history = result.history
+                problem = (
+                    await explain_failure(history, result.replay_failure, workflows) if result.replay_failure else None
+                )
+                position = next(positions)
+                outcomes[position] = outcome_of(history, problem)
+                if progress:
+                    progress(outcomes[position])
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def has_completed_task(history: WorkflowHistory) -> bool:
+    return any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED for e in history.events)
+
+
+def outcome_of(history: WorkflowHistory, problem: str | None) -> ReplayOutcome:
+    return ReplayOutcome(
+        workflow_id=history.workflow_id,
+        run_id=history.run_id,
+        workflow_type=workflow_type(history),
+        events=len(history.events),
+        problem=problem,
+    )
 
 
 def _replay_chunk(chunk: list[tuple[str, bytes]]) -> list[dict[str, Any]]:

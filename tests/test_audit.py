@@ -201,3 +201,17 @@ async def test_a_history_under_any_file_name_replays(tmp_path):
     assert history.workflow_id == "partnership-programmes"
     [outcome] = await replay([history])
     assert outcome.ok
+
+
+def test_a_run_caught_before_its_first_workflow_task_replays_at_once(tmp_path):
+    """An export can catch a continued run whose first workflow task has not completed: one event,
+    no command recorded. Replay has nothing to check and must say so, not wait forever."""
+    history = json.loads((HISTORIES / "partnership-signed.json").read_text())
+    history["events"] = history["events"][:1]
+    (tmp_path / "partnership-signed__caught.json").write_text(json.dumps(history))
+    result = subprocess.run(
+        [BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 events  ok" in result.stdout
+    assert result.stdout.strip().endswith("1 replayed, 0 failed")
