@@ -37,14 +37,14 @@ ACTIVITIES = [notify, record_decision]
 
 
 def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
-    """The sandbox. Our models and their crypto are passed through (pure code). So are the
+    """The sandbox. Our models, rules and their crypto are passed through (pure code). So are the
     workflow modules themselves, unless `strict` (or PARTNERSHIP_STRICT_SANDBOX=1, as in the
     tests): re-importing them for every open workflow costs about 85 KiB each, too much for a
     worker holding thousands of joint actions. The strict sandbox, which also guards the workflow
     modules' own calls, runs the whole test suite; production runs the same code."""
     if strict is None:
         strict = os.environ.get("PARTNERSHIP_STRICT_SANDBOX") == "1"
-    shared = ["models", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
+    shared = ["models", "rules", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
     if not strict:
         shared.append("workflows")
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*shared))

@@ -18,8 +18,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
-from engine.forum_schedule import ensure_forum_schedule
 from engine.keys import init_keys, load_private_key, public_keys
+from engine.schedules import ensure_forum_schedule
 from models.identities import PARTICIPANTS
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
 from models.search import ALL as SEARCH_ATTRIBUTES

@@ -20,9 +20,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.notify import message_id
 from activities.register import decisions, register_engine
-from engine.audit import fetch_all
+from audit.history import fetch_all
+from audit.verify import verify
 from engine.bootstrap import bootstrap
-from engine.verify import verify
 from models.amendment import AmendmentConsent, AmendmentProposal, AmendmentSummary
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal, Progress, ProgressReport
@@ -214,7 +214,8 @@ def test_a_pending_notice_survives_a_restart_of_the_embedded_server(tmp_path):
         assert timers[-1]["kind"] == "timer-set"  # still pending: not fired, not cancelled
         from datetime import date
 
-        from models.calendar import add_months, local_midnight
+        from models.calendar import local_midnight
+        from rules.common import add_months
 
         first_reminder = local_midnight(add_months(date.fromisoformat(before["effective_on"]), -3), Identity.UK)
         assert (

@@ -1,18 +1,16 @@
-"""`partnership group …`, `partnership action …`, `partnership consult …`: the working level of ¶7,
-the joint actions of ¶9–27 with their costs (¶28) and ¶32's wind-down, and consultations (¶29)."""
+"""`partnership action …`: the joint actions of ¶9–27, their progress, their costs (¶28) and
+¶32's wind-down."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from engine.cli_support import (
+from cli.common import (
     AsOption,
     JsonFlag,
-    Refused,
     ask,
     client,
     emit,
@@ -22,17 +20,8 @@ from engine.cli_support import (
     query_or_explain,
     run,
     signed_as,
-    usage,
 )
 from models.catalogue import find_area
-from models.consultation import (
-    ConsultationRequest,
-    ConsultationRound,
-    ConsultationSummary,
-    ConsultationView,
-    ResolutionAcceptance,
-    ResolutionProposal,
-)
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -46,14 +35,10 @@ from models.joint_action import (
     WindDown,
     rollup,
 )
-from models.working_group import GroupLeads, GroupReport
-from workflows.consultation import ConsultationWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
-group_app = typer.Typer(help="¶7: working groups, one per policy area, with a lead from each side.")
 action_app = typer.Typer(help="¶9–28, ¶32: joint actions, their progress and costs.")
-consult_app = typer.Typer(help="¶29: consultations to resolve differences amicably.")
 
 ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
 ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
@@ -65,70 +50,6 @@ def progress_line(r) -> str:
         f"{r.actions} actions: {r.active} active ({mean}), {r.proposed} proposed, {r.completed} completed, "
         f"{r.discontinued} discontinued; {r.at_risk} at risk, {r.off_track} off track"
     )
-
-
-# Working groups -----------------------------------------------------------------------------------
-
-
-@group_app.command("list")
-@run
-async def list_groups(json_out: JsonFlag = False) -> None:
-    """Every working group: leads, cadence and its joint actions' progress."""
-    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
-    if json_out:
-        emit(reports)
-        return
-    for r in reports:
-        g = r.group
-        leads = f"{g.lead_uk or '—'} / {g.lead_rok or '—'}"
-        typer.echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
-
-
-@group_app.command("show")
-@run
-async def show_group(area: str, json_out: JsonFlag = False) -> None:
-    """One working group and its report for the Forum (its joint actions' latest progress)."""
-    found = find_area(area)
-    slug = found.slug if found else area
-    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
-    report = next((r for r in reports if r.group.area == slug), None)
-    if report is None:
-        usage(f"no policy area {area!r}; areas: {', '.join(r.group.area for r in reports)}")
-    if json_out:
-        emit(report)
-        return
-    g = report.group
-    typer.echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
-    typer.echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
-    for a in report.actions:
-        show_action_line(ActionSummary.model_validate(a))
-
-
-@group_app.command("set-leads")
-@run
-async def set_leads(
-    area: str,
-    filer: AsOption,
-    lead_uk: Annotated[str, typer.Option(help="The UK lead.")],
-    lead_rok: Annotated[str, typer.Option(help="The ROK lead.")],
-    cadence_months: Annotated[int, typer.Option(help="Months between progress reports.", min=1, max=12)] = 3,
-) -> None:
-    """File your side of a joint decision on a group's leads; it applies when both file the same."""
-    found = find_area(area)
-    filing = GroupLeads(
-        filed_by=filer,
-        area=found.slug if found else area,
-        lead_uk=lead_uk,
-        lead_rok=lead_rok,
-        cadence_months=cadence_months,
-    )
-    group = await (await partnership()).execute_update(PartnershipWorkflow.set_group_leads, signed_as(filing))
-    if group.pending:
-        typer.echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
-    else:
-        typer.echo(
-            f"{group.area}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), every {group.cadence_months} months"
-        )
 
 
 # Joint actions -------------------------------------------------------------------------------------
@@ -288,119 +209,3 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         typer.echo(f"  the Partnership terminated on {view.partnership_terminated_on}; this action continues (¶32)")
     if view.reason:
         typer.echo(f"  {view.reason}")
-
-
-# Consultations -------------------------------------------------------------------------------------
-
-
-def consultation_id(value: str) -> str:
-    return f"consultation-{value}" if value.isdigit() else value
-
-
-def on_consultation(ident: str, update: Any, filing: Any) -> Any:
-    return file_on(ident, update, filing, ConsultationWorkflow.show, "consult")
-
-
-@consult_app.command("open")
-@run
-async def open_consultation(
-    filer: AsOption,
-    about: Annotated[str, typer.Option(help="A ¶ (e.g. 28), a commitment ref (9b) or an action/amendment id.")],
-    summary: Annotated[str, typer.Option(help="The difference, in a sentence.")],
-) -> None:
-    """Raise a difference (¶29); prints the consultation's id."""
-    receipt = await (await partnership()).execute_update(
-        PartnershipWorkflow.open_consultation,
-        signed_as(ConsultationRequest(filed_by=filer, about=about, summary=summary)),
-    )
-    typer.echo(receipt.consultation_id)
-
-
-@consult_app.command("note")
-@run
-async def note(
-    ident: ConsultationId,
-    filer: AsOption,
-    note: Annotated[str, typer.Option(help="What was discussed.")],
-    held_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today.")] = None,
-    attendees: Annotated[str, typer.Option(help="Comma-separated names.")] = "",
-) -> None:
-    """Record a round of consultation."""
-    ident = consultation_id(ident)
-    filing = ConsultationRound(
-        filed_by=filer,
-        consultation_id=ident,
-        held_on=parse_date(held_on, "--held-on") or date.today(),
-        attendees=[a.strip() for a in attendees.split(",") if a.strip()],
-        note=note,
-    )
-    view = await on_consultation(ident, ConsultationWorkflow.note, filing)
-    typer.echo(f"{ident}: round {view.summary.rounds} noted")
-
-
-@consult_app.command("propose")
-@run
-async def propose_outcome(
-    ident: ConsultationId,
-    filer: AsOption,
-    resolution_file: Annotated[Path, typer.Option(exists=True, help="The proposed outcome.")],
-) -> None:
-    """Propose an outcome; it counts only when the other Participant accepts it."""
-    ident = consultation_id(ident)
-    filing = ResolutionProposal(filed_by=filer, consultation_id=ident, resolution=resolution_file.read_text())
-    view = await on_consultation(ident, ConsultationWorkflow.propose, filing)
-    typer.echo(f"{ident}: proposal {view.proposals[-1].number} awaits the other Participant's acceptance")
-
-
-@consult_app.command("accept")
-@run
-async def accept(
-    ident: ConsultationId,
-    filer: AsOption,
-    proposal: Annotated[int | None, typer.Option(help="Which proposal; default the latest.")] = None,
-) -> None:
-    """Accept the other Participant's proposed outcome: the difference is resolved."""
-    ident = consultation_id(ident)
-    if proposal is None:
-        handle = (await client()).get_workflow_handle(ident)
-        view: ConsultationView = await query_or_explain(handle, ConsultationWorkflow.show, f"no consultation {ident}")
-        if not view.proposals:
-            raise Refused(f"{ident} has no proposed outcome to accept yet")
-        proposal = view.proposals[-1].number
-    filing = ResolutionAcceptance(filed_by=filer, consultation_id=ident, proposal=proposal)
-    view = await on_consultation(ident, ConsultationWorkflow.accept, filing)
-    typer.echo(f"{ident} {view.summary.state}")
-
-
-@consult_app.command("list")
-@run
-async def list_consultations(json_out: JsonFlag = False) -> None:
-    """Every consultation and its state."""
-    found: list[ConsultationSummary] = await ask(PartnershipWorkflow.consultations)
-    if json_out:
-        emit(found)
-        return
-    if not found:
-        typer.echo("no consultations")
-    for c in found:
-        typer.echo(f"{c.consultation_id:<18} {c.state:<9} {c.opened_by:<3} about {c.about:<10} {c.summary}")
-
-
-@consult_app.command("show")
-@run
-async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -> None:
-    """One consultation: rounds, proposals, resolution."""
-    ident = consultation_id(ident)
-    handle = (await client()).get_workflow_handle(ident)
-    view: ConsultationView = await query_or_explain(handle, ConsultationWorkflow.show, f"no consultation {ident}")
-    if json_out:
-        emit(view)
-        return
-    s = view.summary
-    typer.echo(f"{s.consultation_id}: {s.state} — opened by {s.opened_by} about {s.about}: {s.summary}")
-    for r in view.rounds:
-        typer.echo(f"  round {r.held_on} ({', '.join(r.attendees) or 'attendees not noted'}): {r.note}")
-    for p in view.proposals:
-        typer.echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
-    if view.resolution:
-        typer.echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")

@@ -15,7 +15,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.register import as_utc, chain_problems, decisions
-from engine.audit import fetch_all
+from audit.history import fetch_all
 
 
 class VerifyReport(BaseModel):

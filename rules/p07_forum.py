@@ -1,34 +1,45 @@
-"""The Forum cycle's calendar and rules (¶7), as plain functions: each rule returns why a filing
-cannot be accepted now, or None. ForumCycleWorkflow's validators call them."""
+"""¶7, the Forum: its yearly cycle, its calendar and who may do what in it.
+
+> 7. The UK-RoK Digital Partnership Forum will oversee the functioning of the Partnership. It will
+> be held annually and chaired by a Vice Minister of the Ministry of Science and ICT of the Republic
+> of Korea and a Ministerial counterpart at the Department for Science, Innovation and Technology of
+> the United Kingdom. Separate working-level governance arrangements will be established under each
+> policy area. The scope, objectives, and means of optimal cooperation will be reviewed as needed.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from models.calendar import local_date, local_midnight
-    from models.forum import (
-        AGENDA_DEADLINE_DAYS,
-        AGENDA_REMINDER_DAYS,
-        AgendaAgreement,
-        AgendaItemFiling,
-        CoChairNomination,
-        Convening,
-        DecisionAgreement,
-        DecisionTabled,
-        ForumCase,
-        ForumStage,
-        MinutesApproval,
-        MinutesFiling,
-        Postponement,
-        co_chair_problem,
-    )
-    from models.identities import PARTICIPANTS, Identity
-    from models.joint import already_filed_problem
-    from models.signing import Filing
-
+from models.calendar import local_date, local_midnight
+from models.forum import (
+    AGENDA_DEADLINE_DAYS,
+    AGENDA_REMINDER_DAYS,
+    DEFAULT_DAY,
+    DEFAULT_MONTH,
+    AgendaAgreement,
+    AgendaItemFiling,
+    CoChairNomination,
+    Convening,
+    DecisionAgreement,
+    DecisionTabled,
+    ForumCase,
+    ForumConvocation,
+    ForumStage,
+    MinutesApproval,
+    MinutesFiling,
+    Postponement,
+)
+from models.identities import PARTICIPANTS, Identity
+from models.partnership import (
+    PartnershipState,
+)
+from models.signing import Filing
+from rules.common import (
+    already_filed_problem,
+    in_effect_problem,
+)
 
 # The calendar of a cycle ------------------------------------------------------------------------------
 
@@ -202,3 +213,62 @@ def approval_problem(case: ForumCase, filing: MinutesApproval) -> str | None:
     if filing.filed_by in case.minutes_approved_by:
         return f"{filing.filed_by} has already approved these minutes; they await the other Participant"
     return None
+
+
+def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, now: datetime) -> str | None:
+    """¶7: one Forum a year, started by the secretariat, on a date in that year."""
+    if convocation.filed_by is not Identity.SECRETARIAT:
+        return f"only the SECRETARIAT starts a Forum cycle, not {convocation.filed_by}"
+    if problem := in_effect_problem(state, "Forum cycle"):
+        return problem
+    if any(f.year == convocation.year for f in state.forums.values()):
+        return f"the {convocation.year} Forum cycle has already started; one cycle per year"
+    on = forum_date(convocation)
+    if on.year != convocation.year:
+        return f"the Forum date {on} is not in {convocation.year}; name a date in that year (--on)"
+    today = now.date()
+    if on <= today:
+        return f"the Forum date {on} is not after today ({today}); name a later date (--on)"
+    return None
+
+
+def forum_date(convocation: ForumConvocation) -> date:
+    return convocation.on or date(convocation.year, DEFAULT_MONTH, DEFAULT_DAY)
+
+
+def next_forum_date(today: date, month: int, day: int) -> date:
+    """The next usual Forum date after `today` (29 Feb falls back to 28 Feb in common years)."""
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = date(year, month, day - 1)
+        if candidate > today:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+# ¶7 — who may co-chair ----------------------------------------------------------------------------
+
+_VICE_MINISTER = re.compile(r"\bvice[\s-]+minister\b", re.IGNORECASE)
+_MINISTER = re.compile(r"\b(minister|secretary of state)\b", re.IGNORECASE)
+
+
+def co_chair_problem(side: Identity, title: str) -> str | None:
+    """¶7: the RoK co-chair is a Vice Minister of MSIT; the UK co-chair a Minister at DSIT."""
+    if side is Identity.ROK and not _VICE_MINISTER.search(title):
+        return (
+            f"¶7: the RoK co-chair is a Vice Minister of the Ministry of Science and ICT; {title!r} is not "
+            "a Vice Minister's title"
+        )
+    if side is Identity.UK and (not _MINISTER.search(title) or _VICE_MINISTER.search(title)):
+        return (
+            "¶7: the UK co-chair is a Ministerial counterpart at the Department for Science, Innovation "
+            f"and Technology (a Secretary of State or Minister); {title!r} is not a ministerial title"
+        )
+    return None
+
+
+def default_host(year: int) -> Identity:
+    """Hosts alternate: ROK in odd years, UK in even years (the text is silent; decided here)."""
+    return Identity.ROK if year % 2 else Identity.UK

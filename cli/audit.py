@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from engine.audit import fetch, fetch_all, file_name, history_json, load, replay, runs_of
-from engine.cli_support import JsonFlag, Refused, client, emit, run
-from engine.timeline import timeline as reconstruct
+from audit.history import fetch, fetch_all, file_name, history_json, load, runs_of
+from audit.replay import replay
+from audit.timeline import timeline as reconstruct
+from cli.common import JsonFlag, Refused, client, emit, run
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
@@ -120,7 +121,7 @@ async def timeline(
 async def verify_command(json_out: JsonFlag = False, query: QueryOption = None) -> None:
     """The register's hash chain, and the register against the histories; exit 1 on any mismatch."""
     from activities.register import read_only_engine
-    from engine.verify import verify
+    from audit.verify import verify
 
     report = await verify(await client(), read_only_engine(), query)
     if json_out:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from engine.cli_support import (
+from cli.common import (
     AsOption,
     JsonFlag,
     Refused,
@@ -21,7 +21,7 @@ from engine.cli_support import (
     run,
     signed_as,
 )
-from engine.ics import forum_calendar
+from cli.forum_calendar import forum_calendar
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -194,7 +194,7 @@ async def decide(
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
     if kind not in DecisionKind.__args__:  # type: ignore[attr-defined]
-        from engine.cli_support import usage
+        from cli.common import usage
 
         usage(f"--kind is one of {', '.join(DecisionKind.__args__)}, not {kind!r}")  # type: ignore[attr-defined]
     decision = await on_forum(
@@ -298,7 +298,7 @@ async def calendar(year: Annotated[int, typer.Argument(help="The cycle's year.")
 @run
 async def schedule_show(json_out: JsonFlag = False) -> None:
     """When the yearly Schedule fires, and the Forum date it sets."""
-    from engine.forum_schedule import forum_schedule_settings, schedule_id
+    from engine.schedules import forum_schedule_settings, schedule_id
 
     c = await client()
     handle = c.get_schedule_handle(schedule_id(PARTNERSHIP_ID))
@@ -318,7 +318,7 @@ async def schedule_set(
     day: Annotated[int, typer.Option(min=1, max=31, help="The Forum's usual day.")],
 ) -> None:
     """Change the Forum's usual date; the Schedule starts each cycle 90 days before it."""
-    from engine.forum_schedule import schedule_id, set_forum_schedule
+    from engine.schedules import schedule_id, set_forum_schedule
 
     c = await client()
     settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)
