@@ -10,14 +10,16 @@ chain that continued as new), which is how `audit export` names files.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 RUN_SEPARATOR = "__"
 #: Governance workflows only; the namespace may hold others.
@@ -65,22 +67,48 @@ def workflow_id_of(path: Path) -> str:
     return path.name.removesuffix(".json").split(RUN_SEPARATOR)[0]
 
 
-def recorded_workflow_id(data: dict[str, Any]) -> str | None:
+@dataclass(frozen=True)
+class ActivityCall:
+    """One activity the workflow scheduled: its name, its decoded input, and the event that
+    completed it (None while it had not completed)."""
+
+    name: str
+    value: Any
+    scheduled: Any
+    completed: Any | None
+
+
+def activity_calls(history: WorkflowHistory) -> list[ActivityCall]:
+    """Every activity the history scheduled, in order, each with its input decoded and the event
+    that completed it. The one scan behind the timeline, `audit verify` and the recovery of a
+    history's workflow id."""
+    scheduled: dict[int, Any] = {}
+    completed: dict[int, Any] = {}
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled[event.event_id] = event
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            completed[event.activity_task_completed_event_attributes.scheduled_event_id] = event
+    calls = []
+    for event_id, event in scheduled.items():
+        attrs = event.activity_task_scheduled_event_attributes
+        try:
+            value = pydantic_data_converter.payload_converter.from_payload(attrs.input.payloads[0])
+        except Exception:  # a history from elsewhere may carry payloads we cannot decode
+            value = None
+        calls.append(ActivityCall(attrs.activity_type.name, value, event, completed.get(event_id)))
+    return calls
+
+
+def recorded_workflow_id(history: WorkflowHistory) -> str | None:
     """The workflow id as the history itself records it: every decision and notification it
     made names its workflow (decision `workflow_id`, notification key `<workflow id>/…`)."""
-    for event in data.get("events", []):
-        attrs = event.get("activityTaskScheduledEventAttributes")
-        if not attrs:
-            continue
-        for payload in attrs.get("input", {}).get("payloads", []):
-            try:
-                value = json.loads(base64.b64decode(payload.get("data", "")))
-            except ValueError:
-                continue
-            if isinstance(value, dict) and isinstance(value.get("workflow_id"), str):
-                return value["workflow_id"]
-            if isinstance(value, dict) and isinstance(value.get("key"), str) and "/" in value["key"]:
-                return value["key"].split("/")[0]
+    for call in activity_calls(history):
+        value = call.value
+        if isinstance(value, dict) and isinstance(value.get("workflow_id"), str):
+            return value["workflow_id"]
+        if isinstance(value, dict) and isinstance(value.get("key"), str) and "/" in value["key"]:
+            return value["key"].split("/")[0]
     return None
 
 
@@ -95,6 +123,8 @@ def load(paths: Iterable[Path]) -> list[WorkflowHistory]:
             files.append(path)
     histories = []
     for f in files:
-        data = json.loads(f.read_text())
-        histories.append(WorkflowHistory.from_json(recorded_workflow_id(data) or workflow_id_of(f), data))
+        history = WorkflowHistory.from_json(workflow_id_of(f), json.loads(f.read_text()))
+        if (recorded := recorded_workflow_id(history)) and recorded != history.workflow_id:
+            history = WorkflowHistory(recorded, history.events)
+        histories.append(history)
     return histories

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -143,6 +144,7 @@ async def measure(env: WorkflowEnvironment) -> dict[str, float]:
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
         max_concurrent_activities=64,
+        activity_executor=ThreadPoolExecutor(max_workers=64),
     )
     governed, bared = [], []
     async with worker:
