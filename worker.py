@@ -18,21 +18,8 @@ from activities.notify import notify
 from activities.register import record_decision
 from engine import config
 from engine.logs import configure as configure_logs
-from workflows.amendment import AmendmentWorkflow
-from workflows.consultation import ConsultationWorkflow
-from workflows.forum import ForumCycleWorkflow
-from workflows.forum_schedule import ForumScheduleWorkflow
-from workflows.joint_action import JointActionWorkflow
-from workflows.partnership import PartnershipWorkflow
+from workflows.registry import WORKFLOWS
 
-WORKFLOWS = [
-    PartnershipWorkflow,
-    AmendmentWorkflow,
-    JointActionWorkflow,
-    ConsultationWorkflow,
-    ForumCycleWorkflow,
-    ForumScheduleWorkflow,
-]
 ACTIVITIES = [notify, record_decision]
 
 

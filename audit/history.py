@@ -21,12 +21,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from workflows.registry import GOVERNED
+
 RUN_SEPARATOR = "__"
-#: Governance workflows only; the namespace may hold others.
-GOVERNED = (
-    "WorkflowType IN ('PartnershipWorkflow', 'AmendmentWorkflow', 'JointActionWorkflow', "
-    "'ConsultationWorkflow', 'ForumCycleWorkflow', 'ForumScheduleWorkflow')"
-)
 
 
 # Export ---------------------------------------------------------------------------------------------

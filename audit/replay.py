@@ -20,6 +20,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from workflows.registry import WORKFLOWS
+
 # Replay ---------------------------------------------------------------------------------------------
 
 
@@ -102,8 +104,6 @@ def quiet_runtime() -> Runtime:
 
 
 def _replayer(workflows: Sequence[type] | None) -> Replayer:
-    from worker import WORKFLOWS
-
     # Determinism is checked by Temporal's core, which matches every command the code makes against
     # the recorded events; that check is the same with or without the sandbox. The sandbox's own
     # guard (no clocks, I/O or randomness in workflow code) runs in every worker and every test.
@@ -185,7 +185,7 @@ async def replay(
     # A fork server with the engine preloaded starts replay processes in milliseconds, and never
     # forks a process that already runs Temporal's core threads.
     context = get_context("forkserver")
-    context.set_forkserver_preload(["audit.replay", "worker"])
+    context.set_forkserver_preload(["audit.replay", "workflows.registry"])
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         parts = await asyncio.gather(*(loop.run_in_executor(pool, _replay_chunk, c) for c in chunks))
     outcomes = [ReplayOutcome(**o) for part in parts for o in part]

@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from audit.history import activity_calls
 from models.names import NOTIFY, RECORD_DECISION
 from models.signing import fingerprint
+from workflows.registry import TYPE_PARAGRAPHS
 
 #: The ¶ each kind of filing applies, where the workflow type alone does not say it.
 UPDATE_PARAGRAPHS = {
@@ -28,13 +29,6 @@ UPDATE_PARAGRAPHS = {
     "open_consultation": "29",
     "start_forum": "7",
     "cost_share": "28",
-}
-TYPE_PARAGRAPHS = {
-    "PartnershipWorkflow": "31",  # its own timers and states are those of ¶31
-    "AmendmentWorkflow": "33",
-    "ConsultationWorkflow": "29",
-    "ForumCycleWorkflow": "7",
-    "ForumScheduleWorkflow": "7",
 }
 
 

@@ -31,10 +31,11 @@ from models.joint_action import ActionAgreement, ActionClosure, JointActionPropo
 from models.partnership import TerminationNotice, TerminationWithdrawal  # noqa: E402
 from models.search import ALL  # noqa: E402
 from tests.helpers import signed  # noqa: E402
-from worker import ACTIVITIES, WORKFLOWS, workflow_runner  # noqa: E402
+from worker import ACTIVITIES, workflow_runner  # noqa: E402
 from workflows.amendment import AmendmentWorkflow  # noqa: E402
 from workflows.joint_action import JointActionWorkflow  # noqa: E402
 from workflows.partnership import PartnershipWorkflow  # noqa: E402
+from workflows.registry import WORKFLOWS  # noqa: E402
 
 ACTIONS, AMENDMENTS, NOTICES, RUNS = 24, 8, 4, 5
 BIN = Path(sys.executable).parent
