@@ -11,10 +11,10 @@ import typer
 
 from cli.action import progress_line
 from cli.common import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
-from engine.bootstrap import TEXT_PATH
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.partnership import PartnershipStatus
+from models.text import agreement_text
 from workflows.partnership import PartnershipWorkflow
 
 PARAGRAPH_START = re.compile(r"^(\d+)\. ", re.MULTILINE)
@@ -24,7 +24,7 @@ PARAGRAPH_START = re.compile(r"^(\d+)\. ", re.MULTILINE)
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
     status = await ask(PartnershipWorkflow.status)
-    signed = TEXT_PATH.read_text()
+    signed = agreement_text()
     starts = [(int(m.group(1)), m.start()) for m in PARAGRAPH_START.finditer(signed)]
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
     for a in status.amendments_in_force:

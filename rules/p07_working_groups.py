@@ -19,8 +19,10 @@ from rules.common import (
     in_effect_problem,
     participant_problem,
 )
+from rules.tags import stated
 
 
+@stated("7", "working-level governance arrangements under each policy area")
 def leads_problem(state: PartnershipState, filing: GroupLeads) -> str | None:
     if problem := participant_problem(filing.filed_by, "sets working-group leads"):
         return problem

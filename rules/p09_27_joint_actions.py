@@ -29,8 +29,10 @@ from rules.common import (
     in_effect_problem,
     participant_problem,
 )
+from rules.tags import decided, stated
 
 
+@stated("9–27", "a joint action sits under one of the numbered commitments")
 def action_proposal_problem(state: PartnershipState, proposal: JointActionProposal, partnership_id: str) -> str | None:
     if problem := participant_problem(proposal.filed_by, "proposes a joint action"):
         return problem
@@ -49,6 +51,7 @@ def action_proposal_problem(state: PartnershipState, proposal: JointActionPropos
     return None
 
 
+@decided("9–27", "Joint decisions", "a filing names the joint action it acts on")
 def filing_problem(case: JointActionCase, filing: Filing, action_id: str, what: str) -> str | None:
     if action_id != case.action_id:
         return f"this filing names {action_id}, not {case.action_id}"
@@ -57,6 +60,7 @@ def filing_problem(case: JointActionCase, filing: Filing, action_id: str, what: 
     return None
 
 
+@decided("9–27", "Joint decisions", "a proposed action becomes active when both agree it")
 def agreement_problem(case: JointActionCase, filing: ActionAgreement) -> str | None:
     if problem := filing_problem(case, filing, filing.action_id, "agree a joint action"):
         return problem
@@ -68,6 +72,7 @@ def agreement_problem(case: JointActionCase, filing: ActionAgreement) -> str | N
     return None
 
 
+@decided("9–27", "Overdue progress", "progress is reported on an active action")
 def report_problem(case: JointActionCase, filing: ProgressReport) -> str | None:
     if problem := filing_problem(case, filing, filing.action_id, "report progress"):
         return problem
@@ -76,6 +81,7 @@ def report_problem(case: JointActionCase, filing: ProgressReport) -> str | None:
     return None
 
 
+@decided("9–27", "Joint decisions", "completing or discontinuing an action is a joint decision")
 def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
     if problem := filing_problem(case, filing, filing.action_id, f"{filing.outcome} a joint action"):
         return problem

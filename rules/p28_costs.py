@@ -14,8 +14,10 @@ from rules.common import (
     already_filed_problem,
 )
 from rules.p09_27_joint_actions import filing_problem
+from rules.tags import stated
 
 
+@stated("28", "each bears its own expenses unless otherwise jointly decided")
 def cost_problem(case: JointActionCase, filing: CostArrangement) -> str | None:
     if problem := filing_problem(case, filing, filing.action_id, "propose a cost arrangement"):
         return problem

@@ -23,8 +23,10 @@ from models.signing import Filing
 from rules.common import (
     participant_problem,
 )
+from rules.tags import stated
 
 
+@stated("29", "differences are resolved through consultations between the Participants")
 def consultation_problem(state: PartnershipState, request: ConsultationRequest) -> str | None:
     if problem := participant_problem(request.filed_by, "opens a consultation"):
         return problem
@@ -43,6 +45,7 @@ def consultation_problem(state: PartnershipState, request: ConsultationRequest) 
     return None
 
 
+@stated("29", "a consultation is between the Participants, while it is open")
 def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -> str | None:
     if consultation_id != case.consultation_id:
         return f"this filing names {consultation_id}, not {case.consultation_id}"
@@ -51,6 +54,7 @@ def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -
     return None
 
 
+@stated("29", "consultations between the Participants")
 def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
     if problem := open_problem(case, filing, filing.consultation_id):
         return problem
@@ -59,6 +63,7 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | No
     return None
 
 
+@stated("29", "resolved amicably: an outcome is proposed by a Participant")
 def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str | None:
     if problem := open_problem(case, filing, filing.consultation_id):
         return problem
@@ -69,6 +74,7 @@ def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str 
     return None
 
 
+@stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")
 def acceptance_problem(case: ConsultationCase, filing: ResolutionAcceptance) -> str | None:
     if problem := open_problem(case, filing, filing.consultation_id):
         return problem

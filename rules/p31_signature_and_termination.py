@@ -24,10 +24,12 @@ from rules.common import (
     in_effect_problem,
     participant_problem,
 )
+from rules.tags import decided, stated
 
 # ¶31 — signature ---------------------------------------------------------------------------------
 
 
+@decided("31", "In effect", "in effect from the date of the later of the two signatures")
 def signing_problem(state: PartnershipState, filing: SignPartnership, now: datetime) -> str | None:
     signer = filing.filed_by
     if problem := participant_problem(signer, "signs the Partnership"):
@@ -51,6 +53,7 @@ def signing_problem(state: PartnershipState, filing: SignPartnership, now: datet
 # ¶31 — termination notice -------------------------------------------------------------------------
 
 
+@stated("31", "written notice of termination to the other Participant, at least six months in advance")
 def notice_problem(state: PartnershipState, notice: TerminationNotice, now: datetime) -> str | None:
     if problem := participant_problem(notice.filed_by, "gives notice of termination"):
         return problem
@@ -73,6 +76,7 @@ def notice_problem(state: PartnershipState, notice: TerminationNotice, now: date
     return None
 
 
+@decided("31", "Six months' notice", "effect at 00:00 recipient-local on the effective date")
 def termination_for(notice: TerminationNotice, now: datetime) -> Termination:
     """The pending termination a valid notice brings about (DESIGN §1 date rule)."""
     recipient = other_participant(notice.filed_by)
@@ -96,6 +100,7 @@ TERMINATION_REMINDERS: tuple[tuple[str, int, int], ...] = (
 )
 
 
+@decided("31", "Six months' notice", "reminders 3 months, 1 month and 1 week before")
 def termination_reminders(termination: Termination) -> list[tuple[str, datetime]]:
     """When each reminder is due: 00:00 recipient-local, that long before the effective date."""
     return [
@@ -110,6 +115,7 @@ def termination_reminders(termination: Termination) -> list[tuple[str, datetime]
     ]
 
 
+@decided("31", "Six months' notice", "the giver may withdraw its notice before effect")
 def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawal, now: datetime) -> str | None:
     pending = state.termination
     if state.stage is not Stage.TERMINATION_PENDING or pending is None:
@@ -127,6 +133,7 @@ def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawa
 NOTICE_MONTHS = 6
 
 
+@decided("31", "Six months' notice", "six calendar months from receipt, in the recipient's time zone")
 def earliest_termination_date(received_at: datetime, recipient: Identity) -> date:
     """¶31: six calendar months from the date of receipt in the recipient's time zone."""
     return add_months(local_date(received_at, recipient), NOTICE_MONTHS)

@@ -16,8 +16,10 @@ from rules.common import (
     already_filed_problem,
     participant_problem,
 )
+from rules.tags import stated
 
 
+@stated("32", "termination does not affect ongoing programmes unless otherwise jointly decided")
 def wind_down_problem(state: PartnershipState, filing: WindDown) -> str | None:
     if problem := participant_problem(filing.filed_by, "winds down joint actions"):
         return problem

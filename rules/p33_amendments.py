@@ -26,10 +26,12 @@ from rules.common import (
     in_effect_problem,
     participant_problem,
 )
+from rules.tags import decided, stated
 
 # ¶33 — amendment proposals -------------------------------------------------------------------------
 
 
+@decided("33", "Amendments", "the proposal is the proposer's written consent")
 def proposal_problem(state: PartnershipState, proposal: AmendmentProposal, now: datetime) -> str | None:
     proposer = proposal.filed_by
     if problem := participant_problem(proposer, "proposes an amendment"):
@@ -52,6 +54,7 @@ def proposal_problem(state: PartnershipState, proposal: AmendmentProposal, now: 
     return catalogue_change_problem(state.catalogue_changes, proposal.catalogue_changes)
 
 
+@decided("33", "Amendments", "an amendment may change the catalogue")
 def catalogue_change_problem(in_force: list[CatalogueChange], proposed: list[CatalogueChange]) -> str | None:
     """Each change must make sense against the catalogue as amended by the changes before it."""
     applied = list(in_force)
@@ -76,12 +79,14 @@ def catalogue_change_problem(in_force: list[CatalogueChange], proposed: list[Cat
     return None
 
 
+@decided("33", "Amendments", "an unanswered proposal lapses after 90 days by default")
 def respond_by_for(proposal: AmendmentProposal, now: datetime) -> date:
     """The proposal's respond-by date: as named, or 90 days from receipt where the responder is."""
     responder = other_participant(proposal.filed_by)
     return proposal.respond_by or local_date(now, responder) + timedelta(days=DEFAULT_RESPONSE_DAYS)
 
 
+@stated("33", "mutual written consent: only the other Participant consents or declines")
 def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str) -> str | None:
     """Consent or decline: only the other Participant, only while the proposal is open."""
     if amendment_id != case.amendment_id:
@@ -99,6 +104,7 @@ def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, wha
     return None
 
 
+@decided("33", "Amendments", "the proposer may withdraw until the other consents")
 def withdrawal_problem(case: AmendmentCase, filing: AmendmentWithdrawal) -> str | None:
     if filing.amendment_id != case.amendment_id:
         return f"this filing names amendment {filing.amendment_id}, not {case.amendment_id}"
@@ -115,12 +121,14 @@ def withdrawal_problem(case: AmendmentCase, filing: AmendmentWithdrawal) -> str 
     return None
 
 
+@decided("33", "Amendments", "a proposal lapses at the end of its respond-by date, in the responder's time zone")
 def lapses_at(case: AmendmentCase) -> datetime:
     """The end of the respond-by date where the responding Participant is."""
     responder = other_participant(case.proposal.filed_by)
     return local_midnight(case.respond_by + timedelta(days=1), responder)
 
 
+@decided("33", "Amendments", "effect at 00:00 in the proposer's time zone")
 def takes_effect_at(case: AmendmentCase) -> datetime | None:
     """00:00 of the effective date where the proposer is (the consent is given to the proposer)."""
     if case.effective_on is None:
