@@ -5,8 +5,9 @@ the Partnership in effect (¶31), a joint decision is taken when both have filed
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
+
+from dateutil.relativedelta import relativedelta
 
 from models.identities import PARTICIPANTS, Identity
 from models.partnership import (
@@ -64,7 +65,10 @@ def child_id(partnership_id: str, name: str) -> str:
 def add_months(day: date, months: int) -> date:
     """Calendar months later (or earlier, if negative); a day the month lacks clamps to its last
     day: 31 Aug + 6 months is 28 Feb (29 in a leap year)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
+    return day + relativedelta(months=months)
+
+
+@decided("7", "The Forum", "a usual date the year lacks clamps to the month's last day")
+def on_day_of(year: int, month: int, day: int) -> date:
+    """`day` of `month` in `year`, by the same clamping: 29 Feb is 28 Feb in a common year."""
+    return date(year, 1, 1) + relativedelta(month=month, day=day)

@@ -39,6 +39,7 @@ from models.signing import Filing
 from rules.common import (
     already_filed_problem,
     in_effect_problem,
+    on_day_of,
 )
 from rules.tags import decided, stated
 
@@ -259,14 +260,8 @@ def forum_date(convocation: ForumConvocation) -> date:
 @decided("7", "The Forum", "the yearly Schedule asks for the next usual Forum date")
 def next_forum_date(today: date, month: int, day: int) -> date:
     """The next usual Forum date after `today` (29 Feb falls back to 28 Feb in common years)."""
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            candidate = date(year, month, day - 1)
-        if candidate > today:
-            return candidate
-    raise AssertionError("unreachable")
+    this_year = on_day_of(today.year, month, day)
+    return this_year if this_year > today else on_day_of(today.year + 1, month, day)
 
 
 # ¶7 — who may co-chair ----------------------------------------------------------------------------

@@ -358,3 +358,9 @@ async def run_id(client, workflow_id):
 async def _if(awaitable, predicate):
     value = await awaitable
     return value if predicate(value) else None
+
+
+def test_a_usual_date_the_year_lacks_clamps_like_the_months_of_notice():
+    assert next_forum_date(date(2026, 3, 1), 2, 29) == date(2027, 2, 28)
+    assert next_forum_date(date(2027, 3, 1), 2, 29) == date(2028, 2, 29)
+    assert next_forum_date(date(2026, 11, 22), 11, 22) == date(2027, 11, 22)
