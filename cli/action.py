@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,9 +14,10 @@ from cli.common import (
     JsonFlag,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
@@ -64,8 +66,8 @@ async def propose(
     description_file: Annotated[Path | None, typer.Option(exists=True, help="Longer description.")] = None,
     lead_uk: Annotated[str | None, typer.Option(help="UK lead.")] = None,
     lead_rok: Annotated[str | None, typer.Option(help="ROK lead.")] = None,
-    starts: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
-    ends: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    starts: Annotated[datetime | None, day_option("A date (optional).")] = None,
+    ends: Annotated[datetime | None, day_option("A date (optional).")] = None,
 ) -> None:
     """Propose a joint action under a commitment; prints its id."""
     proposal = JointActionProposal(
@@ -75,8 +77,8 @@ async def propose(
         description=description_file.read_text() if description_file else "",
         lead_uk=lead_uk,
         lead_rok=lead_rok,
-        starts=parse_date(starts, "--starts"),
-        ends=parse_date(ends, "--ends"),
+        starts=day(starts),
+        ends=day(ends),
     )
     receipt = await (await partnership()).execute_update(PartnershipWorkflow.propose_joint_action, signed_as(proposal))
     typer.echo(receipt.action_id)

@@ -3,6 +3,7 @@ instrument filed as an Update."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +15,10 @@ from cli.common import (
     JsonFlag,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
@@ -63,8 +65,8 @@ async def propose(
     paragraph: Annotated[list[int], typer.Option("--paragraph", help="A ¶ the amendment changes.")],
     text_file: Annotated[Path, typer.Option(help="File with the amended wording.", exists=True)],
     summary: Annotated[str, typer.Option(help="One line saying what changes.")] = "",
-    respond_by: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default 90 days.")] = None,
-    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default on consent.")] = None,
+    respond_by: Annotated[datetime | None, day_option("Default 90 days from receipt.")] = None,
+    effective_on: Annotated[datetime | None, day_option("Default on consent.")] = None,
     catalogue_file: Annotated[Path | None, typer.Option(help="JSON list of catalogue changes.", exists=True)] = None,
 ) -> None:
     """Propose an amendment; the proposal is your written consent. Prints its id."""
@@ -79,8 +81,8 @@ async def propose(
         paragraphs=paragraph,
         text=text_file.read_text(),
         summary=summary,
-        respond_by=parse_date(respond_by, "--respond-by"),
-        effective_on=parse_date(effective_on, "--effective-on"),
+        respond_by=day(respond_by),
+        effective_on=day(effective_on),
         catalogue_changes=changes,
     )
     handle = await partnership()

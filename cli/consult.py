@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,9 +14,10 @@ from cli.common import (
     Refused,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
@@ -70,7 +71,7 @@ async def note(
     ident: ConsultationId,
     filer: AsOption,
     note: Annotated[str, typer.Option(help="What was discussed.")],
-    held_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today.")] = None,
+    held_on: Annotated[datetime | None, day_option("Default today.")] = None,
     attendees: Annotated[str, typer.Option(help="Comma-separated names.")] = "",
 ) -> None:
     """Record a round of consultation."""
@@ -78,7 +79,7 @@ async def note(
     filing = ConsultationRound(
         filed_by=filer,
         consultation_id=ident,
-        held_on=parse_date(held_on, "--held-on") or date.today(),
+        held_on=day(held_on) or date.today(),
         attendees=[a.strip() for a in attendees.split(",") if a.strip()],
         note=note,
     )

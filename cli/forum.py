@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,9 +14,10 @@ from cli.common import (
     Refused,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
@@ -86,12 +88,12 @@ async def view_of(year: int | None) -> ForumView:
 async def start(
     filer: AsOption,
     year: Annotated[int, typer.Option(help="The Forum's year.")],
-    on: Annotated[str | None, typer.Option(help="YYYY-MM-DD in that year; default 22 November.")] = None,
+    on: Annotated[datetime | None, day_option("A date in that year; default 22 November.")] = None,
     venue: Annotated[str, typer.Option(help="Where it meets.")] = "",
     host: Annotated[Identity | None, typer.Option(help="UK or ROK; default alternates by year.")] = None,
 ) -> None:
     """Start the year's Forum cycle (secretariat only): the call for agenda items goes out."""
-    convocation = ForumConvocation(filed_by=filer, year=year, on=parse_date(on, "--on"), venue=venue, host=host)
+    convocation = ForumConvocation(filed_by=filer, year=year, on=day(on), venue=venue, host=host)
     receipt = await (await partnership()).execute_update(PartnershipWorkflow.start_forum, signed_as(convocation))
     typer.echo(receipt.forum_id)
     typer.echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
@@ -153,10 +155,10 @@ async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> No
 @forum_app.command("postpone")
 @run
 async def postpone(
-    filer: AsOption, to: Annotated[str, typer.Option(help="The new date, YYYY-MM-DD.")], year: YearOption = None
+    filer: AsOption, to: Annotated[datetime, day_option("The new date.")], year: YearOption = None
 ) -> None:
     """Move the Forum; it moves when both Participants file the same new date."""
-    new_date = parse_date(to, "--to")
+    new_date = day(to)
     view = await on_forum(
         year, ForumCycleWorkflow.postpone, lambda i: Postponement(filed_by=filer, forum_id=i, to=new_date)
     )
@@ -187,16 +189,12 @@ async def decide(
     filer: AsOption,
     text: Annotated[str, typer.Option(help="The decision.")],
     ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
-    kind: Annotated[str, typer.Option(help="general, launch-joint-action, set-group-leads or review.")] = "general",
+    kind: Annotated[DecisionKind, typer.Option(help="What the decision does.")] = "general",
     lead_uk: Annotated[str | None, typer.Option(help="set-group-leads: the UK lead (--ref is the area).")] = None,
     lead_rok: Annotated[str | None, typer.Option(help="set-group-leads: the ROK lead.")] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
-    if kind not in DecisionKind.__args__:  # type: ignore[attr-defined]
-        from cli.common import usage
-
-        usage(f"--kind is one of {', '.join(DecisionKind.__args__)}, not {kind!r}")  # type: ignore[attr-defined]
     decision = await on_forum(
         year,
         ForumCycleWorkflow.table_decision,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -10,8 +11,9 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
+    day,
+    day_option,
     emit,
-    parse_date,
     partnership,
     run,
     signed_as,
@@ -29,10 +31,10 @@ termination_app = typer.Typer(help="¶31–32: written notice of termination, si
 @run
 async def notify(
     filer: AsOption,
-    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default the earliest permissible date.")] = None,
+    effective_on: Annotated[datetime | None, day_option("Default the earliest permissible date.")] = None,
 ) -> None:
     """Give written notice of termination to the other Participant (¶31)."""
-    notice = TerminationNotice(filed_by=filer, effective_on=parse_date(effective_on, "--effective-on"))
+    notice = TerminationNotice(filed_by=filer, effective_on=day(effective_on))
     handle = await partnership()
     receipt = await handle.execute_update(PartnershipWorkflow.give_termination_notice, signed_as(notice))
     typer.echo(
