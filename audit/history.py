@@ -49,10 +49,14 @@ async def fetch(client: Client, workflow_id: str, run_id: str | None = None) -> 
     return await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
 
 
+def governed(query: str | None = None) -> str:
+    """The visibility query for the governed workflows matching `query`."""
+    return f"({query}) AND {GOVERNED}" if query else GOVERNED
+
+
 async def fetch_all(client: Client, query: str | None = None) -> list[WorkflowHistory]:
-    """Every run of every governed workflow matching `query` (visibility syntax)."""
-    where = f"({query}) AND {GOVERNED}" if query else GOVERNED
-    executions = [w async for w in client.list_workflows(where)]
+    """Every run of every governed workflow matching `query` (visibility syntax), in id order."""
+    executions = [w async for w in client.list_workflows(governed(query))]
     executions.sort(key=lambda w: (w.id, w.start_time))
     return list(await asyncio.gather(*(fetch(client, w.id, w.run_id) for w in executions)))
 
