@@ -276,9 +276,8 @@ async def show(year: Annotated[int, typer.Argument(help="The cycle's year.")], j
     typer.echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
     for side, chair in view.co_chairs.items():
         typer.echo(f"  co-chair {side}: {chair.name}, {chair.title}")
-    typer.echo(
-        f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {view.agenda_agreed_by}"
-    )
+    agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
+    typer.echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
     for d in view.decisions:
         typer.echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
     if view.minutes is not None:
