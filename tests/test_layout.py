@@ -67,3 +67,21 @@ def test_every_workflow_class_is_registered():
 def test_no_module_outgrows_a_reader():
     lengths = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in sources()}
     assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
+
+
+def test_every_signal_sent_by_name_is_one_a_registered_workflow_accepts():
+    """Workflows tell each other things by signal name; a name no registered workflow accepts
+    would be dropped by the server without a word."""
+    accepted = set().union(*(t.signals for t in WORKFLOW_TYPES))
+    sent = {
+        node.args[0].value
+        for path in (ROOT / "workflows").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "signal"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert sent, "no signal sent by name found; the scan is looking in the wrong place"
+    assert sent - accepted == set()
