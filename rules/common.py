@@ -10,10 +10,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from models.identities import PARTICIPANTS, Identity
-from models.partnership import (
-    PartnershipState,
-    Stage,
-)
+from models.partnership import PartnershipState, Stage
 from rules.tags import decided
 
 

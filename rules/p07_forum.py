@@ -32,15 +32,9 @@ from models.forum import (
     Postponement,
 )
 from models.identities import PARTICIPANTS, Identity
-from models.partnership import (
-    PartnershipState,
-)
+from models.partnership import PartnershipState
 from models.signing import Filing
-from rules.common import (
-    already_filed_problem,
-    in_effect_problem,
-    on_day_of,
-)
+from rules.common import already_filed_problem, in_effect_problem, on_day_of
 from rules.tags import decided, stated
 
 # The calendar of a cycle ------------------------------------------------------------------------------

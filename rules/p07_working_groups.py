@@ -10,15 +10,9 @@
 from __future__ import annotations
 
 from models.catalogue import areas_in_force
-from models.partnership import (
-    PartnershipState,
-)
+from models.partnership import PartnershipState
 from models.working_group import GroupLeads
-from rules.common import (
-    already_filed_problem,
-    in_effect_problem,
-    participant_problem,
-)
+from rules.common import already_filed_problem, in_effect_problem, participant_problem
 from rules.tags import stated
 
 

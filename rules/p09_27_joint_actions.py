@@ -19,16 +19,9 @@ from models.joint_action import (
     ProgressReport,
     action_id_for,
 )
-from models.partnership import (
-    PartnershipState,
-)
+from models.partnership import PartnershipState
 from models.signing import Filing
-from rules.common import (
-    already_filed_problem,
-    child_id,
-    in_effect_problem,
-    participant_problem,
-)
+from rules.common import already_filed_problem, child_id, in_effect_problem, participant_problem
 from rules.tags import decided, stated
 
 

@@ -6,13 +6,8 @@
 
 from __future__ import annotations
 
-from models.joint_action import (
-    CostArrangement,
-    JointActionCase,
-)
-from rules.common import (
-    already_filed_problem,
-)
+from models.joint_action import CostArrangement, JointActionCase
+from rules.common import already_filed_problem
 from rules.p09_27_joint_actions import filing_problem
 from rules.tags import stated
 

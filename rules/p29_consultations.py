@@ -15,14 +15,9 @@ from models.consultation import (
     ResolutionAcceptance,
     ResolutionProposal,
 )
-from models.partnership import (
-    PartnershipState,
-    Stage,
-)
+from models.partnership import PartnershipState, Stage
 from models.signing import Filing
-from rules.common import (
-    participant_problem,
-)
+from rules.common import participant_problem
 from rules.tags import stated
 
 

@@ -19,11 +19,7 @@ from models.partnership import (
     TerminationNotice,
     TerminationWithdrawal,
 )
-from rules.common import (
-    add_months,
-    in_effect_problem,
-    participant_problem,
-)
+from rules.common import add_months, in_effect_problem, participant_problem
 from rules.tags import decided, stated
 
 # ¶31 — signature ---------------------------------------------------------------------------------
@@ -106,10 +102,7 @@ def termination_reminders(termination: Termination) -> list[tuple[str, datetime]
     return [
         (
             label,
-            local_midnight(
-                add_months(termination.effective_on, -months) - timedelta(days=days),
-                termination.recipient,
-            ),
+            local_midnight(add_months(termination.effective_on, -months) - timedelta(days=days), termination.recipient),
         )
         for label, months, days in TERMINATION_REMINDERS
     ]

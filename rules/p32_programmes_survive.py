@@ -6,16 +6,9 @@
 
 from __future__ import annotations
 
-from models.joint_action import (
-    WindDown,
-)
-from models.partnership import (
-    PartnershipState,
-)
-from rules.common import (
-    already_filed_problem,
-    participant_problem,
-)
+from models.joint_action import WindDown
+from models.partnership import PartnershipState
+from rules.common import already_filed_problem, participant_problem
 from rules.tags import stated
 
 

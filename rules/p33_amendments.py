@@ -18,14 +18,9 @@ from models.amendment import (
 from models.calendar import local_date, local_midnight
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.identities import other_participant
-from models.partnership import (
-    PartnershipState,
-)
+from models.partnership import PartnershipState
 from models.signing import Filing
-from rules.common import (
-    in_effect_problem,
-    participant_problem,
-)
+from rules.common import in_effect_problem, participant_problem
 from rules.tags import decided, stated
 
 # ¶33 — amendment proposals -------------------------------------------------------------------------
