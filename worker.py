@@ -21,6 +21,9 @@ from engine.logs import configure as configure_logs
 from workflows.registry import WORKFLOWS
 
 ACTIVITIES = [notify, record_decision]
+#: The activities are plain functions that block on the database, SMTP or the disk; they run on
+#: this pool, one per process, shared by every worker the process builds (the tests build many).
+ACTIVITY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity")
 
 
 def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
@@ -44,7 +47,7 @@ def build_worker(client: Client, task_queue: str | None = None) -> Worker:
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ACTIVITY_POOL,
     )
 
 
