@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -55,8 +56,19 @@ async def run_worker(address: str | None = None) -> None:
     from engine.client import connect
 
     client = await connect(address)
-    async with build_worker(client):
-        await asyncio.Event().wait()
+    target = client.service_client.config.target_host
+    async with build_worker(client) as worker:
+        # An operator starting a worker by hand wants to know it is serving, and where.
+        print(
+            f"worker ready: Temporal at {target}, namespace {client.namespace}, "
+            f"task queue {worker.task_queue}. Ctrl-C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            print("worker stopped", file=sys.stderr, flush=True)
 
 
 def main() -> None:

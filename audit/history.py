@@ -124,8 +124,17 @@ def load(paths: Iterable[Path]) -> list[WorkflowHistory]:
             files.append(path)
     histories = []
     for f in files:
-        history = WorkflowHistory.from_json(workflow_id_of(f), json.loads(f.read_text()))
+        try:
+            history = WorkflowHistory.from_json(workflow_id_of(f), json.loads(f.read_bytes()))
+        except (ValueError, TypeError, AttributeError, KeyError) as err:
+            raise NotAHistory(
+                f"{f} is not a workflow history (JSON as `temporal workflow show --output json` writes it)"
+            ) from err
         if (recorded := recorded_workflow_id(history)) and recorded != history.workflow_id:
             history = WorkflowHistory(recorded, history.events)
         histories.append(history)
     return histories
+
+
+class NotAHistory(ValueError):
+    """A file given as a history that is not one: the auditor reads one line naming it."""

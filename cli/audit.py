@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from temporalio.client import WorkflowHistory
 
-from audit.history import fetch, fetch_all, file_name, governed, history_json, load, runs_of
+from audit.history import NotAHistory, fetch, fetch_all, file_name, governed, history_json, load, runs_of
 from audit.replay import replay
 from audit.timeline import timeline as reconstruct
-from cli.common import JsonFlag, Refused, client, emit, run
+from cli.common import JsonFlag, Refused, client, emit, run, usage
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
@@ -28,10 +29,13 @@ async def export(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="A file, or a folder.")] = None,
 ) -> None:
     """Histories as `temporal workflow show --output json` writes them; every run of a chain."""
+    if all_ and output is None:
+        usage("--all writes one file per run: give a folder with -o DIR")
+    if not all_ and workflow_id is None:
+        usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
     c = await client()
     if all_:
-        if output is None:
-            raise Refused("--all writes one file per run: give a folder with -o DIR")
+        assert output is not None
         output.mkdir(parents=True, exist_ok=True)
         written = 0
         # One history in memory at a time, however many the namespace holds.
@@ -41,7 +45,7 @@ async def export(
         typer.echo(f"{written} histories written to {output}", err=True)
         return
     if workflow_id is None:
-        raise Refused("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
+        usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
     runs = [run_id] if run_id else await runs_of(c, workflow_id)
     if not runs:
         raise Refused(f"no workflow {workflow_id} in this namespace")
@@ -52,6 +56,7 @@ async def export(
             sys.stdout.write(text)
         else:
             output.write_text(text)
+            typer.echo(f"{workflow_id}: {len(histories[0].events)} events written to {output}", err=True)
         return
     if output is None or (output.exists() and not output.is_dir()):
         raise Refused(f"{workflow_id} has {len(histories)} runs (it continued as new): give a folder with -o DIR")
@@ -77,9 +82,9 @@ async def replay_command(
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise Refused(f"no such file or folder: {', '.join(missing)}")
-        histories = load(paths)
+        histories = read_histories(paths)
     else:
-        raise Refused("give history files or folders, or --all")
+        usage("give history files or folders, or --all")
     if not histories:
         raise Refused("no histories to replay")
     show_bar = len(histories) > 1 and not json_out and sys.stderr.isatty()
@@ -106,7 +111,7 @@ async def timeline(
     """What happened, from the history alone: filings, decisions, timers, notifications."""
     path = Path(source)
     if path.suffix == ".json" and path.exists():
-        [history] = load([path])
+        [history] = read_histories([path])
     else:
         history = await fetch(await client(), source)
     entries = reconstruct(history)
@@ -138,3 +143,10 @@ async def verify_command(json_out: JsonFlag = False, query: QueryOption = None) 
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def read_histories(paths: list[Path]) -> list[WorkflowHistory]:
+    try:
+        return load(paths)
+    except NotAHistory as err:
+        raise Refused(str(err)) from None

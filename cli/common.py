@@ -130,5 +130,14 @@ async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str)
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
         view = await query_or_explain(handle, show, f"no {kind} {ident}; `partnership {kind} list` shows them")
-        state = getattr(view, "status", None) or view.summary.state
-        raise Refused(f"{ident} is {state}; nothing more can be filed on it") from None
+        raise Refused(f"{ident} is {lifecycle_of(view)}; nothing more can be filed on it") from None
+
+
+def lifecycle_of(view: Any) -> str:
+    """Where a governed thing's view says it stands: an amendment's status, an action's or a
+    consultation's state, a Forum cycle's stage."""
+    summary = getattr(view, "summary", None)
+    for value in (getattr(view, "status", None), getattr(summary, "state", None), getattr(summary, "stage", None)):
+        if value is not None:
+            return str(getattr(value, "value", value))
+    return "closed"

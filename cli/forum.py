@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from cli.common import (
     query_or_explain,
     run,
     signed_as,
+    usage,
 )
 from cli.forum_calendar import forum_calendar
 from models.forum import (
@@ -316,6 +317,11 @@ async def schedule_set(
 ) -> None:
     """Change the Forum's usual date; the Schedule starts each cycle 90 days before it."""
     from engine.schedules import schedule_id, set_forum_schedule
+
+    try:
+        date(2023, month, day)  # not a leap year: the usual date must exist every year
+    except ValueError:
+        usage(f"--month {month} --day {day} is not a date that exists every year; e.g. --month 11 --day 22")
 
     c = await client()
     settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)

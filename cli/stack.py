@@ -22,7 +22,7 @@ async def up(
     """Run the embedded stack in the foreground: dev server, worker, bootstrap. Ctrl-C stops it."""
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
-    from engine.stack import dev_server
+    from engine.stack import dev_server, one_stack_per_data_dir
     from worker import build_worker
 
     configure_logs()
@@ -30,21 +30,22 @@ async def up(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with dev_server(port, ui_port) as client:
-        address_file = embedded_address_file()
-        address_file.write_text(f"127.0.0.1:{port}\n")
-        try:
-            async with build_worker(client):
-                status = await bootstrap(client)
-                typer.echo(
-                    f"Partnership {status.state} since {status.in_effect_since} "
-                    f"(version {status.version}). Web UI: http://localhost:{ui_port} . "
-                    "Ctrl-C stops.",
-                    err=True,
-                )
-                await stop.wait()
-        finally:
-            address_file.unlink(missing_ok=True)
+    with one_stack_per_data_dir():
+        async with dev_server(port, ui_port) as client:
+            address_file = embedded_address_file()
+            address_file.write_text(f"127.0.0.1:{port}\n")
+            try:
+                async with build_worker(client):
+                    status = await bootstrap(client)
+                    typer.echo(
+                        f"Partnership {status.state} since {status.in_effect_since} "
+                        f"(version {status.version}). Temporal at 127.0.0.1:{port}, "
+                        f"Web UI: http://localhost:{ui_port} . Ctrl-C stops.",
+                        err=True,
+                    )
+                    await stop.wait()
+            finally:
+                address_file.unlink(missing_ok=True)
 
 
 def worker() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import structlog
@@ -24,6 +25,26 @@ log = structlog.get_logger("stack")
 
 class StackError(Exception):
     pass
+
+
+@contextlib.contextmanager
+def one_stack_per_data_dir() -> Iterator[None]:
+    """One data dir, one stack: a second `partnership up` on the same data dir would start a second
+    worker (or a second server on the same SQLite file) and, on exit, delete the address file the
+    first one wrote. The lock is the kernel's, so a stack that was killed leaves none behind."""
+    data = config.data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / "stack.lock").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            address = data / "temporal.address"
+            where = address.read_text().strip() if address.exists() else "an address not yet written"
+            raise StackError(
+                f"a stack already runs on the data dir {data} (Temporal at {where}); stop it first, "
+                "or set PARTNERSHIP_DATA_DIR to another folder"
+            ) from None
+        yield
 
 
 def temporal_binary() -> str:

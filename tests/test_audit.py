@@ -216,3 +216,26 @@ def test_a_run_caught_before_its_first_workflow_task_replays_at_once(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 events  ok" in result.stdout
     assert result.stdout.strip().endswith("1 replayed, 0 failed")
+
+
+@pytest.mark.parametrize("command", ["replay", "timeline"])
+def test_a_file_that_is_not_a_history_gets_one_line(tmp_path, command):
+    for name, content in (("notes.json", b"this is not JSON"), ("latin1.json", b"\xff\xfe{")):
+        (tmp_path / name).write_bytes(content)
+        result = subprocess.run(
+            [BIN / "partnership", "audit", command, str(tmp_path / name)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            f"{tmp_path / name} is not a workflow history (JSON as `temporal workflow show --output json` writes it)"
+        )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["audit", "replay"], ["audit", "export", "--all"], ["audit", "export"]],
+)
+def test_audit_usage_errors_exit_2(args):
+    result = subprocess.run([BIN / "partnership", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("usage: ")

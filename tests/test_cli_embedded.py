@@ -36,8 +36,16 @@ def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> s
             [CLI, "up", "--port", str(port), "--ui-port", str(ui_port)], env=env, stdout=log, stderr=log
         )
     deadline = time.monotonic() + 90
+    # Ask only once this stack has written its address: before that the CLI would fall back to
+    # localhost:7233, which may be a developer's own `make run` (a server this test did not start).
+    address = Path(env["PARTNERSHIP_DATA_DIR"]) / "temporal.address"
     try:
         while True:
+            if not address.exists() or address.read_text().strip() != f"127.0.0.1:{port}":
+                assert up.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "stack did not write its address"
+                time.sleep(0.2)
+                continue
             result = cli("status", "--json", env=env)
             if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
                 return up
@@ -112,8 +120,20 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     assert status["version"] == 1
     assert [s["participant"] for s in status["signatories"]] == ["UK", "ROK"]
 
-    # Wait until the entry-into-effect effects are done, then bootstrap again: nothing changes.
+    # One data dir, one stack: a second `up` is refused in one line naming the running stack, starts
+    # no second server on the same SQLite file, and leaves the first stack's address in place.
     data = Path(env["PARTNERSHIP_DATA_DIR"])
+    running_at = (data / "temporal.address").read_text().strip()
+    second = cli("up", "--port", str(free_port()), "--ui-port", str(free_port()), env=env)
+    assert second.returncode == 1
+    assert second.stderr.strip() == (
+        f"a stack already runs on the data dir {data} (Temporal at {running_at}); stop it first, "
+        "or set PARTNERSHIP_DATA_DIR to another folder"
+    )
+    assert (data / "temporal.address").read_text().strip() == running_at
+    assert json.loads(cli("status", "--json", env=env).stdout)["state"] == "IN_EFFECT"
+
+    # Wait until the entry-into-effect effects are done, then bootstrap again: nothing changes.
     deadline = time.monotonic() + 30
     while len(list((data / "mail" / "new").glob("*"))) < 3 or register_rows(data) < 1:
         assert time.monotonic() < deadline
@@ -270,6 +290,34 @@ def test_forum_through_the_cli(stack, tmp_path):
     assert f"UK-RoK Digital Partnership Forum {year}" in {str(e["SUMMARY"]) for e in events}
     schedule = json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)
     assert (schedule["month"], schedule["day"]) == (11, 22) and schedule["next_start"]
+    for month, day in ((11, 31), (2, 30), (2, 29)):
+        impossible = cli("forum", "schedule", "set", "--month", str(month), "--day", str(day), env=env)
+        assert impossible.returncode == 2
+        assert impossible.stderr.strip() == (
+            f"usage: --month {month} --day {day} is not a date that exists every year; e.g. --month 11 --day 22"
+        )
+    assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 11
     assert cli("forum", "schedule", "set", "--month", "10", "--day", "1", env=env).returncode == 0
     assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 10
     stop(up)
+
+
+def test_a_worker_says_when_it_is_ready_and_when_it_stops(local_env, tmp_path):
+    address = local_env.client.service_client.config.target_host
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env |= {"TEMPORAL_ADDRESS": address, "PARTNERSHIP_DATA_DIR": str(tmp_path), "PARTNERSHIP_TASK_QUEUE": "tq-ready"}
+    worker = subprocess.Popen([CLI, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert worker.stderr is not None
+        first = worker.stderr.readline()  # blocks until the worker prints (the test's timeout bounds it)
+        assert (
+            first.strip()
+            == f"worker ready: Temporal at {address}, namespace default, task queue tq-ready. Ctrl-C stops."
+        )
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=30) == 0
+        assert "worker stopped" in worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()

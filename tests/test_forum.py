@@ -176,7 +176,7 @@ async def test_a_cycle_started_by_hand_is_not_duplicated_by_the_schedule(local_e
 # The cycle's clock (time-skipping) ------------------------------------------------------------------------
 
 
-async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skipping_partnership, data_dir):
+async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skipping_partnership, data_dir, monkeypatch):
     now = await time_env.get_current_time()
     on = (now + timedelta(days=120)).date()
     forum = await start(skipping_partnership, time_env.client, on.year, on=on)
@@ -305,6 +305,22 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         "forum-minutes-approved",
     ]
     assert f"Minutes of the UK-RoK Digital Partnership Forum {on.year}" in subjects(data_dir)
+
+    # Once closed, a filing on the cycle is refused in one line, not a traceback (it was an
+    # AttributeError: the CLI looked for a `state` that a Forum cycle calls its `stage`).
+    await forum.result()
+    from engine.cli_support import Refused, file_on
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", time_env.client.service_client.config.target_host)
+    with pytest.raises(Refused) as refused:
+        await file_on(
+            forum.id,
+            ForumCycleWorkflow.approve_minutes,
+            MinutesApproval(filed_by=Identity.UK, forum_id=forum.id),
+            ForumCycleWorkflow.show,
+            "forum",
+        )
+    assert str(refused.value) == f"{forum.id} is CLOSED; nothing more can be filed on it"
 
 
 async def test_a_forum_not_met_by_31_december_is_escalated_and_can_still_meet(time_env, skipping_partnership, data_dir):
