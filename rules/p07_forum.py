@@ -19,6 +19,7 @@ from models.forum import (
     DEFAULT_DAY,
     DEFAULT_MONTH,
     AgendaAgreement,
+    AgendaItem,
     AgendaItemFiling,
     CoChairNomination,
     Convening,
@@ -120,11 +121,33 @@ def nomination_problem(case: ForumCase, filing: CoChairNomination) -> str | None
 def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id):
         return problem
-    if case.stage is not ForumStage.CALLING_FOR_ITEMS or now >= call_closes_at(case):
+    if case.stage is not ForumStage.CALLING_FOR_ITEMS:
+        return f"the agenda of {case.forum_id} is fixed; it takes no more items"
+    if now >= call_closes_at(case):
         return f"the call for agenda items of {case.forum_id} closed on {agenda_deadline(case)}"
     if not filing.title.strip():
         return "an agenda item needs a title (--title)"
+    if filing.ref is not None and not known_ref(case, filing.ref):
+        return (
+            f"--ref {filing.ref!r} is neither a ¶ (1–33), a commitment ref in force (e.g. 9b) "
+            "nor a policy area (e.g. ai)"
+        )
+    same = [i for i, item in enumerate(case.agenda(), 1) if same_item(item, filing)]
+    if same:
+        return f"that item is already on the agenda of {case.forum_id} (item {same[0]})"
     return None
+
+
+@decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")
+def known_ref(case: ForumCase, ref: str) -> bool:
+    return ref in case.refs_in_force or ref in case.areas_in_force or (ref.isdigit() and 1 <= int(ref) <= 33)
+
+
+@decided("7", "The Forum", "an item is on the agenda once: the same title (case and spacing aside) and ref")
+def same_item(item: AgendaItem, filing: AgendaItemFiling) -> bool:
+    return item.ref == filing.ref and " ".join(item.title.split()).casefold() == " ".join(
+        filing.title.split()
+    ).casefold()
 
 
 @decided("7", "The Forum", "both Participants agree the agenda")
@@ -240,9 +263,15 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
     on = forum_date(convocation)
     if on.year != convocation.year:
         return f"the Forum date {on} is not in {convocation.year}; name a date in that year (--on)"
+    # The call for agenda items must still be open on the day the cycle starts (it closes
+    # AGENDA_DEADLINE_DAYS before the Forum), or every mail it sends would be stale.
     today = now.date()
-    if on <= today:
-        return f"the Forum date {on} is not after today ({today}); name a later date (--on)"
+    earliest = today + timedelta(days=AGENDA_DEADLINE_DAYS + 1)
+    if on < earliest:
+        return (
+            f"the Forum on {on} leaves no time for the call for agenda items (it closes "
+            f"{AGENDA_DEADLINE_DAYS} days before); today is {today} (UTC): name {earliest} or later (--on)"
+        )
     return None
 
 

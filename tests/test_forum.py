@@ -138,6 +138,39 @@ async def test_standing_items_follow_the_partnership(local_env, partnership):
     assert [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda][-1] == "AOB"
 
 
+async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_as_it_stands(local_env, partnership):
+    today = date.today()
+    soon = today + timedelta(days=10)  # its call for items (closing 30 days before) is already over
+    too_soon = signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=soon.year, on=soon))
+    message = await rejected(partnership, PartnershipWorkflow.start_forum, too_soon)
+    assert message.startswith(f"the Forum on {soon} leaves no time for the call for agenda items")
+    forum = await start(partnership, local_env.client, today.year + 1)
+
+    def item(side: Identity, title: str, ref: str | None = None) -> AgendaItemFiling:
+        return signed(AgendaItemFiling(filed_by=side, forum_id=forum.id, title=title, ref=ref))
+
+    for ref in ("9z", "hello world", "34"):
+        message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.UK, "Telecoms", ref))
+        assert message == (
+            f"--ref {ref!r} is neither a ¶ (1–33), a commitment ref in force (e.g. 9b) nor a policy area (e.g. ai)"
+        )
+    for ref in ("9b", "31", "ai"):
+        await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.UK, f"About {ref}", ref))
+    await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "About 9b", "9a"))  # another ref
+    message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.ROK, "ABOUT   9b", "9b"))
+    assert message == f"that item is already on the agenda of {forum.id} (item 2)"
+
+    await forum.execute_update(
+        ForumCycleWorkflow.agree_agenda, signed(AgendaAgreement(filed_by=Identity.UK, forum_id=forum.id))
+    )
+    view = await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "Semiconductors", "11a"))
+    assert view.agenda_agreed_by == []  # UK agreed to the agenda without this item
+    view = await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: AgendaAgreement(filed_by=s, forum_id=forum.id))
+    assert view.summary.stage is ForumStage.AGENDA_FIXED
+    message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.UK, "Late item"))
+    assert message == f"the agenda of {forum.id} is fixed; it takes no more items"
+
+
 # The yearly Schedule (dev server: the time-skipping server has no schedules) ---------------------------
 
 

@@ -99,6 +99,8 @@ class ForumCycleWorkflow(GovernedWorkflow):
     async def add_item(self, filing: AgendaItemFiling) -> ForumView:
         self._accept(filing)
         self._case.items.append(AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by))
+        # An agreement was to the agenda as it stood; a new item needs both to agree again.
+        self._case.agenda_agreed_by.clear()
         await self._publish()
         return self.show()
 
