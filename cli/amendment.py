@@ -142,7 +142,12 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
         typer.echo("no amendments proposed")
     for a in summaries:
         paragraphs = ",".join(f"¶{p}" for p in a.paragraphs)
-        when = f"in effect {a.effective_on} (v{a.version})" if a.version else f"respond by {a.respond_by}"
+        if a.version:
+            when = f"in effect {a.effective_on} (v{a.version})"
+        elif a.effective_on:  # consented, taking effect on the later date the proposal names
+            when = f"effective {a.effective_on}"
+        else:
+            when = f"respond by {a.respond_by}" if a.status.is_open else ""
         typer.echo(f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}")
 
 
@@ -160,7 +165,8 @@ async def show_amendment(ident: IdArgument, json_out: JsonFlag = False) -> None:
         return
     proposed = f"{view.proposed_at:%Y-%m-%d %H:%MZ}"
     typer.echo(f"{view.amendment_id}: {view.status} — proposed by {view.proposed_by} at {proposed}")
-    typer.echo(f"  paragraphs: {', '.join(f'¶{p}' for p in view.paragraphs)}; respond by {view.respond_by}")
+    respond = f"; respond by {view.respond_by}" if view.consent_needed_from else ""
+    typer.echo(f"  paragraphs: {', '.join(f'¶{p}' for p in view.paragraphs)}{respond}")
     if view.consent_needed_from:
         typer.echo(f"  awaiting the written consent of {view.consent_needed_from}")
     if view.effective_on:

@@ -52,13 +52,15 @@ forum_app.add_typer(agenda_app, name="agenda")
 forum_app.add_typer(schedule_app, name="schedule")
 
 YearOption = Annotated[int | None, typer.Option("--year", help="The cycle's year; default the latest open one.")]
+ShownYear = Annotated[int | None, typer.Argument(help="The cycle's year; default the latest.")]
 
 
 async def cycles() -> list[ForumSummary]:
     return await ask(PartnershipWorkflow.forums)
 
 
-async def forum_id(year: int | None) -> str:
+async def forum_id(year: int | None, closed_too: bool = False) -> str:
+    """The cycle of `year`; without one, the latest open cycle (reads: the latest of all)."""
     known = await cycles()
     if year is not None:
         for cycle in known:
@@ -67,7 +69,7 @@ async def forum_id(year: int | None) -> str:
         raise Refused(
             f"no Forum cycle for {year}; start it with `partnership forum start --as SECRETARIAT --year {year}`"
         )
-    open_cycles = [c for c in known if c.stage is not ForumStage.CLOSED]
+    open_cycles = [c for c in known if closed_too or c.stage is not ForumStage.CLOSED]
     if not open_cycles:
         raise Refused("no open Forum cycle; start one with `partnership forum start --as SECRETARIAT --year Y`")
     return open_cycles[-1].forum_id
@@ -78,8 +80,8 @@ async def on_forum(year: int | None, update: Any, make: Any) -> Any:
     return await file_on(ident, update, make(ident), ForumCycleWorkflow.show, "forum")
 
 
-async def view_of(year: int | None) -> ForumView:
-    ident = await forum_id(year)
+async def view_of(year: int | None, closed_too: bool = False) -> ForumView:
+    ident = await forum_id(year, closed_too)
     handle = (await client()).get_workflow_handle(ident)
     return await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
 
@@ -267,9 +269,9 @@ async def list_forums(json_out: JsonFlag = False) -> None:
 
 @forum_app.command("show")
 @run
-async def show(year: Annotated[int, typer.Argument(help="The cycle's year.")], json_out: JsonFlag = False) -> None:
+async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
     """One cycle in full."""
-    view = await view_of(year)
+    view = await view_of(year, closed_too=True)
     if json_out:
         emit(view)
         return
@@ -282,14 +284,15 @@ async def show(year: Annotated[int, typer.Argument(help="The cycle's year.")], j
     for d in view.decisions:
         typer.echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
     if view.minutes is not None:
-        typer.echo(f"  minutes approved by {view.minutes_approved_by or 'nobody yet'}")
+        typer.echo(f"  minutes approved by {', '.join(view.minutes_approved_by) or 'nobody yet'}")
+
 
 
 @forum_app.command("calendar")
 @run
-async def calendar(year: Annotated[int, typer.Argument(help="The cycle's year.")]) -> None:
+async def calendar(year: ShownYear = None) -> None:
     """The meeting and deadlines as iCalendar: `partnership forum calendar 2027 > forum.ics`."""
-    typer.echo(forum_calendar(await view_of(year)), nl=False)
+    typer.echo(forum_calendar(await view_of(year, closed_too=True)), nl=False)
 
 
 @schedule_app.command("show")

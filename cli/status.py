@@ -72,7 +72,13 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
     if json_out:
         emit(current)
         return
-    since = f" since {current.in_effect_since}" if current.in_effect_since else ""
+    # "since" belongs to the state it follows: a pending notice is not what began on the in-effect date.
+    if current.in_effect_since is None:
+        since = ""
+    elif current.state == "IN_EFFECT":
+        since = f" since {current.in_effect_since}"
+    else:
+        since = f" (in effect since {current.in_effect_since})"
     typer.echo(f"Partnership: {current.state}{since} (text version {current.version})")
     for s in current.signatories:
         typer.echo(

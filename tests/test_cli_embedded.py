@@ -226,6 +226,8 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     shown = json.loads(cli("termination", "show", "--json", env=env).stdout)
     assert shown["given_by"] == "ROK" and shown["effective_at"].endswith(("T23:00:00Z", "T00:00:00Z"))
     assert json.loads(cli("status", "--json", env=env).stdout)["state"] == "TERMINATION_PENDING"
+    first_line = cli("status", env=env).stdout.splitlines()[0]
+    assert first_line == "Partnership: TERMINATION_PENDING (in effect since 2023-11-22) (text version 2)"
     withdrawn = cli("termination", "withdraw", "--as", "ROK", env=env)
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert json.loads(cli("status", "--json", env=env).stdout)["termination"] is None
@@ -281,6 +283,10 @@ def test_forum_through_the_cli(stack, tmp_path):
     minister = cli("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title", "Minister for AI", env=env)
     assert minister.returncode == 0, minister.stderr
 
+    shown = cli("forum", "show", env=env)  # no year: the latest cycle
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"forum-{year}: CALLING_FOR_ITEMS")
+    assert "agreed by nobody yet" in shown.stdout and "<Identity" not in shown.stdout
     listed = json.loads(cli("forum", "list", "--json", env=env).stdout)
     assert [(f["forum_id"], f["stage"], f["on"]) for f in listed] == [
         (f"forum-{year}", "CALLING_FOR_ITEMS", f"{year}-11-22")
