@@ -287,7 +287,6 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
         typer.echo(f"  minutes approved by {', '.join(view.minutes_approved_by) or 'nobody yet'}")
 
 
-
 @forum_app.command("calendar")
 @run
 async def calendar(year: ShownYear = None) -> None:

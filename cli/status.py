@@ -4,7 +4,6 @@ catalogue of ¶1 and ¶8–27, and the consolidated text with the amendments in 
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Annotated
 
 import typer
@@ -14,18 +13,15 @@ from cli.common import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.partnership import PartnershipStatus
-from models.text import agreement_text
+from models.text import agreement_text, blocks
 from workflows.partnership import PartnershipWorkflow
-
-PARAGRAPH_START = re.compile(r"^(\d+)\. ", re.MULTILINE)
 
 
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
     status = await ask(PartnershipWorkflow.status)
-    signed = agreement_text()
-    starts = [(int(m.group(1)), m.start()) for m in PARAGRAPH_START.finditer(signed)]
+    parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
     for a in status.amendments_in_force:
         for p in a.paragraphs:
@@ -36,24 +32,22 @@ async def text(json_out: JsonFlag = False) -> None:
                 "version": status.version,
                 "paragraphs": [
                     {
-                        "paragraph": n,
-                        "text": signed[start : (starts[i + 1][1] if i + 1 < len(starts) else None)].strip(),
-                        "amendments": [a.model_dump(mode="json") for a in by_paragraph.get(n, [])],
+                        "paragraph": b.paragraph,
+                        "text": b.text,
+                        "amendments": [a.model_dump(mode="json") for a in by_paragraph.get(b.paragraph, [])],
                     }
-                    for i, (n, start) in enumerate(starts)
+                    for b in parts
+                    if b.paragraph is not None
                 ],
             }
         )
         return
     typer.echo(f"Consolidated text, version {status.version}\n")
-    cursor = 0
-    for i, (n, _) in enumerate(starts):
-        end = starts[i + 1][1] if i + 1 < len(starts) else len(signed)
-        typer.echo(signed[cursor:end].rstrip() + "\n")
-        for a in by_paragraph.get(n, []):
+    for b in parts:
+        typer.echo(b.text + "\n")
+        for a in by_paragraph.get(b.paragraph or 0, []):
             typer.echo(f"   [Amended by {a.amendment_id}, in effect {a.effective_on}, version {a.version}]")
             typer.echo("   " + a.text.strip().replace("\n", "\n   ") + "\n")
-        cursor = end
 
 
 # Reads ---------------------------------------------------------------------------------------------

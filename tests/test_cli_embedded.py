@@ -207,7 +207,13 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
         time.sleep(0.2)
     listed = json.loads(cli("amendment", "list", "--json", env=env).stdout)
     assert [(a["amendment_id"], a["status"], a["version"]) for a in listed] == [(ident, "IN_EFFECT", 2)]
-    assert "The Forum will be held twice a year." in cli("text", env=env).stdout
+    consolidated = cli("text", env=env).stdout
+    # Listed under ¶7 itself, before the next heading ("Joint actions"), not after it.
+    assert consolidated.index("7. The UK-RoK") < consolidated.index("The Forum will be held twice a year.")
+    assert consolidated.index("The Forum will be held twice a year.") < consolidated.index("Joint actions")
+    paragraphs = json.loads(cli("text", "--json", env=env).stdout)["paragraphs"]
+    assert [p["paragraph"] for p in paragraphs] == list(range(1, 34))
+    assert [a["amendment_id"] for a in paragraphs[6]["amendments"]] == [ident]
     amended = json.loads(cli("catalogue", "--in-force", "--json", "--area", "telecoms", env=env).stdout)
     assert [c["ref"] for c in amended[0]["areas"][0]["commitments"]] == ["9a", "9b", "9c", "9d"]
     signed_text = json.loads(cli("catalogue", "--json", "--area", "telecoms", env=env).stdout)
