@@ -193,8 +193,10 @@ async def decide(
     text: Annotated[str, typer.Option(help="The decision.")],
     ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
     kind: Annotated[DecisionKind, typer.Option(help="What the decision does.")] = "general",
-    lead_uk: Annotated[str | None, typer.Option(help="set-group-leads: the UK lead (--ref is the area).")] = None,
-    lead_rok: Annotated[str | None, typer.Option(help="set-group-leads: the ROK lead.")] = None,
+    lead_uk: Annotated[
+        str | None, typer.Option(help="set-group-leads (--ref is the area) or launch-joint-action: the UK lead.")
+    ] = None,
+    lead_rok: Annotated[str | None, typer.Option(help="set-group-leads or launch-joint-action: the ROK lead.")] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""

@@ -72,7 +72,7 @@ class DecisionTabled(Filing):
     text: str
     ref: str | None = None  # a ¶ or commitment ref; for set-group-leads, the policy area
     kind: DecisionKind = "general"
-    lead_uk: str | None = None  # set-group-leads only
+    lead_uk: str | None = None  # set-group-leads; for launch-joint-action, the action's leads
     lead_rok: str | None = None
 
 
@@ -129,6 +129,8 @@ class LaunchJointAction(BaseModel):
     decision: int
     ref: str
     title: str
+    lead_uk: str | None = None  # as the decision named them
+    lead_rok: str | None = None
 
 
 class GroupLeadsDecided(BaseModel):

@@ -264,6 +264,8 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
                 text="Launch an AI skills exchange",
                 ref="13a",
                 kind="launch-joint-action",
+                lead_uk="A. Lee",
+                lead_rok="B. Kim",
             )
         ),
     )
@@ -284,6 +286,8 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
 
     [action] = await eventually(launched)
     assert action.title == "Launch an AI skills exchange"
+    launched_view = await time_env.client.get_workflow_handle(action.action_id).query(JointActionWorkflow.show)
+    assert (launched_view.lead_uk, launched_view.lead_rok) == ("A. Lee", "B. Kim")  # as the decision named them
 
     # ¶7: a Forum decision, too, sets a working group's leads.
     no_leads = signed(

@@ -243,7 +243,12 @@ class ForumCycleWorkflow(GovernedWorkflow):
         partnership = workflow.get_external_workflow_handle(case.partnership_id)
         if decision.kind == "launch-joint-action" and decision.ref:
             launch = LaunchJointAction(
-                forum_id=case.forum_id, decision=decision.number, ref=decision.ref, title=decision.text
+                forum_id=case.forum_id,
+                decision=decision.number,
+                ref=decision.ref,
+                title=decision.text,
+                lead_uk=decision.lead_uk,
+                lead_rok=decision.lead_rok,
             )
             await partnership.signal("launch_joint_action", launch)
         elif decision.kind == "set-group-leads" and decision.ref and decision.lead_uk and decision.lead_rok:

@@ -282,6 +282,8 @@ class Programmes:
             ref=launch.ref,
             title=launch.title,
             description=f"Launched by decision {launch.decision} of {launch.forum_id}.",
+            lead_uk=launch.lead_uk,
+            lead_rok=launch.lead_rok,
         )
         await self._start_action(proposal, ActionState.ACTIVE, [launch.ref, "7"])
 
