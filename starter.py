@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import action, amendment, audit, consult, forum, group, keys, stack, status, termination
+from cli import action, amendment, audit, consult, forum, group, inbox, keys, stack, status, termination
 
 app = typer.Typer(
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
@@ -45,6 +45,7 @@ app.command("bootstrap")(stack.bootstrap_command)
 app.command()(status.status)
 app.command()(status.catalogue)
 app.command()(status.text)
+app.command("inbox")(inbox.inbox_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(amendment.amendment_app, name="amendment")
 app.add_typer(termination.termination_app, name="termination")

@@ -145,9 +145,9 @@ def known_ref(case: ForumCase, ref: str) -> bool:
 
 @decided("7", "The Forum", "an item is on the agenda once: the same title (case and spacing aside) and ref")
 def same_item(item: AgendaItem, filing: AgendaItemFiling) -> bool:
-    return item.ref == filing.ref and " ".join(item.title.split()).casefold() == " ".join(
-        filing.title.split()
-    ).casefold()
+    return (
+        item.ref == filing.ref and " ".join(item.title.split()).casefold() == " ".join(filing.title.split()).casefold()
+    )
 
 
 @decided("7", "The Forum", "both Participants agree the agenda")

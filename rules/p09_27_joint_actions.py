@@ -8,6 +8,8 @@ both → active → completed or discontinued by joint decision. ¶9 and ¶27 fr
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from models.catalogue import amended_catalogue, locate
 from models.identities import other_participant
 from models.joint_action import (
@@ -21,7 +23,7 @@ from models.joint_action import (
 )
 from models.partnership import PartnershipState
 from models.signing import Filing
-from rules.common import already_filed_problem, child_id, in_effect_problem, participant_problem
+from rules.common import add_months, already_filed_problem, child_id, in_effect_problem, participant_problem
 from rules.tags import decided, stated
 
 
@@ -83,3 +85,11 @@ def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
     if filing.outcome == "complete" and case.state is not ActionState.ACTIVE:
         return f"only an ACTIVE joint action can be completed; {case.action_id} is {case.state}"
     return already_filed_problem(case.closure_filings, filing.filed_by, filing.outcome, f"to {filing.outcome} it")
+
+
+@decided("9–27", "Overdue progress", "a report is due one cadence after the last report or the agreement")
+def report_due(since: datetime, cadence_months: int, unanswered_reminders: int = 0) -> datetime:
+    """`since`: the last report, else the agreement. Each reminder that went unanswered pushes the
+    next one a further cadence on."""
+    months = cadence_months * (unanswered_reminders + 1)
+    return datetime.combine(add_months(since.date(), months), since.timetz())

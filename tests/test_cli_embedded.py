@@ -193,6 +193,9 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     ident = proposed.stdout.strip()
     assert ident == "partnership-amendment-1"
 
+    awaiting = cli("inbox", "--as", "ROK", env=env).stdout
+    assert awaiting.startswith(f"¶33   {ident}: UK proposes to amend ¶7: your written consent is asked  by 20")
+    assert f"→ partnership amendment consent {ident} --as ROK" in awaiting
     own = cli("amendment", "consent", "1", "--as", "UK", env=env)
     assert own.returncode == 1
     assert own.stderr.strip().splitlines() == [
@@ -247,6 +250,9 @@ def test_joint_action_through_the_cli(stack):
     assert proposed.returncode == 0, proposed.stderr
     ident = proposed.stdout.strip()
     assert ident == "action-9b-open-ran-testbed"
+    awaiting = json.loads(cli("inbox", "--as", "ROK", "--json", env=env).stdout)
+    assert [(i["about"], i["command"]) for i in awaiting] == [(ident, f"partnership action agree {ident} --as ROK")]
+    assert cli("inbox", "--as", "UK", env=env).stdout.strip() == "nothing awaits UK"
     own = cli("action", "agree", ident, "--as", "UK", env=env)
     assert own.returncode == 1 and own.stderr.strip() == f"rejected: UK proposed {ident}; only ROK may agree it"
     assert cli("action", "agree", ident, "--as", "ROK", env=env).returncode == 0

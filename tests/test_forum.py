@@ -165,6 +165,19 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
     )
     view = await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "Semiconductors", "11a"))
     assert view.agenda_agreed_by == []  # UK agreed to the agenda without this item
+    # …so UK's inbox asks for its agreement again (and its co-chair), ROK's and the secretariat's differ.
+    from datetime import UTC, datetime
+
+    from cli.inbox import Snapshot, inbox
+
+    status = await partnership.query(PartnershipWorkflow.status)
+    snap = Snapshot(status=status, amendments=[], actions=[], groups=[], consultations=[], forum=view)
+    asked = [i.command for i in inbox(Identity.UK, snap, datetime.now(UTC))]
+    assert asked == [
+        "partnership forum nominate --as UK --name … --title …",
+        f"partnership forum agenda agree --as UK --year {view.summary.year}",
+    ]
+    assert inbox(Identity.SECRETARIAT, snap, datetime.now(UTC)) == []
     view = await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: AgendaAgreement(filed_by=s, forum_id=forum.id))
     assert view.summary.stage is ForumStage.AGENDA_FIXED
     message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.UK, "Late item"))

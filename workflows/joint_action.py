@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
         ProgressEntry,
         ProgressReport,
     )
-    from rules.common import add_months, file_jointly
-    from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_problem
+    from rules.common import file_jointly
+    from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
     from workflows.common import GovernedWorkflow, check_filing, raise_if
 
@@ -218,14 +218,11 @@ class JointActionWorkflow(GovernedWorkflow):
     # The clock: overdue progress reports ---------------------------------------------------------------
 
     def _report_due(self) -> datetime | None:
-        """The next report is due one cadence after the last report (or the agreement); each
-        reminder that went unanswered pushes the next one a further cadence on."""
         case = self._case
         if case.state is not ActionState.ACTIVE or case.agreed_at is None:
             return None
         since = case.reports[-1].received_at if case.reports else case.agreed_at
-        months = case.cadence_months * (case.overdue_reminders + 1)
-        return datetime.combine(add_months(since.date(), months), since.timetz())
+        return report_due(since, case.cadence_months, case.overdue_reminders)
 
     def _next_deadline(self) -> datetime | None:
         return self._report_due()

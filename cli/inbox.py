@@ -1,0 +1,272 @@
+"""`partnership inbox --as UK`: what awaits an office. Every filing the rules now expect of it,
+worked out from the governed things' own views (the same views `show` prints); `inbox()` is pure,
+for the console to reuse. Nothing here decides anything: it points at the filing that would."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import typer
+from pydantic import BaseModel
+
+from cli.common import AsOption, JsonFlag, ask, client, emit, run
+from models.amendment import AmendmentStatus, AmendmentSummary
+from models.consultation import ConsultationState, ConsultationView
+from models.forum import ForumStage, ForumView
+from models.identities import PARTICIPANTS, Identity
+from models.joint_action import ActionState, ActionView
+from models.partnership import PartnershipStatus
+from models.working_group import WorkingGroup
+from rules.p09_27_joint_actions import report_due
+
+
+class InboxItem(BaseModel):
+    """One thing awaiting this office: what, on which object, and the command that answers it."""
+
+    paragraph: str
+    about: str  # the governed thing's id (an amendment, action, consultation, Forum cycle, group)
+    what: str
+    command: str
+    due: date | None = None
+
+
+class Snapshot(BaseModel):
+    """The views an inbox is worked out from, read at one moment."""
+
+    status: PartnershipStatus
+    amendments: list[AmendmentSummary]
+    actions: list[ActionView]
+    groups: list[WorkingGroup]
+    consultations: list[ConsultationView]
+    forum: ForumView | None  # the latest open cycle, if any
+
+
+def other(side: Identity) -> Identity:
+    return next(p for p in PARTICIPANTS if p is not side)
+
+
+def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
+    """Everything awaiting `office`, oldest obligation first within each kind."""
+    items: list[InboxItem] = []
+    if office.is_participant:
+        items += _amendments(office, snap)
+        items += _termination(office, snap)
+        items += _actions(office, snap, now)
+        items += _groups(office, snap)
+        items += _consultations(office, snap)
+    items += _forum(office, snap.forum, now)
+    return items
+
+
+def _amendments(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    return [
+        InboxItem(
+            paragraph="33",
+            about=a.amendment_id,
+            what=f"{a.proposed_by} proposes to amend {', '.join(f'¶{p}' for p in a.paragraphs)}: "
+            f"your written consent is asked",
+            command=f"partnership amendment consent {a.amendment_id} --as {office}  (or decline)",
+            due=a.respond_by,
+        )
+        for a in snap.amendments
+        if a.status is AmendmentStatus.PROPOSED and a.proposed_by is not office
+    ]
+
+
+def _termination(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    notice = snap.status.termination
+    if notice is None or notice.given_by is office:
+        return []
+    return [
+        InboxItem(
+            paragraph="31",
+            about="partnership",
+            what=f"{notice.given_by} has given notice of termination, effective {notice.effective_on}",
+            command="partnership termination show  (¶29: `partnership consult open` to raise a difference)",
+            due=notice.effective_on,
+        )
+    ]
+
+
+def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
+    items: list[InboxItem] = []
+    for view in snap.actions:
+        action = view.summary
+        ident = action.action_id
+        if action.state is ActionState.PROPOSED and action.proposed_by is not office:
+            items.append(
+                InboxItem(
+                    paragraph=action.ref,
+                    about=ident,
+                    what=f"{action.proposed_by} proposes the joint action “{action.title}”: your agreement is asked",
+                    command=f"partnership action agree {ident} --as {office}",
+                )
+            )
+        if action.state is not ActionState.ACTIVE:
+            continue
+        since = view.reports[-1].received_at if view.reports else view.agreed_at
+        if since is not None:
+            due = report_due(since, view.cadence_months).date()
+            if due <= now.date():
+                items.append(
+                    InboxItem(
+                        paragraph=action.ref,
+                        about=ident,
+                        what=f"a progress report on “{action.title}” is due (every {view.cadence_months} months)",
+                        command=f"partnership action report {ident} --as {office} --status on-track --percent N",
+                        due=due,
+                    )
+                )
+        theirs = view.cost_filings.get(other(office))
+        if theirs is not None and view.cost_filings.get(office) != theirs:
+            items.append(
+                InboxItem(
+                    paragraph="28",
+                    about=ident,
+                    what=f"{other(office)} has filed a cost arrangement: {theirs!r}; the same text from you decides it",
+                    command=f"partnership action cost-share {ident} --as {office} --arrangement-file F",
+                )
+            )
+        theirs = view.closure_filings.get(other(office))
+        if theirs is not None and view.closure_filings.get(office) != theirs:
+            items.append(
+                InboxItem(
+                    paragraph=action.ref,
+                    about=ident,
+                    what=f"{other(office)} has filed to {theirs} “{action.title}”; your same filing decides it",
+                    command=f"partnership action {theirs} {ident} --as {office}",
+                )
+            )
+    return items
+
+
+def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    items = []
+    for group in snap.groups:
+        theirs = group.pending.get(other(office))
+        if theirs is not None and group.pending.get(office) != theirs:
+            lead_uk, lead_rok, cadence = theirs.split("\x1f")
+            items.append(
+                InboxItem(
+                    paragraph="7",
+                    about=group.area,
+                    what=f"{other(office)} has filed the leads of the {group.name} working group: "
+                    f"UK {lead_uk}, ROK {lead_rok}, every {cadence} months",
+                    command=f"partnership group set-leads {group.area} --as {office} --lead-uk … --lead-rok …",
+                )
+            )
+    return items
+
+
+def _consultations(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    items = []
+    for view in snap.consultations:
+        if view.summary.state is not ConsultationState.OPEN:
+            continue
+        ident = view.summary.consultation_id
+        for proposal in view.proposals:
+            if proposal.by is not office:
+                items.append(
+                    InboxItem(
+                        paragraph="29",
+                        about=ident,
+                        what=f"{proposal.by} proposes an outcome (proposal {proposal.number}); it counts "
+                        "only when you accept it",
+                        command=f"partnership consult accept {ident} --as {office} --proposal {proposal.number}",
+                    )
+                )
+    return items
+
+
+def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[InboxItem]:
+    if forum is None:
+        return []
+    cycle = forum.summary
+    ident, year = cycle.forum_id, cycle.year
+    items: list[InboxItem] = []
+
+    def ask(what: str, command: str, due: date | None = None) -> None:
+        items.append(InboxItem(paragraph="7", about=ident, what=what, command=command, due=due))
+
+    if office.is_participant:
+        if office not in forum.co_chairs and cycle.stage in (ForumStage.CALLING_FOR_ITEMS, ForumStage.AGENDA_FIXED):
+            ask(
+                f"name your co-chair of the Forum {year}",
+                f"partnership forum nominate --as {office} --name … --title …",
+            )
+        if cycle.stage is ForumStage.CALLING_FOR_ITEMS and office not in forum.agenda_agreed_by:
+            ask(
+                f"agree the agenda of the Forum {year} ({len(forum.agenda)} items)",
+                f"partnership forum agenda agree --as {office} --year {year}",
+                forum.agenda_deadline,
+            )
+        theirs = forum.postponements.get(other(office))
+        if theirs and forum.postponements.get(office) != theirs:
+            ask(
+                f"{other(office)} asks to move the Forum {year} to {theirs}",
+                f"partnership forum postpone --as {office} --to {theirs}",
+            )
+        for decision in forum.decisions:
+            if decision.taken_at is None and office not in decision.agreed_by:
+                ask(
+                    f"agree decision {decision.number} of the Forum {year}: {decision.text}",
+                    f"partnership forum agree {decision.number} --as {office} --year {year}",
+                )
+        if forum.minutes is not None and office not in forum.minutes_approved_by:
+            ask(f"approve the minutes of the Forum {year}", f"partnership forum approve --as {office} --year {year}")
+    elif office is Identity.SECRETARIAT:
+        if cycle.stage is ForumStage.AGENDA_FIXED and now.date() >= cycle.on:
+            ask(
+                f"record that the Forum {year} met",
+                f"partnership forum convene --as SECRETARIAT --attendees-file F --year {year}",
+            )
+        if cycle.stage is ForumStage.CONVENED and forum.minutes is None:
+            ask(
+                f"file the minutes of the Forum {year}",
+                f"partnership forum minutes --as SECRETARIAT --file F --year {year}",
+            )
+    return items
+
+
+@run
+async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
+    """What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings."""
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.forum import ForumCycleWorkflow
+    from workflows.joint_action import JointActionWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    status = await ask(PartnershipWorkflow.status)
+    c = await client()
+
+    async def show(ident: str, query):  # noqa: ANN001 - a query method
+        return await c.get_workflow_handle(ident).query(query)
+
+    actions = [a for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
+    consultations = [k for k in await ask(PartnershipWorkflow.consultations) if k.state is ConsultationState.OPEN]
+    open_cycles = [f for f in await ask(PartnershipWorkflow.forums) if f.stage is not ForumStage.CLOSED]
+    action_views, consultation_views, forum_views = await asyncio.gather(
+        asyncio.gather(*(show(a.action_id, JointActionWorkflow.show) for a in actions)),
+        asyncio.gather(*(show(k.consultation_id, ConsultationWorkflow.show) for k in consultations)),
+        asyncio.gather(*(show(f.forum_id, ForumCycleWorkflow.show) for f in open_cycles[-1:])),
+    )
+    snapshot = Snapshot(
+        status=status,
+        amendments=await ask(PartnershipWorkflow.amendments),
+        actions=list(action_views),
+        groups=[g.group for g in await ask(PartnershipWorkflow.groups)],
+        consultations=list(consultation_views),
+        forum=forum_views[0] if forum_views else None,
+    )
+    items = inbox(office, snapshot, datetime.now(UTC))
+    if json_out:
+        emit(items)
+        return
+    if not items:
+        reads_only = " (auditors only read)" if office is Identity.AUDITOR else ""
+        typer.echo(f"nothing awaits {office}{reads_only}")
+        return
+    for item in items:
+        due = f"  by {item.due}" if item.due else ""
+        typer.echo(f"¶{item.paragraph:<4} {item.about}: {item.what}{due}\n       → {item.command}")
