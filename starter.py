@@ -17,7 +17,7 @@ from cli import action, amendment, audit, consult, forum, group, inbox, keys, st
 app = typer.Typer(
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 

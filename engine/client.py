@@ -46,6 +46,18 @@ async def connect(address: str | None = None) -> Client:
         return await Client.connect(**config, data_converter=pydantic_data_converter)
     except RuntimeError as err:
         raise Unreachable(
-            f"cannot reach Temporal at {config['target_host']}: start the embedded stack with "
-            "`make run`, or set TEMPORAL_ADDRESS"
+            f"cannot reach Temporal at {config['target_host']} ({where_from(address)}): start the embedded "
+            "stack with `make run`, or set TEMPORAL_ADDRESS"
         ) from err
+
+
+def where_from(address: str | None) -> str:
+    """Which setting chose the address, so a user sees which server and data dir a command used."""
+    if address:
+        return "given"
+    if "target_host" in ClientConfig.load_client_connect_config():
+        return "from TEMPORAL_ADDRESS or the Temporal profile"
+    running = embedded_address_file()
+    if running.exists():
+        return f"from {running}"
+    return f"the default; no stack runs on the data dir {settings.data_dir()}"

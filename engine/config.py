@@ -19,8 +19,16 @@ SENDER = "engine@digital-partnership.localhost"
 
 
 def data_dir() -> Path:
-    """`PARTNERSHIP_DATA_DIR`, default `.data/` in the working directory."""
-    return Path(os.environ.get("PARTNERSHIP_DATA_DIR", ".data")).resolve()
+    """`PARTNERSHIP_DATA_DIR`; by default the `.data/` of the working directory or, when it has
+    none, of the nearest folder above it that has one (so a command run from `tests/` or `docs/`
+    of a checkout finds the stack that `make run` started at its top)."""
+    if "PARTNERSHIP_DATA_DIR" in os.environ:
+        return Path(os.environ["PARTNERSHIP_DATA_DIR"]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".data").is_dir():
+            return folder / ".data"
+    return here / ".data"
 
 
 def task_queue() -> str:
