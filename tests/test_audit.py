@@ -229,13 +229,3 @@ def test_a_file_that_is_not_a_history_gets_one_line(tmp_path, command):
         assert result.stderr.strip() == (
             f"{tmp_path / name} is not a workflow history (JSON as `temporal workflow show --output json` writes it)"
         )
-
-
-@pytest.mark.parametrize(
-    "args",
-    [["audit", "replay"], ["audit", "export", "--all"], ["audit", "export"]],
-)
-def test_audit_usage_errors_exit_2(args):
-    result = subprocess.run([BIN / "partnership", *args], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2, result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("usage: ")

@@ -19,6 +19,11 @@ CLI = str(Path(sys.executable).parent / "partnership")
         (["forum", "decide", "--as", "SECRETARIAT", "--text", "x", "--kind", "bogus"], "'bogus' is not one of"),
         (["catalogue", "--area", "nowhere"], "no policy area 'nowhere'"),
         (["amendment", "propose", "--as", "MARS", "--text-file", "x"], "'MARS' is not one of"),
+        (["audit", "replay"], "give history files or folders, or --all"),
+        (["audit", "export", "--all"], "--all writes one file per run: give a folder with -o DIR"),
+        (["audit", "export"], "name a workflow (e.g. `audit export partnership`) or use --all -o DIR"),
+        (["forum", "schedule", "set", "--month", "11", "--day", "31"], "--month 11 --day 31 is not a date that"),
+        (["forum", "schedule", "set", "--month", "2", "--day", "29"], "exists every year; e.g. --month 11 --day 22"),
     ],
 )
 def test_usage_errors_exit_2_in_typers_words(args: list[str], says: str, tmp_path: Path):

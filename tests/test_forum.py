@@ -359,7 +359,7 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     # Once closed, a filing on the cycle is refused in one line, not a traceback (it was an
     # AttributeError: the CLI looked for a `state` that a Forum cycle calls its `stage`).
     await forum.result()
-    from engine.cli_support import Refused, file_on
+    from cli.common import Refused, file_on
 
     monkeypatch.setenv("TEMPORAL_ADDRESS", time_env.client.service_client.config.target_host)
     with pytest.raises(Refused) as refused:
