@@ -20,6 +20,7 @@ from cli.common import (
     file_on,
     partnership,
     query_or_explain,
+    read_text,
     run,
     signed_as,
 )
@@ -74,7 +75,7 @@ async def propose(
         filed_by=filer,
         ref=ref,
         title=title,
-        description=description_file.read_text() if description_file else "",
+        description=read_text(description_file) if description_file else "",
         lead_uk=lead_uk,
         lead_rok=lead_rok,
         starts=day(starts),
@@ -120,7 +121,7 @@ async def cost_share(
     arrangement_file: Annotated[Path, typer.Option(exists=True, help="The arrangement, in words.")],
 ) -> None:
     """¶28: propose another cost arrangement; it applies when the other side files the same."""
-    filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=arrangement_file.read_text())
+    filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=read_text(arrangement_file))
     view = await on_action(ident, JointActionWorkflow.cost_share, filing)
     if view.cost_filings:
         typer.echo(f"filed; until the other side files the same: {view.summary.cost_arrangement}")

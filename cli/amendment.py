@@ -21,6 +21,7 @@ from cli.common import (
     file_on,
     partnership,
     query_or_explain,
+    read_text,
     run,
     signed_as,
     usage,
@@ -73,13 +74,13 @@ async def propose(
     changes: list[CatalogueChange] = []
     if catalogue_file is not None:
         try:
-            changes = TypeAdapter(list[CatalogueChange]).validate_json(catalogue_file.read_text())
+            changes = TypeAdapter(list[CatalogueChange]).validate_json(read_text(catalogue_file))
         except ValidationError as err:
             usage(f"{catalogue_file} is not a list of catalogue changes: {err.errors()[0]['msg']}")
     proposal = AmendmentProposal(
         filed_by=filer,
         paragraphs=paragraph,
-        text=text_file.read_text(),
+        text=read_text(text_file),
         summary=summary,
         respond_by=day(respond_by),
         effective_on=day(effective_on),

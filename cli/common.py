@@ -7,10 +7,11 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -50,10 +51,30 @@ def explain(err: BaseException) -> str:
         return f"rejected: {getattr(cause, 'message', None) or cause or err}"
     if isinstance(err, RPCError):
         return f"Temporal refused the request: {err.message}"
+    if isinstance(err, ValidationError):
+        return f"refused before signing: {field_problem(err)}"
     return str(err)
 
 
-EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused)
+def field_problem(err: ValidationError) -> str:
+    """The first field over its limit, and the limit (models/limits.py), on one line."""
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or err.title
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
+def read_text(path: Path) -> str:
+    """A filer's text file: UTF-8, line ends made \\n (a file saved on Windows is still one text)."""
+    try:
+        return path.read_bytes().decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError as err:
+        bad = f"byte {err.object[err.start]:#04x} at offset {err.start}"
+        raise Refused(f"{path} is not UTF-8 text ({bad}); save it as UTF-8") from None
+    except OSError as err:
+        raise Refused(f"{path} cannot be read: {err.strerror}") from None
+
+
+EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused, ValidationError)
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:

@@ -20,6 +20,7 @@ from cli.common import (
     file_on,
     partnership,
     query_or_explain,
+    read_text,
     run,
     signed_as,
 )
@@ -96,7 +97,7 @@ async def propose_outcome(
 ) -> None:
     """Propose an outcome; it counts only when the other Participant accepts it."""
     ident = consultation_id(ident)
-    filing = ResolutionProposal(filed_by=filer, consultation_id=ident, resolution=resolution_file.read_text())
+    filing = ResolutionProposal(filed_by=filer, consultation_id=ident, resolution=read_text(resolution_file))
     view = await on_consultation(ident, ConsultationWorkflow.propose, filing)
     typer.echo(f"{ident}: proposal {view.proposals[-1].number} awaits the other Participant's acceptance")
 

@@ -20,6 +20,7 @@ from cli.common import (
     file_on,
     partnership,
     query_or_explain,
+    read_text,
     run,
     signed_as,
     usage,
@@ -179,7 +180,7 @@ async def convene(
     year: YearOption = None,
 ) -> None:
     """Record that the Forum met (secretariat)."""
-    names = [n.strip() for n in attendees_file.read_text().splitlines() if n.strip()]
+    names = [n.strip() for n in read_text(attendees_file).splitlines() if n.strip()]
     view = await on_forum(
         year, ForumCycleWorkflow.convene, lambda i: Convening(filed_by=filer, forum_id=i, attendees=names)
     )
@@ -237,7 +238,7 @@ async def minutes(
     filer: AsOption, file: Annotated[Path, typer.Option(exists=True, help="The minutes.")], year: YearOption = None
 ) -> None:
     """File the minutes (secretariat); both Participants then approve them."""
-    text = file.read_text()
+    text = read_text(file)
     view = await on_forum(
         year, ForumCycleWorkflow.file_minutes, lambda i: MinutesFiling(filed_by=filer, forum_id=i, text=text)
     )

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.limits import LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 
@@ -40,34 +41,34 @@ class CatalogueChange(BaseModel):
     """An amendment may also change the catalogue of joint-action commitments (¶8–27)."""
 
     action: Literal["add-commitment", "retire-commitment", "add-policy-area"]
-    ref: str | None = None  # the commitment (add / retire)
-    title: str | None = None  # of the new commitment or area
-    area: str | None = None  # slug of the area the commitment sits under, or of the new area
-    pillar: int | None = None  # of a new area
+    ref: Ref | None = None  # the commitment (add / retire)
+    title: Line | None = None  # of the new commitment or area
+    area: Ref | None = None  # slug of the area the commitment sits under, or of the new area
+    pillar: int | None = Field(default=None, ge=1, le=4)  # of a new area
 
 
 class AmendmentProposal(Filing):
     """The proposal; filing it is the proposer's written consent (¶33)."""
 
-    paragraphs: list[int]
-    text: str
-    summary: str = ""
-    respond_by: date | None = None
-    effective_on: date | None = None
-    catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
+    paragraphs: list[int] = Field(max_length=LIST_MAX)
+    text: LongText
+    summary: Line = ""
+    respond_by: Day | None = None
+    effective_on: Day | None = None
+    catalogue_changes: list[CatalogueChange] = Field(default_factory=list, max_length=LIST_MAX)
 
 
 class AmendmentConsent(Filing):
-    amendment_id: str
+    amendment_id: WorkflowRef
 
 
 class AmendmentDecline(Filing):
-    amendment_id: str
-    reason: str
+    amendment_id: WorkflowRef
+    reason: Line
 
 
 class AmendmentWithdrawal(Filing):
-    amendment_id: str
+    amendment_id: WorkflowRef
 
 
 class AmendmentSummary(BaseModel):

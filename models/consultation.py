@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.limits import LIST_MAX, About, Day, Line, Name, Text, WorkflowRef
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 
@@ -26,24 +27,24 @@ class ConsultationState(StrEnum):
 class ConsultationRequest(Filing):
     """Filed to the Partnership: a difference over a ¶, a commitment ref, or a governed thing."""
 
-    about: str
-    summary: str
+    about: About
+    summary: Line
 
 
 class ConsultationRound(Filing):
-    consultation_id: str
-    held_on: date
-    attendees: list[str]
-    note: str
+    consultation_id: WorkflowRef
+    held_on: Day
+    attendees: list[Name] = Field(max_length=LIST_MAX)
+    note: Text
 
 
 class ResolutionProposal(Filing):
-    consultation_id: str
-    resolution: str
+    consultation_id: WorkflowRef
+    resolution: Text
 
 
 class ResolutionAcceptance(Filing):
-    consultation_id: str
+    consultation_id: WorkflowRef
     proposal: int  # the number of the proposal accepted
 
 

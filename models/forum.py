@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.limits import LIST_MAX, Day, Line, LongText, Name, Ref, Text, WorkflowRef, Year
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 
@@ -36,58 +37,58 @@ DecisionKind = Literal["general", "launch-joint-action", "set-group-leads", "rev
 class ForumConvocation(Filing):
     """The secretariat starts a year's cycle."""
 
-    year: int
-    on: date | None = None
-    venue: str = ""
+    year: Year
+    on: Day | None = None
+    venue: Line = ""
     host: Identity | None = None
 
 
 class CoChairNomination(Filing):
-    name: str
-    title: str
+    name: Name
+    title: Line
 
 
 class AgendaItemFiling(Filing):
-    forum_id: str
-    title: str
-    ref: str | None = None
+    forum_id: WorkflowRef
+    title: Line
+    ref: Ref | None = None
 
 
 class AgendaAgreement(Filing):
-    forum_id: str
+    forum_id: WorkflowRef
 
 
 class Postponement(Filing):
-    forum_id: str
-    to: date
+    forum_id: WorkflowRef
+    to: Day
 
 
 class Convening(Filing):
-    forum_id: str
-    attendees: list[str]
+    forum_id: WorkflowRef
+    attendees: list[Name] = Field(max_length=LIST_MAX)
 
 
 class DecisionTabled(Filing):
-    forum_id: str
-    text: str
-    ref: str | None = None  # a ¶ or commitment ref; for set-group-leads, the policy area
+    forum_id: WorkflowRef
+    text: Text
+    ref: Ref | None = None  # a ¶ or commitment ref; for set-group-leads, the policy area
     kind: DecisionKind = "general"
-    lead_uk: str | None = None  # set-group-leads; for launch-joint-action, the action's leads
-    lead_rok: str | None = None
+    lead_uk: Name | None = None  # set-group-leads; for launch-joint-action, the action's leads
+    lead_rok: Name | None = None
 
 
 class DecisionAgreement(Filing):
-    forum_id: str
+    forum_id: WorkflowRef
     decision: int
 
 
 class MinutesFiling(Filing):
-    forum_id: str
-    text: str
+    forum_id: WorkflowRef
+    text: LongText
 
 
 class MinutesApproval(Filing):
-    forum_id: str
+    forum_id: WorkflowRef
 
 
 class CoChair(BaseModel):

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.limits import Day, Line, Name, Ref, Text, WorkflowRef
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 
@@ -39,45 +40,45 @@ class Progress(StrEnum):
 class JointActionProposal(Filing):
     """Filed to the Partnership: a concrete action under a commitment of the catalogue."""
 
-    ref: str
-    title: str
-    description: str = ""
-    lead_uk: str | None = None
-    lead_rok: str | None = None
-    starts: date | None = None
-    ends: date | None = None
+    ref: Ref
+    title: Line
+    description: Text = ""
+    lead_uk: Name | None = None
+    lead_rok: Name | None = None
+    starts: Day | None = None
+    ends: Day | None = None
 
 
 class ActionAgreement(Filing):
-    action_id: str
+    action_id: WorkflowRef
 
 
 class ProgressReport(Filing):
-    action_id: str
+    action_id: WorkflowRef
     status: Progress
     percent: int = Field(ge=0, le=100)
-    note: str = ""
+    note: Text = ""
 
 
 class CostArrangement(Filing):
     """¶28: another arrangement than own expenses; applies once both file the same text."""
 
-    action_id: str
-    arrangement: str
+    action_id: WorkflowRef
+    arrangement: Text
 
 
 class ActionClosure(Filing):
     """Completion or discontinuation: both file it; the second makes it happen."""
 
-    action_id: str
+    action_id: WorkflowRef
     outcome: Literal["complete", "discontinue"]
-    reason: str = ""
+    reason: Line = ""
 
 
 class WindDown(Filing):
     """¶32: both Participants jointly decide to wind down every ongoing joint action."""
 
-    reason: str = ""
+    reason: Line = ""
 
 
 class ProgressEntry(BaseModel):

@@ -12,6 +12,7 @@ from models.consultation import ConsultationSummary
 from models.forum import AgendaItem, ForumSummary
 from models.identities import Identity
 from models.joint_action import ActionSummary, Rollup
+from models.limits import Day, Sha256
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 from models.working_group import WorkingGroup
@@ -27,14 +28,14 @@ class Stage(StrEnum):
 class SignPartnership(Filing):
     """¶31: a Participant's signature of the text. `signed_on` is the date on the signed copy."""
 
-    signed_on: date
-    text_sha256: str
+    signed_on: Day
+    text_sha256: Sha256
 
 
 class TerminationNotice(Filing):
     """¶31: written notice of termination to the other Participant. No date: the earliest."""
 
-    effective_on: date | None = None
+    effective_on: Day | None = None
 
 
 class TerminationWithdrawal(Filing):

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.limits import FilingId
 
 
 def new_filing_id() -> str:
@@ -29,7 +30,7 @@ class Filing(BaseModel):
     cannot be presented twice (workflows remember the ids they accepted)."""
 
     filed_by: Identity
-    filing_id: str = Field(default_factory=new_filing_id)
+    filing_id: FilingId = Field(default_factory=new_filing_id)
     signature: str = ""
 
     def canonical_bytes(self) -> bytes:

@@ -7,15 +7,16 @@ from pydantic import BaseModel, Field
 
 from models.identities import Identity
 from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup
+from models.limits import Name, Ref
 from models.signing import Filing
 
 
 class GroupLeads(Filing):
     """One side's filing of a working group's leads and reporting cadence; both must match."""
 
-    area: str
-    lead_uk: str
-    lead_rok: str
+    area: Ref
+    lead_uk: Name
+    lead_rok: Name
     cadence_months: int = Field(default=DEFAULT_CADENCE_MONTHS, ge=1, le=12)
 
     def terms(self) -> str:

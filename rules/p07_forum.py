@@ -260,6 +260,8 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
         return problem
     if any(f.year == convocation.year for f in state.forums.values()):
         return f"the {convocation.year} Forum cycle has already started; one cycle per year"
+    if problem := host_problem(convocation):
+        return problem
     on = forum_date(convocation)
     if on.year != convocation.year:
         return f"the Forum date {on} is not in {convocation.year}; name a date in that year (--on)"
@@ -272,6 +274,13 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
             f"the Forum on {on} leaves no time for the call for agenda items (it closes "
             f"{AGENDA_DEADLINE_DAYS} days before); today is {today} (UTC): name {earliest} or later (--on)"
         )
+    return None
+
+
+@decided("7", "The host of a Forum", "the host is UK or ROK: its time zone sets the cycle's deadlines")
+def host_problem(convocation: ForumConvocation) -> str | None:
+    if convocation.host is not None and not convocation.host.is_participant:
+        return f"the host of a Forum is UK or ROK, not {convocation.host}"
     return None
 
 

@@ -1,13 +1,18 @@
 """Fuzzed filings against every Update: each rejected one is rejected with a clear message, and
-the history never grows for it (real dev server, where rejected Updates leave no events)."""
+the history never grows for it (real dev server, where rejected Updates leave no events); one the
+models refuse (over a limit, a control character) is refused in one line naming the field; and
+whatever is accepted, every workflow it reaches runs on through its timers without a failed task
+(time-skipping server)."""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from annotated_types import Ge, Le, MaxLen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
@@ -15,6 +20,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.common import explain
 from engine.keys import load_private_key
 from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentProposal, AmendmentWithdrawal
 from models.consultation import ConsultationRequest, ConsultationRound, ResolutionAcceptance, ResolutionProposal
@@ -87,12 +93,56 @@ UPDATE_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED,
 }
-WORDS = st.sampled_from(["", " ", "9b", "13a", "28", "7", "99z", "telecoms", "Vice Minister", "Minister", "x" * 300])
+WORDS = st.sampled_from(
+    [
+        "",
+        " ",
+        "9b",
+        "13a",
+        "28",
+        "7",
+        "99z",
+        "telecoms",
+        "Vice Minister",
+        "Minister",
+        "x" * 300,
+        "a\r\nBcc: x",
+        "\x1b[2J",
+    ]
+)
+
+
+def limits(metadata) -> tuple[int | None, str | None, object, object]:
+    """The max length, pattern and bounds a field's Annotated metadata sets (models/limits.py)."""
+    most = pattern = low = high = None
+    for item in metadata:
+        most = getattr(item, "max_length", None) or (item.max_length if isinstance(item, MaxLen) else most)
+        pattern = getattr(item, "pattern", None) or pattern
+        low = item.ge if isinstance(item, Ge) else low
+        high = item.le if isinstance(item, Le) else high
+        for inner in getattr(item, "metadata", []):  # a FieldInfo carries its constraints inside
+            low = inner.ge if isinstance(inner, Ge) else low
+            high = inner.le if isinstance(inner, Le) else high
+    return most, pattern, low, high
 
 
 def strategy_for(annotation, name: str, targets: dict[str, str]):
-    """Values of one field: plausible ones, edge cases and nonsense."""
+    """Values of one field: plausible ones, edge cases, nonsense, and values at and just over its
+    limits."""
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *metadata = typing.get_args(annotation)
+        most, pattern, low, high = limits(metadata)
+        plain = strategy_for(base, name, targets)
+        if name in targets:
+            return plain
+        if pattern:
+            return st.one_of(st.from_regex(re.compile(pattern), fullmatch=True), plain)
+        if most:
+            return st.one_of(plain, st.sampled_from(["é" * most, "x" * (most + 1), "line\nbreak", "tab\there"]))
+        if low is not None and high is not None:
+            return st.one_of(plain, st.sampled_from([low, high]), st.integers(low, high) if base is int else plain)
+        return plain
     if origin in (typing.Union, types.UnionType):
         return st.one_of(*(strategy_for(a, name, targets) for a in typing.get_args(annotation)))
     if annotation is type(None):
@@ -109,6 +159,8 @@ def strategy_for(annotation, name: str, targets: dict[str, str]):
         return st.dates(date(2020, 1, 1), date(2100, 12, 31))
     if origin is list:
         [inner] = typing.get_args(annotation)
+        if typing.get_origin(inner) is typing.Annotated and typing.get_args(inner)[0] is str:
+            return st.lists(strategy_for(inner, "", targets), max_size=3)
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             return st.just([])
         return st.lists(strategy_for(inner, "", targets), max_size=3)
@@ -122,7 +174,7 @@ def strategy_for(annotation, name: str, targets: dict[str, str]):
 
 
 def filings(model: type[Filing], targets: dict[str, str]):
-    hints = typing.get_type_hints(model)
+    hints = typing.get_type_hints(model, include_extras=True)
     fields = {
         name: strategy_for(hints[name], name, targets)
         for name in model.model_fields
@@ -131,10 +183,8 @@ def filings(model: type[Filing], targets: dict[str, str]):
     return st.fixed_dictionaries(fields)
 
 
-@pytest.fixture
-async def governed(local_env, partnership):
+async def open_governed(client, partnership, year: int) -> tuple[dict, dict[str, str]]:
     """One of each governed thing, open, with the ids a filing may name."""
-    client = local_env.client
     amendment = await partnership.execute_update(
         PartnershipWorkflow.propose_amendment,
         signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.")),
@@ -149,7 +199,7 @@ async def governed(local_env, partnership):
     )
     forum = await partnership.execute_update(
         PartnershipWorkflow.start_forum,
-        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=date.today().year + 1)),
+        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year + 1)),
     )
     handles = {
         "partnership": partnership,
@@ -167,34 +217,58 @@ async def governed(local_env, partnership):
     return handles, targets
 
 
-@pytest.mark.parametrize(("kind", "update", "model"), UPDATES, ids=[u[1].__name__ for u in UPDATES])
-async def test_fuzzed_filings_are_rejected_clearly_and_leave_no_trace(governed, kind, update, model):
-    handles, targets = governed
-    handle = handles[kind]
-    text_sha = (await handles["partnership"].query(PartnershipWorkflow.status)).text_sha256
+@pytest.fixture
+async def governed(local_env, partnership):
+    return await open_governed(local_env.client, partnership, date.today().year)
 
-    # Hypothesis draws the filings; the checks then run them against the live workflow. (Its runner
-    # cannot await inside an already running event loop, so drawing and checking are two steps.)
+
+def drawn_filings(model: type[Filing], targets: dict[str, str], text_sha: str, examples: int):
+    """Hypothesis draws the filings; the checks then run them against the live workflow. (Its runner
+    cannot await inside an already running event loop, so drawing and checking are two steps.)
+    Returns the filings the models accept, with how to sign each, and how many they refused."""
     drawn: list[tuple[dict, str]] = []
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    @settings(
+        max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+    )
     @given(fields=filings(model, targets), key=st.sampled_from(["own", "other", "none"]))
     def draw(fields, key):
         drawn.append((fields, key))
 
     draw()
-    rejected, ended = 0, False
+    accepted: list[tuple[Filing, str]] = []
+    refused = 0
     for fields, key in drawn:
         if "text_sha256" in model.model_fields:
             fields["text_sha256"] = text_sha
         try:
-            filing = model(**fields)
-        except ValidationError:
-            continue  # the CLI and any client refuse it before it is sent
-        if key == "own" and filing.filed_by in FILERS:
-            filing = sign(filing, load_private_key(filing.filed_by))
-        elif key == "other":
-            filing = sign(filing, load_private_key(Identity.UK if filing.filed_by is not Identity.UK else Identity.ROK))
+            accepted.append((model(**fields), key))
+        except ValidationError as err:
+            # What the CLI prints before signing: one line naming the field and its limit.
+            refused += 1
+            message = explain(err)
+            assert "\n" not in message and message.startswith("refused before signing: "), message
+            assert message.split(": ")[1].split(".")[0] in model.model_fields, message
+    return accepted, refused
+
+
+def signed_by(filing: Filing, key: str) -> Filing:
+    if key == "own" and filing.filed_by in FILERS:
+        return sign(filing, load_private_key(filing.filed_by))
+    if key == "other":
+        return sign(filing, load_private_key(Identity.UK if filing.filed_by is not Identity.UK else Identity.ROK))
+    return filing
+
+
+@pytest.mark.parametrize(("kind", "update", "model"), UPDATES, ids=[u[1].__name__ for u in UPDATES])
+async def test_fuzzed_filings_are_rejected_clearly_and_leave_no_trace(governed, kind, update, model):
+    handles, targets = governed
+    handle = handles[kind]
+    text_sha = (await handles["partnership"].query(PartnershipWorkflow.status)).text_sha256
+    accepted, refused = drawn_filings(model, targets, text_sha, examples=12)
+    rejected, ended = 0, False
+    for filing, key in accepted:
+        filing = signed_by(filing, key)
         await effects_done(handle, "pending_effects")
         before = len((await handle.fetch_history()).events)
         try:
@@ -211,4 +285,42 @@ async def test_fuzzed_filings_are_rejected_clearly_and_leave_no_trace(governed, 
             # Children may signal the workflow meanwhile; what must not appear is the filing itself.
             later = (await handle.fetch_history()).events[before:]
             assert not [e for e in later if e.event_type in UPDATE_EVENTS], f"rejected but recorded: {message}"
-    assert rejected > 0 or ended
+    assert rejected + refused > 0 or ended
+
+
+async def governed_ids(partnership) -> list[str]:
+    """The Partnership and everything it has started."""
+    ids = [a.action_id for a in await partnership.query(PartnershipWorkflow.actions)]
+    ids += [a.amendment_id for a in await partnership.query(PartnershipWorkflow.amendments)]
+    ids += [c.consultation_id for c in await partnership.query(PartnershipWorkflow.consultations)]
+    ids += [f.forum_id for f in await partnership.query(PartnershipWorkflow.forums)]
+    return [partnership.id, *ids]
+
+
+@pytest.mark.parametrize(("kind", "update", "model"), UPDATES, ids=[u[1].__name__ for u in UPDATES])
+async def test_accepted_filings_never_leave_a_workflow_unable_to_run(
+    time_env, skipping_partnership, kind, update, model
+):
+    """Every value a workflow later depends on (host, time zones, dates, ids) is checked before
+    acceptance: after the fuzzed filings, more than a year of timers fire and no workflow task fails."""
+    handles, targets = await open_governed(
+        time_env.client, skipping_partnership, (await time_env.get_current_time()).year
+    )
+    text_sha = (await skipping_partnership.query(PartnershipWorkflow.status)).text_sha256
+    accepted, _ = drawn_filings(model, targets, text_sha, examples=40)
+    taken = 0
+    for filing, _key in accepted:
+        try:
+            await handles[kind].execute_update(update, signed_by(filing, "own"))
+            taken += 1
+        except (WorkflowUpdateFailedError, RPCError):
+            pass  # rejections are the other test's business
+    await time_env.sleep(timedelta(days=400))
+    await skipping_partnership.query(PartnershipWorkflow.status)  # a query waits for the task the timers made
+    failed = {}
+    for workflow_id in await governed_ids(skipping_partnership):
+        async for event in time_env.client.get_workflow_handle(workflow_id).fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+                failed[workflow_id] = event.workflow_task_failed_event_attributes.failure.message
+                break
+    assert not failed, f"{taken} {model.__name__} filings accepted; workflow tasks failed: {failed}"

@@ -1,0 +1,71 @@
+"""Length and character limits of every field a filer sends (DESIGN §2: nothing a filer sends can
+wedge a workflow).
+
+Filer-supplied text ends up in workflow state, mail headers, terminals and calendar files, so each
+field is one of a few constrained types: single-line text has no control characters at all;
+multi-line text allows only newline and tab; ids and refs match a strict pattern. The limits keep
+the largest filing (and the state that carries it) well under Temporal's 2 MB payload limit.
+The README's table lists them; change both together.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+#: Characters (as Python counts them) of each kind of text.
+NAME_MAX = 120  # a person's name, an attendee
+LINE_MAX = 300  # a title, summary, venue, reason on one line
+TEXT_MAX = 20_000  # a description, note, resolution, decision, cost arrangement
+LONG_TEXT_MAX = 100_000  # an amendment's wording, a Forum's minutes
+ID_MAX = 128  # a governed thing's workflow id
+FILING_ID_MAX = 160  # the engine derives some from a workflow id and a number
+#: Items in a list field (attendees, paragraphs, catalogue changes).
+LIST_MAX = 100
+
+#: Dates a filing may name: a later one cannot be reached, and date arithmetic near year 9999
+#: would overflow inside a workflow.
+FIRST_DAY = date(2023, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+#: Line breaks other than \n that terminals and mail readers honour.
+_BREAKS = {"\u2028", "\u2029", "\x85"}
+
+
+def control_characters(value: str, allowed: str = "") -> list[str]:
+    """The control characters in `value` other than those `allowed`, as escapes (e.g. '\\x1b')."""
+    found = {
+        ch for ch in value if ch not in allowed and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BREAKS)
+    }
+    return sorted(repr(ch)[1:-1] for ch in found)
+
+
+def _single_line(value: str) -> str:
+    if bad := control_characters(value):
+        raise ValueError(f"must be one line without control characters (found {', '.join(bad)})")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if bad := control_characters(value, allowed="\n\t"):
+        raise ValueError(f"may contain newlines and tabs but no other control characters (found {', '.join(bad)})")
+    return value
+
+
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_single_line)]
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line)]
+LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line)]
+#: What a consultation is about: a ¶, a commitment ref or a governed thing's id, as typed.
+About = Annotated[str, StringConstraints(max_length=ID_MAX), AfterValidator(_single_line)]
+#: A ¶ or commitment ref ("31", "9b"), a policy area's slug ("telecoms") or a governed thing's id.
+Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+#: The id of a governed thing: `partnership-amendment-1`, `action-9b-workshops`, `forum-2027`.
+WorkflowRef = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{ID_MAX - 1}}}$")]
+FilingId = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._/-]{{0,{FILING_ID_MAX - 1}}}$")]
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

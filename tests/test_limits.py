@@ -1,0 +1,106 @@
+"""Every field a filer sends has a length and character limit (models/limits.py): a filing over one
+is refused in one line naming the field and the limit, by the CLI before signing and by the
+workflow for a payload sent directly."""
+
+from __future__ import annotations
+
+import types
+import typing
+
+import pytest
+from pydantic import ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+
+from cli.common import explain
+from models.amendment import AmendmentProposal
+from models.forum import ForumConvocation
+from models.identities import Identity
+from models.limits import LONG_TEXT_MAX, control_characters
+from tests.helpers import effects_done, history_length, signed
+from tests.test_fuzz_filings import UPDATES, limits
+from workflows.partnership import PartnershipWorkflow
+
+MODELS = sorted({model for _, _, model in UPDATES}, key=lambda m: m.__name__)
+EXEMPT = {"signature"}  # checked by verifying it, whatever its length
+
+
+def text_fields(model) -> list[tuple[str, int | None, str | None]]:
+    """(name, max length, pattern) of each str field, in lists too."""
+    found = []
+    for name, hint in typing.get_type_hints(model, include_extras=True).items():
+        if name in EXEMPT or name not in model.model_fields:
+            continue
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        for arg in typing.get_args(hint) if union else [hint]:
+            inner = typing.get_args(arg)[0] if typing.get_origin(arg) is list else arg
+            if typing.get_origin(inner) is typing.Annotated and typing.get_args(inner)[0] is str:
+                most, pattern, _, _ = limits(typing.get_args(inner)[1:])
+                found.append((name, most, pattern))
+            elif inner is str:
+                found.append((name, None, None))
+    return found
+
+
+def minimal(model) -> dict:
+    """The fields a model requires, with values it accepts."""
+    base = {
+        "filed_by": Identity.UK,
+        "text_sha256": "0" * 64,
+        "paragraphs": [7],
+        "year": 2030,
+        "held_on": "2030-01-01",
+        "to": "2030-01-01",
+        "percent": 5,
+        "status": "on-track",
+        "outcome": "complete",
+        "proposal": 1,
+        "decision": 1,
+        "signed_on": "2023-11-22",
+        "attendees": ["A. Person"],
+    }
+    values = {}
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            values[name] = base.get(name, "x1")
+    return values
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_text_field_has_a_length_and_character_limit(model):
+    for name, most, pattern in text_fields(model):
+        assert most or pattern, f"{model.__name__}.{name} has no limit"
+        listed = typing.get_origin(model.model_fields[name].annotation) is list
+        for bad, says in [("x" * (most or 200) + "x", str(most or "")), ("a\r\nBcc: x", "")]:
+            value = [bad] if listed else bad
+            with pytest.raises(ValidationError) as caught:
+                model(**minimal(model) | {name: value})
+            message = explain(caught.value)
+            assert "\n" not in message and message.startswith(f"refused before signing: {name}"), message
+            assert says in message, message
+
+
+def test_multi_line_text_keeps_newlines_and_tabs_only():
+    assert control_characters("one\ntwo\tthree", allowed="\n\t") == []
+    found = control_characters("bell\x07 esc\x1b cr\r nel\x85 ls\u2028", allowed="\n\t")
+    assert set(found) == {"\\r", "\\x07", "\\x1b", "\\x85", "\\u2028"}
+    refused = pytest.raises(ValidationError, AmendmentProposal, filed_by=Identity.UK, paragraphs=[7], text="a\rb")
+    assert "control characters (found \\r)" in explain(refused.value)
+
+
+async def test_a_payload_over_a_limit_sent_directly_is_rejected_and_leaves_no_trace(partnership):
+    """A client that skips the models' checks (model_construct) still cannot get it accepted: the
+    workflow cannot decode it, so the Update is rejected before any event is written."""
+    huge = AmendmentProposal.model_construct(
+        filed_by=Identity.UK, paragraphs=[7], text="x" * (LONG_TEXT_MAX + 1), summary="", catalogue_changes=[]
+    )
+    escape = ForumConvocation.model_construct(filed_by=Identity.SECRETARIAT, year=2090, venue="\x1b[2J", host=None)
+    for update, filing, says in [
+        (PartnershipWorkflow.propose_amendment, huge, str(LONG_TEXT_MAX)),
+        (PartnershipWorkflow.start_forum, escape, "control characters"),
+    ]:
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+        before = await history_length(partnership)
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await partnership.execute_update(update, signed(filing))
+        assert says in str(caught.value.cause.cause)
+        assert await history_length(partnership) == before
