@@ -22,13 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio import activity
 
+from activities.failures import describe, permanent_reason, set_aside
 from activities.register import register_engine
 from engine import config
+from models.limits import control_free
 from models.names import NOTIFY
 from models.records import Notification
 from models.register import SentNotification
 
 MAIL_DOMAIN = "digital-partnership.localhost"
+#: Keys of the alerts about set-aside notifications (an alert that fails raises no second alert).
+ALERT = "effect-set-aside/"
 
 
 def message_id(key: str) -> str:
@@ -43,14 +47,24 @@ def compose(notification: Notification) -> EmailMessage:
     msg = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     msg["From"] = config.SENDER
     msg["To"] = ", ".join(config.mail_address(i) for i in notification.to)
-    msg["Subject"] = notification.subject
+    # Subject and keys quote filers' words: a header value is one line whatever they contain.
+    msg["Subject"] = one_line(notification.subject)
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id(notification.key)
-    msg["X-Partnership-Key"] = notification.key
+    msg["X-Partnership-Key"] = one_line(notification.key)
     if notification.paragraph:
-        msg["X-Partnership-Paragraph"] = notification.paragraph
+        msg["X-Partnership-Paragraph"] = one_line(notification.paragraph)
     msg.set_content(notification.body)
     return msg
+
+
+def not_alert(notification: Notification) -> bool:
+    return not notification.key.startswith(ALERT)
+
+
+def one_line(value: str) -> str:
+    """A header value: control characters and line breaks become spaces, runs of space one."""
+    return " ".join(control_free(value, keep="\r\n\t").split())[:900]
 
 
 def deliver_to_maildir(root: Path, msg: EmailMessage) -> Path:
@@ -89,20 +103,31 @@ def deliver_by_smtp(url: str, msg: EmailMessage) -> None:
 
 
 def send(notification: Notification) -> str:
-    """Send once: skip when the ledger has this Message-ID, record it after sending."""
-    msg = compose(notification)
-    mid = msg["Message-ID"]
+    """Send once: skip when the ledger has this Message-ID, record it after sending. One that can
+    never be sent is set aside (recorded, the secretariat alerted) and reported as `set-aside`."""
+    mid = message_id(notification.key)
     engine = register_engine()
     with Session(engine) as session:
         if session.get(SentNotification, mid) is not None:
             return "already-sent"
+    try:
+        msg = compose(notification)
+        msg.as_bytes()  # a header the policy cannot write fails here, not half-way into a send
+    except (ValueError, TypeError, UnicodeError) as err:
+        reason = f"the mail cannot be written: {describe(err)}"
+        return set_aside(mid, "notification", notification, reason, not_alert(notification))
     smtp = config.smtp_url()
-    if smtp:
-        deliver_by_smtp(smtp, msg)
-        channel = "smtp"
-    else:
-        deliver_to_maildir(config.maildir(), msg)
-        channel = "maildir"
+    try:
+        if smtp:
+            deliver_by_smtp(smtp, msg)
+            channel = "smtp"
+        else:
+            deliver_to_maildir(config.maildir(), msg)
+            channel = "maildir"
+    except smtplib.SMTPException as err:
+        if (reason := permanent_reason(err)) is None:
+            raise
+        return set_aside(mid, "notification", notification, reason, not_alert(notification))
     with Session(engine) as session:
         session.add(
             SentNotification(
@@ -122,11 +147,14 @@ def send(notification: Notification) -> str:
 
 @activity.defn(name=NOTIFY)
 def notify(notification: Notification) -> str:
-    """Deliver one notification; returns the channel used, or `already-sent` on a retry. A plain
-    function: it blocks on SMTP or the disk, so it runs on the worker's activity thread pool."""
+    """Deliver one notification; returns the channel used, `already-sent` on a retry, or
+    `set-aside` for one that can never be sent. A plain function: it blocks on SMTP or the disk,
+    so it runs on the worker's activity thread pool."""
     outcome = send(notification)
     activity.logger.info(
-        "notification " + ("skipped, already sent" if outcome == "already-sent" else "sent"),
+        {"already-sent": "notification skipped, already sent", "set-aside": "notification set aside"}.get(
+            outcome, "notification sent"
+        ),
         extra={"key": notification.key, "to": [i.value for i in notification.to], "channel": outcome},
     )
     return outcome

@@ -126,7 +126,16 @@ def decisions(engine: Engine) -> list[Decision]:
 def record_decision(decision: DecisionRecord) -> RegisterEntry:
     """Record one decision in the register; a retry returns the row already written. A plain
     function: it blocks on the database, so it runs on the worker's activity thread pool."""
-    entry = append_decision(register_engine(), decision)
+    try:
+        entry = append_decision(register_engine(), decision)
+    except Exception as err:
+        from activities.failures import permanent_reason, set_aside  # it records through this module
+
+        if (reason := permanent_reason(err)) is None:
+            raise
+        # The row can never be written: set it aside, so the decisions after it are recorded.
+        set_aside(decision.decision_id, "decision", decision, reason)
+        return RegisterEntry(seq=0, decision_id=decision.decision_id, hash="", created=False)
     activity.logger.info(
         "decision recorded" if entry.created else "decision already recorded",
         extra={"decision_id": entry.decision_id, "seq": entry.seq, "paragraph": decision.paragraph},

@@ -63,8 +63,9 @@ async def status(json_out: JsonFlag = False) -> None:
 
 
 def show_status(current: PartnershipStatus, json_out: bool) -> None:
+    set_aside = effects_set_aside()
     if json_out:
-        emit(current)
+        emit(current.model_dump(mode="json") | {"failed_effects": [f.model_dump(mode="json") for f in set_aside]})
         return
     # "since" belongs to the state it follows: a pending notice is not what began on the in-effect date.
     if current.in_effect_since is None:
@@ -94,6 +95,21 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
             typer.echo(f"  pillar {pillar}: {progress_line(r)}")
     for c in current.open_consultations:
         typer.echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
+    for f in set_aside:
+        typer.echo(f"Set aside ({f.kind} of {f.workflow_id}, {f.failed_at:%Y-%m-%d %H:%M}Z): {f.effect_id}: {f.reason}")
+
+
+def effects_set_aside() -> list:
+    """Effects that could never succeed (DESIGN §2), from the register where this machine has it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from activities.failures import failed_effects
+    from activities.register import read_only_engine
+
+    try:
+        return failed_effects(read_only_engine())
+    except SQLAlchemyError:
+        return []  # no register here (an office that only files): the operator's status shows them
 
 
 async def catalogue_changes() -> list:

@@ -69,3 +69,15 @@ FilingId = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._/
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def control_free(value: str, keep: str = "") -> str:
+    """`value` with each control character but those in `keep` written as its escape (ESC shows
+    as \\x1b): how filer-supplied text reaches a terminal, a header or a file, whatever it holds
+    (also text accepted before these limits existed)."""
+    if not control_characters(value, allowed=keep):
+        return value
+    return "".join(
+        repr(ch)[1:-1] if ch not in keep and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BREAKS) else ch
+        for ch in value
+    )

@@ -88,3 +88,17 @@ def hash_of(row: Decision) -> str:
         row.details_json,
     )
     return chain_hash(row.prev_hash, content)
+
+
+class FailedEffect(SQLModel, table=True):
+    """An effect that can never succeed (a permanent SMTP or header error, a value the register
+    refuses), set aside so that its lane goes on; `partnership status` lists these."""
+
+    __tablename__ = "failed_effects"
+
+    effect_id: str = Field(primary_key=True)  # the Message-ID, or the decision id
+    workflow_id: str = Field(index=True)
+    kind: str  # "notification" or "decision"
+    reason: str
+    failed_at: datetime
+    effect_json: str  # the effect as it was queued, so it can be looked at and done by hand
