@@ -70,7 +70,7 @@ def one_line(value: str) -> str:
 def deliver_to_maildir(root: Path, msg: EmailMessage) -> Path:
     """File the message under `new/` with a name fixed by its Message-ID (write, then link)."""
     for sub in ("tmp", "new", "cur"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
+        config.owner_only_dir(root / sub)
     name = hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:32] + ".partnership"
     final = root / "new" / name
     if final.exists() or any((root / "cur").glob(name + "*")):

@@ -29,7 +29,7 @@ def engine_for(url: str) -> Engine:
 
 def _create(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        config.data_dir().mkdir(parents=True, exist_ok=True)
+        config.make_data_dir()
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     else:
         engine = create_engine(url, pool_pre_ping=True)

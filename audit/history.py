@@ -10,6 +10,7 @@ chain that continued as new), which is how `audit export` names files.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -34,13 +35,24 @@ def history_json(history: WorkflowHistory) -> str:
     return json.dumps(history.to_json_dict(), indent=2) + "\n"
 
 
+#: Characters of a workflow id kept in a file name (a file system allows 255 bytes in all).
+NAME_MAX = 80
+
+
 def file_name(workflow_id: str, run_id: str | None = None) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", workflow_id)
-    return f"{safe}{RUN_SEPARATOR}{run_id}.json" if run_id else f"{safe}.json"
+    """A file name for a history: no separators, bounded length, and still one name per id (an id
+    that had to be changed or cut gets a hash of the whole id)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", workflow_id).lstrip(".")
+    if safe != workflow_id or len(safe) > NAME_MAX:
+        safe = f"{safe[:NAME_MAX]}-{hashlib.sha256(workflow_id.encode()).hexdigest()[:16]}"
+    run = re.sub(r"[^A-Za-z0-9-]+", "_", run_id)[:64] if run_id else None
+    return f"{safe}{RUN_SEPARATOR}{run}.json" if run else f"{safe}.json"
 
 
 async def runs_of(client: Client, workflow_id: str) -> list[str]:
     """Every run of a workflow id, oldest first (a continued-as-new chain has several)."""
+    if "'" in workflow_id or "\\" in workflow_id:
+        return []  # no governed id has one, and in a query it would end the string
     found = [w async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     return [w.run_id for w in sorted(found, key=lambda w: w.start_time)]
 
@@ -49,9 +61,36 @@ async def fetch(client: Client, workflow_id: str, run_id: str | None = None) -> 
     return await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
 
 
+def query_problem(query: str) -> str | None:
+    """Why a visibility query could do more than narrow the governed filter it is joined to: a
+    parenthesis closed that it did not open (`x') OR (y`), or one left open, or a quote."""
+    depth, quote = 0, ""
+    for ch in query:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return "--query closes a parenthesis it did not open; it may only narrow the governed workflows"
+    if quote:
+        return f"--query leaves a {quote} quote open"
+    if depth:
+        return "--query leaves a parenthesis open; it may only narrow the governed workflows"
+    return None
+
+
 def governed(query: str | None = None) -> str:
-    """The visibility query for the governed workflows matching `query`."""
-    return f"({query}) AND {GOVERNED}" if query else GOVERNED
+    """The visibility query for the governed workflows matching `query`: narrowed by it, never
+    widened (ValueError for a query that could)."""
+    if not query:
+        return GOVERNED
+    if problem := query_problem(query):
+        raise ValueError(problem)
+    return f"({query}) AND {GOVERNED}"
 
 
 async def fetch_all(client: Client, query: str | None = None) -> list[WorkflowHistory]:

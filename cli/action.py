@@ -16,6 +16,7 @@ from cli.common import (
     client,
     day,
     day_option,
+    echo,
     emit,
     file_on,
     partnership,
@@ -82,8 +83,8 @@ async def propose(
         ends=day(ends),
     )
     receipt = await (await partnership()).execute_update(PartnershipWorkflow.propose_joint_action, signed_as(proposal))
-    typer.echo(receipt.action_id)
-    typer.echo("awaiting the other Participant's agreement (`partnership action agree`)", err=True)
+    echo(receipt.action_id)
+    echo("awaiting the other Participant's agreement (`partnership action agree`)", err=True)
 
 
 def on_action(ident: str, update: Any, filing: Any) -> Any:
@@ -95,7 +96,7 @@ def on_action(ident: str, update: Any, filing: Any) -> Any:
 async def agree(ident: ActionId, filer: AsOption) -> None:
     """Agree the other Participant's proposed action: it becomes ACTIVE."""
     view = await on_action(ident, JointActionWorkflow.agree, ActionAgreement(filed_by=filer, action_id=ident))
-    typer.echo(f"{ident} {view.summary.state}")
+    echo(f"{ident} {view.summary.state}")
 
 
 @action_app.command("report")
@@ -110,7 +111,7 @@ async def report(
     """Report progress on an ACTIVE action."""
     filing = ProgressReport(filed_by=filer, action_id=ident, status=status, percent=percent, note=note)
     view = await on_action(ident, JointActionWorkflow.report, filing)
-    typer.echo(f"{ident} {view.summary.state} at {view.summary.percent} % ({view.summary.progress})")
+    echo(f"{ident} {view.summary.state} at {view.summary.percent} % ({view.summary.progress})")
 
 
 @action_app.command("cost-share")
@@ -124,9 +125,9 @@ async def cost_share(
     filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=read_text(arrangement_file))
     view = await on_action(ident, JointActionWorkflow.cost_share, filing)
     if view.cost_filings:
-        typer.echo(f"filed; until the other side files the same: {view.summary.cost_arrangement}")
+        echo(f"filed; until the other side files the same: {view.summary.cost_arrangement}")
     else:
-        typer.echo(f"{ident}: {view.summary.cost_arrangement}")
+        echo(f"{ident}: {view.summary.cost_arrangement}")
 
 
 def closing(outcome: str):
@@ -134,9 +135,9 @@ def closing(outcome: str):
         filing = ActionClosure(filed_by=filer, action_id=ident, outcome=outcome, reason=reason)  # type: ignore[arg-type]
         view = await on_action(ident, JointActionWorkflow.close, filing)
         if view.summary.state.is_open:
-            typer.echo(f"filed; {ident} will {outcome} when the other Participant files the same")
+            echo(f"filed; {ident} will {outcome} when the other Participant files the same")
         else:
-            typer.echo(f"{ident} {view.summary.state}")
+            echo(f"{ident} {view.summary.state}")
 
     close.__doc__ = f"File your side of the joint decision to {outcome} an action; the second filing does it."
     return run(close)
@@ -153,13 +154,13 @@ async def wind_down(filer: AsOption, reason: Annotated[str, typer.Option(help="W
     still_open = await (await partnership()).execute_update(
         PartnershipWorkflow.wind_down, signed_as(WindDown(filed_by=filer, reason=reason))
     )
-    typer.echo(f"filed; {len(still_open)} action(s) ongoing until both Participants have filed")
+    echo(f"filed; {len(still_open)} action(s) ongoing until both Participants have filed")
 
 
 def show_action_line(a: ActionSummary) -> None:
     percent = "—" if a.percent is None else f"{a.percent} %"
     after = "  (continues after termination)" if a.continues_after_termination else ""
-    typer.echo(f"  {a.action_id:<44} {a.ref:<4} {a.state:<12} {percent:>5} {a.progress or ''}{after}")
+    echo(f"  {a.action_id:<44} {a.ref:<4} {a.state:<12} {percent:>5} {a.progress or ''}{after}")
 
 
 @action_app.command("list")
@@ -184,7 +185,7 @@ async def list_actions(
     if json_out:
         emit(actions)
         return
-    typer.echo(progress_line(rollup(actions)))
+    echo(progress_line(rollup(actions)))
     for a in actions:
         show_action_line(a)
 
@@ -199,16 +200,16 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         emit(view)
         return
     s = view.summary
-    typer.echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
-    typer.echo(
+    echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
+    echo(
         f"  leads {view.lead_uk or '—'} (UK), {view.lead_rok or '—'} (ROK); reports every {view.cadence_months} months"
     )
-    typer.echo(f"  costs: {s.cost_arrangement}")
+    echo(f"  costs: {s.cost_arrangement}")
     for who, outcome in view.closure_filings.items():
-        typer.echo(f"  {who} has filed to {outcome}; awaiting the other Participant")
+        echo(f"  {who} has filed to {outcome}; awaiting the other Participant")
     for r in view.reports:
-        typer.echo(f"  {r.received_at:%Y-%m-%d} {r.by:<3} {r.status:<9} {r.percent:>3} %  {r.note}")
+        echo(f"  {r.received_at:%Y-%m-%d} {r.by:<3} {r.status:<9} {r.percent:>3} %  {r.note}")
     if view.partnership_terminated_on:
-        typer.echo(f"  the Partnership terminated on {view.partnership_terminated_on}; this action continues (¶32)")
+        echo(f"  the Partnership terminated on {view.partnership_terminated_on}; this action continues (¶32)")
     if view.reason:
-        typer.echo(f"  {view.reason}")
+        echo(f"  {view.reason}")

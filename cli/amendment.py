@@ -17,6 +17,7 @@ from cli.common import (
     client,
     day,
     day_option,
+    echo,
     emit,
     file_on,
     partnership,
@@ -88,8 +89,8 @@ async def propose(
     )
     handle = await partnership()
     receipt = await handle.execute_update(PartnershipWorkflow.propose_amendment, signed_as(proposal))
-    typer.echo(receipt.amendment_id)
-    typer.echo(f"awaiting the other Participant's written consent by {receipt.respond_by}", err=True)
+    echo(receipt.amendment_id)
+    echo(f"awaiting the other Participant's written consent by {receipt.respond_by}", err=True)
 
 
 def file_on_amendment(ident: str, update: Any, filing: Any) -> Any:
@@ -104,7 +105,7 @@ async def consent(ident: IdArgument, filer: AsOption) -> None:
     view = await file_on_amendment(
         ident, AmendmentWorkflow.consent, AmendmentConsent(filed_by=filer, amendment_id=ident)
     )
-    typer.echo(f"{ident} {view.status}: in effect on {view.effective_on}")
+    echo(f"{ident} {view.status}: in effect on {view.effective_on}")
 
 
 @amendment_app.command("decline")
@@ -117,7 +118,7 @@ async def decline(ident: IdArgument, filer: AsOption, reason: Annotated[str, typ
         AmendmentWorkflow.decline,
         AmendmentDecline(filed_by=filer, amendment_id=ident, reason=reason),
     )
-    typer.echo(f"{ident} {view.status}")
+    echo(f"{ident} {view.status}")
 
 
 @amendment_app.command("withdraw")
@@ -128,7 +129,7 @@ async def withdraw(ident: IdArgument, filer: AsOption) -> None:
     view = await file_on_amendment(
         ident, AmendmentWorkflow.withdraw, AmendmentWithdrawal(filed_by=filer, amendment_id=ident)
     )
-    typer.echo(f"{ident} {view.status}")
+    echo(f"{ident} {view.status}")
 
 
 @amendment_app.command("list")
@@ -140,7 +141,7 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
         emit(summaries)
         return
     if not summaries:
-        typer.echo("no amendments proposed")
+        echo("no amendments proposed")
     for a in summaries:
         paragraphs = ",".join(f"¶{p}" for p in a.paragraphs)
         if a.version:
@@ -149,7 +150,7 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
             when = f"effective {a.effective_on}"
         else:
             when = f"respond by {a.respond_by}" if a.status.is_open else ""
-        typer.echo(f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}")
+        echo(f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}")
 
 
 @amendment_app.command("show")
@@ -165,16 +166,16 @@ async def show_amendment(ident: IdArgument, json_out: JsonFlag = False) -> None:
         emit(view)
         return
     proposed = f"{view.proposed_at:%Y-%m-%d %H:%MZ}"
-    typer.echo(f"{view.amendment_id}: {view.status} — proposed by {view.proposed_by} at {proposed}")
+    echo(f"{view.amendment_id}: {view.status} — proposed by {view.proposed_by} at {proposed}")
     respond = f"; respond by {view.respond_by}" if view.consent_needed_from else ""
-    typer.echo(f"  paragraphs: {', '.join(f'¶{p}' for p in view.paragraphs)}{respond}")
+    echo(f"  paragraphs: {', '.join(f'¶{p}' for p in view.paragraphs)}{respond}")
     if view.consent_needed_from:
-        typer.echo(f"  awaiting the written consent of {view.consent_needed_from}")
+        echo(f"  awaiting the written consent of {view.consent_needed_from}")
     if view.effective_on:
-        typer.echo(f"  effective on {view.effective_on}")
+        echo(f"  effective on {view.effective_on}")
     if view.reason:
-        typer.echo(f"  reason: {view.reason}")
+        echo(f"  reason: {view.reason}")
     if view.summary:
-        typer.echo(f"  summary: {view.summary}")
-    typer.echo("")
-    typer.echo(view.text.rstrip())
+        echo(f"  summary: {view.summary}")
+    echo("")
+    echo(view.text.rstrip())

@@ -9,14 +9,37 @@ from typing import Annotated
 import typer
 from temporalio.client import WorkflowHistory
 
-from audit.history import NotAHistory, fetch, fetch_all, file_name, governed, history_json, load, runs_of
+from audit.history import (
+    NotAHistory,
+    fetch,
+    fetch_all,
+    file_name,
+    governed,
+    history_json,
+    load,
+    query_problem,
+    runs_of,
+)
 from audit.replay import replay
 from audit.timeline import timeline as reconstruct
-from cli.common import JsonFlag, Refused, client, emit, run, usage
+from cli.common import JsonFlag, Refused, client, echo, emit, run, usage
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
-QueryOption = Annotated[str | None, typer.Option(help="Visibility query, e.g. \"ParagraphRefs = '9b'\".")]
+
+def narrowing(query: str | None) -> str | None:
+    """A usage error, before anything is read, for a query that could escape the governed filter."""
+    if query and (problem := query_problem(query)):
+        usage(problem)
+    return query
+
+
+QueryOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Visibility query, e.g. \"ParagraphRefs = '9b'\"; it narrows the governed workflows.", callback=narrowing
+    ),
+]
 
 
 @audit_app.command("export")
@@ -42,7 +65,7 @@ async def export(
         async for history in c.list_workflows(governed(query)).map_histories():
             (output / file_name(history.workflow_id, history.run_id)).write_text(history_json(history))
             written += 1
-        typer.echo(f"{written} histories written to {output}", err=True)
+        echo(f"{written} histories written to {output}", err=True)
         return
     if workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
@@ -56,7 +79,7 @@ async def export(
             sys.stdout.write(text)
         else:
             output.write_text(text)
-            typer.echo(f"{workflow_id}: {len(histories[0].events)} events written to {output}", err=True)
+            echo(f"{workflow_id}: {len(histories[0].events)} events written to {output}", err=True)
         return
     if output is None or (output.exists() and not output.is_dir()):
         raise Refused(f"{workflow_id} has {len(histories)} runs (it continued as new): give a folder with -o DIR")
@@ -64,7 +87,7 @@ async def export(
     for history in histories:
         name = file_name(workflow_id, history.run_id if len(histories) > 1 else None)
         (output / name).write_text(history_json(history))
-    typer.echo(f"{len(histories)} run(s) of {workflow_id} written to {output}", err=True)
+    echo(f"{len(histories)} run(s) of {workflow_id} written to {output}", err=True)
 
 
 @audit_app.command("replay")
@@ -96,8 +119,8 @@ async def replay_command(
     else:
         for o in outcomes:
             verdict = "ok" if o.ok else f"NON-DETERMINISTIC at {o.problem}"
-            typer.echo(f"{o.workflow_type:<22} {o.workflow_id} {o.run_id}  {o.events} events  {verdict}")
-        typer.echo(f"{len(outcomes) - len(failed)} replayed, {len(failed)} failed")
+            echo(f"{o.workflow_type:<22} {o.workflow_id} {o.run_id}  {o.events} events  {verdict}")
+        echo(f"{len(outcomes) - len(failed)} replayed, {len(failed)} failed")
     if failed:
         raise typer.Exit(1)
 
@@ -120,7 +143,7 @@ async def timeline(
         return
     for e in entries:
         paragraph = f"¶{e.paragraph}" if e.paragraph else ""
-        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<5} {e.kind:<15} {e.text}")
+        echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<5} {e.kind:<15} {e.text}")
 
 
 @audit_app.command("verify")
@@ -135,9 +158,9 @@ async def verify_command(json_out: JsonFlag = False, query: QueryOption = None) 
         emit(report.model_dump() | {"ok": report.ok})
     else:
         for problem in report.problems:
-            typer.echo(problem)
+            echo(problem)
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s)"
-        typer.echo(
+        echo(
             f"{report.rows} register rows, {report.decisions_in_histories} decisions in "
             f"{report.histories} histories: {verdict}"
         )

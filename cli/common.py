@@ -19,6 +19,7 @@ from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
 from models.identities import Identity
+from models.limits import control_free
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -33,8 +34,14 @@ class Refused(Exception):
     """A filing or read that cannot go ahead, with the sentence that says why."""
 
 
+def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
+    """Every line the CLI prints for people. Filer-supplied text in it cannot move the cursor,
+    clear the screen or rewrite a line: its control characters show as escapes (ESC as \\x1b)."""
+    typer.echo(control_free(message, keep="\n\t"), err=err, nl=nl)
+
+
 def fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
+    echo(message, err=True)
     raise typer.Exit(1)
 
 

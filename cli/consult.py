@@ -16,6 +16,7 @@ from cli.common import (
     client,
     day,
     day_option,
+    echo,
     emit,
     file_on,
     partnership,
@@ -63,7 +64,7 @@ async def open_consultation(
         PartnershipWorkflow.open_consultation,
         signed_as(ConsultationRequest(filed_by=filer, about=about, summary=summary)),
     )
-    typer.echo(receipt.consultation_id)
+    echo(receipt.consultation_id)
 
 
 @consult_app.command("note")
@@ -85,7 +86,7 @@ async def note(
         note=note,
     )
     view = await on_consultation(ident, ConsultationWorkflow.note, filing)
-    typer.echo(f"{ident}: round {view.summary.rounds} noted")
+    echo(f"{ident}: round {view.summary.rounds} noted")
 
 
 @consult_app.command("propose")
@@ -99,7 +100,7 @@ async def propose_outcome(
     ident = consultation_id(ident)
     filing = ResolutionProposal(filed_by=filer, consultation_id=ident, resolution=read_text(resolution_file))
     view = await on_consultation(ident, ConsultationWorkflow.propose, filing)
-    typer.echo(f"{ident}: proposal {view.proposals[-1].number} awaits the other Participant's acceptance")
+    echo(f"{ident}: proposal {view.proposals[-1].number} awaits the other Participant's acceptance")
 
 
 @consult_app.command("accept")
@@ -119,7 +120,7 @@ async def accept(
         proposal = view.proposals[-1].number
     filing = ResolutionAcceptance(filed_by=filer, consultation_id=ident, proposal=proposal)
     view = await on_consultation(ident, ConsultationWorkflow.accept, filing)
-    typer.echo(f"{ident} {view.summary.state}")
+    echo(f"{ident} {view.summary.state}")
 
 
 @consult_app.command("list")
@@ -131,9 +132,9 @@ async def list_consultations(json_out: JsonFlag = False) -> None:
         emit(found)
         return
     if not found:
-        typer.echo("no consultations")
+        echo("no consultations")
     for c in found:
-        typer.echo(f"{c.consultation_id:<18} {c.state:<9} {c.opened_by:<3} about {c.about:<10} {c.summary}")
+        echo(f"{c.consultation_id:<18} {c.state:<9} {c.opened_by:<3} about {c.about:<10} {c.summary}")
 
 
 @consult_app.command("show")
@@ -147,10 +148,10 @@ async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -
         emit(view)
         return
     s = view.summary
-    typer.echo(f"{s.consultation_id}: {s.state} — opened by {s.opened_by} about {s.about}: {s.summary}")
+    echo(f"{s.consultation_id}: {s.state} — opened by {s.opened_by} about {s.about}: {s.summary}")
     for r in view.rounds:
-        typer.echo(f"  round {r.held_on} ({', '.join(r.attendees) or 'attendees not noted'}): {r.note}")
+        echo(f"  round {r.held_on} ({', '.join(r.attendees) or 'attendees not noted'}): {r.note}")
     for p in view.proposals:
-        typer.echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
+        echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
     if view.resolution:
-        typer.echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")
+        echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")

@@ -16,6 +16,7 @@ from cli.common import (
     client,
     day,
     day_option,
+    echo,
     emit,
     file_on,
     partnership,
@@ -99,8 +100,8 @@ async def start(
     """Start the year's Forum cycle (secretariat only): the call for agenda items goes out."""
     convocation = ForumConvocation(filed_by=filer, year=year, on=day(on), venue=venue, host=host)
     receipt = await (await partnership()).execute_update(PartnershipWorkflow.start_forum, signed_as(convocation))
-    typer.echo(receipt.forum_id)
-    typer.echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
+    echo(receipt.forum_id)
+    echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
 
 
 @forum_app.command("nominate")
@@ -115,7 +116,7 @@ async def nominate(
     view = await on_forum(
         year, ForumCycleWorkflow.nominate, lambda _: CoChairNomination(filed_by=filer, name=name, title=title)
     )
-    typer.echo(f"{view.summary.forum_id}: co-chairs " + ", ".join(f"{p} {c.name}" for p, c in view.co_chairs.items()))
+    echo(f"{view.summary.forum_id}: co-chairs " + ", ".join(f"{p} {c.name}" for p, c in view.co_chairs.items()))
 
 
 @agenda_app.command("add")
@@ -130,7 +131,7 @@ async def add_item(
     view = await on_forum(
         year, ForumCycleWorkflow.add_item, lambda i: AgendaItemFiling(filed_by=filer, forum_id=i, title=title, ref=ref)
     )
-    typer.echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items")
+    echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items")
 
 
 @agenda_app.command("agree")
@@ -138,7 +139,7 @@ async def add_item(
 async def agree_agenda(filer: AsOption, year: YearOption = None) -> None:
     """Agree the agenda; it is fixed when both Participants have agreed."""
     view = await on_forum(year, ForumCycleWorkflow.agree_agenda, lambda i: AgendaAgreement(filed_by=filer, forum_id=i))
-    typer.echo(f"{view.summary.forum_id}: {view.summary.stage}; agreed by {', '.join(view.agenda_agreed_by)}")
+    echo(f"{view.summary.forum_id}: {view.summary.stage}; agreed by {', '.join(view.agenda_agreed_by)}")
 
 
 @agenda_app.command("show")
@@ -150,10 +151,10 @@ async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> No
         emit(view.agenda)
         return
     state = "fixed" if view.agenda_fixed_at else f"open for items until {view.agenda_deadline}"
-    typer.echo(f"Agenda of {view.summary.forum_id} ({state})")
+    echo(f"Agenda of {view.summary.forum_id} ({state})")
     for i, item in enumerate(view.agenda, 1):
         who = "standing" if item.standing else f"added by {item.added_by}"
-        typer.echo(f"  {i:>2}. {item.title}  [{who}{', ¶' + item.ref if item.ref else ''}]")
+        echo(f"  {i:>2}. {item.title}  [{who}{', ¶' + item.ref if item.ref else ''}]")
 
 
 @forum_app.command("postpone")
@@ -167,9 +168,9 @@ async def postpone(
         year, ForumCycleWorkflow.postpone, lambda i: Postponement(filed_by=filer, forum_id=i, to=new_date)
     )
     if view.postponements:
-        typer.echo(f"filed; {view.summary.forum_id} moves to {new_date} when the other Participant files the same")
+        echo(f"filed; {view.summary.forum_id} moves to {new_date} when the other Participant files the same")
     else:
-        typer.echo(f"{view.summary.forum_id} is on {view.summary.on}")
+        echo(f"{view.summary.forum_id} is on {view.summary.on}")
 
 
 @forum_app.command("convene")
@@ -184,7 +185,7 @@ async def convene(
     view = await on_forum(
         year, ForumCycleWorkflow.convene, lambda i: Convening(filed_by=filer, forum_id=i, attendees=names)
     )
-    typer.echo(f"{view.summary.forum_id} {view.summary.stage} with {len(view.attendees)} attendees")
+    echo(f"{view.summary.forum_id} {view.summary.stage} with {len(view.attendees)} attendees")
 
 
 @forum_app.command("decide")
@@ -214,8 +215,8 @@ async def decide(
             lead_rok=lead_rok,  # type: ignore[arg-type]
         ),
     )
-    typer.echo(decision.number)
-    typer.echo("tabled; it is taken when UK and ROK both file `forum agree`", err=True)
+    echo(decision.number)
+    echo("tabled; it is taken when UK and ROK both file `forum agree`", err=True)
 
 
 @forum_app.command("agree")
@@ -229,7 +230,7 @@ async def agree_decision(
         ForumCycleWorkflow.agree_decision,
         lambda i: DecisionAgreement(filed_by=filer, forum_id=i, decision=decision),
     )
-    typer.echo(f"decision {taken.number} " + ("taken" if taken.taken_at else "awaits the other Participant"))
+    echo(f"decision {taken.number} " + ("taken" if taken.taken_at else "awaits the other Participant"))
 
 
 @forum_app.command("minutes")
@@ -242,7 +243,7 @@ async def minutes(
     view = await on_forum(
         year, ForumCycleWorkflow.file_minutes, lambda i: MinutesFiling(filed_by=filer, forum_id=i, text=text)
     )
-    typer.echo(f"{view.summary.forum_id}: minutes filed; awaiting approval by UK and ROK")
+    echo(f"{view.summary.forum_id}: minutes filed; awaiting approval by UK and ROK")
 
 
 @forum_app.command("approve")
@@ -252,7 +253,7 @@ async def approve(filer: AsOption, year: YearOption = None) -> None:
     view = await on_forum(
         year, ForumCycleWorkflow.approve_minutes, lambda i: MinutesApproval(filed_by=filer, forum_id=i)
     )
-    typer.echo(f"{view.summary.forum_id} {view.summary.stage}")
+    echo(f"{view.summary.forum_id} {view.summary.stage}")
 
 
 @forum_app.command("list")
@@ -264,10 +265,10 @@ async def list_forums(json_out: JsonFlag = False) -> None:
         emit(known)
         return
     if not known:
-        typer.echo("no Forum cycles yet")
+        echo("no Forum cycles yet")
     for c in known:
         overdue = "  OVERDUE" if c.overdue and c.stage is not ForumStage.CLOSED else ""
-        typer.echo(f"{c.forum_id:<12} {c.on}  {c.stage:<18} host {c.host}{overdue}  {c.venue}")
+        echo(f"{c.forum_id:<12} {c.on}  {c.stage:<18} host {c.host}{overdue}  {c.venue}")
 
 
 @forum_app.command("show")
@@ -279,15 +280,15 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
         emit(view)
         return
     s = view.summary
-    typer.echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
+    echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
     for side, chair in view.co_chairs.items():
-        typer.echo(f"  co-chair {side}: {chair.name}, {chair.title}")
+        echo(f"  co-chair {side}: {chair.name}, {chair.title}")
     agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
-    typer.echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
+    echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
     for d in view.decisions:
-        typer.echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
+        echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
     if view.minutes is not None:
-        typer.echo(f"  minutes approved by {', '.join(view.minutes_approved_by) or 'nobody yet'}")
+        echo(f"  minutes approved by {', '.join(view.minutes_approved_by) or 'nobody yet'}")
 
 
 @forum_app.command("calendar")
@@ -311,7 +312,7 @@ async def schedule_show(json_out: JsonFlag = False) -> None:
     if json_out:
         emit(data)
         return
-    typer.echo(f"Forum usually on {settings.day}/{settings.month}; the next cycle starts {data['next_start']}")
+    echo(f"Forum usually on {settings.day}/{settings.month}; the next cycle starts {data['next_start']}")
 
 
 @schedule_app.command("set")
@@ -330,4 +331,4 @@ async def schedule_set(
 
     c = await client()
     settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)
-    typer.echo(f"Forum usually on {settings.day}/{settings.month}")
+    echo(f"Forum usually on {settings.day}/{settings.month}")

@@ -8,20 +8,23 @@ from datetime import UTC, date, datetime, timedelta
 from icalendar import Calendar, Event
 
 from models.forum import AGENDA_REMINDER_DAYS, ForumView
+from models.limits import control_free
 
 PRODID = "-//UK-RoK Digital Partnership//Governance engine//EN"
 
 
 def _all_day(uid: str, on: date, summary: str, description: str, stamp: datetime, location: str | None = None) -> Event:
+    # RFC 5545 TEXT holds no control characters but the newline icalendar escapes: a venue with
+    # CR or ESC must not put a raw one into a line.
     event = Event()
-    event.add("uid", uid)
+    event.add("uid", control_free(uid))
     event.add("dtstamp", stamp)
     event.add("dtstart", on)
     event.add("dtend", on + timedelta(days=1))
-    event.add("summary", summary)
-    event.add("description", description)
+    event.add("summary", control_free(summary, keep="\n"))
+    event.add("description", control_free(description, keep="\n"))
     if location:
-        event.add("location", location)
+        event.add("location", control_free(location, keep="\n"))
     return event
 
 

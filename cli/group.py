@@ -11,6 +11,7 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
+    echo,
     emit,
     partnership,
     run,
@@ -43,7 +44,7 @@ async def list_groups(json_out: JsonFlag = False) -> None:
     for r in reports:
         g = r.group
         leads = f"{g.lead_uk or '—'} / {g.lead_rok or '—'}"
-        typer.echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
+        echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
 
 
 @group_app.command("show")
@@ -60,8 +61,8 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
         emit(report)
         return
     g = report.group
-    typer.echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
-    typer.echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
+    echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
+    echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
     for a in report.actions:
         show_action_line(ActionSummary.model_validate(a))
 
@@ -86,8 +87,8 @@ async def set_leads(
     )
     group = await (await partnership()).execute_update(PartnershipWorkflow.set_group_leads, signed_as(filing))
     if group.pending:
-        typer.echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
+        echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
     else:
-        typer.echo(
+        echo(
             f"{group.area}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), every {group.cadence_months} months"
         )

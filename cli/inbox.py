@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-import typer
 from pydantic import BaseModel
 
-from cli.common import AsOption, JsonFlag, ask, client, emit, run
+from cli.common import AsOption, JsonFlag, ask, client, echo, emit, run
 from models.amendment import AmendmentStatus, AmendmentSummary
 from models.consultation import ConsultationState, ConsultationView
 from models.forum import ForumStage, ForumView
@@ -265,8 +264,8 @@ async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
         return
     if not items:
         reads_only = " (auditors only read)" if office is Identity.AUDITOR else ""
-        typer.echo(f"nothing awaits {office}{reads_only}")
+        echo(f"nothing awaits {office}{reads_only}")
         return
     for item in items:
         due = f"  by {item.due}" if item.due else ""
-        typer.echo(f"¶{item.paragraph:<4} {item.about}: {item.what}{due}\n       → {item.command}")
+        echo(f"¶{item.paragraph:<4} {item.about}: {item.what}{due}\n       → {item.command}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.common import echo
 from engine import config
 from engine.keys import init_keys
 
@@ -15,4 +16,4 @@ def keys_init() -> None:
     """Create a key pair for each filer that has none (existing keys are kept)."""
     for identity, created in init_keys().items():
         state = "created" if created else "kept"
-        typer.echo(f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key")
+        echo(f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonFlag, run
+from cli.common import JsonFlag, echo, run
 from cli.status import show_status
 from engine.logs import configure as configure_logs
 
@@ -37,7 +37,7 @@ async def up(
             try:
                 async with build_worker(client):
                     status = await bootstrap(client)
-                    typer.echo(
+                    echo(
                         f"Partnership {status.state} since {status.in_effect_since} "
                         f"(version {status.version}). Temporal at 127.0.0.1:{port}, "
                         f"Web UI: http://localhost:{ui_port} . Ctrl-C stops.",

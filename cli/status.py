@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.action import progress_line
-from cli.common import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
+from cli.common import EXPECTED, JsonFlag, ask, echo, emit, explain, fail, run, usage
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.partnership import PartnershipStatus
@@ -42,12 +42,12 @@ async def text(json_out: JsonFlag = False) -> None:
             }
         )
         return
-    typer.echo(f"Consolidated text, version {status.version}\n")
+    echo(f"Consolidated text, version {status.version}\n")
     for b in parts:
-        typer.echo(b.text + "\n")
+        echo(b.text + "\n")
         for a in by_paragraph.get(b.paragraph or 0, []):
-            typer.echo(f"   [Amended by {a.amendment_id}, in effect {a.effective_on}, version {a.version}]")
-            typer.echo("   " + a.text.strip().replace("\n", "\n   ") + "\n")
+            echo(f"   [Amended by {a.amendment_id}, in effect {a.effective_on}, version {a.version}]")
+            echo("   " + a.text.strip().replace("\n", "\n   ") + "\n")
 
 
 # Reads ---------------------------------------------------------------------------------------------
@@ -74,29 +74,29 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
         since = f" since {current.in_effect_since}"
     else:
         since = f" (in effect since {current.in_effect_since})"
-    typer.echo(f"Partnership: {current.state}{since} (text version {current.version})")
+    echo(f"Partnership: {current.state}{since} (text version {current.version})")
     for s in current.signatories:
-        typer.echo(
+        echo(
             f"  {s.participant.value:<4} signed {s.signed_on}  ({s.title}; "
             f"received {s.received_at:%Y-%m-%d %H:%M}Z, key {s.key_fingerprint})"
         )
     if t := current.termination:
-        typer.echo(
+        echo(
             f"Termination: notice by {t.given_by}, received {t.received_at:%Y-%m-%d %H:%M}Z, "
             f"effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%M}Z)"
         )
     for a in current.pending_amendments:
-        typer.echo(f"Pending amendment: {a.amendment_id} ({a.status}, respond by {a.respond_by}) {a.summary}")
+        echo(f"Pending amendment: {a.amendment_id} ({a.status}, respond by {a.respond_by}) {a.summary}")
     for a in current.amendments_in_force:
-        typer.echo(f"Amendment in force: {a.amendment_id} from {a.effective_on} (version {a.version})")
+        echo(f"Amendment in force: {a.amendment_id} from {a.effective_on} (version {a.version})")
     if current.joint_actions.actions:
-        typer.echo(f"Joint actions: {progress_line(current.joint_actions)}")
+        echo(f"Joint actions: {progress_line(current.joint_actions)}")
         for pillar, r in current.joint_actions_by_pillar.items():
-            typer.echo(f"  pillar {pillar}: {progress_line(r)}")
+            echo(f"  pillar {pillar}: {progress_line(r)}")
     for c in current.open_consultations:
-        typer.echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
+        echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
     for f in set_aside:
-        typer.echo(f"Set aside ({f.kind} of {f.workflow_id}, {f.failed_at:%Y-%m-%d %H:%M}Z): {f.effect_id}: {f.reason}")
+        echo(f"Set aside ({f.kind} of {f.workflow_id}, {f.failed_at:%Y-%m-%d %H:%M}Z): {f.effect_id}: {f.reason}")
 
 
 def effects_set_aside() -> list:
@@ -150,9 +150,9 @@ def catalogue(
         )
         return
     for p in pillars:
-        typer.echo(f"Pillar {p.number} (¶1{p.letter}): {p.name}")
+        echo(f"Pillar {p.number} (¶1{p.letter}): {p.name}")
         for a in (a for a in areas if a.pillar == p.number):
             paras = "–".join(str(n) for n in sorted(set(a.paragraphs[:1] + a.paragraphs[-1:]))) or "33 (by amendment)"
-            typer.echo(f"  {a.name} [{a.slug}] ¶{paras}")
+            echo(f"  {a.name} [{a.slug}] ¶{paras}")
             for c in a.commitments:
-                typer.echo(f"    {c.ref:<4} {c.title}")
+                echo(f"    {c.ref:<4} {c.title}")

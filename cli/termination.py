@@ -13,6 +13,7 @@ from cli.common import (
     ask,
     day,
     day_option,
+    echo,
     emit,
     partnership,
     run,
@@ -37,7 +38,7 @@ async def notify(
     notice = TerminationNotice(filed_by=filer, effective_on=day(effective_on))
     handle = await partnership()
     receipt = await handle.execute_update(PartnershipWorkflow.give_termination_notice, signed_as(notice))
-    typer.echo(
+    echo(
         f"notice received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership terminates on "
         f"{receipt.effective_on} ({receipt.effective_at:%Y-%m-%d %H:%MZ}) unless withdrawn"
     )
@@ -51,7 +52,7 @@ async def withdraw_notice(filer: AsOption) -> None:
     status = await handle.execute_update(
         PartnershipWorkflow.withdraw_termination_notice, signed_as(TerminationWithdrawal(filed_by=filer))
     )
-    typer.echo(f"notice withdrawn; the Partnership is {status.state}")
+    echo(f"notice withdrawn; the Partnership is {status.state}")
 
 
 @termination_app.command("show")
@@ -64,9 +65,9 @@ async def show_termination(json_out: JsonFlag = False) -> None:
         return
     t = status.termination
     if t is None:
-        typer.echo(f"no termination notice; the Partnership is {status.state}")
+        echo(f"no termination notice; the Partnership is {status.state}")
         return
-    typer.echo(
+    echo(
         f"{status.state}: notice given by {t.given_by} to {t.recipient}, received "
         f"{t.received_at:%Y-%m-%d %H:%MZ}; effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%MZ})"
     )

@@ -31,6 +31,19 @@ def data_dir() -> Path:
     return here / ".data"
 
 
+def owner_only_dir(path: Path) -> Path:
+    """Create `path` (keys, register, mail) readable and writable by its owner only, whatever the
+    umask: whoever could swap a public key before bootstrap could file as that identity."""
+    for folder in [*reversed(path.parents), path]:
+        if not folder.exists():
+            folder.mkdir(mode=0o700, exist_ok=True)  # the umask can only take bits away from 0o700
+    return path
+
+
+def make_data_dir() -> Path:
+    return owner_only_dir(data_dir())
+
+
 def task_queue() -> str:
     return os.environ.get("PARTNERSHIP_TASK_QUEUE", DEFAULT_TASK_QUEUE)
 

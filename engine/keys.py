@@ -29,7 +29,7 @@ def public_key_path(identity: Identity, root: Path | None = None) -> Path:
 def init_keys(root: Path | None = None) -> dict[Identity, bool]:
     """Create a key pair for every filer that has none; returns which were created."""
     root = root or config.keys_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    config.owner_only_dir(root)
     created: dict[Identity, bool] = {}
     for identity in FILERS:
         path = private_key_path(identity, root)
@@ -45,7 +45,9 @@ def init_keys(root: Path | None = None) -> dict[Identity, bool]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
-        public_key_path(identity, root).write_text(public_key_text(key) + "\n")
+        fd = os.open(public_key_path(identity, root), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(public_key_text(key) + "\n")
         created[identity] = True
     return created
 

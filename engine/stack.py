@@ -109,7 +109,7 @@ async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
     """Run the dev server for the duration; it gets its own session so that Ctrl-C reaches us
     first and we can stop the worker before the server."""
     data = config.data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    config.owner_only_dir(data)
     server_log = (data / "temporal-server.log").open("ab")
     process = subprocess.Popen(
         dev_server_command(port, ui_port, data / "temporal.db"),
