@@ -9,18 +9,34 @@ from typing import Annotated
 import typer
 
 from cli.action import progress_line
-from cli.common import EXPECTED, JsonFlag, ask, echo, emit, explain, fail, run, usage
-from models.amendment import AmendmentSummary
+from cli.common import EXPECTED, JsonFlag, Refused, ask, client, echo, emit, explain, fail, query_or_explain, run, usage
+from models.amendment import AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
+from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
+
+
+async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
+    """Each amendment's wording, from its own workflow (the Partnership keeps only its hash), and
+    checked against that hash."""
+    c = await client()
+    wording: dict[str, str] = {}
+    for a in amendments:
+        missing = f"the wording of {a.amendment_id} is no longer on this server"
+        view = await query_or_explain(c.get_workflow_handle(a.amendment_id), AmendmentWorkflow.show, missing)
+        if a.text_sha256 and text_sha256(view.text) != a.text_sha256:
+            raise Refused(f"the wording of {a.amendment_id} does not match the SHA-256 the Partnership keeps")
+        wording[a.amendment_id] = view.text
+    return wording
 
 
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
     status = await ask(PartnershipWorkflow.status)
+    wording = await wording_of(status.amendments_in_force)
     parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
     for a in status.amendments_in_force:
@@ -34,7 +50,10 @@ async def text(json_out: JsonFlag = False) -> None:
                     {
                         "paragraph": b.paragraph,
                         "text": b.text,
-                        "amendments": [a.model_dump(mode="json") for a in by_paragraph.get(b.paragraph, [])],
+                        "amendments": [
+                            a.model_dump(mode="json") | {"text": wording[a.amendment_id]}
+                            for a in by_paragraph.get(b.paragraph, [])
+                        ],
                     }
                     for b in parts
                     if b.paragraph is not None
@@ -47,7 +66,7 @@ async def text(json_out: JsonFlag = False) -> None:
         echo(b.text + "\n")
         for a in by_paragraph.get(b.paragraph or 0, []):
             echo(f"   [Amended by {a.amendment_id}, in effect {a.effective_on}, version {a.version}]")
-            echo("   " + a.text.strip().replace("\n", "\n   ") + "\n")
+            echo("   " + wording[a.amendment_id].strip().replace("\n", "\n   ") + "\n")
 
 
 # Reads ---------------------------------------------------------------------------------------------

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from models.identities import Identity
-from models.limits import LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
+from models.limits import CHANGES_MAX, LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
 
@@ -55,7 +56,7 @@ class AmendmentProposal(Filing):
     summary: Line = ""
     respond_by: Day | None = None
     effective_on: Day | None = None
-    catalogue_changes: list[CatalogueChange] = Field(default_factory=list, max_length=LIST_MAX)
+    catalogue_changes: list[CatalogueChange] = Field(default_factory=list, max_length=CHANGES_MAX)
 
 
 class AmendmentConsent(Filing):
@@ -72,19 +73,36 @@ class AmendmentWithdrawal(Filing):
 
 
 class AmendmentSummary(BaseModel):
-    """One line of `amendment list`: what the Partnership knows of each proposal."""
+    """One line of `amendment list`: what the Partnership knows of each proposal. The wording
+    itself stays in the amendment's own workflow (`amendment show`); the Partnership, which
+    carries every summary for decades, keeps its SHA-256 only (a 100,000-character text each
+    would soon pass Temporal's 2 MB payload limit when it continues as new)."""
 
     amendment_id: str
     proposed_by: Identity
     paragraphs: list[int]
     summary: str
-    text: str
+    text_sha256: str = ""
     catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
     status: AmendmentStatus
     proposed_at: datetime
     respond_by: date
     effective_on: date | None = None  # the date it took (or will take) effect
     version: int | None = None  # the text version it made, once in effect
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_of_text(cls, data: Any) -> Any:
+        """Summaries carried or signalled before the wording was left out: its hash instead."""
+        if isinstance(data, dict) and "text" in data:
+            data = dict(data)
+            text = data.pop("text")
+            data.setdefault("text_sha256", text_sha256(text))
+        return data
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class AmendmentCase(BaseModel):
@@ -111,7 +129,7 @@ class AmendmentCase(BaseModel):
             proposed_by=self.proposal.filed_by,
             paragraphs=self.proposal.paragraphs,
             summary=self.proposal.summary,
-            text=self.proposal.text,
+            text_sha256=text_sha256(self.proposal.text),
             catalogue_changes=self.proposal.catalogue_changes,
             status=self.status,
             proposed_at=self.proposed_at,

@@ -17,14 +17,22 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 #: Characters (as Python counts them) of each kind of text.
-NAME_MAX = 120  # a person's name, an attendee
+NAME_MAX = 80  # a person's name, an attendee
 LINE_MAX = 300  # a title, summary, venue, reason on one line
-TEXT_MAX = 20_000  # a description, note, resolution, decision, cost arrangement
+TEXT_MAX = 4_000  # a description, note, resolution, decision, cost arrangement: about a page
 LONG_TEXT_MAX = 100_000  # an amendment's wording, a Forum's minutes
 ID_MAX = 128  # a governed thing's workflow id
 FILING_ID_MAX = 160  # the engine derives some from a workflow id and a number
 #: Items in a list field (attendees, paragraphs, catalogue changes).
-LIST_MAX = 100
+LIST_MAX = 50
+#: Catalogue changes one amendment makes (the Partnership carries each in force for decades).
+CHANGES_MAX = 10
+#: Entries a Forum cycle or a consultation keeps (agenda items, decisions, rounds, proposals):
+#: beyond these, a new cycle or consultation. With the limits above, each workflow's carried
+#: state stays under STATE_BUDGET however its filers fill it.
+ENTRIES_MAX = 20
+#: Bytes of a workflow's carried state, well under Temporal's 2 MB payload limit.
+STATE_BUDGET = 1_000_000
 
 #: Dates a filing may name: a later one cannot be reached, and date arithmetic near year 9999
 #: would overflow inside a workflow.
@@ -81,3 +89,11 @@ def control_free(value: str, keep: str = "") -> str:
         repr(ch)[1:-1] if ch not in keep and (unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BREAKS) else ch
         for ch in value
     )
+
+
+def entries_problem(entries: list, what: str, holder: str) -> str | None:
+    """Decided here: a Forum cycle or consultation holds at most ENTRIES_MAX of each kind of entry,
+    so its state stays within STATE_BUDGET."""
+    if len(entries) >= ENTRIES_MAX:
+        return f"{holder} already has {ENTRIES_MAX} {what}, the most it may hold (a limit on state size)"
+    return None

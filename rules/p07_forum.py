@@ -33,6 +33,7 @@ from models.forum import (
     Postponement,
 )
 from models.identities import PARTICIPANTS, Identity
+from models.limits import entries_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import already_filed_problem, in_effect_problem, on_day_of
@@ -135,7 +136,7 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     same = [i for i, item in enumerate(case.agenda(), 1) if same_item(item, filing)]
     if same:
         return f"that item is already on the agenda of {case.forum_id} (item {same[0]})"
-    return None
+    return entries_problem(case.items, "agenda items", case.forum_id)
 
 
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")
@@ -205,6 +206,8 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
         return f"decisions are tabled once the Forum has met; {case.forum_id} is {case.stage}"
     if not filing.text.strip():
         return "a decision needs its text (--text)"
+    if problem := entries_problem(case.decisions, "decisions", case.forum_id):
+        return problem
     if filing.kind == "launch-joint-action" and filing.ref not in case.refs_in_force:
         return f"a launch-joint-action decision names a commitment ref in force (--ref), not {filing.ref!r}"
     if filing.kind == "set-group-leads":

@@ -15,6 +15,7 @@ from models.consultation import (
     ResolutionAcceptance,
     ResolutionProposal,
 )
+from models.limits import entries_problem
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.common import participant_problem
@@ -55,7 +56,7 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | No
         return problem
     if not filing.note.strip():
         return "a consultation round needs a note of what was discussed (--note)"
-    return None
+    return entries_problem(case.rounds, "rounds", case.consultation_id)
 
 
 @stated("29", "resolved amicably: an outcome is proposed by a Participant")
@@ -66,7 +67,7 @@ def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str 
         return f"only a Participant (UK or ROK) proposes an outcome, not {filing.filed_by}"
     if not filing.resolution.strip():
         return "the proposed resolution is empty (--resolution-file)"
-    return None
+    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id)
 
 
 @stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")

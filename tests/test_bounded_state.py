@@ -1,0 +1,167 @@
+"""Each workflow's carried state has a size budget well under Temporal's 2 MB payload limit, however
+its filers fill it: every field is bounded (models/limits.py), a Forum cycle and a consultation
+hold a bounded number of entries, and the Partnership keeps only the SHA-256 of each amendment's
+wording (the wording lives in the amendment's own workflow)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from engine.bootstrap import start_partnership, text_sha256
+from models.amendment import AmendmentCase, AmendmentProposal, CatalogueChange
+from models.consultation import ConsultationCase, ConsultationRequest, ProposalRecord, RoundRecord
+from models.forum import AgendaItem, ForumCase, ForumDecision
+from models.identities import Identity
+from models.limits import (
+    CHANGES_MAX,
+    ENTRIES_MAX,
+    LINE_MAX,
+    LIST_MAX,
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    STATE_BUDGET,
+    TEXT_MAX,
+    entries_problem,
+)
+from models.partnership import PartnershipState, SignPartnership
+from models.records import Notification
+from tests.helpers import effects_done, signed
+from workflows.amendment import AmendmentWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
+WIDE = "한"  # three bytes in UTF-8, as much as Korean text takes
+
+
+def fill(length: int) -> str:
+    return WIDE * length
+
+
+def payload_bytes(value) -> int:
+    return pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize()
+
+
+def mail(body: str) -> Notification:
+    return Notification(key="k" * 200, to=[Identity.UK], subject=fill(LINE_MAX), body=body)
+
+
+def largest_proposal() -> AmendmentProposal:
+    change = CatalogueChange(action="add-commitment", ref="9d", title=fill(LINE_MAX), area="telecoms")
+    return AmendmentProposal(
+        filed_by=Identity.UK,
+        paragraphs=list(range(1, LIST_MAX + 1)),
+        text=fill(LONG_TEXT_MAX),
+        summary=fill(LINE_MAX),
+        catalogue_changes=[change] * CHANGES_MAX,
+    )
+
+
+def test_an_amendment_filled_to_the_limits_stays_within_budget(keys):
+    proposal = largest_proposal()
+    case = AmendmentCase(
+        amendment_id="partnership-amendment-1",
+        partnership_id="partnership",
+        proposal=proposal,
+        proposed_at=NOW,
+        respond_by=date(2027, 4, 1),
+        keys=keys,
+        outbox=[mail(proposal.text)],  # the proposal's own mail quotes the wording
+    )
+    assert payload_bytes(case) < STATE_BUDGET
+    # The Partnership's summary of it carries the hash, not the wording: an amendment costs the
+    # Partnership's state a few kilobytes at most, whatever its wording.
+    assert payload_bytes(case.summary()) < 16_000 < payload_bytes(proposal) // 15
+
+
+def test_a_forum_cycle_filled_to_the_limits_stays_within_budget(keys):
+    attendees = [fill(NAME_MAX)] * LIST_MAX
+    case = ForumCase(
+        forum_id="forum-2027",
+        partnership_id="partnership",
+        year=2027,
+        on=date(2027, 11, 22),
+        venue=fill(LINE_MAX),
+        host=Identity.ROK,
+        keys=keys,
+        started_at=NOW,
+        refs_in_force=["9a"] * 200,
+        items=[AgendaItem(title=fill(LINE_MAX), ref="9b", added_by=Identity.UK)] * ENTRIES_MAX,
+        attendees=attendees,
+        decisions=[
+            ForumDecision(number=n, text=fill(TEXT_MAX), ref="9b", kind="general", tabled_at=NOW)
+            for n in range(ENTRIES_MAX)
+        ],
+        minutes=fill(LONG_TEXT_MAX),
+        outbox=[mail(fill(LONG_TEXT_MAX))],
+    )
+    assert payload_bytes(case) < STATE_BUDGET
+    assert entries_problem(case.decisions, "decisions", case.forum_id)  # no more than that is accepted
+    assert entries_problem(case.items, "agenda items", case.forum_id)
+
+
+def test_a_consultation_filled_to_the_limits_stays_within_budget(keys):
+    request = ConsultationRequest(filed_by=Identity.UK, about="x" * 128, summary=fill(LINE_MAX))
+    rounds = [
+        RoundRecord(
+            by=Identity.UK,
+            received_at=NOW,
+            held_on=date(2027, 1, 1),
+            attendees=[fill(NAME_MAX)] * LIST_MAX,
+            note=fill(TEXT_MAX),
+        )
+    ] * ENTRIES_MAX
+    proposals = [
+        ProposalRecord(number=n, by=Identity.ROK, received_at=NOW, resolution=fill(TEXT_MAX))
+        for n in range(ENTRIES_MAX)
+    ]
+    case = ConsultationCase(
+        consultation_id="partnership-consultation-1",
+        partnership_id="partnership",
+        request=request,
+        opened_at=NOW,
+        keys=keys,
+        rounds=rounds,
+        proposals=proposals,
+        outbox=[mail(fill(TEXT_MAX))],
+    )
+    assert payload_bytes(case) < STATE_BUDGET
+    assert entries_problem(case.rounds, "rounds", case.consultation_id)
+
+
+async def test_the_partnership_continues_as_new_after_many_of_the_largest_amendments(
+    local_env, local_worker, keys, task_queue
+):
+    """The issue's case: amendments of 100,000 wide characters each. Carrying their wording, the
+    Partnership's state passed 2 MB at continue-as-new and every task failed from then on."""
+    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=60)
+    wid = f"partnership-{uuid.uuid4().hex}"
+    handle = await start_partnership(local_env.client, task_queue, wid, state)
+    first_run = (await handle.describe()).run_id
+    for participant in (Identity.UK, Identity.ROK):
+        filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
+        await handle.execute_update(PartnershipWorkflow.sign, signed(filing))
+    proposal = largest_proposal().model_copy(update={"catalogue_changes": [], "paragraphs": [7]})
+    ids = []
+    for _ in range(8):
+        receipt = await handle.execute_update(
+            PartnershipWorkflow.propose_amendment, signed(proposal.model_copy(update={"filing_id": uuid.uuid4().hex}))
+        )
+        ids.append(receipt.amendment_id)
+    latest = local_env.client.get_workflow_handle(wid)
+    await effects_done(latest, PartnershipWorkflow.pending_effects, timeout=60)
+    first = await local_env.client.get_workflow_handle(wid, run_id=first_run).describe()
+    assert first.status is WorkflowExecutionStatus.CONTINUED_AS_NEW
+    summaries = await latest.query(PartnershipWorkflow.amendments)
+    assert [a.amendment_id for a in summaries] == ids
+    view = await local_env.client.get_workflow_handle(ids[-1]).query(AmendmentWorkflow.show)
+    assert view.text == proposal.text and summaries[-1].text_sha256 == text_sha256_of(proposal.text)
+
+
+def text_sha256_of(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
