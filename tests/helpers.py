@@ -78,3 +78,23 @@ async def sleep_until(env, moment) -> None:
     delta = moment - await env.get_current_time()
     if delta > timedelta(0):
         await env.sleep(delta)
+
+
+async def signed_partnership(client, task_queue: str, keys: dict, continue_as_new_at_length: int):
+    """A Partnership of its own that continues as new at a low history length, signed by both;
+    returns its handle and its first run's id."""
+    import uuid
+    from datetime import date
+
+    from engine.bootstrap import start_partnership, text_sha256
+    from models.identities import PARTICIPANTS
+    from models.partnership import PartnershipState, SignPartnership
+    from workflows.partnership import PartnershipWorkflow
+
+    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=continue_as_new_at_length)
+    handle = await start_partnership(client, task_queue, f"partnership-{uuid.uuid4().hex}", state)
+    first_run = (await handle.describe()).run_id
+    for participant in PARTICIPANTS:
+        filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
+        await handle.execute_update(PartnershipWorkflow.sign, signed(filing))
+    return handle, first_run

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from engine.bootstrap import start_partnership, text_sha256
 from models.amendment import AmendmentCase, AmendmentProposal, CatalogueChange
 from models.consultation import ConsultationCase, ConsultationRequest, ProposalRecord, RoundRecord
 from models.forum import AgendaItem, ForumCase, ForumDecision
@@ -27,9 +26,8 @@ from models.limits import (
     TEXT_MAX,
     entries_problem,
 )
-from models.partnership import PartnershipState, SignPartnership
 from models.records import Notification
-from tests.helpers import effects_done, signed
+from tests.helpers import effects_done, signed, signed_partnership
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -137,13 +135,8 @@ async def test_the_partnership_continues_as_new_after_many_of_the_largest_amendm
 ):
     """The issue's case: amendments of 100,000 wide characters each. Carrying their wording, the
     Partnership's state passed 2 MB at continue-as-new and every task failed from then on."""
-    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=60)
-    wid = f"partnership-{uuid.uuid4().hex}"
-    handle = await start_partnership(local_env.client, task_queue, wid, state)
-    first_run = (await handle.describe()).run_id
-    for participant in (Identity.UK, Identity.ROK):
-        filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
-        await handle.execute_update(PartnershipWorkflow.sign, signed(filing))
+    handle, first_run = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=60)
+    wid = handle.id
     proposal = largest_proposal().model_copy(update={"catalogue_changes": [], "paragraphs": [7]})
     ids = []
     for _ in range(8):

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from temporalio.client import WorkflowExecutionStatus
 
-from engine.bootstrap import start_partnership, text_sha256
 from models.identities import Identity
-from models.partnership import PartnershipState, SignPartnership, Stage
-from tests.helpers import effects_done, signed
+from models.partnership import Stage
+from tests.helpers import effects_done, signed_partnership
 from workflows.partnership import PartnershipWorkflow
 
 
 async def test_continue_as_new_keeps_signatures_and_effects(time_env, time_worker, keys, task_queue):
     # A low history limit forces what the server would suggest after many years of events.
-    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=12)
-    wid = f"partnership-{uuid.uuid4().hex}"
-    first = await start_partnership(time_env.client, task_queue, wid, state)
-    first_run = (await first.describe()).run_id
-    for participant in (Identity.UK, Identity.ROK):
-        filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
-        await first.execute_update(PartnershipWorkflow.sign, signed(filing))
+    first, first_run = await signed_partnership(time_env.client, task_queue, keys, continue_as_new_at_length=12)
+    wid = first.id
 
     latest = time_env.client.get_workflow_handle(wid)
     await effects_done(latest, PartnershipWorkflow.pending_effects)
