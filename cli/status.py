@@ -99,7 +99,8 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
             f"  {s.participant.value:<4} signed {s.signed_on}  ({s.title}; "
             f"received {s.received_at:%Y-%m-%d %H:%M}Z, key {s.key_fingerprint})"
         )
-    if t := current.termination:
+    # Each Participant may have a notice pending (¶31); the earliest takes effect, so it comes first.
+    for t in current.termination_notices or [t for t in [current.termination] if t]:
         echo(
             f"Termination: notice by {t.given_by}, received {t.received_at:%Y-%m-%d %H:%M}Z, "
             f"effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%M}Z)"

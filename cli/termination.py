@@ -63,11 +63,11 @@ async def show_termination(json_out: JsonFlag = False) -> None:
     if json_out:
         emit(status.termination.model_dump(mode="json") if status.termination else None)  # type: ignore[arg-type]
         return
-    t = status.termination
-    if t is None:
+    notices = status.termination_notices or [t for t in [status.termination] if t]
+    if not notices:
         echo(f"no termination notice; the Partnership is {status.state}")
-        return
-    echo(
-        f"{status.state}: notice given by {t.given_by} to {t.recipient}, received "
-        f"{t.received_at:%Y-%m-%d %H:%MZ}; effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%MZ})"
-    )
+    for t in notices:  # the earliest first: it is the one that takes effect
+        echo(
+            f"{status.state}: notice given by {t.given_by} to {t.recipient}, received "
+            f"{t.received_at:%Y-%m-%d %H:%MZ}; effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%MZ})"
+        )

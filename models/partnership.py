@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from models.amendment import AmendmentSummary, CatalogueChange
 from models.consultation import ConsultationSummary
@@ -104,7 +104,9 @@ class PartnershipState(BaseModel):
     signatures: dict[Identity, SignatureRecord] = Field(default_factory=dict)
     in_effect_since: date | None = None
     version: int = 1
-    termination: Termination | None = None
+    termination: Termination | None = None  # the notice that took effect (TERMINATED)
+    # ¶31, decided in DESIGN §1: each Participant may have one notice pending.
+    notices: dict[Identity, Termination] = Field(default_factory=dict)
     amendments: dict[str, AmendmentSummary] = Field(default_factory=dict)
     catalogue_changes: list[CatalogueChange] = Field(default_factory=list)
     working_groups: dict[str, WorkingGroup] = Field(default_factory=dict)  # changed groups only
@@ -119,6 +121,14 @@ class PartnershipState(BaseModel):
     # Effects accepted but not yet carried out when the run continued as new.
     outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _pending_notice_by_giver(self) -> PartnershipState:
+        """A state carried when one notice at a time was the rule held it in `termination`."""
+        if self.stage is Stage.TERMINATION_PENDING and self.termination is not None and not self.notices:
+            self.notices[self.termination.given_by] = self.termination
+            self.termination = None
+        return self
+
 
 class SignatoryView(SignatureRecord):
     title: str
@@ -131,7 +141,8 @@ class PartnershipStatus(BaseModel):
     in_effect_since: date | None
     version: int
     signatories: list[SignatoryView]
-    termination: Termination | None
+    termination: Termination | None  # the notice that took effect, or the pending one that will first
+    termination_notices: list[Termination] = Field(default_factory=list)  # every pending notice, earliest first
     pending_amendments: list[AmendmentSummary]
     amendments_in_force: list[AmendmentSummary]
     catalogue_changes: list[CatalogueChange]

@@ -53,11 +53,11 @@ def signing_problem(state: PartnershipState, filing: SignPartnership, now: datet
 def notice_problem(state: PartnershipState, notice: TerminationNotice, now: datetime) -> str | None:
     if problem := participant_problem(notice.filed_by, "gives notice of termination"):
         return problem
-    pending = state.termination
-    if state.stage is Stage.TERMINATION_PENDING and pending:
+    pending = state.notices.get(notice.filed_by)
+    if pending is not None:
         return (
-            f"a termination notice is already pending (given by {pending.given_by}, effective "
-            f"{pending.effective_on}); one notice at a time: {pending.given_by} may withdraw it"
+            f"{notice.filed_by} already has a termination notice pending (effective {pending.effective_on}); "
+            f"one notice per Participant: {notice.filed_by} may withdraw it and give another"
         )
     if problem := in_effect_problem(state, "termination notice"):
         return problem
@@ -70,6 +70,13 @@ def notice_problem(state: PartnershipState, notice: TerminationNotice, now: date
             f"{recipient} time on {local_date(now, recipient)})"
         )
     return None
+
+
+@decided("31", "Six months' notice", "each Participant may have a notice pending; the earliest takes effect")
+def earliest_notice(notices: dict[Identity, Termination]) -> Termination | None:
+    """¶31 gives either Participant the right, so the other side's far-off notice suspends nothing:
+    the Partnership ends at the earliest effective date among the pending notices."""
+    return min(notices.values(), key=lambda t: t.effective_at, default=None)
 
 
 @decided("31", "Six months' notice", "effect at 00:00 recipient-local on the effective date")
@@ -108,15 +115,15 @@ def termination_reminders(termination: Termination) -> list[tuple[str, datetime]
     ]
 
 
-@decided("31", "Six months' notice", "the giver may withdraw its notice before effect")
+@decided("31", "Six months' notice", "each Participant may withdraw its own notice before effect")
 def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawal, now: datetime) -> str | None:
-    pending = state.termination
-    if state.stage is not Stage.TERMINATION_PENDING or pending is None:
-        if state.stage is Stage.TERMINATED and pending:
-            return f"the notice took effect on {pending.effective_on}; it can no longer be withdrawn"
+    if state.stage is Stage.TERMINATED and state.termination:
+        return f"the notice took effect on {state.termination.effective_on}; it can no longer be withdrawn"
+    pending = state.notices.get(withdrawal.filed_by)
+    if pending is None:
+        if others := " and ".join(sorted(state.notices)):
+            return f"{withdrawal.filed_by} has no notice pending; only {others}, which gave one, may withdraw it"
         return "no termination notice is pending; there is nothing to withdraw"
-    if withdrawal.filed_by is not pending.given_by:
-        return f"only {pending.given_by}, which gave the notice, may withdraw it"
     if now >= pending.effective_at:
         return f"the notice took effect at {pending.effective_at:%Y-%m-%d %H:%MZ}; too late to withdraw"
     return None

@@ -60,24 +60,65 @@ async def test_a_notice_naming_a_date_too_early_is_rejected_with_the_earliest_da
     assert (await partnership.query(PartnershipWorkflow.status)).state is Stage.IN_EFFECT
 
 
-async def test_one_notice_at_a_time_and_only_the_giver_withdraws(partnership):
-    receipt = await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+async def test_each_participant_may_have_one_notice_pending_and_withdraws_only_its_own(partnership):
+    """Decided (DESIGN §1): ¶31 gives either Participant the right, so UK's far-off notice does
+    not suspend ROK's; the earliest pending notice is the one that will take effect."""
+    far = await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice,
+        signed(TerminationNotice(filed_by=Identity.UK, effective_on=date(2099, 1, 1))),
     )
-    assert receipt.effective_on == receipt.earliest_effective_on
-    second = signed(TerminationNotice(filed_by=Identity.ROK))
-    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
-    assert "a termination notice is already pending (given by UK" in message
+    near = await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+    )
+    assert near.effective_on == near.earliest_effective_on < far.effective_on
+    status = await partnership.query(PartnershipWorkflow.status)
+    assert status.state is Stage.TERMINATION_PENDING and status.termination.given_by is Identity.ROK
+    assert [(t.given_by, t.effective_on) for t in status.termination_notices] == [
+        (Identity.ROK, near.effective_on),
+        (Identity.UK, date(2099, 1, 1)),
+    ]
 
+    second = signed(TerminationNotice(filed_by=Identity.UK))
+    message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
+    assert message.startswith("UK already has a termination notice pending (effective 2099-01-01)")
+
+    await partnership.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.ROK))
+    )
+    status = await partnership.query(PartnershipWorkflow.status)
+    assert status.state is Stage.TERMINATION_PENDING and status.termination.given_by is Identity.UK
     by_other = signed(TerminationWithdrawal(filed_by=Identity.ROK))
     message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, by_other)
-    assert message == "only UK, which gave the notice, may withdraw it"
+    assert message == "ROK has no notice pending; only UK, which gave one, may withdraw it"
 
-    replayed = signed(TerminationWithdrawal(filed_by=Identity.UK))
-    await partnership.execute_update(PartnershipWorkflow.withdraw_termination_notice, replayed)
+    await partnership.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+    )
+    assert (await partnership.query(PartnershipWorkflow.status)).state is Stage.IN_EFFECT
     again = signed(TerminationWithdrawal(filed_by=Identity.UK))
     message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, again)
     assert message == "no termination notice is pending; there is nothing to withdraw"
+
+
+async def test_the_partnership_ends_at_the_earliest_pending_notice(time_env, skipping_partnership):
+    handle = skipping_partnership
+    today = (await time_env.get_current_time()).date()
+    await handle.execute_update(
+        PartnershipWorkflow.give_termination_notice,
+        signed(TerminationNotice(filed_by=Identity.UK, effective_on=today.replace(year=today.year + 5))),
+    )
+    near = await handle.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+    )
+    await sleep_until(time_env, near.effective_at + timedelta(minutes=1))
+
+    async def terminated():
+        return (await handle.query(PartnershipWorkflow.status)).state is Stage.TERMINATED
+
+    await eventually(terminated)
+    status = await handle.query(PartnershipWorkflow.status)
+    assert status.termination.given_by is Identity.ROK and status.termination.effective_on == near.effective_on
+    assert status.termination_notices == []
 
 
 async def test_the_same_signed_notice_cannot_be_presented_twice(partnership):

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.signing import fingerprint
     from rules.p31_signature_and_termination import (
+        earliest_notice,
         earliest_termination_date,
         notice_problem,
         signing_problem,
@@ -130,7 +131,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
         """¶31: written notice to the other Participant, at least six months in advance."""
         received_at = self._accept(notice)
         termination = termination_for(notice, received_at)
-        self._state.termination = termination
+        self._state.notices[notice.filed_by] = termination
         self._state.stage = Stage.TERMINATION_PENDING
         self._publish_stage()
         self._record(
@@ -167,10 +168,8 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
     async def withdraw_termination_notice(self, withdrawal: TerminationWithdrawal) -> PartnershipStatus:
         """DESIGN §1: the giver may withdraw its notice before it takes effect; the timer goes."""
         received_at = self._accept(withdrawal)
-        pending = self._state.termination
-        assert pending is not None  # the validator saw it
-        self._state.termination = None
-        self._state.stage = Stage.IN_EFFECT
+        pending = self._state.notices.pop(withdrawal.filed_by)  # the validator saw it
+        self._state.stage = Stage.TERMINATION_PENDING if self._state.notices else Stage.IN_EFFECT
         self._publish_stage()
         self._record(
             f"termination-withdrawn/{pending.filing_id}",
@@ -183,7 +182,11 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
             f"termination-withdrawn/{pending.filing_id}",
             list(FILERS),
             f"{pending.given_by} has withdrawn its notice of termination",
-            f"The notice effective {pending.effective_on} is withdrawn. The Partnership remains in effect.",
+            f"The notice effective {pending.effective_on} is withdrawn. The Partnership remains in effect"
+            + "".join(
+                f"; {t.given_by}'s notice effective {t.effective_on} is pending" for t in self._state.notices.values()
+            )
+            + ".",
         )
         return self.status()
 
@@ -194,7 +197,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
 
     async def _on_time(self) -> None:
         """Whatever the clock has made due: termination reminders, then termination itself."""
-        pending = self._state.termination
+        pending = earliest_notice(self._state.notices)
         if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
             return
         now = workflow.now()
@@ -215,8 +218,10 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
 
     async def _terminate(self, now: datetime) -> None:
         """¶31 on effect; ¶32: ongoing programmes and activities are not ended by it."""
-        pending = self._state.termination
+        pending = earliest_notice(self._state.notices)
         assert pending is not None
+        self._state.termination = pending
+        self._state.notices.clear()
         self._state.stage = Stage.TERMINATED
         self._publish_stage()
         self._record(
@@ -322,7 +327,8 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
                 for p in PARTICIPANTS
                 if p in self._state.signatures
             ],
-            termination=self._state.termination,
+            termination=self._state.termination or earliest_notice(self._state.notices),
+            termination_notices=sorted(self._state.notices.values(), key=lambda t: t.effective_at),
             pending_amendments=[a for a in amendments if a.status.is_open],
             amendments_in_force=[a for a in amendments if a.status is AmendmentStatus.IN_EFFECT],
             catalogue_changes=self._state.catalogue_changes,
@@ -344,7 +350,7 @@ class PartnershipWorkflow(Programmes, GovernedWorkflow):
     # Plumbing -------------------------------------------------------------------------------------
 
     def _next_deadline(self) -> datetime | None:
-        pending = self._state.termination
+        pending = earliest_notice(self._state.notices)
         if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
             return None
         due = [at for label, at in termination_reminders(pending) if label not in pending.reminders_sent]
