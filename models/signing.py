@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
-from models.limits import FilingId
+from models.limits import FilingId, Signature
 
 
 def new_filing_id() -> str:
@@ -31,7 +31,7 @@ class Filing(BaseModel):
 
     filed_by: Identity
     filing_id: FilingId = Field(default_factory=new_filing_id)
-    signature: str = ""
+    signature: Signature = ""
 
     def canonical_bytes(self) -> bytes:
         # The instrument's kind is part of what is signed, so a signature on one kind of filing
