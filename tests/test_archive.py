@@ -1,0 +1,110 @@
+"""The record outlives the server (DESIGN §2, issue 14): closed histories are archived into the
+register database, once each, run by run, anchored in the hash chain, and audits read them there."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+from temporalio.client import WorkflowExecutionStatus
+
+from activities.archive import archive_engine
+from activities.register import decisions, register_engine
+from audit.archive import archive_problems, histories_of, summary
+from audit.replay import replay
+from audit.verify import verify
+from engine.archive import archive_now
+from engine.bootstrap import start_partnership, text_sha256
+from models.archive import ARCHIVED_KIND, ArchivedHistory
+from models.identities import Identity
+from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal
+from models.partnership import PartnershipState, SignPartnership
+from tests.helpers import effects_done, signed
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+
+async def completed_action(partnership, client):
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.propose_joint_action,
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed")),
+    )
+    action = client.get_workflow_handle(receipt.action_id)
+    await action.execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+    )
+    for side in (Identity.UK, Identity.ROK):
+        await action.execute_update(
+            JointActionWorkflow.close, signed(ActionClosure(filed_by=side, action_id=action.id, outcome="complete"))
+        )
+    await action.result()
+    return action
+
+
+def archived_rows(workflow_id: str) -> list[ArchivedHistory]:
+    with Session(archive_engine()) as session:
+        return list(session.exec(select(ArchivedHistory).where(ArchivedHistory.workflow_id == workflow_id)))
+
+
+async def test_a_completed_joint_action_is_archived_once_and_anchored(register_db, local_env, partnership, task_queue):
+    action = await completed_action(partnership, local_env.client)
+    first = await archive_now(local_env.client, task_queue)
+    assert (first.archived, first.already) == (1, 0)  # the Partnership still runs: only the action closed
+    again = await archive_now(local_env.client, task_queue, full=True)
+    assert (again.archived, again.already) == (0, 1)
+
+    [row] = archived_rows(action.id)
+    assert row.workflow_type == "JointActionWorkflow" and row.status == "COMPLETED"
+    [history] = await histories_of(None, archive_engine(), action.id)
+    assert history.run_id == row.run_id and len(history.events) == row.events
+    server = await action.fetch_history()
+    assert [e.event_id for e in history.events] == [e.event_id for e in server.events]
+    anchors = [r for r in decisions(register_engine()) if r.kind == ARCHIVED_KIND]
+    assert [(a.workflow_id, a.decision_id.endswith(row.run_id)) for a in anchors] == [(action.id, True)]
+    assert row.sha256 in anchors[0].details_json
+    assert summary(archive_engine()).histories == 1
+
+    report = await verify(local_env.client, register_engine(), f"WorkflowId IN ('{action.id}', '{partnership.id}')")
+    assert report.ok, report.problems
+    assert report.archived == 1 and report.unarchived == []
+
+
+async def test_an_edited_archive_row_is_reported(register_db, local_env, partnership, task_queue):
+    action = await completed_action(partnership, local_env.client)
+    await archive_now(local_env.client, task_queue)
+    [row] = archived_rows(action.id)
+    with archive_engine().begin() as conn:
+        conn.execute(text("UPDATE histories SET sha256 = :h WHERE seq = :s"), {"h": "0" * 64, "s": row.seq})
+    problems = archive_problems(register_engine())
+    assert problems == [
+        f"archived history {action.id} run {row.run_id} (archive row {row.seq}): its bytes do not hash to its "
+        "SHA-256; it was edited",
+        f"archived history {action.id} run {row.run_id} (archive row {row.seq}): its SHA-256 differs from register "
+        f"row {decisions(register_engine())[-1].seq}; it was replaced",
+    ]
+
+
+async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_worker, keys, task_queue):
+    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=12)
+    wid = f"partnership-{uuid.uuid4().hex}"
+    handle = await start_partnership(local_env.client, task_queue, wid, state)
+    for side in (Identity.UK, Identity.ROK):
+        filing = SignPartnership(filed_by=side, signed_on="2023-11-22", text_sha256=text_sha256())
+        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing))
+    latest = local_env.client.get_workflow_handle(wid)
+    await effects_done(latest, PartnershipWorkflow.pending_effects)
+    await latest.terminate("test over")
+    runs = [w async for w in local_env.client.list_workflows(f"WorkflowId = '{wid}'")]
+    assert len(runs) >= 2
+    assert {r.status for r in runs} == {WorkflowExecutionStatus.CONTINUED_AS_NEW, WorkflowExecutionStatus.TERMINATED}
+
+    outcome = await archive_now(local_env.client, task_queue)
+    assert outcome.archived == len(runs)
+    chain = await histories_of(None, archive_engine(), wid)
+    assert sorted(h.run_id for h in chain) == sorted(r.run_id for r in runs)
+    starts = [h.events[0].event_time.ToDatetime() for h in chain]
+    assert starts == sorted(starts)  # oldest run first
+    outcomes = await replay(chain)
+    assert [o.problem for o in outcomes] == [None] * len(runs)
+    del handle
