@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from google.protobuf.message import DecodeError
 from pydantic import BaseModel
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import DBAPIError
@@ -42,18 +43,26 @@ def _rows(engine: Engine, where: Iterable = (), with_bytes: bool = True) -> list
         raise ArchiveMissing(f"no archive in the register database ({err.orig})") from None
 
 
-def as_history(row: ArchivedHistory) -> WorkflowHistory:
-    return WorkflowHistory(row.workflow_id, list(History.FromString(unpack(row.compressed)).events))
+def as_history(row: ArchivedHistory) -> WorkflowHistory | None:
+    """The history an archive row holds; None if its bytes are not the ones archived (an edit
+    `archive_problems` reports: an altered history is no evidence, so nothing reads it)."""
+    try:
+        data = unpack(row.compressed)
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            return None
+        return WorkflowHistory(row.workflow_id, list(History.FromString(data).events))
+    except (zlib.error, DecodeError):
+        return None
 
 
 def archived(engine: Engine, workflow_id: str | None = None, run_id: str | None = None) -> list[WorkflowHistory]:
-    """Archived histories, every run of a chain, oldest first; of one workflow or run if named."""
+    """Intact archived histories, every run of a chain, oldest first; of one workflow or run if named."""
     where = []
     if workflow_id is not None:
         where.append(ArchivedHistory.workflow_id == workflow_id)
     if run_id is not None:
         where.append(ArchivedHistory.run_id == run_id)
-    return [as_history(row) for row in _rows(engine, where)]
+    return [h for h in map(as_history, _rows(engine, where)) if h is not None]
 
 
 async def histories_of(
@@ -76,6 +85,17 @@ async def histories_of(
                 if err.status is not RPCStatusCode.NOT_FOUND:
                     raise
     return sorted(found.values(), key=lambda h: h.events[0].event_time.ToDatetime() if h.events else datetime.min)
+
+
+def archived_beyond(engine: Engine, seen: dict[str, str], only_seen_workflows: bool) -> list[WorkflowHistory]:
+    """The archived runs not in `seen` (run id -> workflow id, what the server gave); only of the
+    workflows seen if asked (a query's export). None if the register holds no archive."""
+    try:
+        found = archived(engine)
+    except ArchiveMissing:
+        return []
+    workflows = set(seen.values())
+    return [h for h in found if h.run_id not in seen and (not only_seen_workflows or h.workflow_id in workflows)]
 
 
 def merged(server: list[WorkflowHistory], archive: list[WorkflowHistory]) -> list[WorkflowHistory]:

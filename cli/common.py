@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.archive import ArchiveMissing
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
@@ -53,7 +54,7 @@ def explain(err: BaseException) -> str:
     return str(err)
 
 
-EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused)
+EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused, ArchiveMissing)
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.action import progress_line
+from cli.archive import archive_json, archive_line
 from cli.common import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
@@ -65,7 +66,11 @@ async def status(json_out: JsonFlag = False) -> None:
     from workflows.partnership import PartnershipWorkflow
 
     current = await ask(PartnershipWorkflow.status)
+    if json_out:
+        emit(current.model_dump(mode="json") | {"archive": archive_json()})
+        return
     show_status(current, json_out)
+    typer.echo(archive_line())
 
 
 def show_status(current: PartnershipStatus, json_out: bool) -> None:

@@ -3,14 +3,19 @@ register database, once each, run by run, anchored in the hash chain, and audits
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus
 
 from activities.archive import archive_engine
-from activities.register import decisions, register_engine
+from activities.register import append_decision, decisions, register_engine
 from audit.archive import archive_problems, histories_of, summary
 from audit.replay import replay
 from audit.verify import verify
@@ -20,9 +25,12 @@ from models.archive import ARCHIVED_KIND, ArchivedHistory
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal
 from models.partnership import PartnershipState, SignPartnership
+from models.records import DecisionRecord
 from tests.helpers import effects_done, signed
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
+
+BIN = Path(sys.executable).parent
 
 
 async def completed_action(partnership, client):
@@ -70,19 +78,41 @@ async def test_a_completed_joint_action_is_archived_once_and_anchored(register_d
     assert report.archived == 1 and report.unarchived == []
 
 
-async def test_an_edited_archive_row_is_reported(register_db, local_env, partnership, task_queue):
+def audit_verify(local_env, *ids: str) -> subprocess.CompletedProcess[str]:
+    """`partnership audit verify` through the CLI, over these workflows (the namespace is shared)."""
+    env = os.environ | {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host}
+    query = "WorkflowId IN (" + ", ".join(f"'{i}'" for i in ids) + ")"
+    return subprocess.run(
+        [BIN / "partnership", "audit", "verify", "--query", query], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, local_env, partnership, task_queue):
     action = await completed_action(partnership, local_env.client)
     await archive_now(local_env.client, task_queue)
     [row] = archived_rows(action.id)
+    where = f"archived history {action.id} run {row.run_id} (archive row {row.seq})"
     with archive_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE histories SET compressed = :b WHERE seq = :s"), {"b": row.compressed[:-1], "s": row.seq}
+        )
+    edited = audit_verify(local_env, action.id, partnership.id)
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert edited.stdout.splitlines()[:-1] == [f"{where}: its bytes do not hash to its SHA-256; it was edited"]
+    with archive_engine().begin() as conn:
+        conn.execute(text("UPDATE histories SET compressed = :b WHERE seq = :s"), {"b": row.compressed, "s": row.seq})
         conn.execute(text("UPDATE histories SET sha256 = :h WHERE seq = :s"), {"h": "0" * 64, "s": row.seq})
-    problems = archive_problems(register_engine())
-    assert problems == [
-        f"archived history {action.id} run {row.run_id} (archive row {row.seq}): its bytes do not hash to its "
-        "SHA-256; it was edited",
-        f"archived history {action.id} run {row.run_id} (archive row {row.seq}): its SHA-256 differs from register "
-        f"row {decisions(register_engine())[-1].seq}; it was replaced",
+    anchor = decisions(register_engine())[-1]
+    assert archive_problems(register_engine()) == [
+        f"{where}: its bytes do not hash to its SHA-256; it was edited",
+        f"{where}: its SHA-256 differs from register row {anchor.seq}; it was replaced",
     ]
+    with archive_engine().begin() as conn:
+        conn.execute(text("UPDATE histories SET sha256 = :h WHERE seq = :s"), {"h": row.sha256, "s": row.seq})
+        conn.execute(text("DELETE FROM decisions WHERE seq = :s"), {"s": anchor.seq})
+    cut = audit_verify(local_env, action.id, partnership.id)
+    assert cut.returncode == 1
+    assert cut.stdout.splitlines()[:-1] == [f"{where}: no register row anchors it; it was inserted or its row deleted"]
 
 
 async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_worker, keys, task_queue):
@@ -108,3 +138,31 @@ async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_w
     outcomes = await replay(chain)
     assert [o.problem for o in outcomes] == [None] * len(runs)
     del handle
+
+
+def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, tmp_path, monkeypatch):
+    from engine.backup import BackupRefused, backup, restore
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    target = tmp_path / "backup"
+    manifest = backup(target)
+    assert sorted(manifest["files"]) == ["keys/rok.pub", "keys/secretariat.pub", "keys/uk.pub", "register.db"]
+    with pytest.raises(BackupRefused, match="is not empty; back up into a new folder"):
+        backup(target)
+    with pytest.raises(BackupRefused, match=r"already holds a stack \(register.db\); restore into a new data dir"):
+        restore(target)
+    (target / "keys" / "uk.pub").write_text("not the key that was backed up\n")
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "new"))
+    with pytest.raises(BackupRefused, match=r"the backup is damaged: keys/uk.pub"):
+        restore(target)
+    assert not (tmp_path / "new").exists()  # a refused restore changes nothing
+
+
+RECORD = {
+    "decision_id": "partnership/entry-into-effect",
+    "workflow_id": "partnership",
+    "kind": "entry-into-effect",
+    "paragraph": "31",
+    "decided_at": "2023-11-22T00:00:00Z",
+    "summary": "In effect.",
+}
