@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from cli import action, amendment, archive, audit, consult, forum, group, keys, stack, status, termination
+from cli import action, amendment, archive, audit, checkpoint, consult, forum, group, keys, stack, status, termination
 
 app = typer.Typer(
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
@@ -36,6 +36,7 @@ app.add_typer(audit.audit_app, name="audit")
 app.add_typer(archive.archive_app, name="archive")
 app.command("backup")(archive.backup_command)
 app.command("restore")(archive.restore_command)
+app.add_typer(checkpoint.checkpoint_app, name="checkpoint")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 
 from activities.register import as_utc, chain_problems, decisions
 from audit.archive import all_histories, archive_problems, archived_count, ended_chains, not_yet_archived
+from audit.checkpoint import checkpoint_problems
 from audit.history import activity_calls
 from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
@@ -100,6 +101,7 @@ async def verify(
                 f"{decision_id}: recorded by {record['workflow_id']} but missing from the register; it was deleted"
             )
     problems += archive_problems(engine, covered)
+    problems += checkpoint_problems(engine, recorded)
     return VerifyReport(
         rows=len(rows),
         histories=len(histories),

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PARTNERSHIP_DATA_DIR", tempfile.mkdtemp(prefix="bench-archive-"))
 os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"  # passes are run and timed here
 
+from engine.verify import verify  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
@@ -28,7 +29,6 @@ from benchmarks.common import write  # noqa: E402
 from engine.archive import archive_now  # noqa: E402
 from engine.bootstrap import bootstrap  # noqa: E402
 from engine.keys import init_keys  # noqa: E402
-from engine.verify import verify  # noqa: E402
 from models.archive import ArchivedHistory  # noqa: E402
 from models.identities import Identity  # noqa: E402
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal  # noqa: E402

@@ -46,7 +46,7 @@ def until(check, seconds: float = 30):
     return found
 
 
-@pytest.mark.timeout(300)  # a stack and a dozen CLI runs on a shared machine
+@pytest.mark.timeout(480)  # a stack and a dozen CLI runs on a shared machine
 def test_a_history_the_server_deleted_is_audited_from_the_archive(stack):  # noqa: F811
     start, env, tmp = stack
     env["PARTNERSHIP_ARCHIVE_EVERY"] = "60"
@@ -77,11 +77,13 @@ def test_a_history_the_server_deleted_is_audited_from_the_archive(stack):  # noq
     stop(up)
 
 
-@pytest.mark.timeout(300)  # two stacks and a dozen CLI runs on a shared machine
+@pytest.mark.timeout(480)  # two stacks and a dozen CLI runs on a shared machine
 def test_a_backup_taken_while_running_restores_and_resumes(stack, tmp_path):  # noqa: F811
     start, env, _ = stack
     up = start()
     ok(cli("termination", "notify", "--as", "ROK", env=env))
+    assert "awaits the other Participant's signature" in ok(cli("checkpoint", "sign", "--as", "UK", env=env))
+    assert "co-signed by UK and ROK" in ok(cli("checkpoint", "sign", "--as", "ROK", env=env))
     status = json.loads(ok(cli("status", "--json", env=env)))
     notice = json.loads(ok(cli("termination", "show", "--json", env=env)))
     backup = tmp_path / "backup"
@@ -95,6 +97,10 @@ def test_a_backup_taken_while_running_restores_and_resumes(stack, tmp_path):  # 
     after = json.loads(ok(cli("status", "--json", env=restored)))
     assert after | {"archive": None} == status | {"archive": None}
     assert json.loads(ok(cli("termination", "show", "--json", env=restored))) == notice
+    assert json.loads(ok(cli("checkpoint", "show", "--json", env=restored)))["latest"]["filings"].keys() == {
+        "UK",
+        "ROK",
+    }
     timeline = json.loads(ok(cli("audit", "timeline", "partnership", "--json", env=restored)))
     set_ = [e["text"].split()[1] for e in timeline if e["kind"] == "timer-set"]
     fired = [e["text"].split()[1] for e in timeline if e["kind"] in ("timer-fired", "timer-cancelled")]
