@@ -109,8 +109,9 @@ async def all_histories(
     client: Client | None, engine: Engine, query: str | None = None, from_archive: bool = False
 ) -> list[WorkflowHistory]:
     """Every governed run's history: the server's, and the archive's for runs it no longer has.
-    A visibility query can only be asked of the server: with one, the archive adds the runs of
-    the workflows the server finds. `from_archive`: the archive alone (no server needed)."""
+    A visibility query can only be asked of the server: with one, it is the workflows the server
+    finds and those they started (a Partnership's actions, amendments…), each from the server
+    or the archive. `from_archive`: the archive alone (no server needed)."""
     from audit.history import fetch_all
 
     if from_archive or client is None:
@@ -119,9 +120,12 @@ async def all_histories(
     try:
         archive = archived(engine)
     except ArchiveMissing:
-        return server
+        archive = []
     if query:
-        covered = {h.workflow_id for h in server}
+        found = {h.workflow_id for h in server}
+        for child in sorted(started_by(server) - found):
+            server += await histories_of(client, engine, child)  # its runs, from the server or the archive
+        covered = found | started_by(server)
         archive = [h for h in archive if h.workflow_id in covered]
     return merged(server, archive)
 
@@ -247,6 +251,17 @@ CLOSING = {
 
 def closed(history: WorkflowHistory) -> bool:
     return bool(history.events) and history.events[-1].event_type in CLOSING
+
+
+def started_by(histories: list[WorkflowHistory]) -> set[str]:
+    """The workflows these histories started as children (a Partnership's actions, amendments…):
+    a partial audit covers them too, so one whose history was lost is still missed."""
+    return {
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for h in histories
+        for e in h.events
+        if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+    }
 
 
 def ended_chains(histories: list[WorkflowHistory]) -> set[str]:

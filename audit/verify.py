@@ -13,7 +13,14 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
 
 from activities.register import as_utc, chain_problems, decisions
-from audit.archive import all_histories, archive_problems, archived_count, ended_chains, not_yet_archived
+from audit.archive import (
+    all_histories,
+    archive_problems,
+    archived_count,
+    ended_chains,
+    not_yet_archived,
+    started_by,
+)
 from audit.checkpoint import checkpoint_problems
 from audit.history import activity_calls
 from models.archive import ARCHIVED_KIND
@@ -73,8 +80,8 @@ async def verify(
         recorded |= recorded_decisions(history)
     rows = [r for r in decisions(engine) if r.kind != ARCHIVED_KIND]  # anchors: see archive_problems
     covered = None
-    if query:  # a partial audit: only the rows of the workflows it covers
-        covered = {h.workflow_id for h in histories}
+    if query:  # a partial audit: the workflows it finds and those they started (found or not)
+        covered = {h.workflow_id for h in histories} | started_by(histories)
     elif from_archive:  # only workflows whose archived chain has ended (the others are still running)
         covered = ended_chains(histories)
     unchecked = 0

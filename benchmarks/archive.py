@@ -18,13 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("PARTNERSHIP_DATA_DIR", tempfile.mkdtemp(prefix="bench-archive-"))
 os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"  # passes are run and timed here
 
-from engine.verify import verify  # noqa: E402
 from sqlmodel import Session, func, select  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from activities.archive import archive_engine  # noqa: E402
 from audit.archive import summary  # noqa: E402
+from audit.verify import verify  # noqa: E402
 from benchmarks.common import write  # noqa: E402
 from engine.archive import archive_now  # noqa: E402
 from engine.bootstrap import bootstrap  # noqa: E402
@@ -39,16 +39,18 @@ from workflows.joint_action import JointActionWorkflow  # noqa: E402
 from workflows.partnership import PartnershipWorkflow  # noqa: E402
 
 HISTORIES = int(os.environ.get("BENCH_ARCHIVE_HISTORIES", "1000"))
-AT_ONCE = 16
+AT_ONCE = 8
+#: Actions are proposed on several Partnerships: one alone would spend the run on its own history.
+PARTNERSHIPS = 10
 BIN = Path(sys.executable).parent
 
 
-async def completed_actions(client, partnership, count: int) -> None:
+async def completed_actions(client, partnerships, count: int) -> None:
     gate = asyncio.Semaphore(AT_ONCE)
 
     async def one(n: int) -> None:
         async with gate:
-            receipt = await partnership.execute_update(
+            receipt = await partnerships[n % len(partnerships)].execute_update(
                 PartnershipWorkflow.propose_joint_action,
                 signed(JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Round {n}")),
             )
@@ -73,10 +75,13 @@ async def main() -> None:
     ) as env:
         task_queue = f"bench-{uuid.uuid4()}"
         async with build_worker(env.client, task_queue):
-            wid = f"partnership-{uuid.uuid4().hex[:8]}"
-            await bootstrap(env.client, task_queue, wid, schedule=False)
+            partnerships = []
+            for _ in range(PARTNERSHIPS):
+                wid = f"partnership-{uuid.uuid4().hex[:8]}"
+                await bootstrap(env.client, task_queue, wid, schedule=False)
+                partnerships.append(env.client.get_workflow_handle(wid))
             started = time.perf_counter()
-            await completed_actions(env.client, env.client.get_workflow_handle(wid), HISTORIES)
+            await completed_actions(env.client, partnerships, HISTORIES)
             made = time.perf_counter() - started
             started = time.perf_counter()
             outcome = await archive_now(env.client, task_queue)

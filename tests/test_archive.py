@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.archive import archive_engine
 from activities.register import append_decision, decisions, register_engine
@@ -26,7 +27,7 @@ from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal
 from models.partnership import PartnershipState, SignPartnership
 from models.records import DecisionRecord
-from tests.helpers import effects_done, signed
+from tests.helpers import effects_done, eventually, signed
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -113,6 +114,35 @@ async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, lo
     cut = audit_verify(local_env, action.id, partnership.id)
     assert cut.returncode == 1
     assert cut.stdout.splitlines()[:-1] == [f"{where}: no register row anchors it; it was inserted or its row deleted"]
+
+
+async def test_a_closed_run_not_yet_archived_is_listed_and_once_lost_is_reported(local_env, partnership):
+    action = await completed_action(partnership, local_env.client)
+    query = f"WorkflowId = '{partnership.id}'"  # the Partnership's audit covers the actions it started
+    report = await verify(local_env.client, register_engine(), query)
+    run_id = (await action.describe()).run_id
+    assert report.ok and report.unarchived == [f"{action.id} {run_id}"]
+
+    address = local_env.client.service_client.config.target_host
+    subprocess.run(
+        [BIN / "temporal", "workflow", "delete", "-w", action.id, "--address", address, "--yes"], check=True, timeout=60
+    )
+    lost = [r for r in decisions(register_engine()) if r.workflow_id == action.id]
+
+    async def deleted():
+        try:
+            await action.describe()
+        except RPCError as err:
+            return err.status is RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(deleted, timeout=120)
+    problems = (await verify(local_env.client, register_engine(), query)).problems
+    assert problems == [
+        f"row {r.seq} ({r.decision_id}): the history of {action.id} is neither on the server nor in the archive; "
+        "it was lost before it was archived, or the row was inserted"
+        for r in lost
+    ]
 
 
 async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_worker, keys, task_queue):
