@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 from temporalio import activity
 from temporalio.api.history.v1 import History
@@ -78,24 +77,11 @@ def already_archived(engine: Engine, run_ids: list[str]) -> set[str]:
 
 
 def store(engine: Engine, execution: WorkflowExecution, history_bytes: bytes, events: int) -> ArchivedRun | None:
-    """Anchor the history in the register, then store it; None if another pass stored it first.
-    In this order a crash between the two leaves a register row whose history the next pass stores
-    (the row is found again by its decision id), never a history without its row."""
+    """Store the history and the register row anchoring it, in one transaction; None if another
+    pass stored it first (its anchor is found by decision id)."""
     sha256, compressed = pack(history_bytes)
     close_time = as_utc(execution.close_time or datetime.now(UTC))
     status = execution.status.name if execution.status else "CLOSED"
-    append_decision(
-        engine,
-        DecisionRecord(
-            decision_id=archived_decision_id(execution.id, execution.run_id),
-            workflow_id=execution.id,
-            kind=ARCHIVED_KIND,
-            paragraph=ARCHIVED_PARAGRAPH,
-            decided_at=close_time,
-            summary=f"History of {execution.workflow_type} {execution.id} run {execution.run_id} archived ({status}).",
-            details={"run_id": execution.run_id, "sha256": sha256, "events": events, "size": len(history_bytes)},
-        ),
-    )
     row = ArchivedHistory(
         run_id=execution.run_id,
         workflow_id=execution.id,
@@ -109,13 +95,17 @@ def store(engine: Engine, execution: WorkflowExecution, history_bytes: bytes, ev
         compressed=compressed,
         archived_at=datetime.now(UTC),
     )
-    with Session(engine) as session:
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return None
+    anchor = DecisionRecord(
+        decision_id=archived_decision_id(execution.id, execution.run_id),
+        workflow_id=execution.id,
+        kind=ARCHIVED_KIND,
+        paragraph=ARCHIVED_PARAGRAPH,
+        decided_at=close_time,
+        summary=f"History of {execution.workflow_type} {execution.id} run {execution.run_id} archived ({status}).",
+        details={"run_id": execution.run_id, "sha256": sha256, "events": events, "size": len(history_bytes)},
+    )
+    if not append_decision(engine, anchor, also=[row]).created:
+        return None
     return ArchivedRun(workflow_id=execution.id, run_id=execution.run_id, sha256=sha256)
 
 
