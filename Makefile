@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/archive.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

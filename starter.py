@@ -12,7 +12,21 @@ from typing import Annotated
 
 import typer
 
-from cli import action, amendment, audit, consult, forum, group, inbox, keys, stack, status, termination
+from cli import (
+    action,
+    amendment,
+    archive,
+    audit,
+    checkpoint,
+    consult,
+    forum,
+    group,
+    inbox,
+    keys,
+    stack,
+    status,
+    termination,
+)
 
 app = typer.Typer(
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
@@ -54,6 +68,10 @@ app.add_typer(action.action_app, name="action")
 app.add_typer(consult.consult_app, name="consult")
 app.add_typer(forum.forum_app, name="forum")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(archive.archive_app, name="archive")
+app.command("backup")(archive.backup_command)
+app.command("restore")(archive.restore_command)
+app.add_typer(checkpoint.checkpoint_app, name="checkpoint")
 
 
 def main() -> None:

@@ -15,13 +15,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.archive import archive_closed_histories
 from activities.notify import notify
 from activities.register import record_decision
 from engine import config
 from engine.logs import configure as configure_logs
 from workflows.registry import WORKFLOWS
 
-ACTIVITIES = [notify, record_decision]
+ACTIVITIES = [notify, record_decision, archive_closed_histories]
 #: The activities are plain functions that block on the database, SMTP or the disk; they run on
 #: this pool, one per process, shared by every worker the process builds (the tests build many).
 ACTIVITY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 
@@ -58,8 +59,9 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def append_decision(engine: Engine, decision: DecisionRecord) -> RegisterEntry:
-    """Insert the decision at the end of the chain, or return the row already there."""
+def append_decision(engine: Engine, decision: DecisionRecord, also: Sequence[SQLModel] = ()) -> RegisterEntry:
+    """Insert the decision at the end of the chain, or return the row already there. `also`: rows
+    written in the same transaction, only with a new decision (an archived history and its anchor)."""
     details_json = encode_details(decision.details)
     decided_at = as_utc(decision.decided_at)
     for _ in range(20):
@@ -89,6 +91,7 @@ def append_decision(engine: Engine, decision: DecisionRecord) -> RegisterEntry:
                 hash=chain_hash(prev_hash, content),
             )
             session.add(row)
+            session.add_all(also)
             try:
                 session.commit()
             except IntegrityError:

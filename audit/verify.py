@@ -1,6 +1,7 @@
 """`partnership audit verify`: the register's hash chain holds, every decision in the register was
-recorded by a workflow (its history shows the completed `record_decision`), and every decision a
-history recorded is in the register, with the same content."""
+recorded by a workflow (its history shows the completed `record_decision`), every decision a
+history recorded is in the register, with the same content, and the archive holds every closed
+history, unedited."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
 
 from activities.register import as_utc, chain_problems, decisions
-from audit.history import activity_calls, fetch_all
+from audit.archive import (
+    all_histories,
+    archive_problems,
+    archived_count,
+    ended_chains,
+    not_yet_archived,
+    started_by,
+)
+from audit.checkpoint import checkpoint_problems
+from audit.history import activity_calls
+from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
 from models.register import encode_details
 
@@ -22,6 +33,9 @@ class VerifyReport(BaseModel):
     histories: int
     decisions_in_histories: int
     problems: list[str]
+    archived: int = 0  # histories in the archive
+    unarchived: list[str] = []  # closed runs of register workflows the archive does not hold yet
+    unchecked_workflows: int = 0  # --from-archive: workflows still running, so not in the archive
 
     @property
     def ok(self) -> bool:
@@ -53,29 +67,54 @@ def differences(row: Any, record: dict[str, Any]) -> list[str]:
     ]
 
 
-async def verify(client: Client, engine: Engine, query: str | None = None) -> VerifyReport:
+async def verify(
+    client: Client | None, engine: Engine, query: str | None = None, from_archive: bool = False
+) -> VerifyReport:
+    """Also the archive (DESIGN §2): histories the server no longer has are read from it, each
+    archived history must hash to the SHA-256 its register row anchors, and every closed run of a
+    workflow in the register must be archived. `from_archive`: the archive alone, no server."""
     problems = chain_problems(engine)
-    histories = await fetch_all(client, query)
+    histories = await all_histories(client, engine, query, from_archive)
     recorded: dict[str, dict[str, Any]] = {}
     for history in histories:
         recorded |= recorded_decisions(history)
-    rows = decisions(engine)
-    if query:  # a partial audit: only the rows of the workflows it covers
-        covered = {h.workflow_id for h in histories}
+    rows = [r for r in decisions(engine) if r.kind != ARCHIVED_KIND]  # anchors: see archive_problems
+    covered = None
+    if query:  # a partial audit: the workflows it finds and those they started (found or not)
+        covered = {h.workflow_id for h in histories} | started_by(histories)
+    elif from_archive:  # only workflows whose archived chain has ended (the others are still running)
+        covered = ended_chains(histories)
+    unchecked = 0
+    if covered is not None:
+        unchecked = len({r.workflow_id for r in rows} - covered)
         rows = [r for r in rows if r.workflow_id in covered]
+    known = {h.workflow_id for h in histories}
     in_register = set()
     for row in rows:
         in_register.add(row.decision_id)
         record = recorded.get(row.decision_id)
-        if record is None:
+        if record is None and row.workflow_id not in known:
+            problems.append(
+                f"row {row.seq} ({row.decision_id}): the history of {row.workflow_id} is neither on the server "
+                "nor in the archive; it was lost before it was archived, or the row was inserted"
+            )
+        elif record is None:
             problems.append(f"row {row.seq} ({row.decision_id}): no workflow history recorded it; it was inserted")
         elif changed := differences(row, record):
             problems.append(f"row {row.seq} ({row.decision_id}): {', '.join(changed)} differ from the history")
     for decision_id, record in recorded.items():
-        if decision_id not in in_register:
+        if decision_id not in in_register and (covered is None or record["workflow_id"] in covered):
             problems.append(
                 f"{decision_id}: recorded by {record['workflow_id']} but missing from the register; it was deleted"
             )
+    problems += archive_problems(engine, covered)
+    problems += checkpoint_problems(engine, recorded)
     return VerifyReport(
-        rows=len(rows), histories=len(histories), decisions_in_histories=len(recorded), problems=problems
+        rows=len(rows),
+        histories=len(histories),
+        decisions_in_histories=len(recorded),
+        problems=problems,
+        archived=archived_count(engine),
+        unarchived=not_yet_archived(histories, engine, {r.workflow_id for r in rows}),
+        unchecked_workflows=unchecked,
     )

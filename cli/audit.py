@@ -9,17 +9,8 @@ from typing import Annotated
 import typer
 from temporalio.client import WorkflowHistory
 
-from audit.history import (
-    NotAHistory,
-    fetch,
-    fetch_all,
-    file_name,
-    governed,
-    history_json,
-    load,
-    query_problem,
-    runs_of,
-)
+from audit.archive import all_histories, archived_beyond, histories_of
+from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
 from audit.replay import replay
 from audit.timeline import timeline as reconstruct
 from cli.common import JsonFlag, Refused, client, echo, emit, run, usage
@@ -40,6 +31,16 @@ QueryOption = Annotated[
         help="Visibility query, e.g. \"ParagraphRefs = '9b'\"; it narrows the governed workflows.", callback=narrowing
     ),
 ]
+FromArchive = Annotated[
+    bool, typer.Option("--from-archive", help="Histories from the register's archive only; no server needed.")
+]
+
+
+async def archive_and_server(from_archive: bool):
+    """The server (unless `--from-archive`) and the register read-only: where histories come from."""
+    from activities.register import read_only_engine
+
+    return (None if from_archive else await client()), read_only_engine()
 
 
 @audit_app.command("export")
@@ -50,29 +51,37 @@ async def export(
     all_: Annotated[bool, typer.Option("--all", help="Every governed workflow (with -o DIR).")] = False,
     query: QueryOption = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="A file, or a folder.")] = None,
+    from_archive: FromArchive = False,
 ) -> None:
-    """Histories as `temporal workflow show --output json` writes them; every run of a chain."""
+    """Histories as `temporal workflow show --output json` writes them; every run of a chain.
+    A run the server no longer has comes from the archive."""
     if all_ and output is None:
         usage("--all writes one file per run: give a folder with -o DIR")
     if not all_ and workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
-    c = await client()
+    c, engine = await archive_and_server(from_archive)
     if all_:
         assert output is not None
         output.mkdir(parents=True, exist_ok=True)
         written = 0
-        # One history in memory at a time, however many the namespace holds.
-        async for history in c.list_workflows(governed(query)).map_histories():
+        seen: dict[str, str] = {}  # run id -> workflow id
+        if c is not None:
+            # One history in memory at a time, however many the namespace holds.
+            async for history in c.list_workflows(governed(query)).map_histories():
+                (output / file_name(history.workflow_id, history.run_id)).write_text(history_json(history))
+                seen[history.run_id] = history.workflow_id
+                written += 1
+        # Then the runs only the archive still has (of the workflows found, with a query).
+        for history in archived_beyond(engine, seen, query is not None and c is not None):
             (output / file_name(history.workflow_id, history.run_id)).write_text(history_json(history))
             written += 1
         echo(f"{written} histories written to {output}", err=True)
         return
     if workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
-    runs = [run_id] if run_id else await runs_of(c, workflow_id)
-    if not runs:
-        raise Refused(f"no workflow {workflow_id} in this namespace")
-    histories = [await fetch(c, workflow_id, r) for r in runs]
+    histories = await histories_of(c, engine, workflow_id, run_id)
+    if not histories:
+        raise Refused(f"no workflow {workflow_id} on the server or in the archive")
     if len(histories) == 1 and (output is None or not output.is_dir()):
         text = history_json(histories[0])
         if output is None:
@@ -94,20 +103,24 @@ async def export(
 @run
 async def replay_command(
     paths: Annotated[list[Path] | None, typer.Argument(help="History files or folders.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Straight from the server.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every governed run, from the server and the archive.")] = False,
+    workflow: Annotated[str | None, typer.Option("-w", "--workflow", help="Every run of one workflow.")] = None,
     query: QueryOption = None,
     json_out: JsonFlag = False,
+    from_archive: FromArchive = False,
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any no longer replays."""
     if all_:
-        histories = await fetch_all(await client(), query)
+        histories = await all_histories(*await archive_and_server(from_archive), query, from_archive)
+    elif workflow:
+        histories = await histories_of(*await archive_and_server(from_archive), workflow)
     elif paths:
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise Refused(f"no such file or folder: {', '.join(missing)}")
         histories = read_histories(paths)
     else:
-        usage("give history files or folders, or --all")
+        usage("give history files or folders, -w WORKFLOW, or --all")
     if not histories:
         raise Refused("no histories to replay")
     show_bar = len(histories) > 1 and not json_out and sys.stderr.isatty()
@@ -130,13 +143,18 @@ async def replay_command(
 async def timeline(
     source: Annotated[str, typer.Argument(help="A workflow id, or a history file.")],
     json_out: JsonFlag = False,
+    from_archive: FromArchive = False,
 ) -> None:
-    """What happened, from the history alone: filings, decisions, timers, notifications."""
+    """What happened, from the history alone: filings, decisions, timers, notifications. Of a
+    workflow id: its latest run, from the server, or from the archive once the server has none."""
     path = Path(source)
     if path.suffix == ".json" and path.exists():
         [history] = read_histories([path])
     else:
-        history = await fetch(await client(), source)
+        runs = await histories_of(*await archive_and_server(from_archive), source)
+        if not runs:
+            raise Refused(f"no workflow {source} on the server or in the archive")
+        history = runs[-1]
     entries = reconstruct(history)
     if json_out:
         emit(entries)
@@ -148,21 +166,28 @@ async def timeline(
 
 @audit_app.command("verify")
 @run
-async def verify_command(json_out: JsonFlag = False, query: QueryOption = None) -> None:
-    """The register's hash chain, and the register against the histories; exit 1 on any mismatch."""
-    from activities.register import read_only_engine
+async def verify_command(
+    json_out: JsonFlag = False, query: QueryOption = None, from_archive: FromArchive = False
+) -> None:
+    """The register's hash chain, the register against the histories (the server's, else the
+    archive's), and the archive's hashes; exit 1 on any mismatch."""
     from audit.verify import verify
 
-    report = await verify(await client(), read_only_engine(), query)
+    c, engine = await archive_and_server(from_archive)
+    report = await verify(c, engine, query, from_archive)
     if json_out:
         emit(report.model_dump() | {"ok": report.ok})
     else:
         for problem in report.problems:
             echo(problem)
+        for run_ in report.unarchived:
+            echo(f"not yet archived (the next pass stores it): {run_}")
+        if report.unchecked_workflows:
+            echo(f"{report.unchecked_workflows} workflow(s) still running, so not in the archive: not checked")
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s)"
         echo(
             f"{report.rows} register rows, {report.decisions_in_histories} decisions in "
-            f"{report.histories} histories: {verdict}"
+            f"{report.histories} histories ({report.archived} archived): {verdict}"
         )
     if not report.ok:
         raise typer.Exit(1)

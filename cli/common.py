@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from audit.archive import ArchiveMissing
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
@@ -81,7 +82,16 @@ def read_text(path: Path) -> str:
         raise Refused(f"{path} cannot be read: {err.strerror}") from None
 
 
-EXPECTED = (WorkflowUpdateFailedError, RPCError, KeyMissing, StackError, Unreachable, Refused, ValidationError)
+EXPECTED = (
+    WorkflowUpdateFailedError,
+    RPCError,
+    KeyMissing,
+    StackError,
+    Unreachable,
+    Refused,
+    ValidationError,
+    ArchiveMissing,
+)
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:

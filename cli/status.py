@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.action import progress_line
+from cli.archive import archive_json, archive_line
 from cli.common import EXPECTED, JsonFlag, Refused, ask, client, echo, emit, explain, fail, query_or_explain, run, usage
 from models.amendment import AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
@@ -78,7 +79,11 @@ async def status(json_out: JsonFlag = False) -> None:
     from workflows.partnership import PartnershipWorkflow
 
     current = await ask(PartnershipWorkflow.status)
+    if json_out:
+        emit(current.model_dump(mode="json") | {"archive": archive_json()})
+        return
     show_status(current, json_out)
+    typer.echo(archive_line())
 
 
 def show_status(current: PartnershipStatus, json_out: bool) -> None:

@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
+from engine.archive import ensure_archive_schedule
 from engine.keys import init_keys, load_private_key, public_keys
 from engine.schedules import ensure_forum_schedule
 from models.identities import PARTICIPANTS
@@ -89,8 +90,8 @@ async def start_partnership(
 async def bootstrap(
     client: Client, task_queue: str | None = None, workflow_id: str = PARTNERSHIP_ID, schedule: bool = True
 ) -> PartnershipStatus:
-    """Keys if absent, the Partnership, each Participant's signature of 22 November 2023, and
-    the yearly Forum schedule."""
+    """Keys if absent, the Partnership, each Participant's signature of 22 November 2023, the
+    yearly Forum schedule and the hourly archive schedule."""
     created = init_keys()
     if any(created.values()):
         log.info("keys created", identities=[i.value for i, new in created.items() if new])
@@ -106,4 +107,5 @@ async def bootstrap(
         log.info("signature filed", participant=participant.value, signed_on=str(SIGNED_ON))
     if schedule:  # the time-skipping test server has no schedules
         await ensure_forum_schedule(client, workflow_id, task_queue)
+        await ensure_archive_schedule(client, task_queue)
     return await handle.query(PartnershipWorkflow.status)

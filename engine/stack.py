@@ -17,6 +17,7 @@ import structlog
 from temporalio.client import Client
 
 from engine import config
+from engine.archive import keep_histories
 from engine.bootstrap import search_attribute_flags
 from engine.client import connect
 
@@ -119,7 +120,9 @@ async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
         preexec_fn=_die_with_parent,
     )
     try:
-        yield await wait_for_server(f"127.0.0.1:{port}", process)
+        client = await wait_for_server(f"127.0.0.1:{port}", process)
+        await keep_histories(client)  # the dev server's default is a day
+        yield client
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

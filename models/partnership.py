@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, model_validator
 
 from models.amendment import AmendmentSummary, CatalogueChange
+from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
 from models.forum import AgendaItem, ForumSummary
 from models.identities import Identity
@@ -116,6 +117,7 @@ class PartnershipState(BaseModel):
     forums: dict[str, ForumSummary] = Field(default_factory=dict)
     standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
+    checkpoints: CheckpointStatus = Field(default_factory=CheckpointStatus)  # of the register (issue 14)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
     # Effects accepted but not yet carried out when the run continued as new.

@@ -306,6 +306,15 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     }
 
 
+async def archive_pass(client: Client, task_queue: str) -> dict[str, str]:
+    """An archive pass over the closed runs the scenarios above left (issue 14)."""
+    from engine.archive import archive_now
+
+    outcome = await archive_now(client, task_queue)
+    assert outcome.archived > 0
+    return {"archive-pass": f"{task_queue}-archive-now"}
+
+
 async def record(client: Client, recorded: dict[str, str]) -> None:
     for name, wid in recorded.items():
         history = await client.get_workflow_handle(wid).fetch_history()
@@ -328,6 +337,7 @@ async def main() -> None:
         task_queue = f"histories-{uuid.uuid4()}"
         async with build_worker(env.client, task_queue):
             await record(env.client, await real_server(env.client, task_queue))
+            await record(env.client, await archive_pass(env.client, task_queue))
     async with await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(BIN / "temporal-test-server")
     ) as env:

@@ -19,7 +19,7 @@ CLI = str(Path(sys.executable).parent / "partnership")
         (["forum", "decide", "--as", "SECRETARIAT", "--text", "x", "--kind", "bogus"], "'bogus' is not one of"),
         (["catalogue", "--area", "nowhere"], "no policy area 'nowhere'"),
         (["amendment", "propose", "--as", "MARS", "--text-file", "x"], "'MARS' is not one of"),
-        (["audit", "replay"], "give history files or folders, or --all"),
+        (["audit", "replay"], "give history files or folders, -w WORKFLOW, or --all"),
         (["audit", "export", "--all"], "--all writes one file per run: give a folder with -o DIR"),
         (["audit", "export"], "name a workflow (e.g. `audit export partnership`) or use --all -o DIR"),
         (["forum", "schedule", "set", "--month", "11", "--day", "31"], "--month 11 --day 31 is not a date that"),

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.p33_amendments import proposal_problem, respond_by_for
     from workflows.amendment import AmendmentWorkflow
+    from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow, check_filing, raise_if
     from workflows.programmes import Programmes, attributes
 
@@ -51,7 +52,7 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow(Programmes, GovernedWorkflow):
+class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
     PARAGRAPH = "31"
 
     @workflow.init

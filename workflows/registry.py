@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 from workflows.amendment import AmendmentWorkflow
+from workflows.archive import ArchiveWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
 from workflows.forum_schedule import ForumScheduleWorkflow
@@ -22,6 +23,9 @@ class WorkflowType:
     #: The ¶ its own timers and states apply; None where each instance names its own (a joint
     #: action's commitment ref, ¶9–27).
     paragraph: str | None
+    #: False for the engine's own housekeeping (the archive, issue 14): it governs nothing, so
+    #: it is neither archived nor audited as a governed thing.
+    governed: bool = True
 
     @property
     def name(self) -> str:
@@ -40,9 +44,10 @@ WORKFLOW_TYPES = (
     WorkflowType(ConsultationWorkflow, "29"),
     WorkflowType(ForumCycleWorkflow, "7"),
     WorkflowType(ForumScheduleWorkflow, "7"),
+    WorkflowType(ArchiveWorkflow, None, governed=False),
 )
 WORKFLOWS = [t.cls for t in WORKFLOW_TYPES]
 #: ¶ by workflow type name, where the type alone says it.
 TYPE_PARAGRAPHS = {t.name: t.paragraph for t in WORKFLOW_TYPES if t.paragraph}
 #: Visibility query for the governance workflows only; the namespace may hold others.
-GOVERNED = "WorkflowType IN ({})".format(", ".join(f"'{t.name}'" for t in WORKFLOW_TYPES))
+GOVERNED = "WorkflowType IN ({})".format(", ".join(f"'{t.name}'" for t in WORKFLOW_TYPES if t.governed))

@@ -1,0 +1,161 @@
+"""The archiving activity (DESIGN §2, "The record outlives the server"): store the full history of
+every closed governed run into the register database before Temporal's retention deletes it.
+
+It only adds: a `histories` row and a register row anchoring its SHA-256, never an update or a
+delete, so it cannot alter a governed record. Safe to retry: a run already archived is skipped
+(the unique run id), and its register row is idempotent by decision id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, SQLModel, select
+from temporalio import activity
+from temporalio.api.history.v1 import History
+from temporalio.client import Client, WorkflowExecution
+
+from activities.register import append_decision, as_utc, register_engine
+from models.archive import (
+    ARCHIVED_KIND,
+    ARCHIVED_PARAGRAPH,
+    ArchiveBatch,
+    ArchivedHistory,
+    ArchivedRun,
+    ArchiveRequest,
+    ArchiveSweep,
+    archived_decision_id,
+    pack,
+)
+from models.records import DecisionRecord
+from workflows.registry import GOVERNED
+
+#: A pass lists what closed since the start of the last pass, less this: visibility may show a
+#: closed run a little after it closed.
+VISIBILITY_MARGIN = timedelta(hours=1)
+#: Histories fetched from the server at once.
+FETCHING = 8
+
+_CREATING = threading.Lock()
+
+
+@cache
+def _tables_on(engine: Engine) -> Engine:
+    with _CREATING:
+        SQLModel.metadata.create_all(engine, tables=[ArchivedHistory.__table__, ArchiveSweep.__table__])
+    return engine
+
+
+def archive_engine() -> Engine:
+    """The register's engine, with the archive's tables (created on first use)."""
+    return _tables_on(register_engine())
+
+
+def closed_query(task_queue: str, since: datetime | None) -> str:
+    """Closed governed runs of this engine (its task queue), closed since `since` if given."""
+    where = f"{GOVERNED} AND TaskQueue = '{task_queue}' AND ExecutionStatus != 'Running'"
+    if since is not None:
+        where += f" AND CloseTime >= '{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    return where
+
+
+def last_sweep_start(engine: Engine, task_queue: str) -> datetime | None:
+    with Session(engine) as session:
+        started = session.exec(
+            select(func.max(ArchiveSweep.started_at)).where(ArchiveSweep.task_queue == task_queue)
+        ).one()
+    return as_utc(started) if started else None
+
+
+def already_archived(engine: Engine, run_ids: list[str]) -> set[str]:
+    with Session(engine) as session:
+        return set(session.exec(select(ArchivedHistory.run_id).where(ArchivedHistory.run_id.in_(run_ids))))
+
+
+def store(engine: Engine, execution: WorkflowExecution, history_bytes: bytes, events: int) -> ArchivedRun | None:
+    """Store the history and the register row anchoring it, in one transaction; None if another
+    pass stored it first (its anchor is found by decision id)."""
+    sha256, compressed = pack(history_bytes)
+    close_time = as_utc(execution.close_time or datetime.now(UTC))
+    status = execution.status.name if execution.status else "CLOSED"
+    row = ArchivedHistory(
+        run_id=execution.run_id,
+        workflow_id=execution.id,
+        workflow_type=execution.workflow_type,
+        status=status,
+        start_time=as_utc(execution.start_time),
+        close_time=close_time,
+        events=events,
+        sha256=sha256,
+        size=len(history_bytes),
+        compressed=compressed,
+        archived_at=datetime.now(UTC),
+    )
+    anchor = DecisionRecord(
+        decision_id=archived_decision_id(execution.id, execution.run_id),
+        workflow_id=execution.id,
+        kind=ARCHIVED_KIND,
+        paragraph=ARCHIVED_PARAGRAPH,
+        decided_at=close_time,
+        summary=f"History of {execution.workflow_type} {execution.id} run {execution.run_id} archived ({status}).",
+        details={"run_id": execution.run_id, "sha256": sha256, "events": events, "size": len(history_bytes)},
+    )
+    if not append_decision(engine, anchor, also=[row]).created:
+        return None
+    return ArchivedRun(workflow_id=execution.id, run_id=execution.run_id, sha256=sha256)
+
+
+async def history_bytes(client: Client, execution: WorkflowExecution) -> tuple[bytes, int]:
+    history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+    return History(events=history.events).SerializeToString(), len(history.events)
+
+
+async def archive_batch(client: Client, engine: Engine, request: ArchiveRequest) -> ArchiveBatch:
+    """Store up to `batch_size` closed runs not yet archived; `more` if it stopped at that size."""
+    since = None
+    if not request.full and (last := await asyncio.to_thread(last_sweep_start, engine, request.task_queue)):
+        since = last - VISIBILITY_MARGIN
+    executions = [e async for e in client.list_workflows(closed_query(request.task_queue, since))]
+    stored = await asyncio.to_thread(already_archived, engine, [e.run_id for e in executions])
+    waiting = [e for e in executions if e.run_id not in stored]
+    batch = ArchiveBatch(already=len(executions) - len(waiting), more=len(waiting) > request.batch_size)
+    for start in range(0, min(len(waiting), request.batch_size), FETCHING):
+        chunk = waiting[start : min(start + FETCHING, request.batch_size)]
+        fetched = await asyncio.gather(*(history_bytes(client, e) for e in chunk))
+        for execution, (data, events) in zip(chunk, fetched, strict=True):
+            done = await asyncio.to_thread(store, engine, execution, data, events)
+            if done is None:
+                batch.already += 1
+            else:
+                batch.archived.append(done)
+        activity.heartbeat(len(batch.archived))
+    if not batch.more:
+        await asyncio.to_thread(record_sweep, engine, request, len(batch.archived))
+    return batch
+
+
+def record_sweep(engine: Engine, request: ArchiveRequest, archived: int) -> None:
+    with Session(engine) as session:
+        session.add(
+            ArchiveSweep(
+                task_queue=request.task_queue,
+                started_at=as_utc(request.sweep_started),
+                finished_at=datetime.now(UTC),
+                archived=archived,
+            )
+        )
+        session.commit()
+
+
+@activity.defn
+async def archive_closed_histories(request: ArchiveRequest) -> ArchiveBatch:
+    """One batch of the archive: closed governed runs on this task queue, not yet archived."""
+    batch = await archive_batch(activity.client(), archive_engine(), request)
+    activity.logger.info(
+        "histories archived", extra={"archived": len(batch.archived), "already": batch.already, "more": batch.more}
+    )
+    return batch

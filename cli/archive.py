@@ -1,0 +1,123 @@
+"""`partnership archive now|status`, `partnership backup DIR`, `partnership restore DIR`: keeping
+the record (DESIGN §2, "The record outlives the server"; issue 14)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import JsonFlag, Refused, client, emit, run
+
+archive_app = typer.Typer(help="The archive of closed histories in the register database.")
+
+
+@archive_app.command("now")
+@run
+async def now(
+    full: Annotated[
+        bool, typer.Option("--full", help="Look at every closed run, not only those closed since the last pass.")
+    ] = False,
+    wait: Annotated[int, typer.Option(help="Seconds to wait for the pass.", min=1)] = 600,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run an archive pass now (the schedule runs one every hour) and wait for it."""
+    from engine.archive import archive_now
+
+    try:
+        async with asyncio.timeout(wait):
+            outcome = await archive_now(await client(), full=full)
+    except TimeoutError:
+        raise Refused(
+            f"the archive pass did not finish within {wait} s: is a worker running "
+            "(`partnership up` or `partnership worker`)?"
+        ) from None
+    if json_out:
+        emit(outcome)
+        return
+    typer.echo(f"archived {outcome.archived} histories ({outcome.already} already archived)")
+    typer.echo(archive_line())
+
+
+@archive_app.command("status")
+@run
+async def status(json_out: JsonFlag = False) -> None:
+    """The archive's lag: how many histories, the newest close time, the last pass, and which
+    closed runs the server has that the archive does not hold yet."""
+    from activities.register import read_only_engine
+    from audit.archive import awaiting_archive, summary
+
+    engine = read_only_engine()
+    waiting = await awaiting_archive(await client(), engine)
+    if json_out:
+        emit(summary(engine).model_dump(mode="json") | {"awaiting": waiting})
+        return
+    typer.echo(archive_line())
+    for run_ in waiting:
+        typer.echo(f"awaiting archive: {run_}")
+
+
+def archive_line() -> str:
+    """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
+    from activities.register import read_only_engine
+    from audit.archive import summary_line
+
+    return summary_line(read_only_engine())
+
+
+def archive_json() -> dict | None:
+    from activities.register import read_only_engine
+    from audit.archive import ArchiveMissing, summary
+
+    try:
+        return summary(read_only_engine()).model_dump(mode="json")
+    except ArchiveMissing:
+        return None
+
+
+def backup_command(
+    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the backup.")],
+    include_private_keys: Annotated[
+        bool,
+        typer.Option(
+            "--include-private-keys", help="Also the private keys (only where one machine holds every office's key)."
+        ),
+    ] = False,
+) -> None:
+    """Back up the embedded stack while it runs: the server's and the register's SQLite files
+    (online backup API), the Maildir and the public keys."""
+    from engine.backup import BackupRefused, backup
+
+    try:
+        manifest = backup(folder, include_private_keys)
+    except BackupRefused as err:
+        raise typer.Exit(_refuse(str(err))) from None
+    for note in manifest["notes"]:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"backed up {len(manifest['files'])} files to {folder}")
+
+
+def restore_command(folder: Annotated[Path, typer.Argument(help="A folder written by `partnership backup`.")]) -> None:
+    """Restore a backup into a new data dir (PARTNERSHIP_DATA_DIR); `partnership up` then resumes
+    everything, timers included."""
+    from engine import config
+    from engine.backup import BackupRefused, restore
+
+    try:
+        manifest = restore(folder)
+    except BackupRefused as err:
+        raise typer.Exit(_refuse(str(err))) from None
+    typer.echo(f"restored {len(manifest['files'])} files into {config.data_dir()}; `partnership up` resumes it")
+    if not any(name.endswith(".key") for name in manifest["files"]):
+        typer.echo(
+            "note: the backup holds no private key; put each office's own key in keys/ before filing "
+            "(without one, `partnership up` makes a new key the Partnership does not know)",
+            err=True,
+        )
+
+
+def _refuse(message: str) -> int:
+    typer.echo(message, err=True)
+    return 1

@@ -1,0 +1,102 @@
+"""Keeping the record (DESIGN §2, "The record outlives the server"): the namespace's retention on
+the embedded stack, the hourly Schedule that runs the archive, and a pass on demand.
+
+`PARTNERSHIP_ARCHIVE_EVERY`: minutes between passes (default 60); `off` creates no schedule (an
+operator who runs the archive some other way, and the test suite, which runs it by hand).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import structlog
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleHandle,
+    ScheduleIntervalSpec,
+    SchedulePolicy,
+    ScheduleSpec,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from engine import config
+from models.archive import ArchiveOutcome, ArchiveSettings
+from workflows.archive import ArchiveWorkflow
+
+log = structlog.get_logger("archive")
+
+#: The embedded stack keeps closed histories this long; the archive keeps them beyond.
+TEN_YEARS = timedelta(days=3653)
+
+
+def archive_every() -> timedelta | None:
+    value = os.environ.get("PARTNERSHIP_ARCHIVE_EVERY", "60").strip().lower()
+    if value in ("off", "0", ""):
+        return None
+    return timedelta(minutes=float(value))
+
+
+async def retention(client: Client) -> timedelta:
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+    return described.config.workflow_execution_retention_ttl.ToTimedelta()
+
+
+async def keep_histories(client: Client, keep: timedelta = TEN_YEARS) -> None:
+    """Set the namespace's retention (on the embedded dev server, whose default is a day). On a
+    cluster or Cloud the operator sets it (README, "Retention and the archive"); a refusal there
+    is logged, not fatal: the archive keeps the record either way."""
+    duration = Duration()
+    duration.FromTimedelta(keep)
+    try:
+        await client.workflow_service.update_namespace(
+            UpdateNamespaceRequest(
+                namespace=client.namespace, config=NamespaceConfig(workflow_execution_retention_ttl=duration)
+            )
+        )
+    except RPCError as err:
+        log.warning("retention not set", namespace=client.namespace, reason=err.message)
+
+
+def schedule_id(task_queue: str) -> str:
+    return f"{task_queue}-archive-schedule"
+
+
+async def ensure_archive_schedule(client: Client, task_queue: str | None = None) -> ScheduleHandle | None:
+    """The schedule that runs an archive pass every `archive_every()`; created once, kept after."""
+    every = archive_every()
+    queue = task_queue or config.task_queue()
+    if every is None:
+        return None
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            ArchiveWorkflow.run, ArchiveSettings(task_queue=queue), id=f"{queue}-archive", task_queue=queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        # One pass at a time; a pass missed while the server was down is not worth several.
+        policy=SchedulePolicy(catchup_window=every),
+    )
+    try:
+        return await client.create_schedule(schedule_id(queue), schedule)
+    except ScheduleAlreadyRunningError:
+        return client.get_schedule_handle(schedule_id(queue))
+
+
+async def archive_now(client: Client, task_queue: str | None = None, full: bool = False) -> ArchiveOutcome:
+    """Run a pass and wait for it; a pass already running on demand is joined, not doubled."""
+    queue = task_queue or config.task_queue()
+    return await client.execute_workflow(
+        ArchiveWorkflow.run,
+        ArchiveSettings(task_queue=queue, full=full),
+        id=f"{queue}-archive-now",
+        task_queue=queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )

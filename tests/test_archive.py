@@ -1,0 +1,198 @@
+"""The record outlives the server (DESIGN §2, issue 14): closed histories are archived into the
+register database, once each, run by run, anchored in the hash chain, and audits read them there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.archive import archive_engine
+from activities.register import append_decision, decisions, register_engine
+from audit.archive import archive_problems, histories_of, summary
+from audit.replay import replay
+from audit.verify import verify
+from engine.archive import archive_now
+from engine.bootstrap import start_partnership, text_sha256
+from models.archive import ARCHIVED_KIND, ArchivedHistory
+from models.identities import Identity
+from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal
+from models.partnership import PartnershipState, SignPartnership
+from models.records import DecisionRecord
+from tests.helpers import effects_done, eventually, signed
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+BIN = Path(sys.executable).parent
+
+
+async def completed_action(partnership, client):
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.propose_joint_action,
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed")),
+    )
+    action = client.get_workflow_handle(receipt.action_id)
+    await action.execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+    )
+    for side in (Identity.UK, Identity.ROK):
+        await action.execute_update(
+            JointActionWorkflow.close, signed(ActionClosure(filed_by=side, action_id=action.id, outcome="complete"))
+        )
+    await action.result()
+    return action
+
+
+def archived_rows(workflow_id: str) -> list[ArchivedHistory]:
+    with Session(archive_engine()) as session:
+        return list(session.exec(select(ArchivedHistory).where(ArchivedHistory.workflow_id == workflow_id)))
+
+
+async def test_a_completed_joint_action_is_archived_once_and_anchored(register_db, local_env, partnership, task_queue):
+    action = await completed_action(partnership, local_env.client)
+    first = await archive_now(local_env.client, task_queue)
+    assert (first.archived, first.already) == (1, 0)  # the Partnership still runs: only the action closed
+    again = await archive_now(local_env.client, task_queue, full=True)
+    assert (again.archived, again.already) == (0, 1)
+
+    [row] = archived_rows(action.id)
+    assert row.workflow_type == "JointActionWorkflow" and row.status == "COMPLETED"
+    [history] = await histories_of(None, archive_engine(), action.id)
+    assert history.run_id == row.run_id and len(history.events) == row.events
+    server = await action.fetch_history()
+    assert [e.event_id for e in history.events] == [e.event_id for e in server.events]
+    anchors = [r for r in decisions(register_engine()) if r.kind == ARCHIVED_KIND]
+    assert [(a.workflow_id, a.decision_id.endswith(row.run_id)) for a in anchors] == [(action.id, True)]
+    assert row.sha256 in anchors[0].details_json
+    assert summary(archive_engine()).histories == 1
+
+    report = await verify(local_env.client, register_engine(), f"WorkflowId IN ('{action.id}', '{partnership.id}')")
+    assert report.ok, report.problems
+    assert report.archived == 1 and report.unarchived == []
+
+
+def audit_verify(local_env, *ids: str) -> subprocess.CompletedProcess[str]:
+    """`partnership audit verify` through the CLI, over these workflows (the namespace is shared)."""
+    env = os.environ | {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host}
+    query = "WorkflowId IN (" + ", ".join(f"'{i}'" for i in ids) + ")"
+    return subprocess.run(
+        [BIN / "partnership", "audit", "verify", "--query", query], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, local_env, partnership, task_queue):
+    action = await completed_action(partnership, local_env.client)
+    await archive_now(local_env.client, task_queue)
+    [row] = archived_rows(action.id)
+    where = f"archived history {action.id} run {row.run_id} (archive row {row.seq})"
+    with archive_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE histories SET compressed = :b WHERE seq = :s"), {"b": row.compressed[:-1], "s": row.seq}
+        )
+    edited = audit_verify(local_env, action.id, partnership.id)
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert edited.stdout.splitlines()[:-1] == [f"{where}: its bytes do not hash to its SHA-256; it was edited"]
+    with archive_engine().begin() as conn:
+        conn.execute(text("UPDATE histories SET compressed = :b WHERE seq = :s"), {"b": row.compressed, "s": row.seq})
+        conn.execute(text("UPDATE histories SET sha256 = :h WHERE seq = :s"), {"h": "0" * 64, "s": row.seq})
+    anchor = decisions(register_engine())[-1]
+    assert archive_problems(register_engine()) == [
+        f"{where}: its bytes do not hash to its SHA-256; it was edited",
+        f"{where}: its SHA-256 differs from register row {anchor.seq}; it was replaced",
+    ]
+    with archive_engine().begin() as conn:
+        conn.execute(text("UPDATE histories SET sha256 = :h WHERE seq = :s"), {"h": row.sha256, "s": row.seq})
+        conn.execute(text("DELETE FROM decisions WHERE seq = :s"), {"s": anchor.seq})
+    cut = audit_verify(local_env, action.id, partnership.id)
+    assert cut.returncode == 1
+    assert cut.stdout.splitlines()[:-1] == [f"{where}: no register row anchors it; it was inserted or its row deleted"]
+
+
+async def test_a_closed_run_not_yet_archived_is_listed_and_once_lost_is_reported(local_env, partnership):
+    action = await completed_action(partnership, local_env.client)
+    query = f"WorkflowId = '{partnership.id}'"  # the Partnership's audit covers the actions it started
+    report = await verify(local_env.client, register_engine(), query)
+    run_id = (await action.describe()).run_id
+    assert report.ok and report.unarchived == [f"{action.id} {run_id}"]
+
+    address = local_env.client.service_client.config.target_host
+    subprocess.run(
+        [BIN / "temporal", "workflow", "delete", "-w", action.id, "--address", address, "--yes"], check=True, timeout=60
+    )
+    lost = [r for r in decisions(register_engine()) if r.workflow_id == action.id]
+
+    async def deleted():
+        try:
+            await action.describe()
+        except RPCError as err:
+            return err.status is RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(deleted, timeout=120)
+    problems = (await verify(local_env.client, register_engine(), query)).problems
+    assert problems == [
+        f"row {r.seq} ({r.decision_id}): the history of {action.id} is neither on the server nor in the archive; "
+        "it was lost before it was archived, or the row was inserted"
+        for r in lost
+    ]
+
+
+async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_worker, keys, task_queue):
+    state = PartnershipState(keys=keys, text_sha256=text_sha256(), continue_as_new_at_length=12)
+    wid = f"partnership-{uuid.uuid4().hex}"
+    handle = await start_partnership(local_env.client, task_queue, wid, state)
+    for side in (Identity.UK, Identity.ROK):
+        filing = SignPartnership(filed_by=side, signed_on="2023-11-22", text_sha256=text_sha256())
+        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing))
+    latest = local_env.client.get_workflow_handle(wid)
+    await effects_done(latest, PartnershipWorkflow.pending_effects)
+    await latest.terminate("test over")
+    runs = [w async for w in local_env.client.list_workflows(f"WorkflowId = '{wid}'")]
+    assert len(runs) >= 2
+    assert {r.status for r in runs} == {WorkflowExecutionStatus.CONTINUED_AS_NEW, WorkflowExecutionStatus.TERMINATED}
+
+    outcome = await archive_now(local_env.client, task_queue)
+    assert outcome.archived == len(runs)
+    chain = await histories_of(None, archive_engine(), wid)
+    assert sorted(h.run_id for h in chain) == sorted(r.run_id for r in runs)
+    starts = [h.events[0].event_time.ToDatetime() for h in chain]
+    assert starts == sorted(starts)  # oldest run first
+    outcomes = await replay(chain)
+    assert [o.problem for o in outcomes] == [None] * len(runs)
+    del handle
+
+
+def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, tmp_path, monkeypatch):
+    from engine.backup import BackupRefused, backup, restore
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    target = tmp_path / "backup"
+    manifest = backup(target)
+    assert sorted(manifest["files"]) == ["keys/rok.pub", "keys/secretariat.pub", "keys/uk.pub", "register.db"]
+    with pytest.raises(BackupRefused, match="is not empty; back up into a new folder"):
+        backup(target)
+    with pytest.raises(BackupRefused, match=r"already holds a stack \(register.db\); restore into a new data dir"):
+        restore(target)
+    (target / "keys" / "uk.pub").write_text("not the key that was backed up\n")
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "new"))
+    with pytest.raises(BackupRefused, match=r"the backup is damaged: keys/uk.pub"):
+        restore(target)
+    assert not (tmp_path / "new").exists()  # a refused restore changes nothing
+
+
+RECORD = {
+    "decision_id": "partnership/entry-into-effect",
+    "workflow_id": "partnership",
+    "kind": "entry-into-effect",
+    "paragraph": "31",
+    "decided_at": "2023-11-22T00:00:00Z",
+    "summary": "In effect.",
+}
