@@ -27,6 +27,20 @@ async def history_length(handle: WorkflowHandle) -> int:
     return len((await handle.fetch_history()).events)
 
 
+async def settled_history_length(handle: WorkflowHandle, timeout: float = 30) -> int:
+    """The history's length once no workflow task is outstanding (a query can be answered by the
+    task that is still to be recorded as completed; a cold worker takes a while over it)."""
+    from temporalio.api.enums.v1 import EventType
+
+    open_task = (EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+    async with asyncio.timeout(timeout):
+        while True:
+            events = (await handle.fetch_history()).events
+            if events[-1].event_type not in open_task:
+                return len(events)
+            await asyncio.sleep(0.05)
+
+
 async def effects_done(handle: WorkflowHandle, query, timeout: float = 30) -> None:
     """Wait until the workflow has carried out every queued decision and notification."""
     async with asyncio.timeout(timeout):
@@ -62,7 +76,7 @@ async def rejected(handle: WorkflowHandle, update, filing) -> str:
     from temporalio.client import WorkflowUpdateFailedError
 
     await effects_done(handle, "pending_effects")  # every governance workflow answers this query
-    before = await history_length(handle)
+    before = await settled_history_length(handle)
     try:
         await handle.execute_update(update, filing)
     except WorkflowUpdateFailedError as err:
