@@ -19,7 +19,7 @@ from engine.cli_audit import audit_app
 from engine.cli_constitution import amendment_app, termination_app, text
 from engine.cli_forum import forum_app
 from engine.cli_programmes import action_app, consult_app, group_app, progress_line
-from engine.cli_support import EXPECTED, JsonFlag, ask, emit, explain, fail, run, usage
+from engine.cli_support import EXPECTED, JsonFlag, ask, client, emit, explain, fail, run, usage
 from engine.keys import init_keys
 from engine.logs import configure as configure_logs
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
@@ -106,9 +106,18 @@ async def bootstrap_command(json_out: JsonFlag = False) -> None:
 @run
 async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
-    from workflows.partnership import PartnershipWorkflow
+    from engine.health import stuck_workflows
+    from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
+    stuck = await stuck_workflows(await client(), look_at=[PARTNERSHIP_ID])
+    for s in stuck:
+        typer.echo(s.line(), err=True)
+    if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
+        fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
     current = await ask(PartnershipWorkflow.status)
+    if json_out:
+        emit(current.model_dump(mode="json") | {"stuck": [s.model_dump() for s in stuck]})
+        return
     show_status(current, json_out)
 
 

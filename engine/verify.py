@@ -1,6 +1,7 @@
 """`partnership audit verify`: the register's hash chain holds, every decision in the register was
 recorded by a workflow (its history shows the completed `record_decision`), and every decision a
-history recorded is in the register, with the same content."""
+history recorded is in the register, with the same content; and no governed workflow is stuck
+on a failing workflow task (engine/health.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.register import as_utc, chain_problems, decisions
 from engine.audit import fetch_all
+from engine.health import stuck_workflows
 
 
 class VerifyReport(BaseModel):
@@ -86,6 +88,7 @@ async def verify(client: Client, engine: Engine, query: str | None = None) -> Ve
             problems.append(
                 f"{decision_id}: recorded by {record['workflow_id']} but missing from the register; it was deleted"
             )
+    problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
     return VerifyReport(
         rows=len(rows), histories=len(histories), decisions_in_histories=len(recorded), problems=problems
     )

@@ -1,0 +1,104 @@
+"""Issue 17, what an operator and a filer see: a governed workflow whose workflow task keeps
+failing is named by `partnership status` and by `audit verify`, which exits 1 (it used to say
+"consistent"); a filing that got no answer is resent as the same signed instrument."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from activities.register import register_engine
+from engine.bootstrap import bootstrap
+from engine.health import stuck_workflows
+from engine.verify import verify
+from models.identities import Identity
+from models.partnership import TerminationNotice
+from tests.helpers import eventually, signed
+from tests.test_cli_embedded import cli
+from tests.variants import ReorderedPartnership
+from worker import ACTIVITIES, WORKFLOWS, build_worker, workflow_runner
+from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+
+async def no_partnership_yet(client) -> None:
+    """The CLI acts on the workflow id `partnership`: remove a closed one an earlier test left, so
+    that this test starts its own."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+
+    async def gone() -> bool:
+        try:
+            await client.get_workflow_handle(PARTNERSHIP_ID).describe()
+        except RPCError:
+            return True
+        request = DeleteWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=PARTNERSHIP_ID)
+        )
+        try:
+            await client.workflow_service.delete_workflow_execution(request)
+        except RPCError:
+            pass
+        return False
+
+    await eventually(gone, interval=0.2)
+
+
+async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(local_env, data_dir, task_queue):
+    from temporalio.worker import Worker
+
+    client = local_env.client
+    await no_partnership_yet(client)
+    # Written by today's code…
+    async with build_worker(client, task_queue):
+        await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
+    handle = client.get_workflow_handle(PARTNERSHIP_ID)
+    # …then served by a build that orders the entry into effect's effects the other way round: its
+    # replay of the history disagrees with it, so every task from now on fails.
+    careless = [ReorderedPartnership, *(w for w in WORKFLOWS if w is not PartnershipWorkflow)]
+    broken = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=careless,
+        activities=ACTIVITIES,
+        workflow_runner=workflow_runner(),
+        max_cached_workflows=0,
+    )
+    try:
+        async with broken:
+            filing = asyncio.create_task(
+                handle.execute_update(
+                    PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+                )
+            )
+            [stuck] = await eventually(lambda: stuck_workflows(client, look_at=[PARTNERSHIP_ID]), timeout=60)
+            assert stuck.workflow_id == PARTNERSHIP_ID and stuck.workflow_type == "PartnershipWorkflow"
+            assert stuck.attempt >= 3
+            assert stuck.reason.startswith("NON_DETERMINISTIC_ERROR at event")
+            assert not filing.done()  # the filing waits: nothing was accepted
+
+            report = await verify(client, register_engine(), f"WorkflowId = '{PARTNERSHIP_ID}'")
+            assert [p for p in report.problems if "is stuck" in p] == [stuck.line()]
+
+            env = os.environ | {"TEMPORAL_ADDRESS": client.service_client.config.target_host}
+            status = await asyncio.to_thread(cli, "status", env=env)
+            assert status.returncode == 1
+            assert stuck.line().split(": its workflow task fails")[0] in status.stderr
+            assert "the Partnership cannot answer until its workflow task is repaired" in status.stderr
+            audit = await asyncio.to_thread(
+                cli, "audit", "verify", "--query", f"WorkflowId = '{PARTNERSHIP_ID}'", env=env
+            )
+            assert audit.returncode == 1
+            assert f"{PARTNERSHIP_ID} (PartnershipWorkflow) is stuck" in audit.stdout
+            filing.cancel()
+    finally:
+        try:
+            await handle.terminate("test over: it was broken on purpose")
+        except RPCError:
+            pass
+        try:
+            await filing
+        except (asyncio.CancelledError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+            pass
