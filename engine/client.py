@@ -46,6 +46,6 @@ async def connect(address: str | None = None) -> Client:
         return await Client.connect(**config, data_converter=pydantic_data_converter)
     except RuntimeError as err:
         raise Unreachable(
-            f"cannot reach Temporal at {config['target_host']}: start the embedded stack with "
-            "`make run`, or set TEMPORAL_ADDRESS"
+            f"Temporal did not answer at {config['target_host']}: if it is restarting, retry in a "
+            "moment; if no server runs there, start one (`partnership up`) or set TEMPORAL_ADDRESS"
         ) from err

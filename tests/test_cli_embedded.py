@@ -140,7 +140,7 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     closed = free_port()
     down = cli("status", env=env | {"TEMPORAL_ADDRESS": f"127.0.0.1:{closed}"})
     assert down.returncode == 1
-    assert down.stderr.startswith(f"cannot reach Temporal at 127.0.0.1:{closed}")
+    assert down.stderr.startswith(f"Temporal did not answer at 127.0.0.1:{closed}: if it is restarting, retry")
     assert len(down.stderr.strip().splitlines()) == 1
 
 

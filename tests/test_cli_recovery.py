@@ -16,7 +16,7 @@ from engine.health import stuck_workflows
 from engine.verify import verify
 from models.identities import Identity
 from models.partnership import TerminationNotice
-from tests.helpers import eventually, signed
+from tests.helpers import effects_done, eventually, settled_history_length, signed
 from tests.test_cli_embedded import cli
 from tests.variants import ReorderedPartnership
 from worker import ACTIVITIES, WORKFLOWS, build_worker, workflow_runner
@@ -102,3 +102,43 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
             await filing
         except (asyncio.CancelledError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
             pass
+
+
+async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lands_once(
+    local_env, local_worker, data_dir, task_queue
+):
+    from engine import pending
+
+    client = local_env.client
+    await no_partnership_yet(client)
+    await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
+    handle = client.get_workflow_handle(PARTNERSHIP_ID)
+    env = os.environ | {
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "PARTNERSHIP_TASK_QUEUE": task_queue,
+    }
+    try:
+        # A first run signed and sent this notice, and the server went away before it answered.
+        kept = signed(TerminationNotice(filed_by=Identity.ROK))
+        pending.kept_or_signed(kept, lambda f: f)
+        pending.unanswered.clear()
+        again = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)
+        assert again.returncode == 0, again.stderr
+        status = await handle.query(PartnershipWorkflow.status)
+        assert status.termination is not None and status.termination.filing_id == kept.filing_id
+        assert list(pending.pending_dir().iterdir()) == []  # answered: nothing kept
+
+        # This time the first sending had landed: the resend is recognised, nothing is filed twice.
+        pending.kept_or_signed(kept, lambda f: f)
+        pending.unanswered.clear()
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+        before = await settled_history_length(handle)
+        once_more = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)
+        assert once_more.returncode == 0, once_more.stderr
+        assert once_more.stdout.strip() == (
+            f"filing {kept.filing_id} was received the first time it was sent; nothing more to do"
+        )
+        assert len((await handle.fetch_history()).events) == before
+        assert list(pending.pending_dir().iterdir()) == []
+    finally:
+        await handle.terminate("test over")
