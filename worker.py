@@ -18,33 +18,23 @@ from activities.notify import notify
 from activities.register import record_decision
 from engine import config
 from engine.logs import configure as configure_logs
-from workflows.amendment import AmendmentWorkflow
-from workflows.consultation import ConsultationWorkflow
-from workflows.forum import ForumCycleWorkflow
-from workflows.forum_schedule import ForumScheduleWorkflow
-from workflows.joint_action import JointActionWorkflow
-from workflows.partnership import PartnershipWorkflow
+from workflows.registry import WORKFLOWS
 
-WORKFLOWS = [
-    PartnershipWorkflow,
-    AmendmentWorkflow,
-    JointActionWorkflow,
-    ConsultationWorkflow,
-    ForumCycleWorkflow,
-    ForumScheduleWorkflow,
-]
 ACTIVITIES = [notify, record_decision]
+#: The activities are plain functions that block on the database, SMTP or the disk; they run on
+#: this pool, one per process, shared by every worker the process builds (the tests build many).
+ACTIVITY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity")
 
 
 def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
-    """The sandbox. Our models and their crypto are passed through (pure code). So are the
+    """The sandbox. Our models, rules and their crypto are passed through (pure code). So are the
     workflow modules themselves, unless `strict` (or PARTNERSHIP_STRICT_SANDBOX=1, as in the
     tests): re-importing them for every open workflow costs about 85 KiB each, too much for a
     worker holding thousands of joint actions. The strict sandbox, which also guards the workflow
     modules' own calls, runs the whole test suite; production runs the same code."""
     if strict is None:
         strict = os.environ.get("PARTNERSHIP_STRICT_SANDBOX") == "1"
-    shared = ["models", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
+    shared = ["models", "rules", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
     if not strict:
         shared.append("workflows")
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*shared))
@@ -69,7 +59,7 @@ def build_worker(client: Client, task_queue: str | None = None, cold: bool | Non
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ACTIVITY_POOL,
         **({"max_cached_workflows": 0} if cold else {}),
     )
 

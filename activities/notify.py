@@ -7,7 +7,6 @@ Maildir file name is derived from the key too, so even a lost ledger row cannot 
 
 from __future__ import annotations
 
-import asyncio
 import email.policy
 import hashlib
 import os
@@ -25,7 +24,7 @@ from temporalio import activity
 
 from activities.register import register_engine
 from engine import config
-from engine.logs import activity_logger
+from models.names import NOTIFY
 from models.records import Notification
 from models.register import SentNotification
 
@@ -121,14 +120,13 @@ def send(notification: Notification) -> str:
     return channel
 
 
-@activity.defn
-async def notify(notification: Notification) -> str:
-    """Deliver one notification; returns the channel used, or `already-sent` on a retry."""
-    outcome = await asyncio.to_thread(send, notification)
-    activity_logger().info(
+@activity.defn(name=NOTIFY)
+def notify(notification: Notification) -> str:
+    """Deliver one notification; returns the channel used, or `already-sent` on a retry. A plain
+    function: it blocks on SMTP or the disk, so it runs on the worker's activity thread pool."""
+    outcome = send(notification)
+    activity.logger.info(
         "notification " + ("skipped, already sent" if outcome == "already-sent" else "sent"),
-        key=notification.key,
-        to=[i.value for i in notification.to],
-        channel=outcome,
+        extra={"key": notification.key, "to": [i.value for i in notification.to], "channel": outcome},
     )
     return outcome

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 from datetime import UTC, datetime
 from functools import cache
@@ -14,9 +12,9 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from temporalio import activity
 
 from engine import config
-from engine.logs import activity_logger
+from models.names import RECORD_DECISION
 from models.records import DecisionRecord, RegisterEntry
-from models.register import GENESIS, Decision, chain_hash, hash_of, row_content
+from models.register import GENESIS, Decision, chain_hash, encode_details, hash_of, row_content
 
 _CREATING = threading.Lock()
 
@@ -62,7 +60,7 @@ def as_utc(moment: datetime) -> datetime:
 
 def append_decision(engine: Engine, decision: DecisionRecord) -> RegisterEntry:
     """Insert the decision at the end of the chain, or return the row already there."""
-    details_json = json.dumps(decision.details, sort_keys=True, default=str)
+    details_json = encode_details(decision.details)
     decided_at = as_utc(decision.decided_at)
     for _ in range(20):
         with Session(engine) as session:
@@ -124,14 +122,13 @@ def decisions(engine: Engine) -> list[Decision]:
         return list(session.exec(select(Decision).order_by(Decision.seq)))
 
 
-@activity.defn
-async def record_decision(decision: DecisionRecord) -> RegisterEntry:
-    """Record one decision in the register; a retry returns the row already written."""
-    entry = await asyncio.to_thread(append_decision, register_engine(), decision)
-    activity_logger().info(
+@activity.defn(name=RECORD_DECISION)
+def record_decision(decision: DecisionRecord) -> RegisterEntry:
+    """Record one decision in the register; a retry returns the row already written. A plain
+    function: it blocks on the database, so it runs on the worker's activity thread pool."""
+    entry = append_decision(register_engine(), decision)
+    activity.logger.info(
         "decision recorded" if entry.created else "decision already recorded",
-        decision_id=entry.decision_id,
-        seq=entry.seq,
-        paragraph=decision.paragraph,
+        extra={"decision_id": entry.decision_id, "seq": entry.seq, "paragraph": decision.paragraph},
     )
     return entry

@@ -18,9 +18,11 @@ from temporalio.worker import Replayer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from audit.history import load  # noqa: E402
+from audit.replay import replay  # noqa: E402
 from benchmarks.common import median, write  # noqa: E402
-from engine.audit import load, replay  # noqa: E402
-from worker import WORKFLOWS, workflow_runner  # noqa: E402
+from worker import workflow_runner  # noqa: E402
+from workflows.registry import WORKFLOWS  # noqa: E402
 
 HISTORIES = Path(__file__).resolve().parent.parent / "tests" / "histories"
 COPIES = 40  # a decade of records: some hundreds of histories (x the golden files)

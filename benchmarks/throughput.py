@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,10 +31,11 @@ from models.joint_action import ActionAgreement, ActionClosure, JointActionPropo
 from models.partnership import TerminationNotice, TerminationWithdrawal  # noqa: E402
 from models.search import ALL  # noqa: E402
 from tests.helpers import signed  # noqa: E402
-from worker import ACTIVITIES, WORKFLOWS, workflow_runner  # noqa: E402
+from worker import ACTIVITIES, workflow_runner  # noqa: E402
 from workflows.amendment import AmendmentWorkflow  # noqa: E402
 from workflows.joint_action import JointActionWorkflow  # noqa: E402
 from workflows.partnership import PartnershipWorkflow  # noqa: E402
+from workflows.registry import WORKFLOWS  # noqa: E402
 
 ACTIONS, AMENDMENTS, NOTICES, RUNS = 24, 8, 4, 5
 BIN = Path(sys.executable).parent
@@ -143,6 +145,7 @@ async def measure(env: WorkflowEnvironment) -> dict[str, float]:
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
         max_concurrent_activities=64,
+        activity_executor=ThreadPoolExecutor(max_workers=64),
     )
     governed, bared = [], []
     async with worker:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from pathlib import Path
 
 import structlog
 from temporalio.api.enums.v1 import IndexedValueType
@@ -18,24 +17,24 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
-from engine.forum_schedule import ensure_forum_schedule
 from engine.keys import init_keys, load_private_key, public_keys
+from engine.schedules import ensure_forum_schedule
 from models.identities import PARTICIPANTS
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
 from models.search import ALL as SEARCH_ATTRIBUTES
 from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
 from models.signing import sign
+from models.text import agreement_bytes
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 log = structlog.get_logger("bootstrap")
 
 #: "Signed in duplicate at the Royal Society … on the 22 November 2023".
 SIGNED_ON = date(2023, 11, 22)
-TEXT_PATH = Path(__file__).resolve().parent.parent / "models" / "text" / ("uk-rok-digital-partnership-2023.txt")
 
 
 def text_sha256() -> str:
-    return hashlib.sha256(TEXT_PATH.read_bytes()).hexdigest()
+    return hashlib.sha256(agreement_bytes()).hexdigest()
 
 
 def search_attribute_flags() -> list[str]:

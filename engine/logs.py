@@ -68,14 +68,3 @@ def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-
-
-def activity_logger() -> structlog.stdlib.BoundLogger:
-    """A logger bound to the running activity's workflow id, run id and activity type."""
-    info = activity.info()
-    return structlog.get_logger("activities").bind(
-        workflow_id=info.workflow_id,
-        run_id=info.workflow_run_id,
-        activity_type=info.activity_type,
-        attempt=info.attempt,
-    )

@@ -4,7 +4,6 @@ Innovation and Technology; it oversees the Partnership and reviews scope, object
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -214,29 +213,3 @@ class ForumView(BaseModel):
     minutes: str | None
     minutes_approved_by: list[Identity]
     closed_at: datetime | None
-
-
-# ¶7 — who may co-chair ----------------------------------------------------------------------------
-
-_VICE_MINISTER = re.compile(r"\bvice[\s-]+minister\b", re.IGNORECASE)
-_MINISTER = re.compile(r"\b(minister|secretary of state)\b", re.IGNORECASE)
-
-
-def co_chair_problem(side: Identity, title: str) -> str | None:
-    """¶7: the RoK co-chair is a Vice Minister of MSIT; the UK co-chair a Minister at DSIT."""
-    if side is Identity.ROK and not _VICE_MINISTER.search(title):
-        return (
-            f"¶7: the RoK co-chair is a Vice Minister of the Ministry of Science and ICT; {title!r} is not "
-            "a Vice Minister's title"
-        )
-    if side is Identity.UK and (not _MINISTER.search(title) or _VICE_MINISTER.search(title)):
-        return (
-            "¶7: the UK co-chair is a Ministerial counterpart at the Department for Science, Innovation "
-            f"and Technology (a Secretary of State or Minister); {title!r} is not a ministerial title"
-        )
-    return None
-
-
-def default_host(year: int) -> Identity:
-    """Hosts alternate: ROK in odd years, UK in even years (the text is silent; decided here)."""
-    return Identity.ROK if year % 2 else Identity.UK

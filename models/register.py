@@ -7,6 +7,7 @@ an edited, deleted or inserted row breaks the chain where it happened.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,12 @@ class SentNotification(SQLModel, table=True):
     subject: str
     channel: str
     sent_at: datetime
+
+
+def encode_details(details: dict[str, Any]) -> str:
+    """A decision's details as the register stores them. `record_decision` writes with it and
+    `audit verify` compares with it, so the two can never drift (a drift reads as an edit)."""
+    return json.dumps(details, sort_keys=True, default=str)
 
 
 def row_content(

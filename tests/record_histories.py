@@ -160,7 +160,7 @@ async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
 
 async def scheduled_forum(client: Client, task_queue: str) -> str:
     """The yearly Schedule fires: its tick asks the Partnership for the next cycle."""
-    from engine.forum_schedule import ensure_forum_schedule
+    from engine.schedules import ensure_forum_schedule
     from tests.helpers import eventually
     from workflows.partnership import PartnershipWorkflow
 

@@ -22,7 +22,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from engine.audit import GOVERNED, replay
+from audit.replay import replay
+from workflows.registry import GOVERNED
 
 
 class StartedWorkflows(Interceptor):

@@ -136,9 +136,9 @@ class Round:
             ProgressReport,
             action_id_for,
         )
+        from rules.common import child_id
         from workflows.joint_action import JointActionWorkflow
         from workflows.partnership import PartnershipWorkflow
-        from workflows.partnership_rules import child_id
 
         for n in range(20):
             proposal = JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Matching round {n}")
@@ -169,9 +169,9 @@ class Round:
         from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
         from models.identities import Identity
         from models.partnership import TerminationNotice, TerminationWithdrawal
+        from rules.common import child_id
         from workflows.consultation import ConsultationWorkflow
         from workflows.partnership import PartnershipWorkflow
-        from workflows.partnership_rules import child_id
 
         for n in range(3):
             request = ConsultationRequest(filed_by=Identity.ROK, about="28", summary=f"Costs {n}")
@@ -191,9 +191,9 @@ class Round:
         """Up to a fixed agenda: the meeting itself is a month away in real time."""
         from models.forum import AgendaAgreement, AgendaItemFiling, CoChairNomination, ForumConvocation
         from models.identities import Identity
+        from rules.common import child_id
         from workflows.forum import ForumCycleWorkflow
         from workflows.partnership import PartnershipWorkflow
-        from workflows.partnership_rules import child_id
 
         on = (time_now() + timedelta(days=45)).date()
         convocation = ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="Seoul")
@@ -231,11 +231,13 @@ class Round:
     async def check(self, client: Any, partnership: Any) -> str:
         from activities.notify import message_id
         from activities.register import register_engine
-        from engine.audit import GOVERNED, fetch_all, replay
-        from engine.verify import verify
+        from audit.history import fetch_all
+        from audit.replay import replay
+        from audit.verify import verify
         from tests.helpers import eventually, mails
         from tests.test_faults import notification_keys
         from workflows.partnership import PartnershipWorkflow
+        from workflows.registry import GOVERNED
 
         async def settled() -> bool:  # the round's server holds this round's workflows only
             running = [w async for w in client.list_workflows(f"{GOVERNED} AND ExecutionStatus = 'Running'")]
@@ -364,7 +366,7 @@ def main() -> None:
     logging.getLogger().setLevel(logging.CRITICAL)  # the summary lines are the output
     from temporalio.runtime import Runtime
 
-    from engine.audit import quiet_runtime
+    from audit.replay import quiet_runtime
 
     Runtime.set_default(quiet_runtime(), error_if_already_set=False)  # no retry warnings while the server is down
     sys.exit(asyncio.run(soak(parser.parse_args())))

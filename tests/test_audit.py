@@ -15,10 +15,11 @@ from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
 
 from activities.register import append_decision, register_engine
-from engine.audit import fetch, fetch_all, file_name, history_json, load, replay
+from audit.history import fetch, fetch_all, file_name, history_json, load
+from audit.replay import replay
+from audit.timeline import timeline
+from audit.verify import verify
 from engine.bootstrap import bootstrap, start_partnership, text_sha256
-from engine.timeline import timeline
-from engine.verify import verify
 from models.identities import Identity
 from models.partnership import PartnershipState, SignPartnership, TerminationNotice
 from models.records import DecisionRecord

@@ -11,15 +11,15 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.service import RPCError
 
 from activities.register import register_engine
+from audit.health import stuck_workflows
+from audit.verify import verify
 from engine.bootstrap import bootstrap
-from engine.health import stuck_workflows
-from engine.verify import verify
 from models.identities import Identity
 from models.partnership import TerminationNotice
 from tests.helpers import effects_done, eventually, settled_history_length, signed
 from tests.test_cli_embedded import cli
 from tests.variants import ReorderedPartnership
-from worker import ACTIVITIES, WORKFLOWS, build_worker, workflow_runner
+from worker import ACTIVITIES, ACTIVITY_POOL, WORKFLOWS, build_worker, workflow_runner
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 
@@ -64,6 +64,7 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
         workflows=careless,
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
+        activity_executor=ACTIVITY_POOL,
         max_cached_workflows=0,
     )
     try:
@@ -107,7 +108,7 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
 async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lands_once(
     local_env, local_worker, data_dir, task_queue
 ):
-    from engine import pending
+    from cli import pending
 
     client = local_env.client
     await no_partnership_yet(client)

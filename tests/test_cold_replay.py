@@ -1,5 +1,11 @@
 """Issue 17: a worker that remembers nothing must make the same commands as one that does.
 
+Reproduced on the code before the change (effects in two lanes beside the main loop) by the first
+test: of eight Partnerships, three wedged with `[TMPRL1100] Nondeterminism error: Activity machine
+does not handle this event: HistoryEvent(id: 68, TimerCanceled)` (the withdrawal's Update accepted
+in a task whose activities a lane had scheduled on its own, after a completion the replay applies
+later), and their filers waited for ever.
+
 Concurrent filings (Updates) and the reports governed things send the Partnership (signals) are
 handled by a worker that caches no workflow, and the worker is replaced mid-way; afterwards every
 history must replay. Before the effects were issued from one place, such a run wrote histories in
@@ -13,17 +19,45 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-from engine.audit import fetch_all, replay
+from audit.history import fetch_all
+from audit.replay import replay
 from engine.bootstrap import bootstrap
 from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
 from models.forum import ForumConvocation
 from models.identities import Identity
-from tests.helpers import effects_done, eventually, signed
+from models.partnership import TerminationNotice, TerminationWithdrawal
+from tests.conftest import bootstrapped
+from tests.helpers import effects_done, eventually, rejected, signed
 from tests.test_faults import amendment, lifecycle
 from worker import build_worker
 from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
+
+
+async def notice_withdrawn(partnership) -> None:
+    """A notice (a timer and effects), a rejected second notice, the withdrawal (its effects, and
+    the timer no longer wanted) while the notice's effects are still landing."""
+    await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    second = signed(TerminationNotice(filed_by=Identity.ROK))
+    await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
+    await partnership.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+    )
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+
+async def test_filings_while_effects_land_on_a_cold_worker_write_histories_that_replay(
+    local_env, local_worker, task_queue
+):
+    partnerships = [await bootstrapped(local_env, task_queue) for _ in range(8)]
+    await asyncio.wait_for(asyncio.gather(*(notice_withdrawn(p) for p in partnerships)), timeout=120)
+    outcomes = await replay([await p.fetch_history() for p in partnerships], processes=1)
+    assert [o.problem for o in outcomes if not o.ok] == []
+    for partnership in partnerships:
+        assert (await partnership.query(PartnershipWorkflow.status)).termination is None
 
 
 async def consultation(partnership, client, n: int) -> str:

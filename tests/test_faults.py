@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from temporalio.api.enums.v1 import EventType
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.notify import message_id
 from activities.register import decisions, register_engine
-from engine.audit import fetch_all
+from audit.history import activity_calls, fetch_all
+from audit.verify import verify
 from engine.bootstrap import bootstrap
-from engine.verify import verify
 from models.amendment import AmendmentConsent, AmendmentProposal, AmendmentSummary
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal, Progress, ProgressReport
+from models.names import NOTIFY
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from tests.conftest import free_port
 from tests.helpers import effects_done, eventually, mails, signed
@@ -40,14 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def notification_keys(histories) -> list[str]:
-    keys = []
-    for history in histories:
-        for event in history.events:
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                attrs = event.activity_task_scheduled_event_attributes
-                if attrs.activity_type.name == "notify":
-                    keys.append(pydantic_data_converter.payload_converter.from_payload(attrs.input.payloads[0])["key"])
-    return keys
+    return [call.value["key"] for h in histories for call in activity_calls(h) if call.name == NOTIFY]
 
 
 class Worker:
@@ -214,7 +207,8 @@ def test_a_pending_notice_survives_a_restart_of_the_embedded_server(tmp_path):
         assert timers[-1]["kind"] == "timer-set"  # still pending: not fired, not cancelled
         from datetime import date
 
-        from models.calendar import add_months, local_midnight
+        from models.calendar import local_midnight
+        from rules.common import add_months
 
         first_reminder = local_midnight(add_months(date.fromisoformat(before["effective_on"]), -3), Identity.UK)
         assert (

@@ -10,8 +10,8 @@ import icalendar
 import pytest
 
 from activities.register import decisions, register_engine
-from engine.forum_schedule import ensure_forum_schedule, schedule_id
-from engine.ics import forum_calendar
+from cli.forum_calendar import forum_calendar
+from engine.schedules import ensure_forum_schedule, schedule_id
 from models.calendar import local_midnight
 from models.forum import (
     AgendaAgreement,
@@ -25,12 +25,11 @@ from models.forum import (
     MinutesApproval,
     MinutesFiling,
     Postponement,
-    co_chair_problem,
 )
 from models.identities import Identity
+from rules.p07_forum import co_chair_problem, next_forum_date
 from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
 from workflows.forum import ForumCycleWorkflow
-from workflows.forum_schedule import next_forum_date
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -359,3 +358,9 @@ async def run_id(client, workflow_id):
 async def _if(awaitable, predicate):
     value = await awaitable
     return value if predicate(value) else None
+
+
+def test_a_usual_date_the_year_lacks_clamps_like_the_months_of_notice():
+    assert next_forum_date(date(2026, 3, 1), 2, 29) == date(2027, 2, 28)
+    assert next_forum_date(date(2027, 3, 1), 2, 29) == date(2028, 2, 29)
+    assert next_forum_date(date(2026, 11, 22), 11, 22) == date(2027, 11, 22)

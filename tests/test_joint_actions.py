@@ -8,7 +8,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from activities.register import decisions, register_engine
-from models.calendar import add_months
 from models.identities import Identity
 from models.joint_action import (
     OWN_EXPENSES,
@@ -24,6 +23,7 @@ from models.joint_action import (
 from models.partnership import Stage, TerminationNotice
 from models.signing import sign
 from models.working_group import GroupLeads
+from rules.common import add_months
 from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow

@@ -30,8 +30,8 @@ def notice(key: str = "partnership/test/1") -> Notification:
 async def test_maildir_delivery_once_per_key(data_dir, monkeypatch):
     monkeypatch.setenv("PARTNERSHIP_MAIL_UK", "dsit@example.gov.uk")
     env = ActivityEnvironment()
-    assert await env.run(notify, notice()) == "maildir"
-    assert await env.run(notify, notice()) == "already-sent"
+    assert env.run(notify, notice()) == "maildir"
+    assert env.run(notify, notice()) == "already-sent"
     delivered = mails(data_dir)
     assert len(delivered) == 1
     msg = delivered[0]
@@ -43,12 +43,12 @@ async def test_maildir_delivery_once_per_key(data_dir, monkeypatch):
 
 async def test_a_lost_ledger_still_makes_no_second_file(data_dir):
     env = ActivityEnvironment()
-    await env.run(notify, notice())
+    env.run(notify, notice())
     (data_dir / "register.db").unlink()
     from activities.register import engine_for
 
     engine_for.cache_clear()
-    await env.run(notify, notice())
+    env.run(notify, notice())
     assert len(mails(data_dir)) == 1
 
 
@@ -74,8 +74,8 @@ def smtp_inbox(monkeypatch):
 
 async def test_smtp_delivery_once_per_key(data_dir, smtp_inbox):
     env = ActivityEnvironment()
-    assert await env.run(notify, notice("partnership/test/smtp")) == "smtp"
-    assert await env.run(notify, notice("partnership/test/smtp")) == "already-sent"
+    assert env.run(notify, notice("partnership/test/smtp")) == "smtp"
+    assert env.run(notify, notice("partnership/test/smtp")) == "already-sent"
     await asyncio.sleep(0)
     assert [m["Message-ID"] for m in smtp_inbox.messages] == [message_id("partnership/test/smtp")]
     assert mails(data_dir) == []  # SMTP replaces the Maildir, it does not add to it

@@ -26,8 +26,8 @@ def decision(n: int) -> DecisionRecord:
 
 async def test_a_retried_activity_writes_one_row(register_db):
     env = ActivityEnvironment()
-    first = await env.run(record_decision, decision(1))
-    again = await env.run(record_decision, decision(1))
+    first = env.run(record_decision, decision(1))
+    again = env.run(record_decision, decision(1))
     assert first.created and not again.created
     assert again.seq == first.seq and again.hash == first.hash
     assert [r.decision_id for r in decisions(register_engine())] == ["partnership/test-1"]

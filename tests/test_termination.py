@@ -11,9 +11,11 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.register import decisions, register_engine
 from models.amendment import AmendmentProposal, AmendmentStatus
-from models.calendar import add_months, earliest_termination_date, local_midnight
+from models.calendar import local_midnight
 from models.identities import Identity
 from models.partnership import Stage, TerminationNotice, TerminationWithdrawal
+from rules.common import add_months
+from rules.p31_signature_and_termination import earliest_termination_date
 from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow

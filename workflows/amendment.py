@@ -23,64 +23,10 @@ with workflow.unsafe.imports_passed_through():
         AmendmentView,
         AmendmentWithdrawal,
     )
-    from models.calendar import local_date, local_midnight
+    from models.calendar import local_date
     from models.identities import FILERS, other_participant
-    from models.signing import Filing
+    from rules.p33_amendments import decline_problem, lapses_at, response_problem, takes_effect_at, withdrawal_problem
     from workflows.common import GovernedWorkflow, governed_update
-
-
-def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str) -> str | None:
-    """Consent or decline: only the other Participant, only while the proposal is open."""
-    if amendment_id != case.amendment_id:
-        return f"this filing names amendment {amendment_id}, not {case.amendment_id}"
-    proposer = case.proposal.filed_by
-    if not filing.filed_by.is_participant:
-        return f"only a Participant (UK or ROK) may {what} an amendment, not {filing.filed_by}"
-    if filing.filed_by is proposer:
-        return (
-            f"{proposer} proposed {case.amendment_id}, and its proposal is its written consent; "
-            f"only {other_participant(proposer)} may {what} it"
-        )
-    if case.status is not AmendmentStatus.PROPOSED:
-        return f"{case.amendment_id} is {case.status}; it no longer awaits a response"
-    return None
-
-
-def decline_problem(case: AmendmentCase, filing: AmendmentDecline) -> str | None:
-    if problem := response_problem(case, filing, filing.amendment_id, "decline"):
-        return problem
-    if not filing.reason.strip():
-        return "a decline needs a reason (--reason)"
-    return None
-
-
-def withdrawal_problem(case: AmendmentCase, filing: AmendmentWithdrawal) -> str | None:
-    if filing.amendment_id != case.amendment_id:
-        return f"this filing names amendment {filing.amendment_id}, not {case.amendment_id}"
-    proposer = case.proposal.filed_by
-    if filing.filed_by is not proposer:
-        return f"only {proposer}, which proposed {case.amendment_id}, may withdraw it"
-    if case.status is AmendmentStatus.CONSENTED:
-        return (
-            f"{other_participant(proposer)} has already consented to {case.amendment_id}; "
-            "a proposal may be withdrawn only until the other Participant consents"
-        )
-    if case.status is not AmendmentStatus.PROPOSED:
-        return f"{case.amendment_id} is {case.status}; there is nothing to withdraw"
-    return None
-
-
-def lapses_at(case: AmendmentCase) -> datetime:
-    """The end of the respond-by date where the responding Participant is."""
-    responder = other_participant(case.proposal.filed_by)
-    return local_midnight(case.respond_by + timedelta(days=1), responder)
-
-
-def takes_effect_at(case: AmendmentCase) -> datetime | None:
-    """00:00 of the effective date where the proposer is (the consent is given to the proposer)."""
-    if case.effective_on is None:
-        return None
-    return local_midnight(case.effective_on, case.proposal.filed_by)
 
 
 @workflow.defn

@@ -26,51 +26,8 @@ with workflow.unsafe.imports_passed_through():
         RoundRecord,
     )
     from models.identities import FILERS, PARTICIPANTS
-    from models.signing import Filing
+    from rules.p29_consultations import acceptance_problem, proposal_problem, round_problem
     from workflows.common import GovernedWorkflow, governed_update
-
-
-def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -> str | None:
-    if consultation_id != case.consultation_id:
-        return f"this filing names {consultation_id}, not {case.consultation_id}"
-    if case.state is not ConsultationState.OPEN:
-        return f"{case.consultation_id} is {case.state}; it takes no more filings"
-    return None
-
-
-def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
-    if problem := open_problem(case, filing, filing.consultation_id):
-        return problem
-    if not filing.note.strip():
-        return "a consultation round needs a note of what was discussed (--note)"
-    return None
-
-
-def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str | None:
-    if problem := open_problem(case, filing, filing.consultation_id):
-        return problem
-    if not filing.filed_by.is_participant:
-        return f"only a Participant (UK or ROK) proposes an outcome, not {filing.filed_by}"
-    if not filing.resolution.strip():
-        return "the proposed resolution is empty (--resolution-file)"
-    return None
-
-
-def acceptance_problem(case: ConsultationCase, filing: ResolutionAcceptance) -> str | None:
-    if problem := open_problem(case, filing, filing.consultation_id):
-        return problem
-    if not filing.filed_by.is_participant:
-        return f"only a Participant (UK or ROK) accepts an outcome, not {filing.filed_by}"
-    numbers = [p.number for p in case.proposals]
-    if filing.proposal not in numbers:
-        offered = ", ".join(map(str, numbers)) or "none yet"
-        return f"there is no proposal {filing.proposal} in {case.consultation_id}; proposals: {offered}"
-    proposed = case.proposals[numbers.index(filing.proposal)]
-    if proposed.by is filing.filed_by:
-        return (
-            f"{filing.filed_by} made proposal {filing.proposal}; it counts only when the other Participant accepts it"
-        )
-    return None
 
 
 @workflow.defn

@@ -39,9 +39,8 @@ with workflow.unsafe.imports_passed_through():
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
-    from models.joint import file_jointly
-    from workflows.common import GovernedWorkflow, governed_update
-    from workflows.forum_rules import (
+    from rules.common import file_jointly
+    from rules.p07_forum import (
         agenda_agreement_problem,
         agenda_deadline,
         approval_problem,
@@ -54,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         postponement_problem,
         tabling_problem,
     )
+    from workflows.common import GovernedWorkflow, governed_update
 
 
 @workflow.defn

@@ -4,31 +4,18 @@ that year is not duplicated (the Partnership decides, from its register of cycle
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumDue
+    from rules.p07_forum import next_forum_date
 
 
 class ForumScheduleSettings(BaseModel):
     partnership_id: str
     month: int = DEFAULT_MONTH
     day: int = DEFAULT_DAY
-
-
-def next_forum_date(today: date, month: int, day: int) -> date:
-    """The next usual Forum date after `today` (29 Feb falls back to 28 Feb in common years)."""
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            candidate = date(year, month, day - 1)
-        if candidate > today:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 @workflow.defn

@@ -14,9 +14,7 @@ from datetime import date, datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.calendar import add_months
     from models.identities import FILERS, other_participant
-    from models.joint import already_filed_problem, file_jointly
     from models.joint_action import (
         OWN_EXPENSES,
         ActionAgreement,
@@ -29,57 +27,10 @@ with workflow.unsafe.imports_passed_through():
         ProgressEntry,
         ProgressReport,
     )
-    from models.signing import Filing
+    from rules.common import add_months, file_jointly
+    from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_problem
+    from rules.p28_costs import cost_problem
     from workflows.common import GovernedWorkflow, governed_update
-
-
-def filing_problem(case: JointActionCase, filing: Filing, action_id: str, what: str) -> str | None:
-    if action_id != case.action_id:
-        return f"this filing names {action_id}, not {case.action_id}"
-    if not filing.filed_by.is_participant:
-        return f"only a Participant (UK or ROK) may {what}, not {filing.filed_by}"
-    return None
-
-
-def agreement_problem(case: JointActionCase, filing: ActionAgreement) -> str | None:
-    if problem := filing_problem(case, filing, filing.action_id, "agree a joint action"):
-        return problem
-    proposer = case.proposal.filed_by
-    if filing.filed_by is proposer:
-        return f"{proposer} proposed {case.action_id}; only {other_participant(proposer)} may agree it"
-    if case.state is not ActionState.PROPOSED:
-        return f"{case.action_id} is {case.state}; it no longer awaits agreement"
-    return None
-
-
-def report_problem(case: JointActionCase, filing: ProgressReport) -> str | None:
-    if problem := filing_problem(case, filing, filing.action_id, "report progress"):
-        return problem
-    if case.state is not ActionState.ACTIVE:
-        return f"progress is reported on ACTIVE joint actions; {case.action_id} is {case.state}"
-    return None
-
-
-def cost_problem(case: JointActionCase, filing: CostArrangement) -> str | None:
-    if problem := filing_problem(case, filing, filing.action_id, "propose a cost arrangement"):
-        return problem
-    if not case.state.is_open:
-        return f"{case.action_id} is {case.state}; its costs can no longer be arranged"
-    if not filing.arrangement.strip():
-        return "the arrangement is empty; describe who bears which expenses (--arrangement-file)"
-    if filing.arrangement.strip() == case.cost_arrangement:
-        return f"that arrangement already applies to {case.action_id}"
-    return already_filed_problem(case.cost_filings, filing.filed_by, filing.arrangement.strip(), "this arrangement")
-
-
-def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
-    if problem := filing_problem(case, filing, filing.action_id, f"{filing.outcome} a joint action"):
-        return problem
-    if not case.state.is_open:
-        return f"{case.action_id} is already {case.state}"
-    if filing.outcome == "complete" and case.state is not ActionState.ACTIVE:
-        return f"only an ACTIVE joint action can be completed; {case.action_id} is {case.state}"
-    return already_filed_problem(case.closure_filings, filing.filed_by, filing.outcome, f"to {filing.outcome} it")
 
 
 @workflow.defn

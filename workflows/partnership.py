@@ -31,18 +31,17 @@ with workflow.unsafe.imports_passed_through():
         TerminationWithdrawal,
     )
     from models.signing import fingerprint
-    from workflows.amendment import AmendmentWorkflow
-    from workflows.common import GovernedWorkflow, governed_update
-    from workflows.partnership_rules import (
+    from rules.p31_signature_and_termination import (
         earliest_termination_date,
         notice_problem,
-        proposal_problem,
-        respond_by_for,
         signing_problem,
         termination_for,
         termination_reminders,
         withdrawal_problem,
     )
+    from rules.p33_amendments import proposal_problem, respond_by_for
+    from workflows.amendment import AmendmentWorkflow
+    from workflows.common import GovernedWorkflow, governed_update
     from workflows.programmes import Programmes, attributes
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one

@@ -27,10 +27,8 @@ with workflow.unsafe.imports_passed_through():
         ForumSummary,
         GroupLeadsDecided,
         LaunchJointAction,
-        default_host,
     )
     from models.identities import FILERS, Identity
-    from models.joint import file_jointly
     from models.joint_action import (
         ActionState,
         ActionSummary,
@@ -43,19 +41,16 @@ with workflow.unsafe.imports_passed_through():
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
+    from rules.common import child_id, file_jointly
+    from rules.p07_forum import default_host, forum_date, forum_start_problem
+    from rules.p07_working_groups import leads_problem
+    from rules.p09_27_joint_actions import action_proposal_problem
+    from rules.p29_consultations import consultation_problem
+    from rules.p32_programmes_survive import wind_down_problem
     from workflows.common import governed_update
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
     from workflows.joint_action import JointActionWorkflow
-    from workflows.partnership_rules import (
-        action_proposal_problem,
-        child_id,
-        consultation_problem,
-        forum_date,
-        forum_start_problem,
-        leads_problem,
-        wind_down_problem,
-    )
 
 
 class Programmes:

@@ -6,7 +6,7 @@ import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -19,7 +19,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from engine import pending
+from cli import pending
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
@@ -44,8 +44,9 @@ def fail(message: str) -> NoReturn:
 
 
 def usage(message: str) -> NoReturn:
-    typer.echo(f"usage: {message}", err=True)
-    raise typer.Exit(2)
+    """A usage error the options' types could not catch (a name looked up at run time): the same
+    message and exit 2 as typer's own."""
+    raise typer.BadParameter(message)
 
 
 #: The server went away mid-request (restarting, network): the request may or may not have landed.
@@ -83,7 +84,7 @@ EXPECTED = (
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     """Run an async command; turn expected failures into one line on stderr and exit 1. A filing
-    that got no answer stays kept for the same command to resend (engine/pending.py)."""
+    that got no answer stays kept for the same command to resend (cli/pending.py)."""
 
     @functools.wraps(coro)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -117,13 +118,13 @@ def emit(model: BaseModel | list[Any] | dict[str, Any]) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        usage(f"{option} takes a date as YYYY-MM-DD, not {value!r}")
+def day_option(help: str) -> Any:
+    """A YYYY-MM-DD option, parsed by typer (a bad date is its usage error, exit 2)."""
+    return typer.Option(help=help, formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+
+
+def day(value: datetime | None) -> date | None:
+    return value.date() if value else None
 
 
 def signed_as(filing: F) -> F:

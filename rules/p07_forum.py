@@ -1,56 +1,68 @@
-"""The Forum cycle's calendar and rules (¶7), as plain functions: each rule returns why a filing
-cannot be accepted now, or None. ForumCycleWorkflow's validators call them."""
+"""¶7, the Forum: its yearly cycle, its calendar and who may do what in it.
+
+> 7. The UK-RoK Digital Partnership Forum will oversee the functioning of the Partnership. It will
+> be held annually and chaired by a Vice Minister of the Ministry of Science and ICT of the Republic
+> of Korea and a Ministerial counterpart at the Department for Science, Innovation and Technology of
+> the United Kingdom. Separate working-level governance arrangements will be established under each
+> policy area. The scope, objectives, and means of optimal cooperation will be reviewed as needed.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from models.calendar import local_date, local_midnight
-    from models.forum import (
-        AGENDA_DEADLINE_DAYS,
-        AGENDA_REMINDER_DAYS,
-        AgendaAgreement,
-        AgendaItemFiling,
-        CoChairNomination,
-        Convening,
-        DecisionAgreement,
-        DecisionTabled,
-        ForumCase,
-        ForumStage,
-        MinutesApproval,
-        MinutesFiling,
-        Postponement,
-        co_chair_problem,
-    )
-    from models.identities import PARTICIPANTS, Identity
-    from models.joint import already_filed_problem
-    from models.signing import Filing
-
+from models.calendar import local_date, local_midnight
+from models.forum import (
+    AGENDA_DEADLINE_DAYS,
+    AGENDA_REMINDER_DAYS,
+    DEFAULT_DAY,
+    DEFAULT_MONTH,
+    AgendaAgreement,
+    AgendaItemFiling,
+    CoChairNomination,
+    Convening,
+    DecisionAgreement,
+    DecisionTabled,
+    ForumCase,
+    ForumConvocation,
+    ForumStage,
+    MinutesApproval,
+    MinutesFiling,
+    Postponement,
+)
+from models.identities import PARTICIPANTS, Identity
+from models.partnership import PartnershipState
+from models.signing import Filing
+from rules.common import already_filed_problem, in_effect_problem, on_day_of
+from rules.tags import decided, stated
 
 # The calendar of a cycle ------------------------------------------------------------------------------
 
 
+@decided("7", "The Forum", "the call for agenda items closes 30 days before the Forum")
 def agenda_deadline(case: ForumCase) -> date:
     return case.on - timedelta(days=AGENDA_DEADLINE_DAYS)
 
 
+@decided("7", "The Forum", "the call closes at the end of its day in the host's time zone")
 def call_closes_at(case: ForumCase) -> datetime:
     """Items are taken until the end of the deadline date where the host is."""
     return local_midnight(agenda_deadline(case) + timedelta(days=1), case.host)
 
 
+@decided("7", "The Forum", "the Forum meets on its date in the host's time zone")
 def meets_at(case: ForumCase) -> datetime:
     return local_midnight(case.on, case.host)
 
 
+@decided("7", "The Forum", "a Forum not met by 31 December (London time) is overdue")
 def overdue_at(case: ForumCase) -> datetime:
     """31 December of the cycle's year has ended in both capitals (London is the later)."""
     return local_midnight(date(case.year + 1, 1, 1), Identity.UK)
 
 
+@decided("7", "The Forum", "reminders 7 days and 1 day before the call closes")
 def milestones(case: ForumCase) -> list[tuple[str, datetime]]:
     """What the clock will make due, by label; a label names its date so a postponement makes
     new ones rather than reusing the old."""
@@ -70,6 +82,7 @@ def milestones(case: ForumCase) -> list[tuple[str, datetime]]:
 # The rules, as plain functions --------------------------------------------------------------------------
 
 
+@decided("7", "The Forum", "a filing names the cycle it acts on")
 def cycle_problem(case: ForumCase, filing: Filing, forum_id: str) -> str | None:
     if forum_id != case.forum_id:
         return f"this filing names {forum_id}, not {case.forum_id}"
@@ -78,18 +91,21 @@ def cycle_problem(case: ForumCase, filing: Filing, forum_id: str) -> str | None:
     return None
 
 
+@decided("7", "The Forum", "the Participants decide in the Forum")
 def participant_only(filing: Filing, what: str) -> str | None:
     if not filing.filed_by.is_participant:
         return f"only a Participant (UK or ROK) {what}, not {filing.filed_by}"
     return None
 
 
+@decided("7", "The Forum", "the secretariat runs the Forum's paperwork")
 def secretariat_only(filing: Filing, what: str) -> str | None:
     if filing.filed_by is not Identity.SECRETARIAT:
         return f"only the SECRETARIAT {what}, not {filing.filed_by}"
     return None
 
 
+@stated("7", "chaired by a Vice Minister of MSIT and a Ministerial counterpart at DSIT")
 def nomination_problem(case: ForumCase, filing: CoChairNomination) -> str | None:
     if problem := participant_only(filing, "nominates its co-chair"):
         return problem
@@ -100,6 +116,7 @@ def nomination_problem(case: ForumCase, filing: CoChairNomination) -> str | None
     return co_chair_problem(filing.filed_by, filing.title)
 
 
+@decided("7", "The Forum", "agenda items are filed while the call is open")
 def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id):
         return problem
@@ -110,6 +127,7 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     return None
 
 
+@decided("7", "The Forum", "both Participants agree the agenda")
 def agenda_agreement_problem(case: ForumCase, filing: AgendaAgreement) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or participant_only(filing, "agrees the agenda"):
         return problem
@@ -120,6 +138,7 @@ def agenda_agreement_problem(case: ForumCase, filing: AgendaAgreement) -> str | 
     return None
 
 
+@decided("7", "The Forum", "a postponement is a joint decision")
 def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or participant_only(filing, "moves the Forum"):
         return problem
@@ -135,6 +154,7 @@ def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -
     )
 
 
+@decided("7", "The Forum", "the Forum is convened with both co-chairs named")
 def convening_problem(case: ForumCase, filing: Convening, now: datetime) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or secretariat_only(
         filing, "records that the Forum met"
@@ -154,6 +174,7 @@ def convening_problem(case: ForumCase, filing: Convening, now: datetime) -> str 
     return None
 
 
+@decided("7", "The Forum", "decisions are tabled at a convened Forum")
 def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or secretariat_only(filing, "tables decisions"):
         return problem
@@ -171,6 +192,7 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
     return None
 
 
+@decided("7", "The Forum", "a Forum decision is taken when both agree it")
 def decision_agreement_problem(case: ForumCase, filing: DecisionAgreement) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or participant_only(filing, "agrees a decision"):
         return problem
@@ -184,6 +206,7 @@ def decision_agreement_problem(case: ForumCase, filing: DecisionAgreement) -> st
     return None
 
 
+@decided("7", "The Forum", "the secretariat files the minutes after the meeting")
 def minutes_problem(case: ForumCase, filing: MinutesFiling) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or secretariat_only(filing, "files the minutes"):
         return problem
@@ -194,6 +217,7 @@ def minutes_problem(case: ForumCase, filing: MinutesFiling) -> str | None:
     return None
 
 
+@decided("7", "The Forum", "both Participants approve the minutes")
 def approval_problem(case: ForumCase, filing: MinutesApproval) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or participant_only(filing, "approves the minutes"):
         return problem
@@ -202,3 +226,61 @@ def approval_problem(case: ForumCase, filing: MinutesApproval) -> str | None:
     if filing.filed_by in case.minutes_approved_by:
         return f"{filing.filed_by} has already approved these minutes; they await the other Participant"
     return None
+
+
+@stated("7", "the Forum will be held annually: one cycle a year")
+def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, now: datetime) -> str | None:
+    """¶7: one Forum a year, started by the secretariat, on a date in that year."""
+    if convocation.filed_by is not Identity.SECRETARIAT:
+        return f"only the SECRETARIAT starts a Forum cycle, not {convocation.filed_by}"
+    if problem := in_effect_problem(state, "Forum cycle"):
+        return problem
+    if any(f.year == convocation.year for f in state.forums.values()):
+        return f"the {convocation.year} Forum cycle has already started; one cycle per year"
+    on = forum_date(convocation)
+    if on.year != convocation.year:
+        return f"the Forum date {on} is not in {convocation.year}; name a date in that year (--on)"
+    today = now.date()
+    if on <= today:
+        return f"the Forum date {on} is not after today ({today}); name a later date (--on)"
+    return None
+
+
+@decided("7", "The Forum", "without a date the Forum meets on 22 November, the anniversary of signature")
+def forum_date(convocation: ForumConvocation) -> date:
+    return convocation.on or date(convocation.year, DEFAULT_MONTH, DEFAULT_DAY)
+
+
+@decided("7", "The Forum", "the yearly Schedule asks for the next usual Forum date")
+def next_forum_date(today: date, month: int, day: int) -> date:
+    """The next usual Forum date after `today` (29 Feb falls back to 28 Feb in common years)."""
+    this_year = on_day_of(today.year, month, day)
+    return this_year if this_year > today else on_day_of(today.year + 1, month, day)
+
+
+# ¶7 — who may co-chair ----------------------------------------------------------------------------
+
+_VICE_MINISTER = re.compile(r"\bvice[\s-]+minister\b", re.IGNORECASE)
+_MINISTER = re.compile(r"\b(minister|secretary of state)\b", re.IGNORECASE)
+
+
+@stated("7", "chaired by a Vice Minister of MSIT and a Ministerial counterpart at DSIT")
+def co_chair_problem(side: Identity, title: str) -> str | None:
+    """¶7: the RoK co-chair is a Vice Minister of MSIT; the UK co-chair a Minister at DSIT."""
+    if side is Identity.ROK and not _VICE_MINISTER.search(title):
+        return (
+            f"¶7: the RoK co-chair is a Vice Minister of the Ministry of Science and ICT; {title!r} is not "
+            "a Vice Minister's title"
+        )
+    if side is Identity.UK and (not _MINISTER.search(title) or _VICE_MINISTER.search(title)):
+        return (
+            "¶7: the UK co-chair is a Ministerial counterpart at the Department for Science, Innovation "
+            f"and Technology (a Secretary of State or Minister); {title!r} is not a ministerial title"
+        )
+    return None
+
+
+@decided("7", "The Forum", "the host alternates: ROK in odd years, UK in even")
+def default_host(year: int) -> Identity:
+    """Hosts alternate: ROK in odd years, UK in even years (the text is silent; decided here)."""
+    return Identity.ROK if year % 2 else Identity.UK

@@ -1,24 +1,24 @@
-"""`partnership amendment …`, `partnership termination …` and `partnership text`: the
-constitutional filings of ¶31–33, each a signed instrument filed as an Update."""
+"""`partnership amendment …`: amendments by mutual written consent (¶33), each a signed
+instrument filed as an Update."""
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from engine.bootstrap import TEXT_PATH
-from engine.cli_support import (
+from cli.common import (
     AsOption,
     JsonFlag,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
@@ -34,12 +34,11 @@ from models.amendment import (
     AmendmentWithdrawal,
     CatalogueChange,
 )
-from models.partnership import PartnershipStatus, TerminationNotice, TerminationWithdrawal
+from models.partnership import PartnershipStatus
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 amendment_app = typer.Typer(help="¶33: amendments by the mutual written consent of UK and ROK.")
-termination_app = typer.Typer(help="¶31–32: written notice of termination, six months in advance.")
 
 IdArgument = Annotated[str, typer.Argument(help="Amendment id, or just its number (1, 2, …).")]
 
@@ -66,8 +65,8 @@ async def propose(
     paragraph: Annotated[list[int], typer.Option("--paragraph", help="A ¶ the amendment changes.")],
     text_file: Annotated[Path, typer.Option(help="File with the amended wording.", exists=True)],
     summary: Annotated[str, typer.Option(help="One line saying what changes.")] = "",
-    respond_by: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default 90 days.")] = None,
-    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default on consent.")] = None,
+    respond_by: Annotated[datetime | None, day_option("Default 90 days from receipt.")] = None,
+    effective_on: Annotated[datetime | None, day_option("Default on consent.")] = None,
     catalogue_file: Annotated[Path | None, typer.Option(help="JSON list of catalogue changes.", exists=True)] = None,
 ) -> None:
     """Propose an amendment; the proposal is your written consent. Prints its id."""
@@ -82,8 +81,8 @@ async def propose(
         paragraphs=paragraph,
         text=text_file.read_text(),
         summary=summary,
-        respond_by=parse_date(respond_by, "--respond-by"),
-        effective_on=parse_date(effective_on, "--effective-on"),
+        respond_by=day(respond_by),
+        effective_on=day(effective_on),
         catalogue_changes=changes,
     )
     handle = await partnership()
@@ -172,92 +171,3 @@ async def show_amendment(ident: IdArgument, json_out: JsonFlag = False) -> None:
         typer.echo(f"  summary: {view.summary}")
     typer.echo("")
     typer.echo(view.text.rstrip())
-
-
-# Termination --------------------------------------------------------------------------------------
-
-
-@termination_app.command("notify")
-@run
-async def notify(
-    filer: AsOption,
-    effective_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default the earliest permissible date.")] = None,
-) -> None:
-    """Give written notice of termination to the other Participant (¶31)."""
-    notice = TerminationNotice(filed_by=filer, effective_on=parse_date(effective_on, "--effective-on"))
-    handle = await partnership()
-    receipt = await handle.execute_update(PartnershipWorkflow.give_termination_notice, signed_as(notice))
-    typer.echo(
-        f"notice received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership terminates on "
-        f"{receipt.effective_on} ({receipt.effective_at:%Y-%m-%d %H:%MZ}) unless withdrawn"
-    )
-
-
-@termination_app.command("withdraw")
-@run
-async def withdraw_notice(filer: AsOption) -> None:
-    """Withdraw the notice you gave, before it takes effect."""
-    handle = await partnership()
-    status = await handle.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed_as(TerminationWithdrawal(filed_by=filer))
-    )
-    typer.echo(f"notice withdrawn; the Partnership is {status.state}")
-
-
-@termination_app.command("show")
-@run
-async def show_termination(json_out: JsonFlag = False) -> None:
-    """The pending (or effective) termination notice, if any."""
-    status = await status_now()
-    if json_out:
-        emit(status.termination.model_dump(mode="json") if status.termination else None)  # type: ignore[arg-type]
-        return
-    t = status.termination
-    if t is None:
-        typer.echo(f"no termination notice; the Partnership is {status.state}")
-        return
-    typer.echo(
-        f"{status.state}: notice given by {t.given_by} to {t.recipient}, received "
-        f"{t.received_at:%Y-%m-%d %H:%MZ}; effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%MZ})"
-    )
-
-
-# The consolidated text ------------------------------------------------------------------------------
-
-PARAGRAPH_START = re.compile(r"^(\d+)\. ", re.MULTILINE)
-
-
-@run
-async def text(json_out: JsonFlag = False) -> None:
-    """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
-    status = await status_now()
-    signed = TEXT_PATH.read_text()
-    starts = [(int(m.group(1)), m.start()) for m in PARAGRAPH_START.finditer(signed)]
-    by_paragraph: dict[int, list[AmendmentSummary]] = {}
-    for a in status.amendments_in_force:
-        for p in a.paragraphs:
-            by_paragraph.setdefault(p, []).append(a)
-    if json_out:
-        emit(
-            {
-                "version": status.version,
-                "paragraphs": [
-                    {
-                        "paragraph": n,
-                        "text": signed[start : (starts[i + 1][1] if i + 1 < len(starts) else None)].strip(),
-                        "amendments": [a.model_dump(mode="json") for a in by_paragraph.get(n, [])],
-                    }
-                    for i, (n, start) in enumerate(starts)
-                ],
-            }
-        )
-        return
-    typer.echo(f"Consolidated text, version {status.version}\n")
-    cursor = 0
-    for i, (n, _) in enumerate(starts):
-        end = starts[i + 1][1] if i + 1 < len(starts) else len(signed)
-        typer.echo(signed[cursor:end].rstrip() + "\n")
-        for a in by_paragraph.get(n, []):
-            typer.echo(f"   [Amended by {a.amendment_id}, in effect {a.effective_on}, version {a.version}]")
-            typer.echo("   " + a.text.strip().replace("\n", "\n   ") + "\n")
-        cursor = end

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from engine.cli_support import (
+from cli.common import (
     AsOption,
     JsonFlag,
     Refused,
     ask,
     client,
+    day,
+    day_option,
     emit,
     file_on,
-    parse_date,
     partnership,
     query_or_explain,
     run,
     signed_as,
 )
-from engine.ics import forum_calendar
+from cli.forum_calendar import forum_calendar
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -86,12 +88,12 @@ async def view_of(year: int | None) -> ForumView:
 async def start(
     filer: AsOption,
     year: Annotated[int, typer.Option(help="The Forum's year.")],
-    on: Annotated[str | None, typer.Option(help="YYYY-MM-DD in that year; default 22 November.")] = None,
+    on: Annotated[datetime | None, day_option("A date in that year; default 22 November.")] = None,
     venue: Annotated[str, typer.Option(help="Where it meets.")] = "",
     host: Annotated[Identity | None, typer.Option(help="UK or ROK; default alternates by year.")] = None,
 ) -> None:
     """Start the year's Forum cycle (secretariat only): the call for agenda items goes out."""
-    convocation = ForumConvocation(filed_by=filer, year=year, on=parse_date(on, "--on"), venue=venue, host=host)
+    convocation = ForumConvocation(filed_by=filer, year=year, on=day(on), venue=venue, host=host)
     receipt = await (await partnership()).execute_update(PartnershipWorkflow.start_forum, signed_as(convocation))
     typer.echo(receipt.forum_id)
     typer.echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
@@ -153,10 +155,10 @@ async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> No
 @forum_app.command("postpone")
 @run
 async def postpone(
-    filer: AsOption, to: Annotated[str, typer.Option(help="The new date, YYYY-MM-DD.")], year: YearOption = None
+    filer: AsOption, to: Annotated[datetime, day_option("The new date.")], year: YearOption = None
 ) -> None:
     """Move the Forum; it moves when both Participants file the same new date."""
-    new_date = parse_date(to, "--to")
+    new_date = day(to)
     view = await on_forum(
         year, ForumCycleWorkflow.postpone, lambda i: Postponement(filed_by=filer, forum_id=i, to=new_date)
     )
@@ -187,16 +189,12 @@ async def decide(
     filer: AsOption,
     text: Annotated[str, typer.Option(help="The decision.")],
     ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
-    kind: Annotated[str, typer.Option(help="general, launch-joint-action, set-group-leads or review.")] = "general",
+    kind: Annotated[DecisionKind, typer.Option(help="What the decision does.")] = "general",
     lead_uk: Annotated[str | None, typer.Option(help="set-group-leads: the UK lead (--ref is the area).")] = None,
     lead_rok: Annotated[str | None, typer.Option(help="set-group-leads: the ROK lead.")] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
-    if kind not in DecisionKind.__args__:  # type: ignore[attr-defined]
-        from engine.cli_support import usage
-
-        usage(f"--kind is one of {', '.join(DecisionKind.__args__)}, not {kind!r}")  # type: ignore[attr-defined]
     decision = await on_forum(
         year,
         ForumCycleWorkflow.table_decision,
@@ -278,9 +276,8 @@ async def show(year: Annotated[int, typer.Argument(help="The cycle's year.")], j
     typer.echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
     for side, chair in view.co_chairs.items():
         typer.echo(f"  co-chair {side}: {chair.name}, {chair.title}")
-    typer.echo(
-        f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {view.agenda_agreed_by}"
-    )
+    agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
+    typer.echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
     for d in view.decisions:
         typer.echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
     if view.minutes is not None:
@@ -298,7 +295,7 @@ async def calendar(year: Annotated[int, typer.Argument(help="The cycle's year.")
 @run
 async def schedule_show(json_out: JsonFlag = False) -> None:
     """When the yearly Schedule fires, and the Forum date it sets."""
-    from engine.forum_schedule import forum_schedule_settings, schedule_id
+    from engine.schedules import forum_schedule_settings, schedule_id
 
     c = await client()
     handle = c.get_schedule_handle(schedule_id(PARTNERSHIP_ID))
@@ -318,7 +315,7 @@ async def schedule_set(
     day: Annotated[int, typer.Option(min=1, max=31, help="The Forum's usual day.")],
 ) -> None:
     """Change the Forum's usual date; the Schedule starts each cycle 90 days before it."""
-    from engine.forum_schedule import schedule_id, set_forum_schedule
+    from engine.schedules import schedule_id, set_forum_schedule
 
     c = await client()
     settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)

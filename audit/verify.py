@@ -1,23 +1,22 @@
 """`partnership audit verify`: the register's hash chain holds, every decision in the register was
 recorded by a workflow (its history shows the completed `record_decision`), and every decision a
 history recorded is in the register, with the same content; and no governed workflow is stuck
-on a failing workflow task (engine/health.py)."""
+on a failing workflow task (audit/health.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.register import as_utc, chain_problems, decisions
-from engine.audit import fetch_all
-from engine.health import stuck_workflows
+from audit.health import stuck_workflows
+from audit.history import activity_calls, fetch_all
+from models.names import RECORD_DECISION
+from models.register import encode_details
 
 
 class VerifyReport(BaseModel):
@@ -33,20 +32,11 @@ class VerifyReport(BaseModel):
 
 def recorded_decisions(history: WorkflowHistory) -> dict[str, dict[str, Any]]:
     """decision_id -> the DecisionRecord a completed `record_decision` activity wrote."""
-    scheduled: dict[int, dict[str, Any]] = {}
-    done: dict[str, dict[str, Any]] = {}
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name == "record_decision":
-                scheduled[event.event_id] = pydantic_data_converter.payload_converter.from_payload(
-                    attrs.input.payloads[0]
-                )
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            record = scheduled.get(event.activity_task_completed_event_attributes.scheduled_event_id)
-            if record is not None:
-                done[record["decision_id"]] = record
-    return done
+    return {
+        call.value["decision_id"]: call.value
+        for call in activity_calls(history)
+        if call.name == RECORD_DECISION and call.completed is not None
+    }
 
 
 def differences(row: Any, record: dict[str, Any]) -> list[str]:
@@ -55,7 +45,7 @@ def differences(row: Any, record: dict[str, Any]) -> list[str]:
         "kind": record["kind"],
         "paragraph": record["paragraph"],
         "summary": record["summary"],
-        "details_json": json.dumps(record.get("details", {}), sort_keys=True, default=str),
+        "details_json": encode_details(record.get("details", {})),
         "decided_at": as_utc(datetime.fromisoformat(record["decided_at"].replace("Z", "+00:00"))),
     }
     return [

@@ -13,7 +13,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from audit.history import activity_calls
+from models.names import NOTIFY, RECORD_DECISION
 from models.signing import fingerprint
+from workflows.registry import TYPE_PARAGRAPHS
 
 #: The ¶ each kind of filing applies, where the workflow type alone does not say it.
 UPDATE_PARAGRAPHS = {
@@ -26,13 +29,6 @@ UPDATE_PARAGRAPHS = {
     "open_consultation": "29",
     "start_forum": "7",
     "cost_share": "28",
-}
-TYPE_PARAGRAPHS = {
-    "PartnershipWorkflow": "31",  # its own timers and states are those of ¶31
-    "AmendmentWorkflow": "33",
-    "ConsultationWorkflow": "29",
-    "ForumCycleWorkflow": "7",
-    "ForumScheduleWorkflow": "7",
 }
 
 
@@ -60,7 +56,7 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
     keys: dict[str, str] = {}
     ref: str | None = None
     workflow_type = ""
-    scheduled: dict[int, tuple[str, Any]] = {}
+    completions = {call.completed.event_id: call for call in activity_calls(history) if call.completed is not None}
 
     def add(event, kind: str, text: str, paragraph: str | None = None, **detail: Any) -> None:
         paragraph = paragraph or TYPE_PARAGRAPHS.get(workflow_type) or ref
@@ -101,15 +97,9 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
                 key=key,
                 update=name,
             )
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            attrs = event.activity_task_scheduled_event_attributes
-            scheduled[event.event_id] = (attrs.activity_type.name, _first(attrs.input))
-        elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-            activity, value = scheduled.get(
-                event.activity_task_completed_event_attributes.scheduled_event_id, ("", None)
-            )
-            value = value or {}
-            if activity == "record_decision":
+        elif call := completions.get(event.event_id):
+            value = call.value or {}
+            if call.name == RECORD_DECISION:
                 add(
                     event,
                     "decision",
@@ -117,7 +107,7 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
                     value.get("paragraph"),
                     decision_id=value.get("decision_id"),
                 )
-            elif activity == "notify":
+            elif call.name == NOTIFY:
                 to = ", ".join(value.get("to", []))
                 add(
                     event,

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from engine.audit import fetch, fetch_all, file_name, history_json, load, replay, runs_of
-from engine.cli_support import JsonFlag, Refused, client, emit, run
-from engine.timeline import timeline as reconstruct
+from audit.history import fetch, fetch_all, file_name, governed, history_json, load, runs_of
+from audit.replay import replay
+from audit.timeline import timeline as reconstruct
+from cli.common import JsonFlag, Refused, client, emit, run
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
@@ -32,10 +33,12 @@ async def export(
         if output is None:
             raise Refused("--all writes one file per run: give a folder with -o DIR")
         output.mkdir(parents=True, exist_ok=True)
-        histories = await fetch_all(c, query)
-        for history in histories:
+        written = 0
+        # One history in memory at a time, however many the namespace holds.
+        async for history in c.list_workflows(governed(query)).map_histories():
             (output / file_name(history.workflow_id, history.run_id)).write_text(history_json(history))
-        typer.echo(f"{len(histories)} histories written to {output}", err=True)
+            written += 1
+        typer.echo(f"{written} histories written to {output}", err=True)
         return
     if workflow_id is None:
         raise Refused("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
@@ -120,7 +123,7 @@ async def timeline(
 async def verify_command(json_out: JsonFlag = False, query: QueryOption = None) -> None:
     """The register's hash chain, and the register against the histories; exit 1 on any mismatch."""
     from activities.register import read_only_engine
-    from engine.verify import verify
+    from audit.verify import verify
 
     report = await verify(await client(), read_only_engine(), query)
     if json_out:

@@ -1,0 +1,213 @@
+"""`partnership action …`: the joint actions of ¶9–27, their progress, their costs (¶28) and
+¶32's wind-down."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    ask,
+    client,
+    day,
+    day_option,
+    emit,
+    file_on,
+    partnership,
+    query_or_explain,
+    run,
+    signed_as,
+)
+from models.catalogue import find_area
+from models.joint_action import (
+    ActionAgreement,
+    ActionClosure,
+    ActionState,
+    ActionSummary,
+    ActionView,
+    CostArrangement,
+    JointActionProposal,
+    Progress,
+    ProgressReport,
+    WindDown,
+    rollup,
+)
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+action_app = typer.Typer(help="¶9–28, ¶32: joint actions, their progress and costs.")
+
+ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
+ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
+
+
+def progress_line(r) -> str:
+    mean = "—" if r.mean_percent is None else f"{r.mean_percent:.0f} %"
+    return (
+        f"{r.actions} actions: {r.active} active ({mean}), {r.proposed} proposed, {r.completed} completed, "
+        f"{r.discontinued} discontinued; {r.at_risk} at risk, {r.off_track} off track"
+    )
+
+
+# Joint actions -------------------------------------------------------------------------------------
+
+
+@action_app.command("propose")
+@run
+async def propose(
+    filer: AsOption,
+    ref: Annotated[str, typer.Option(help="The commitment, e.g. 9b (`partnership catalogue`).")],
+    title: Annotated[str, typer.Option(help="What the action is.")],
+    description_file: Annotated[Path | None, typer.Option(exists=True, help="Longer description.")] = None,
+    lead_uk: Annotated[str | None, typer.Option(help="UK lead.")] = None,
+    lead_rok: Annotated[str | None, typer.Option(help="ROK lead.")] = None,
+    starts: Annotated[datetime | None, day_option("A date (optional).")] = None,
+    ends: Annotated[datetime | None, day_option("A date (optional).")] = None,
+) -> None:
+    """Propose a joint action under a commitment; prints its id."""
+    proposal = JointActionProposal(
+        filed_by=filer,
+        ref=ref,
+        title=title,
+        description=description_file.read_text() if description_file else "",
+        lead_uk=lead_uk,
+        lead_rok=lead_rok,
+        starts=day(starts),
+        ends=day(ends),
+    )
+    receipt = await (await partnership()).execute_update(PartnershipWorkflow.propose_joint_action, signed_as(proposal))
+    typer.echo(receipt.action_id)
+    typer.echo("awaiting the other Participant's agreement (`partnership action agree`)", err=True)
+
+
+def on_action(ident: str, update: Any, filing: Any) -> Any:
+    return file_on(ident, update, filing, JointActionWorkflow.show, "action")
+
+
+@action_app.command("agree")
+@run
+async def agree(ident: ActionId, filer: AsOption) -> None:
+    """Agree the other Participant's proposed action: it becomes ACTIVE."""
+    view = await on_action(ident, JointActionWorkflow.agree, ActionAgreement(filed_by=filer, action_id=ident))
+    typer.echo(f"{ident} {view.summary.state}")
+
+
+@action_app.command("report")
+@run
+async def report(
+    ident: ActionId,
+    filer: AsOption,
+    status: Annotated[Progress, typer.Option(help="on-track, at-risk or off-track.")],
+    percent: Annotated[int, typer.Option(min=0, max=100, help="Per cent complete.")],
+    note: Annotated[str, typer.Option(help="What happened.")] = "",
+) -> None:
+    """Report progress on an ACTIVE action."""
+    filing = ProgressReport(filed_by=filer, action_id=ident, status=status, percent=percent, note=note)
+    view = await on_action(ident, JointActionWorkflow.report, filing)
+    typer.echo(f"{ident} {view.summary.state} at {view.summary.percent} % ({view.summary.progress})")
+
+
+@action_app.command("cost-share")
+@run
+async def cost_share(
+    ident: ActionId,
+    filer: AsOption,
+    arrangement_file: Annotated[Path, typer.Option(exists=True, help="The arrangement, in words.")],
+) -> None:
+    """¶28: propose another cost arrangement; it applies when the other side files the same."""
+    filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=arrangement_file.read_text())
+    view = await on_action(ident, JointActionWorkflow.cost_share, filing)
+    if view.cost_filings:
+        typer.echo(f"filed; until the other side files the same: {view.summary.cost_arrangement}")
+    else:
+        typer.echo(f"{ident}: {view.summary.cost_arrangement}")
+
+
+def closing(outcome: str):
+    async def close(ident: ActionId, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+        filing = ActionClosure(filed_by=filer, action_id=ident, outcome=outcome, reason=reason)  # type: ignore[arg-type]
+        view = await on_action(ident, JointActionWorkflow.close, filing)
+        if view.summary.state.is_open:
+            typer.echo(f"filed; {ident} will {outcome} when the other Participant files the same")
+        else:
+            typer.echo(f"{ident} {view.summary.state}")
+
+    close.__doc__ = f"File your side of the joint decision to {outcome} an action; the second filing does it."
+    return run(close)
+
+
+action_app.command("complete")(closing("complete"))
+action_app.command("discontinue")(closing("discontinue"))
+
+
+@action_app.command("wind-down")
+@run
+async def wind_down(filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """¶32: file your side of a joint wind-down of every ongoing joint action."""
+    still_open = await (await partnership()).execute_update(
+        PartnershipWorkflow.wind_down, signed_as(WindDown(filed_by=filer, reason=reason))
+    )
+    typer.echo(f"filed; {len(still_open)} action(s) ongoing until both Participants have filed")
+
+
+def show_action_line(a: ActionSummary) -> None:
+    percent = "—" if a.percent is None else f"{a.percent} %"
+    after = "  (continues after termination)" if a.continues_after_termination else ""
+    typer.echo(f"  {a.action_id:<44} {a.ref:<4} {a.state:<12} {percent:>5} {a.progress or ''}{after}")
+
+
+@action_app.command("list")
+@run
+async def list_actions(
+    json_out: JsonFlag = False,
+    ref: Annotated[str | None, typer.Option(help="Only under this commitment.")] = None,
+    area: Annotated[str | None, typer.Option(help="Only in this policy area.")] = None,
+    pillar: Annotated[int | None, typer.Option(min=1, max=4, help="Only under this pillar.")] = None,
+    state: Annotated[ActionState | None, typer.Option(help="Only in this state.")] = None,
+) -> None:
+    """Joint actions, filtered, with their progress rolled up."""
+    found = find_area(area) if area else None
+    actions: list[ActionSummary] = [
+        a
+        for a in await ask(PartnershipWorkflow.actions)
+        if (ref is None or a.ref == ref)
+        and (area is None or a.area == (found.slug if found else area))
+        and (pillar is None or a.pillar == pillar)
+        and (state is None or a.state is state)
+    ]
+    if json_out:
+        emit(actions)
+        return
+    typer.echo(progress_line(rollup(actions)))
+    for a in actions:
+        show_action_line(a)
+
+
+@action_app.command("show")
+@run
+async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
+    """One joint action in full: reports, costs, pending joint filings."""
+    handle = (await client()).get_workflow_handle(ident)
+    view: ActionView = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
+    if json_out:
+        emit(view)
+        return
+    s = view.summary
+    typer.echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
+    typer.echo(
+        f"  leads {view.lead_uk or '—'} (UK), {view.lead_rok or '—'} (ROK); reports every {view.cadence_months} months"
+    )
+    typer.echo(f"  costs: {s.cost_arrangement}")
+    for who, outcome in view.closure_filings.items():
+        typer.echo(f"  {who} has filed to {outcome}; awaiting the other Participant")
+    for r in view.reports:
+        typer.echo(f"  {r.received_at:%Y-%m-%d} {r.by:<3} {r.status:<9} {r.percent:>3} %  {r.note}")
+    if view.partnership_terminated_on:
+        typer.echo(f"  the Partnership terminated on {view.partnership_terminated_on}; this action continues (¶32)")
+    if view.reason:
+        typer.echo(f"  {view.reason}")

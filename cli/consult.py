@@ -1,0 +1,155 @@
+"""`partnership consult …`: consultations to resolve differences amicably (¶29)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    Refused,
+    ask,
+    client,
+    day,
+    day_option,
+    emit,
+    file_on,
+    partnership,
+    query_or_explain,
+    run,
+    signed_as,
+)
+from models.consultation import (
+    ConsultationRequest,
+    ConsultationRound,
+    ConsultationSummary,
+    ConsultationView,
+    ResolutionAcceptance,
+    ResolutionProposal,
+)
+from workflows.consultation import ConsultationWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+consult_app = typer.Typer(help="¶29: consultations to resolve differences amicably.")
+
+ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
+
+
+# Consultations -------------------------------------------------------------------------------------
+
+
+def consultation_id(value: str) -> str:
+    return f"consultation-{value}" if value.isdigit() else value
+
+
+def on_consultation(ident: str, update: Any, filing: Any) -> Any:
+    return file_on(ident, update, filing, ConsultationWorkflow.show, "consult")
+
+
+@consult_app.command("open")
+@run
+async def open_consultation(
+    filer: AsOption,
+    about: Annotated[str, typer.Option(help="A ¶ (e.g. 28), a commitment ref (9b) or an action/amendment id.")],
+    summary: Annotated[str, typer.Option(help="The difference, in a sentence.")],
+) -> None:
+    """Raise a difference (¶29); prints the consultation's id."""
+    receipt = await (await partnership()).execute_update(
+        PartnershipWorkflow.open_consultation,
+        signed_as(ConsultationRequest(filed_by=filer, about=about, summary=summary)),
+    )
+    typer.echo(receipt.consultation_id)
+
+
+@consult_app.command("note")
+@run
+async def note(
+    ident: ConsultationId,
+    filer: AsOption,
+    note: Annotated[str, typer.Option(help="What was discussed.")],
+    held_on: Annotated[datetime | None, day_option("Default today.")] = None,
+    attendees: Annotated[str, typer.Option(help="Comma-separated names.")] = "",
+) -> None:
+    """Record a round of consultation."""
+    ident = consultation_id(ident)
+    filing = ConsultationRound(
+        filed_by=filer,
+        consultation_id=ident,
+        held_on=day(held_on) or date.today(),
+        attendees=[a.strip() for a in attendees.split(",") if a.strip()],
+        note=note,
+    )
+    view = await on_consultation(ident, ConsultationWorkflow.note, filing)
+    typer.echo(f"{ident}: round {view.summary.rounds} noted")
+
+
+@consult_app.command("propose")
+@run
+async def propose_outcome(
+    ident: ConsultationId,
+    filer: AsOption,
+    resolution_file: Annotated[Path, typer.Option(exists=True, help="The proposed outcome.")],
+) -> None:
+    """Propose an outcome; it counts only when the other Participant accepts it."""
+    ident = consultation_id(ident)
+    filing = ResolutionProposal(filed_by=filer, consultation_id=ident, resolution=resolution_file.read_text())
+    view = await on_consultation(ident, ConsultationWorkflow.propose, filing)
+    typer.echo(f"{ident}: proposal {view.proposals[-1].number} awaits the other Participant's acceptance")
+
+
+@consult_app.command("accept")
+@run
+async def accept(
+    ident: ConsultationId,
+    filer: AsOption,
+    proposal: Annotated[int | None, typer.Option(help="Which proposal; default the latest.")] = None,
+) -> None:
+    """Accept the other Participant's proposed outcome: the difference is resolved."""
+    ident = consultation_id(ident)
+    if proposal is None:
+        handle = (await client()).get_workflow_handle(ident)
+        view: ConsultationView = await query_or_explain(handle, ConsultationWorkflow.show, f"no consultation {ident}")
+        if not view.proposals:
+            raise Refused(f"{ident} has no proposed outcome to accept yet")
+        proposal = view.proposals[-1].number
+    filing = ResolutionAcceptance(filed_by=filer, consultation_id=ident, proposal=proposal)
+    view = await on_consultation(ident, ConsultationWorkflow.accept, filing)
+    typer.echo(f"{ident} {view.summary.state}")
+
+
+@consult_app.command("list")
+@run
+async def list_consultations(json_out: JsonFlag = False) -> None:
+    """Every consultation and its state."""
+    found: list[ConsultationSummary] = await ask(PartnershipWorkflow.consultations)
+    if json_out:
+        emit(found)
+        return
+    if not found:
+        typer.echo("no consultations")
+    for c in found:
+        typer.echo(f"{c.consultation_id:<18} {c.state:<9} {c.opened_by:<3} about {c.about:<10} {c.summary}")
+
+
+@consult_app.command("show")
+@run
+async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -> None:
+    """One consultation: rounds, proposals, resolution."""
+    ident = consultation_id(ident)
+    handle = (await client()).get_workflow_handle(ident)
+    view: ConsultationView = await query_or_explain(handle, ConsultationWorkflow.show, f"no consultation {ident}")
+    if json_out:
+        emit(view)
+        return
+    s = view.summary
+    typer.echo(f"{s.consultation_id}: {s.state} — opened by {s.opened_by} about {s.about}: {s.summary}")
+    for r in view.rounds:
+        typer.echo(f"  round {r.held_on} ({', '.join(r.attendees) or 'attendees not noted'}): {r.note}")
+    for p in view.proposals:
+        typer.echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
+    if view.resolution:
+        typer.echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")

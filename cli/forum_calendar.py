@@ -1,0 +1,66 @@
+"""`partnership forum calendar Y`: the Forum's meeting and deadlines as an iCalendar file (RFC 5545)
+that calendar programs import. `icalendar` writes it (escaping, folding, line ends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from icalendar import Calendar, Event
+
+from models.forum import AGENDA_REMINDER_DAYS, ForumView
+
+PRODID = "-//UK-RoK Digital Partnership//Governance engine//EN"
+
+
+def _all_day(uid: str, on: date, summary: str, description: str, stamp: datetime, location: str | None = None) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", on)
+    event.add("dtend", on + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    if location:
+        event.add("location", location)
+    return event
+
+
+def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
+    """¶7: the Forum's meeting day, the day its call for agenda items closes, and the reminders."""
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    s = view.summary
+    uid = f"{s.forum_id}@digital-partnership.localhost"
+    calendar = Calendar()
+    for key, value in (("version", "2.0"), ("prodid", PRODID), ("calscale", "GREGORIAN"), ("method", "PUBLISH")):
+        calendar.add(key, value)
+    where = f" at {s.venue}" if s.venue else ""
+    events = [
+        _all_day(
+            f"meeting-{uid}",
+            s.on,
+            f"UK-RoK Digital Partnership Forum {s.year}",
+            f"The annual Forum (¶7){where}, hosted by {s.host}.",
+            stamp,
+            s.venue,
+        ),
+        _all_day(
+            f"agenda-deadline-{uid}",
+            view.agenda_deadline,
+            f"Forum {s.year}: agenda items due",
+            "The call for agenda items closes at the end of this day.",
+            stamp,
+        ),
+    ]
+    events += [
+        _all_day(
+            f"agenda-reminder-{days}d-{uid}",
+            view.agenda_deadline - timedelta(days=days - 1),
+            f"Forum {s.year}: agenda items due in {days} day(s)",
+            "Reminder of the call for agenda items.",
+            stamp,
+        )
+        for days in AGENDA_REMINDER_DAYS
+    ]
+    for event in events:
+        calendar.add_component(event)
+    return calendar.to_ical().decode()

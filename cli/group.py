@@ -1,0 +1,93 @@
+"""`partnership group …`: the working level of ¶7, one working group per policy area."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.action import progress_line, show_action_line
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    ask,
+    emit,
+    partnership,
+    run,
+    signed_as,
+    usage,
+)
+from models.catalogue import find_area
+from models.joint_action import (
+    ActionSummary,
+)
+from models.working_group import GroupLeads, GroupReport
+from workflows.partnership import PartnershipWorkflow
+
+group_app = typer.Typer(help="¶7: working groups, one per policy area, with a lead from each side.")
+
+ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
+
+
+# Working groups -----------------------------------------------------------------------------------
+
+
+@group_app.command("list")
+@run
+async def list_groups(json_out: JsonFlag = False) -> None:
+    """Every working group: leads, cadence and its joint actions' progress."""
+    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
+    if json_out:
+        emit(reports)
+        return
+    for r in reports:
+        g = r.group
+        leads = f"{g.lead_uk or '—'} / {g.lead_rok or '—'}"
+        typer.echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
+
+
+@group_app.command("show")
+@run
+async def show_group(area: str, json_out: JsonFlag = False) -> None:
+    """One working group and its report for the Forum (its joint actions' latest progress)."""
+    found = find_area(area)
+    slug = found.slug if found else area
+    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
+    report = next((r for r in reports if r.group.area == slug), None)
+    if report is None:
+        usage(f"no policy area {area!r}; areas: {', '.join(r.group.area for r in reports)}")
+    if json_out:
+        emit(report)
+        return
+    g = report.group
+    typer.echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
+    typer.echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
+    for a in report.actions:
+        show_action_line(ActionSummary.model_validate(a))
+
+
+@group_app.command("set-leads")
+@run
+async def set_leads(
+    area: str,
+    filer: AsOption,
+    lead_uk: Annotated[str, typer.Option(help="The UK lead.")],
+    lead_rok: Annotated[str, typer.Option(help="The ROK lead.")],
+    cadence_months: Annotated[int, typer.Option(help="Months between progress reports.", min=1, max=12)] = 3,
+) -> None:
+    """File your side of a joint decision on a group's leads; it applies when both file the same."""
+    found = find_area(area)
+    filing = GroupLeads(
+        filed_by=filer,
+        area=found.slug if found else area,
+        lead_uk=lead_uk,
+        lead_rok=lead_rok,
+        cadence_months=cadence_months,
+    )
+    group = await (await partnership()).execute_update(PartnershipWorkflow.set_group_leads, signed_as(filing))
+    if group.pending:
+        typer.echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
+    else:
+        typer.echo(
+            f"{group.area}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), every {group.cadence_months} months"
+        )

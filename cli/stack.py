@@ -1,0 +1,65 @@
+"""`partnership up`, `partnership worker`, `partnership bootstrap`: the embedded stack, a worker for any
+Temporal, and the idempotent set-up of the Partnership (DESIGN §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+
+from cli.common import JsonFlag, run
+from cli.status import show_status
+from engine.logs import configure as configure_logs
+
+
+@run
+async def up(
+    port: Annotated[int, typer.Option(help="gRPC port of the dev server.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Port of the Temporal Web UI.")] = 8233,
+) -> None:
+    """Run the embedded stack in the foreground: dev server, worker, bootstrap. Ctrl-C stops it."""
+    from engine.bootstrap import bootstrap
+    from engine.client import embedded_address_file
+    from engine.stack import dev_server
+    from worker import build_worker
+
+    configure_logs()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with dev_server(port, ui_port) as client:
+        address_file = embedded_address_file()
+        address_file.write_text(f"127.0.0.1:{port}\n")
+        try:
+            async with build_worker(client):
+                status = await bootstrap(client)
+                typer.echo(
+                    f"Partnership {status.state} since {status.in_effect_since} "
+                    f"(version {status.version}). Web UI: http://localhost:{ui_port} . "
+                    "Ctrl-C stops.",
+                    err=True,
+                )
+                await stop.wait()
+        finally:
+            address_file.unlink(missing_ok=True)
+
+
+def worker() -> None:
+    """Run a worker against any Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY…)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@run
+async def bootstrap_command(json_out: JsonFlag = False) -> None:
+    """Keys if absent, the Partnership workflow, and both signatures of 2023-11-22 (idempotent)."""
+    from engine.bootstrap import bootstrap
+    from engine.client import connect
+
+    configure_logs()
+    status = await bootstrap(await connect())
+    show_status(status, json_out)

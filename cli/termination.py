@@ -1,0 +1,72 @@
+"""`partnership termination …`: written notice of termination, six months in advance (¶31–32)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    ask,
+    day,
+    day_option,
+    emit,
+    partnership,
+    run,
+    signed_as,
+)
+from models.partnership import TerminationNotice, TerminationWithdrawal
+from workflows.partnership import PartnershipWorkflow
+
+termination_app = typer.Typer(help="¶31–32: written notice of termination, six months in advance.")
+
+
+# Termination --------------------------------------------------------------------------------------
+
+
+@termination_app.command("notify")
+@run
+async def notify(
+    filer: AsOption,
+    effective_on: Annotated[datetime | None, day_option("Default the earliest permissible date.")] = None,
+) -> None:
+    """Give written notice of termination to the other Participant (¶31)."""
+    notice = TerminationNotice(filed_by=filer, effective_on=day(effective_on))
+    handle = await partnership()
+    receipt = await handle.execute_update(PartnershipWorkflow.give_termination_notice, signed_as(notice))
+    typer.echo(
+        f"notice received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership terminates on "
+        f"{receipt.effective_on} ({receipt.effective_at:%Y-%m-%d %H:%MZ}) unless withdrawn"
+    )
+
+
+@termination_app.command("withdraw")
+@run
+async def withdraw_notice(filer: AsOption) -> None:
+    """Withdraw the notice you gave, before it takes effect."""
+    handle = await partnership()
+    status = await handle.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed_as(TerminationWithdrawal(filed_by=filer))
+    )
+    typer.echo(f"notice withdrawn; the Partnership is {status.state}")
+
+
+@termination_app.command("show")
+@run
+async def show_termination(json_out: JsonFlag = False) -> None:
+    """The pending (or effective) termination notice, if any."""
+    status = await ask(PartnershipWorkflow.status)
+    if json_out:
+        emit(status.termination.model_dump(mode="json") if status.termination else None)  # type: ignore[arg-type]
+        return
+    t = status.termination
+    if t is None:
+        typer.echo(f"no termination notice; the Partnership is {status.state}")
+        return
+    typer.echo(
+        f"{status.state}: notice given by {t.given_by} to {t.recipient}, received "
+        f"{t.received_at:%Y-%m-%d %H:%MZ}; effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%MZ})"
+    )

@@ -1,0 +1,9 @@
+"""Names that cross process boundaries, defined once: the activities' names, which the workflows
+schedule, the worker registers and the audit reads back from histories."""
+
+from __future__ import annotations
+
+#: activities/register.py: one row in the decision register.
+RECORD_DECISION = "record_decision"
+#: activities/notify.py: one mail (or Maildir file).
+NOTIFY = "notify"

@@ -1,0 +1,85 @@
+"""¶9–27, joint actions: each sits under one numbered commitment and lives proposed → agreed by
+both → active → completed or discontinued by joint decision. ¶9 and ¶27 frame the lists:
+
+> 9. The Participants will:
+
+> 27. In particular, the Participants will:
+"""
+
+from __future__ import annotations
+
+from models.catalogue import amended_catalogue, locate
+from models.identities import other_participant
+from models.joint_action import (
+    ActionAgreement,
+    ActionClosure,
+    ActionState,
+    JointActionCase,
+    JointActionProposal,
+    ProgressReport,
+    action_id_for,
+)
+from models.partnership import PartnershipState
+from models.signing import Filing
+from rules.common import already_filed_problem, child_id, in_effect_problem, participant_problem
+from rules.tags import decided, stated
+
+
+@stated("9–27", "a joint action sits under one of the numbered commitments")
+def action_proposal_problem(state: PartnershipState, proposal: JointActionProposal, partnership_id: str) -> str | None:
+    if problem := participant_problem(proposal.filed_by, "proposes a joint action"):
+        return problem
+    if problem := in_effect_problem(state, "new joint action"):
+        return problem
+    if locate(proposal.ref, state.catalogue_changes) is None:
+        refs, _ = amended_catalogue(state.catalogue_changes)
+        return f"unknown commitment ref {proposal.ref!r}; `partnership catalogue` lists them ({len(refs)} refs)"
+    if not proposal.title.strip():
+        return "a joint action needs a title (--title)"
+    if proposal.starts and proposal.ends and proposal.ends < proposal.starts:
+        return f"ends {proposal.ends} is before starts {proposal.starts}"
+    action_id = child_id(partnership_id, action_id_for(proposal.ref, proposal.title))
+    if action_id in state.actions:
+        return f"joint action {action_id} already exists; choose another title"
+    return None
+
+
+@decided("9–27", "Joint decisions", "a filing names the joint action it acts on")
+def filing_problem(case: JointActionCase, filing: Filing, action_id: str, what: str) -> str | None:
+    if action_id != case.action_id:
+        return f"this filing names {action_id}, not {case.action_id}"
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) may {what}, not {filing.filed_by}"
+    return None
+
+
+@decided("9–27", "Joint decisions", "a proposed action becomes active when both agree it")
+def agreement_problem(case: JointActionCase, filing: ActionAgreement) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, "agree a joint action"):
+        return problem
+    proposer = case.proposal.filed_by
+    if filing.filed_by is proposer:
+        return f"{proposer} proposed {case.action_id}; only {other_participant(proposer)} may agree it"
+    if case.state is not ActionState.PROPOSED:
+        return f"{case.action_id} is {case.state}; it no longer awaits agreement"
+    return None
+
+
+@decided("9–27", "Overdue progress", "progress is reported on an active action")
+def report_problem(case: JointActionCase, filing: ProgressReport) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, "report progress"):
+        return problem
+    if case.state is not ActionState.ACTIVE:
+        return f"progress is reported on ACTIVE joint actions; {case.action_id} is {case.state}"
+    return None
+
+
+@decided("9–27", "Joint decisions", "completing or discontinuing an action is a joint decision")
+def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
+    if problem := filing_problem(case, filing, filing.action_id, f"{filing.outcome} a joint action"):
+        return problem
+    if not case.state.is_open:
+        return f"{case.action_id} is already {case.state}"
+    if filing.outcome == "complete" and case.state is not ActionState.ACTIVE:
+        return f"only an ACTIVE joint action can be completed; {case.action_id} is {case.state}"
+    return already_filed_problem(case.closure_filings, filing.filed_by, filing.outcome, f"to {filing.outcome} it")

@@ -1,0 +1,87 @@
+"""¶29, consultations: no adjudicator, no vote; an outcome counts only when both accept it.
+
+> 29. Any differences that may arise from the interpretation or implementation of this Partnership
+> will be resolved amicably through consultations between the Participants.
+"""
+
+from __future__ import annotations
+
+from models.catalogue import PARAGRAPHS, amended_catalogue
+from models.consultation import (
+    ConsultationCase,
+    ConsultationRequest,
+    ConsultationRound,
+    ConsultationState,
+    ResolutionAcceptance,
+    ResolutionProposal,
+)
+from models.partnership import PartnershipState, Stage
+from models.signing import Filing
+from rules.common import participant_problem
+from rules.tags import stated
+
+
+@stated("29", "differences are resolved through consultations between the Participants")
+def consultation_problem(state: PartnershipState, request: ConsultationRequest) -> str | None:
+    if problem := participant_problem(request.filed_by, "opens a consultation"):
+        return problem
+    if state.stage is Stage.AWAITING_SIGNATURES:
+        return "the Partnership is not yet in effect; there is nothing to consult on"
+    if not request.summary.strip():
+        return "say what the difference is (--summary)"
+    about = request.about.strip().lstrip("¶")
+    refs, _ = amended_catalogue(state.catalogue_changes)
+    known = about in refs or about in state.actions or about in state.amendments
+    if not known and not (about.isdigit() and int(about) in PARAGRAPHS):
+        return (
+            f"{request.about!r} is neither a ¶ (1–33), a commitment ref (e.g. 9b), "
+            "nor the id of a joint action or amendment"
+        )
+    return None
+
+
+@stated("29", "a consultation is between the Participants, while it is open")
+def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -> str | None:
+    if consultation_id != case.consultation_id:
+        return f"this filing names {consultation_id}, not {case.consultation_id}"
+    if case.state is not ConsultationState.OPEN:
+        return f"{case.consultation_id} is {case.state}; it takes no more filings"
+    return None
+
+
+@stated("29", "consultations between the Participants")
+def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.note.strip():
+        return "a consultation round needs a note of what was discussed (--note)"
+    return None
+
+
+@stated("29", "resolved amicably: an outcome is proposed by a Participant")
+def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) proposes an outcome, not {filing.filed_by}"
+    if not filing.resolution.strip():
+        return "the proposed resolution is empty (--resolution-file)"
+    return None
+
+
+@stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")
+def acceptance_problem(case: ConsultationCase, filing: ResolutionAcceptance) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    if not filing.filed_by.is_participant:
+        return f"only a Participant (UK or ROK) accepts an outcome, not {filing.filed_by}"
+    numbers = [p.number for p in case.proposals]
+    if filing.proposal not in numbers:
+        offered = ", ".join(map(str, numbers)) or "none yet"
+        return f"there is no proposal {filing.proposal} in {case.consultation_id}; proposals: {offered}"
+    proposed = case.proposals[numbers.index(filing.proposal)]
+    if proposed.by is filing.filed_by:
+        return (
+            f"{filing.filed_by} made proposal {filing.proposal}; it counts only when the other Participant accepts it"
+        )
+    return None
