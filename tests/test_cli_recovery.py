@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from activities.register import register_engine
 from audit.health import stuck_workflows
 from audit.verify import verify
-from engine.bootstrap import bootstrap
+from engine.bootstrap import bootstrap, text_sha256
 from models.identities import Identity
 from models.partnership import TerminationNotice
 from tests.helpers import effects_done, eventually, settled_history_length, signed
@@ -23,36 +23,35 @@ from worker import ACTIVITIES, ACTIVITY_POOL, WORKFLOWS, build_worker, workflow_
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 
-async def no_partnership_yet(client) -> None:
-    """The CLI acts on the workflow id `partnership`: remove a closed one an earlier test left, so
-    that this test starts its own."""
-    from temporalio.api.common.v1 import WorkflowExecution
-    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+async def own_partnership(client, task_queue: str) -> None:
+    """The CLI acts on the workflow id `partnership`: this test starts its own run of it (another
+    test's run, closed or not, is ended and replaced), then signs it as bootstrap does."""
+    from temporalio.common import WorkflowIDReusePolicy
 
-    async def gone() -> bool:
-        try:
-            await client.get_workflow_handle(PARTNERSHIP_ID).describe()
-        except RPCError:
-            return True
-        request = DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=PARTNERSHIP_ID)
-        )
-        try:
-            await client.workflow_service.delete_workflow_execution(request)
-        except RPCError:
-            pass
-        return False
+    from engine.keys import init_keys, public_keys
+    from models.partnership import PartnershipState
 
-    await eventually(gone, interval=0.2)
+    init_keys()
+    try:
+        await client.get_workflow_handle(PARTNERSHIP_ID).terminate("a test starts its own Partnership")
+    except RPCError:
+        pass  # none running
+    await client.start_workflow(
+        PartnershipWorkflow.run,
+        PartnershipState(keys=public_keys(), text_sha256=text_sha256()),
+        id=PARTNERSHIP_ID,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
 
 
 async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(local_env, data_dir, task_queue):
     from temporalio.worker import Worker
 
     client = local_env.client
-    await no_partnership_yet(client)
     # Written by today's code…
     async with build_worker(client, task_queue):
+        await own_partnership(client, task_queue)
         await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
     handle = client.get_workflow_handle(PARTNERSHIP_ID)
     # …then served by a build that orders the entry into effect's effects the other way round: its
@@ -111,7 +110,7 @@ async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lan
     from cli import pending
 
     client = local_env.client
-    await no_partnership_yet(client)
+    await own_partnership(client, task_queue)
     await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
     handle = client.get_workflow_handle(PARTNERSHIP_ID)
     env = os.environ | {

@@ -126,7 +126,7 @@ class GovernedWorkflow:
       the mail: not the register, not a filing, not the termination timer. The activities
       themselves keep the order that matters (the register chains rows in the order they land;
       a notification's Message-ID is its key).
-    - The clock is one Temporal timer, set only when the next deadline changes.
+    - The clock is one Temporal timer, set when the next deadline changes (see `_plan_timer`).
     - The queue of effects is part of the state, so it survives continue-as-new; messages and
       effects in flight are finished before the run continues as new or ends.
     """
@@ -145,7 +145,8 @@ class GovernedWorkflow:
         self._messages_in_flight = 0
         self._wakes = 0  # bumped by anything the main loop must look at
         self._timers = 0  # timers started; the latest is the one the loop counts on
-        self._timer_at: datetime | None = None  # when the latest fires, while it has not
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None  # when it fires
 
     # What subclasses say ----------------------------------------------------------------------------
 
@@ -248,22 +249,30 @@ class GovernedWorkflow:
         self._wake()
 
     def _plan_timer(self) -> None:
-        """A timer for the next deadline, unless one already fires no later than it. Timers are
-        never cancelled: a timer that fires early only wakes the loop, which plans again. (A
-        cancellation would depend on whether the worker had yet been told that the old timer
-        fired, which replay can tell it later than the worker that wrote the history was told.)"""
+        """One timer, for the next deadline. A timer whose time has come is left alone (it has
+        fired, or is about to, and then only wakes the loop): whether the worker has yet been told
+        that it fired depends on how Temporal grouped the tasks (replay may tell it later than the
+        worker that wrote the history was told), so cancelling it would put a command in one
+        history that the replay does not make. A timer not yet due cannot have fired: cancelling
+        it when the deadline moves is the same command on every worker."""
+        if self._timer_at is not None and self._timer_at <= workflow.now():
+            self._timer, self._timer_at = None, None
         deadline = self._next_deadline()
-        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, deadline
+        if deadline is None:
             return
         self._timers += 1
-        self._timer_at = deadline
         delay = (deadline - workflow.now()).total_seconds()
         # A deadline already past was handled by _on_time before this; wake once more at most.
-        asyncio.get_running_loop().call_later(max(delay, 0.001), partial(self._time_is_up, self._timers))
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.001), partial(self._time_is_up, self._timers))
 
     def _time_is_up(self, timer: int) -> None:
         if timer == self._timers:
-            self._timer_at = None
+            self._timer, self._timer_at = None, None
         self._wake()
 
     def _show_state(self, state: str) -> None:
