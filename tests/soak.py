@@ -334,7 +334,7 @@ async def soak(args: argparse.Namespace) -> int:
                 verdict = f"OK: {summary}"
             except (Miss, TimeoutError, AssertionError) as err:
                 failures += 1
-                verdict = f"MISS: {err or 'the round took longer than --minutes'}"
+                verdict = f"MISS: {str(err) or f'the round took longer than {args.minutes:g} minutes'}"
                 if args.keep:
                     kept = Path(tempfile.mkdtemp(prefix="partnership-soak-kept-"))
                     subprocess.run(["cp", "-r", str(round_.data), str(kept)], check=False)
