@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install run test lint histories bench clean
+.PHONY: install run test lint histories bench soak clean
 
 install: $(STAMP)
 
@@ -34,6 +34,13 @@ bench: install
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/archive.py
+
+# The fault soak of issue 17 (never part of `make test`): worker SIGKILLs and server restarts under
+# load, then every filing once, register = decisions, mails = keys, every history replays.
+# `make soak SOAK_ARGS="--rounds 5"`; one summary line per round, exit 1 on any miss.
+SOAK_ARGS ?= --rounds 1
+soak: install
+	$(BIN)/python -m tests.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

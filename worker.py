@@ -42,7 +42,19 @@ def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*shared))
 
 
-def build_worker(client: Client, task_queue: str | None = None) -> Worker:
+def cold_replay() -> bool:
+    """PARTNERSHIP_WORKER_CACHE=0: keep no workflow in memory between tasks."""
+    return os.environ.get("PARTNERSHIP_WORKER_CACHE") == "0"
+
+
+def build_worker(client: Client, task_queue: str | None = None, cold: bool | None = None) -> Worker:
+    """A worker for every governance workflow and activity. `cold` (or PARTNERSHIP_WORKER_CACHE=0,
+    as in the tests and the soak) caches no workflow, so every workflow task replays the whole
+    history from scratch, as the first task after a worker restart does: a command order that
+    depends on what a worker happened to have in memory shows up at once as a nondeterminism
+    error instead of months later after a crash."""
+    if cold is None:
+        cold = cold_replay()
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
@@ -50,6 +62,7 @@ def build_worker(client: Client, task_queue: str | None = None) -> Worker:
         activities=ACTIVITIES,
         workflow_runner=workflow_runner(),
         activity_executor=ACTIVITY_POOL,
+        **({"max_cached_workflows": 0} if cold else {}),
     )
 
 

@@ -1,7 +1,7 @@
 """`partnership audit verify`: the register's hash chain holds, every decision in the register was
 recorded by a workflow (its history shows the completed `record_decision`), every decision a
-history recorded is in the register, with the same content, and the archive holds every closed
-history, unedited."""
+history recorded is in the register, with the same content, the archive holds every closed
+history, unedited, and no governed workflow is stuck on a failing workflow task (audit/health.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from audit.archive import (
     started_by,
 )
 from audit.checkpoint import checkpoint_problems
+from audit.health import stuck_workflows
 from audit.history import activity_calls
 from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
@@ -109,6 +110,8 @@ async def verify(
             )
     problems += archive_problems(engine, covered)
     problems += checkpoint_problems(engine, recorded)
+    if client is not None:  # the archive alone cannot say whether a live workflow is stuck
+        problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
     return VerifyReport(
         rows=len(rows),
         histories=len(histories),

@@ -14,7 +14,23 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from models.identities import FILERS
     from models.records import DecisionRecord, Notification
-    from workflows.common import Outbox
+    from workflows.common import ACTIVITIES, EFFECT_RETRY
+
+
+class Outbox:
+    """Effects carried out by one lane per kind, each in order (the shape of the load, not the
+    engine's own loop, which issues every command from its main loop)."""
+
+    def __init__(self, effects: list[DecisionRecord | Notification]) -> None:
+        self.effects = effects
+
+    async def lane(self, kind: type) -> None:
+        activity, timeout = ACTIVITIES[kind]
+        while True:
+            await workflow.wait_condition(lambda: any(isinstance(e, kind) for e in self.effects))
+            effect = next(e for e in self.effects if isinstance(e, kind))
+            await workflow.execute_activity(activity, effect, start_to_close_timeout=timeout, retry_policy=EFFECT_RETRY)
+            del self.effects[next(i for i, e in enumerate(self.effects) if e is effect)]
 
 
 class Step(BaseModel):

@@ -12,10 +12,16 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from audit.archive import ArchiveMissing
+from cli import pending
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
@@ -52,11 +58,23 @@ def usage(message: str) -> NoReturn:
     raise typer.BadParameter(message)
 
 
+#: The server went away mid-request (restarting, network): the request may or may not have landed.
+NO_ANSWER = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+def no_answer(err: BaseException) -> bool:
+    return isinstance(err, Unreachable | WorkflowUpdateRPCTimeoutOrCancelledError) or (
+        isinstance(err, RPCError) and err.status in NO_ANSWER
+    )
+
+
 def explain(err: BaseException) -> str:
     """One line for an error a user can act on."""
     if isinstance(err, WorkflowUpdateFailedError):
         cause = err.cause
         return f"rejected: {getattr(cause, 'message', None) or cause or err}"
+    if no_answer(err) and not isinstance(err, Unreachable):
+        return "Temporal did not answer (is the server restarting?): retry in a moment"
     if isinstance(err, RPCError):
         return f"Temporal refused the request: {err.message}"
     if isinstance(err, ValidationError):
@@ -84,6 +102,7 @@ def read_text(path: Path) -> str:
 
 EXPECTED = (
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
     RPCError,
     KeyMissing,
     StackError,
@@ -95,14 +114,27 @@ EXPECTED = (
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
-    """Run an async command; turn expected failures into one line on stderr and exit 1."""
+    """Run an async command; turn expected failures into one line on stderr and exit 1. A filing
+    that got no answer stays kept for the same command to resend (cli/pending.py)."""
 
     @functools.wraps(coro)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return asyncio.run(coro(*args, **kwargs))
+            result = asyncio.run(coro(*args, **kwargs))
         except EXPECTED as err:
+            if no_answer(err):
+                fail(explain(err) + pending.kept_note())
+            again = pending.resent()
+            pending.answered()
+            if again is not None and isinstance(err, WorkflowUpdateFailedError) and "already received" in explain(err):
+                typer.echo(f"filing {again.filing_id} was received the first time it was sent; nothing more to do")
+                return None
             fail(explain(err))
+        except typer.Exit:
+            pending.answered()
+            raise
+        pending.answered()
+        return result
 
     return wrapper
 
@@ -130,7 +162,7 @@ def signed_as(filing: F) -> F:
     """Sign with the filer's own key; auditors have none and file nothing."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
-    return sign(filing, load_private_key(filing.filed_by))
+    return pending.kept_or_signed(filing, lambda f: sign(f, load_private_key(f.filed_by)))
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:

@@ -76,11 +76,17 @@ async def text(json_out: JsonFlag = False) -> None:
 @run
 async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
-    from workflows.partnership import PartnershipWorkflow
+    from audit.health import stuck_workflows
+    from workflows.partnership import PARTNERSHIP_ID
 
+    stuck = await stuck_workflows(await client(), look_at=[PARTNERSHIP_ID])
+    for s in stuck:
+        typer.echo(s.line(), err=True)
+    if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
+        fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
     current = await ask(PartnershipWorkflow.status)
     if json_out:
-        emit(current.model_dump(mode="json") | {"archive": archive_json()})
+        emit(current.model_dump(mode="json") | {"archive": archive_json(), "stuck": [s.model_dump() for s in stuck]})
         return
     show_status(current, json_out)
     typer.echo(archive_line())

@@ -46,8 +46,9 @@ async def connect(address: str | None = None) -> Client:
         return await Client.connect(**config, data_converter=pydantic_data_converter)
     except RuntimeError as err:
         raise Unreachable(
-            f"cannot reach Temporal at {config['target_host']} ({where_from(address)}): start the embedded "
-            "stack with `make run`, or set TEMPORAL_ADDRESS"
+            f"Temporal did not answer at {config['target_host']} ({where_from(address)}): if it is "
+            "restarting, retry in a moment; if no server runs there, start one (`partnership up`) or set "
+            "TEMPORAL_ADDRESS"
         ) from err
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from models.amendment import (
     DEFAULT_RESPONSE_DAYS,
     AmendmentCase,
+    AmendmentDecline,
     AmendmentProposal,
     AmendmentStatus,
     AmendmentWithdrawal,
@@ -129,3 +130,13 @@ def takes_effect_at(case: AmendmentCase) -> datetime | None:
     if case.effective_on is None:
         return None
     return local_midnight(case.effective_on, case.proposal.filed_by)
+
+
+@decided("33", "Amendments", "a decline gives its reason")
+def decline_problem(case: AmendmentCase, filing: AmendmentDecline) -> str | None:
+    """Consent's rules, and a reason: the proposer is owed one."""
+    if problem := response_problem(case, filing, filing.amendment_id, "decline"):
+        return problem
+    if not filing.reason.strip():
+        return "a decline needs a reason (--reason)"
+    return None

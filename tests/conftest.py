@@ -18,12 +18,15 @@ from temporalio.worker import Worker
 from engine.bootstrap import ensure_search_attributes
 from engine.keys import init_keys, public_keys
 from models.search import ALL as SEARCH_ATTRIBUTES
+from tests.replay_all import StartedWorkflows, histories_reached_from, listed_histories, replay_problems
 from worker import build_worker
 
 BIN = Path(sys.executable).parent
 
 # Every worker of the test run, in-process or not, runs the strict sandbox (see worker.workflow_runner).
 os.environ["PARTNERSHIP_STRICT_SANDBOX"] = "1"
+# …and caches no workflow: every workflow task replays its whole history, as after a restart.
+os.environ.setdefault("PARTNERSHIP_WORKER_CACHE", "0")
 # No hourly archive schedule in tests: a pass that fired mid-test would add register rows the test
 # did not ask for. Archive tests run passes by hand (and ask for the schedule where they test it).
 os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"
@@ -31,13 +34,17 @@ os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    started = StartedWorkflows()
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),
+        interceptors=[started],
     )
     await ensure_search_attributes(env.client, strict=True)
     try:
         yield env
+        problems = await replay_problems(await histories_reached_from(env.client, started.runs))
+        assert not problems, "histories of this run that do not replay:\n" + "\n".join(problems)
     finally:
         await env.shutdown()
 
@@ -51,6 +58,8 @@ async def local_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     try:
         yield env
+        problems = await replay_problems(await listed_histories(env.client))
+        assert not problems, "histories of this run that do not replay:\n" + "\n".join(problems)
     finally:
         await env.shutdown()
 

@@ -1,7 +1,8 @@
 """Record the golden histories under tests/histories/ (`make histories`).
 
-Run only when a workflow change is *meant* to change what new histories look like; the old files
-must keep replaying (that is what `workflow.patched` is for), so add new files beside them.
+Run only when a workflow change is *meant* to change what new histories look like. Once a
+deployment exists, old files must keep replaying (that is what `workflow.patched` is for): record
+new ones into a folder of their own beside them instead of overwriting these.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-#: Recordings of today's code, in a folder named after its newest workflow.patched id. Older
-#: recordings stay in theirs (tests/histories/*.json predate the patches): all must keep replaying.
-HISTORIES = Path(__file__).resolve().parent / "histories" / "state-attribute-on-change"
+#: Recordings of today's code (before 1.0 no deployment exists, so no older generation is kept).
+HISTORIES = Path(__file__).resolve().parent / "histories"
 BIN = Path(sys.executable).parent
 
 

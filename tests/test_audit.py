@@ -3,6 +3,7 @@ code, and the register must match them row for row."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from temporalio.api.enums.v1 import EventType
 
 from activities.register import append_decision, register_engine
-from audit.history import fetch, file_name, history_json, load
+from audit.history import fetch, fetch_all, file_name, history_json, load
 from audit.replay import replay
 from audit.timeline import timeline
 from audit.verify import verify
@@ -115,16 +117,25 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     await effects_done(local_env.client.get_workflow_handle(wid), PartnershipWorkflow.pending_effects)
     env = {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host, "PATH": str(BIN)}
     out = tmp_path / "export"
-    result = subprocess.run(
-        [BIN / "partnership", "audit", "export", wid, "-o", str(out)], capture_output=True, text=True, env=env
+    # In a thread: the in-process worker must go on serving the continued run meanwhile (a blocked
+    # event loop let its task time out over and over: the `attempt=11` of issue 17).
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [BIN / "partnership", "audit", "export", wid, "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     files = sorted(out.iterdir())
     assert len(files) >= 2 and all(f.name.startswith(f"{wid}__") for f in files)
-    replayed = subprocess.run([BIN / "partnership", "audit", "replay", str(out)], capture_output=True, text=True)
+    replayed = await asyncio.to_thread(
+        subprocess.run, [BIN / "partnership", "audit", "replay", str(out)], capture_output=True, text=True
+    )
     assert replayed.returncode == 0, replayed.stdout
     everything = tmp_path / "all"
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [BIN / "partnership", "audit", "export", "--all", "--query", f"WorkflowId = '{wid}'", "-o", str(everything)],
         capture_output=True,
         text=True,
@@ -132,6 +143,10 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     )
     assert result.returncode == 0, result.stderr
     assert sorted(f.name for f in everything.iterdir()) == sorted(f.name for f in files)
+    # No run of the chain, the continued ones included, ever had a workflow task fail.
+    for history in await fetch_all(local_env.client, f"WorkflowId = '{wid}'"):
+        failed = [e.event_id for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
+        assert not failed, f"run {history.run_id}: workflow task failed at events {failed}"
     del handle
 
 

@@ -161,7 +161,8 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     down = cli("status", env=env | {"TEMPORAL_ADDRESS": f"127.0.0.1:{closed}"})
     assert down.returncode == 1
     assert down.stderr.startswith(
-        f"cannot reach Temporal at 127.0.0.1:{closed} (from TEMPORAL_ADDRESS or the Temporal profile)"
+        f"Temporal did not answer at 127.0.0.1:{closed} (from TEMPORAL_ADDRESS or the Temporal profile): "
+        "if it is restarting, retry"
     )
     assert len(down.stderr.strip().splitlines()) == 1
 

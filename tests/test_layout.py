@@ -73,15 +73,16 @@ def test_every_signal_sent_by_name_is_one_a_registered_workflow_accepts():
     """Workflows tell each other things by signal name; a name no registered workflow accepts
     would be dropped by the server without a word."""
     accepted = set().union(*(t.signals for t in WORKFLOW_TYPES))
+    where = {"signal": 0, "_tell": 1}  # handle.signal(name, …); GovernedWorkflow._tell(workflow_id, name, …)
     sent = {
-        node.args[0].value
+        node.args[where[node.func.attr]].value
         for path in (ROOT / "workflows").glob("*.py")
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "signal"
-        and node.args
-        and isinstance(node.args[0], ast.Constant)
+        and node.func.attr in where
+        and len(node.args) > where[node.func.attr]
+        and isinstance(node.args[where[node.func.attr]], ast.Constant)
     }
     assert sent, "no signal sent by name found; the scan is looking in the wrong place"
     assert sent - accepted == set()

@@ -20,5 +20,5 @@ class ReorderedPartnership(PartnershipWorkflow):
 
     def _enter_into_effect(self, decided_at: datetime) -> None:
         super()._enter_into_effect(decided_at)
-        effects = self._outbox.effects
+        effects = self._outbox
         effects[-2], effects[-1] = effects[-1], effects[-2]

@@ -25,8 +25,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.calendar import local_date
     from models.identities import FILERS, other_participant
-    from rules.p33_amendments import lapses_at, response_problem, takes_effect_at, withdrawal_problem
-    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from rules.p33_amendments import decline_problem, lapses_at, response_problem, takes_effect_at, withdrawal_problem
+    from workflows.common import GovernedWorkflow, governed_update
 
 
 @workflow.defn
@@ -57,7 +57,7 @@ class AmendmentWorkflow(GovernedWorkflow):
     def _finished(self) -> bool:
         return not self._case.status.is_open
 
-    @workflow.update
+    @governed_update(lambda wf, f: response_problem(wf._case, f, f.amendment_id, "consent to"))
     async def consent(self, filing: AmendmentConsent) -> AmendmentView:
         """¶33: the other Participant's written consent; both now exist."""
         now = self._accept(filing)
@@ -67,43 +67,26 @@ class AmendmentWorkflow(GovernedWorkflow):
         self._case.status = AmendmentStatus.CONSENTED
         self._case.consented_at = now
         self._case.effective_on = max(today, requested) if requested else today
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @consent.validator
-    def _check_consent(self, filing: AmendmentConsent) -> None:
-        raise_if(response_problem(self._case, filing, filing.amendment_id, "consent to"))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, f: decline_problem(wf._case, f))
     async def decline(self, filing: AmendmentDecline) -> AmendmentView:
         now = self._accept(filing)
-        await self._conclude(AmendmentStatus.DECLINED, now, filing.reason.strip())
+        self._conclude(AmendmentStatus.DECLINED, now, filing.reason.strip())
         return self.show()
 
-    @decline.validator
-    def _check_decline(self, filing: AmendmentDecline) -> None:
-        raise_if(response_problem(self._case, filing, filing.amendment_id, "decline"))
-        if not filing.reason.strip():
-            raise_if("a decline needs a reason (--reason)")
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, f: withdrawal_problem(wf._case, f))
     async def withdraw(self, filing: AmendmentWithdrawal) -> AmendmentView:
         now = self._accept(filing)
-        await self._conclude(AmendmentStatus.WITHDRAWN, now, f"withdrawn by {filing.filed_by}")
+        self._conclude(AmendmentStatus.WITHDRAWN, now, f"withdrawn by {filing.filed_by}")
         return self.show()
 
-    @withdraw.validator
-    def _check_withdraw(self, filing: AmendmentWithdrawal) -> None:
-        raise_if(withdrawal_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
     @workflow.signal
-    async def partnership_terminated(self, on: date) -> None:
+    def partnership_terminated(self, on: date) -> None:
         """Nothing is amended after termination: an open proposal lapses."""
         if self._case.status.is_open:
-            await self._conclude(AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}")
+            self._conclude(AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}")
 
     @workflow.query
     def show(self) -> AmendmentView:
@@ -141,7 +124,7 @@ class AmendmentWorkflow(GovernedWorkflow):
             return min([*due, lapses_at(self._case)])
         return None
 
-    async def _on_time(self) -> None:
+    def _on_time(self) -> None:
         now = workflow.now()
         case = self._case
         if case.status is AmendmentStatus.CONSENTED:
@@ -149,12 +132,12 @@ class AmendmentWorkflow(GovernedWorkflow):
             if effect is not None and now >= effect:
                 case.status = AmendmentStatus.IN_EFFECT
                 case.concluded_at = now
-                await self._publish()  # the Partnership records it and raises the text version
+                self._publish()  # the Partnership records it and raises the text version
             return
         if case.status is not AmendmentStatus.PROPOSED:
             return
         if now >= lapses_at(case):
-            await self._conclude(AmendmentStatus.LAPSED, now, f"no response by {case.respond_by}")
+            self._conclude(AmendmentStatus.LAPSED, now, f"no response by {case.respond_by}")
             return
         responder = other_participant(case.proposal.filed_by)
         for days, at in self._reminders():
@@ -171,7 +154,7 @@ class AmendmentWorkflow(GovernedWorkflow):
 
     # Outcomes ----------------------------------------------------------------------------------------
 
-    async def _conclude(self, status: AmendmentStatus, at: datetime, reason: str) -> None:
+    def _conclude(self, status: AmendmentStatus, at: datetime, reason: str) -> None:
         """Declined, withdrawn or lapsed: recorded, notified, reported to the Partnership."""
         case = self._case
         case.status = status
@@ -191,13 +174,12 @@ class AmendmentWorkflow(GovernedWorkflow):
             f"Amendment {case.amendment_id} {outcome}",
             f"Amendment {case.amendment_id} to {self._paragraphs()} is {outcome}: {reason}.",
         )
-        await self._publish()
+        self._publish()
 
-    async def _publish(self) -> None:
+    def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's list of amendments."""
         self._show_state(self._case.status.value)
-        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
-        await partnership.signal("amendment_changed", self._case.summary())
+        self._tell(self._case.partnership_id, "amendment_changed", self._case.summary(), latest_only=True)
 
     def _paragraphs(self) -> str:
         return ", ".join(f"¶{p}" for p in self._case.proposal.paragraphs)

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         checkpoint_problem,
     )
     from models.partnership import PartnershipState
-    from workflows.common import check_filing, raise_if
+    from workflows.common import governed_update
 
 
 class Checkpoints:
@@ -27,7 +27,7 @@ class Checkpoints:
 
     _state: PartnershipState
 
-    @workflow.update
+    @governed_update(lambda wf, filing: checkpoint_problem(wf._state.checkpoints, filing))
     async def sign_checkpoint(self, filing: RegisterCheckpoint) -> CheckpointStatus:
         """One side's signature on the register as it stands; the other side's matching signature
         makes it the checkpoint `audit verify` holds the register to."""
@@ -52,11 +52,6 @@ class Checkpoints:
                 rows=filing.rows, head_hash=filing.head_hash, filings={filing.filed_by: filing.filing_id}, filed_at=now
             )
         return status
-
-    @sign_checkpoint.validator
-    def _check_checkpoint(self, filing: RegisterCheckpoint) -> None:
-        raise_if(checkpoint_problem(self._state.checkpoints, filing))
-        check_filing(filing, self._state.keys, self._state.seen_filings)
 
     @workflow.query
     def checkpoint(self) -> CheckpointStatus:

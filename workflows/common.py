@@ -1,23 +1,24 @@
-"""What every governance workflow shares: rejecting a filing, accepting one, and the outbox of
-side effects.
+"""What every governance workflow shares: rejecting a filing, accepting one, and carrying out its
+effects (register rows, notifications, messages to other workflows, child workflows, timers).
 
-A filing's handler changes state and queues its effects (register rows, notifications). Two lanes
-beside the main loop carry them out through activities, decisions in one and notifications in the
-other, each in order. A filing is therefore acknowledged as soon as it is accepted, and an effect
-that must wait (a mail server that is down) holds up nothing but its own lane: not the register,
-not the clock. The queue is part of the state, so it survives continue-as-new.
+The invariant that makes a history replay whatever a worker had cached is written down in
+`GovernedWorkflow`'s docstring; keep to it in every workflow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
@@ -31,12 +32,14 @@ EFFECT_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
 )
+#: How each kind of effect is carried out: its activity and how long one attempt may take.
+ACTIVITIES: dict[type, tuple[str, timedelta]] = {
+    # Short: a worker that dies mid-activity is noticed soon and the retry goes on.
+    DecisionRecord: ("record_decision", timedelta(seconds=10)),
+    Notification: ("notify", timedelta(seconds=20)),  # SMTP itself times out at 10 s
+}
 
-
-#: workflow.patched id: effects carried out in two lanes beside the main loop (not in it).
-EFFECT_LANES = "effects-in-lanes"
-#: workflow.patched id: the state search attribute is written only when the state changes.
-STATE_ON_CHANGE = "state-attribute-on-change"
+F = TypeVar("F", bound=Filing)
 
 
 def reject(reason: str) -> ApplicationError:
@@ -58,64 +61,75 @@ def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> 
         raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 
 
-async def wait_until(woken: Callable[[], bool], deadline: datetime | None) -> None:
-    """Wait for `woken()` or the deadline (a durable Temporal timer), whichever comes first."""
-    if deadline is None:
-        await workflow.wait_condition(woken)
-        return
-    remaining = deadline - workflow.now()
-    if remaining <= timedelta(0):
-        return
-    try:
-        await workflow.wait_condition(woken, timeout=remaining)
-    except TimeoutError:
-        pass
+def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable], Any]:
+    """Declare a filing's Update together with the rule that may refuse it. The validator every
+    filing gets is written once, here: a filing id already accepted (a resent instrument), the
+    rule's problem (if any), then the filer's signature against the workflow's key registry.
+
+        @governed_update(lambda wf, filing: notice_problem(wf._state, filing, workflow.now()))
+        async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt: ...
+    """
+
+    def declare(handler: Callable) -> Any:
+        update = workflow.update(handler)
+
+        def validate(self: GovernedWorkflow, filing: F) -> None:
+            if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
+                raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
+            raise_if(rule(self, filing))
+            check_filing(filing, self._filing_keys(), self._seen_filings)
+
+        validate.__name__ = f"_check_{handler.__name__}"
+        validate.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]  # Temporal compares them
+        update.validator(validate)
+        return update
+
+    return declare
 
 
-class Outbox:
-    """Effects accepted but not yet carried out, oldest first. It holds the very list that lives
-    in the workflow's state, so whatever the state carries (continue-as-new) includes the queue."""
+@dataclass
+class Message:
+    """A signal to another workflow, or a child workflow to start, waiting to be issued."""
 
-    def __init__(self, effects: list[DecisionRecord | Notification]) -> None:
-        self.effects = effects
-
-    async def carry_out(self, effect: DecisionRecord | Notification) -> None:
-        if isinstance(effect, DecisionRecord):
-            await workflow.execute_activity(
-                "record_decision",
-                effect,
-                # Short: a worker that dies mid-activity is noticed soon and the retry goes on.
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=EFFECT_RETRY,
-            )
-        else:
-            await workflow.execute_activity(
-                "notify",
-                effect,
-                start_to_close_timeout=timedelta(seconds=20),  # SMTP itself times out at 10 s
-                retry_policy=EFFECT_RETRY,
-            )
-
-    async def drain(self) -> None:
-        """Carry out every queued effect, in order; each is removed only once it is done.
-        (Histories from before the lanes; see GovernedWorkflow._serve.)"""
-        while self.effects:
-            await self.carry_out(self.effects[0])
-            self.effects.pop(0)
-
-    async def lane(self, kind: type) -> None:
-        """Forever: carry out the oldest queued effect of one kind, once there is one."""
-        while True:
-            await workflow.wait_condition(lambda: any(isinstance(e, kind) for e in self.effects))
-            effect = next(e for e in self.effects if isinstance(e, kind))
-            await self.carry_out(effect)
-            del self.effects[next(i for i, e in enumerate(self.effects) if e is effect)]
+    target: str
+    signal: str = ""
+    arg: Any = None
+    start: Callable | None = None  # a child's @workflow.run; `arg` is its input
+    search_attributes: TypedSearchAttributes | None = None
+    started: asyncio.Future | None = field(default=None, repr=False)  # what a filing's handler awaits
 
 
 class GovernedWorkflow:
     """Base of the governance workflows. A subclass calls `_govern` from its `__init__` with the
     lists in its state that hold accepted filing ids and queued effects, says when it is finished
-    and what its clock makes due, and runs `_serve()` from its `@workflow.run`."""
+    and what its clock makes due, and runs `_serve()` from its `@workflow.run`.
+
+    The invariant (issue 17, temporalio/sdk-python#1591): **the commands of a workflow task are
+    the same whatever the worker had cached.** A worker that restarts replays the whole history,
+    and the order in which coroutines woke on the worker that wrote it is not recorded; so nothing
+    may depend on it. Hence:
+
+    - Signal handlers and Update handlers only check, change state and queue: they issue no
+      command of their own (no activity, no child start, no signal, no timer, no search
+      attribute) and await nothing, except the one Update that returns a child's id, which awaits
+      the child's start (a future resolved by the start's completion, never a condition).
+      An Update's acceptance and completion are therefore the first commands of its task.
+    - Every command is issued from one place, `_dispatch`, run by the main loop each time its
+      single `wait_condition` wakes: search attributes, then activities, then the timer, then
+      signals and child starts, each in queue order.
+    - Every queued effect is started at once, in queue order, with `workflow.start_activity`;
+      its completion only changes state and never lets another command out. Temporal may hand a
+      worker an activity's completion after an Update of the next task (a commandless task is
+      folded into the next on replay, and Updates and signals are applied before completions),
+      so a command released by a completion ("the previous mail is done, send the next") would
+      come out in a different place on replay. A mail server that is down therefore delays only
+      the mail: not the register, not a filing, not the termination timer. The activities
+      themselves keep the order that matters (the register chains rows in the order they land;
+      a notification's Message-ID is its key).
+    - The clock is one Temporal timer, set when the next deadline changes (see `_plan_timer`).
+    - The queue of effects is part of the state, so it survives continue-as-new; messages and
+      effects in flight are finished before the run continues as new or ends.
+    """
 
     PARAGRAPH = ""  # the ¶ its decisions and notices cite unless they say otherwise
 
@@ -123,9 +137,16 @@ class GovernedWorkflow:
         self, seen_filings: list[str], outbox: list[DecisionRecord | Notification], state: str | None = None
     ) -> None:
         self._shown_state = state  # what the search attribute says when this run starts
+        self._state_to_show = state
         self._seen_filings = seen_filings
-        self._outbox = Outbox(effects=outbox)  # the same list: carried state sees the queue
-        self._revision = 0  # bumped by every accepted filing, so the main loop re-plans its timer
+        self._outbox = outbox  # the very list in the state: carried state carries the queue
+        self._in_flight: dict[int, DecisionRecord | Notification] = {}  # by id(): started, not done
+        self._messages: list[Message] = []
+        self._messages_in_flight = 0
+        self._wakes = 0  # bumped by anything the main loop must look at
+        self._timers = 0  # timers started; the latest is the one the loop counts on
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: datetime | None = None  # when it fires
 
     # What subclasses say ----------------------------------------------------------------------------
 
@@ -135,8 +156,8 @@ class GovernedWorkflow:
     def _next_deadline(self) -> datetime | None:
         return None
 
-    async def _on_time(self) -> None:
-        """Whatever the clock has made due."""
+    def _on_time(self) -> None:
+        """Whatever the clock has made due (it only changes state and queues)."""
 
     def _continue_as_new_at_length(self) -> int | None:
         return None
@@ -144,64 +165,120 @@ class GovernedWorkflow:
     def _carried_state(self) -> Any:
         raise NotImplementedError
 
+    def _filing_keys(self) -> dict[Identity, str]:
+        return self._case.keys  # type: ignore[attr-defined]
+
     # The main loop ----------------------------------------------------------------------------------
 
     async def _serve(self) -> None:
-        """Until finished: wake on a filing or the deadline, do what the clock has made due, and
-        continue as new when the history has grown long. Decisions and notifications are carried
-        out by two lanes of their own, so neither a mail server that is down nor a slow register
-        holds up the other, or the clock: a termination takes effect on time whatever the mail."""
-        if not workflow.patched(EFFECT_LANES):
-            await self._serve_in_one_line()
-            return
-        lanes = [asyncio.create_task(self._outbox.lane(kind)) for kind in (DecisionRecord, Notification)]
+        """Until finished: do what the clock has made due, issue what is queued, and wake on the
+        next filing, report, completed effect or deadline; continue as new when the history has
+        grown long (after what is in flight has landed)."""
         while True:
-            seen = self._revision
-            await wait_until(
-                lambda seen=seen: self._revision != seen or self._continue_as_new_due() or self._finished(),
-                self._next_deadline(),
-            )
-            await self._on_time()
-            if self._finished() or self._continue_as_new_due():
-                await workflow.wait_condition(lambda: not self._outbox.effects and workflow.all_handlers_finished())
+            self._on_time()
+            self._dispatch()
+            if (self._finished() or self._continue_as_new_due()) and self._quiet():
                 if self._finished():
-                    for lane in lanes:
-                        lane.cancel()
                     return
                 workflow.continue_as_new(self._carried_state())
-
-    async def _serve_in_one_line(self) -> None:
-        """The loop before the lanes, kept so that histories made by it replay exactly."""
-        while True:
-            seen = self._revision
-            await wait_until(
-                lambda seen=seen: (
-                    self._revision != seen
-                    or bool(self._outbox.effects)
-                    or self._continue_as_new_due()
-                    or self._finished()
-                ),
-                self._next_deadline(),
+            seen, due = self._wakes, self._continue_as_new_due()
+            # Wakes on news, or once when continuing as new becomes due (then waits for quiet).
+            await workflow.wait_condition(
+                lambda seen=seen, due=due: self._wakes != seen or (not due and self._continue_as_new_due())
             )
-            await self._on_time()
-            await self._outbox.drain()
-            if self._finished() and not self._outbox.effects:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._outbox.effects:
-                    return
-            elif self._continue_as_new_due():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._outbox.effects:
-                    workflow.continue_as_new(self._carried_state())
+
+    def _wake(self) -> None:
+        self._wakes += 1
+
+    def _quiet(self) -> bool:
+        return not self._outbox and not self._in_flight and not self._messages and not self._messages_in_flight
+
+    def _dispatch(self) -> None:
+        """The one place commands are issued (see the class docstring)."""
+        if self._state_to_show is not None and self._state_to_show != self._shown_state:
+            workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._state_to_show)])
+            self._shown_state = self._state_to_show
+        for effect in self._outbox:
+            if id(effect) in self._in_flight:
+                continue
+            self._in_flight[id(effect)] = effect
+            activity, timeout = ACTIVITIES[type(effect)]
+            handle = workflow.start_activity(
+                activity, effect, start_to_close_timeout=timeout, retry_policy=EFFECT_RETRY
+            )
+            handle.add_done_callback(partial(self._effect_done, effect))
+        self._plan_timer()
+        messages, self._messages = self._messages, []
+        for message in messages:
+            self._messages_in_flight += 1
+            task = asyncio.create_task(self._issue(message))
+            task.add_done_callback(partial(self._message_done, message))
+
+    def _effect_done(self, effect: DecisionRecord | Notification, done: asyncio.Future) -> None:
+        del self._in_flight[id(effect)]
+        if done.cancelled() or done.exception() is not None:
+            # Only a non-retryable failure ends up here: it would fail again, and must not hold
+            # up the effects behind it. Its failure stays in the history for the audit.
+            workflow.logger.error("effect set aside", extra={"effect": repr(effect), "error": repr(done.exception())})
+        self._outbox[:] = [e for e in self._outbox if e is not effect]
+        self._wake()
+
+    async def _issue(self, message: Message) -> None:
+        if message.start is not None:
+            await workflow.start_child_workflow(
+                message.start,
+                message.arg,
+                id=message.target,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                search_attributes=message.search_attributes,
+            )
+        else:
+            await workflow.get_external_workflow_handle(message.target).signal(message.signal, message.arg)
+
+    def _message_done(self, message: Message, done: asyncio.Future) -> None:
+        self._messages_in_flight -= 1
+        error = done.exception() if not done.cancelled() else asyncio.CancelledError()
+        if error is not None:
+            # A governed thing that has closed takes no more reports; nothing is lost by that.
+            workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
+        if message.started is not None and not message.started.done():
+            if error is None:
+                message.started.set_result(None)
+            else:
+                message.started.set_exception(ApplicationError(f"{message.target} could not be started: {error}"))
+        self._wake()
+
+    def _plan_timer(self) -> None:
+        """One timer, for the next deadline. A timer whose time has come is left alone (it has
+        fired, or is about to, and then only wakes the loop): whether the worker has yet been told
+        that it fired depends on how Temporal grouped the tasks (replay may tell it later than the
+        worker that wrote the history was told), so cancelling it would put a command in one
+        history that the replay does not make. A timer not yet due cannot have fired: cancelling
+        it when the deadline moves is the same command on every worker."""
+        if self._timer_at is not None and self._timer_at <= workflow.now():
+            self._timer, self._timer_at = None, None
+        deadline = self._next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._timer_at = None, deadline
+        if deadline is None:
+            return
+        self._timers += 1
+        delay = (deadline - workflow.now()).total_seconds()
+        # A deadline already past was handled by _on_time before this; wake once more at most.
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.001), partial(self._time_is_up, self._timers))
+
+    def _time_is_up(self, timer: int) -> None:
+        if timer == self._timers:
+            self._timer, self._timer_at = None, None
+        self._wake()
 
     def _show_state(self, state: str) -> None:
-        """The GovernanceState search attribute (Web UI, `workflow list --query`). Each write is a
-        history event and a visibility write, so only a change is written (older histories wrote
-        on every publication, and still replay that way)."""
-        if state == getattr(self, "_shown_state", None) and workflow.patched(STATE_ON_CHANGE):
-            return
-        workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(state)])
-        self._shown_state = state
+        """The GovernanceState search attribute (Web UI, `workflow list --query`): written by the
+        next dispatch, and only when it changes (each write is a history event)."""
+        self._state_to_show = state
 
     def _continue_as_new_due(self) -> bool:
         info = workflow.info()
@@ -211,8 +288,9 @@ class GovernedWorkflow:
 
     @workflow.query
     def pending_effects(self) -> int:
-        """How many decisions and notifications are accepted but not yet carried out."""
-        return len(self._outbox.effects)
+        """How many decisions, notifications and messages to other workflows are accepted but not
+        yet carried out."""
+        return len(self._outbox) + len(self._messages) + self._messages_in_flight
 
     # Filings and effects ----------------------------------------------------------------------------
 
@@ -220,7 +298,7 @@ class GovernedWorkflow:
         """Every accepted filing: remembered (no second presentation), wakes the main loop, and
         is received at the workflow's time, never the filer's clock."""
         self._seen_filings.append(filing.filing_id)
-        self._revision += 1
+        self._wake()
         workflow.logger.info(
             "filing accepted",
             extra={"filing": type(filing).__name__, "filed_by": filing.filed_by.value, "filing_id": filing.filing_id},
@@ -237,7 +315,7 @@ class GovernedWorkflow:
         paragraph: str | None = None,
     ) -> None:
         wid = workflow.info().workflow_id
-        self._outbox.effects.append(
+        self._outbox.append(
             DecisionRecord(
                 decision_id=f"{wid}/{key}",
                 workflow_id=wid,
@@ -248,9 +326,10 @@ class GovernedWorkflow:
                 details=details,
             )
         )
+        self._wake()
 
     def _notify(self, key: str, to: list[Identity], subject: str, body: str, paragraph: str | None = None) -> None:
-        self._outbox.effects.append(
+        self._outbox.append(
             Notification(
                 key=f"{workflow.info().workflow_id}/{key}",
                 to=to,
@@ -259,3 +338,27 @@ class GovernedWorkflow:
                 paragraph=paragraph or self.PARAGRAPH,
             )
         )
+        self._wake()
+
+    def _tell(self, workflow_id: str, signal: str, arg: Any, latest_only: bool = False) -> None:
+        """Queue a signal to another workflow. `latest_only`: a newer report of the same kind to
+        the same workflow replaces one not yet sent (it carries the whole current picture)."""
+        if latest_only:
+            for queued in self._messages:
+                if queued.start is None and queued.target == workflow_id and queued.signal == signal:
+                    queued.arg = arg
+                    return
+        self._messages.append(Message(target=workflow_id, signal=signal, arg=arg))
+        self._wake()
+
+    def _start_child(
+        self, run: Callable, arg: Any, workflow_id: str, search_attributes: TypedSearchAttributes
+    ) -> asyncio.Future:
+        """Queue a child workflow (abandoned by this one's close: ¶32); the returned future is done
+        once Temporal has started it, so a filing's handler can answer with an id that exists."""
+        started = asyncio.get_running_loop().create_future()
+        self._messages.append(
+            Message(target=workflow_id, arg=arg, start=run, search_attributes=search_attributes, started=started)
+        )
+        self._wake()
+        return started

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identities import FILERS, PARTICIPANTS
     from rules.p29_consultations import acceptance_problem, proposal_problem, round_problem
-    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from workflows.common import GovernedWorkflow, governed_update
 
 
 @workflow.defn
@@ -52,7 +52,7 @@ class ConsultationWorkflow(GovernedWorkflow):
         await self._serve()
         return self._case.summary()
 
-    @workflow.update
+    @governed_update(lambda wf, filing: round_problem(wf._case, filing))
     async def note(self, filing: ConsultationRound) -> ConsultationView:
         now = self._accept(filing)
         self._case.rounds.append(
@@ -64,15 +64,10 @@ class ConsultationWorkflow(GovernedWorkflow):
                 note=filing.note,
             )
         )
-        await self._touch(now)
+        self._touch(now)
         return self.show()
 
-    @note.validator
-    def _check_note(self, filing: ConsultationRound) -> None:
-        raise_if(round_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: proposal_problem(wf._case, filing))
     async def propose(self, filing: ResolutionProposal) -> ConsultationView:
         now = self._accept(filing)
         number = len(self._case.proposals) + 1
@@ -87,15 +82,10 @@ class ConsultationWorkflow(GovernedWorkflow):
             f"{filing.resolution}\n\nIt counts only if you accept it: "
             f"`partnership consult accept {self._case.consultation_id} --proposal {number}`.",
         )
-        await self._touch(now)
+        self._touch(now)
         return self.show()
 
-    @propose.validator
-    def _check_propose(self, filing: ResolutionProposal) -> None:
-        raise_if(proposal_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: acceptance_problem(wf._case, filing))
     async def accept(self, filing: ResolutionAcceptance) -> ConsultationView:
         """Both Participants stand on the outcome: the difference is resolved."""
         now = self._accept(filing)
@@ -123,13 +113,8 @@ class ConsultationWorkflow(GovernedWorkflow):
             f"Consultation {case.consultation_id} resolved",
             accepted.resolution,
         )
-        await self._touch(now)
+        self._touch(now)
         return self.show()
-
-    @accept.validator
-    def _check_accept(self, filing: ResolutionAcceptance) -> None:
-        raise_if(acceptance_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
 
     @workflow.query
     def show(self) -> ConsultationView:
@@ -155,7 +140,7 @@ class ConsultationWorkflow(GovernedWorkflow):
     def _next_deadline(self) -> datetime | None:
         return self._idle_due()
 
-    async def _on_time(self) -> None:
+    def _on_time(self) -> None:
         due = self._idle_due()
         if due is None or workflow.now() < due:
             return
@@ -175,10 +160,9 @@ class ConsultationWorkflow(GovernedWorkflow):
     def _carried_state(self) -> ConsultationCase:
         return self._case
 
-    async def _touch(self, at: datetime) -> None:
+    def _touch(self, at: datetime) -> None:
         self._case.last_activity_at = at
         self._case.idle_reminders = 0
         self._case.seq += 1
         self._show_state(self._case.state.value)
-        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
-        await partnership.signal("consultation_changed", self._case.summary())
+        self._tell(self._case.partnership_id, "consultation_changed", self._case.summary(), latest_only=True)

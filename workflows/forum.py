@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
         postponement_problem,
         tabling_problem,
     )
-    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from workflows.common import GovernedWorkflow, governed_update
 
 
 @workflow.defn
@@ -82,34 +82,24 @@ class ForumCycleWorkflow(GovernedWorkflow):
 
     # Co-chairs and agenda ----------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: nomination_problem(wf._case, filing))
     async def nominate(self, filing: CoChairNomination) -> ForumView:
         """¶7: each Participant nominates its own co-chair."""
         now = self._accept(filing)
         self._case.co_chairs[filing.filed_by] = CoChair(name=filing.name, title=filing.title, nominated_at=now)
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @nominate.validator
-    def _check_nominate(self, filing: CoChairNomination) -> None:
-        raise_if(nomination_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: item_problem(wf._case, filing, workflow.now()))
     async def add_item(self, filing: AgendaItemFiling) -> ForumView:
         self._accept(filing)
         self._case.items.append(AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by))
         # An agreement was to the agenda as it stood; a new item needs both to agree again.
         self._case.agenda_agreed_by.clear()
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @add_item.validator
-    def _check_add_item(self, filing: AgendaItemFiling) -> None:
-        raise_if(item_problem(self._case, filing, workflow.now()))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: agenda_agreement_problem(wf._case, filing))
     async def agree_agenda(self, filing: AgendaAgreement) -> ForumView:
         now = self._accept(filing)
         case = self._case
@@ -123,13 +113,8 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Forum {case.year}: the agenda is fixed",
                 "\n".join(f"{i}. {item.title}" for i, item in enumerate(case.agenda(), 1)),
             )
-        await self._publish()
+        self._publish()
         return self.show()
-
-    @agree_agenda.validator
-    def _check_agree_agenda(self, filing: AgendaAgreement) -> None:
-        raise_if(agenda_agreement_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
 
     @workflow.signal
     def standing_items(self, items: list[AgendaItem]) -> None:
@@ -139,7 +124,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
 
     # The meeting -------------------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: postponement_problem(wf._case, filing, workflow.now()))
     async def postpone(self, filing: Postponement) -> ForumView:
         """The Forum moves only when both Participants file the same new date."""
         now = self._accept(filing)
@@ -158,15 +143,10 @@ class ForumCycleWorkflow(GovernedWorkflow):
             self._notify(
                 f"postponed/{filing.to}", list(FILERS), f"Forum {case.year} moved to {filing.to}", f"Was {was}."
             )
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @postpone.validator
-    def _check_postpone(self, filing: Postponement) -> None:
-        raise_if(postponement_problem(self._case, filing, workflow.now()))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: convening_problem(wf._case, filing, workflow.now()))
     async def convene(self, filing: Convening) -> ForumView:
         now = self._accept(filing)
         case = self._case
@@ -181,17 +161,12 @@ class ForumCycleWorkflow(GovernedWorkflow):
             f"The Forum {case.year} met on {local_date(now, case.host)}, co-chaired by {chairs}.",
             {"attendees": case.attendees, "co_chairs": {p: c.name for p, c in case.co_chairs.items()}},
         )
-        await self._publish()
+        self._publish()
         return self.show()
-
-    @convene.validator
-    def _check_convene(self, filing: Convening) -> None:
-        raise_if(convening_problem(self._case, filing, workflow.now()))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
 
     # Decisions and minutes ---------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: tabling_problem(wf._case, filing))
     async def table_decision(self, filing: DecisionTabled) -> ForumDecision:
         now = self._accept(filing)
         decision = ForumDecision(
@@ -206,12 +181,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._case.decisions.append(decision)
         return decision
 
-    @table_decision.validator
-    def _check_table(self, filing: DecisionTabled) -> None:
-        raise_if(tabling_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: decision_agreement_problem(wf._case, filing))
     async def agree_decision(self, filing: DecisionAgreement) -> ForumDecision:
         """A decision is taken when both co-chairs' sides have agreed it."""
         now = self._accept(filing)
@@ -234,13 +204,12 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Forum {case.year}: decision {decision.number} taken",
                 decision.text,
             )
-            await self._follow_up(decision)
+            self._follow_up(decision)
         return decision
 
-    async def _follow_up(self, decision: ForumDecision) -> None:
+    def _follow_up(self, decision: ForumDecision) -> None:
         """What a taken decision sets going in the Partnership."""
         case = self._case
-        partnership = workflow.get_external_workflow_handle(case.partnership_id)
         if decision.kind == "launch-joint-action" and decision.ref:
             launch = LaunchJointAction(
                 forum_id=case.forum_id,
@@ -250,7 +219,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 lead_uk=decision.lead_uk,
                 lead_rok=decision.lead_rok,
             )
-            await partnership.signal("launch_joint_action", launch)
+            self._tell(case.partnership_id, "launch_joint_action", launch)
         elif decision.kind == "set-group-leads" and decision.ref and decision.lead_uk and decision.lead_rok:
             leads = GroupLeadsDecided(
                 forum_id=case.forum_id,
@@ -259,26 +228,16 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 lead_uk=decision.lead_uk,
                 lead_rok=decision.lead_rok,
             )
-            await partnership.signal("group_leads_decided", leads)
+            self._tell(case.partnership_id, "group_leads_decided", leads)
 
-    @agree_decision.validator
-    def _check_agree_decision(self, filing: DecisionAgreement) -> None:
-        raise_if(decision_agreement_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: minutes_problem(wf._case, filing))
     async def file_minutes(self, filing: MinutesFiling) -> ForumView:
         self._accept(filing)
         self._case.minutes = filing.text
         self._case.minutes_approved_by = []  # new minutes, new approvals
         return self.show()
 
-    @file_minutes.validator
-    def _check_minutes(self, filing: MinutesFiling) -> None:
-        raise_if(minutes_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: approval_problem(wf._case, filing))
     async def approve_minutes(self, filing: MinutesApproval) -> ForumView:
         """Approved by both: the minutes are published and the cycle closes."""
         now = self._accept(filing)
@@ -300,13 +259,8 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Minutes of the UK-RoK Digital Partnership Forum {case.year}",
                 case.minutes or "",
             )
-        await self._publish()
+        self._publish()
         return self.show()
-
-    @approve_minutes.validator
-    def _check_approve(self, filing: MinutesApproval) -> None:
-        raise_if(approval_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
 
     # Reads ----------------------------------------------------------------------------------------------
 
@@ -335,7 +289,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         due = [at for _, at in milestones(self._case)]
         return min(due) if due else None
 
-    async def _on_time(self) -> None:
+    def _on_time(self) -> None:
         case = self._case
         now = workflow.now()
         changed = False
@@ -365,7 +319,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
                     f"¶7: the Forum is held annually. The {case.year} Forum has not met; it can still meet.",
                 )
         if changed:
-            await self._publish()
+            self._publish()
 
     def _finished(self) -> bool:
         return self._case.stage is ForumStage.CLOSED
@@ -373,11 +327,10 @@ class ForumCycleWorkflow(GovernedWorkflow):
     def _carried_state(self) -> ForumCase:
         return self._case
 
-    async def _publish(self) -> None:
+    def _publish(self) -> None:
         self._case.seq += 1
         state = (
             "OVERDUE" if self._case.overdue and self._case.stage is not ForumStage.CLOSED else self._case.stage.value
         )
         self._show_state(state)
-        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
-        await partnership.signal("forum_changed", self._case.summary())
+        self._tell(self._case.partnership_id, "forum_changed", self._case.summary(), latest_only=True)

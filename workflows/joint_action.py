@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.common import file_jointly
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
-    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from workflows.common import GovernedWorkflow, governed_update
 
 
 @workflow.defn
@@ -47,7 +47,7 @@ class JointActionWorkflow(GovernedWorkflow):
     async def run(self, case: JointActionCase) -> ActionSummary:
         if workflow.info().continued_run_id is None and self._launched_active:
             self._agreed(case.agreed_at or workflow.now(), "by a decision of the Forum")
-            await self._publish()
+            self._publish()
         elif workflow.info().continued_run_id is None:
             proposer = case.proposal.filed_by
             self._notify(
@@ -62,7 +62,7 @@ class JointActionWorkflow(GovernedWorkflow):
 
     # The lifecycle -----------------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: agreement_problem(wf._case, filing))
     async def agree(self, filing: ActionAgreement) -> ActionView:
         """Agreed by both (the proposal is the proposer's side): the action is ACTIVE."""
         now = self._accept(filing)
@@ -70,7 +70,7 @@ class JointActionWorkflow(GovernedWorkflow):
         case.state = ActionState.ACTIVE
         case.agreed_at = now
         self._agreed(now, "by UK and ROK")
-        await self._publish()
+        self._publish()
         return self.show()
 
     def _agreed(self, at: datetime, how: str) -> None:
@@ -84,12 +84,7 @@ class JointActionWorkflow(GovernedWorkflow):
         )
         self._notify("agreed", list(FILERS), f"Joint action {case.action_id} is active", case.proposal.title)
 
-    @agree.validator
-    def _check_agree(self, filing: ActionAgreement) -> None:
-        raise_if(agreement_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: report_problem(wf._case, filing))
     async def report(self, filing: ProgressReport) -> ActionView:
         now = self._accept(filing)
         self._case.reports.append(
@@ -102,15 +97,10 @@ class JointActionWorkflow(GovernedWorkflow):
             )
         )
         self._case.overdue_reminders = 0
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @report.validator
-    def _check_report(self, filing: ProgressReport) -> None:
-        raise_if(report_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: cost_problem(wf._case, filing))
     async def cost_share(self, filing: CostArrangement) -> ActionView:
         """¶28: another arrangement applies only once both Participants file the same text."""
         now = self._accept(filing)
@@ -142,35 +132,25 @@ class JointActionWorkflow(GovernedWorkflow):
                 f"{terms}\n\nIt applies only if you file the same arrangement (¶28). Until then: {OWN_EXPENSES}",
                 paragraph="28",
             )
-        await self._publish()
+        self._publish()
         return self.show()
 
-    @cost_share.validator
-    def _check_cost_share(self, filing: CostArrangement) -> None:
-        raise_if(cost_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, filing: closure_problem(wf._case, filing))
     async def close(self, filing: ActionClosure) -> ActionView:
         """Complete or discontinue: each side files; the second filing makes it happen."""
         now = self._accept(filing)
         if file_jointly(self._case.closure_filings, filing.filed_by, filing.outcome):
             self._case.closure_filings.clear()
             state = ActionState.COMPLETED if filing.outcome == "complete" else ActionState.DISCONTINUED
-            await self._end(state, now, filing.reason or f"jointly decided to {filing.outcome} it")
+            self._end(state, now, filing.reason or f"jointly decided to {filing.outcome} it")
         else:
-            await self._publish()
+            self._publish()
         return self.show()
-
-    @close.validator
-    def _check_close(self, filing: ActionClosure) -> None:
-        raise_if(closure_problem(self._case, filing))
-        check_filing(filing, self._case.keys, self._case.seen_filings)
 
     # ¶32 ------------------------------------------------------------------------------------------------
 
     @workflow.signal
-    async def partnership_terminated(self, on: date) -> None:
+    def partnership_terminated(self, on: date) -> None:
         """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
         case = self._case
         if not case.state.is_open or case.partnership_terminated_on is not None:
@@ -184,13 +164,13 @@ class JointActionWorkflow(GovernedWorkflow):
             {"terminated_on": on.isoformat(), "state": case.state.value},
             paragraph="32",
         )
-        await self._publish()
+        self._publish()
 
     @workflow.signal
-    async def wound_down(self, reason: str) -> None:
+    def wound_down(self, reason: str) -> None:
         """¶32: both Participants jointly decided to wind down the ongoing activities."""
         if self._case.state.is_open:
-            await self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
+            self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
 
     # Reads ----------------------------------------------------------------------------------------------
 
@@ -227,7 +207,7 @@ class JointActionWorkflow(GovernedWorkflow):
     def _next_deadline(self) -> datetime | None:
         return self._report_due()
 
-    async def _on_time(self) -> None:
+    def _on_time(self) -> None:
         due = self._report_due()
         if due is None or workflow.now() < due:
             return
@@ -252,7 +232,7 @@ class JointActionWorkflow(GovernedWorkflow):
 
     # Outcomes ---------------------------------------------------------------------------------------------
 
-    async def _end(self, state: ActionState, at: datetime, reason: str, paragraph: str | None = None) -> None:
+    def _end(self, state: ActionState, at: datetime, reason: str, paragraph: str | None = None) -> None:
         case = self._case
         case.state = state
         case.ended_at = at
@@ -267,11 +247,10 @@ class JointActionWorkflow(GovernedWorkflow):
             paragraph=paragraph,
         )
         self._notify(outcome, list(FILERS), f"Joint action {case.action_id} {outcome}", reason, paragraph=paragraph)
-        await self._publish()
+        self._publish()
 
-    async def _publish(self) -> None:
+    def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's register of joint actions."""
         self._case.seq += 1
         self._show_state(self._case.state.value)
-        partnership = workflow.get_external_workflow_handle(self._case.partnership_id)
-        await partnership.signal("action_changed", self._case.summary())
+        self._tell(self._case.partnership_id, "action_changed", self._case.summary(), latest_only=True)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
-    from models.identities import FILERS, PARTICIPANTS
+    from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import rollup
     from models.partnership import (
         AmendmentReceipt,
@@ -31,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         TerminationNotice,
         TerminationWithdrawal,
     )
-    from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.signing import fingerprint
     from rules.p31_signature_and_termination import (
         earliest_notice,
@@ -45,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.p33_amendments import proposal_problem, respond_by_for
     from workflows.amendment import AmendmentWorkflow
     from workflows.checkpoints import Checkpoints
-    from workflows.common import GovernedWorkflow, check_filing, raise_if
+    from workflows.common import GovernedWorkflow, governed_update
     from workflows.programmes import Programmes, attributes
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
@@ -67,7 +65,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
 
     # ¶31 — signature ------------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: signing_problem(wf._state, filing, workflow.now()))
     async def sign(self, filing: SignPartnership) -> SigningReceipt:
         """¶31: record one Participant's signature; in effect once both have signed."""
         received_at = self._accept(filing)
@@ -94,11 +92,6 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             state=self._state.stage,
             in_effect_since=self._state.in_effect_since,
         )
-
-    @sign.validator
-    def _check_sign(self, filing: SignPartnership) -> None:
-        raise_if(signing_problem(self._state, filing, workflow.now()))
-        check_filing(filing, self._state.keys, self._state.seen_filings)
 
     def _enter_into_effect(self, decided_at: datetime) -> None:
         """¶31: effect from the date of the later signature. The register's first decision."""
@@ -127,7 +120,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
 
     # ¶31 — termination on six months' written notice ----------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, notice: notice_problem(wf._state, notice, workflow.now()))
     async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt:
         """¶31: written notice to the other Participant, at least six months in advance."""
         received_at = self._accept(notice)
@@ -160,12 +153,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             effective_at=termination.effective_at,
         )
 
-    @give_termination_notice.validator
-    def _check_notice(self, notice: TerminationNotice) -> None:
-        raise_if(notice_problem(self._state, notice, workflow.now()))
-        check_filing(notice, self._state.keys, self._state.seen_filings)
-
-    @workflow.update
+    @governed_update(lambda wf, withdrawal: withdrawal_problem(wf._state, withdrawal, workflow.now()))
     async def withdraw_termination_notice(self, withdrawal: TerminationWithdrawal) -> PartnershipStatus:
         """DESIGN §1: the giver may withdraw its notice before it takes effect; the timer goes."""
         received_at = self._accept(withdrawal)
@@ -191,19 +179,14 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
         )
         return self.status()
 
-    @withdraw_termination_notice.validator
-    def _check_withdrawal(self, withdrawal: TerminationWithdrawal) -> None:
-        raise_if(withdrawal_problem(self._state, withdrawal, workflow.now()))
-        check_filing(withdrawal, self._state.keys, self._state.seen_filings)
-
-    async def _on_time(self) -> None:
+    def _on_time(self) -> None:
         """Whatever the clock has made due: termination reminders, then termination itself."""
         pending = earliest_notice(self._state.notices)
         if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
             return
         now = workflow.now()
         if now >= pending.effective_at:
-            await self._terminate(now)
+            self._terminate(now)
             return
         for label, due in termination_reminders(pending):
             if due <= now and label not in pending.reminders_sent:
@@ -217,7 +200,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
                     f"{pending.given_by} may still withdraw it until then.",
                 )
 
-    async def _terminate(self, now: datetime) -> None:
+    def _terminate(self, now: datetime) -> None:
         """¶31 on effect; ¶32: ongoing programmes and activities are not ended by it."""
         pending = earliest_notice(self._state.notices)
         assert pending is not None
@@ -241,15 +224,14 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             "¶32: ongoing programmes and activities continue unless the Participants jointly decide "
             "otherwise.",
         )
-        await self._tell_programmes_terminated(pending.effective_on)
+        self._tell_programmes_terminated(pending.effective_on)
         for amendment in self._state.amendments.values():
             if amendment.status.is_open:
-                handle = workflow.get_external_workflow_handle(amendment.amendment_id)
-                await handle.signal(AmendmentWorkflow.partnership_terminated, pending.effective_on)
+                self._tell(amendment.amendment_id, "partnership_terminated", pending.effective_on)
 
     # ¶33 — amendments ------------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, proposal: proposal_problem(wf._state, proposal, workflow.now()))
     async def propose_amendment(self, proposal: AmendmentProposal) -> AmendmentReceipt:
         """¶33: the proposal is the proposer's written consent; it starts an AmendmentWorkflow."""
         received_at = self._accept(proposal)
@@ -263,23 +245,18 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             keys=self._state.keys,
         )
         self._state.amendments[amendment_id] = case.summary()
-        await workflow.start_child_workflow(
+        started = self._start_child(
             AmendmentWorkflow.run,
             case,
-            id=amendment_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
+            amendment_id,
+            attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
         )
-        await self._refresh_standing_items()
+        self._refresh_standing_items()
+        await started  # the receipt names a workflow that exists
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
-    @propose_amendment.validator
-    def _check_proposal(self, proposal: AmendmentProposal) -> None:
-        raise_if(proposal_problem(self._state, proposal, workflow.now()))
-        check_filing(proposal, self._state.keys, self._state.seen_filings)
-
     @workflow.signal
-    async def amendment_changed(self, summary: AmendmentSummary) -> None:
+    def amendment_changed(self, summary: AmendmentSummary) -> None:
         """An AmendmentWorkflow reports its outcome; one in effect raises the text version."""
         known = self._state.amendments.get(summary.amendment_id)
         if known is not None and summary.status.stage < known.status.stage:
@@ -310,8 +287,8 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
                 paragraph="33",
             )
         self._state.amendments[summary.amendment_id] = summary
-        self._revision += 1
-        await self._refresh_standing_items()
+        self._wake()
+        self._refresh_standing_items()
 
     # Reads ----------------------------------------------------------------------------------------
 
@@ -358,9 +335,10 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
         return min([*due, pending.effective_at])
 
     def _publish_stage(self) -> None:
-        workflow.upsert_search_attributes(
-            [GOVERNANCE_STATE.value_set(self._state.stage.value), PARAGRAPH_REFS.value_set(["31"])]
-        )
+        self._show_state(self._state.stage.value)  # its ¶ refs were set when it was started
+
+    def _filing_keys(self) -> dict[Identity, str]:
+        return self._state.keys
 
     def _continue_as_new_at_length(self) -> int | None:
         return self._state.continue_as_new_at_length

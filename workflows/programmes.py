@@ -8,11 +8,11 @@ started with a parent-close policy of ABANDON so the Partnership's end cannot ca
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.catalogue import amended_catalogue, areas_in_force, locate
@@ -47,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.p09_27_joint_actions import action_proposal_problem
     from rules.p29_consultations import consultation_problem
     from rules.p32_programmes_survive import wind_down_problem
-    from workflows.common import check_filing, raise_if
+    from workflows.common import governed_update
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
     from workflows.joint_action import JointActionWorkflow
@@ -66,7 +66,7 @@ class Programmes:
         name, pillar = areas_in_force(self._state.catalogue_changes)[area]
         return WorkingGroup(area=area, name=name, pillar=pillar)
 
-    @workflow.update
+    @governed_update(lambda wf, filing: leads_problem(wf._state, filing))
     async def set_group_leads(self, filing: GroupLeads) -> WorkingGroup:
         """¶7: leads and cadence change only when both Participants file the same ones."""
         now = self._accept(filing)
@@ -94,11 +94,6 @@ class Programmes:
             )
         return group
 
-    @set_group_leads.validator
-    def _check_group_leads(self, filing: GroupLeads) -> None:
-        raise_if(leads_problem(self._state, filing))
-        check_filing(filing, self._state.keys, self._state.seen_filings)
-
     @workflow.signal
     def group_leads_decided(self, decided: GroupLeadsDecided) -> None:
         """¶7: a taken Forum decision sets the leads (the Forum recorded the decision)."""
@@ -120,15 +115,18 @@ class Programmes:
 
     # ¶9–27 — joint actions -------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, proposal: action_proposal_problem(wf._state, proposal, workflow.info().workflow_id))
     async def propose_joint_action(self, proposal: JointActionProposal) -> ActionReceipt:
         """A concrete action under a commitment; it starts its own JointActionWorkflow."""
         self._accept(proposal)
         paragraph = str(int(proposal.ref.rstrip("abcdef")))
-        action_id = await self._start_action(proposal, ActionState.PROPOSED, [proposal.ref, paragraph])
+        action_id, started = self._start_action(proposal, ActionState.PROPOSED, [proposal.ref, paragraph])
+        await started  # the receipt names a workflow that exists
         return ActionReceipt(action_id=action_id)
 
-    async def _start_action(self, proposal: JointActionProposal, state: ActionState, refs: list[str]) -> str:
+    def _start_action(
+        self, proposal: JointActionProposal, state: ActionState, refs: list[str]
+    ) -> tuple[str, asyncio.Future]:
         """Register the action and start its workflow, abandoned by the Partnership's close (¶32)."""
         wid = workflow.info().workflow_id
         now = workflow.now()
@@ -148,26 +146,14 @@ class Programmes:
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
         self._state.actions[action_id] = case.summary()
-        await workflow.start_child_workflow(
-            JointActionWorkflow.run,
-            case,
-            id=action_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes(state, refs),
-        )
-        return action_id
-
-    @propose_joint_action.validator
-    def _check_action_proposal(self, proposal: JointActionProposal) -> None:
-        raise_if(action_proposal_problem(self._state, proposal, workflow.info().workflow_id))
-        check_filing(proposal, self._state.keys, self._state.seen_filings)
+        return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs))
 
     @workflow.signal
-    async def action_changed(self, summary: ActionSummary) -> None:
+    def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
             self._state.actions[summary.action_id] = summary
-            await self._refresh_standing_items()
+            self._refresh_standing_items()
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -175,7 +161,7 @@ class Programmes:
 
     # ¶32 — termination does not end them; a joint wind-down does -----------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, filing: wind_down_problem(wf._state, filing))
     async def wind_down(self, filing: WindDown) -> list[ActionSummary]:
         """¶32: both Participants file it; then every ongoing joint action is discontinued."""
         now = self._accept(filing)
@@ -192,46 +178,35 @@ class Programmes:
                 paragraph="32",
             )
             for action in ongoing:
-                handle = workflow.get_external_workflow_handle(action.action_id)
-                await handle.signal(JointActionWorkflow.wound_down, reason)
+                self._tell(action.action_id, "wound_down", reason)
         return [a for a in self._state.actions.values() if a.state.is_open]
 
-    @wind_down.validator
-    def _check_wind_down(self, filing: WindDown) -> None:
-        raise_if(wind_down_problem(self._state, filing))
-        check_filing(filing, self._state.keys, self._state.seen_filings)
-
-    async def _tell_programmes_terminated(self, on: date) -> None:
+    def _tell_programmes_terminated(self, on: date) -> None:
         """¶32: every ongoing joint action is told, and goes on."""
         for action in self._state.actions.values():
             if action.state.is_open:
-                handle = workflow.get_external_workflow_handle(action.action_id)
-                await handle.signal(JointActionWorkflow.partnership_terminated, on)
+                self._tell(action.action_id, "partnership_terminated", on)
 
     # ¶7 — the annual Forum ---------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, convocation: forum_start_problem(wf._state, convocation, workflow.now()))
     async def start_forum(self, convocation: ForumConvocation) -> ForumReceipt:
         """¶7: the secretariat starts a year's Forum cycle (the yearly Schedule does too)."""
         self._accept(convocation)
         on = forum_date(convocation)
-        forum_id = await self._start_forum(convocation.year, on, convocation.venue, convocation.host)
+        forum_id, started = self._start_forum(convocation.year, on, convocation.venue, convocation.host)
+        await started  # the receipt names a workflow that exists
         return ForumReceipt(forum_id=forum_id, on=on, agenda_deadline=on - timedelta(days=AGENDA_DEADLINE_DAYS))
 
-    @start_forum.validator
-    def _check_start_forum(self, convocation: ForumConvocation) -> None:
-        raise_if(forum_start_problem(self._state, convocation, workflow.now()))
-        check_filing(convocation, self._state.keys, self._state.seen_filings)
-
     @workflow.signal
-    async def forum_due(self, due: ForumDue) -> None:
+    def forum_due(self, due: ForumDue) -> None:
         """From the yearly Schedule: start that year's cycle, unless one was started by hand."""
         if self._state.stage in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING) and not any(
             f.year == due.year for f in self._state.forums.values()
         ):
-            await self._start_forum(due.year, due.on, "", None)
+            self._start_forum(due.year, due.on, "", None)
 
-    async def _start_forum(self, year: int, on: date, venue: str, host: Identity | None) -> str:
+    def _start_forum(self, year: int, on: date, venue: str, host: Identity | None) -> tuple[str, asyncio.Future]:
         wid = workflow.info().workflow_id
         forum_id = child_id(wid, f"forum-{year}")
         refs, _ = amended_catalogue(self._state.catalogue_changes)
@@ -249,14 +224,10 @@ class Programmes:
             standing_items=standing_items(self._state),
         )
         self._state.forums[forum_id] = case.summary()
-        await workflow.start_child_workflow(
-            ForumCycleWorkflow.run,
-            case,
-            id=forum_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes(ForumStage.CALLING_FOR_ITEMS, ["7"]),
+        started = self._start_child(
+            ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"])
         )
-        return forum_id
+        return forum_id, started
 
     @workflow.signal
     def forum_changed(self, summary: ForumSummary) -> None:
@@ -269,7 +240,7 @@ class Programmes:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
 
     @workflow.signal
-    async def launch_joint_action(self, launch: LaunchJointAction) -> None:
+    def launch_joint_action(self, launch: LaunchJointAction) -> None:
         """A taken Forum decision starts a joint action, already agreed by both."""
         wid = workflow.info().workflow_id
         action_id = child_id(wid, action_id_for(launch.ref, launch.title))
@@ -285,9 +256,9 @@ class Programmes:
             lead_uk=launch.lead_uk,
             lead_rok=launch.lead_rok,
         )
-        await self._start_action(proposal, ActionState.ACTIVE, [launch.ref, "7"])
+        self._start_action(proposal, ActionState.ACTIVE, [launch.ref, "7"])
 
-    async def _refresh_standing_items(self) -> None:
+    def _refresh_standing_items(self) -> None:
         """Open Forum cycles carry the Partnership's current standing items until their agenda is
         fixed: one report per working group with active joint actions, every pending amendment,
         every open consultation, and the ¶7 review."""
@@ -297,12 +268,11 @@ class Programmes:
         self._state.standing_items = items
         for forum in self._state.forums.values():
             if forum.stage is ForumStage.CALLING_FOR_ITEMS:
-                handle = workflow.get_external_workflow_handle(forum.forum_id)
-                await handle.signal(ForumCycleWorkflow.standing_items, items)
+                self._tell(forum.forum_id, "standing_items", items, latest_only=True)
 
     # ¶29 — consultations ---------------------------------------------------------------------------
 
-    @workflow.update
+    @governed_update(lambda wf, request: consultation_problem(wf._state, request))
     async def open_consultation(self, request: ConsultationRequest) -> ConsultationReceipt:
         now = self._accept(request)
         wid = workflow.info().workflow_id
@@ -315,27 +285,22 @@ class Programmes:
             keys=self._state.keys,
         )
         self._state.consultations[consultation_id] = case.summary()
-        await workflow.start_child_workflow(
+        started = self._start_child(
             ConsultationWorkflow.run,
             case,
-            id=consultation_id,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-            search_attributes=attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
+            consultation_id,
+            attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
         )
-        await self._refresh_standing_items()
+        self._refresh_standing_items()
+        await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
 
-    @open_consultation.validator
-    def _check_consultation(self, request: ConsultationRequest) -> None:
-        raise_if(consultation_problem(self._state, request))
-        check_filing(request, self._state.keys, self._state.seen_filings)
-
     @workflow.signal
-    async def consultation_changed(self, summary: ConsultationSummary) -> None:
+    def consultation_changed(self, summary: ConsultationSummary) -> None:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
-            await self._refresh_standing_items()
+            self._refresh_standing_items()
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:

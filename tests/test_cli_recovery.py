@@ -1,0 +1,144 @@
+"""Issue 17, what an operator and a filer see: a governed workflow whose workflow task keeps
+failing is named by `partnership status` and by `audit verify`, which exits 1 (it used to say
+"consistent"); a filing that got no answer is resent as the same signed instrument."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError
+
+from activities.register import register_engine
+from audit.health import stuck_workflows
+from audit.verify import verify
+from engine.bootstrap import bootstrap, text_sha256
+from models.identities import Identity
+from models.partnership import TerminationNotice
+from tests.helpers import effects_done, eventually, settled_history_length, signed
+from tests.test_cli_embedded import cli
+from tests.variants import ReorderedPartnership
+from worker import ACTIVITIES, ACTIVITY_POOL, WORKFLOWS, build_worker, workflow_runner
+from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+
+
+async def own_partnership(client, task_queue: str) -> None:
+    """The CLI acts on the workflow id `partnership`: this test starts its own run of it (another
+    test's run, closed or not, is ended and replaced), then signs it as bootstrap does."""
+    from temporalio.common import WorkflowIDReusePolicy
+
+    from engine.keys import init_keys, public_keys
+    from models.partnership import PartnershipState
+
+    init_keys()
+    try:
+        await client.get_workflow_handle(PARTNERSHIP_ID).terminate("a test starts its own Partnership")
+    except RPCError:
+        pass  # none running
+    await client.start_workflow(
+        PartnershipWorkflow.run,
+        PartnershipState(keys=public_keys(), text_sha256=text_sha256()),
+        id=PARTNERSHIP_ID,
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+
+
+async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(local_env, data_dir, task_queue):
+    from temporalio.worker import Worker
+
+    client = local_env.client
+    # Written by today's code…
+    async with build_worker(client, task_queue):
+        await own_partnership(client, task_queue)
+        await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
+    handle = client.get_workflow_handle(PARTNERSHIP_ID)
+    # …then served by a build that orders the entry into effect's effects the other way round: its
+    # replay of the history disagrees with it, so every task from now on fails.
+    careless = [ReorderedPartnership, *(w for w in WORKFLOWS if w is not PartnershipWorkflow)]
+    broken = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=careless,
+        activities=ACTIVITIES,
+        workflow_runner=workflow_runner(),
+        activity_executor=ACTIVITY_POOL,
+        max_cached_workflows=0,
+    )
+    try:
+        async with broken:
+            filing = asyncio.create_task(
+                handle.execute_update(
+                    PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+                )
+            )
+            [stuck] = await eventually(lambda: stuck_workflows(client, look_at=[PARTNERSHIP_ID]), timeout=60)
+            assert stuck.workflow_id == PARTNERSHIP_ID and stuck.workflow_type == "PartnershipWorkflow"
+            assert stuck.attempt >= 3
+            assert stuck.reason.startswith("NON_DETERMINISTIC_ERROR at event")
+            assert not filing.done()  # the filing waits: nothing was accepted
+
+            report = await verify(client, register_engine(), f"WorkflowId = '{PARTNERSHIP_ID}'")
+            assert [p for p in report.problems if "is stuck" in p] == [stuck.line()]
+
+            env = os.environ | {"TEMPORAL_ADDRESS": client.service_client.config.target_host}
+            status = await asyncio.to_thread(cli, "status", env=env)
+            assert status.returncode == 1
+            assert stuck.line().split(": its workflow task fails")[0] in status.stderr
+            assert "the Partnership cannot answer until its workflow task is repaired" in status.stderr
+            audit = await asyncio.to_thread(
+                cli, "audit", "verify", "--query", f"WorkflowId = '{PARTNERSHIP_ID}'", env=env
+            )
+            assert audit.returncode == 1
+            assert f"{PARTNERSHIP_ID} (PartnershipWorkflow) is stuck" in audit.stdout
+            filing.cancel()
+    finally:
+        try:
+            await handle.terminate("test over: it was broken on purpose")
+        except RPCError:
+            pass
+        try:
+            await filing
+        except (asyncio.CancelledError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+            pass
+
+
+async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lands_once(
+    local_env, local_worker, data_dir, task_queue
+):
+    from cli import pending
+
+    client = local_env.client
+    await own_partnership(client, task_queue)
+    await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
+    handle = client.get_workflow_handle(PARTNERSHIP_ID)
+    env = os.environ | {
+        "TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "PARTNERSHIP_TASK_QUEUE": task_queue,
+    }
+    try:
+        # A first run signed and sent this notice, and the server went away before it answered.
+        kept = signed(TerminationNotice(filed_by=Identity.ROK))
+        pending.kept_or_signed(kept, lambda f: f)
+        pending.unanswered.clear()
+        again = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)
+        assert again.returncode == 0, again.stderr
+        status = await handle.query(PartnershipWorkflow.status)
+        assert status.termination is not None and status.termination.filing_id == kept.filing_id
+        assert list(pending.pending_dir().iterdir()) == []  # answered: nothing kept
+
+        # This time the first sending had landed: the resend is recognised, nothing is filed twice.
+        pending.kept_or_signed(kept, lambda f: f)
+        pending.unanswered.clear()
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+        before = await settled_history_length(handle)
+        once_more = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)
+        assert once_more.returncode == 0, once_more.stderr
+        assert once_more.stdout.strip() == (
+            f"filing {kept.filing_id} was received the first time it was sent; nothing more to do"
+        )
+        assert len((await handle.fetch_history()).events) == before
+        assert list(pending.pending_dir().iterdir()) == []
+    finally:
+        await handle.terminate("test over")

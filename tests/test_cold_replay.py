@@ -1,0 +1,131 @@
+"""Issue 17: a worker that remembers nothing must make the same commands as one that does.
+
+Reproduced on the code before the change (effects in two lanes beside the main loop) by the first
+test: of eight Partnerships, three wedged with `[TMPRL1100] Nondeterminism error: Activity machine
+does not handle this event: HistoryEvent(id: 68, TimerCanceled)` (the withdrawal's Update accepted
+in a task whose activities a lane had scheduled on its own, after a completion the replay applies
+later), and their filers waited for ever.
+
+Concurrent filings (Updates) and the reports governed things send the Partnership (signals) are
+handled by a worker that caches no workflow, and the worker is replaced mid-way; afterwards every
+history must replay. Before the effects were issued from one place, such a run wrote histories in
+which activities were scheduled ahead of an Update's acceptance (temporalio/sdk-python#1591):
+`[TMPRL1100] Nondeterminism error: Update machine does not handle this event … ActivityTaskScheduled`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from audit.history import fetch_all
+from audit.replay import replay
+from engine.bootstrap import bootstrap
+from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
+from models.forum import ForumConvocation
+from models.identities import Identity
+from models.partnership import TerminationNotice, TerminationWithdrawal
+from tests.conftest import bootstrapped
+from tests.helpers import effects_done, eventually, rejected, signed
+from tests.test_faults import amendment, lifecycle
+from worker import build_worker
+from workflows.consultation import ConsultationWorkflow
+from workflows.forum import ForumCycleWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+
+async def notice_withdrawn(partnership) -> None:
+    """A notice (a timer and effects), a rejected second notice, the withdrawal (its effects, and
+    the timer no longer wanted) while the notice's effects are still landing."""
+    await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+    )
+    second = signed(TerminationNotice(filed_by=Identity.ROK))
+    await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
+    await partnership.execute_update(
+        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+    )
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+
+async def test_filings_while_effects_land_on_a_cold_worker_write_histories_that_replay(
+    local_env, local_worker, task_queue
+):
+    partnerships = [await bootstrapped(local_env, task_queue) for _ in range(8)]
+    await asyncio.wait_for(asyncio.gather(*(notice_withdrawn(p) for p in partnerships)), timeout=120)
+    outcomes = await replay([await p.fetch_history() for p in partnerships], processes=1)
+    assert [o.problem for o in outcomes if not o.ok] == []
+    for partnership in partnerships:
+        assert (await partnership.query(PartnershipWorkflow.status)).termination is None
+
+
+async def consultation(partnership, client, n: int) -> str:
+    opened = await partnership.execute_update(
+        PartnershipWorkflow.open_consultation,
+        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary=f"Costs {n}")),
+    )
+    handle = client.get_workflow_handle(opened.consultation_id)
+    cid = opened.consultation_id
+    await handle.execute_update(
+        ConsultationWorkflow.propose,
+        signed(ResolutionProposal(filed_by=Identity.UK, consultation_id=cid, resolution=f"Split {n}.")),
+    )
+    await handle.execute_update(
+        ConsultationWorkflow.accept,
+        signed(ResolutionAcceptance(filed_by=Identity.ROK, consultation_id=cid, proposal=1)),
+    )
+    return cid
+
+
+async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_that_replay(
+    local_env, data_dir, task_queue
+):
+    client = local_env.client
+    wid = f"partnership-{uuid.uuid4().hex}"
+    worker = build_worker(client, task_queue, cold=True)
+    run = asyncio.create_task(worker.run())
+    try:
+        await bootstrap(client, task_queue, wid, schedule=False)
+        partnership = client.get_workflow_handle(wid)
+        # An open Forum cycle: every change the Partnership hears of refreshes its standing items.
+        now = await local_env.get_current_time()
+        on = (now + timedelta(days=120)).date()
+        forum = await partnership.execute_update(
+            PartnershipWorkflow.start_forum,
+            signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="Seoul")),
+        )
+        load = asyncio.gather(
+            *(lifecycle(partnership, client, n) for n in range(6)),
+            *(amendment(partnership, client, n) for n in range(3)),
+            *(consultation(partnership, client, n) for n in range(2)),
+        )
+        # The worker goes away three times in the middle of it all, as after a crash, and filings and
+        # reports pile up until a new (cold) worker takes the tasks that waited.
+        for pause in (0.8, 1.5, 1.1):
+            await asyncio.sleep(pause)
+            await worker.shutdown()
+            await run
+            await asyncio.sleep(pause)
+            worker = build_worker(client, task_queue, cold=True)
+            run = asyncio.create_task(worker.run())
+        amendments = (await asyncio.wait_for(load, timeout=150))[6:9]
+
+        async def settled():
+            status = await partnership.query(PartnershipWorkflow.status)
+            return status.version == 1 + len(amendments) and not status.open_consultations
+
+        await eventually(settled, timeout=60)
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+        in_force = (await partnership.query(PartnershipWorkflow.status)).amendments_in_force
+        assert sorted(a.amendment_id for a in in_force) == sorted(amendments)
+        histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
+        assert len(histories) == 1 + 1 + 6 + 3 + 2
+        forum_view = await client.get_workflow_handle(forum.forum_id).query(ForumCycleWorkflow.show)
+        standing = [item.title for item in forum_view.agenda if item.standing]
+        assert not any("consultation" in title or "amendment" in title for title in standing)
+        outcomes = await replay(histories, processes=1)
+        assert [o.problem for o in outcomes if not o.ok] == []
+    finally:
+        await worker.shutdown()
+        await run
