@@ -86,7 +86,14 @@ async def status(json_out: JsonFlag = False) -> None:
         fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
     current = await ask(PartnershipWorkflow.status)
     if json_out:
-        emit(current.model_dump(mode="json") | {"archive": archive_json(), "stuck": [s.model_dump() for s in stuck]})
+        emit(
+            current.model_dump(mode="json")
+            | {
+                "failed_effects": [f.model_dump(mode="json") for f in effects_set_aside()],
+                "archive": archive_json(),
+                "stuck": [s.model_dump() for s in stuck],
+            }
+        )
         return
     show_status(current, json_out)
     typer.echo(archive_line())

@@ -36,12 +36,13 @@ from workflows.partnership import PartnershipWorkflow
 
 
 async def notice_withdrawn(partnership) -> None:
-    """A notice (a timer and effects), a rejected second notice, the withdrawal (its effects, and
-    the timer no longer wanted) while the notice's effects are still landing."""
+    """A notice (a timer and effects), a rejected second notice of the same side (one pending notice
+    per Participant), the withdrawal (its effects, and the timer no longer wanted) while the notice's
+    effects are still landing."""
     await partnership.execute_update(
         PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
     )
-    second = signed(TerminationNotice(filed_by=Identity.ROK))
+    second = signed(TerminationNotice(filed_by=Identity.UK))
     await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
     await partnership.execute_update(
         PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
