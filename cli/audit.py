@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from audit.archive import all_histories, archived_beyond, histories_of
 from audit.history import file_name, governed, history_json, load
 from audit.replay import replay
 from audit.timeline import timeline as reconstruct
@@ -41,6 +40,8 @@ async def export(
 ) -> None:
     """Histories as `temporal workflow show --output json` writes them; every run of a chain.
     A run the server no longer has comes from the archive."""
+    from audit.archive import archived_beyond, histories_of
+
     c, engine = await archive_and_server(from_archive)
     if all_:
         if output is None:
@@ -92,6 +93,8 @@ async def replay_command(
     from_archive: FromArchive = False,
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any no longer replays."""
+    from audit.archive import all_histories, histories_of
+
     if all_:
         histories = await all_histories(*await archive_and_server(from_archive), query, from_archive)
     elif workflow:
@@ -129,6 +132,8 @@ async def timeline(
 ) -> None:
     """What happened, from the history alone: filings, decisions, timers, notifications. Of a
     workflow id: its latest run, from the server, or from the archive once the server has none."""
+    from audit.archive import histories_of
+
     path = Path(source)
     if path.suffix == ".json" and path.exists():
         [history] = load([path])

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.archive import ArchiveMissing
+from audit.errors import ArchiveMissing
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key
 from engine.stack import StackError
