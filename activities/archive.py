@@ -23,14 +23,12 @@ from activities.register import append_decision, as_utc, register_engine
 from models.archive import (
     ARCHIVED_KIND,
     ARCHIVED_PARAGRAPH,
-    ArchiveBatch,
     ArchivedHistory,
-    ArchivedRun,
-    ArchiveRequest,
     ArchiveSweep,
     archived_decision_id,
     pack,
 )
+from models.archive_pass import ArchiveBatch, ArchivedRun, ArchiveRequest
 from models.records import DecisionRecord
 from workflows.registry import GOVERNED
 

@@ -23,13 +23,10 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import as_utc
+from audit.errors import ArchiveMissing
 from audit.history import fetch, runs_of
 from models.archive import ARCHIVED_KIND, ArchivedHistory, ArchiveSweep, unpack
 from models.register import Decision
-
-
-class ArchiveMissing(Exception):
-    """The register database holds no archive (no register, or one from before the archive)."""
 
 
 def _rows(engine: Engine, where: Iterable = (), with_bytes: bool = True) -> list[ArchivedHistory]:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from temporalio.client import WorkflowHistory
 
-from audit.archive import all_histories, archived_beyond, histories_of
 from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
 from audit.replay import replay
 from audit.timeline import timeline as reconstruct
@@ -59,6 +58,8 @@ async def export(
         usage("--all writes one file per run: give a folder with -o DIR")
     if not all_ and workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
+    from audit.archive import archived_beyond, histories_of
+
     c, engine = await archive_and_server(from_archive)
     if all_:
         assert output is not None
@@ -110,6 +111,8 @@ async def replay_command(
     from_archive: FromArchive = False,
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any no longer replays."""
+    from audit.archive import all_histories, histories_of
+
     if all_:
         histories = await all_histories(*await archive_and_server(from_archive), query, from_archive)
     elif workflow:
@@ -147,6 +150,8 @@ async def timeline(
 ) -> None:
     """What happened, from the history alone: filings, decisions, timers, notifications. Of a
     workflow id: its latest run, from the server, or from the archive once the server has none."""
+    from audit.archive import histories_of
+
     path = Path(source)
     if path.suffix == ".json" and path.exists():
         [history] = read_histories([path])

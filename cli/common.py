@@ -20,7 +20,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.archive import ArchiveMissing
+from audit.errors import ArchiveMissing
 from cli import pending
 from engine.client import Unreachable, connect
 from engine.keys import KeyMissing, load_private_key

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from google.protobuf.duration_pb2 import Duration
@@ -28,8 +29,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from engine import config
-from models.archive import ArchiveOutcome, ArchiveSettings
-from workflows.archive import ArchiveWorkflow
+
+if TYPE_CHECKING:
+    from models.archive_pass import ArchiveOutcome
 
 log = structlog.get_logger("archive")
 
@@ -71,6 +73,9 @@ def schedule_id(task_queue: str) -> str:
 
 async def ensure_archive_schedule(client: Client, task_queue: str | None = None) -> ScheduleHandle | None:
     """The schedule that runs an archive pass every `archive_every()`; created once, kept after."""
+    from models.archive_pass import ArchiveSettings
+    from workflows.archive import ArchiveWorkflow
+
     every = archive_every()
     queue = task_queue or config.task_queue()
     if every is None:
@@ -91,6 +96,9 @@ async def ensure_archive_schedule(client: Client, task_queue: str | None = None)
 
 async def archive_now(client: Client, task_queue: str | None = None, full: bool = False) -> ArchiveOutcome:
     """Run a pass and wait for it; a pass already running on demand is joined, not doubled."""
+    from models.archive_pass import ArchiveSettings
+    from workflows.archive import ArchiveWorkflow
+
     queue = task_queue or config.task_queue()
     return await client.execute_workflow(
         ArchiveWorkflow.run,

@@ -13,7 +13,6 @@ import hashlib
 import zlib
 from datetime import datetime
 
-from pydantic import BaseModel
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
@@ -68,45 +67,3 @@ def unpack(compressed: bytes) -> bytes:
 
 def archived_decision_id(workflow_id: str, run_id: str) -> str:
     return f"{workflow_id}/{ARCHIVED_KIND}/{run_id}"
-
-
-class ArchiveRequest(BaseModel):
-    """One batch of the archiving workflow. `sweep_started` is the workflow's time at the start of
-    its pass (the same for every batch of the pass); `full` lists every closed run, not only those
-    closed since the last pass."""
-
-    task_queue: str
-    sweep_started: datetime
-    batch_size: int = 100
-    full: bool = False
-
-
-class ArchivedRun(BaseModel):
-    workflow_id: str
-    run_id: str
-    sha256: str
-
-
-class ArchiveBatch(BaseModel):
-    """What one batch stored; `more` when it stopped at its size and closed runs remain."""
-
-    archived: list[ArchivedRun] = []
-    already: int = 0
-    more: bool = False
-
-
-class ArchiveOutcome(BaseModel):
-    archived: int
-    already: int
-    batches: int
-
-
-class ArchiveSettings(BaseModel):
-    """The input of ArchiveWorkflow, as the schedule (or `partnership archive now`) starts it.
-    `sweep_started` and `so_far` are carried across continue-as-new within one pass."""
-
-    task_queue: str
-    batch_size: int = 100
-    full: bool = False
-    sweep_started: datetime | None = None
-    so_far: ArchiveOutcome | None = None

@@ -17,6 +17,8 @@ from models.identities import Identity
 from models.signing import Filing
 
 CHECKPOINT_KIND = "register-checkpoint"
+#: Not a ¶ of the agreement: like the archive (models/archive.py), it keeps the record behind them.
+CHECKPOINT_PARAGRAPH = "record"
 
 
 class RegisterCheckpoint(Filing):

@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from models.archive import ArchiveBatch, ArchiveOutcome, ArchiveRequest, ArchiveSettings
+    from models.archive_pass import ArchiveBatch, ArchiveOutcome, ArchiveRequest, ArchiveSettings
 
 #: Batches in one run before it continues as new, so a first pass over decades stays a short history.
 BATCHES_PER_RUN = 100

@@ -10,9 +10,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.archive import ARCHIVED_PARAGRAPH
     from models.checkpoint import (
         CHECKPOINT_KIND,
+        CHECKPOINT_PARAGRAPH,
         Checkpoint,
         CheckpointStatus,
         RegisterCheckpoint,
@@ -45,7 +45,7 @@ class Checkpoints:
                 now,
                 f"UK and ROK co-signed the register as it stood at {pending.rows} rows.",
                 {"rows": pending.rows, "head_hash": pending.head_hash, "filings": dict(pending.filings)},
-                paragraph=ARCHIVED_PARAGRAPH,
+                paragraph=CHECKPOINT_PARAGRAPH,
             )
         else:  # a first signature, or a newer view of the register: it waits for the other side
             status.pending = Checkpoint(
