@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import as_utc
 from audit.errors import ArchiveMissing
-from audit.history import fetch, runs_of
+from audit.history import fetch, governed, runs_of
 from models.archive import ARCHIVED_KIND, ArchivedHistory, ArchiveSweep, unpack
 from models.register import Decision
 
@@ -285,3 +285,14 @@ def not_yet_archived(histories: list[WorkflowHistory], engine: Engine, workflow_
         for h in histories
         if h.workflow_id in workflow_ids and closed(h) and h.run_id not in have
     ]
+
+
+async def awaiting_archive(client: Client, engine: Engine) -> list[str]:
+    """Closed governed runs the server still has and the archive does not hold yet ("workflow-id
+    run-id"): the next pass stores them."""
+    try:
+        have = {r.run_id for r in _rows(engine, with_bytes=False)}
+    except ArchiveMissing:
+        have = set()
+    closed_runs = client.list_workflows(f"{governed(None)} AND ExecutionStatus != 'Running'")
+    return [f"{w.id} {w.run_id}" async for w in closed_runs if w.run_id not in have]
