@@ -16,7 +16,7 @@ from models.forum import ForumStage, ForumView
 from models.identities import PARTICIPANTS, Identity
 from models.joint_action import ActionState, ActionView
 from models.partnership import PartnershipStatus
-from models.working_group import WorkingGroup
+from models.working_group import GroupLeads, WorkingGroup
 from rules.p09_27_joint_actions import report_due
 
 
@@ -145,7 +145,7 @@ def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
     for group in snap.groups:
         theirs = group.pending.get(other(office))
         if theirs is not None and group.pending.get(office) != theirs:
-            lead_uk, lead_rok, cadence = theirs.split("\x1f")
+            lead_uk, lead_rok, cadence = GroupLeads.read_terms(theirs)
             items.append(
                 InboxItem(
                     paragraph="7",

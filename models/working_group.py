@@ -10,6 +10,9 @@ from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup
 from models.limits import Name, Ref
 from models.signing import Filing
 
+#: Between the fields of a side's filed terms: a control character, which no validated name holds.
+TERMS_SEPARATOR = "\x1f"
+
 
 class GroupLeads(Filing):
     """One side's filing of a working group's leads and reporting cadence; both must match."""
@@ -20,7 +23,13 @@ class GroupLeads(Filing):
     cadence_months: int = Field(default=DEFAULT_CADENCE_MONTHS, ge=1, le=12)
 
     def terms(self) -> str:
-        return f"{self.lead_uk}\x1f{self.lead_rok}\x1f{self.cadence_months}"
+        return TERMS_SEPARATOR.join((self.lead_uk, self.lead_rok, str(self.cadence_months)))
+
+    @staticmethod
+    def read_terms(terms: str) -> tuple[str, str, int]:
+        """The UK lead, the ROK lead and the cadence a side filed (`terms()` read back)."""
+        lead_uk, lead_rok, cadence = terms.split(TERMS_SEPARATOR)
+        return lead_uk, lead_rok, int(cadence)
 
 
 class WorkingGroup(BaseModel):

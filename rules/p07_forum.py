@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from models.calendar import local_date, local_midnight
+from models.catalogue import PARAGRAPHS
 from models.forum import (
     AGENDA_DEADLINE_DAYS,
     AGENDA_REMINDER_DAYS,
@@ -141,7 +142,7 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
 
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")
 def known_ref(case: ForumCase, ref: str) -> bool:
-    return ref in case.refs_in_force or ref in case.areas_in_force or (ref.isdigit() and 1 <= int(ref) <= 33)
+    return ref in case.refs_in_force or ref in case.areas_in_force or (ref.isdigit() and int(ref) in PARAGRAPHS)
 
 
 @decided("7", "The Forum", "an item is on the agenda once: the same title (case and spacing aside) and ref")
