@@ -126,12 +126,12 @@ class ForumDue(BaseModel):
 class LaunchJointAction(BaseModel):
     """A taken Forum decision of kind launch-joint-action: the action starts already agreed."""
 
-    forum_id: str
+    forum_id: WorkflowRef
     decision: int
-    ref: str
-    title: str
-    lead_uk: str | None = None  # as the decision named them
-    lead_rok: str | None = None
+    ref: Ref
+    title: Line  # the decision's text, which the tabling rule keeps to one line for this kind
+    lead_uk: Name | None = None  # as the decision named them
+    lead_rok: Name | None = None
 
 
 class GroupLeadsDecided(BaseModel):

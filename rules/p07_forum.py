@@ -34,7 +34,7 @@ from models.forum import (
     Postponement,
 )
 from models.identities import PARTICIPANTS, Identity
-from models.limits import entries_problem
+from models.limits import LINE_MAX, control_characters, entries_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import already_filed_problem, in_effect_problem, on_day_of
@@ -211,6 +211,9 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
         return problem
     if filing.kind == "launch-joint-action" and filing.ref not in case.refs_in_force:
         return f"a launch-joint-action decision names a commitment ref in force (--ref), not {filing.ref!r}"
+    if filing.kind == "launch-joint-action" and (len(filing.text) > LINE_MAX or control_characters(filing.text)):
+        # The text becomes the launched action's title; a longer one would fail the Partnership's task.
+        return f"a launch-joint-action decision's text is the action's title: one line of at most {LINE_MAX} characters"
     if filing.kind == "set-group-leads":
         if filing.ref not in case.areas_in_force:
             return f"a set-group-leads decision names a policy area (--ref), one of {', '.join(case.areas_in_force)}"

@@ -430,3 +430,32 @@ def test_a_usual_date_the_year_lacks_clamps_like_the_months_of_notice():
     assert next_forum_date(date(2026, 3, 1), 2, 29) == date(2027, 2, 28)
     assert next_forum_date(date(2027, 3, 1), 2, 29) == date(2028, 2, 29)
     assert next_forum_date(date(2026, 11, 22), 11, 22) == date(2027, 11, 22)
+
+
+def test_a_launch_decision_whose_text_cannot_be_a_title_is_refused_when_tabled():
+    """Its text becomes the launched action's title (one line, LINE_MAX): refused at tabling, not
+    left to fail the Partnership's workflow task when the decision is taken."""
+    from models.forum import ForumCase
+    from models.limits import LINE_MAX
+    from rules.p07_forum import tabling_problem
+
+    case = ForumCase(
+        forum_id="forum-2027",
+        partnership_id="partnership",
+        year=2027,
+        on=date(2027, 11, 22),
+        venue="Seoul",
+        host=Identity.ROK,
+        keys={},
+        started_at="2027-08-24T00:00:00Z",
+        refs_in_force=["13a"],
+        stage=ForumStage.CONVENED,
+    )
+    refused = f"a launch-joint-action decision's text is the action's title: one line of at most {LINE_MAX} characters"
+    for text in ("x" * (LINE_MAX + 1), "Two\nlines"):
+        tabled = DecisionTabled(
+            filed_by=Identity.SECRETARIAT, forum_id=case.forum_id, text=text, ref="13a", kind="launch-joint-action"
+        )
+        assert tabling_problem(case, tabled) == refused
+    general = DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=case.forum_id, text="Two\nlines")
+    assert tabling_problem(case, general) is None
