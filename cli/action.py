@@ -18,12 +18,12 @@ from cli.common import (
     day_option,
     echo,
     emit,
+    fail,
     file_on,
-    partnership,
+    file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    signed_as,
 )
 from models.catalogue import find_area
 from models.joint_action import (
@@ -39,6 +39,7 @@ from models.joint_action import (
     WindDown,
     rollup,
 )
+from models.limits import LIST_MAX
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -82,7 +83,7 @@ async def propose(
         starts=day(starts),
         ends=day(ends),
     )
-    receipt = await (await partnership()).execute_update(PartnershipWorkflow.propose_joint_action, signed_as(proposal))
+    receipt = await file_on_partnership(PartnershipWorkflow.propose_joint_action, proposal)
     echo(receipt.action_id)
     echo("awaiting the other Participant's agreement (`partnership action agree`)", err=True)
 
@@ -149,10 +150,22 @@ action_app.command("discontinue")(closing("discontinue"))
 
 @action_app.command("wind-down")
 @run
-async def wind_down(filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
-    """¶32: file your side of a joint wind-down of every ongoing joint action."""
-    still_open = await (await partnership()).execute_update(
-        PartnershipWorkflow.wind_down, signed_as(WindDown(filed_by=filer, reason=reason))
+async def wind_down(
+    filer: AsOption,
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+    actions: Annotated[
+        list[str] | None, typer.Option("--action", help="An action to wind down (repeat); default: every ongoing one.")
+    ] = None,
+) -> None:
+    """¶32: file your side of a joint wind-down of ongoing joint actions (the other side files the same)."""
+    if not actions:
+        actions = sorted(a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open)
+    if not actions:
+        fail("no joint action is ongoing; there is nothing to wind down")
+    if len(actions) > LIST_MAX:
+        fail(f"{len(actions)} actions are ongoing; a wind-down names at most {LIST_MAX}: file several, with --action")
+    still_open = await file_on_partnership(
+        PartnershipWorkflow.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
     )
     echo(f"filed; {len(still_open)} action(s) ongoing until both Participants have filed")
 

@@ -20,11 +20,10 @@ from cli.common import (
     echo,
     emit,
     file_on,
-    partnership,
+    file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    signed_as,
     usage,
 )
 from models.amendment import (
@@ -87,8 +86,7 @@ async def propose(
         effective_on=day(effective_on),
         catalogue_changes=changes,
     )
-    handle = await partnership()
-    receipt = await handle.execute_update(PartnershipWorkflow.propose_amendment, signed_as(proposal))
+    receipt = await file_on_partnership(PartnershipWorkflow.propose_amendment, proposal)
     echo(receipt.amendment_id)
     echo(f"awaiting the other Participant's written consent by {receipt.respond_by}", err=True)
 

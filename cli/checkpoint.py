@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from cli.common import AsOption, JsonFlag, Refused, ask, emit, partnership, run, signed_as
+from cli.common import AsOption, JsonFlag, Refused, ask, emit, file_on_partnership, run
 
 checkpoint_app = typer.Typer(help="Checkpoints of the decision register, co-signed by UK and ROK.")
 
@@ -43,8 +43,7 @@ async def sign(filer: AsOption, json_out: JsonFlag = False) -> None:
         filing = RegisterCheckpoint(filed_by=filer, rows=pending.rows, head_hash=pending.head_hash)
     else:
         filing = RegisterCheckpoint(filed_by=filer, rows=len(rows), head_hash=rows[-1].hash)
-    handle = await partnership()
-    status = await handle.execute_update(PartnershipWorkflow.sign_checkpoint, signed_as(filing))
+    status = await file_on_partnership(PartnershipWorkflow.sign_checkpoint, filing)
     if json_out:
         emit(status)
     elif status.latest and status.latest.rows == filing.rows and status.pending is None:

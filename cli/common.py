@@ -158,11 +158,19 @@ def day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def signed_as(filing: F) -> F:
-    """Sign with the filer's own key; auditors have none and file nothing."""
+def signed_as(filing: F, to: str) -> F:
+    """Address the filing to the workflow `to` and sign it with the filer's own key; auditors
+    have none and file nothing."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
-    return pending.kept_or_signed(filing, lambda f: sign(f, load_private_key(f.filed_by)))
+    addressed = filing.model_copy(update={"addressed_to": to})
+    return pending.kept_or_signed(addressed, lambda f: sign(f, load_private_key(f.filed_by)))
+
+
+async def file_on_partnership(update: Any, filing: Filing) -> Any:
+    """File on the Partnership itself."""
+    handle = await partnership()
+    return await handle.execute_update(update, signed_as(filing, handle.id))
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
@@ -195,7 +203,7 @@ async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str)
     workflow is closed, say so in words rather than as a server error."""
     handle = (await client()).get_workflow_handle(ident)
     try:
-        return await handle.execute_update(update, signed_as(filing))
+        return await handle.execute_update(update, signed_as(filing, ident))
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

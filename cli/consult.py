@@ -19,11 +19,10 @@ from cli.common import (
     echo,
     emit,
     file_on,
-    partnership,
+    file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    signed_as,
 )
 from models.consultation import (
     ConsultationRequest,
@@ -60,9 +59,8 @@ async def open_consultation(
     summary: Annotated[str, typer.Option(help="The difference, in a sentence.")],
 ) -> None:
     """Raise a difference (¶29); prints the consultation's id."""
-    receipt = await (await partnership()).execute_update(
-        PartnershipWorkflow.open_consultation,
-        signed_as(ConsultationRequest(filed_by=filer, about=about, summary=summary)),
+    receipt = await file_on_partnership(
+        PartnershipWorkflow.open_consultation, ConsultationRequest(filed_by=filer, about=about, summary=summary)
     )
     echo(receipt.consultation_id)
 

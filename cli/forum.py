@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,12 +19,10 @@ from cli.common import (
     echo,
     emit,
     file_on,
-    partnership,
+    file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    signed_as,
-    usage,
 )
 from cli.forum_calendar import forum_calendar
 from models.forum import (
@@ -35,6 +33,7 @@ from models.forum import (
     DecisionAgreement,
     DecisionKind,
     DecisionTabled,
+    ForumCalendar,
     ForumConvocation,
     ForumStage,
     ForumSummary,
@@ -42,14 +41,17 @@ from models.forum import (
     MinutesApproval,
     MinutesFiling,
     Postponement,
+    agenda_digest,
+    minutes_digest,
 )
 from models.identities import Identity
+from rules.p07_forum import usual_date_problem
 from workflows.forum import ForumCycleWorkflow
-from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
+from workflows.partnership import PartnershipWorkflow
 
 forum_app = typer.Typer(help="¶7: the annual Forum: agenda, co-chairs, meeting, decisions, minutes.")
 agenda_app = typer.Typer(help="The Forum's agenda: items, standing items, agreement by both.")
-schedule_app = typer.Typer(help="The yearly Temporal Schedule that starts each Forum cycle.")
+schedule_app = typer.Typer(help="The Forum's usual date, from which each year's cycle starts itself.")
 forum_app.add_typer(agenda_app, name="agenda")
 forum_app.add_typer(schedule_app, name="schedule")
 
@@ -77,9 +79,24 @@ async def forum_id(year: int | None, closed_too: bool = False) -> str:
     return open_cycles[-1].forum_id
 
 
-async def on_forum(year: int | None, update: Any, make: Any) -> Any:
+async def on_forum(year: int | None, update: Any, make: Any, reads: bool = False) -> Any:
+    """File on the year's cycle; `make(ident)` builds the filing, or `make(ident, view)` where
+    the filing signs what the cycle shows now (`reads`: the agenda, the minutes, a decision)."""
     ident = await forum_id(year)
-    return await file_on(ident, update, make(ident), ForumCycleWorkflow.show, "forum")
+    if reads:
+        handle = (await client()).get_workflow_handle(ident)
+        view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
+        filing = make(ident, view)
+    else:
+        filing = make(ident)
+    return await file_on(ident, update, filing, ForumCycleWorkflow.show, "forum")
+
+
+def tabling_of(view: ForumView, number: int) -> str:
+    """The tabling instrument a decision agreement names (the workflow's rule words a bad number)."""
+    if 1 <= number <= len(view.decisions) and view.decisions[number - 1].tabling is not None:
+        return view.decisions[number - 1].tabling.filing_id
+    return "none"
 
 
 async def view_of(year: int | None, closed_too: bool = False) -> ForumView:
@@ -99,7 +116,7 @@ async def start(
 ) -> None:
     """Start the year's Forum cycle (secretariat only): the call for agenda items goes out."""
     convocation = ForumConvocation(filed_by=filer, year=year, on=day(on), venue=venue, host=host)
-    receipt = await (await partnership()).execute_update(PartnershipWorkflow.start_forum, signed_as(convocation))
+    receipt = await file_on_partnership(PartnershipWorkflow.start_forum, convocation)
     echo(receipt.forum_id)
     echo(f"Forum on {receipt.on}; agenda items due by {receipt.agenda_deadline}", err=True)
 
@@ -138,7 +155,12 @@ async def add_item(
 @run
 async def agree_agenda(filer: AsOption, year: YearOption = None) -> None:
     """Agree the agenda; it is fixed when both Participants have agreed."""
-    view = await on_forum(year, ForumCycleWorkflow.agree_agenda, lambda i: AgendaAgreement(filed_by=filer, forum_id=i))
+    view = await on_forum(
+        year,
+        ForumCycleWorkflow.agree_agenda,
+        lambda i, v: AgendaAgreement(filed_by=filer, forum_id=i, agenda_sha256=agenda_digest(v.agenda)),
+        reads=True,
+    )
     echo(f"{view.summary.forum_id}: {view.summary.stage}; agreed by {', '.join(view.agenda_agreed_by)}")
 
 
@@ -228,7 +250,8 @@ async def agree_decision(
     taken = await on_forum(
         year,
         ForumCycleWorkflow.agree_decision,
-        lambda i: DecisionAgreement(filed_by=filer, forum_id=i, decision=decision),
+        lambda i, v: DecisionAgreement(filed_by=filer, forum_id=i, decision=decision, tabled=tabling_of(v, decision)),
+        reads=True,
     )
     echo(f"decision {taken.number} " + ("taken" if taken.taken_at else "awaits the other Participant"))
 
@@ -251,7 +274,10 @@ async def minutes(
 async def approve(filer: AsOption, year: YearOption = None) -> None:
     """Approve the minutes; approved by both, they are published and the cycle closes."""
     view = await on_forum(
-        year, ForumCycleWorkflow.approve_minutes, lambda i: MinutesApproval(filed_by=filer, forum_id=i)
+        year,
+        ForumCycleWorkflow.approve_minutes,
+        lambda i, v: MinutesApproval(filed_by=filer, forum_id=i, minutes_sha256=minutes_digest(v.minutes or "")),
+        reads=True,
     )
     echo(f"{view.summary.forum_id} {view.summary.stage}")
 
@@ -301,34 +327,28 @@ async def calendar(year: ShownYear = None) -> None:
 @schedule_app.command("show")
 @run
 async def schedule_show(json_out: JsonFlag = False) -> None:
-    """When the yearly Schedule fires, and the Forum date it sets."""
-    from engine.schedules import forum_schedule_settings, schedule_id
-
-    c = await client()
-    handle = c.get_schedule_handle(schedule_id(PARTNERSHIP_ID))
-    settings = await forum_schedule_settings(c, handle)
-    upcoming = (await handle.describe()).info.next_action_times[:1]
-    data = {"month": settings.month, "day": settings.day, "next_start": upcoming[0].isoformat() if upcoming else None}
+    """The Forum's usual date, and when the next cycle starts itself."""
+    view = await ask(PartnershipWorkflow.forum_calendar)
     if json_out:
-        emit(data)
-        return
-    echo(f"Forum usually on {settings.day}/{settings.month}; the next cycle starts {data['next_start']}")
+        emit(view)
+    elif view.month is None:
+        echo("no usual date is set: cycles start by hand (`partnership forum schedule set --as SECRETARIAT`)")
+    else:
+        starts = f"{view.next_cycle_starts:%Y-%m-%d %H:%MZ}" if view.next_cycle_starts else "—"
+        echo(f"Forum usually on {view.day}/{view.month}; the next cycle starts {starts} (Forum {view.next_forum_on})")
 
 
 @schedule_app.command("set")
 @run
 async def schedule_set(
+    filer: AsOption,
     month: Annotated[int, typer.Option(min=1, max=12, help="The Forum's usual month.")],
     day: Annotated[int, typer.Option(min=1, max=31, help="The Forum's usual day.")],
 ) -> None:
-    """Change the Forum's usual date; the Schedule starts each cycle 90 days before it."""
-    from engine.schedules import schedule_id, set_forum_schedule
-
-    try:
-        date(2023, month, day)  # not a leap year: the usual date must exist every year
-    except ValueError:
-        usage(f"--month {month} --day {day} is not a date that exists every year; e.g. --month 11 --day 22")
-
-    c = await client()
-    settings = await set_forum_schedule(c, c.get_schedule_handle(schedule_id(PARTNERSHIP_ID)), month, day)
-    echo(f"Forum usually on {settings.day}/{settings.month}")
+    """Set the Forum's usual date (secretariat); each cycle starts itself 90 days before it."""
+    if problem := usual_date_problem(month, day):
+        usage(problem)
+    view = await file_on_partnership(
+        PartnershipWorkflow.set_forum_calendar, ForumCalendar(filed_by=filer, month=month, day=day)
+    )
+    echo(f"Forum usually on {view.day}/{view.month}; the next cycle starts {view.next_cycle_starts or '—'}")

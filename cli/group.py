@@ -13,9 +13,8 @@ from cli.common import (
     ask,
     echo,
     emit,
-    partnership,
+    file_on_partnership,
     run,
-    signed_as,
     usage,
 )
 from models.catalogue import find_area
@@ -85,7 +84,7 @@ async def set_leads(
         lead_rok=lead_rok,
         cadence_months=cadence_months,
     )
-    group = await (await partnership()).execute_update(PartnershipWorkflow.set_group_leads, signed_as(filing))
+    group = await file_on_partnership(PartnershipWorkflow.set_group_leads, filing)
     if group.pending:
         echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
     else:

@@ -15,9 +15,8 @@ from cli.common import (
     day_option,
     echo,
     emit,
-    partnership,
+    file_on_partnership,
     run,
-    signed_as,
 )
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from workflows.partnership import PartnershipWorkflow
@@ -36,8 +35,7 @@ async def notify(
 ) -> None:
     """Give written notice of termination to the other Participant (¶31)."""
     notice = TerminationNotice(filed_by=filer, effective_on=day(effective_on))
-    handle = await partnership()
-    receipt = await handle.execute_update(PartnershipWorkflow.give_termination_notice, signed_as(notice))
+    receipt = await file_on_partnership(PartnershipWorkflow.give_termination_notice, notice)
     echo(
         f"notice received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership terminates on "
         f"{receipt.effective_on} ({receipt.effective_at:%Y-%m-%d %H:%MZ}) unless withdrawn"
@@ -48,9 +46,14 @@ async def notify(
 @run
 async def withdraw_notice(filer: AsOption) -> None:
     """Withdraw the notice you gave, before it takes effect."""
-    handle = await partnership()
-    status = await handle.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed_as(TerminationWithdrawal(filed_by=filer))
+    status = await ask(PartnershipWorkflow.status)
+    notice = next((n for n in status.termination_notices if n.given_by is filer), None)
+    if notice is None:  # the workflow's rule says why in its own words
+        notice_id = "none"
+    else:
+        notice_id = notice.filing_id
+    status = await file_on_partnership(
+        PartnershipWorkflow.withdraw_termination_notice, TerminationWithdrawal(filed_by=filer, notice=notice_id)
     )
     echo(f"notice withdrawn; the Partnership is {status.state}")
 

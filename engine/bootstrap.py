@@ -19,8 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from engine import config
 from engine.archive import ensure_archive_schedule
 from engine.keys import init_keys, load_private_key, public_keys
-from engine.schedules import ensure_forum_schedule
-from models.identities import PARTICIPANTS
+from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumCalendar
+from models.identities import PARTICIPANTS, Identity
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
 from models.search import ALL as SEARCH_ATTRIBUTES
 from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
@@ -102,10 +102,18 @@ async def bootstrap(
     for participant in PARTICIPANTS:
         if participant in signed:
             continue
-        filing = SignPartnership(filed_by=participant, signed_on=SIGNED_ON, text_sha256=status.text_sha256)
+        filing = SignPartnership(
+            filed_by=participant, addressed_to=workflow_id, signed_on=SIGNED_ON, text_sha256=status.text_sha256
+        )
         await handle.execute_update(PartnershipWorkflow.sign, sign(filing, load_private_key(participant)))
         log.info("signature filed", participant=participant.value, signed_on=str(SIGNED_ON))
-    if schedule:  # the time-skipping test server has no schedules
-        await ensure_forum_schedule(client, workflow_id, task_queue)
+    if schedule:  # the time-skipping test server has no schedules (and tests start cycles by hand)
+        if (await handle.query(PartnershipWorkflow.forum_calendar)).month is None:
+            usual = ForumCalendar(
+                filed_by=Identity.SECRETARIAT, addressed_to=workflow_id, month=DEFAULT_MONTH, day=DEFAULT_DAY
+            )
+            await handle.execute_update(
+                PartnershipWorkflow.set_forum_calendar, sign(usual, load_private_key(Identity.SECRETARIAT))
+            )
         await ensure_archive_schedule(client, task_queue)
     return await handle.query(PartnershipWorkflow.status)

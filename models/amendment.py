@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from models.identities import Identity
 from models.limits import CHANGES_MAX, LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
-from models.records import DecisionRecord, Notification
+from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
 #: An unanswered proposal lapses this many days after it was received, unless it names a date.
@@ -119,8 +119,13 @@ class AmendmentCase(BaseModel):
     effective_on: date | None = None
     concluded_at: datetime | None = None
     reason: str | None = None  # of a decline, or why it lapsed
+    # The instrument behind the outcome, sent on to the Partnership as its evidence (issue 11).
+    consent: AmendmentConsent | None = None
+    decline: AmendmentDecline | None = None
+    withdrawal: AmendmentWithdrawal | None = None
     reminders_sent: list[int] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
+    refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
 
     def summary(self) -> AmendmentSummary:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from models.identities import Identity
 from models.limits import LIST_MAX, About, Day, Line, Name, Text, WorkflowRef
-from models.records import DecisionRecord, Notification
+from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
 #: A consultation with no activity for this long reminds both sides (and again each such period).
@@ -92,6 +92,7 @@ class ConsultationCase(BaseModel):
     accepted_by: Identity | None = None
     seq: int = 0
     seen_filings: list[str] = Field(default_factory=list)
+    refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
 
     def summary(self) -> ConsultationSummary:

@@ -4,6 +4,7 @@ Innovation and Technology; it oversees the Partnership and reviews scope, object
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -11,9 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
-from models.limits import LIST_MAX, Day, Line, LongText, Name, Ref, Text, WorkflowRef, Year
-from models.records import DecisionRecord, Notification
-from models.signing import Filing
+from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Sha256, Text, WorkflowRef, Year
+from models.records import DecisionRecord, Notification, RefusedMessages
+from models.signing import Filing, canonical_json
 
 #: The call for agenda items closes this many days before the Forum; reminders before it closes.
 AGENDA_DEADLINE_DAYS = 30
@@ -56,6 +57,7 @@ class AgendaItemFiling(Filing):
 
 class AgendaAgreement(Filing):
     forum_id: WorkflowRef
+    agenda_sha256: Sha256  # of the agenda as the Participant saw it (`agenda_digest`)
 
 
 class Postponement(Filing):
@@ -80,6 +82,7 @@ class DecisionTabled(Filing):
 class DecisionAgreement(Filing):
     forum_id: WorkflowRef
     decision: int
+    tabled: FilingId  # the tabling instrument agreed to: a number alone could be re-tabled text
 
 
 class MinutesFiling(Filing):
@@ -89,6 +92,7 @@ class MinutesFiling(Filing):
 
 class MinutesApproval(Filing):
     forum_id: WorkflowRef
+    minutes_sha256: Sha256  # of the minutes approved: new minutes need new approvals
 
 
 class CoChair(BaseModel):
@@ -113,36 +117,27 @@ class ForumDecision(BaseModel):
     lead_rok: str | None = None
     tabled_at: datetime
     agreed_by: list[Identity] = Field(default_factory=list)
+    # The instruments, sent on as evidence when the decision sets something going (issue 11).
+    tabling: DecisionTabled | None = None
+    agreements: list[DecisionAgreement] = Field(default_factory=list)
     taken_at: datetime | None = None
 
 
-class ForumDue(BaseModel):
-    """What the yearly Schedule asks of the Partnership: a cycle for `year`, meeting `on`."""
+class ForumCalendar(Filing):
+    """¶7: the Forum's usual date each year, filed by the secretariat on the Partnership; each
+    cycle then starts itself SCHEDULE_LEAD_DAYS before it (the Partnership's own timer)."""
 
-    year: int
-    on: date
-
-
-class LaunchJointAction(BaseModel):
-    """A taken Forum decision of kind launch-joint-action: the action starts already agreed."""
-
-    forum_id: WorkflowRef
-    decision: int
-    ref: Ref
-    title: Line  # the decision's text, which the tabling rule keeps to one line for this kind
-    lead_uk: Name | None = None  # as the decision named them
-    lead_rok: Name | None = None
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
 
 
-class GroupLeadsDecided(BaseModel):
-    """¶7: a taken Forum decision sets a working group's leads (the other way is both
-    Participants' matching filings)."""
+class ForumCalendarView(BaseModel):
+    """`forum schedule show`: the usual date, and when the next cycle starts itself."""
 
-    forum_id: str
-    decision: int
-    area: str
-    lead_uk: str
-    lead_rok: str
+    month: int | None
+    day: int | None
+    next_cycle_starts: datetime | None
+    next_forum_on: date | None
 
 
 class ForumSummary(BaseModel):
@@ -184,6 +179,7 @@ class ForumCase(BaseModel):
     overdue: bool = False
     seq: int = 0
     seen_filings: list[str] = Field(default_factory=list)
+    refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
 
     def agenda(self) -> list[AgendaItem]:
@@ -216,3 +212,13 @@ class ForumView(BaseModel):
     minutes: str | None
     minutes_approved_by: list[Identity]
     closed_at: datetime | None
+
+
+def agenda_digest(agenda: list[AgendaItem]) -> str:
+    """What an agenda agreement signs: the SHA-256 of the agenda's items, in order."""
+    return hashlib.sha256(canonical_json([item.model_dump(mode="json") for item in agenda])).hexdigest()
+
+
+def minutes_digest(minutes: str) -> str:
+    """What a minutes approval signs."""
+    return hashlib.sha256(minutes.encode()).hexdigest()

@@ -10,8 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
-from models.limits import Day, Line, Name, Ref, Text, WorkflowRef
-from models.records import DecisionRecord, Notification
+from models.limits import LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
+from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
 #: ¶28: "each Participant will bear its own expenses … unless otherwise jointly decided".
@@ -76,9 +76,16 @@ class ActionClosure(Filing):
 
 
 class WindDown(Filing):
-    """¶32: both Participants jointly decide to wind down every ongoing joint action."""
+    """¶32: both Participants jointly decide to wind down ongoing joint actions, named."""
 
     reason: Line = ""
+    # The joint actions wound down, by id: the instrument acts on these and on no later one.
+    actions: list[WorkflowRef] = Field(min_length=1, max_length=LIST_MAX)
+
+
+def wind_down_terms(filing: WindDown) -> str:
+    """What both Participants' wind-downs must agree on: the same actions."""
+    return ",".join(sorted(set(filing.actions)))
 
 
 class ProgressEntry(BaseModel):
@@ -131,6 +138,7 @@ class JointActionCase(BaseModel):
     partnership_terminated_on: date | None = None
     seq: int = 0
     seen_filings: list[str] = Field(default_factory=list)
+    refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
 
     def summary(self) -> ActionSummary:

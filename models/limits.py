@@ -73,6 +73,8 @@ About = Annotated[str, StringConstraints(max_length=ID_MAX), AfterValidator(_sin
 Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 #: The id of a governed thing: `partnership-amendment-1`, `action-9b-workshops`, `forum-2027`.
 WorkflowRef = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{ID_MAX - 1}}}$")]
+#: The workflow a filing is addressed to ("" only on a filing not yet addressed, which no workflow accepts).
+Addressee = Annotated[str, StringConstraints(pattern=rf"^([A-Za-z0-9][A-Za-z0-9._-]{{0,{ID_MAX - 1}}})?$")]
 FilingId = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._/-]{{0,{FILING_ID_MAX - 1}}}$")]
 #: Base64 of a 64-byte Ed25519 signature (88 characters), or empty before signing.
 Signature = Annotated[str, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9+/=]*$")]

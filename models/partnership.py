@@ -12,9 +12,9 @@ from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
 from models.forum import AgendaItem, ForumSummary
 from models.identities import Identity
-from models.joint_action import ActionSummary, Rollup
-from models.limits import Day, Sha256
-from models.records import DecisionRecord, Notification
+from models.joint_action import ActionSummary, Rollup, WindDown
+from models.limits import Day, FilingId, Sha256
+from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 from models.working_group import WorkingGroup
 
@@ -42,6 +42,8 @@ class TerminationNotice(Filing):
 class TerminationWithdrawal(Filing):
     """Withdrawal of a pending notice by the Participant that gave it (DESIGN §1)."""
 
+    notice: FilingId  # the notice withdrawn: a withdrawal signed earlier cannot withdraw a later one
+
 
 class Termination(BaseModel):
     """A notice received (pending), or the termination it brought about."""
@@ -53,6 +55,8 @@ class Termination(BaseModel):
     effective_on: date
     effective_at: datetime
     reminders_sent: list[str] = Field(default_factory=list)
+    # The signed notice itself: what tells an amendment or a joint action that it terminated.
+    notice: TerminationNotice | None = None
 
 
 class NoticeReceipt(BaseModel):
@@ -114,9 +118,14 @@ class PartnershipState(BaseModel):
     actions: dict[str, ActionSummary] = Field(default_factory=dict)
     consultations: dict[str, ConsultationSummary] = Field(default_factory=dict)
     wind_down_filings: dict[Identity, str] = Field(default_factory=dict)
+    wind_down_instruments: dict[Identity, WindDown] = Field(default_factory=dict)  # sent on as evidence
+    # ¶7: the Forum's usual date (the secretariat's ForumCalendar); None: cycles start by hand only.
+    forum_month: int | None = None
+    forum_day: int | None = None
     forums: dict[str, ForumSummary] = Field(default_factory=dict)
     standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
+    refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     checkpoints: CheckpointStatus = Field(default_factory=CheckpointStatus)  # of the register (issue 14)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None

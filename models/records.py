@@ -23,6 +23,21 @@ class DecisionRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class RefusedMessage(BaseModel):
+    """A message from another workflow that this one did not act on, and why (issue 11)."""
+
+    signal: str
+    received_at: datetime
+    reason: str
+
+
+class RefusedMessages(BaseModel):
+    """The `refused_messages` query: how many, and the latest few (carried state stays bounded)."""
+
+    count: int = 0
+    latest: list[RefusedMessage] = Field(default_factory=list)
+
+
 class Notification(BaseModel):
     """A message to Participants and/or the secretariat. `key` becomes the Message-ID."""
 

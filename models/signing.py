@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
-from models.limits import FilingId, Signature
+from models.limits import Addressee, FilingId, Signature
 
 
 def new_filing_id() -> str:
@@ -31,6 +31,9 @@ class Filing(BaseModel):
 
     filed_by: Identity
     filing_id: FilingId = Field(default_factory=new_filing_id)
+    # The workflow the instrument is filed on, signed with the rest (issue 11): a paper signed for
+    # one Forum cycle, amendment, action or Partnership is good for that one only.
+    addressed_to: Addressee = ""
     signature: Signature = ""
 
     def canonical_bytes(self) -> bytes:
@@ -65,6 +68,14 @@ def sign(filing: F, private_key: Ed25519PrivateKey) -> F:
     unsigned = filing.model_copy(update={"signature": ""})
     signature = private_key.sign(unsigned.canonical_bytes())
     return filing.model_copy(update={"signature": base64.b64encode(signature).decode()})
+
+
+def address_problem(filing: Filing, workflow_id: str) -> str | None:
+    """Why `filing` may not act on the workflow `workflow_id`, or None: it must name it."""
+    if filing.addressed_to != workflow_id:
+        named = filing.addressed_to or "no workflow"
+        return f"this {type(filing).__name__} is addressed to {named}, not to {workflow_id}; sign one for {workflow_id}"
+    return None
 
 
 def signature_problem(filing: Filing, keys: dict[Identity, str]) -> str | None:

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, datetime, timedelta
+from calendar import monthrange
+from datetime import UTC, date, datetime, time, timedelta
 
 from models.calendar import local_date, local_midnight
 from models.catalogue import PARAGRAPHS
@@ -19,6 +21,7 @@ from models.forum import (
     AGENDA_REMINDER_DAYS,
     DEFAULT_DAY,
     DEFAULT_MONTH,
+    SCHEDULE_LEAD_DAYS,
     AgendaAgreement,
     AgendaItem,
     AgendaItemFiling,
@@ -26,12 +29,15 @@ from models.forum import (
     Convening,
     DecisionAgreement,
     DecisionTabled,
+    ForumCalendar,
     ForumCase,
     ForumConvocation,
     ForumStage,
     MinutesApproval,
     MinutesFiling,
     Postponement,
+    agenda_digest,
+    minutes_digest,
 )
 from models.identities import PARTICIPANTS, Identity
 from models.limits import LINE_MAX, control_characters, entries_problem
@@ -158,6 +164,8 @@ def agenda_agreement_problem(case: ForumCase, filing: AgendaAgreement) -> str | 
         return problem
     if case.stage is not ForumStage.CALLING_FOR_ITEMS:
         return f"the agenda of {case.forum_id} is already fixed"
+    if filing.agenda_sha256 != agenda_digest(case.agenda()):
+        return f"the agenda of {case.forum_id} has changed since this agreement was signed; read it again and agree it"
     if filing.filed_by in case.agenda_agreed_by:
         return f"{filing.filed_by} has already agreed the agenda; it awaits the other Participant"
     return None
@@ -231,6 +239,8 @@ def decision_agreement_problem(case: ForumCase, filing: DecisionAgreement) -> st
     decision = case.decisions[filing.decision - 1]
     if decision.taken_at is not None:
         return f"decision {decision.number} was taken on {decision.taken_at:%Y-%m-%d}"
+    if decision.tabling is None or filing.tabled != decision.tabling.filing_id:
+        return f"this agreement is to tabling {filing.tabled}, not to decision {decision.number} as tabled"
     if filing.filed_by in decision.agreed_by:
         return f"{filing.filed_by} has already agreed decision {decision.number}; it awaits the other Participant"
     return None
@@ -253,6 +263,8 @@ def approval_problem(case: ForumCase, filing: MinutesApproval) -> str | None:
         return problem
     if case.minutes is None:
         return "there are no minutes to approve yet"
+    if filing.minutes_sha256 != minutes_digest(case.minutes):
+        return f"the minutes of {case.forum_id} have changed since this approval was signed; read them again"
     if filing.filed_by in case.minutes_approved_by:
         return f"{filing.filed_by} has already approved these minutes; they await the other Participant"
     return None
@@ -296,11 +308,44 @@ def forum_date(convocation: ForumConvocation) -> date:
     return convocation.on or date(convocation.year, DEFAULT_MONTH, DEFAULT_DAY)
 
 
-@decided("7", "The Forum", "the yearly Schedule asks for the next usual Forum date")
+@decided("7", "The Forum", "the next usual Forum date is the first still to come")
 def next_forum_date(today: date, month: int, day: int) -> date:
     """The next usual Forum date after `today` (29 Feb falls back to 28 Feb in common years)."""
     this_year = on_day_of(today.year, month, day)
     return this_year if this_year > today else on_day_of(today.year + 1, month, day)
+
+
+@decided("7", "The Forum", "each cycle starts itself 90 days before the Forum's usual date")
+def next_cycle_start(now: datetime, month: int, day: int, started: set[int]) -> tuple[datetime, date] | None:
+    """When the Partnership starts the next cycle by itself, and the Forum it is for: 00:00 UTC
+    SCHEDULE_LEAD_DAYS before the usual date, in the first year with no cycle yet whose call for
+    items could still run (a late start is made at once while the call's deadline is ahead)."""
+    today = now.date()
+    for year in range(today.year, today.year + 3):
+        forum_on = on_day_of(year, month, day)
+        if year in started or forum_on - timedelta(days=AGENDA_DEADLINE_DAYS) <= today:
+            continue
+        starts = datetime.combine(forum_on - timedelta(days=SCHEDULE_LEAD_DAYS), time(), tzinfo=UTC)
+        return starts, forum_on
+    return None
+
+
+@decided("7", "The Forum", "the secretariat sets the Forum's usual date, a day that exists every year")
+def forum_calendar_problem(state: PartnershipState, filing: ForumCalendar) -> str | None:
+    if filing.filed_by is not Identity.SECRETARIAT:
+        return f"only the SECRETARIAT sets the Forum's usual date, not {filing.filed_by}"
+    if problem := in_effect_problem(state, "Forum calendar"):
+        return problem
+    return usual_date_problem(filing.month, filing.day)
+
+
+@decided("7", "The Forum", "29 February is a usual date too (28 February in common years)")
+def usual_date_problem(month: int, day: int) -> str | None:
+    """A usual date the calendar has (the CLI asks it before signing, the workflow again)."""
+    longest = monthrange(2024, month)[1]  # a leap year
+    if day > longest:
+        return f"{calendar.month_name[month]} has no day {day}; choose 1–{longest}"
+    return None
 
 
 # ¶7 — who may co-chair ----------------------------------------------------------------------------

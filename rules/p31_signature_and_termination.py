@@ -126,6 +126,26 @@ def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawa
         return "no termination notice is pending; there is nothing to withdraw"
     if now >= pending.effective_at:
         return f"the notice took effect at {pending.effective_at:%Y-%m-%d %H:%MZ}; too late to withdraw"
+    if withdrawal.notice != pending.filing_id:
+        return (
+            f"this withdrawal names notice {withdrawal.notice}; "
+            f"{withdrawal.filed_by}'s pending notice is {pending.filing_id}"
+        )
+    return None
+
+
+@decided("31", "Messages between workflows", "a Partnership started by a client starts unsigned and empty")
+def fresh_state_problem(state: PartnershipState) -> str | None:
+    """What a client may start: the key registry, the text's hash and settings, nothing else.
+    Signatures, amendments, actions and the rest come only from filings and messages."""
+    fresh = PartnershipState(
+        keys=state.keys,
+        text_sha256=state.text_sha256,
+        continue_as_new_at_length=state.continue_as_new_at_length,
+    )
+    if state != fresh:
+        changed = sorted(k for k in type(state).model_fields if getattr(state, k) != getattr(fresh, k))
+        return f"a Partnership starts unsigned and empty; this one was started with {', '.join(changed)} already set"
     return None
 
 

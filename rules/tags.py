@@ -59,6 +59,6 @@ ELSEWHERE = [
         "decided",
         "Each signed paper is presented once",
         "a workflow rejects a filing id it has already accepted",
-        "workflows.common.check_filing",
+        "workflows.handlers.check_filing",
     ),
 ]

@@ -105,11 +105,13 @@ def free_port() -> int:
 async def bootstrapped(env: WorkflowEnvironment, task_queue: str):
     """A Partnership of its own (unique id), signed by both, its first effects done."""
     from engine.bootstrap import bootstrap
+    from tests import helpers
     from tests.helpers import effects_done
     from workflows.partnership import PartnershipWorkflow
 
     wid = f"partnership-{uuid.uuid4().hex}"
-    await bootstrap(env.client, task_queue, wid, schedule=not env.supports_time_skipping)
+    helpers.current_partnership = wid
+    await bootstrap(env.client, task_queue, wid, schedule=False)  # cycles start by hand in tests
     handle = env.client.get_workflow_handle(wid)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     return handle

@@ -20,9 +20,60 @@ from models.signing import Filing, sign
 F = TypeVar("F", bound=Filing)
 
 
-def signed(filing: F) -> F:
-    """The filing signed with its filer's own key from the test's data dir."""
-    return sign(filing, load_private_key(filing.filed_by))
+#: The object a filing names is the workflow it is addressed to (issue 11).
+OBJECT_FIELDS = ("amendment_id", "action_id", "forum_id", "consultation_id")
+#: The Partnership of the running test (set by the fixtures that start one): filings that name no
+#: object of their own are addressed to it unless the test says `to=`.
+current_partnership = "partnership"
+
+
+def signed(filing: F, to: WorkflowHandle | str | None = None) -> F:
+    """The filing addressed to `to` (default: the object it names, else the test's Partnership)
+    and signed with its filer's own key from the test's data dir."""
+    if to is None:
+        named = [getattr(filing, f) for f in OBJECT_FIELDS if getattr(filing, f, None)]
+        to = named[0] if named else current_partnership
+    addressed = filing.model_copy(update={"addressed_to": to if isinstance(to, str) else to.id})
+    return sign(addressed, load_private_key(filing.filed_by))
+
+
+async def withdrawal(handle: WorkflowHandle, by) -> Filing:
+    """`by`'s withdrawal of its pending termination notice, naming that notice (issue 11)."""
+    from models.partnership import TerminationWithdrawal
+    from workflows.partnership import PartnershipWorkflow
+
+    status = await handle.query(PartnershipWorkflow.status)
+    pending = next((n.filing_id for n in status.termination_notices if n.given_by is by), "none")
+    return TerminationWithdrawal(filed_by=by, notice=pending)
+
+
+async def agenda_agreement(forum: WorkflowHandle, by) -> Filing:
+    """`by`'s agreement to the agenda as the cycle shows it now (issue 11: it signs the agenda)."""
+    from models.forum import AgendaAgreement, agenda_digest
+    from workflows.forum import ForumCycleWorkflow
+
+    view = await forum.query(ForumCycleWorkflow.show)
+    return AgendaAgreement(filed_by=by, forum_id=forum.id, agenda_sha256=agenda_digest(view.agenda))
+
+
+async def decision_agreement(forum: WorkflowHandle, by, number: int) -> Filing:
+    """`by`'s agreement to decision `number` as it was tabled (it names the tabling instrument)."""
+    from models.forum import DecisionAgreement
+    from workflows.forum import ForumCycleWorkflow
+
+    view = await forum.query(ForumCycleWorkflow.show)
+    tabling = view.decisions[number - 1].tabling if 0 < number <= len(view.decisions) else None
+    tabled = tabling.filing_id if tabling else "none"
+    return DecisionAgreement(filed_by=by, forum_id=forum.id, decision=number, tabled=tabled)
+
+
+async def minutes_approval(forum: WorkflowHandle, by) -> Filing:
+    """`by`'s approval of the minutes as filed now (it signs their hash)."""
+    from models.forum import MinutesApproval, minutes_digest
+    from workflows.forum import ForumCycleWorkflow
+
+    view = await forum.query(ForumCycleWorkflow.show)
+    return MinutesApproval(filed_by=by, forum_id=forum.id, minutes_sha256=minutes_digest(view.minutes or ""))
 
 
 async def history_length(handle: WorkflowHandle) -> int:
@@ -117,5 +168,5 @@ async def signed_partnership(client, task_queue: str, keys: dict, continue_as_ne
     first_run = (await handle.describe()).run_id
     for participant in PARTICIPANTS:
         filing = SignPartnership(filed_by=participant, signed_on=date(2023, 11, 22), text_sha256=text_sha256())
-        await handle.execute_update(PartnershipWorkflow.sign, signed(filing))
+        await handle.execute_update(PartnershipWorkflow.sign, signed(filing, to=handle))
     return handle, first_run

@@ -39,8 +39,8 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     """Scenarios without long timers, on the dev server."""
     from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentProposal
     from models.identities import Identity
-    from models.partnership import TerminationNotice, TerminationWithdrawal
-    from tests.helpers import effects_done, eventually, signed
+    from models.partnership import TerminationNotice
+    from tests.helpers import effects_done, eventually, signed, withdrawal
     from workflows.amendment import AmendmentWorkflow
     from workflows.partnership import PartnershipWorkflow
 
@@ -49,19 +49,24 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     amended = await signed_partnership(client, task_queue, "partnership-amended")
     first = await amended.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.", summary="Forum")),
+        signed(
+            AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.", summary="Forum"), to=amended
+        ),
     )
     await client.get_workflow_handle(first.amendment_id).execute_update(
         AmendmentWorkflow.consent,
-        signed(AmendmentConsent(filed_by=Identity.ROK, amendment_id=first.amendment_id)),
+        signed(AmendmentConsent(filed_by=Identity.ROK, amendment_id=first.amendment_id), to=first.amendment_id),
     )
     second = await amended.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[28], text="Shared costs.")),
+        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[28], text="Shared costs."), to=amended),
     )
     await client.get_workflow_handle(second.amendment_id).execute_update(
         AmendmentWorkflow.decline,
-        signed(AmendmentDecline(filed_by=Identity.UK, amendment_id=second.amendment_id, reason="No")),
+        signed(
+            AmendmentDecline(filed_by=Identity.UK, amendment_id=second.amendment_id, reason="No"),
+            to=second.amendment_id,
+        ),
     )
     for ident in (first.amendment_id, second.amendment_id):
         await client.get_workflow_handle(ident).result()
@@ -74,17 +79,15 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
 
     withdrawn = await signed_partnership(client, task_queue, "partnership-notice-withdrawn")
     await withdrawn.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=withdrawn)
     )
     await withdrawn.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(withdrawn, Identity.UK), to=withdrawn),
     )
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
-    tick_id = await scheduled_forum(client, task_queue)
     return {
-        "forum-schedule-tick": tick_id,
-        "partnership-forum-scheduled": "partnership-forum-scheduled",
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
         "consultation-resolved": consultation_id,
@@ -117,83 +120,76 @@ async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
     partnership = await signed_partnership(client, task_queue, "partnership-programmes")
     for by in (Identity.UK, Identity.ROK):
         leads = GroupLeads(filed_by=by, area="telecoms", lead_uk="A. Smith", lead_rok="J. Kim")
-        await partnership.execute_update(PartnershipWorkflow.set_group_leads, signed(leads))
+        await partnership.execute_update(PartnershipWorkflow.set_group_leads, signed(leads, to=partnership))
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed")),
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed"), to=partnership),
     )
     action = client.get_workflow_handle(receipt.action_id)
     ident = receipt.action_id
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=ident))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=ident), to=action)
     )
     await action.execute_update(
         JointActionWorkflow.report,
-        signed(ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.ON_TRACK, percent=40)),
+        signed(ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.ON_TRACK, percent=40), to=action),
     )
     for by in (Identity.UK, Identity.ROK):
         cost = CostArrangement(filed_by=by, action_id=ident, arrangement="UK travel; ROK equipment.")
-        await action.execute_update(JointActionWorkflow.cost_share, signed(cost))
+        await action.execute_update(JointActionWorkflow.cost_share, signed(cost, to=action))
     for by in (Identity.UK, Identity.ROK):
         closure = ActionClosure(filed_by=by, action_id=ident, outcome="complete")
-        await action.execute_update(JointActionWorkflow.close, signed(closure))
+        await action.execute_update(JointActionWorkflow.close, signed(closure, to=action))
     await action.result()
 
     opened = await partnership.execute_update(
         PartnershipWorkflow.open_consultation,
-        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary="Costs")),
+        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary="Costs"), to=partnership),
     )
     consultation = client.get_workflow_handle(opened.consultation_id)
     cid = opened.consultation_id
     await consultation.execute_update(
         ConsultationWorkflow.propose,
-        signed(ResolutionProposal(filed_by=Identity.ROK, consultation_id=cid, resolution="Split.")),
+        signed(ResolutionProposal(filed_by=Identity.ROK, consultation_id=cid, resolution="Split."), to=consultation),
     )
     await consultation.execute_update(
         ConsultationWorkflow.accept,
-        signed(ResolutionAcceptance(filed_by=Identity.UK, consultation_id=cid, proposal=1)),
+        signed(ResolutionAcceptance(filed_by=Identity.UK, consultation_id=cid, proposal=1), to=consultation),
     )
     await consultation.result()
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     return ident, cid
 
 
-async def scheduled_forum(client: Client, task_queue: str) -> str:
-    """The yearly Schedule fires: its tick asks the Partnership for the next cycle."""
-    from engine.schedules import ensure_forum_schedule
-    from tests.helpers import eventually
+async def forum_started_by_its_calendar(env: WorkflowEnvironment, task_queue: str) -> str:
+    """¶7: the secretariat sets the Forum's usual date; the Partnership's own timer starts the
+    cycle 90 days before it."""
+    from models.forum import ForumCalendar
+    from models.identities import Identity
+    from tests.helpers import eventually, signed, sleep_until
     from workflows.partnership import PartnershipWorkflow
 
-    partnership = await signed_partnership(client, task_queue, "partnership-forum-scheduled")
-    schedule = await ensure_forum_schedule(client, partnership.id, task_queue)
-    await schedule.trigger()
-
-    async def ticked():
-        return (await schedule.describe()).info.recent_actions
-
-    [action] = await eventually(ticked)
-    tick = client.get_workflow_handle(action.action.workflow_id)
-    await tick.result()
+    partnership = await signed_partnership(env.client, task_queue, "partnership-forum-scheduled", schedule=False)
+    usual = (await env.get_current_time() + timedelta(days=100)).date()
+    calendar = ForumCalendar(filed_by=Identity.SECRETARIAT, month=usual.month, day=usual.day)
+    view = await partnership.execute_update(PartnershipWorkflow.set_forum_calendar, signed(calendar, to=partnership))
+    await sleep_until(env, view.next_cycle_starts + timedelta(hours=1))
     await eventually(lambda: partnership.query(PartnershipWorkflow.forums))
-    await schedule.delete()
-    return tick.id
+    return partnership.id
 
 
 async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) -> str:
     """A Forum cycle from the call for items to published minutes."""
     from models.forum import (
-        AgendaAgreement,
         AgendaItemFiling,
         CoChairNomination,
         Convening,
-        DecisionAgreement,
         DecisionTabled,
         ForumConvocation,
-        MinutesApproval,
         MinutesFiling,
     )
     from models.identities import Identity
-    from tests.helpers import effects_done, signed, sleep_until
+    from tests.helpers import agenda_agreement, decision_agreement, effects_done, minutes_approval, signed, sleep_until
     from workflows.forum import ForumCycleWorkflow
     from workflows.partnership import PartnershipWorkflow
 
@@ -201,28 +197,32 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     on = (now + timedelta(days=120)).date()
     receipt = await partnership.execute_update(
         PartnershipWorkflow.start_forum,
-        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="London")),
+        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="London"), to=partnership),
     )
     forum = env.client.get_workflow_handle(receipt.forum_id)
     fid = receipt.forum_id
     await forum.execute_update(
-        ForumCycleWorkflow.add_item, signed(AgendaItemFiling(filed_by=Identity.UK, forum_id=fid, title="AI"))
+        ForumCycleWorkflow.add_item, signed(AgendaItemFiling(filed_by=Identity.UK, forum_id=fid, title="AI"), to=forum)
     )
     chairs = {Identity.UK: "Minister of State", Identity.ROK: "Vice Minister of Science and ICT"}
     for side, title in chairs.items():
         await forum.execute_update(
-            ForumCycleWorkflow.nominate, signed(CoChairNomination(filed_by=side, name=side.value, title=title))
+            ForumCycleWorkflow.nominate,
+            signed(CoChairNomination(filed_by=side, name=side.value, title=title), to=forum),
         )
         await forum.execute_update(
-            ForumCycleWorkflow.agree_agenda, signed(AgendaAgreement(filed_by=side, forum_id=fid))
+            ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, side), to=forum)
         )
     await sleep_until(env, datetime.combine(on + timedelta(days=1), datetime.min.time(), tzinfo=UTC))
     await forum.execute_update(
-        ForumCycleWorkflow.convene, signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=fid, attendees=["A"]))
+        ForumCycleWorkflow.convene,
+        signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=fid, attendees=["A"]), to=forum),
     )
     await forum.execute_update(
         ForumCycleWorkflow.table_decision,
-        signed(DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=fid, text="Review done", kind="review")),
+        signed(
+            DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=fid, text="Review done", kind="review"), to=forum
+        ),
     )
     await forum.execute_update(
         ForumCycleWorkflow.table_decision,
@@ -235,21 +235,23 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
                 kind="set-group-leads",
                 lead_uk="A. Smith",
                 lead_rok="J. Park",
-            )
+            ),
+            to=forum,
         ),
     )
     for number in (1, 2):
         for side in chairs:
             await forum.execute_update(
                 ForumCycleWorkflow.agree_decision,
-                signed(DecisionAgreement(filed_by=side, forum_id=fid, decision=number)),
+                signed(await decision_agreement(forum, side, number), to=forum),
             )
     await forum.execute_update(
-        ForumCycleWorkflow.file_minutes, signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=fid, text="M"))
+        ForumCycleWorkflow.file_minutes,
+        signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=fid, text="M"), to=forum),
     )
     for side in chairs:
         await forum.execute_update(
-            ForumCycleWorkflow.approve_minutes, signed(MinutesApproval(filed_by=side, forum_id=fid))
+            ForumCycleWorkflow.approve_minutes, signed(await minutes_approval(forum, side), to=forum)
         )
     await forum.result()
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
@@ -271,17 +273,18 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     terminated = await signed_partnership(client, task_queue, "partnership-terminated", schedule=False)
     continuing = await terminated.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.ROK, ref="25e", title="IoT security labels")),
+        signed(JointActionProposal(filed_by=Identity.ROK, ref="25e", title="IoT security labels"), to=terminated),
     )
     await client.get_workflow_handle(continuing.action_id).execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.UK, action_id=continuing.action_id))
+        JointActionWorkflow.agree,
+        signed(ActionAgreement(filed_by=Identity.UK, action_id=continuing.action_id), to=continuing.action_id),
     )
     lapsing = await terminated.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.")),
+        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year."), to=terminated),
     )
     receipt = await terminated.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK), to=terminated)
     )
     await sleep_until(env, receipt.effective_at + timedelta(hours=1))
 
@@ -290,7 +293,10 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
 
     await eventually(ended)
     for by in (Identity.UK, Identity.ROK):
-        await terminated.execute_update(PartnershipWorkflow.wind_down, signed(WindDown(filed_by=by)))
+        await terminated.execute_update(
+            PartnershipWorkflow.wind_down,
+            signed(WindDown(filed_by=by, actions=[continuing.action_id]), to=terminated),
+        )
     await client.get_workflow_handle(continuing.action_id).result()
     await effects_done(terminated, PartnershipWorkflow.pending_effects)
     await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
@@ -300,6 +306,7 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     return {
         "forum-cycle-closed": forum_id,
         "partnership-forum": "partnership-forum",
+        "partnership-forum-scheduled": await forum_started_by_its_calendar(env, task_queue),
         "partnership-terminated": "partnership-terminated",
         "amendment-lapsed": lapsing.amendment_id,
         "joint-action-wound-down-after-termination": continuing.action_id,

@@ -108,7 +108,7 @@ class Round:
 
         from tests.helpers import signed
 
-        instrument = signed(filing)
+        instrument = signed(filing, to=handle)
         self.sent.append(instrument.filing_id)
         deadline = time.monotonic() + 120
         while True:
@@ -168,7 +168,7 @@ class Round:
     async def consultations_and_notice(self, client: Any, partnership: Any) -> None:
         from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
         from models.identities import Identity
-        from models.partnership import TerminationNotice, TerminationWithdrawal
+        from models.partnership import TerminationNotice
         from rules.common import child_id
         from workflows.consultation import ConsultationWorkflow
         from workflows.partnership import PartnershipWorkflow
@@ -184,14 +184,17 @@ class Round:
             await self.file(handle, ConsultationWorkflow.accept, acceptance)
         notice = TerminationNotice(filed_by=Identity.UK)
         await self.file(partnership, PartnershipWorkflow.give_termination_notice, notice)
-        withdrawal = TerminationWithdrawal(filed_by=Identity.UK)
+        from tests.helpers import withdrawal as withdrawal_of
+
+        withdrawal = await withdrawal_of(partnership, Identity.UK)
         await self.file(partnership, PartnershipWorkflow.withdraw_termination_notice, withdrawal)
 
     async def forum(self, client: Any, partnership: Any) -> None:
         """Up to a fixed agenda: the meeting itself is a month away in real time."""
-        from models.forum import AgendaAgreement, AgendaItemFiling, CoChairNomination, ForumConvocation
+        from models.forum import AgendaItemFiling, CoChairNomination, ForumConvocation
         from models.identities import Identity
         from rules.common import child_id
+        from tests.helpers import agenda_agreement
         from workflows.forum import ForumCycleWorkflow
         from workflows.partnership import PartnershipWorkflow
 
@@ -207,7 +210,7 @@ class Round:
             nomination = CoChairNomination(filed_by=side, name=side.value, title=title)
             await self.file(forum, ForumCycleWorkflow.nominate, nomination)
         for side in (Identity.UK, Identity.ROK):
-            await self.file(forum, ForumCycleWorkflow.agree_agenda, AgendaAgreement(filed_by=side, forum_id=ident))
+            await self.file(forum, ForumCycleWorkflow.agree_agenda, await agenda_agreement(forum, side))
 
     # Faults ---------------------------------------------------------------------------------------------
 

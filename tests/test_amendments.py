@@ -29,11 +29,11 @@ from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
 
-def proposal(by: Identity = Identity.UK, **fields) -> AmendmentProposal:
+def proposal(by: Identity = Identity.UK, to=None, **fields) -> AmendmentProposal:
     fields.setdefault("paragraphs", [7])
     fields.setdefault("text", "The Forum will be held twice a year.")
     fields.setdefault("summary", "A second annual Forum")
-    return signed(AmendmentProposal(filed_by=by, **fields))
+    return signed(AmendmentProposal(filed_by=by, **fields), to=to)
 
 
 async def propose(partnership, client, **fields):
@@ -98,7 +98,9 @@ async def test_a_response_is_the_other_sides_alone(local_env, partnership):
     message = await rejected(amendment, AmendmentWorkflow.consent, consent(ident, by=Identity.UK))
     assert message == f"UK proposed {ident}, and its proposal is its written consent; only ROK may consent to it"
 
-    for_other = sign(AmendmentConsent(filed_by=Identity.ROK, amendment_id=ident), load_private_key(Identity.UK))
+    for_other = sign(
+        AmendmentConsent(filed_by=Identity.ROK, amendment_id=ident, addressed_to=ident), load_private_key(Identity.UK)
+    )
     message = await rejected(amendment, AmendmentWorkflow.consent, for_other)
     assert "does not verify with the key registered for ROK" in message
 
@@ -108,7 +110,8 @@ async def test_a_response_is_the_other_sides_alone(local_env, partnership):
 
     elsewhere = consent(f"{partnership.id}-amendment-99")
     message = await rejected(amendment, AmendmentWorkflow.consent, elsewhere)
-    assert message.startswith(f"this filing names amendment {partnership.id}-amendment-99")
+    # Issue 11: a consent signed for another amendment is good for that one only.
+    assert message.startswith(f"this AmendmentConsent is addressed to {partnership.id}-amendment-99, not to {ident}")
 
     no_reason = signed(AmendmentDecline(filed_by=Identity.ROK, amendment_id=ident, reason="  "))
     assert await rejected(amendment, AmendmentWorkflow.decline, no_reason) == "a decline needs a reason (--reason)"
@@ -162,7 +165,10 @@ async def test_proposals_the_partnership_cannot_take(local_env, local_worker, pa
     assert message.startswith("the amendment has no text")
     message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(by=Identity.SECRETARIAT))
     assert message.startswith("only a Participant (UK or ROK) proposes an amendment")
-    forged = sign(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x"), load_private_key(Identity.ROK))
+    forged = sign(
+        AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x", addressed_to=partnership.id),
+        load_private_key(Identity.ROK),
+    )
     assert "does not verify" in await rejected(partnership, PartnershipWorkflow.propose_amendment, forged)
 
     unsigned = await start_partnership(
@@ -172,7 +178,7 @@ async def test_proposals_the_partnership_cannot_take(local_env, local_worker, pa
         PartnershipState(keys=keys, text_sha256=text_sha256()),
     )
     await unsigned.query(PartnershipWorkflow.status)
-    message = await rejected(unsigned, PartnershipWorkflow.propose_amendment, proposal())
+    message = await rejected(unsigned, PartnershipWorkflow.propose_amendment, proposal(to=unsigned))
     assert message == "the Partnership is AWAITING_SIGNATURES, not in effect; no amendment can be filed yet"
 
 

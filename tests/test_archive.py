@@ -37,15 +37,16 @@ BIN = Path(sys.executable).parent
 async def completed_action(partnership, client):
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed")),
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed"), to=partnership),
     )
     action = client.get_workflow_handle(receipt.action_id)
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
     )
     for side in (Identity.UK, Identity.ROK):
         await action.execute_update(
-            JointActionWorkflow.close, signed(ActionClosure(filed_by=side, action_id=action.id, outcome="complete"))
+            JointActionWorkflow.close,
+            signed(ActionClosure(filed_by=side, action_id=action.id, outcome="complete"), to=action),
         )
     await action.result()
     return action
@@ -151,7 +152,7 @@ async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_w
     handle = await start_partnership(local_env.client, task_queue, wid, state)
     for side in (Identity.UK, Identity.ROK):
         filing = SignPartnership(filed_by=side, signed_on="2023-11-22", text_sha256=text_sha256())
-        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing))
+        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing, to=wid))
     latest = local_env.client.get_workflow_handle(wid)
     await effects_done(latest, PartnershipWorkflow.pending_effects)
     await latest.terminate("test over")

@@ -113,7 +113,7 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     handle = await start_partnership(local_env.client, task_queue, wid, state)
     for side in (Identity.UK, Identity.ROK):
         filing = SignPartnership(filed_by=side, signed_on="2023-11-22", text_sha256=text_sha256())
-        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing))
+        await local_env.client.get_workflow_handle(wid).execute_update(PartnershipWorkflow.sign, signed(filing, to=wid))
     await effects_done(local_env.client.get_workflow_handle(wid), PartnershipWorkflow.pending_effects)
     env = {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host, "PATH": str(BIN)}
     out = tmp_path / "export"
@@ -160,7 +160,7 @@ async def audited(local_env, local_worker, data_dir, task_queue):
     # two effects are independent activities, and a slow first one lets the second append first.
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     await handle.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=handle)
     )
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     query = f"WorkflowId = '{wid}'"

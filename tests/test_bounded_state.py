@@ -141,7 +141,8 @@ async def test_the_partnership_continues_as_new_after_many_of_the_largest_amendm
     ids = []
     for _ in range(8):
         receipt = await handle.execute_update(
-            PartnershipWorkflow.propose_amendment, signed(proposal.model_copy(update={"filing_id": uuid.uuid4().hex}))
+            PartnershipWorkflow.propose_amendment,
+            signed(proposal.model_copy(update={"filing_id": uuid.uuid4().hex}), to=handle),
         )
         ids.append(receipt.amendment_id)
     latest = local_env.client.get_workflow_handle(wid)

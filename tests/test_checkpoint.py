@@ -25,7 +25,7 @@ def head() -> tuple[int, str]:
 
 async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(local_env, partnership):
     await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     )
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     rows, head_hash = head()

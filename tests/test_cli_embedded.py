@@ -310,11 +310,17 @@ def test_forum_through_the_cli(stack, tmp_path):
     events = icalendar.Calendar.from_ical(calendar.stdout).walk("VEVENT")
     assert f"UK-RoK Digital Partnership Forum {year}" in {str(e["SUMMARY"]) for e in events}
     schedule = json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)
-    assert (schedule["month"], schedule["day"]) == (11, 22) and schedule["next_start"]
-    impossible = cli("forum", "schedule", "set", "--month", "2", "--day", "30", env=env)
+    assert (schedule["month"], schedule["day"]) == (11, 22) and schedule["next_cycle_starts"]
+    impossible = cli("forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "2", "--day", "30", env=env)
     assert impossible.returncode == 2 and "Traceback" not in impossible.stderr
     assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 11
-    assert cli("forum", "schedule", "set", "--month", "10", "--day", "1", env=env).returncode == 0
+    by_uk = cli("forum", "schedule", "set", "--as", "UK", "--month", "10", "--day", "1", env=env)
+    assert by_uk.returncode == 1 and by_uk.stderr.strip().endswith(
+        "only the SECRETARIAT sets the Forum's usual date, not UK"
+    )
+    assert (
+        cli("forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "10", "--day", "1", env=env).returncode == 0
+    )
     assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 10
     stop(up)
 

@@ -70,7 +70,8 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
         async with broken:
             filing = asyncio.create_task(
                 handle.execute_update(
-                    PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+                    PartnershipWorkflow.give_termination_notice,
+                    signed(TerminationNotice(filed_by=Identity.UK), to=handle),
                 )
             )
             [stuck] = await eventually(lambda: stuck_workflows(client, look_at=[PARTNERSHIP_ID]), timeout=60)

@@ -22,8 +22,9 @@ CLI = str(Path(sys.executable).parent / "partnership")
         (["audit", "replay"], "give history files or folders, -w WORKFLOW, or --all"),
         (["audit", "export", "--all"], "--all writes one file per run: give a folder with -o DIR"),
         (["audit", "export"], "name a workflow (e.g. `audit export partnership`) or use --all -o DIR"),
-        (["forum", "schedule", "set", "--month", "11", "--day", "31"], "--month 11 --day 31 is not a date that"),
-        (["forum", "schedule", "set", "--month", "2", "--day", "29"], "exists every year; e.g. --month 11 --day 22"),
+        (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "11", "--day", "31"], "November has no day 31"),
+        (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "2", "--day", "30"], "choose 1–29"),
+        (["forum", "schedule", "set", "--month", "10", "--day", "1"], "Missing option '--as'"),
     ],
 )
 def test_usage_errors_exit_2_in_typers_words(args: list[str], says: str, tmp_path: Path):

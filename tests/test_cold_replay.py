@@ -25,9 +25,9 @@ from engine.bootstrap import bootstrap
 from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
 from models.forum import ForumConvocation
 from models.identities import Identity
-from models.partnership import TerminationNotice, TerminationWithdrawal
+from models.partnership import TerminationNotice
 from tests.conftest import bootstrapped
-from tests.helpers import effects_done, eventually, rejected, signed
+from tests.helpers import effects_done, eventually, rejected, signed, withdrawal
 from tests.test_faults import amendment, lifecycle
 from worker import build_worker
 from workflows.consultation import ConsultationWorkflow
@@ -40,12 +40,13 @@ async def notice_withdrawn(partnership) -> None:
     per Participant), the withdrawal (its effects, and the timer no longer wanted) while the notice's
     effects are still landing."""
     await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     )
     second = signed(TerminationNotice(filed_by=Identity.UK))
     await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
     await partnership.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(partnership, Identity.UK), to=partnership),
     )
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
 
@@ -64,17 +65,17 @@ async def test_filings_while_effects_land_on_a_cold_worker_write_histories_that_
 async def consultation(partnership, client, n: int) -> str:
     opened = await partnership.execute_update(
         PartnershipWorkflow.open_consultation,
-        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary=f"Costs {n}")),
+        signed(ConsultationRequest(filed_by=Identity.ROK, about="28", summary=f"Costs {n}"), to=partnership),
     )
     handle = client.get_workflow_handle(opened.consultation_id)
     cid = opened.consultation_id
     await handle.execute_update(
         ConsultationWorkflow.propose,
-        signed(ResolutionProposal(filed_by=Identity.UK, consultation_id=cid, resolution=f"Split {n}.")),
+        signed(ResolutionProposal(filed_by=Identity.UK, consultation_id=cid, resolution=f"Split {n}."), to=handle),
     )
     await handle.execute_update(
         ConsultationWorkflow.accept,
-        signed(ResolutionAcceptance(filed_by=Identity.ROK, consultation_id=cid, proposal=1)),
+        signed(ResolutionAcceptance(filed_by=Identity.ROK, consultation_id=cid, proposal=1), to=handle),
     )
     return cid
 
@@ -94,7 +95,7 @@ async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_t
         on = (now + timedelta(days=120)).date()
         forum = await partnership.execute_update(
             PartnershipWorkflow.start_forum,
-            signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="Seoul")),
+            signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=on.year, on=on, venue="Seoul"), to=partnership),
         )
         load = asyncio.gather(
             *(lifecycle(partnership, client, n) for n in range(6)),

@@ -22,7 +22,9 @@ from workflows.partnership import PartnershipWorkflow
 async def open_one(partnership, client, about="28"):
     receipt = await partnership.execute_update(
         PartnershipWorkflow.open_consultation,
-        signed(ConsultationRequest(filed_by=Identity.ROK, about=about, summary="Who pays for the testbed?")),
+        signed(
+            ConsultationRequest(filed_by=Identity.ROK, about=about, summary="Who pays for the testbed?"), to=partnership
+        ),
     )
     consultation = client.get_workflow_handle(receipt.consultation_id)
     await consultation.query(ConsultationWorkflow.show)
@@ -41,12 +43,15 @@ async def test_an_outcome_counts_only_when_the_other_side_accepts_it(local_env, 
                 held_on=date(2026, 12, 1),
                 attendees=["A. Smith", "J. Kim"],
                 note="Positions exchanged.",
-            )
+            ),
+            to=consultation,
         ),
     )
     await consultation.execute_update(
         ConsultationWorkflow.propose,
-        signed(ResolutionProposal(filed_by=Identity.ROK, consultation_id=ident, resolution="Split 50/50.")),
+        signed(
+            ResolutionProposal(filed_by=Identity.ROK, consultation_id=ident, resolution="Split 50/50."), to=consultation
+        ),
     )
     own = signed(ResolutionAcceptance(filed_by=Identity.ROK, consultation_id=ident, proposal=1))
     message = await rejected(consultation, ConsultationWorkflow.accept, own)
@@ -61,7 +66,7 @@ async def test_an_outcome_counts_only_when_the_other_side_accepts_it(local_env, 
 
     view = await consultation.execute_update(
         ConsultationWorkflow.accept,
-        signed(ResolutionAcceptance(filed_by=Identity.UK, consultation_id=ident, proposal=1)),
+        signed(ResolutionAcceptance(filed_by=Identity.UK, consultation_id=ident, proposal=1), to=consultation),
     )
     assert view.summary.state is ConsultationState.RESOLVED and view.accepted_by is Identity.UK
     assert (await consultation.result())["state"] == "RESOLVED"

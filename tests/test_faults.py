@@ -26,9 +26,9 @@ from models.amendment import AmendmentConsent, AmendmentProposal, AmendmentSumma
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal, Progress, ProgressReport
 from models.names import NOTIFY
-from models.partnership import TerminationNotice, TerminationWithdrawal
+from models.partnership import TerminationNotice
 from tests.conftest import free_port
-from tests.helpers import effects_done, eventually, mails, signed
+from tests.helpers import effects_done, eventually, mails, signed, withdrawal
 from tests.test_cli_embedded import cli, start_up, stop
 from tests.test_notify import Inbox
 from workflows.amendment import AmendmentWorkflow
@@ -71,20 +71,23 @@ class Worker:
 async def lifecycle(partnership, client, n: int) -> str:
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Matching round {n}")),
+        signed(JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Matching round {n}"), to=partnership),
     )
     action = client.get_workflow_handle(receipt.action_id)
     ident = receipt.action_id
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=ident))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=ident), to=action)
     )
     await action.execute_update(
         JointActionWorkflow.report,
-        signed(ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.AT_RISK, percent=n * 10)),
+        signed(
+            ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.AT_RISK, percent=n * 10), to=action
+        ),
     )
     for side in (Identity.UK, Identity.ROK):
         await action.execute_update(
-            JointActionWorkflow.close, signed(ActionClosure(filed_by=side, action_id=ident, outcome="complete"))
+            JointActionWorkflow.close,
+            signed(ActionClosure(filed_by=side, action_id=ident, outcome="complete"), to=action),
         )
     await action.result()
     return ident
@@ -93,11 +96,14 @@ async def lifecycle(partnership, client, n: int) -> str:
 async def amendment(partnership, client, n: int) -> str:
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[n + 8], text=f"Amended wording {n}.")),
+        signed(
+            AmendmentProposal(filed_by=Identity.ROK, paragraphs=[n + 8], text=f"Amended wording {n}."), to=partnership
+        ),
     )
     handle = client.get_workflow_handle(receipt.amendment_id, result_type=AmendmentSummary)
     await handle.execute_update(
-        AmendmentWorkflow.consent, signed(AmendmentConsent(filed_by=Identity.UK, amendment_id=receipt.amendment_id))
+        AmendmentWorkflow.consent,
+        signed(AmendmentConsent(filed_by=Identity.UK, amendment_id=receipt.amendment_id), to=handle),
     )
     await handle.result()
     return receipt.amendment_id
@@ -120,10 +126,12 @@ async def test_a_worker_killed_at_random_loses_and_doubles_nothing(local_env, da
                 *(amendment(partnership, client, n) for n in range(3)),
             )
             await partnership.execute_update(
-                PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+                PartnershipWorkflow.give_termination_notice,
+                signed(TerminationNotice(filed_by=Identity.UK), to=partnership),
             )
             await partnership.execute_update(
-                PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+                PartnershipWorkflow.withdraw_termination_notice,
+                signed(await withdrawal(partnership, Identity.UK), to=partnership),
             )
 
         async def kill_at_random():

@@ -3,32 +3,40 @@ Vice Minister of MSIT and a Minister at DSIT; agenda, meeting, decisions and min
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, timedelta
+import calendar
+import inspect
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
 
 from activities.register import decisions, register_engine
 from cli.forum_calendar import forum_calendar
-from engine.schedules import ensure_forum_schedule, schedule_id
 from models.calendar import local_midnight
 from models.forum import (
-    AgendaAgreement,
     AgendaItemFiling,
     CoChairNomination,
     Convening,
-    DecisionAgreement,
     DecisionTabled,
+    ForumCalendar,
     ForumConvocation,
     ForumStage,
-    MinutesApproval,
     MinutesFiling,
     Postponement,
 )
 from models.identities import Identity
 from rules.p07_forum import co_chair_problem, next_forum_date
-from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
+from tests.helpers import (
+    agenda_agreement,
+    decision_agreement,
+    effects_done,
+    eventually,
+    minutes_approval,
+    rejected,
+    signed,
+    sleep_until,
+    subjects,
+)
 from workflows.forum import ForumCycleWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -40,7 +48,9 @@ ROK_CHAIR = ("Kim Min-ji", "Second Vice Minister of Science and ICT")
 async def start(partnership, client, year: int, on: date | None = None, host=Identity.ROK):
     receipt = await partnership.execute_update(
         PartnershipWorkflow.start_forum,
-        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year, on=on, venue="Seoul", host=host)),
+        signed(
+            ForumConvocation(filed_by=Identity.SECRETARIAT, year=year, on=on, venue="Seoul", host=host), to=partnership
+        ),
     )
     forum = client.get_workflow_handle(receipt.forum_id)
     await forum.query(ForumCycleWorkflow.show)
@@ -49,16 +59,18 @@ async def start(partnership, client, year: int, on: date | None = None, host=Ide
 
 async def both(forum, update, make):
     for side in (Identity.UK, Identity.ROK):
-        result = await forum.execute_update(update, signed(make(side)))
+        filing = make(side)
+        filing = await filing if inspect.isawaitable(filing) else filing
+        result = await forum.execute_update(update, signed(filing, to=forum))
     return result
 
 
 async def ready_to_meet(forum):
     for side, (name, title) in ((Identity.UK, UK_CHAIR), (Identity.ROK, ROK_CHAIR)):
         await forum.execute_update(
-            ForumCycleWorkflow.nominate, signed(CoChairNomination(filed_by=side, name=name, title=title))
+            ForumCycleWorkflow.nominate, signed(CoChairNomination(filed_by=side, name=name, title=title), to=forum)
         )
-    return await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: AgendaAgreement(filed_by=s, forum_id=forum.id))
+    return await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: agenda_agreement(forum, s))
 
 
 def test_who_may_co_chair():
@@ -89,10 +101,10 @@ async def test_only_the_secretariat_starts_one_cycle_a_year(local_env, partnersh
     message = await rejected(partnership, PartnershipWorkflow.start_forum, again)
     assert message == f"the {year} Forum cycle has already started; one cycle per year"
 
-    permanent = signed(CoChairNomination(filed_by=Identity.UK, name="J. Doe", title="Permanent Secretary"))
+    permanent = signed(CoChairNomination(filed_by=Identity.UK, name="J. Doe", title="Permanent Secretary"), to=forum)
     message = await rejected(forum, ForumCycleWorkflow.nominate, permanent)
     assert message.startswith("¶7: the UK co-chair is a Ministerial counterpart at the Department for Science")
-    by_secretariat = signed(CoChairNomination(filed_by=Identity.SECRETARIAT, name="X", title="Vice Minister"))
+    by_secretariat = signed(CoChairNomination(filed_by=Identity.SECRETARIAT, name="X", title="Vice Minister"), to=forum)
     message = await rejected(forum, ForumCycleWorkflow.nominate, by_secretariat)
     assert message == "only a Participant (UK or ROK) nominates its co-chair, not SECRETARIAT"
 
@@ -100,9 +112,9 @@ async def test_only_the_secretariat_starts_one_cycle_a_year(local_env, partnersh
     message = await rejected(forum, ForumCycleWorkflow.convene, early)
     assert message.startswith("both Participants must agree the agenda before the Forum meets")
     await forum.execute_update(
-        ForumCycleWorkflow.agree_agenda, signed(AgendaAgreement(filed_by=Identity.UK, forum_id=forum.id))
+        ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, Identity.UK), to=forum)
     )
-    twice = signed(AgendaAgreement(filed_by=Identity.UK, forum_id=forum.id))
+    twice = signed(await agenda_agreement(forum, Identity.UK))
     message = await rejected(forum, ForumCycleWorkflow.agree_agenda, twice)
     assert message == "UK has already agreed the agenda; it awaits the other Participant"
 
@@ -115,11 +127,12 @@ async def test_standing_items_follow_the_partnership(local_env, partnership):
     assert titles == ["Review of the scope, objectives and means of cooperation"]
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.UK, ref="25e", title="IoT labels")),
+        signed(JointActionProposal(filed_by=Identity.UK, ref="25e", title="IoT labels"), to=partnership),
     )
     action = local_env.client.get_workflow_handle(receipt.action_id)
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=receipt.action_id))
+        JointActionWorkflow.agree,
+        signed(ActionAgreement(filed_by=Identity.ROK, action_id=receipt.action_id), to=action),
     )
 
     async def reported():
@@ -133,7 +146,7 @@ async def test_standing_items_follow_the_partnership(local_env, partnership):
     ]
     await forum.execute_update(
         ForumCycleWorkflow.add_item,
-        signed(AgendaItemFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, title="AOB")),
+        signed(AgendaItemFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, title="AOB"), to=forum),
     )
     assert [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda][-1] == "AOB"
 
@@ -161,7 +174,7 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
     assert message == f"that item is already on the agenda of {forum.id} (item 2)"
 
     await forum.execute_update(
-        ForumCycleWorkflow.agree_agenda, signed(AgendaAgreement(filed_by=Identity.UK, forum_id=forum.id))
+        ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, Identity.UK), to=forum)
     )
     view = await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "Semiconductors", "11a"))
     assert view.agenda_agreed_by == []  # UK agreed to the agenda without this item
@@ -178,45 +191,62 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
         f"partnership forum agenda agree --as UK --year {view.summary.year}",
     ]
     assert inbox(Identity.SECRETARIAT, snap, datetime.now(UTC)) == []
-    view = await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: AgendaAgreement(filed_by=s, forum_id=forum.id))
+    view = await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: agenda_agreement(forum, s))
     assert view.summary.stage is ForumStage.AGENDA_FIXED
     message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.UK, "Late item"))
     assert message == f"the agenda of {forum.id} is fixed; it takes no more items"
 
 
-# The yearly Schedule (dev server: the time-skipping server has no schedules) ---------------------------
+# The Forum's usual date: the Partnership's own timer starts each cycle (time-skipping) -----------------
 
 
-async def test_the_yearly_schedule_starts_the_next_cycle_once(local_env, partnership, task_queue):
-    handle = await ensure_forum_schedule(local_env.client, partnership.id, task_queue)
-    assert handle.id == schedule_id(partnership.id)
-    expected = next_forum_date(date.today(), 11, 22)
+def calendar_filing(usual: date, by: Identity = Identity.SECRETARIAT) -> ForumCalendar:
+    return ForumCalendar(filed_by=by, month=usual.month, day=usual.day)
 
-    await handle.trigger()
 
-    async def started():
-        return [f for f in await partnership.query(PartnershipWorkflow.forums)]
+async def test_the_usual_date_starts_each_cycle_once_90_days_before(time_env, skipping_partnership):
+    partnership = skipping_partnership
+    usual = (await time_env.get_current_time() + timedelta(days=100)).date()
+    view = await partnership.execute_update(
+        PartnershipWorkflow.set_forum_calendar, signed(calendar_filing(usual), to=partnership)
+    )
+    assert (view.month, view.day, view.next_forum_on) == (usual.month, usual.day, usual)
+    assert view.next_cycle_starts.date() == usual - timedelta(days=90)
+    assert await partnership.query(PartnershipWorkflow.forums) == []
 
-    [cycle] = await eventually(started)
-    assert (cycle.year, cycle.on) == (expected.year, expected)
-    first_run = await eventually(lambda: run_id(local_env.client, cycle.forum_id))
-
-    await handle.trigger()  # again: the cycle exists, nothing is duplicated
-    await asyncio.sleep(1.5)
+    await sleep_until(time_env, view.next_cycle_starts + timedelta(hours=1))
+    [cycle] = await eventually(lambda: partnership.query(PartnershipWorkflow.forums))
+    assert (cycle.year, cycle.on) == (usual.year, usual)
+    await sleep_until(time_env, view.next_cycle_starts + timedelta(days=20))
     assert [f.forum_id for f in await partnership.query(PartnershipWorkflow.forums)] == [cycle.forum_id]
-    assert (await local_env.client.get_workflow_handle(cycle.forum_id).describe()).run_id == first_run
-    await handle.delete()
+    after = await partnership.query(PartnershipWorkflow.forum_calendar)
+    assert after.next_forum_on.year == usual.year + 1  # next year's cycle is the next to start
 
 
-async def test_a_cycle_started_by_hand_is_not_duplicated_by_the_schedule(local_env, partnership, task_queue):
-    expected = next_forum_date(date.today(), 11, 22)
-    forum = await start(partnership, local_env.client, expected.year, on=expected - timedelta(days=1))
-    handle = await ensure_forum_schedule(local_env.client, partnership.id, task_queue)
-    await handle.trigger()
-    await asyncio.sleep(1.5)
+async def test_a_cycle_started_by_hand_is_not_duplicated_by_the_usual_date(time_env, skipping_partnership):
+    partnership = skipping_partnership
+    usual = (await time_env.get_current_time() + timedelta(days=100)).date()
+    forum = await start(partnership, time_env.client, usual.year, on=usual - timedelta(days=1))
+    view = await partnership.execute_update(
+        PartnershipWorkflow.set_forum_calendar, signed(calendar_filing(usual), to=partnership)
+    )
+    assert view.next_forum_on.year == usual.year + 1  # this year's cycle exists already
+    await sleep_until(time_env, datetime.combine(usual - timedelta(days=89), datetime.min.time(), tzinfo=UTC))
     forums = await partnership.query(PartnershipWorkflow.forums)
-    assert [(f.forum_id, f.on) for f in forums] == [(forum.id, expected - timedelta(days=1))]
-    await handle.delete()
+    assert [(f.forum_id, f.on) for f in forums] == [(forum.id, usual - timedelta(days=1))]
+
+
+async def test_only_the_secretariat_sets_a_usual_date_that_exists(partnership):
+    set_calendar = PartnershipWorkflow.set_forum_calendar
+    by_uk = signed(calendar_filing(date(2027, 11, 22), by=Identity.UK))
+    assert (
+        await rejected(partnership, set_calendar, by_uk) == "only the SECRETARIAT sets the Forum's usual date, not UK"
+    )
+    for month, day, longest in ((2, 30, 29), (11, 31, 30)):
+        impossible = signed(ForumCalendar(filed_by=Identity.SECRETARIAT, month=month, day=day))
+        message = await rejected(partnership, set_calendar, impossible)
+        assert message == f"{calendar.month_name[month]} has no day {day}; choose 1–{longest}"
+    assert (await partnership.query(PartnershipWorkflow.forum_calendar)).month is None
 
 
 # The cycle's clock (time-skipping) ------------------------------------------------------------------------
@@ -248,11 +278,11 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     # Both move it a week later; one alone does not.
     later = on + timedelta(days=7)
     moved = await forum.execute_update(
-        ForumCycleWorkflow.postpone, signed(Postponement(filed_by=Identity.UK, forum_id=forum.id, to=later))
+        ForumCycleWorkflow.postpone, signed(Postponement(filed_by=Identity.UK, forum_id=forum.id, to=later), to=forum)
     )
     assert moved.summary.on == on
     moved = await forum.execute_update(
-        ForumCycleWorkflow.postpone, signed(Postponement(filed_by=Identity.ROK, forum_id=forum.id, to=later))
+        ForumCycleWorkflow.postpone, signed(Postponement(filed_by=Identity.ROK, forum_id=forum.id, to=later), to=forum)
     )
     assert moved.summary.on == later
 
@@ -279,17 +309,18 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
                 kind="launch-joint-action",
                 lead_uk="A. Lee",
                 lead_rok="B. Kim",
-            )
+            ),
+            to=forum,
         ),
     )
     half = await forum.execute_update(
         ForumCycleWorkflow.agree_decision,
-        signed(DecisionAgreement(filed_by=Identity.UK, forum_id=forum.id, decision=decision.number)),
+        signed(await decision_agreement(forum, Identity.UK, decision.number), to=forum),
     )
     assert half.taken_at is None
     taken = await forum.execute_update(
         ForumCycleWorkflow.agree_decision,
-        signed(DecisionAgreement(filed_by=Identity.ROK, forum_id=forum.id, decision=decision.number)),
+        signed(await decision_agreement(forum, Identity.ROK, decision.number), to=forum),
     )
     assert taken.taken_at is not None
 
@@ -322,13 +353,14 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
                 kind="set-group-leads",
                 lead_uk="A. Smith",
                 lead_rok="J. Park",
-            )
+            ),
+            to=forum,
         ),
     )
     await both(
         forum,
         ForumCycleWorkflow.agree_decision,
-        lambda s: DecisionAgreement(filed_by=s, forum_id=forum.id, decision=leads.number),
+        lambda s: decision_agreement(forum, s, leads.number),
     )
 
     async def led():
@@ -339,11 +371,9 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
 
     await forum.execute_update(
         ForumCycleWorkflow.file_minutes,
-        signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, text="Minutes.")),
+        signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, text="Minutes."), to=forum),
     )
-    closed = await both(
-        forum, ForumCycleWorkflow.approve_minutes, lambda s: MinutesApproval(filed_by=s, forum_id=forum.id)
-    )
+    closed = await both(forum, ForumCycleWorkflow.approve_minutes, lambda s: minutes_approval(forum, s))
     assert closed.summary.stage is ForumStage.CLOSED
     await effects_done(forum, ForumCycleWorkflow.pending_effects)
     kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == forum.id]
@@ -366,7 +396,7 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         await file_on(
             forum.id,
             ForumCycleWorkflow.approve_minutes,
-            MinutesApproval(filed_by=Identity.UK, forum_id=forum.id),
+            await minutes_approval(forum, Identity.UK),
             ForumCycleWorkflow.show,
             "forum",
         )
@@ -394,7 +424,8 @@ async def test_a_forum_not_met_by_31_december_is_escalated_and_can_still_meet(ti
     assert listed[0].overdue
     await ready_to_meet(forum)
     met = await forum.execute_update(
-        ForumCycleWorkflow.convene, signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["x"]))
+        ForumCycleWorkflow.convene,
+        signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["x"]), to=forum),
     )
     assert met.summary.stage is ForumStage.CONVENED
 

@@ -188,19 +188,19 @@ async def open_governed(client, partnership, year: int) -> tuple[dict, dict[str,
     """One of each governed thing, open, with the ids a filing may name."""
     amendment = await partnership.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year.")),
+        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year."), to=partnership),
     )
     action = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.ROK, ref="16b", title="Workshops")),
+        signed(JointActionProposal(filed_by=Identity.ROK, ref="16b", title="Workshops"), to=partnership),
     )
     consultation = await partnership.execute_update(
         PartnershipWorkflow.open_consultation,
-        signed(ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs")),
+        signed(ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs"), to=partnership),
     )
     forum = await partnership.execute_update(
         PartnershipWorkflow.start_forum,
-        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year + 1)),
+        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year + 1), to=partnership),
     )
     handles = {
         "partnership": partnership,

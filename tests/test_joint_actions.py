@@ -32,7 +32,10 @@ from workflows.partnership import PartnershipWorkflow
 async def propose(partnership, client, ref="9b", title="Open RAN testbed", by=Identity.UK):
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=by, ref=ref, title=title, lead_uk="A. Smith", lead_rok="J. Kim")),
+        signed(
+            JointActionProposal(filed_by=by, ref=ref, title=title, lead_uk="A. Smith", lead_rok="J. Kim"),
+            to=partnership,
+        ),
     )
     action = client.get_workflow_handle(receipt.action_id)
     await action.query(JointActionWorkflow.show)
@@ -42,7 +45,7 @@ async def propose(partnership, client, ref="9b", title="Open RAN testbed", by=Id
 async def agreed(partnership, client, **kwargs):
     action = await propose(partnership, client, **kwargs)
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
     )
     return action
 
@@ -69,7 +72,7 @@ async def test_lifecycle_proposed_agreed_reported_completed(local_env, partnersh
     assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.PROPOSED
 
     view = await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
     )
     assert view.summary.state is ActionState.ACTIVE
     await action.execute_update(JointActionWorkflow.report, report(action, 40))
@@ -110,14 +113,17 @@ async def test_filings_the_lifecycle_cannot_take(local_env, partnership):
     assert await rejected(action, JointActionWorkflow.agree, own) == (f"UK proposed {action.id}; only ROK may agree it")
     message = await rejected(action, JointActionWorkflow.report, report(action))
     assert message == f"progress is reported on ACTIVE joint actions; {action.id} is PROPOSED"
-    forged = sign(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), Ed25519PrivateKey.generate())
+    forged = sign(
+        ActionAgreement(filed_by=Identity.ROK, action_id=action.id, addressed_to=action.id),
+        Ed25519PrivateKey.generate(),
+    )
     assert "does not verify" in await rejected(action, JointActionWorkflow.agree, forged)
     again = signed(JointActionProposal(filed_by=Identity.ROK, ref="9b", title="Open RAN testbed"))
     message = await rejected(partnership, PartnershipWorkflow.propose_joint_action, again)
     assert message.endswith("already exists; choose another title")
 
     await action.execute_update(
-        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
     )
     too_much = ProgressReport.model_construct(
         filed_by=Identity.UK, action_id=action.id, status=Progress.ON_TRACK, percent=140, note=""
@@ -134,17 +140,17 @@ async def test_a_cost_arrangement_applies_only_when_both_file_it(local_env, part
     proposed = "UK pays travel; ROK pays equipment."
     view = await action.execute_update(
         JointActionWorkflow.cost_share,
-        signed(CostArrangement(filed_by=Identity.UK, action_id=action.id, arrangement=proposed)),
+        signed(CostArrangement(filed_by=Identity.UK, action_id=action.id, arrangement=proposed), to=action),
     )
     assert view.summary.cost_arrangement == OWN_EXPENSES
     view = await action.execute_update(
         JointActionWorkflow.cost_share,
-        signed(CostArrangement(filed_by=Identity.ROK, action_id=action.id, arrangement="Shared equally.")),
+        signed(CostArrangement(filed_by=Identity.ROK, action_id=action.id, arrangement="Shared equally."), to=action),
     )
     assert view.summary.cost_arrangement == OWN_EXPENSES
     view = await action.execute_update(
         JointActionWorkflow.cost_share,
-        signed(CostArrangement(filed_by=Identity.ROK, action_id=action.id, arrangement=proposed)),
+        signed(CostArrangement(filed_by=Identity.ROK, action_id=action.id, arrangement=proposed), to=action),
     )
     assert view.summary.cost_arrangement == proposed and view.cost_filings == {}
     await effects_done(action, JointActionWorkflow.pending_effects)
@@ -190,7 +196,7 @@ async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_the
     action = await agreed(partnership, time_env.client)
     waiting = await propose(partnership, time_env.client, ref="13a", title="AI skills exchange", by=Identity.ROK)
     receipt = await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     )
     await sleep_until(time_env, receipt.effective_at + timedelta(hours=1))
 
@@ -213,13 +219,22 @@ async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_the
     with pytest.raises(Exception) as caught:
         await partnership.execute_update(
             PartnershipWorkflow.propose_joint_action,
-            signed(JointActionProposal(filed_by=Identity.UK, ref="9a", title="New")),
+            signed(JointActionProposal(filed_by=Identity.UK, ref="9a", title="New"), to=partnership),
         )
     assert "no new joint action can be filed after termination" in caught.value.cause.message
 
-    still_open = await partnership.execute_update(PartnershipWorkflow.wind_down, signed(WindDown(filed_by=Identity.UK)))
+    both = sorted([action.id, waiting.id])
+    fewer = signed(WindDown(filed_by=Identity.ROK, actions=[action.id]), to=partnership)
+    still_open = await partnership.execute_update(
+        PartnershipWorkflow.wind_down, signed(WindDown(filed_by=Identity.UK, actions=both), to=partnership)
+    )
     assert {a.action_id for a in still_open} == {action.id, waiting.id}
-    await partnership.execute_update(PartnershipWorkflow.wind_down, signed(WindDown(filed_by=Identity.ROK)))
+    # ¶32: a wind-down is jointly decided: ROK's naming one action only does not match UK's.
+    await partnership.execute_update(PartnershipWorkflow.wind_down, fewer)
+    assert (await waiting.query(JointActionWorkflow.show)).summary.state.is_open
+    await partnership.execute_update(
+        PartnershipWorkflow.wind_down, signed(WindDown(filed_by=Identity.ROK, actions=both), to=partnership)
+    )
 
     async def both_discontinued():
         states = [(await h.query(JointActionWorkflow.show)).summary.state for h in (action, waiting)]

@@ -100,6 +100,6 @@ async def test_a_payload_over_a_limit_sent_directly_is_rejected_and_leaves_no_tr
         await effects_done(partnership, PartnershipWorkflow.pending_effects)
         before = await history_length(partnership)
         with pytest.raises(WorkflowUpdateFailedError) as caught:
-            await partnership.execute_update(update, signed(filing))
+            await partnership.execute_update(update, signed(filing, to=partnership))
         assert says in str(caught.value.cause.cause)
         assert await history_length(partnership) == before

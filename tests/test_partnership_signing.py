@@ -18,6 +18,7 @@ from engine.keys import load_private_key
 from models.identities import Identity
 from models.partnership import PartnershipState, SignPartnership, Stage
 from models.signing import sign
+from tests import helpers
 from tests.helpers import effects_done, signed, subjects
 from tests.helpers import rejected as rejected_update
 from workflows.partnership import PartnershipWorkflow
@@ -31,6 +32,7 @@ def signature(by: Identity, on: date = date(2023, 11, 22), text: str | None = No
 async def unsigned(local_env, local_worker, keys, task_queue):
     state = PartnershipState(keys=keys, text_sha256=text_sha256())
     handle = await start_partnership(local_env.client, task_queue, f"partnership-{uuid.uuid4().hex}", state)
+    helpers.current_partnership = handle.id
     await handle.query(PartnershipWorkflow.status)  # the first workflow task is done
     return handle
 
@@ -41,14 +43,14 @@ async def rejected(handle, filing: SignPartnership) -> str:
 
 async def test_in_effect_only_after_both_sign_from_the_later_date(unsigned, data_dir):
     receipt = await unsigned.execute_update(
-        PartnershipWorkflow.sign, signed(signature(Identity.UK, date(2023, 11, 20)))
+        PartnershipWorkflow.sign, signed(signature(Identity.UK, date(2023, 11, 20)), to=unsigned)
     )
     assert receipt.state is Stage.AWAITING_SIGNATURES
     status = await unsigned.query(PartnershipWorkflow.status)
     assert status.state is Stage.AWAITING_SIGNATURES and status.in_effect_since is None
 
     receipt = await unsigned.execute_update(
-        PartnershipWorkflow.sign, signed(signature(Identity.ROK, date(2023, 11, 22)))
+        PartnershipWorkflow.sign, signed(signature(Identity.ROK, date(2023, 11, 22)), to=unsigned)
     )
     assert receipt.state is Stage.IN_EFFECT
     status = await unsigned.query(PartnershipWorkflow.status)
@@ -68,13 +70,15 @@ async def test_in_effect_only_after_both_sign_from_the_later_date(unsigned, data
 
 
 async def test_a_forged_signature_is_rejected(unsigned):
-    forged = sign(signature(Identity.UK), Ed25519PrivateKey.generate())
+    forged = sign(signature(Identity.UK).model_copy(update={"addressed_to": unsigned.id}), Ed25519PrivateKey.generate())
     message = await rejected(unsigned, forged)
     assert "does not verify with the key registered for UK" in message
 
 
 async def test_one_side_cannot_sign_for_the_other(unsigned):
-    on_behalf = sign(signature(Identity.ROK), load_private_key(Identity.UK))
+    on_behalf = sign(
+        signature(Identity.ROK).model_copy(update={"addressed_to": unsigned.id}), load_private_key(Identity.UK)
+    )
     message = await rejected(unsigned, on_behalf)
     assert "key registered for ROK" in message
 
@@ -86,7 +90,7 @@ async def test_a_tampered_filing_is_rejected(unsigned):
 
 
 async def test_a_participant_signs_once(unsigned):
-    await unsigned.execute_update(PartnershipWorkflow.sign, signed(signature(Identity.UK)))
+    await unsigned.execute_update(PartnershipWorkflow.sign, signed(signature(Identity.UK), to=unsigned))
     message = await rejected(unsigned, signed(signature(Identity.UK)))
     assert "UK has already signed (on 2023-11-22)" in message
 

@@ -16,10 +16,10 @@ from activities.failures import failed_effects
 from activities.notify import compose, message_id, notify
 from activities.register import decisions, record_decision, register_engine
 from models.identities import Identity
-from models.partnership import TerminationNotice, TerminationWithdrawal
+from models.partnership import TerminationNotice
 from models.records import DecisionRecord, Notification
 from tests.conftest import free_port
-from tests.helpers import effects_done, eventually, signed
+from tests.helpers import effects_done, eventually, signed, withdrawal
 from workflows.partnership import PartnershipWorkflow
 
 
@@ -117,10 +117,11 @@ async def test_the_partnership_lane_goes_on_past_a_mail_that_can_never_be_sent(
     `partnership status` lists the one set aside."""
     inbox = smtp_refusing("has given notice of termination")
     await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     )
     await partnership.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(partnership, Identity.UK), to=partnership),
     )
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     subjects = [str(m["Subject"]) for m in inbox.delivered]

@@ -13,10 +13,10 @@ from activities.register import decisions, register_engine
 from models.amendment import AmendmentProposal, AmendmentStatus
 from models.calendar import local_midnight
 from models.identities import Identity
-from models.partnership import Stage, TerminationNotice, TerminationWithdrawal
+from models.partnership import Stage, TerminationNotice
 from rules.common import add_months
 from rules.p31_signature_and_termination import earliest_termination_date
-from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
+from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects, withdrawal
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -65,10 +65,10 @@ async def test_each_participant_may_have_one_notice_pending_and_withdraws_only_i
     not suspend ROK's; the earliest pending notice is the one that will take effect."""
     far = await partnership.execute_update(
         PartnershipWorkflow.give_termination_notice,
-        signed(TerminationNotice(filed_by=Identity.UK, effective_on=date(2099, 1, 1))),
+        signed(TerminationNotice(filed_by=Identity.UK, effective_on=date(2099, 1, 1)), to=partnership),
     )
     near = await partnership.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK), to=partnership)
     )
     assert near.effective_on == near.earliest_effective_on < far.effective_on
     status = await partnership.query(PartnershipWorkflow.status)
@@ -83,19 +83,21 @@ async def test_each_participant_may_have_one_notice_pending_and_withdraws_only_i
     assert message.startswith("UK already has a termination notice pending (effective 2099-01-01)")
 
     await partnership.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.ROK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(partnership, Identity.ROK), to=partnership),
     )
     status = await partnership.query(PartnershipWorkflow.status)
     assert status.state is Stage.TERMINATION_PENDING and status.termination.given_by is Identity.UK
-    by_other = signed(TerminationWithdrawal(filed_by=Identity.ROK))
+    by_other = signed(await withdrawal(partnership, Identity.ROK))
     message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, by_other)
     assert message == "ROK has no notice pending; only UK, which gave one, may withdraw it"
 
     await partnership.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(partnership, Identity.UK), to=partnership),
     )
     assert (await partnership.query(PartnershipWorkflow.status)).state is Stage.IN_EFFECT
-    again = signed(TerminationWithdrawal(filed_by=Identity.UK))
+    again = signed(await withdrawal(partnership, Identity.UK))
     message = await rejected(partnership, PartnershipWorkflow.withdraw_termination_notice, again)
     assert message == "no termination notice is pending; there is nothing to withdraw"
 
@@ -105,10 +107,10 @@ async def test_the_partnership_ends_at_the_earliest_pending_notice(time_env, ski
     today = (await time_env.get_current_time()).date()
     await handle.execute_update(
         PartnershipWorkflow.give_termination_notice,
-        signed(TerminationNotice(filed_by=Identity.UK, effective_on=today.replace(year=today.year + 5))),
+        signed(TerminationNotice(filed_by=Identity.UK, effective_on=today.replace(year=today.year + 5)), to=handle),
     )
     near = await handle.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK), to=handle)
     )
     await sleep_until(time_env, near.effective_at + timedelta(minutes=1))
 
@@ -125,7 +127,8 @@ async def test_the_same_signed_notice_cannot_be_presented_twice(partnership):
     notice = signed(TerminationNotice(filed_by=Identity.UK))
     await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
     await partnership.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+        PartnershipWorkflow.withdraw_termination_notice,
+        signed(await withdrawal(partnership, Identity.UK), to=partnership),
     )
     message = await rejected(partnership, PartnershipWorkflow.give_termination_notice, notice)
     assert f"filing {notice.filing_id} was already received" in message
@@ -144,10 +147,12 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(tim
     handle = skipping_partnership
     open_proposal = await handle.execute_update(
         PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[7], text="x", respond_by=date(2099, 1, 1))),
+        signed(
+            AmendmentProposal(filed_by=Identity.ROK, paragraphs=[7], text="x", respond_by=date(2099, 1, 1)), to=handle
+        ),
     )
     receipt = await handle.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=handle)
     )
     assert receipt.effective_on == earliest_termination_date(receipt.received_at, Identity.ROK)
     assert receipt.effective_at == local_midnight(receipt.effective_on, Identity.ROK)
@@ -190,13 +195,13 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(tim
     # After termination nothing more is filed, and the message says why; open proposals lapse.
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await handle.execute_update(
-            PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+            PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK), to=handle)
         )
     assert f"the Partnership terminated on {receipt.effective_on}" in caught.value.cause.message
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await handle.execute_update(
             PartnershipWorkflow.propose_amendment,
-            signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x")),
+            signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="x"), to=handle),
         )
     assert caught.value.cause.message == (
         f"the Partnership terminated on {receipt.effective_on}; no amendment can be filed after termination"
@@ -214,12 +219,12 @@ async def test_six_months_pass_and_the_partnership_ends_on_the_right_instant(tim
 async def test_withdrawal_in_month_five_keeps_the_partnership_in_effect(time_env, skipping_partnership, data_dir):
     handle = skipping_partnership
     receipt = await handle.execute_update(
-        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK))
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.ROK), to=handle)
     )
     assert receipt.effective_at == local_midnight(receipt.effective_on, Identity.UK)
     await sleep_until(time_env, receipt.received_at + timedelta(days=150))
     status = await handle.execute_update(
-        PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.ROK))
+        PartnershipWorkflow.withdraw_termination_notice, signed(await withdrawal(handle, Identity.ROK), to=handle)
     )
     assert status.state is Stage.IN_EFFECT and status.termination is None
     await sleep_until(time_env, receipt.effective_at + timedelta(days=2))

@@ -8,7 +8,7 @@ an unanswered proposal lapses after its respond-by date, with reminders 30 and 7
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 
@@ -25,8 +25,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.calendar import local_date
     from models.identities import FILERS, other_participant
+    from models.messages import AmendmentOutcome, TerminationTaken
+    from rules.messages import termination_taken_problem
     from rules.p33_amendments import decline_problem, lapses_at, response_problem, takes_effect_at, withdrawal_problem
-    from workflows.common import GovernedWorkflow, governed_update
+    from workflows.common import GovernedWorkflow
+    from workflows.handlers import governed_signal, governed_update
 
 
 @workflow.defn
@@ -36,7 +39,7 @@ class AmendmentWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: AmendmentCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox, case.status.value)
+        self._govern(case.seen_filings, case.outbox, case.refused, case.status.value)
 
     @workflow.run
     async def run(self, case: AmendmentCase) -> AmendmentSummary:
@@ -51,7 +54,7 @@ class AmendmentWorkflow(GovernedWorkflow):
                 f"{case.proposal.summary}\n\n{case.proposal.text}\n\n"
                 f"{other_participant(proposer)} may consent or decline by {case.respond_by}.",
             )
-        await self._serve()
+        await self._serve_if_started_by(case.partnership_id)
         return self._case.summary()
 
     def _finished(self) -> bool:
@@ -65,6 +68,7 @@ class AmendmentWorkflow(GovernedWorkflow):
         today = local_date(now, proposer)
         requested = self._case.proposal.effective_on
         self._case.status = AmendmentStatus.CONSENTED
+        self._case.consent = filing
         self._case.consented_at = now
         self._case.effective_on = max(today, requested) if requested else today
         self._publish()
@@ -73,19 +77,22 @@ class AmendmentWorkflow(GovernedWorkflow):
     @governed_update(lambda wf, f: decline_problem(wf._case, f))
     async def decline(self, filing: AmendmentDecline) -> AmendmentView:
         now = self._accept(filing)
+        self._case.decline = filing
         self._conclude(AmendmentStatus.DECLINED, now, filing.reason.strip())
         return self.show()
 
     @governed_update(lambda wf, f: withdrawal_problem(wf._case, f))
     async def withdraw(self, filing: AmendmentWithdrawal) -> AmendmentView:
         now = self._accept(filing)
+        self._case.withdrawal = filing
         self._conclude(AmendmentStatus.WITHDRAWN, now, f"withdrawn by {filing.filed_by}")
         return self.show()
 
-    @workflow.signal
-    def partnership_terminated(self, on: date) -> None:
+    @governed_signal(lambda wf, m: termination_taken_problem(m, wf._case.keys, wf._case.partnership_id, workflow.now()))
+    def partnership_terminated(self, message: TerminationTaken) -> None:
         """Nothing is amended after termination: an open proposal lapses."""
         if self._case.status.is_open:
+            on = message.termination.effective_on
             self._conclude(AmendmentStatus.LAPSED, workflow.now(), f"the Partnership terminated on {on}")
 
     @workflow.query
@@ -179,7 +186,11 @@ class AmendmentWorkflow(GovernedWorkflow):
     def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's list of amendments."""
         self._show_state(self._case.status.value)
-        self._tell(self._case.partnership_id, "amendment_changed", self._case.summary(), latest_only=True)
+        case = self._case
+        outcome = AmendmentOutcome(
+            summary=case.summary(), consent=case.consent, decline=case.decline, withdrawal=case.withdrawal
+        )
+        self._tell(case.partnership_id, "amendment_changed", outcome, latest_only=True)
 
     def _paragraphs(self) -> str:
         return ", ".join(f"¶{p}" for p in self._case.proposal.paragraphs)

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         checkpoint_problem,
     )
     from models.partnership import PartnershipState
-    from workflows.common import governed_update
+    from workflows.handlers import governed_update
 
 
 class Checkpoints:

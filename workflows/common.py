@@ -8,7 +8,6 @@ The invariant that makes a history replay whatever a worker had cached is writte
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,9 +21,10 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
-    from models.records import DecisionRecord, Notification
+    from models.limits import ENTRIES_MAX, LINE_MAX
+    from models.records import DecisionRecord, Notification, RefusedMessage, RefusedMessages
     from models.search import GOVERNANCE_STATE
-    from models.signing import Filing, signature_problem
+    from models.signing import Filing
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -40,51 +40,6 @@ ACTIVITIES: dict[type, tuple[str, timedelta]] = {
 }
 
 F = TypeVar("F", bound=Filing)
-
-
-def reject(reason: str) -> ApplicationError:
-    """The error a validator raises: its message is what the filer's CLI prints."""
-    return ApplicationError(reason, type="FilingRejected", non_retryable=True)
-
-
-def raise_if(problem: str | None) -> None:
-    """Validators state rules as functions returning the problem, or None."""
-    if problem:
-        raise reject(problem)
-
-
-def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
-    """Raise a rejection unless the filer's registered key verifies the filing and this very
-    filing was not accepted before (a signed paper is presented once)."""
-    raise_if(signature_problem(filing, keys))
-    if filing.filing_id in seen:
-        raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
-
-
-def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable], Any]:
-    """Declare a filing's Update together with the rule that may refuse it. The validator every
-    filing gets is written once, here: a filing id already accepted (a resent instrument), the
-    rule's problem (if any), then the filer's signature against the workflow's key registry.
-
-        @governed_update(lambda wf, filing: notice_problem(wf._state, filing, workflow.now()))
-        async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt: ...
-    """
-
-    def declare(handler: Callable) -> Any:
-        update = workflow.update(handler)
-
-        def validate(self: GovernedWorkflow, filing: F) -> None:
-            if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
-                raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
-            raise_if(rule(self, filing))
-            check_filing(filing, self._filing_keys(), self._seen_filings)
-
-        validate.__name__ = f"_check_{handler.__name__}"
-        validate.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]  # Temporal compares them
-        update.validator(validate)
-        return update
-
-    return declare
 
 
 @dataclass
@@ -134,8 +89,13 @@ class GovernedWorkflow:
     PARAGRAPH = ""  # the ¶ its decisions and notices cite unless they say otherwise
 
     def _govern(
-        self, seen_filings: list[str], outbox: list[DecisionRecord | Notification], state: str | None = None
+        self,
+        seen_filings: list[str],
+        outbox: list[DecisionRecord | Notification],
+        refused: RefusedMessages,
+        state: str | None = None,
     ) -> None:
+        self._refused = refused  # the very object in the state, so the count survives continue-as-new
         self._shown_state = state  # what the search attribute says when this run starts
         self._state_to_show = state
         self._seen_filings = seen_filings
@@ -285,6 +245,33 @@ class GovernedWorkflow:
         limit = self._continue_as_new_at_length()
         forced = limit is not None and info.get_current_history_length() >= limit
         return forced or info.is_continue_as_new_suggested()
+
+    @workflow.query
+    def refused_messages(self) -> RefusedMessages:
+        """Messages from other workflows this one did not act on (issue 11): a forged or stale
+        signal, or one whose instruments do not verify."""
+        return self._refused
+
+    def _refuse_message(self, signal: str, reason: str) -> None:
+        refused = self._refused
+        refused.count += 1
+        entry = RefusedMessage(signal=signal, received_at=workflow.now(), reason=reason[:LINE_MAX])
+        refused.latest = [*refused.latest[-(ENTRIES_MAX - 1) :], entry]
+        workflow.logger.warning("message refused", extra={"signal": signal, "reason": reason})
+
+    def _parent_problem(self, partnership_id: str) -> str | None:
+        """Issue 11: a governed thing runs only when its Partnership started it; a client that
+        starts one directly (with any state it likes) gets a workflow that refuses to run."""
+        parent = workflow.info().parent
+        if parent is None or parent.workflow_id != partnership_id:
+            started_by = parent.workflow_id if parent else "a client"
+            return f"{workflow.info().workflow_id} was started by {started_by}, not by its Partnership {partnership_id}"
+        return None
+
+    async def _serve_if_started_by(self, partnership_id: str) -> None:
+        if problem := self._parent_problem(partnership_id):
+            raise ApplicationError(problem, type="NotStartedByPartnership", non_retryable=True)
+        await self._serve()
 
     @workflow.query
     def pending_effects(self) -> int:

@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identities import FILERS, PARTICIPANTS
     from rules.p29_consultations import acceptance_problem, proposal_problem, round_problem
-    from workflows.common import GovernedWorkflow, governed_update
+    from workflows.common import GovernedWorkflow
+    from workflows.handlers import governed_update
 
 
 @workflow.defn
@@ -37,7 +38,7 @@ class ConsultationWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: ConsultationCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox, case.state.value)
+        self._govern(case.seen_filings, case.outbox, case.refused, case.state.value)
 
     @workflow.run
     async def run(self, case: ConsultationCase) -> ConsultationSummary:
@@ -49,7 +50,7 @@ class ConsultationWorkflow(GovernedWorkflow):
                 f"{request.filed_by} opens consultation {case.consultation_id} about {request.about}",
                 f"{request.summary}\n\n¶29: differences are resolved amicably through consultations.",
             )
-        await self._serve()
+        await self._serve_if_started_by(case.partnership_id)
         return self._case.summary()
 
     @governed_update(lambda wf, filing: round_problem(wf._case, filing))

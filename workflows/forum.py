@@ -32,13 +32,12 @@ with workflow.unsafe.imports_passed_through():
         ForumStage,
         ForumSummary,
         ForumView,
-        GroupLeadsDecided,
-        LaunchJointAction,
         MinutesApproval,
         MinutesFiling,
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
+    from models.messages import TakenDecision
     from rules.common import file_jointly
     from rules.p07_forum import (
         agenda_agreement_problem,
@@ -53,7 +52,8 @@ with workflow.unsafe.imports_passed_through():
         postponement_problem,
         tabling_problem,
     )
-    from workflows.common import GovernedWorkflow, governed_update
+    from workflows.common import GovernedWorkflow
+    from workflows.handlers import governed_update
 
 
 @workflow.defn
@@ -63,7 +63,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: ForumCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox, case.stage.value)
+        self._govern(case.seen_filings, case.outbox, case.refused, case.stage.value)
 
     @workflow.run
     async def run(self, case: ForumCase) -> ForumSummary:
@@ -77,7 +77,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Agenda items are welcome until {agenda_deadline(case)}: "
                 f"`partnership forum agenda add --as … --title T`.",
             )
-        await self._serve()
+        await self._serve_if_started_by(case.partnership_id)
         return self._case.summary()
 
     # Co-chairs and agenda ----------------------------------------------------------------------------
@@ -177,6 +177,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
             tabled_at=now,
             lead_uk=filing.lead_uk,
             lead_rok=filing.lead_rok,
+            tabling=filing,
         )
         self._case.decisions.append(decision)
         return decision
@@ -188,6 +189,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         case = self._case
         decision = case.decisions[filing.decision - 1]
         decision.agreed_by.append(filing.filed_by)
+        decision.agreements.append(filing)
         if all(p in decision.agreed_by for p in PARTICIPANTS):
             decision.taken_at = now
             self._record(
@@ -208,27 +210,16 @@ class ForumCycleWorkflow(GovernedWorkflow):
         return decision
 
     def _follow_up(self, decision: ForumDecision) -> None:
-        """What a taken decision sets going in the Partnership."""
-        case = self._case
-        if decision.kind == "launch-joint-action" and decision.ref:
-            launch = LaunchJointAction(
-                forum_id=case.forum_id,
-                decision=decision.number,
-                ref=decision.ref,
-                title=decision.text,
-                lead_uk=decision.lead_uk,
-                lead_rok=decision.lead_rok,
+        """What a taken decision sets going in the Partnership: it receives the decision as its
+        instruments (the tabling and both agreements) and reads what to do from the tabling."""
+        if decision.kind in ("launch-joint-action", "set-group-leads") and decision.tabling is not None:
+            taken = TakenDecision(
+                forum_id=self._case.forum_id,
+                number=decision.number,
+                tabled=decision.tabling,
+                agreements=decision.agreements,
             )
-            self._tell(case.partnership_id, "launch_joint_action", launch)
-        elif decision.kind == "set-group-leads" and decision.ref and decision.lead_uk and decision.lead_rok:
-            leads = GroupLeadsDecided(
-                forum_id=case.forum_id,
-                decision=decision.number,
-                area=decision.ref,
-                lead_uk=decision.lead_uk,
-                lead_rok=decision.lead_rok,
-            )
-            self._tell(case.partnership_id, "group_leads_decided", leads)
+            self._tell(self._case.partnership_id, "decision_taken", taken)
 
     @governed_update(lambda wf, filing: minutes_problem(wf._case, filing))
     async def file_minutes(self, filing: MinutesFiling) -> ForumView:

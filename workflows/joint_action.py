@@ -9,7 +9,7 @@ ABANDON, so nothing that happens to the Partnership's own workflow can cancel it
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -27,10 +27,13 @@ with workflow.unsafe.imports_passed_through():
         ProgressEntry,
         ProgressReport,
     )
+    from models.messages import JointWindDown, TerminationTaken
     from rules.common import file_jointly
+    from rules.messages import termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
-    from workflows.common import GovernedWorkflow, governed_update
+    from workflows.common import GovernedWorkflow
+    from workflows.handlers import governed_signal, governed_update
 
 
 @workflow.defn
@@ -38,7 +41,7 @@ class JointActionWorkflow(GovernedWorkflow):
     @workflow.init
     def __init__(self, case: JointActionCase) -> None:
         self._case = case
-        self._govern(case.seen_filings, case.outbox, case.state.value)
+        self._govern(case.seen_filings, case.outbox, case.refused, case.state.value)
         self.PARAGRAPH = case.ref
         # Read before any Update can run: a filing in the first task may already have changed state.
         self._launched_active = case.state is ActionState.ACTIVE
@@ -57,7 +60,7 @@ class JointActionWorkflow(GovernedWorkflow):
                 f"{case.proposal.title}\n\n{case.proposal.description}\n\n"
                 f"{other_participant(proposer)} may agree it: `partnership action agree {case.action_id}`.",
             )
-        await self._serve()
+        await self._serve_if_started_by(case.partnership_id)
         return self._case.summary()
 
     # The lifecycle -----------------------------------------------------------------------------------
@@ -149,12 +152,13 @@ class JointActionWorkflow(GovernedWorkflow):
 
     # ¶32 ------------------------------------------------------------------------------------------------
 
-    @workflow.signal
-    def partnership_terminated(self, on: date) -> None:
+    @governed_signal(lambda wf, m: termination_taken_problem(m, wf._case.keys, wf._case.partnership_id, workflow.now()))
+    def partnership_terminated(self, message: TerminationTaken) -> None:
         """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
         case = self._case
         if not case.state.is_open or case.partnership_terminated_on is not None:
             return
+        on = message.termination.effective_on
         case.partnership_terminated_on = on
         self._record(
             "continues-after-termination",
@@ -166,10 +170,11 @@ class JointActionWorkflow(GovernedWorkflow):
         )
         self._publish()
 
-    @workflow.signal
-    def wound_down(self, reason: str) -> None:
+    @governed_signal(lambda wf, m: wound_down_problem(m, wf._case.keys, wf._case.partnership_id, wf._case.action_id))
+    def wound_down(self, message: JointWindDown) -> None:
         """¶32: both Participants jointly decided to wind down the ongoing activities."""
         if self._case.state.is_open:
+            reason = message.filings[0].reason or "joint wind-down of ongoing joint actions (¶32)"
             self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
 
     # Reads ----------------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
     from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import rollup
+    from models.messages import AmendmentOutcome, TerminationTaken
     from models.partnership import (
         AmendmentReceipt,
         NoticeReceipt,
@@ -31,9 +33,11 @@ with workflow.unsafe.imports_passed_through():
         TerminationWithdrawal,
     )
     from models.signing import fingerprint
+    from rules.messages import amendment_outcome_problem
     from rules.p31_signature_and_termination import (
         earliest_notice,
         earliest_termination_date,
+        fresh_state_problem,
         notice_problem,
         signing_problem,
         termination_for,
@@ -43,7 +47,8 @@ with workflow.unsafe.imports_passed_through():
     from rules.p33_amendments import proposal_problem, respond_by_for
     from workflows.amendment import AmendmentWorkflow
     from workflows.checkpoints import Checkpoints
-    from workflows.common import GovernedWorkflow, governed_update
+    from workflows.common import GovernedWorkflow
+    from workflows.handlers import governed_signal, governed_update
     from workflows.programmes import Programmes, attributes
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
@@ -56,10 +61,15 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
     @workflow.init
     def __init__(self, state: PartnershipState) -> None:
         self._state = state
-        self._govern(state.seen_filings, state.outbox)
+        self._govern(state.seen_filings, state.outbox, state.refused)
+        # Issue 11: a client that starts a Partnership starts it unsigned and empty; one started
+        # with signatures, amendments or actions already in it refuses to run.
+        self._fresh_problem = None if workflow.info().continued_run_id else fresh_state_problem(state)
 
     @workflow.run
     async def run(self, state: PartnershipState) -> PartnershipStatus:
+        if self._fresh_problem:
+            raise ApplicationError(self._fresh_problem, type="NotStartedFresh", non_retryable=True)
         await self._serve()  # the Partnership itself never finishes: it continues as new
         return self.status()
 
@@ -124,7 +134,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
     async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt:
         """¶31: written notice to the other Participant, at least six months in advance."""
         received_at = self._accept(notice)
-        termination = termination_for(notice, received_at)
+        termination = termination_for(notice, received_at).model_copy(update={"notice": notice})
         self._state.notices[notice.filed_by] = termination
         self._state.stage = Stage.TERMINATION_PENDING
         self._publish_stage()
@@ -133,7 +143,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             "termination-notice",
             received_at,
             f"{notice.filed_by} gave written notice of termination, effective {termination.effective_on}.",
-            termination.model_dump(mode="json", exclude={"reminders_sent"}),
+            termination.model_dump(mode="json", exclude={"reminders_sent", "notice"}),
         )
         self._notify(
             f"termination-notice/{notice.filing_id}",
@@ -180,7 +190,9 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
         return self.status()
 
     def _on_time(self) -> None:
-        """Whatever the clock has made due: termination reminders, then termination itself."""
+        """Whatever the clock has made due: the year's Forum cycle, termination reminders, then
+        termination itself."""
+        self._start_due_forum()
         pending = earliest_notice(self._state.notices)
         if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
             return
@@ -213,7 +225,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             "termination",
             now,
             f"The Partnership terminated on {pending.effective_on} on {pending.given_by}'s notice.",
-            pending.model_dump(mode="json", exclude={"reminders_sent"}),
+            pending.model_dump(mode="json", exclude={"reminders_sent", "notice"}),
         )
         self._notify(
             "termination",
@@ -224,10 +236,13 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             "¶32: ongoing programmes and activities continue unless the Participants jointly decide "
             "otherwise.",
         )
-        self._tell_programmes_terminated(pending.effective_on)
+        if pending.notice is None:
+            return  # a notice accepted before notices were kept (pre-1.0 histories): nothing to show
+        message = TerminationTaken(notice=pending.notice, termination=pending.model_copy(update={"notice": None}))
+        self._tell_programmes_terminated(message)
         for amendment in self._state.amendments.values():
             if amendment.status.is_open:
-                self._tell(amendment.amendment_id, "partnership_terminated", pending.effective_on)
+                self._tell(amendment.amendment_id, "partnership_terminated", message)
 
     # ¶33 — amendments ------------------------------------------------------------------------------
 
@@ -255,12 +270,25 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
         await started  # the receipt names a workflow that exists
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
-    @workflow.signal
-    def amendment_changed(self, summary: AmendmentSummary) -> None:
-        """An AmendmentWorkflow reports its outcome; one in effect raises the text version."""
-        known = self._state.amendments.get(summary.amendment_id)
-        if known is not None and summary.status.stage < known.status.stage:
+    @governed_signal(
+        lambda wf, outcome: amendment_outcome_problem(
+            wf._state.amendments.get(outcome.summary.amendment_id),
+            outcome,
+            wf._state.keys,
+            workflow.now(),
+            wf._state.stage is Stage.TERMINATED,
+        )
+    )
+    def amendment_changed(self, outcome: AmendmentOutcome) -> None:
+        """An AmendmentWorkflow reports where the proposal stands, with the instrument behind it;
+        one in effect raises the text version. What was proposed (paragraphs, wording, catalogue
+        changes) is read from what this Partnership received, never from the message."""
+        known = self._state.amendments[outcome.summary.amendment_id]  # the rule saw it
+        if outcome.summary.status.stage < known.status.stage:
             return  # signals may arrive out of order; a status never moves back
+        summary = known.model_copy(
+            update={"status": outcome.summary.status, "effective_on": outcome.summary.effective_on}
+        )
         newly_in_effect = summary.status is AmendmentStatus.IN_EFFECT and (
             known is None or known.status is not AmendmentStatus.IN_EFFECT
         )
@@ -328,11 +356,13 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
     # Plumbing -------------------------------------------------------------------------------------
 
     def _next_deadline(self) -> datetime | None:
+        forum = self._forum_due()
+        due = [forum[0]] if forum else []
         pending = earliest_notice(self._state.notices)
-        if self._state.stage is not Stage.TERMINATION_PENDING or pending is None:
-            return None
-        due = [at for label, at in termination_reminders(pending) if label not in pending.reminders_sent]
-        return min([*due, pending.effective_at])
+        if self._state.stage is Stage.TERMINATION_PENDING and pending is not None:
+            due += [at for label, at in termination_reminders(pending) if label not in pending.reminders_sent]
+            due.append(pending.effective_at)
+        return min(due) if due else None
 
     def _publish_stage(self) -> None:
         self._show_state(self._state.stage.value)  # its ¶ refs were set when it was started

@@ -9,7 +9,8 @@ started with a parent-close policy of ABANDON so the Partnership's end cannot ca
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+import calendar
+from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -20,13 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from models.forum import (
         AGENDA_DEADLINE_DAYS,
         AgendaItem,
+        ForumCalendar,
+        ForumCalendarView,
         ForumCase,
         ForumConvocation,
-        ForumDue,
         ForumStage,
         ForumSummary,
-        GroupLeadsDecided,
-        LaunchJointAction,
     )
     from models.identities import FILERS, Identity
     from models.joint_action import (
@@ -37,19 +37,23 @@ with workflow.unsafe.imports_passed_through():
         WindDown,
         action_id_for,
         rollup,
+        wind_down_terms,
     )
+    from models.limits import LINE_MAX
+    from models.messages import JointWindDown, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, file_jointly
-    from rules.p07_forum import default_host, forum_date, forum_start_problem
+    from rules.messages import report_problem, taken_decision_problem
+    from rules.p07_forum import default_host, forum_calendar_problem, forum_date, forum_start_problem, next_cycle_start
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem
     from rules.p29_consultations import consultation_problem
     from rules.p32_programmes_survive import wind_down_problem
-    from workflows.common import governed_update
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
+    from workflows.handlers import governed_signal, governed_update
     from workflows.joint_action import JointActionWorkflow
 
 
@@ -94,15 +98,15 @@ class Programmes:
             )
         return group
 
-    @workflow.signal
-    def group_leads_decided(self, decided: GroupLeadsDecided) -> None:
+    def _leads_decided(self, taken: TakenDecision) -> None:
         """¶7: a taken Forum decision sets the leads (the Forum recorded the decision)."""
-        if decided.area not in areas_in_force(self._state.catalogue_changes):
+        tabled = taken.tabled
+        if tabled.ref not in areas_in_force(self._state.catalogue_changes) or not (tabled.lead_uk and tabled.lead_rok):
             return
-        group = self._group(decided.area)
-        group.lead_uk, group.lead_rok = decided.lead_uk, decided.lead_rok
+        group = self._group(tabled.ref)
+        group.lead_uk, group.lead_rok = tabled.lead_uk, tabled.lead_rok
         group.pending.clear()
-        self._state.working_groups[decided.area] = group
+        self._state.working_groups[tabled.ref] = group
 
     @workflow.query
     def groups(self) -> list[GroupReport]:
@@ -148,7 +152,7 @@ class Programmes:
         self._state.actions[action_id] = case.summary()
         return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs))
 
-    @workflow.signal
+    @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
@@ -163,12 +167,15 @@ class Programmes:
 
     @governed_update(lambda wf, filing: wind_down_problem(wf._state, filing))
     async def wind_down(self, filing: WindDown) -> list[ActionSummary]:
-        """¶32: both Participants file it; then every ongoing joint action is discontinued."""
+        """¶32: both Participants file it, naming the same actions; then each is discontinued."""
         now = self._accept(filing)
-        if file_jointly(self._state.wind_down_filings, filing.filed_by, "all"):
+        self._state.wind_down_instruments[filing.filed_by] = filing
+        if file_jointly(self._state.wind_down_filings, filing.filed_by, wind_down_terms(filing)):
+            evidence = JointWindDown(filings=list(self._state.wind_down_instruments.values()))
             self._state.wind_down_filings.clear()
-            ongoing = [a for a in self._state.actions.values() if a.state.is_open]
-            reason = filing.reason or "joint wind-down of all joint actions (¶32)"
+            self._state.wind_down_instruments.clear()
+            ongoing = [self._state.actions[a] for a in sorted(set(filing.actions))]
+            reason = filing.reason or "joint wind-down of ongoing joint actions (¶32)"
             self._record(
                 f"wind-down/{filing.filing_id}",
                 "joint-wind-down",
@@ -178,14 +185,14 @@ class Programmes:
                 paragraph="32",
             )
             for action in ongoing:
-                self._tell(action.action_id, "wound_down", reason)
+                self._tell(action.action_id, "wound_down", evidence)
         return [a for a in self._state.actions.values() if a.state.is_open]
 
-    def _tell_programmes_terminated(self, on: date) -> None:
-        """¶32: every ongoing joint action is told, and goes on."""
+    def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
+        """¶32: every ongoing joint action is told, with the notice, and goes on."""
         for action in self._state.actions.values():
             if action.state.is_open:
-                self._tell(action.action_id, "partnership_terminated", on)
+                self._tell(action.action_id, "partnership_terminated", message)
 
     # ¶7 — the annual Forum ---------------------------------------------------------------------------
 
@@ -198,13 +205,44 @@ class Programmes:
         await started  # the receipt names a workflow that exists
         return ForumReceipt(forum_id=forum_id, on=on, agenda_deadline=on - timedelta(days=AGENDA_DEADLINE_DAYS))
 
-    @workflow.signal
-    def forum_due(self, due: ForumDue) -> None:
-        """From the yearly Schedule: start that year's cycle, unless one was started by hand."""
-        if self._state.stage in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING) and not any(
-            f.year == due.year for f in self._state.forums.values()
-        ):
-            self._start_forum(due.year, due.on, "", None)
+    @governed_update(lambda wf, filing: forum_calendar_problem(wf._state, filing))
+    async def set_forum_calendar(self, filing: ForumCalendar) -> ForumCalendarView:
+        """¶7: the secretariat sets the Forum's usual date; each year's cycle then starts itself
+        SCHEDULE_LEAD_DAYS before it, on this workflow's own timer."""
+        now = self._accept(filing)
+        self._state.forum_month, self._state.forum_day = filing.month, filing.day
+        self._record(
+            f"forum-calendar/{filing.filing_id}",
+            "forum-calendar",
+            now,
+            f"The Forum's usual date is {filing.day} {calendar.month_name[filing.month]} each year.",
+            {"month": filing.month, "day": filing.day},
+            paragraph="7",
+        )
+        return self.forum_calendar()
+
+    @workflow.query
+    def forum_calendar(self) -> ForumCalendarView:
+        due = self._forum_due()
+        return ForumCalendarView(
+            month=self._state.forum_month,
+            day=self._state.forum_day,
+            next_cycle_starts=due[0] if due else None,
+            next_forum_on=due[1] if due else None,
+        )
+
+    def _forum_due(self) -> tuple[datetime, date] | None:
+        """When the next cycle starts itself, and the Forum it is for; None without a usual date
+        or when this year's cycle exists already and next year's is not yet due."""
+        month, day = self._state.forum_month, self._state.forum_day
+        if month is None or day is None or self._state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
+            return None
+        return next_cycle_start(workflow.now(), month, day, {f.year for f in self._state.forums.values()})
+
+    def _start_due_forum(self) -> None:
+        due = self._forum_due()
+        if due is not None and due[0] <= workflow.now():
+            self._start_forum(due[1].year, due[1], "", None)
 
     def _start_forum(self, year: int, on: date, venue: str, host: Identity | None) -> tuple[str, asyncio.Future]:
         wid = workflow.info().workflow_id
@@ -229,7 +267,7 @@ class Programmes:
         )
         return forum_id, started
 
-    @workflow.signal
+    @governed_signal(lambda wf, summary: report_problem(wf._state.forums, summary.forum_id, "Forum cycle"))
     def forum_changed(self, summary: ForumSummary) -> None:
         known = self._state.forums.get(summary.forum_id)
         if known is None or summary.seq > known.seq:
@@ -239,24 +277,37 @@ class Programmes:
     def forums(self) -> list[ForumSummary]:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
 
-    @workflow.signal
-    def launch_joint_action(self, launch: LaunchJointAction) -> None:
+    @governed_signal(
+        lambda wf, taken: taken_decision_problem(wf._state.forums.get(taken.forum_id), taken, wf._state.keys)
+    )
+    def decision_taken(self, taken: TakenDecision) -> None:
+        """A Forum decision taken by both sides that sets something going here."""
+        if taken.tabled.kind == "launch-joint-action":
+            self._launch(taken)
+        elif taken.tabled.kind == "set-group-leads":
+            self._leads_decided(taken)
+
+    def _launch(self, taken: TakenDecision) -> None:
         """A taken Forum decision starts a joint action, already agreed by both."""
+        tabled = taken.tabled
         wid = workflow.info().workflow_id
-        action_id = child_id(wid, action_id_for(launch.ref, launch.title))
-        located = locate(launch.ref, self._state.catalogue_changes)
+        if tabled.ref is None or len(tabled.text) > LINE_MAX:
+            return  # the tabling rule refuses both; a decision tabled before it sets nothing going
+        action_id = child_id(wid, action_id_for(tabled.ref, tabled.text))
+        located = locate(tabled.ref, self._state.catalogue_changes)
         if action_id in self._state.actions or located is None or self._state.stage is Stage.TERMINATED:
             return
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
-            filing_id=f"{launch.forum_id}/decision/{launch.decision}",
-            ref=launch.ref,
-            title=launch.title,
-            description=f"Launched by decision {launch.decision} of {launch.forum_id}.",
-            lead_uk=launch.lead_uk,
-            lead_rok=launch.lead_rok,
+            filing_id=f"{taken.forum_id}/decision/{taken.number}",
+            addressed_to=wid,
+            ref=tabled.ref,
+            title=tabled.text,
+            description=f"Launched by decision {taken.number} of {taken.forum_id}.",
+            lead_uk=tabled.lead_uk,
+            lead_rok=tabled.lead_rok,
         )
-        self._start_action(proposal, ActionState.ACTIVE, [launch.ref, "7"])
+        self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"])
 
     def _refresh_standing_items(self) -> None:
         """Open Forum cycles carry the Partnership's current standing items until their agenda is
@@ -295,7 +346,9 @@ class Programmes:
         await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
 
-    @workflow.signal
+    @governed_signal(
+        lambda wf, summary: report_problem(wf._state.consultations, summary.consultation_id, "consultation")
+    )
     def consultation_changed(self, summary: ConsultationSummary) -> None:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:

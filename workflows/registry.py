@@ -12,7 +12,6 @@ from workflows.amendment import AmendmentWorkflow
 from workflows.archive import ArchiveWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
-from workflows.forum_schedule import ForumScheduleWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -33,7 +32,7 @@ class WorkflowType:
 
     @property
     def signals(self) -> frozenset[str]:
-        """What other workflows (and the Schedule's workflow) may tell it."""
+        """What other workflows may tell it."""
         return frozenset(n for n in workflow._Definition.must_from_class(self.cls).signals if n)
 
 
@@ -43,7 +42,6 @@ WORKFLOW_TYPES = (
     WorkflowType(JointActionWorkflow, None),
     WorkflowType(ConsultationWorkflow, "29"),
     WorkflowType(ForumCycleWorkflow, "7"),
-    WorkflowType(ForumScheduleWorkflow, "7"),
     WorkflowType(ArchiveWorkflow, None, governed=False),
 )
 WORKFLOWS = [t.cls for t in WORKFLOW_TYPES]

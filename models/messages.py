@@ -1,0 +1,56 @@
+"""Messages between governed workflows (issue 11): each that changes a right, an obligation, the
+text, a lead or a lifecycle state carries the signed instruments it rests on, so the receiver can
+check them against its own key registry before it acts. Temporal does not say who sent a signal;
+these instruments do.
+
+The roll-ups a child sends its Partnership (`action_changed`, `forum_changed`,
+`consultation_changed`) change nothing but what the Partnership shows; the Partnership takes them
+only for a child it started, and `audit verify` reports any signal no governed workflow sent.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentSummary, AmendmentWithdrawal
+from models.forum import DecisionAgreement, DecisionTabled
+from models.joint_action import WindDown
+from models.limits import ENTRIES_MAX, WorkflowRef
+from models.partnership import Termination, TerminationNotice
+
+
+class AmendmentOutcome(BaseModel):
+    """Amendment → Partnership: where the proposal stands, with the instrument that put it there
+    (the other Participant's consent, its decline, or the proposer's withdrawal). A lapse carries
+    none: the Partnership checks the respond-by date against its own clock."""
+
+    summary: AmendmentSummary
+    consent: AmendmentConsent | None = None
+    decline: AmendmentDecline | None = None
+    withdrawal: AmendmentWithdrawal | None = None
+
+
+class TakenDecision(BaseModel):
+    """Forum → Partnership: a decision taken at the Forum, as its instruments: the secretariat's
+    tabling and both Participants' agreements naming that tabling. What it sets going (a joint
+    action, a working group's leads) is read from the tabling itself, never from the message."""
+
+    forum_id: WorkflowRef
+    number: int = Field(ge=1, le=ENTRIES_MAX)
+    tabled: DecisionTabled
+    agreements: list[DecisionAgreement] = Field(max_length=2)
+
+
+class TerminationTaken(BaseModel):
+    """Partnership → an open amendment or an ongoing joint action: the Partnership terminated on
+    this notice. The receiver checks the notice's signature and that its clock has passed the
+    termination's effective time."""
+
+    notice: TerminationNotice
+    termination: Termination
+
+
+class JointWindDown(BaseModel):
+    """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
+
+    filings: list[WindDown] = Field(max_length=2)

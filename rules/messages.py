@@ -1,0 +1,135 @@
+"""The trust rule (DESIGN §2) for messages between governed workflows (issue 11).
+
+Temporal does not say who sent a signal: anyone with access to the namespace can send any
+workflow any signal. So a message that changes a right, an obligation, the text, a lead or a
+lifecycle state carries the signed instruments it rests on, and the receiver checks them against
+its own key registry, checks that they concern exactly this workflow and this object, and checks
+any time condition against its own clock. A message that fails changes nothing (the workflow
+counts it in `refused_messages`). Each rule below names the instruments one message needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from models.amendment import AmendmentStatus, AmendmentSummary
+from models.calendar import local_midnight
+from models.forum import ForumSummary
+from models.identities import PARTICIPANTS, Identity, other_participant
+from models.messages import AmendmentOutcome, JointWindDown, TakenDecision, TerminationTaken
+from models.signing import Filing, address_problem, signature_problem
+from rules.tags import decided
+
+TOPIC = "Messages between workflows"
+
+
+@decided("33", TOPIC, "a message that changes state carries the instruments it rests on, checked by the receiver")
+def instrument_problem(
+    filing: Filing | None, keys: dict[Identity, str], addressed_to: str, filer: Identity, what: str
+) -> str | None:
+    """One instrument a message rests on: present, signed by `filer` with its registered key,
+    and addressed to the workflow it acted on."""
+    if filing is None:
+        return f"it carries no {what}"
+    if filing.filed_by is not filer:
+        return f"its {what} is filed by {filing.filed_by}, not {filer}"
+    if problem := address_problem(filing, addressed_to) or signature_problem(filing, keys):
+        return f"its {what}: {problem}"
+    return None
+
+
+@decided("33", TOPIC, "an amendment's outcome reaches the Partnership with the instrument behind it")
+def amendment_outcome_problem(
+    known: AmendmentSummary | None,
+    outcome: AmendmentOutcome,
+    keys: dict[Identity, str],
+    now: datetime,
+    terminated: bool,
+) -> str | None:
+    """In effect or consented: the other Participant's consent. Declined: its decline. Withdrawn:
+    the proposer's withdrawal. Lapsed: the respond-by date has passed where the responder is, or
+    the Partnership (the receiver) has terminated."""
+    summary = outcome.summary
+    ident = summary.amendment_id
+    if known is None:
+        return f"no amendment {ident} was proposed to this Partnership"
+    proposer = known.proposed_by
+    status = summary.status
+    if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
+        consent = outcome.consent
+        if problem := instrument_problem(consent, keys, ident, other_participant(proposer), "consent"):
+            return problem
+        if status is AmendmentStatus.IN_EFFECT:
+            if summary.effective_on is None or now < local_midnight(summary.effective_on, proposer):
+                return f"amendment {ident} cannot be in effect before its effective date ({summary.effective_on})"
+    elif status is AmendmentStatus.DECLINED:
+        return instrument_problem(outcome.decline, keys, ident, other_participant(proposer), "decline")
+    elif status is AmendmentStatus.WITHDRAWN:
+        return instrument_problem(outcome.withdrawal, keys, ident, proposer, "withdrawal")
+    elif status is AmendmentStatus.LAPSED:
+        lapses = local_midnight(known.respond_by + timedelta(days=1), other_participant(proposer))
+        if now < lapses and not terminated:
+            return f"amendment {ident} cannot lapse before its respond-by date ({known.respond_by}) has passed"
+    return None
+
+
+@decided("7", TOPIC, "a Forum decision reaches the Partnership as its tabling and both Participants' agreements")
+def taken_decision_problem(
+    forum: ForumSummary | None, decision: TakenDecision, keys: dict[Identity, str]
+) -> str | None:
+    if forum is None:
+        return f"no Forum cycle {decision.forum_id} was started by this Partnership"
+    where = f"decision {decision.number} of {decision.forum_id}"
+    tabled = decision.tabled
+    if problem := instrument_problem(tabled, keys, forum.forum_id, Identity.SECRETARIAT, f"tabling of {where}"):
+        return problem
+    for participant in PARTICIPANTS:
+        agreement = next((a for a in decision.agreements if a.filed_by is participant), None)
+        if problem := instrument_problem(agreement, keys, forum.forum_id, participant, f"{participant} agreement"):
+            return f"{where}: {problem}"
+        assert agreement is not None
+        if agreement.decision != decision.number or agreement.tabled != tabled.filing_id:
+            return f"{where}: {participant}'s agreement is to decision {agreement.decision} ({agreement.tabled})"
+    return None
+
+
+@decided("31", TOPIC, "a termination reaches amendments and joint actions with its notice, once its time has come")
+def termination_taken_problem(
+    message: TerminationTaken, keys: dict[Identity, str], partnership_id: str, now: datetime
+) -> str | None:
+    notice, termination = message.notice, message.termination
+    if not notice.filed_by.is_participant:
+        return f"a notice of termination is given by a Participant, not {notice.filed_by}"
+    if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, "notice of termination"):
+        return problem
+    if termination.filing_id != notice.filing_id or termination.given_by is not notice.filed_by:
+        return f"the termination is not the one notice {notice.filing_id} brought about"
+    if notice.effective_on is not None and termination.effective_on != notice.effective_on:
+        return f"notice {notice.filing_id} names {notice.effective_on}, not {termination.effective_on}"
+    if termination.effective_at != local_midnight(termination.effective_on, termination.recipient):
+        return "the termination's time is not 00:00 of its date where the recipient is"
+    if now < termination.effective_at:
+        return f"the Partnership cannot have terminated before {termination.effective_at.isoformat()}"
+    return None
+
+
+@decided("32", TOPIC, "a wind-down reaches a joint action with both Participants' instruments naming it")
+def wound_down_problem(
+    message: JointWindDown, keys: dict[Identity, str], partnership_id: str, action_id: str
+) -> str | None:
+    for participant in PARTICIPANTS:
+        filing = next((f for f in message.filings if f.filed_by is participant), None)
+        if problem := instrument_problem(filing, keys, partnership_id, participant, f"{participant} wind-down"):
+            return problem
+        assert filing is not None
+        if action_id not in filing.actions:
+            return f"{participant}'s wind-down does not name {action_id}"
+    return None
+
+
+@decided("32", TOPIC, "a child's report is taken only from a governed thing the Partnership started")
+def report_problem(known: Sequence[str] | dict, ident: str, kind: str) -> str | None:
+    if ident not in known:
+        return f"no {kind} {ident} was started by this Partnership"
+    return None

@@ -1,0 +1,98 @@
+"""How a governed workflow declares what it accepts: a filing's Update together with the rule that
+may refuse it, and a message's Signal together with the rule its instruments must pass (issue 11).
+The validator every filing gets and the check every message gets are written once, here."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from models.identities import Identity
+    from models.signing import Filing, address_problem, signature_problem
+
+if TYPE_CHECKING:
+    from workflows.common import GovernedWorkflow
+
+F = TypeVar("F", bound=Filing)
+
+
+def reject(reason: str) -> ApplicationError:
+    """The error a validator raises: its message is what the filer's CLI prints."""
+    return ApplicationError(reason, type="FilingRejected", non_retryable=True)
+
+
+def raise_if(problem: str | None) -> None:
+    """Validators state rules as functions returning the problem, or None."""
+    if problem:
+        raise reject(problem)
+
+
+def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
+    """Raise a rejection unless the filer's registered key verifies the filing and this very
+    filing was not accepted before (a signed paper is presented once)."""
+    raise_if(signature_problem(filing, keys))
+    if filing.filing_id in seen:
+        raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
+
+
+def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable], Any]:
+    """Declare a filing's Update together with the rule that may refuse it. The validator every
+    filing gets is written once, here: a filing id already accepted (a resent instrument), the
+    rule's problem (if any), then the filer's signature against the workflow's key registry.
+
+        @governed_update(lambda wf, filing: notice_problem(wf._state, filing, workflow.now()))
+        async def give_termination_notice(self, notice: TerminationNotice) -> NoticeReceipt: ...
+    """
+
+    def declare(handler: Callable) -> Any:
+        update = workflow.update(handler)
+
+        def validate(self: GovernedWorkflow, filing: F) -> None:
+            if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
+                raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
+            # Issue 11: a paper signed for another workflow (another cycle, amendment, action) is
+            # good for that one only.
+            raise_if(address_problem(filing, workflow.info().workflow_id))
+            raise_if(rule(self, filing))
+            check_filing(filing, self._filing_keys(), self._seen_filings)
+
+        validate.__name__ = f"_check_{handler.__name__}"
+        validate.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]  # Temporal compares them
+        update.validator(validate)
+        return update
+
+    return declare
+
+
+M = TypeVar("M")
+
+
+def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable], Any]:
+    """Declare a message from another workflow together with the rule its evidence must pass
+    (rules/messages.py). Temporal does not say who sent a signal; a message that fails its rule
+    changes nothing and is counted in `refused_messages`.
+
+        @governed_signal(lambda wf, m: wound_down_problem(m, wf._case.keys, ...))
+        def wound_down(self, message: JointWindDown) -> None: ...
+    """
+
+    def declare(handler: Callable) -> Any:
+        def checked(self: GovernedWorkflow, message: M) -> None:
+            if problem := rule(self, message):
+                self._refuse_message(handler.__name__, problem)
+                return
+            handler(self, message)
+
+        checked.__name__ = handler.__name__
+        checked.__qualname__ = handler.__qualname__
+        checked.__doc__ = handler.__doc__
+        checked.__annotations__ = handler.__annotations__
+        checked.__wrapped__ = handler  # type: ignore[attr-defined]  # its types are read from here
+        return workflow.signal(checked)
+
+    return declare
