@@ -23,6 +23,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    usage,
 )
 from cli.forum_calendar import forum_calendar
 from models.forum import (
