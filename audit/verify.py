@@ -1,11 +1,13 @@
 """`partnership audit verify`: the register's hash chain holds, every decision in the register was
 recorded by a workflow (its history shows the completed `record_decision`), every decision a
 history recorded is in the register, with the same content, the archive holds every closed
-history, unedited, and no governed workflow is stuck on a failing workflow task (audit/health.py)."""
+history, unedited, no governed workflow is stuck on a failing workflow task (audit/health.py), and
+the histories are closed under the rules (audit/closure.py: nothing from outside them)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,10 +20,13 @@ from audit.archive import (
     archive_problems,
     archived_count,
     ended_chains,
+    histories_of,
     not_yet_archived,
     started_by,
 )
 from audit.checkpoint import checkpoint_problems
+from audit.closure import Finding, closure
+from audit.errors import ArchiveMissing
 from audit.health import stuck_workflows
 from audit.history import activity_calls
 from models.archive import ARCHIVED_KIND
@@ -37,10 +42,12 @@ class VerifyReport(BaseModel):
     archived: int = 0  # histories in the archive
     unarchived: list[str] = []  # closed runs of register workflows the archive does not hold yet
     unchecked_workflows: int = 0  # --from-archive: workflows still running, so not in the archive
+    findings: list[Finding] = []  # events the rules did not produce (issue 11)
+    unchecked_events: int = 0  # --from-archive: events whose sender or parent is not archived yet
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.findings
 
 
 def recorded_decisions(history: WorkflowHistory) -> dict[str, dict[str, Any]]:
@@ -112,6 +119,7 @@ async def verify(
     problems += checkpoint_problems(engine, recorded)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
         problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
+    closed = await closure(histories, partial(_runs_of, client, engine), partial=from_archive)
     return VerifyReport(
         rows=len(rows),
         histories=len(histories),
@@ -120,4 +128,14 @@ async def verify(
         archived=archived_count(engine),
         unarchived=not_yet_archived(histories, engine, {r.workflow_id for r in rows}),
         unchecked_workflows=unchecked,
+        findings=closed.findings,
+        unchecked_events=len(closed.unchecked),
     )
+
+
+async def _runs_of(client: Client | None, engine: Engine, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a sender or parent outside the audit's scope, wherever it still is."""
+    try:
+        return await histories_of(client, engine, workflow_id)
+    except ArchiveMissing:
+        return []

@@ -175,21 +175,27 @@ async def verify_command(
     json_out: JsonFlag = False, query: QueryOption = None, from_archive: FromArchive = False
 ) -> None:
     """The register's hash chain, the register against the histories (the server's, else the
-    archive's), and the archive's hashes; exit 1 on any mismatch."""
+    archive's), the archive's hashes, and that the histories hold nothing from outside the rules
+    (forged signals, direct starts, terminations, resets, cancel requests, unverified filings);
+    exit 1 on any mismatch or finding."""
     from audit.verify import verify
 
     c, engine = await archive_and_server(from_archive)
     report = await verify(c, engine, query, from_archive)
     if json_out:
-        emit(report.model_dump() | {"ok": report.ok})
+        emit(report.model_dump(mode="json") | {"ok": report.ok})
     else:
         for problem in report.problems:
             echo(problem)
+        for finding in report.findings:
+            echo(finding.line())
         for run_ in report.unarchived:
             echo(f"not yet archived (the next pass stores it): {run_}")
         if report.unchecked_workflows:
             echo(f"{report.unchecked_workflows} workflow(s) still running, so not in the archive: not checked")
-        verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s)"
+        if report.unchecked_events:
+            echo(f"{report.unchecked_events} event(s) whose sender or parent is not archived yet: not checked")
+        verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s), {len(report.findings)} finding(s)"
         echo(
             f"{report.rows} register rows, {report.decisions_in_histories} decisions in "
             f"{report.histories} histories ({report.archived} archived): {verdict}"

@@ -151,6 +151,7 @@ async def test_a_worker_killed_at_random_loses_and_doubles_nothing(local_env, da
         histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
         report = await verify(client, register_engine(), f"WorkflowId STARTS_WITH '{wid}'")
         assert report.problems == []
+        assert [f.line() for f in report.findings] == []  # a killed worker is no outsider's act
         # entry into effect; agreed and completed per action; each amendment in effect; notice and withdrawal
         assert report.rows == report.decisions_in_histories == 1 + 6 * 2 + 3 + 2
         keys = set(notification_keys(histories))
