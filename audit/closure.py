@@ -40,8 +40,6 @@ from workflows.registry import WORKFLOW_TYPES
 ROOT_TYPE = "PartnershipWorkflow"
 #: Started by the yearly Temporal Schedule (engine/schedules.py), not by a parent; the Temporal
 #: scheduler records this identity prefix on the runs it starts.
-SCHEDULED_TYPES = {"ForumScheduleWorkflow"}
-SCHEDULER_IDENTITY = "temporal-scheduler-"
 #: Fields a freshly started Partnership may set; all else must be as a new PartnershipState has it.
 FRESH_FIELDS = {"keys", "text_sha256", "continue_as_new_at_length"}
 
@@ -243,8 +241,6 @@ def _check_start(history: WorkflowHistory, runs: dict[str, WorkflowHistory], par
         if unfresh := _not_fresh(_first_value(a.input)):
             detail = f"the Partnership was started with a state already holding {', '.join(unfresh)}"
             result.findings.append(_finding("unfresh-start", history, event, a.identity, detail))
-        return
-    if wtype in SCHEDULED_TYPES and a.identity.startswith(SCHEDULER_IDENTITY):
         return
     if not a.HasField("parent_workflow_execution"):
         detail = f"{wtype} started by a client, not by its parent"

@@ -20,10 +20,10 @@ from audit.closure import check, key_registry
 from audit.history import load
 from models.amendment import AmendmentConsent, AmendmentProposal
 from models.calendar import local_midnight
-from models.forum import Convening, DecisionAgreement, DecisionTabled
+from models.forum import Convening, DecisionTabled
 from models.identities import Identity
 from models.joint_action import ActionAgreement, JointActionProposal
-from tests.helpers import effects_done, eventually, signed, sleep_until
+from tests.helpers import decision_agreement, effects_done, eventually, signed, sleep_until
 from tests.replay_all import histories_reached_from
 from tests.test_forum import ready_to_meet, start
 from workflows.amendment import AmendmentWorkflow
@@ -261,7 +261,7 @@ async def test_a_legitimate_scenario_leaves_nothing_to_report(time_env, skipping
     for side in (Identity.UK, Identity.ROK):
         await forum.execute_update(
             ForumCycleWorkflow.agree_decision,
-            signed(DecisionAgreement(filed_by=side, forum_id=forum.id, decision=decision.number)),
+            signed(await decision_agreement(forum, side, decision.number)),
         )
 
     async def launched():
@@ -280,6 +280,6 @@ async def test_a_legitimate_scenario_leaves_nothing_to_report(time_env, skipping
         for e in h.events
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
     )
-    assert {"amendment_changed", "action_changed", "forum_changed", "launch_joint_action"} <= set(received)
+    assert {"amendment_changed", "action_changed", "forum_changed", "decision_taken"} <= set(received)
     result = check(every)
     assert [f.line() for f in result.findings] == []
