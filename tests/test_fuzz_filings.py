@@ -266,7 +266,7 @@ async def test_fuzzed_filings_are_rejected_clearly_and_leave_no_trace(governed, 
     handles, targets = governed
     handle = handles[kind]
     text_sha = (await handles["partnership"].query(PartnershipWorkflow.status)).text_sha256
-    accepted, refused = drawn_filings(model, targets, text_sha, examples=12)
+    accepted, refused = drawn_filings(model, {**targets, "addressed_to": handle.id}, text_sha, examples=12)
     rejected, ended = 0, False
     for filing, key in accepted:
         filing = signed_by(filing, key)
@@ -308,7 +308,7 @@ async def test_accepted_filings_never_leave_a_workflow_unable_to_run(
         time_env.client, skipping_partnership, (await time_env.get_current_time()).year
     )
     text_sha = (await skipping_partnership.query(PartnershipWorkflow.status)).text_sha256
-    accepted, _ = drawn_filings(model, targets, text_sha, examples=40)
+    accepted, _ = drawn_filings(model, {**targets, "addressed_to": handles[kind].id}, text_sha, examples=40)
     taken = 0
     for filing, _key in accepted:
         try:
@@ -327,3 +327,32 @@ async def test_accepted_filings_never_leave_a_workflow_unable_to_run(
                 failed[workflow_id] = attrs.failure.message
                 break
     assert not failed, f"{taken} {model.__name__} filings accepted; workflow tasks failed: {failed}"
+
+
+async def test_every_kind_of_filing_is_good_for_the_one_object_it_names(local_env, partnership, task_queue):
+    """Issue 11: each filing names the workflow it acts on (a Partnership, an amendment, an action,
+    a consultation, a Forum cycle); presented to a second object of the same kind, it is refused."""
+    from tests.conftest import bootstrapped
+
+    year = date.today().year
+    first, _ = await open_governed(local_env.client, partnership, year)
+    second, second_targets = await open_governed(local_env.client, await bootstrapped(local_env, task_queue), year)
+    text_sha = (await partnership.query(PartnershipWorkflow.status)).text_sha256
+    for kind, update, model in UPDATES:
+        meant_for = second[kind].id
+        drawn, _ = drawn_filings(model, {**second_targets, "addressed_to": meant_for}, text_sha, examples=30)
+        elsewhere = [f.model_copy(update={"addressed_to": meant_for}) for f, _ in drawn]
+        # Kinds whose fields are seldom all drawn valid at once get one plain example too.
+        if model is JointActionProposal:
+            elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, ref="16b", title="Workshops"))
+        if model is WindDown:
+            elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, actions=[second_targets["action_id"]]))
+        assert elsewhere, model.__name__
+        before = len((await first[kind].fetch_history()).events)
+        for filing in elsewhere[:2]:
+            with pytest.raises(WorkflowUpdateFailedError) as caught:
+                await first[kind].execute_update(update, signed_by(filing, "own"))
+            expected = f"this {model.__name__} is addressed to {meant_for}, not to {first[kind].id}"
+            assert caught.value.cause.message.startswith(expected), caught.value.cause.message
+        later = (await first[kind].fetch_history()).events[before:]
+        assert not [e for e in later if e.event_type in UPDATE_EVENTS]
