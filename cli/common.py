@@ -158,11 +158,19 @@ def day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def signed_as(filing: F) -> F:
-    """Sign with the filer's own key; auditors have none and file nothing."""
+def signed_by_filer(filing: F) -> F:
+    """The instrument signed with its filer's own key from this data dir; auditors have none and
+    file nothing. The CLI and the console both sign here."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
-    return pending.kept_or_signed(filing, lambda f: sign(f, load_private_key(f.filed_by)))
+    return sign(filing, load_private_key(filing.filed_by))
+
+
+def signed_as(filing: F) -> F:
+    """Sign with the filer's own key, or resend the instrument an unanswered run kept."""
+    if filing.filed_by is Identity.AUDITOR:
+        raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    return pending.kept_or_signed(filing, signed_by_filer)
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
@@ -175,8 +183,25 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
         raise
 
 
+_keep_connection = False
+_connection: Client | None = None
+
+
+def keep_connection() -> None:
+    """A long-running process (the console) keeps the first connection that succeeds for every
+    request after it; a CLI command connects for itself."""
+    global _keep_connection
+    _keep_connection = True
+
+
 async def client() -> Client:
-    return await connect()
+    global _connection
+    if _connection is not None:
+        return _connection
+    connected = await connect()
+    if _keep_connection:
+        _connection = connected
+    return connected
 
 
 async def partnership() -> WorkflowHandle:
@@ -190,12 +215,15 @@ async def ask(query: Any) -> Any:
     return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
 
 
-async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str) -> Any:
+async def file_on(
+    ident: str, update: Any, filing: Filing, show: Any, kind: str, signer: Callable[[F], F] = signed_as
+) -> Any:
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
-    workflow is closed, say so in words rather than as a server error."""
+    workflow is closed, say so in words rather than as a server error. The console signs with
+    `signed_by_filer`: its confirmation page already fixed the instrument's filing id."""
     handle = (await client()).get_workflow_handle(ident)
     try:
-        return await handle.execute_update(update, signed_as(filing))
+        return await handle.execute_update(update, signer(filing))
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
