@@ -40,7 +40,7 @@ AREA_OF_9B = (
     "Future telecoms and supply chain resilience"  # the policy area commitment 9b sits under (models/catalogue.py)
 )
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(300)  # the first test also starts the stack and three consoles
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, contains: str = "", seconds: float = 90) -> None:
