@@ -27,6 +27,7 @@ from cli import (
     status,
     termination,
 )
+from console import serve as console_serve
 
 app = typer.Typer(
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
@@ -53,7 +54,9 @@ def options(
     """Governance engine of the UK-Republic of Korea Digital Partnership (2023)."""
 
 
+stack.console = console_serve.serving  # `up` serves the console too
 app.command()(stack.up)
+app.command("console")(console_serve.console_command)
 app.command()(stack.worker)
 app.command("bootstrap")(stack.bootstrap_command)
 app.command()(status.status)

@@ -158,13 +158,20 @@ def day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-def signed_as(filing: F, to: str) -> F:
-    """Address the filing to the workflow `to` and sign it with the filer's own key; auditors
-    have none and file nothing."""
+def signed_by_filer(filing: F) -> F:
+    """The instrument signed with its filer's own key from this data dir; auditors have none and
+    file nothing. The CLI and the console both sign here."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
-    addressed = filing.model_copy(update={"addressed_to": to})
-    return pending.kept_or_signed(addressed, lambda f: sign(f, load_private_key(f.filed_by)))
+    return sign(filing, load_private_key(filing.filed_by))
+
+
+def signed_as(filing: F, to: str) -> F:
+    """Address the filing to the workflow `to` (issue 11) and sign it with the filer's own key, or
+    resend the instrument an unanswered run kept."""
+    if filing.filed_by is Identity.AUDITOR:
+        raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
 async def file_on_partnership(update: Any, filing: Filing) -> Any:
@@ -183,8 +190,25 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
         raise
 
 
+_keep_connection = False
+_connection: Client | None = None
+
+
+def keep_connection() -> None:
+    """A long-running process (the console) keeps the first connection that succeeds for every
+    request after it; a CLI command connects for itself."""
+    global _keep_connection
+    _keep_connection = True
+
+
 async def client() -> Client:
-    return await connect()
+    global _connection
+    if _connection is not None:
+        return _connection
+    connected = await connect()
+    if _keep_connection:
+        _connection = connected
+    return connected
 
 
 async def partnership() -> WorkflowHandle:
@@ -198,12 +222,16 @@ async def ask(query: Any) -> Any:
     return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
 
 
-async def file_on(ident: str, update: Any, filing: Filing, show: Any, kind: str) -> Any:
+async def file_on(
+    ident: str, update: Any, filing: Filing, show: Any, kind: str, signer: Callable[[F], F] | None = None
+) -> Any:
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
-    workflow is closed, say so in words rather than as a server error."""
+    workflow is closed, say so in words rather than as a server error. The console signs with
+    `signed_by_filer`: its confirmation page already fixed the instrument's filing id."""
     handle = (await client()).get_workflow_handle(ident)
     try:
-        return await handle.execute_update(update, signed_as(filing, ident))
+        instrument = signer(filing) if signer else signed_as(filing, ident)
+        return await handle.execute_update(update, instrument)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -28,6 +28,10 @@ class InboxItem(BaseModel):
     what: str
     command: str
     due: date | None = None
+    # The filing that answers it (its model's name) and the terms already known, so the console
+    # can offer that form in place, filled in.
+    instrument: str | None = None
+    terms: dict[str, str] = {}
 
 
 class Snapshot(BaseModel):
@@ -67,6 +71,8 @@ def _amendments(office: Identity, snap: Snapshot) -> list[InboxItem]:
             f"your written consent is asked",
             command=f"partnership amendment consent {a.amendment_id} --as {office}  (or decline)",
             due=a.respond_by,
+            instrument="AmendmentConsent",
+            terms={"amendment_id": a.amendment_id},
         )
         for a in snap.amendments
         if a.status is AmendmentStatus.PROPOSED and a.proposed_by is not office
@@ -100,6 +106,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                     about=ident,
                     what=f"{action.proposed_by} proposes the joint action “{action.title}”: your agreement is asked",
                     command=f"partnership action agree {ident} --as {office}",
+                    instrument="ActionAgreement",
+                    terms={"action_id": ident},
                 )
             )
         if action.state is not ActionState.ACTIVE:
@@ -115,6 +123,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                         what=f"a progress report on “{action.title}” is due (every {view.cadence_months} months)",
                         command=f"partnership action report {ident} --as {office} --status on-track --percent N",
                         due=due,
+                        instrument="ProgressReport",
+                        terms={"action_id": ident},
                     )
                 )
         theirs = view.cost_filings.get(other(office))
@@ -125,6 +135,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                     about=ident,
                     what=f"{other(office)} has filed a cost arrangement: {theirs!r}; the same text from you decides it",
                     command=f"partnership action cost-share {ident} --as {office} --arrangement-file F",
+                    instrument="CostArrangement",
+                    terms={"action_id": ident, "arrangement": theirs},
                 )
             )
         theirs = view.closure_filings.get(other(office))
@@ -135,6 +147,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                     about=ident,
                     what=f"{other(office)} has filed to {theirs} “{action.title}”; your same filing decides it",
                     command=f"partnership action {theirs} {ident} --as {office}",
+                    instrument="ActionClosure",
+                    terms={"action_id": ident, "outcome": theirs},
                 )
             )
     return items
@@ -153,6 +167,8 @@ def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
                     what=f"{other(office)} has filed the leads of the {group.name} working group: "
                     f"UK {lead_uk}, ROK {lead_rok}, every {cadence} months",
                     command=f"partnership group set-leads {group.area} --as {office} --lead-uk … --lead-rok …",
+                    instrument="GroupLeads",
+                    terms={"area": group.area, "lead_uk": lead_uk, "lead_rok": lead_rok, "cadence_months": cadence},
                 )
             )
     return items
@@ -173,6 +189,8 @@ def _consultations(office: Identity, snap: Snapshot) -> list[InboxItem]:
                         what=f"{proposal.by} proposes an outcome (proposal {proposal.number}); it counts "
                         "only when you accept it",
                         command=f"partnership consult accept {ident} --as {office} --proposal {proposal.number}",
+                        instrument="ResolutionAcceptance",
+                        terms={"consultation_id": ident, "proposal": str(proposal.number)},
                     )
                 )
     return items
@@ -185,52 +203,68 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
     ident, year = cycle.forum_id, cycle.year
     items: list[InboxItem] = []
 
-    def ask(what: str, command: str, due: date | None = None) -> None:
-        items.append(InboxItem(paragraph="7", about=ident, what=what, command=command, due=due))
+    def ask(what: str, command: str, due: date | None = None, instrument: str = "", **terms: object) -> None:
+        terms = {"forum_id": ident, **{k: str(v) for k, v in terms.items()}}
+        items.append(
+            InboxItem(
+                paragraph="7", about=ident, what=what, command=command, due=due, instrument=instrument, terms=terms
+            )
+        )
 
     if office.is_participant:
         if office not in forum.co_chairs and cycle.stage in (ForumStage.CALLING_FOR_ITEMS, ForumStage.AGENDA_FIXED):
             ask(
                 f"name your co-chair of the Forum {year}",
                 f"partnership forum nominate --as {office} --name … --title …",
+                instrument="CoChairNomination",
             )
         if cycle.stage is ForumStage.CALLING_FOR_ITEMS and office not in forum.agenda_agreed_by:
             ask(
                 f"agree the agenda of the Forum {year} ({len(forum.agenda)} items)",
                 f"partnership forum agenda agree --as {office} --year {year}",
                 forum.agenda_deadline,
+                "AgendaAgreement",
             )
         theirs = forum.postponements.get(other(office))
         if theirs and forum.postponements.get(office) != theirs:
             ask(
                 f"{other(office)} asks to move the Forum {year} to {theirs}",
                 f"partnership forum postpone --as {office} --to {theirs}",
+                instrument="Postponement",
+                to=theirs,
             )
         for decision in forum.decisions:
             if decision.taken_at is None and office not in decision.agreed_by:
                 ask(
                     f"agree decision {decision.number} of the Forum {year}: {decision.text}",
                     f"partnership forum agree {decision.number} --as {office} --year {year}",
+                    instrument="DecisionAgreement",
+                    decision=decision.number,
                 )
         if forum.minutes is not None and office not in forum.minutes_approved_by:
-            ask(f"approve the minutes of the Forum {year}", f"partnership forum approve --as {office} --year {year}")
+            ask(
+                f"approve the minutes of the Forum {year}",
+                f"partnership forum approve --as {office} --year {year}",
+                instrument="MinutesApproval",
+            )
     elif office is Identity.SECRETARIAT:
         if cycle.stage is ForumStage.AGENDA_FIXED and now.date() >= cycle.on:
             ask(
                 f"record that the Forum {year} met",
                 f"partnership forum convene --as SECRETARIAT --attendees-file F --year {year}",
+                instrument="Convening",
             )
         if cycle.stage is ForumStage.CONVENED and forum.minutes is None:
             ask(
                 f"file the minutes of the Forum {year}",
                 f"partnership forum minutes --as SECRETARIAT --file F --year {year}",
+                instrument="MinutesFiling",
             )
     return items
 
 
-@run
-async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
-    """What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings."""
+async def snapshot() -> Snapshot:
+    """The views an inbox is worked out from, read now (the CLI's inbox and the console's)."""
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
     from workflows.joint_action import JointActionWorkflow
@@ -250,7 +284,7 @@ async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
         asyncio.gather(*(show(k.consultation_id, ConsultationWorkflow.show) for k in consultations)),
         asyncio.gather(*(show(f.forum_id, ForumCycleWorkflow.show) for f in open_cycles[-1:])),
     )
-    snapshot = Snapshot(
+    return Snapshot(
         status=status,
         amendments=await ask(PartnershipWorkflow.amendments),
         actions=list(action_views),
@@ -258,7 +292,13 @@ async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
         consultations=list(consultation_views),
         forum=forum_views[0] if forum_views else None,
     )
-    items = inbox(office, snapshot, datetime.now(UTC))
+
+
+@run
+async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
+    """What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings."""
+    snapshot_now = await snapshot()
+    items = inbox(office, snapshot_now, datetime.now(UTC))
     if json_out:
         emit(items)
         return

@@ -4,7 +4,10 @@ Temporal, and the idempotent set-up of the Partnership (DESIGN §3)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 import typer
@@ -13,13 +16,19 @@ from cli.common import JsonFlag, echo, run
 from cli.status import show_status
 from engine.logs import configure as configure_logs
 
+#: The web console `up` serves beside the worker: (host, port, Temporal UI address) -> an async
+#: context manager yielding its address. starter.py sets it: the console builds on the CLI, so the
+#: CLI does not import it (tests/test_layout.py).
+console: Callable[[str, int, str], AbstractAsyncContextManager[str]] | None = None
+
 
 @run
 async def up(
     port: Annotated[int, typer.Option(help="gRPC port of the dev server.")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Port of the Temporal Web UI.")] = 8233,
+    console_port: Annotated[int, typer.Option(help="Port of the web console (127.0.0.1); 0: none.")] = 8080,
 ) -> None:
-    """Run the embedded stack in the foreground: dev server, worker, bootstrap. Ctrl-C stops it."""
+    """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
     from engine.stack import dev_server, one_stack_per_data_dir
@@ -35,12 +44,16 @@ async def up(
             address_file = embedded_address_file()
             address_file.write_text(f"127.0.0.1:{port}\n")
             try:
-                async with build_worker(client):
+                async with build_worker(client), contextlib.AsyncExitStack() as beside:
                     status = await bootstrap(client)
+                    ui = f"http://localhost:{ui_port}"
+                    where = ""
+                    if console is not None and console_port:
+                        where = f", console: {await beside.enter_async_context(console('127.0.0.1', console_port, ui))}"
                     echo(
                         f"Partnership {status.state} since {status.in_effect_since} "
                         f"(version {status.version}). Temporal at 127.0.0.1:{port}, "
-                        f"Web UI: http://localhost:{ui_port} . Ctrl-C stops.",
+                        f"Web UI: {ui}{where} . Ctrl-C stops.",
                         err=True,
                     )
                     await stop.wait()

@@ -33,7 +33,10 @@ def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> s
     port, ui_port = free_port(), free_port()
     with log_path.open("a") as log:
         up = subprocess.Popen(
-            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port)], env=env, stdout=log, stderr=log
+            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(free_port())],
+            env=env,
+            stdout=log,
+            stderr=log,
         )
     deadline = time.monotonic() + 90
     # Ask only once this stack has written its address: before that the CLI would fall back to
@@ -124,7 +127,7 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     # no second server on the same SQLite file, and leaves the first stack's address in place.
     data = Path(env["PARTNERSHIP_DATA_DIR"])
     running_at = (data / "temporal.address").read_text().strip()
-    second = cli("up", "--port", str(free_port()), "--ui-port", str(free_port()), env=env)
+    second = cli("up", "--port", str(free_port()), "--ui-port", str(free_port()), "--console-port", "0", env=env)
     assert second.returncode == 1
     assert second.stderr.strip() == (
         f"a stack already runs on the data dir {data} (Temporal at {running_at}); stop it first, "

@@ -13,8 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 #: order of this list is the only allowed direction: activities may use engine's settings, engine
 #: never reaches back into activities; worker.py composes the worker process (workflows and
 #: activities), which `partnership up` and `partnership worker` run, so the CLI may use it; the
-#: CLI may use audit; neither the worker nor audit uses the CLI.
-LEVELS = [["models"], ["rules"], ["workflows"], ["engine", "activities"], ["worker", "audit", "cli"], ["starter"]]
+#: CLI may use audit; neither the worker nor audit uses the CLI. The web console builds on the CLI's
+#: reads and filing paths, so it sits above them; `up` gets it from starter.py.
+LEVELS = [
+    ["models"],
+    ["rules"],
+    ["workflows"],
+    ["engine", "activities"],
+    ["worker", "audit", "cli"],
+    ["console"],
+    ["starter"],
+]
 RANK = {name: (level, order) for level, names in enumerate(LEVELS) for order, name in enumerate(names)}
 MAX_LINES = 400
 

@@ -1,0 +1,285 @@
+"""Every filing the CLI offers, as a form: which instrument, who files it, which Update takes it.
+
+The form's fields are the instrument's own (its pydantic model), so a limit or a new field is
+written once, in models/. Signing and filing go through cli/common.py, as the CLI's do.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any, Literal
+
+from annotated_types import MaxLen
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from cli.common import Refused, file_on, partnership, signed_by_filer
+from models.amendment import (
+    AmendmentConsent,
+    AmendmentDecline,
+    AmendmentProposal,
+    AmendmentWithdrawal,
+)
+from models.consultation import ConsultationRequest, ConsultationRound, ResolutionAcceptance, ResolutionProposal
+from models.forum import (
+    AgendaAgreement,
+    AgendaItemFiling,
+    CoChairNomination,
+    Convening,
+    DecisionAgreement,
+    DecisionTabled,
+    ForumConvocation,
+    MinutesApproval,
+    MinutesFiling,
+    Postponement,
+    agenda_digest,
+    minutes_digest,
+)
+from models.identities import PARTICIPANTS, Identity
+from models.joint_action import (
+    ActionAgreement,
+    ActionClosure,
+    CostArrangement,
+    JointActionProposal,
+    ProgressReport,
+    WindDown,
+)
+from models.limits import LINE_MAX
+from models.partnership import TerminationNotice, TerminationWithdrawal
+from models.signing import Filing
+from models.working_group import GroupLeads
+from workflows.amendment import AmendmentWorkflow
+from workflows.consultation import ConsultationWorkflow
+from workflows.forum import ForumCycleWorkflow
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+#: Fields the console reads from the thing filed on (issue 11: a filing names the workflow it acts
+#: on and, where it agrees to something, exactly what it agrees to), as the CLI does.
+READ_BY_CONSOLE = ("addressed_to", "agenda_sha256", "tabled", "minutes_sha256", "notice")
+#: Fields every instrument has that the console sets, never the user.
+SET_BY_CONSOLE = ("filed_by", "filing_id", "signature", *READ_BY_CONSOLE)
+FORUM = "forum_id"  # the field (or, for a nomination, the extra form field) naming the Forum cycle
+SECRETARIAT_ONLY = (Identity.SECRETARIAT,)
+ANY_FILER = (*PARTICIPANTS, Identity.SECRETARIAT)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    slug: str
+    title: str
+    model: type[Filing]
+    update: Any
+    filers: tuple[Identity, ...] = PARTICIPANTS
+    on: str | None = None  # the field naming the governed thing it is filed on; None: the Partnership
+    show: Any = None
+    kind: str = ""  # the CLI noun, for "no <kind> X" messages
+
+    def fields(self) -> list[Field]:
+        names = [n for n in self.model.model_fields if n not in SET_BY_CONSOLE]
+        found = [field_of(n, self.model.model_fields[n]) for n in names]
+        if self.on and self.on not in names:  # filed on a Forum cycle the instrument does not name
+            found.insert(0, Field(self.on, "text", required=True, label="Forum cycle"))
+        return found
+
+    async def file(self, filing: Filing, target: str | None) -> Any:
+        """Sign with this office's key and file; the Update's answer is the receipt."""
+        if self.on is None:
+            handle = await partnership()
+            return await handle.execute_update(self.update, signed_by_filer(filing))
+        if not target:
+            raise Refused(f"say which {self.kind} this is filed on")
+        return await file_on(target, self.update, filing, self.show, self.kind, signer=signed_by_filer)
+
+
+def _action(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
+    return Instrument(slug, title, model, update, on="action_id", show=JointActionWorkflow.show, kind="action")
+
+
+def _amendment(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
+    return Instrument(slug, title, model, update, on="amendment_id", show=AmendmentWorkflow.show, kind="amendment")
+
+
+def _consult(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
+    return Instrument(slug, title, model, update, on="consultation_id", show=ConsultationWorkflow.show, kind="consult")
+
+
+def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS) -> Instrument:
+    return Instrument(slug, title, model, update, filers, on=FORUM, show=ForumCycleWorkflow.show, kind="forum")
+
+
+P = PartnershipWorkflow
+INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument("action-propose", "Propose a joint action", JointActionProposal, P.propose_joint_action),
+    _action("action-agree", "Agree a proposed joint action", ActionAgreement, JointActionWorkflow.agree),
+    _action("action-report", "Report progress on a joint action", ProgressReport, JointActionWorkflow.report),
+    _action("action-cost-share", "Propose a cost arrangement (¶28)", CostArrangement, JointActionWorkflow.cost_share),
+    _action("action-close", "Complete or discontinue a joint action", ActionClosure, JointActionWorkflow.close),
+    Instrument("action-wind-down", "Wind down ongoing joint actions (¶32; none named: all)", WindDown, P.wind_down),
+    Instrument("amendment-propose", "Propose an amendment (¶33)", AmendmentProposal, P.propose_amendment),
+    _amendment("amendment-consent", "Consent to an amendment", AmendmentConsent, AmendmentWorkflow.consent),
+    _amendment("amendment-decline", "Decline an amendment", AmendmentDecline, AmendmentWorkflow.decline),
+    _amendment("amendment-withdraw", "Withdraw your amendment", AmendmentWithdrawal, AmendmentWorkflow.withdraw),
+    Instrument("termination-notify", "Give notice of termination (¶31)", TerminationNotice, P.give_termination_notice),
+    Instrument(
+        "termination-withdraw",
+        "Withdraw your notice of termination",
+        TerminationWithdrawal,
+        P.withdraw_termination_notice,
+    ),
+    Instrument("group-set-leads", "Set a working group's leads (¶7)", GroupLeads, P.set_group_leads),
+    Instrument("consult-open", "Raise a difference (¶29)", ConsultationRequest, P.open_consultation),
+    _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note),
+    _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
+    _consult("consult-accept", "Accept a proposed outcome", ResolutionAcceptance, ConsultationWorkflow.accept),
+    Instrument("forum-start", "Start a Forum cycle", ForumConvocation, P.start_forum, SECRETARIAT_ONLY),
+    _forum("forum-nominate", "Nominate your co-chair", CoChairNomination, ForumCycleWorkflow.nominate),
+    _forum("forum-agenda-add", "Add an agenda item", AgendaItemFiling, ForumCycleWorkflow.add_item, ANY_FILER),
+    _forum("forum-agenda-agree", "Agree the agenda", AgendaAgreement, ForumCycleWorkflow.agree_agenda),
+    _forum("forum-postpone", "Move the Forum", Postponement, ForumCycleWorkflow.postpone),
+    _forum("forum-convene", "Record that the Forum met", Convening, ForumCycleWorkflow.convene, SECRETARIAT_ONLY),
+    _forum("forum-decide", "Table a decision", DecisionTabled, ForumCycleWorkflow.table_decision, SECRETARIAT_ONLY),
+    _forum("forum-agree", "Agree a tabled decision", DecisionAgreement, ForumCycleWorkflow.agree_decision),
+    _forum("forum-minutes", "File the minutes", MinutesFiling, ForumCycleWorkflow.file_minutes, SECRETARIAT_ONLY),
+    _forum("forum-approve", "Approve the minutes", MinutesApproval, ForumCycleWorkflow.approve_minutes),
+)
+BY_SLUG = {i.slug: i for i in INSTRUMENTS}
+BY_MODEL = {i.model.__name__: i for i in INSTRUMENTS}
+
+
+def offered_to(identity: Identity | None) -> list[Instrument]:
+    return [i for i in INSTRUMENTS if identity in i.filers]
+
+
+# Fields --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    widget: Literal["text", "textarea", "number", "date", "select", "lines", "numbers", "json"]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    label: str = ""
+    hint: str = ""
+    max_length: int | None = None
+
+    @property
+    def caption(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+def _optional(annotation: Any) -> tuple[Any, bool]:
+    """The annotation without `| None`, and whether None was allowed."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def _max_length(annotation: Any, info: FieldInfo) -> int | None:
+    metadata = list(info.metadata)
+    if typing.get_origin(annotation) is typing.Annotated:
+        metadata += list(typing.get_args(annotation)[1:])
+    for item in metadata:
+        if isinstance(item, MaxLen) or hasattr(item, "max_length"):
+            value = getattr(item, "max_length", None)
+            if isinstance(value, int):
+                return value
+    return None
+
+
+def field_of(name: str, info: FieldInfo) -> Field:
+    annotation, optional = _optional(info.annotation)
+    required = info.is_required()
+    base = typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+    if base is date:
+        return Field(name, "date", required, hint="YYYY-MM-DD" + ("; optional" if optional else ""))
+    if base is int:
+        return Field(name, "number", required)
+    if isinstance(base, type) and issubclass(base, Enum):
+        return Field(name, "select", required, tuple(str(m.value) for m in base))
+    if typing.get_origin(base) is Literal:
+        return Field(name, "select", required, tuple(str(a) for a in typing.get_args(base)))
+    if typing.get_origin(base) is list:
+        (item,) = typing.get_args(base)
+        if item is int:
+            return Field(name, "numbers", required, hint="numbers separated by commas")
+        if item is str or typing.get_origin(item) is typing.Annotated:
+            return Field(name, "lines", required, hint="one a line")
+        return Field(name, "json", required, hint="a JSON list; leave empty for none")
+    longest = _max_length(annotation, info)
+    widget = "textarea" if longest is not None and longest > LINE_MAX else "text"
+    return Field(name, widget, required, max_length=longest)
+
+
+async def read_fields(instrument: Instrument, form: dict[str, str], filer: Identity) -> dict[str, Any]:
+    """What the instrument signs that the user does not type: the workflow it is addressed to, the
+    agenda, decision or minutes agreed to as the cycle shows them now, the notice withdrawn; and,
+    for a wind-down naming no action, every ongoing one."""
+    from cli.common import ask, client, query_or_explain
+    from cli.forum import tabling_of
+
+    model = instrument.model
+    target = form.get(instrument.on, "").strip() if instrument.on else ""
+    read: dict[str, Any] = {"addressed_to": target if instrument.on else (await partnership()).id}
+    if model in (AgendaAgreement, DecisionAgreement, MinutesApproval) and target:
+        handle = (await client()).get_workflow_handle(target)
+        view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {target}")
+        if model is AgendaAgreement:
+            read["agenda_sha256"] = agenda_digest(view.agenda)
+        elif model is MinutesApproval:
+            read["minutes_sha256"] = minutes_digest(view.minutes or "")
+        else:
+            number = form.get("decision", "").strip()
+            read["tabled"] = tabling_of(view, int(number)) if number.isdigit() else "none"
+    if model is TerminationWithdrawal:
+        status = await ask(PartnershipWorkflow.status)
+        read["notice"] = next((n.filing_id for n in status.termination_notices if n.given_by is filer), "none")
+    if model is WindDown and not form.get("actions", "").strip():
+        ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
+        form["actions"] = "\n".join(sorted(ongoing))
+    return read
+
+
+def parse(
+    instrument: Instrument, form: dict[str, str], filer: Identity, read: dict[str, Any] | None = None
+) -> tuple[Filing, str | None]:
+    """The instrument (unsigned, with its filing id) from a form's fields and what `read_fields`
+    read, and the thing it is filed on; a bad field raises ValidationError or Refused, with the
+    field named."""
+    values: dict[str, Any] = {"filed_by": filer, **(read or {})}
+    for field in instrument.fields():
+        raw = form.get(field.name, "").replace("\r\n", "\n")
+        if field.widget == "numbers":
+            parts = [p for p in raw.replace(",", " ").split() if p]
+            if not all(p.isdigit() for p in parts):
+                raise Refused(f"{field.name}: numbers separated by commas, e.g. 7, 33")
+            values[field.name] = [int(p) for p in parts]
+        elif field.widget == "lines":
+            values[field.name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif field.widget == "json":
+            try:
+                values[field.name] = json.loads(raw) if raw.strip() else []
+            except json.JSONDecodeError as err:
+                raise Refused(f"{field.name}: not JSON ({err.msg} at character {err.pos})") from None
+        elif raw.strip() or field.widget in ("textarea", "text") and field.required:
+            values[field.name] = raw if field.widget == "textarea" else raw.strip()
+    target = values.get(instrument.on) if instrument.on else None
+    if instrument.on and instrument.on not in instrument.model.model_fields:
+        values.pop(instrument.on, None)
+    return instrument.model.model_validate(values), target
+
+
+def instrument_fields(filing: Filing) -> dict[str, Any]:
+    """The instrument exactly as it is signed: its fields and its kind (models/signing.py)."""
+    return json.loads(filing.canonical_bytes())
+
+
+__all__ = ["INSTRUMENTS", "BY_SLUG", "BY_MODEL", "Instrument", "parse", "ValidationError", "instrument_fields"]

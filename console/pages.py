@@ -1,0 +1,287 @@
+"""The console's pages: each reads the same queries and views the CLI's commands print."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cli.common import Refused, ask, client, query_or_explain
+from cli.forum_calendar import forum_calendar
+from cli.inbox import inbox, snapshot
+from console.app import acting_identity, page, session_of
+from console.instruments import BY_MODEL, offered_to
+from models.catalogue import PILLARS, amended_areas
+from models.forum import ForumStage
+from models.identities import Identity
+from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup
+from models.text import agreement_text, blocks
+from rules.p09_27_joint_actions import report_due
+from workflows.amendment import AmendmentWorkflow
+from workflows.consultation import ConsultationWorkflow
+from workflows.forum import ForumCycleWorkflow
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow as P
+
+
+def forms_for(request: Request, *slugs: str, **terms: Any) -> list[dict[str, str]]:
+    """Links to the forms this office may file here, filled in with what the page already knows."""
+    offered = {i.slug: i for i in offered_to(acting_identity(request))}
+    query = urlencode({k: v for k, v in terms.items() if v is not None})
+    return [{"title": offered[s].title, "href": f"/file/{s}?{query}"} for s in slugs if s in offered]
+
+
+def overdue(actions: list[ActionSummary], now: datetime) -> list[ActionSummary]:
+    """Active actions whose last report is older than the default cadence (the inbox applies each
+    group's own cadence to its own actions). The due day is worked out once per reporting day:
+    the overview of a thousand actions is rendered within 150 ms."""
+    due_day: dict[date, date] = {}
+    late = []
+    for a in actions:
+        since = a.last_report_at
+        if a.state is not ActionState.ACTIVE or since is None:
+            continue
+        if since.date() not in due_day:
+            due_day[since.date()] = report_due(since, DEFAULT_CADENCE_MONTHS).date()
+        if datetime.combine(due_day[since.date()], since.timetz()) <= now:
+            late.append(a)
+    return late
+
+
+def register_health() -> dict[str, Any]:
+    """The register's hash chain, checked here (read-only); `verify` adds the histories."""
+    from activities.register import chain_problems, decisions, read_only_engine
+
+    try:
+        engine = read_only_engine()
+        return {"rows": len(decisions(engine)), "problems": chain_problems(engine), "error": None}
+    except Exception:  # no register in this data dir (an office that runs no stack)
+        return {"rows": 0, "problems": [], "error": "no register in this data dir"}
+
+
+def overview_context(status: Any, actions: list[ActionSummary], now: datetime) -> dict[str, Any]:
+    """Everything the overview shows, from the status and the action summaries (pure: benchmarked)."""
+    in_area: dict[str, list[ActionSummary]] = {}
+    in_pillar: dict[int, list[ActionSummary]] = {}
+    for a in actions:  # one pass, not one per area
+        in_area.setdefault(a.area, []).append(a)
+        in_pillar.setdefault(a.pillar, []).append(a)
+    areas = amended_areas(status.catalogue_changes)
+    by_area = [(area, rollup(in_area.get(area.slug, []))) for area in areas]
+    by_pillar = [(p, rollup(in_pillar.get(p.number, []))) for p in PILLARS]
+    countdown = None
+    if status.termination is not None:
+        countdown = (status.termination.effective_on - now.date()).days
+    return {
+        "status": status,
+        "total": rollup(actions),
+        "by_area": by_area,
+        "by_pillar": by_pillar,
+        "overdue": overdue(actions, now),
+        "countdown": countdown,
+    }
+
+
+async def overview(request: Request) -> Response:
+    status = await ask(P.status)
+    actions = await ask(P.actions)
+    context = overview_context(status, actions, datetime.now(UTC))
+    open_cycles = [f for f in status.forums if f.stage is not ForumStage.CLOSED]
+    forum = None
+    if open_cycles:
+        forum = await (await client()).get_workflow_handle(open_cycles[-1].forum_id).query(ForumCycleWorkflow.show)
+    return page(request, "overview.html", forum=forum, health=register_health(), **context)
+
+
+async def inbox_page(request: Request) -> Response:
+    office = acting_identity(request) or Identity.AUDITOR
+    items = inbox(office, await snapshot(), datetime.now(UTC))
+    answers = []
+    for item in items:
+        instrument = BY_MODEL.get(item.instrument or "")
+        answer = None
+        if instrument is not None and office in instrument.filers:
+            filled = {f.name for f in instrument.fields()} <= set(item.terms)
+            answer = {
+                "instrument": instrument,
+                "href": f"/file/{instrument.slug}?{urlencode(item.terms)}",
+                "terms": item.terms if filled else None,  # complete: straight to the confirmation
+                "csrf": session_of(request).issue() if filled else "",
+            }
+        answers.append((item, answer))
+    return page(request, "inbox.html", office=office, answers=answers)
+
+
+async def catalogue_page(request: Request) -> Response:
+    status = await ask(P.status)
+    actions = await ask(P.actions)
+    under: dict[str, list[ActionSummary]] = {}
+    for a in actions:
+        under.setdefault(a.ref, []).append(a)
+    areas = amended_areas(status.catalogue_changes)
+    return page(request, "catalogue.html", pillars=PILLARS, areas=areas, under=under, version=status.version)
+
+
+async def actions_page(request: Request) -> Response:
+    q = request.query_params
+    wanted = {k: q.get(k) or None for k in ("ref", "area", "pillar", "state")}
+    actions = [
+        a
+        for a in await ask(P.actions)
+        if (wanted["ref"] is None or a.ref == wanted["ref"])
+        and (wanted["area"] is None or a.area == wanted["area"])
+        and (wanted["pillar"] is None or str(a.pillar) == wanted["pillar"])
+        and (wanted["state"] is None or a.state.value == wanted["state"])
+    ]
+    return page(
+        request,
+        "actions.html",
+        actions=actions,
+        total=rollup(actions),
+        wanted=wanted,
+        states=[s.value for s in ActionState],
+        forms=forms_for(request, "action-propose", "action-wind-down"),
+    )
+
+
+async def action_page(request: Request) -> Response:
+    ident = request.path_params["ident"]
+    handle = (await client()).get_workflow_handle(ident)
+    view = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
+    slugs = ("action-agree", "action-report", "action-cost-share", "action-close")
+    return page(request, "action.html", view=view, forms=forms_for(request, *slugs, action_id=ident))
+
+
+async def amendments_page(request: Request) -> Response:
+    status = await ask(P.status)
+    amendments = await ask(P.amendments)
+    return page(
+        request,
+        "amendments.html",
+        amendments=amendments,
+        version=status.version,
+        forms=forms_for(request, "amendment-propose"),
+    )
+
+
+def current_wording(paragraphs: list[int]) -> list[tuple[int, str]]:
+    """The named paragraphs as signed (amendments in force are listed with their own wording)."""
+    texts = {b.paragraph: b.text for b in blocks(agreement_text()) if b.paragraph is not None}
+    return [(p, texts.get(p, "(no such paragraph in the text as signed)")) for p in paragraphs]
+
+
+async def amendment_page(request: Request) -> Response:
+    ident = request.path_params["ident"]
+    handle = (await client()).get_workflow_handle(ident)
+    view = await query_or_explain(handle, AmendmentWorkflow.show, f"no amendment {ident}")
+    slugs = ("amendment-consent", "amendment-decline", "amendment-withdraw") if view.status.is_open else ()
+    return page(
+        request,
+        "amendment.html",
+        view=view,
+        current=current_wording(view.paragraphs),
+        forms=forms_for(request, *slugs, amendment_id=ident),
+    )
+
+
+async def forum_page(request: Request) -> Response:
+    cycles = await ask(P.forums)
+    c = await client()
+    views = [await c.get_workflow_handle(f.forum_id).query(ForumCycleWorkflow.show) for f in reversed(cycles)]
+    slugs = (
+        "forum-nominate",
+        "forum-agenda-add",
+        "forum-agenda-agree",
+        "forum-postpone",
+        "forum-convene",
+        "forum-decide",
+        "forum-agree",
+        "forum-minutes",
+        "forum-approve",
+    )
+    cycle_forms = {
+        v.summary.forum_id: forms_for(request, *slugs, forum_id=v.summary.forum_id)
+        for v in views
+        if v.summary.stage is not ForumStage.CLOSED
+    }
+    return page(request, "forum.html", views=views, cycle_forms=cycle_forms, forms=forms_for(request, "forum-start"))
+
+
+async def forum_calendar_file(request: Request) -> Response:
+    ident = request.path_params["ident"]
+    handle = (await client()).get_workflow_handle(ident)
+    view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
+    return Response(
+        forum_calendar(view),
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{quote(ident)}.ics"'},
+    )
+
+
+async def consultations_page(request: Request) -> Response:
+    summaries = await ask(P.consultations)
+    c = await client()
+    views = [await c.get_workflow_handle(k.consultation_id).query(ConsultationWorkflow.show) for k in summaries]
+    slugs = ("consult-note", "consult-propose", "consult-accept")
+    return page(
+        request,
+        "consultations.html",
+        views=views,
+        view_forms={
+            v.summary.consultation_id: forms_for(request, *slugs, consultation_id=v.summary.consultation_id)
+            for v in views
+            if v.summary.state.value == "OPEN"
+        },
+        forms=forms_for(request, "consult-open", "group-set-leads", "termination-notify", "termination-withdraw"),
+    )
+
+
+async def register_page(request: Request) -> Response:
+    from activities.register import decisions, read_only_engine
+
+    health = register_health()
+    rows = decisions(read_only_engine()) if health["error"] is None else []
+    report = None
+    if request.query_params.get("verify"):
+        from audit.verify import verify
+
+        report = await verify(await client(), read_only_engine())
+    return page(request, "register.html", rows=rows[-200:], health=health, report=report)
+
+
+async def timeline_page(request: Request) -> Response:
+    from activities.register import read_only_engine
+    from audit.archive import histories_of
+    from audit.timeline import timeline
+
+    ident = request.path_params["ident"]
+    if register_health()["error"] is None:
+        runs = await histories_of(await client(), read_only_engine(), ident)
+    else:  # an office without the register (and so without the archive): the server's history only
+        runs = [await (await client()).get_workflow_handle(ident).fetch_history()]
+    if not runs:
+        raise Refused(f"no workflow {ident} on the server or in the archive")
+    settings = request.app.state.settings
+    ui = f"{settings.temporal_ui.rstrip('/')}/namespaces/{quote(settings.namespace)}/workflows/{quote(ident)}"
+    return page(request, "timeline.html", ident=ident, entries=timeline(runs[-1]), ui=ui)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", overview),
+        Route("/inbox", inbox_page),
+        Route("/catalogue", catalogue_page),
+        Route("/actions", actions_page),
+        Route("/actions/{ident}", action_page),
+        Route("/amendments", amendments_page),
+        Route("/amendments/{ident}", amendment_page),
+        Route("/forum", forum_page),
+        Route("/forum/{ident}.ics", forum_calendar_file),
+        Route("/consultations", consultations_page),
+        Route("/register", register_page),
+        Route("/timeline/{ident}", timeline_page),
+    ]

@@ -1,0 +1,86 @@
+"""`partnership console`, and the console `partnership up` runs beside its worker. The web stack is
+imported when a console starts, not by every CLI command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import keep_connection, run
+from console.office import AccessRefused, required_token
+
+DEFAULT_PORT = 8080
+DEFAULT_UI = "http://localhost:8233"
+
+
+def console_server(host: str, port: int, temporal_ui: str) -> Any:
+    import uvicorn
+
+    from console.app import Settings, create_app
+
+    class ConsoleServer(uvicorn.Server):
+        """uvicorn without its own signal handling: whoever runs the console (`up`, `console`) stops it."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    token = required_token(host)  # refuses before anything listens
+    settings = Settings(temporal_ui=temporal_ui, namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"))
+    config = uvicorn.Config(
+        create_app(settings, token), host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+    return ConsoleServer(config)
+
+
+@contextlib.asynccontextmanager
+async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
+    """The console in this event loop until the block ends; yields its address. A port that cannot
+    be bound is StackError's kind of failure: said in one line."""
+    from engine.stack import StackError
+
+    keep_connection()
+    server = console_server(host, port, temporal_ui)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            raise StackError(f"the console could not listen on {host}:{port}; is the port in use? (--console-port)")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@run
+async def console_command(
+    port: Annotated[int, typer.Option(help="Port of the web console.")] = DEFAULT_PORT,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; beyond 127.0.0.1 it needs PARTNERSHIP_CONSOLE_TOKEN.")
+    ] = "127.0.0.1",
+    temporal_ui: Annotated[str, typer.Option(help="The Temporal Web UI, for links to workflows.")] = DEFAULT_UI,
+) -> None:
+    """This office's web console (identities: the private keys in this data dir). Ctrl-C stops it."""
+    from cli.common import echo
+    from engine.logs import configure as configure_logs
+    from engine.stack import StackError
+
+    configure_logs()
+    keep_connection()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with serving(host, port, temporal_ui) as address:
+            echo(f"Console: {address} . Ctrl-C stops.", err=True)
+            await stop.wait()
+    except AccessRefused as err:
+        raise StackError(str(err)) from None

@@ -1,0 +1,91 @@
+"""The console's rules that need no browser and no server: who may reach it, one-time form tokens,
+which identities an office holds, and forms read into instruments exactly as the CLI builds them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from cli.common import Refused
+from console.instruments import BY_MODEL, BY_SLUG, INSTRUMENTS, instrument_fields, parse
+from console.office import AccessRefused, Session, held_identities, required_token
+from models.identities import Identity
+
+
+def test_loopback_needs_no_token_and_elsewhere_a_long_one(monkeypatch):
+    monkeypatch.delenv("PARTNERSHIP_CONSOLE_TOKEN", raising=False)
+    assert required_token("127.0.0.1") is None and required_token("localhost") is None
+    assert required_token("::1") is None
+    with pytest.raises(AccessRefused, match="PARTNERSHIP_CONSOLE_TOKEN"):
+        required_token("0.0.0.0")
+    monkeypatch.setenv("PARTNERSHIP_CONSOLE_TOKEN", "short")
+    with pytest.raises(AccessRefused):
+        required_token("192.0.2.1")
+    monkeypatch.setenv("PARTNERSHIP_CONSOLE_TOKEN", "a-secret-of-sufficient-length")
+    assert required_token("192.0.2.1") == "a-secret-of-sufficient-length"
+
+
+def test_a_form_token_is_good_for_one_post_in_its_own_session():
+    mine, theirs = Session(acting=Identity.UK), Session(acting=Identity.ROK)
+    token = mine.issue()
+    assert not theirs.redeem(token)
+    assert mine.redeem(token)
+    assert not mine.redeem(token)  # replayed
+    assert not mine.redeem("")
+
+
+def test_an_office_holds_the_keys_in_its_data_dir(data_dir):
+    assert held_identities() == [Identity.UK, Identity.ROK, Identity.SECRETARIAT]
+    (data_dir / "keys" / "uk.key").unlink()
+    assert held_identities() == [Identity.ROK, Identity.SECRETARIAT]
+
+
+def test_every_instrument_has_a_form_and_every_inbox_answer_an_instrument():
+    assert len(BY_SLUG) == len(INSTRUMENTS) == len(BY_MODEL)
+    for instrument in INSTRUMENTS:
+        instrument.fields()  # every field type has a widget (a withdrawal has no field at all)
+        assert Identity.AUDITOR not in instrument.filers
+    answered = {"AmendmentConsent", "ActionAgreement", "ProgressReport", "CostArrangement", "ActionClosure"}
+    answered |= {"GroupLeads", "ResolutionAcceptance", "CoChairNomination", "AgendaAgreement", "Postponement"}
+    answered |= {"DecisionAgreement", "MinutesApproval", "Convening", "MinutesFiling"}
+    assert answered <= set(BY_MODEL)
+
+
+def test_a_form_becomes_the_instrument_the_cli_would_sign():
+    proposal, target = parse(
+        BY_SLUG["action-propose"],
+        {"ref": "9b", "title": " Open RAN test bed ", "starts": "2026-01-05", "description": "a\r\nb"},
+        Identity.UK,
+    )
+    assert target is None
+    assert (proposal.ref, proposal.title, proposal.starts) == ("9b", "Open RAN test bed", date(2026, 1, 5))
+    assert proposal.description == "a\nb" and proposal.lead_uk is None
+    shown = instrument_fields(proposal)
+    assert shown["instrument"] == "JointActionProposal" and shown["filed_by"] == "UK"
+    assert shown["filing_id"] == proposal.filing_id and "signature" not in shown
+
+    report, target = parse(
+        BY_SLUG["action-report"], {"action_id": "action-9b-x", "status": "on-track", "percent": "40"}, Identity.ROK
+    )
+    assert target == "action-9b-x" and report.percent == 40
+
+    amendment, _ = parse(BY_SLUG["amendment-propose"], {"paragraphs": "7, 33", "text": "New."}, Identity.UK)
+    assert amendment.paragraphs == [7, 33] and amendment.catalogue_changes == []
+
+    nomination, target = parse(
+        BY_SLUG["forum-nominate"], {"forum_id": "forum-2026", "name": "Kim", "title": "Vice Minister"}, Identity.ROK
+    )
+    assert target == "forum-2026" and not hasattr(nomination, "forum_id")
+
+
+def test_a_bad_field_is_named_before_anything_is_signed():
+    with pytest.raises(ValidationError, match="percent"):
+        parse(BY_SLUG["action-report"], {"action_id": "a", "status": "on-track", "percent": "140"}, Identity.UK)
+    with pytest.raises(Refused, match="paragraphs"):
+        parse(BY_SLUG["amendment-propose"], {"paragraphs": "seven", "text": "x"}, Identity.UK)
+    with pytest.raises(Refused, match="catalogue_changes: not JSON"):
+        parse(BY_SLUG["amendment-propose"], {"paragraphs": "7", "text": "x", "catalogue_changes": "["}, Identity.UK)
+    with pytest.raises(ValidationError, match="title"):
+        parse(BY_SLUG["action-propose"], {"ref": "9b", "title": "x" * 301}, Identity.UK)

@@ -1,0 +1,349 @@
+"""The web console in a real headless Chromium (Debian's `chromium`, driven by Playwright; never a
+downloaded browser), against an embedded stack of its own on free ports: `partnership up` (whose
+console holds all three keys), a UK office and a ROK office (each its own data dir holding only its
+own private key) and an auditor's (no private key). Every page visited is checked with axe-core and
+saved as a screenshot under the module's tmp dir.
+
+One stack and one browser for the module: the scenarios run in order on the same Partnership, so
+each asserts what it changed, not absolute counts."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CLI = str(Path(sys.executable).parent / "partnership")
+AREA_OF_9B = (
+    "Future telecoms and supply chain resilience"  # the policy area commitment 9b sits under (models/catalogue.py)
+)
+
+pytestmark = pytest.mark.timeout(300)  # the first test also starts the stack and three consoles
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, contains: str = "", seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if contains in answer.read().decode():
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer: {log.read_text()[-2000:]}"
+        time.sleep(0.3)
+
+
+class Stack:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_CONSOLE"))}
+        self.processes: list[subprocess.Popen] = []
+        self.consoles: dict[str, str] = {}
+
+    def start(self) -> None:
+        port, ui_port, console_port = free_port(), free_port(), free_port()
+        self.address = f"127.0.0.1:{port}"
+        env = self.env | {"PARTNERSHIP_DATA_DIR": str(self.root / "stack"), "LOG_FORMAT": "json"}
+        log = self.root / "up.log"
+        up = self.spawn(
+            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(console_port)], env, log
+        )
+        self.consoles["stack"] = f"http://127.0.0.1:{console_port}"
+        wait_for(self.consoles["stack"] + "/", up, log, contains="IN_EFFECT")
+        started = [self.office(name, keys) for name, keys in (("UK", ["uk"]), ("ROK", ["rok"]), ("AUDITOR", []))]
+        for name, process, log in started:  # started together: each takes seconds to import
+            wait_for(self.consoles[name] + "/", process, log, contains="IN_EFFECT")
+
+    def office(self, name: str, private: list[str]) -> tuple[str, subprocess.Popen, Path]:
+        """An office's own data dir: its own private key and every public key, nothing else."""
+        data = self.root / name.lower()
+        (data / "keys").mkdir(parents=True)
+        for source in (self.root / "stack" / "keys").iterdir():
+            if source.suffix == ".pub" or source.stem in private:
+                shutil.copy2(source, data / "keys" / source.name)
+        port = free_port()
+        env = self.env | {"PARTNERSHIP_DATA_DIR": str(data), "TEMPORAL_ADDRESS": self.address}
+        log = self.root / f"console-{name.lower()}.log"
+        console = self.spawn([CLI, "console", "--port", str(port)], env, log)
+        self.consoles[name] = f"http://127.0.0.1:{port}"
+        return name, console, log
+
+    def spawn(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+        with log.open("a") as out:
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def history_length(self, workflow_id: str) -> int:
+        from temporalio.client import Client
+
+        async def length() -> int:
+            client = await Client.connect(self.address)
+            return len((await client.get_workflow_handle(workflow_id).fetch_history()).events)
+
+        # Playwright's sync API runs an event loop in this thread: ask from another one.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, length()).result()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = Stack(tmp_path_factory.mktemp("console"))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"Debian's chromium is not installed at {CHROMIUM}: `apt-get install chromium` (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Office:
+    """One office's console in its own browser context (its own session cookie)."""
+
+    def __init__(self, browser, base: str, shots: Path, name: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1100, "height": 900})
+        self.page = self.context.new_page()
+        self.base, self.shots, self.name = base, shots, name
+
+    def open(self, path: str):
+        self.page.goto(self.base + path)
+        return self.page
+
+    def checked(self, label: str) -> None:
+        """Save a screenshot and fail on any serious or critical accessibility violation."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.page.screenshot(path=str(self.shots / f"{self.name}-{label}.png"), full_page=True)
+        violations = Axe().run(self.page).response["violations"]
+        bad = [f"{v['id']}: {v['help']}" for v in violations if v.get("impact") in ("serious", "critical")]
+        assert bad == [], f"{self.name} {label}: {bad}"
+
+    def file(self, slug: str, values: dict[str, str], query: str = "") -> str:
+        """Fill the form, check the confirmation shows the instrument and this office's key, sign."""
+        page = self.open(f"/file/{slug}{query}")
+        for name, value in values.items():
+            field = page.locator(f"#f-{name}")
+            if field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        page.get_by_role("button", name="Review before signing").click()
+        return self.sign()
+
+    def sign(self) -> str:
+        page = self.page
+        assert page.locator("#key-fingerprint").count() == 1, page.content()
+        page.get_by_role("button", name="Sign and file").click()
+        assert page.locator("#filed").count() == 1, page.locator("main").inner_text()
+        return page.locator("#receipt").inner_text()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def opened(stack, browser, tmp_path_factory):
+    offices = {name: Office(browser, url, Path(), name.lower()) for name, url in stack.consoles.items()}
+    yield offices
+    for office in offices.values():
+        office.close()
+
+
+@pytest.fixture
+def offices(opened, tmp_path):
+    """The offices' consoles, their screenshots saved under this test's tmp dir."""
+    for office in opened.values():
+        office.shots = tmp_path
+    return opened
+
+
+def bar_value(office: Office, label: str) -> float:
+    page = office.open("/")
+    return float(page.locator(f'progress[data-area-bar="{label}"]').get_attribute("value"))
+
+
+def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
+    uk, rok = offices["UK"], offices["ROK"]
+    before = bar_value(uk, AREA_OF_9B)
+    uk.checked("overview-before")
+    uk.open("/file/action-propose")
+    uk.checked("propose-form")
+    receipt = uk.file("action-propose", {"ref": "9b", "title": "Open RAN test bed", "lead_uk": "A. Smith"})
+    action_id = json.loads(receipt)["action_id"]
+    assert uk.page.locator("#filed").inner_text().startswith("Propose a joint action: filing")
+    uk.checked("receipt")
+
+    page = rok.open("/inbox")
+    assert "Open RAN test bed" in page.locator("main").inner_text()
+    rok.checked("inbox")
+    page.get_by_role("button", name="Agree a proposed joint action…").first.click()
+    assert "ActionAgreement" in page.locator("#instrument").inner_text()
+    assert "ROK" in page.locator("main").inner_text()
+    rok.checked("confirm")
+    rok.sign()
+
+    page = uk.open(f"/actions/{action_id}")
+    assert page.locator("#action-state").inner_text() == "ACTIVE"
+    uk.checked("action")
+    page.get_by_role("link", name="Report progress on a joint action").click()
+    page.locator("#f-status").select_option("on-track")
+    page.locator("#f-percent").fill("40")
+    page.get_by_role("button", name="Review before signing").click()
+    uk.sign()
+
+    assert bar_value(uk, AREA_OF_9B) > before
+    assert page.locator(f'progress[data-area-bar="{AREA_OF_9B}"]').get_attribute("value") == "40.0"
+    uk.checked("overview-after")
+
+
+def test_amendment_proposed_by_uk_consented_in_the_rok_console(offices):
+    uk, rok = offices["UK"], offices["ROK"]
+    assert uk.open("/").locator("#version").inner_text() == "1"
+    uk.file(
+        "amendment-propose",
+        {"paragraphs": "7", "text": "The Forum meets twice a year.", "summary": "Two Forums a year"},
+    )
+    page = rok.open("/inbox")
+    page.get_by_role("button", name="Consent to an amendment…").first.click()
+    rok.sign()
+    deadline = time.monotonic() + 30
+    while uk.open("/").locator("#version").inner_text() != "2":
+        assert time.monotonic() < deadline, "the overview never showed version 2"
+        time.sleep(0.5)
+    uk.checked("overview-version-2")
+    for path, label in (("/amendments", "amendments"), ("/amendments/partnership-amendment-1", "amendment")):
+        rok.open(path)
+        rok.checked(label)
+
+
+def test_forged_and_replayed_posts_are_refused_and_leave_no_history(stack, offices):
+    uk, rok = offices["UK"], offices["ROK"]
+    # A real confirmation page in the ROK console, its form then altered to name UK as the filer.
+    page = rok.open("/file/consult-open")
+    page.locator("#f-about").fill("28")
+    page.locator("#f-summary").fill("Costs of the test bed")
+    page.get_by_role("button", name="Review before signing").click()
+    csrf = page.locator('input[name="csrf"]').last.get_attribute("value")
+    unsigned = json.loads(page.locator('input[name="instrument"]').get_attribute("value"))
+    before = stack.history_length("partnership")
+    forged = rok.context.request.post(
+        rok.base + "/file/consult-open/confirm",
+        form={"csrf": csrf, "instrument": json.dumps(unsigned | {"filed_by": "UK"}), "target": ""},
+    )
+    assert forged.status == 403 and "holds no key for UK" in forged.text()
+
+    # UK files once through its own form; the very same post sent again is refused.
+    page = uk.open("/file/consult-open")
+    page.locator("#f-about").fill("28")
+    page.locator("#f-summary").fill("Costs of the test bed, from London")
+    page.get_by_role("button", name="Review before signing").click()
+    form = {
+        "csrf": page.locator('input[name="csrf"]').last.get_attribute("value"),
+        "instrument": page.locator('input[name="instrument"]').get_attribute("value"),
+        "target": "",
+    }
+    uk.sign()
+    after_one = stack.history_length("partnership")
+    replayed = uk.context.request.post(uk.base + "/file/consult-open/confirm", form=form)
+    assert replayed.status == 403 and "already sent" in replayed.text()
+    no_token = uk.context.request.post(uk.base + "/file/consult-open", form={"about": "28", "summary": "x"})
+    assert no_token.status == 403
+    from_rok_session = rok.context.request.post(rok.base + "/file/consult-open/confirm", form=form)
+    assert from_rok_session.status == 403
+    time.sleep(1)  # anything a forged post had started would have reached the history by now
+    assert stack.history_length("partnership") == after_one
+    assert after_one > before  # only UK's own filing landed
+    uk.open("/consultations")
+    uk.checked("consultations")
+
+
+def test_the_auditor_console_shows_no_form(offices):
+    auditor = offices["AUDITOR"]
+    pages = ["/", "/inbox", "/catalogue", "/actions", "/amendments", "/forum", "/consultations", "/register"]
+    for path in pages:
+        page = auditor.open(path)
+        # Reads only: the one form it may see is the actions filter (a GET that changes nothing).
+        assert page.locator("form[method=post]").count() == 0, path
+        assert page.locator("input[name=csrf]").count() == 0, path
+        auditor.checked(path.strip("/") or "overview")
+    page = auditor.open("/actions")
+    page.locator("a[href^='/actions/action-']").first.click()
+    assert page.locator("form").count() == 0 and page.locator("a[href^='/file/']").count() == 0
+    auditor.checked("action")
+    page.get_by_role("link", name="Timeline of this action").click()
+    assert page.get_by_role("link", name="This workflow in the Temporal UI").count() == 1
+    auditor.checked("timeline")
+    refused = auditor.open("/file/action-propose")
+    assert "holds no private key" in refused.locator("#refusal").inner_text()
+
+
+def test_the_stack_console_holds_every_key_and_switches(offices):
+    one_machine = offices["stack"]
+    page = one_machine.open("/forum")
+    assert page.get_by_role("link", name="Start a Forum cycle").count() == 0  # acting as UK
+    page.locator("#acting").select_option("SECRETARIAT")
+    page.get_by_role("button", name="Switch").click()
+    assert page.get_by_role("link", name="Start a Forum cycle").count() == 1
+    one_machine.checked("forum-secretariat")
+    page = one_machine.open("/register?verify=1")
+    assert "consistent" in page.locator("#verdict").inner_text()
+    one_machine.checked("register-verified")
+
+
+def test_beyond_loopback_the_console_needs_a_token(stack):
+    env = stack.env | {"PARTNERSHIP_DATA_DIR": str(stack.root / "auditor"), "TEMPORAL_ADDRESS": stack.address}
+    refused = subprocess.run(
+        [CLI, "console", "--host", "192.0.2.1", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [refused.stderr.strip()]
+    assert "PARTNERSHIP_CONSOLE_TOKEN" in refused.stderr and "Traceback" not in refused.stderr
