@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, Line, LongText, Name, Ref, Text, WorkflowRef, Year
 from models.records import DecisionRecord, Notification
 from models.signing import Filing
@@ -163,7 +164,7 @@ class ForumCase(BaseModel):
     on: date
     venue: str
     host: Identity
-    keys: dict[Identity, str]
+    keys: KeyRing
     started_at: datetime
     refs_in_force: list[str]  # commitment refs when the cycle started (launch-joint-action decisions)
     areas_in_force: list[str] = Field(default_factory=list)  # policy areas then (set-group-leads)

@@ -22,9 +22,10 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
+    from models.keyring import KeyChange, KeyRing, change_problem, signature_problem
     from models.records import DecisionRecord, Notification
     from models.search import GOVERNANCE_STATE
-    from models.signing import Filing, signature_problem
+    from models.signing import Filing
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -53,10 +54,10 @@ def raise_if(problem: str | None) -> None:
         raise reject(problem)
 
 
-def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
-    """Raise a rejection unless the filer's registered key verifies the filing and this very
+def check_filing(filing: Filing, keys: KeyRing, seen: list[str]) -> None:
+    """Raise a rejection unless the filer's key valid now verifies the filing and this very
     filing was not accepted before (a signed paper is presented once)."""
-    raise_if(signature_problem(filing, keys))
+    raise_if(signature_problem(filing, keys, workflow.now()))
     if filing.filing_id in seen:
         raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 
@@ -165,8 +166,25 @@ class GovernedWorkflow:
     def _carried_state(self) -> Any:
         raise NotImplementedError
 
-    def _filing_keys(self) -> dict[Identity, str]:
+    def _filing_keys(self) -> KeyRing:
         return self._case.keys  # type: ignore[attr-defined]
+
+    #: A child holds its own copy of the registry, set at its start; the Partnership's changes
+    #: only by its own filings.
+    KEYS_FROM_PARTNERSHIP = True
+
+    @workflow.signal
+    def key_changed(self, change: KeyChange) -> None:
+        """A rotation or revocation the Partnership received, forwarded as the instrument itself:
+        applied only if it verifies against this workflow's own registry, so a change forged by
+        anyone with access to the namespace changes nothing."""
+        now = workflow.now()
+        problem = change_problem(self._filing_keys(), change, now) if self.KEYS_FROM_PARTNERSHIP else "not a child"
+        if problem:
+            workflow.logger.warning("key change ignored", extra={"problem": problem})
+            return
+        self._case.keys = self._filing_keys().changed(change, now)  # type: ignore[attr-defined]
+        self._wake()
 
     # The main loop ----------------------------------------------------------------------------------
 
