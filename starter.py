@@ -23,6 +23,7 @@ from cli import (
     group,
     inbox,
     keys,
+    signature,
     stack,
     status,
     termination,
@@ -49,8 +50,18 @@ def options(
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    office: Annotated[
+        str | None,
+        typer.Option(
+            "--office",
+            envvar="PARTNERSHIP_OFFICE",
+            help="The identities this data dir acts for (UK, ROK or SECRETARIAT); unset: all three, one machine.",
+        ),
+    ] = None,
 ) -> None:
     """Governance engine of the UK-Republic of Korea Digital Partnership (2023)."""
+    if office:
+        os.environ["PARTNERSHIP_OFFICE"] = office
 
 
 app.command()(stack.up)
@@ -60,6 +71,8 @@ app.command()(status.status)
 app.command()(status.catalogue)
 app.command()(status.text)
 app.command("inbox")(inbox.inbox_command)
+app.command("start")(signature.start)
+app.command("sign")(signature.sign_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(amendment.amendment_app, name="amendment")
 app.add_typer(termination.termination_app, name="termination")
