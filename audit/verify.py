@@ -24,6 +24,7 @@ from audit.archive import (
 from audit.checkpoint import checkpoint_problems
 from audit.health import stuck_workflows
 from audit.history import activity_calls
+from audit.keys import key_report
 from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
 from models.register import encode_details
@@ -37,6 +38,8 @@ class VerifyReport(BaseModel):
     archived: int = 0  # histories in the archive
     unarchived: list[str] = []  # closed runs of register workflows the archive does not hold yet
     unchecked_workflows: int = 0  # --from-archive: workflows still running, so not in the archive
+    key_history: list[str] = []  # every key of each identity and the interval it was valid in
+    revoked_later: list[str] = []  # filings valid when received, made with a key revoked since
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,7 @@ async def verify(
             )
     problems += archive_problems(engine, covered)
     problems += checkpoint_problems(engine, recorded)
+    key_history, revoked_later = key_report(histories)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
         problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
     return VerifyReport(
@@ -120,4 +124,6 @@ async def verify(
         archived=archived_count(engine),
         unarchived=not_yet_archived(histories, engine, {r.workflow_id for r in rows}),
         unchecked_workflows=unchecked,
+        key_history=key_history,
+        revoked_later=revoked_later,
     )

@@ -120,9 +120,7 @@ def test_three_offices_each_with_only_its_own_key(offices, tmp_path):
     # From the UK office, ROK's signature cannot be made: one line naming the missing key, nothing sent.
     before = o.history_length()
     message = o.refused("UK", "termination", "notify", "--as", "ROK")
-    assert message == (
-        "this office (UK) holds no private key for ROK: ROK files from its own office, with its own key"
-    )
+    assert message == ("this office (UK) holds no private key for ROK: ROK files from its own office, with its own key")
     assert o.history_length() == before
 
     # An amendment: UK proposes, ROK consents.
@@ -169,7 +167,8 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     o.ok("UK", "action", "report", action, "--as", "UK", "--status", "on-track", "--percent", "40")
     new_uk = json.loads(o.ok("ROK", "status", "--json"))["keys"]["UK"]
     assert new_uk != old_uk
-    assert json.loads((o.data("ROK") / "keys" / "pins.json").read_text())["UK"]["how"].startswith("followed the rotation")
+    pins = json.loads((o.data("ROK") / "keys" / "pins.json").read_text())
+    assert pins["UK"]["how"].startswith("followed the rotation")
     [retired_uk] = (o.data("UK") / "keys" / "retired").glob("uk-*.key")
     rejected = old_key_filing(o, retired_uk, "UK")
     assert f"signed with UK's key {old_uk}, replaced by rotation on" in rejected
