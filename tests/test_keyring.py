@@ -145,3 +145,27 @@ async def test_a_rotation_reaches_open_children_and_a_forged_change_reaches_noth
     rows = [r for r in decisions(register_engine()) if r.kind == "key-rotation"]
     assert len(rows) == 1 and rows[0].workflow_id == partnership.id
     assert "UK's key has been rotated" in subjects(data_dir)
+
+
+def test_an_office_key_at_rest_encrypted_owner_only_and_its_own(tmp_path, monkeypatch):
+    from engine.keys import KeyProblem, init_keys, private_key_path
+
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTNERSHIP_OFFICE", "UK")
+    monkeypatch.setenv("PARTNERSHIP_KEY_PASSPHRASE", "correct horse")
+    assert init_keys() == {Identity.UK: True}  # only this office's key
+    path = private_key_path(Identity.UK)
+    assert b"ENCRYPTED" in path.read_bytes()
+    assert load_private_key(Identity.UK) is not None
+    with pytest.raises(KeyProblem, match="holds no private key for ROK: ROK files from its own office"):
+        load_private_key(Identity.ROK)
+    monkeypatch.setenv("PARTNERSHIP_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(KeyProblem, match="wrong passphrase"):
+        load_private_key(Identity.UK)
+    monkeypatch.delenv("PARTNERSHIP_KEY_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(KeyProblem, match="is encrypted; set PARTNERSHIP_KEY_PASSPHRASE"):
+        load_private_key(Identity.UK)
+    path.chmod(0o644)
+    with pytest.raises(KeyProblem, match=f"readable by others; run `chmod 600 {path}`"):
+        load_private_key(Identity.UK)
