@@ -5,6 +5,7 @@ rotated and revoked; a registry swapped under a restarted Partnership is refused
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -183,6 +184,9 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     o.ok("ROK", "action", "report", action, "--as", "ROK", "--status", "at-risk", "--percent", "50")
     o.ok("ROK", "termination", "notify", "--as", "ROK")
     o.ok("ROK", "termination", "withdraw", "--as", "ROK")
+    o.ok("SECRETARIAT", "status")  # its pin of ROK follows the revocation, which UK's pinned key signed
+    pins = json.loads((o.data("SECRETARIAT") / "keys" / "pins.json").read_text())
+    assert pins["ROK"]["how"].startswith("followed the revocation")
 
     # The audit names the key history and the filings made with a key revoked later.
     audit = o.ok("SECRETARIAT", "audit", "verify", "--query", "WorkflowId = 'partnership'")
@@ -198,62 +202,61 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
         assert message.startswith("the Partnership holds key ") and "for UK;" in message, message
 
 
+async def connected(o: Offices):
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    return await Client.connect(o.env["UK"]["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter)
+
+
 def old_key_filing(o: Offices, key_file: Path, identity: str) -> str:
     """A termination notice signed with a retired key, sent straight to the server: its refusal."""
-    script = (
-        "import asyncio,sys\n"
-        "from cryptography.hazmat.primitives import serialization\n"
-        "from engine.client import connect\n"
-        "from models.partnership import TerminationNotice\n"
-        "from models.signing import sign\n"
-        "from workflows.partnership import PartnershipWorkflow\n"
-        "async def main():\n"
-        "    key = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), password=None)\n"
-        "    notice = sign(TerminationNotice(filed_by=sys.argv[2]), key)\n"
-        "    h = (await connect()).get_workflow_handle('partnership')\n"
-        "    try:\n"
-        "        await h.execute_update(PartnershipWorkflow.give_termination_notice, notice)\n"
-        "    except Exception as err:\n"
-        "        print(err.cause.message)\n"
-        "asyncio.run(main())\n"
-    )
-    python = str(Path(CLI).parent / "python")
-    done = subprocess.run(
-        [python, "-c", script, str(key_file), identity], env=o.env["UK"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    from cryptography.hazmat.primitives import serialization
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from models.partnership import TerminationNotice
+    from models.signing import sign
+    from workflows.partnership import PartnershipWorkflow
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    notice = sign(TerminationNotice(filed_by=identity), key)  # type: ignore[arg-type]
+
+    async def send() -> str:
+        handle = (await connected(o)).get_workflow_handle("partnership")
+        try:
+            await handle.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+        except WorkflowUpdateFailedError as err:
+            return err.cause.message  # type: ignore[union-attr]
+        raise AssertionError("a filing signed with a retired key was accepted")
+
+    return asyncio.run(send())
 
 
 def swap_registry(o: Offices, exported: dict[str, Path]) -> None:
     """Terminate the Partnership and start it again under the same id, with ROK's and the
     SECRETARIAT's current keys but an outsider's key for UK."""
-    script = (
-        "import asyncio,sys\n"
-        "from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey\n"
-        "from temporalio.common import WorkflowIDReusePolicy\n"
-        "from engine.bootstrap import text_sha256\n"
-        "from engine.client import connect\n"
-        "from engine.keys import read_public_key\n"
-        "from models.partnership import PartnershipState\n"
-        "from models.signing import public_key_text\n"
-        "from workflows.partnership import PartnershipWorkflow\n"
-        "from pathlib import Path\n"
-        "async def main():\n"
-        "    c = await connect()\n"
-        "    await c.get_workflow_handle('partnership').terminate('swapped')\n"
-        "    keys = {'UK': public_key_text(Ed25519PrivateKey.generate()),\n"
-        "            'ROK': read_public_key(Path(sys.argv[1])), 'SECRETARIAT': read_public_key(Path(sys.argv[2]))}\n"
-        "    await c.start_workflow(PartnershipWorkflow.run, PartnershipState(keys=keys, text_sha256=text_sha256()),\n"
-        "        id='partnership', task_queue='partnership', id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE)\n"
-        "asyncio.run(main())\n"
-    )
-    python = str(Path(CLI).parent / "python")
-    done = subprocess.run(
-        [python, "-c", script, str(exported["ROK"]), str(exported["SECRETARIAT"])],
-        env=o.env["UK"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from temporalio.common import WorkflowIDReusePolicy
+
+    from engine.bootstrap import text_sha256
+    from engine.keys import read_public_key
+    from models.partnership import PartnershipState
+    from models.signing import public_key_text
+    from workflows.partnership import PartnershipWorkflow
+
+    keys = {"UK": public_key_text(Ed25519PrivateKey.generate())}
+    keys |= {office: read_public_key(path) for office, path in exported.items()}
+    state = PartnershipState(keys=keys, text_sha256=text_sha256())
+
+    async def swap() -> None:
+        client = await connected(o)
+        await client.get_workflow_handle("partnership").terminate("a registry swapped by an outsider")
+        await client.start_workflow(
+            PartnershipWorkflow.run,
+            state,
+            id="partnership",
+            task_queue="partnership",
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+
+    asyncio.run(swap())
