@@ -61,7 +61,14 @@ def options(
 ) -> None:
     """Governance engine of the UK-Republic of Korea Digital Partnership (2023)."""
     if office:
+        from engine.keys import KeyProblem
+        from engine.keys import office as office_identities
+
         os.environ["PARTNERSHIP_OFFICE"] = office
+        try:
+            office_identities()
+        except KeyProblem as err:
+            raise typer.BadParameter(str(err), param_hint="--office") from None
 
 
 app.command()(stack.up)

@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 
 from cli.common import AsOption, JsonFlag, Refused, echo, emit, fail, partnership, run, signed_as, usage
 from engine import config
+from engine.client import Unreachable
 from engine.keys import (
     KeyProblem,
     expected_keys,
@@ -126,7 +127,7 @@ async def keys_show(json_out: JsonFlag = False) -> None:
     try:
         handle = await partnership()
         ring = await handle.query(PartnershipWorkflow.key_ring)
-    except RPCError:
+    except (RPCError, Unreachable):  # this office's own side still shows
         ring = None
     if json_out:
         emit({"office": office_name(), "local": local, "registry": ring.model_dump(mode="json") if ring else None})
