@@ -23,6 +23,7 @@ from cli import (
     group,
     inbox,
     keys,
+    signature,
     stack,
     status,
     termination,
@@ -50,8 +51,25 @@ def options(
     version: Annotated[
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    office: Annotated[
+        str | None,
+        typer.Option(
+            "--office",
+            envvar="PARTNERSHIP_OFFICE",
+            help="The identities this data dir acts for (UK, ROK or SECRETARIAT); unset: all three, one machine.",
+        ),
+    ] = None,
 ) -> None:
     """Governance engine of the UK-Republic of Korea Digital Partnership (2023)."""
+    if office:
+        from engine.keys import KeyProblem
+        from engine.keys import office as office_identities
+
+        os.environ["PARTNERSHIP_OFFICE"] = office
+        try:
+            office_identities()
+        except KeyProblem as err:
+            raise typer.BadParameter(str(err), param_hint="--office") from None
 
 
 stack.console = console_serve.serving  # `up` serves the console too
@@ -63,6 +81,8 @@ app.command()(status.status)
 app.command()(status.catalogue)
 app.command()(status.text)
 app.command("inbox")(inbox.inbox_command)
+app.command("start")(signature.start)
+app.command("sign")(signature.sign_command)
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(amendment.amendment_app, name="amendment")
 app.add_typer(termination.termination_app, name="termination")

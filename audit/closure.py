@@ -31,15 +31,13 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from models.identities import Identity
+from models.keyring import KeyChange, KeyRevocation, KeyRing, KeyRotation, change_problem, revokers, signature_problem
 from models.partnership import PartnershipState
-from models.signing import Filing, signature_problem
+from models.signing import Filing
 from workflows.registry import WORKFLOW_TYPES
 
 #: What may start a governed workflow without a parent: an operator starts the Partnership.
 ROOT_TYPE = "PartnershipWorkflow"
-#: Started by the yearly Temporal Schedule (engine/schedules.py), not by a parent; the Temporal
-#: scheduler records this identity prefix on the runs it starts.
 #: Fields a freshly started Partnership may set; all else must be as a new PartnershipState has it.
 FRESH_FIELDS = {"keys", "text_sha256", "continue_as_new_at_length"}
 
@@ -80,13 +78,44 @@ class Closure:
 # how an accepted Update's filing is read back. Keep them here, and small.
 
 
-def key_registry(start_input: Any) -> dict[Identity, str] | None:
-    """The key registry a run held: the `keys` of its input (a Partnership's state, a child's
-    case), identity -> base64 Ed25519 public key. None if the input has none."""
+def key_registry(start_input: Any) -> KeyRing | None:
+    """The key registry a run started with: the `keys` of its input (a Partnership's state, a
+    child's case). None if the input has none or not one that reads as a registry."""
     keys = start_input.get("keys") if isinstance(start_input, dict) else None
     if not isinstance(keys, dict):
         return None
-    return {Identity(k): v for k, v in keys.items() if k in Identity.__members__}
+    try:
+        return KeyRing.model_validate(keys)
+    except ValueError:
+        return None
+
+
+def key_changes(ring: KeyRing, event: HistoryEvent, filing: Filing | None, revoking: dict) -> KeyRing:
+    """The registry after `event`, as the run itself changed it (issue 13): a rotation or a
+    completed revocation the Partnership accepted, or a change forwarded to a child that verifies
+    against the child's own registry (a forged one changed nothing there, nor here)."""
+    at = event.event_time.ToDatetime(tzinfo=UTC)
+    if isinstance(filing, KeyRotation):
+        return ring.changed(KeyChange(rotation=filing), at)
+    if isinstance(filing, KeyRevocation):
+        revoking[filing.filed_by] = filing
+        filings = [
+            revoking[p] for p in revokers(filing.revoked) if p in revoking and revoking[p].terms() == filing.terms()
+        ]
+        if len(filings) == len(revokers(filing.revoked)):
+            revoking.clear()
+            return ring.changed(KeyChange(revocations=filings), at)
+        return ring
+    if event.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        signaled = event.workflow_execution_signaled_event_attributes
+        if signaled.signal_name == "key_changed" and signaled.input.payloads:
+            try:
+                change = pydantic_data_converter.payload_converter.from_payload(signaled.input.payloads[0], KeyChange)
+            except Exception:  # the converter's errors vary; an unreadable change changed nothing
+                return ring
+            if change_problem(ring, change, at) is None:
+                return ring.changed(change, at)
+    return ring
 
 
 def filing_of(workflow_type: str, update_name: str, args: Payloads) -> Filing | None:
@@ -319,7 +348,10 @@ def _cancel_initiated(sender: WorkflowHistory | None, initiated_id: int, target:
 def _check_filings(history: WorkflowHistory, result: Closure) -> None:
     wtype = type_of(history)
     keys = key_registry(_first_value(history.events[0].workflow_execution_started_event_attributes.input))
+    revoking: dict = {}
     for event in history.events:
+        if keys is not None and event.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            keys = key_changes(keys, event, None, revoking)
         if event.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             continue
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
@@ -331,7 +363,10 @@ def _check_filings(history: WorkflowHistory, result: Closure) -> None:
         else:
             if filing is None:
                 continue
-            problem = "its workflow held no key registry" if keys is None else signature_problem(filing, keys)
+            at = event.event_time.ToDatetime(tzinfo=UTC)
+            problem = "its workflow held no key registry" if keys is None else signature_problem(filing, keys, at)
+            if keys is not None and problem is None:
+                keys = key_changes(keys, event, filing, revoking)
         if problem:
             detail = f"update {name} ({request.meta.update_id}) accepted, but {problem}"
             result.findings.append(_finding("bad-signature", history, event, request.meta.identity, detail))

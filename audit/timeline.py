@@ -14,8 +14,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from audit.history import activity_calls
+from audit.keys import signed_filings
 from models.names import NOTIFY, RECORD_DECISION
-from models.signing import fingerprint
 from workflows.registry import TYPE_PARAGRAPHS
 
 #: The ¶ each kind of filing applies, where the workflow type alone does not say it.
@@ -53,7 +53,8 @@ def _first(payloads: Payloads) -> Any:
 
 def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    keys: dict[str, str] = {}
+    _, signed = signed_filings(history)
+    keys = {f.event_id: f.key for f in signed}  # the key each accepted filing was checked against
     ref: str | None = None
     workflow_type = ""
     completions = {call.completed.event_id: call for call in activity_calls(history) if call.completed is not None}
@@ -77,7 +78,6 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
             attrs = event.workflow_execution_started_event_attributes
             workflow_type = attrs.workflow_type.name
             state = _first(attrs.input) or {}
-            keys = state.get("keys", {}) if isinstance(state, dict) else {}
             ref = state.get("ref") if isinstance(state, dict) else None
             add(event, "run", f"{workflow_type} {history.workflow_id} started", TYPE_PARAGRAPHS.get(workflow_type, ref))
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -86,7 +86,8 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
             filing = _first(request.input.args) or {}
             filer = filing.get("filed_by", "?")
             paragraph = UPDATE_PARAGRAPHS.get(name) or filing.get("ref") or TYPE_PARAGRAPHS.get(workflow_type) or ref
-            key = fingerprint(keys[filer]) if filer in keys else None
+            entry = keys.get(event.event_id)
+            key = entry.fingerprint if entry else None
             add(
                 event,
                 "filing",

@@ -29,6 +29,7 @@ from audit.closure import Finding, closure
 from audit.errors import ArchiveMissing
 from audit.health import stuck_workflows
 from audit.history import activity_calls
+from audit.keys import key_report
 from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
 from models.register import encode_details
@@ -44,6 +45,8 @@ class VerifyReport(BaseModel):
     unchecked_workflows: int = 0  # --from-archive: workflows still running, so not in the archive
     findings: list[Finding] = []  # events the rules did not produce (issue 11)
     unchecked_events: int = 0  # --from-archive: events whose sender or parent is not archived yet
+    key_history: list[str] = []  # every key of each identity and the interval it was valid in
+    revoked_later: list[str] = []  # filings valid when received, made with a key revoked since
 
     @property
     def ok(self) -> bool:
@@ -117,6 +120,7 @@ async def verify(
             )
     problems += archive_problems(engine, covered)
     problems += checkpoint_problems(engine, recorded)
+    key_history, revoked_later = key_report(histories)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
         problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
     closed = await closure(histories, partial(_runs_of, client, engine), partial=from_archive)
@@ -130,6 +134,8 @@ async def verify(
         unchecked_workflows=unchecked,
         findings=closed.findings,
         unchecked_events=len(closed.unchecked),
+        key_history=key_history,
+        revoked_later=revoked_later,
     )
 
 

@@ -189,6 +189,12 @@ async def verify_command(
             echo(problem)
         for finding in report.findings:
             echo(finding.line())
+        if report.key_history:
+            echo("key history:")
+        for line in report.key_history:
+            echo(f"  {line}")
+        for line in report.revoked_later:
+            echo(f"made with a key revoked later: {line}")
         for run_ in report.unarchived:
             echo(f"not yet archived (the next pass stores it): {run_}")
         if report.unchecked_workflows:

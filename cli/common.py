@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.errors import ArchiveMissing
 from cli import pending
 from engine.client import Unreachable, connect
-from engine.keys import KeyMissing, load_private_key
+from engine.keys import KeyProblem, load_private_key, registry_problem
 from engine.stack import StackError
 from models.identities import Identity
 from models.limits import control_free
@@ -104,13 +104,21 @@ EXPECTED = (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     RPCError,
-    KeyMissing,
+    KeyProblem,
     StackError,
     Unreachable,
     Refused,
     ValidationError,
     ArchiveMissing,
 )
+
+
+async def _once(command: Awaitable[Any]) -> Any:
+    try:
+        return await command
+    finally:
+        if not _keep_connection:
+            _connected.clear()  # the connection belongs to this event loop
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -120,7 +128,7 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
     @functools.wraps(coro)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = asyncio.run(coro(*args, **kwargs))
+            result = asyncio.run(_once(coro(*args, **kwargs)))
         except EXPECTED as err:
             if no_answer(err):
                 fail(explain(err) + pending.kept_note())
@@ -190,31 +198,47 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
         raise
 
 
+_connected: list[Client] = []  # one connection per command (each command is one asyncio.run)
 _keep_connection = False
-_connection: Client | None = None
 
 
 def keep_connection() -> None:
     """A long-running process (the console) keeps the first connection that succeeds for every
-    request after it; a CLI command connects for itself."""
+    request after it; a CLI command's connection ends with the command."""
     global _keep_connection
     _keep_connection = True
 
 
 async def client() -> Client:
-    global _connection
-    if _connection is not None:
-        return _connection
-    connected = await connect()
-    if _keep_connection:
-        _connection = connected
-    return connected
+    if not _connected:
+        _connected.append(await connect())
+    return _connected[0]
 
 
-async def partnership() -> WorkflowHandle:
+async def partnership(check_keys: bool = True) -> WorkflowHandle:
+    """The running Partnership, once its key registry agrees with this office's keys and pins."""
     from workflows.partnership import PARTNERSHIP_ID
 
-    return (await client()).get_workflow_handle(PARTNERSHIP_ID)
+    handle = (await client()).get_workflow_handle(PARTNERSHIP_ID)
+    if check_keys:
+        await check_registry(handle)
+    return handle
+
+
+async def check_registry(handle: WorkflowHandle) -> None:
+    """Issue 13: every filing and every read of state first checks the registry the running
+    Partnership holds against this office's own keys and pins (a Partnership restarted under a
+    swapped registry is refused here). No Partnership yet: the command itself says so."""
+    from workflows.partnership import PartnershipWorkflow
+
+    try:
+        ring = await handle.query(PartnershipWorkflow.key_ring)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return
+        raise
+    if problem := registry_problem(ring):
+        raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent")
 
 
 async def ask(query: Any) -> Any:
@@ -228,6 +252,7 @@ async def file_on(
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
     workflow is closed, say so in words rather than as a server error. The console signs with
     `signed_by_filer`: its confirmation page already fixed the instrument's filing id."""
+    await partnership()  # its key registry checked first
     handle = (await client()).get_workflow_handle(ident)
     try:
         instrument = signer(filing) if signer else signed_as(filing, ident)

@@ -1,19 +1,201 @@
-"""`partnership keys …`: one office's own Ed25519 keys under <data dir>/keys/."""
+"""`partnership keys …`: one office's own Ed25519 keys and its pins of the others' (issue 13)."""
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
-from cli.common import echo
+from cli.common import AsOption, JsonFlag, Refused, echo, emit, fail, partnership, run, signed_as, usage
 from engine import config
-from engine.keys import init_keys
+from engine.client import Unreachable
+from engine.keys import (
+    KeyProblem,
+    expected_keys,
+    init_keys,
+    load_private_key,
+    office,
+    office_identities,
+    office_name,
+    pin,
+    pins,
+    private_key_path,
+    public_key_path,
+    read_public_key,
+    read_public_key_file,
+    retire,
+    write_key_pair,
+)
+from models.identities import FILERS, Identity
+from models.keyring import KeyRevocation, KeyRotation
+from models.signing import fingerprint, public_key_text, sign
+from workflows.partnership import PartnershipWorkflow
 
-keys_app = typer.Typer(help="Ed25519 keys of UK, ROK and SECRETARIAT under <data dir>/keys/.")
+keys_app = typer.Typer(help="This office's own Ed25519 keys and its pins of the others' keys (<data dir>/keys/).")
+
+PubFile = Annotated[Path, typer.Argument(help="A public key file (`partnership keys export` writes one).")]
+
+
+def own(identity: Identity) -> Identity:
+    if identity is Identity.AUDITOR or identity not in office_identities():
+        usage(f"this office is {office_name()}; it holds no key for {identity}")
+    return identity
+
+
+def spaced(fp: str) -> str:
+    """A fingerprint in groups of four, for reading aloud or on paper."""
+    return " ".join(fp[i : i + 4] for i in range(0, len(fp), 4))
 
 
 @keys_app.command("init")
-def keys_init() -> None:
-    """Create a key pair for each filer that has none (existing keys are kept)."""
-    for identity, created in init_keys().items():
+def keys_init(
+    identity: Annotated[Identity | None, typer.Option("--as", help="Only this identity's key.")] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="The key was lost or compromised: retire it, make a new one.")
+    ] = False,
+) -> None:
+    """Create this office's key pair (each of its identities without one); existing keys are kept.
+    With --replace, a new key with a proof of possession for the other side to file a revocation."""
+    if replace:
+        if identity is None:
+            usage("--replace needs --as: the identity whose key was lost")
+        path = public_key_path(own(identity))
+        if not path.exists():
+            fail(f"no public key of {identity} at {path}: --replace needs the lost key's public half")
+        old = fingerprint(read_public_key(path))
+        retire(identity)
+        key = Ed25519PrivateKey.generate()
+        write_key_pair(identity, key, replaces=old)
+        new = fingerprint(public_key_text(key))
+        echo(f"{identity:<12} new key {new} replacing {old}; the old files are in {config.keys_dir() / 'retired'}")
+        revokers = "UK and ROK each" if identity is Identity.SECRETARIAT else "ROK" if identity is Identity.UK else "UK"
+        echo(f"send {path} to {revokers}, to file `partnership keys revoke {identity} --new-key {path.name}`")
+        return
+    identities = (own(identity),) if identity else office_identities()
+    for ident, created in init_keys(identities=identities).items():
         state = "created" if created else "kept"
-        echo(f"{identity.value:<12} {state}  {config.keys_dir()}/{identity.value.lower()}.key")
+        fp = fingerprint(read_public_key(public_key_path(ident)))
+        echo(f"{ident.value:<12} {state}  {private_key_path(ident)}  fingerprint {spaced(fp)}")
+
+
+@keys_app.command("export")
+def keys_export(identity: AsOption) -> None:
+    """Print this office's public key (with its proof of possession, if it replaces a lost key)
+    and its fingerprint: the file to give the other offices."""
+    path = public_key_path(own(identity))
+    if not path.exists():
+        fail(f"no key of {identity} here yet; run `partnership keys init --as {identity}`")
+    typer.echo(path.read_text(), nl=False)
+
+
+@keys_app.command("pin")
+def keys_pin(
+    identity: Annotated[Identity, typer.Argument(help="Whose key: UK, ROK or SECRETARIAT.")],
+    file: PubFile,
+    again: Annotated[bool, typer.Option("--replace", help="Replace a pin this office already holds.")] = False,
+) -> None:
+    """Record another office's public key, after checking its fingerprint with them aloud or on paper."""
+    if identity not in FILERS:
+        usage(f"{identity} holds no key")
+    mine = office()
+    if mine is not None and identity in mine:
+        usage(f"{identity} is this office's own identity; its key is in {public_key_path(identity)}")
+    try:
+        key = read_public_key(file)
+    except KeyProblem as err:
+        fail(str(err))
+    held = pins().get(identity)
+    if held and held["public_key"] != key and not again:
+        fail(
+            f"{identity} is pinned to {fingerprint(held['public_key'])}, not {fingerprint(key)}; "
+            "check with them, then `partnership keys pin --replace`"
+        )
+    pin(identity, key, f"pinned from {file.name}")
+    echo(f"pinned {identity} key {spaced(fingerprint(key))}: read it back to {identity} to confirm")
+
+
+@keys_app.command("show")
+@run
+async def keys_show(json_out: JsonFlag = False) -> None:
+    """The running Partnership's registry (every key, its validity) and what this office holds and pinned."""
+    local = {i: {"fingerprint": fingerprint(k), "how": how} for i, (k, how) in expected_keys().items()}
+    try:
+        handle = await partnership()
+        ring = await handle.query(PartnershipWorkflow.key_ring)
+    except (RPCError, Unreachable):  # this office's own side still shows
+        ring = None
+    if json_out:
+        emit({"office": office_name(), "local": local, "registry": ring.model_dump(mode="json") if ring else None})
+        return
+    echo(f"office {office_name()}")
+    for identity, seen in local.items():
+        echo(f"  {identity:<12} {spaced(seen['fingerprint'])}  ({seen['how']})")
+    if ring is None:
+        echo("no Partnership answers yet")
+        return
+    echo("the Partnership's registry:")
+    for entry in ring.entries:
+        echo(f"  {entry.identity:<12} {spaced(entry.fingerprint)}  valid {entry.interval()}")
+
+
+@keys_app.command("rotate")
+@run
+async def keys_rotate(identity: AsOption) -> None:
+    """Replace this office's key: an instrument signed by old and new key, in use from its receipt."""
+    old = load_private_key(own(identity))
+    new = Ed25519PrivateKey.generate()
+    handle = await partnership()
+    rotation = KeyRotation(
+        filed_by=identity,
+        addressed_to=handle.id,
+        old_fingerprint=fingerprint(public_key_text(old)),
+        new_key=public_key_text(new),
+    )
+    rotation = sign(rotation, old)
+    proof = base64.b64encode(new.sign(rotation.canonical_bytes())).decode()
+    rotation = rotation.model_copy(update={"new_key_signature": proof})
+    staged = config.keys_dir() / "rotating"  # the new key survives an answer that never comes
+    staged.mkdir(mode=0o700, exist_ok=True)
+    write_key_pair(identity, new, staged)
+    try:
+        entry = await handle.execute_update(PartnershipWorkflow.rotate_key, rotation)
+    except WorkflowUpdateFailedError:
+        for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
+            path.unlink(missing_ok=True)
+        raise
+    retire(identity)
+    for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
+        path.rename(config.keys_dir() / path.name)
+    echo(f"{identity} key rotated: {spaced(entry.fingerprint)} from {entry.valid_from:%Y-%m-%d %H:%MZ}")
+
+
+@keys_app.command("revoke")
+@run
+async def keys_revoke(
+    revoked: Annotated[Identity, typer.Argument(help="Whose key is lost or compromised.")],
+    new_key: Annotated[Path, typer.Option("--new-key", help="Its successor, from `keys init --replace`.")],
+    filer: AsOption,
+) -> None:
+    """Revoke another identity's lost or compromised key (the other Participant files; for the
+    SECRETARIAT's key, both): from receipt it verifies nothing new."""
+    key, possession = read_public_key_file(new_key)
+    if possession is None:
+        raise Refused(
+            f"{new_key} carries no proof of possession; {revoked} makes it with `partnership keys init --as "
+            f"{revoked} --replace`"
+        )
+    replaced, proof = possession
+    filing = KeyRevocation(filed_by=filer, revoked=revoked, revoked_fingerprint=replaced, new_key=key, possession=proof)
+    handle = await partnership()
+    entry = await handle.execute_update(PartnershipWorkflow.revoke_key, signed_as(filing, handle.id))
+    if entry is None:
+        echo(f"revocation of {revoked}'s key {replaced} filed; it awaits the same filing by the other Participant")
+        return
+    if revoked not in office_identities():
+        pin(revoked, key, f"revocation filed by {filer}")
+    echo(f"{revoked}'s key {replaced} revoked; its key is now {spaced(entry.fingerprint)}")

@@ -31,6 +31,7 @@ async def up(
     """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
+    from engine.keys import office
     from engine.stack import dev_server, one_stack_per_data_dir
     from worker import build_worker
 
@@ -45,15 +46,17 @@ async def up(
             address_file.write_text(f"127.0.0.1:{port}\n")
             try:
                 async with build_worker(client), contextlib.AsyncExitStack() as beside:
-                    status = await bootstrap(client)
+                    if office() is None:  # one machine, every key: set up and signed here
+                        status = await bootstrap(client)
+                        state = f"Partnership {status.state} since {status.in_effect_since} (version {status.version})"
+                    else:  # an office's stack: the Partnership is started from public keys, signed by each office
+                        state = "No bootstrap in an office: `partnership start --key …`, then `partnership sign`"
                     ui = f"http://localhost:{ui_port}"
                     where = ""
                     if console is not None and console_port:
                         where = f", console: {await beside.enter_async_context(console('127.0.0.1', console_port, ui))}"
                     echo(
-                        f"Partnership {status.state} since {status.in_effect_since} "
-                        f"(version {status.version}). Temporal at 127.0.0.1:{port}, "
-                        f"Web UI: {ui}{where} . Ctrl-C stops.",
+                        f"{state}. Temporal at 127.0.0.1:{port}, Web UI: {ui}{where} . Ctrl-C stops.",
                         err=True,
                     )
                     await stop.wait()

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
 from engine.archive import ensure_archive_schedule
-from engine.keys import init_keys, load_private_key, public_keys
+from engine.keys import KeyProblem, init_keys, load_private_key, office, office_name, public_keys
 from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumCalendar
 from models.identities import PARTICIPANTS, Identity
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
@@ -91,7 +91,13 @@ async def bootstrap(
     client: Client, task_queue: str | None = None, workflow_id: str = PARTNERSHIP_ID, schedule: bool = True
 ) -> PartnershipStatus:
     """Keys if absent, the Partnership, each Participant's signature of 22 November 2023, the
-    yearly Forum schedule and the hourly archive schedule."""
+    yearly Forum schedule and the hourly archive schedule. One machine only: it signs for both."""
+    if office() is not None:
+        raise KeyProblem(
+            f"bootstrap signs for both Participants, so it runs only where one machine holds every key "
+            f"(PARTNERSHIP_OFFICE is {office_name()}): start with `partnership start --key …`, then each "
+            "Participant runs `partnership sign` from its own office"
+        )
     created = init_keys()
     if any(created.values()):
         log.info("keys created", identities=[i.value for i, new in created.items() if new])

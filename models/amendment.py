@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from models.identities import Identity
+from models.keyring import KeyRing
 from models.limits import CHANGES_MAX, LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
@@ -113,7 +114,7 @@ class AmendmentCase(BaseModel):
     proposal: AmendmentProposal
     proposed_at: datetime
     respond_by: date
-    keys: dict[Identity, str]
+    keys: KeyRing
     status: AmendmentStatus = AmendmentStatus.PROPOSED
     consented_at: datetime | None = None
     effective_on: date | None = None

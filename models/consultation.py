@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.keyring import KeyRing
 from models.limits import LIST_MAX, About, Day, Line, Name, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
@@ -81,7 +82,7 @@ class ConsultationCase(BaseModel):
     partnership_id: str
     request: ConsultationRequest
     opened_at: datetime
-    keys: dict[Identity, str]
+    keys: KeyRing
     state: ConsultationState = ConsultationState.OPEN
     rounds: list[RoundRecord] = Field(default_factory=list)
     proposals: list[ProposalRecord] = Field(default_factory=list)

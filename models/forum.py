@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Sha256, Text, WorkflowRef, Year
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing, canonical_json
@@ -149,6 +150,7 @@ class ForumSummary(BaseModel):
     stage: ForumStage
     overdue: bool = False
     seq: int = 0
+    started_at: datetime | None = None  # instruments about the cycle come after it (issue 11)
 
 
 class ForumCase(BaseModel):
@@ -158,7 +160,7 @@ class ForumCase(BaseModel):
     on: date
     venue: str
     host: Identity
-    keys: dict[Identity, str]
+    keys: KeyRing
     started_at: datetime
     refs_in_force: list[str]  # commitment refs when the cycle started (launch-joint-action decisions)
     areas_in_force: list[str] = Field(default_factory=list)  # policy areas then (set-group-leads)
@@ -195,6 +197,7 @@ class ForumCase(BaseModel):
             stage=self.stage,
             overdue=self.overdue,
             seq=self.seq,
+            started_at=self.started_at,
         )
 
 

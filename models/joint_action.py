@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
@@ -124,7 +125,7 @@ class JointActionCase(BaseModel):
     pillar: int
     proposal: JointActionProposal
     proposed_at: datetime
-    keys: dict[Identity, str]
+    keys: KeyRing
     cadence_months: int = DEFAULT_CADENCE_MONTHS
     state: ActionState = ActionState.PROPOSED
     agreed_at: datetime | None = None

@@ -13,6 +13,7 @@ from models.consultation import ConsultationSummary
 from models.forum import AgendaItem, ForumSummary
 from models.identities import Identity
 from models.joint_action import ActionSummary, Rollup, WindDown
+from models.keyring import KeyRevocation, KeyRing
 from models.limits import Day, FilingId, Sha256
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
@@ -103,7 +104,7 @@ class SigningReceipt(BaseModel):
 class PartnershipState(BaseModel):
     """Everything the workflow carries across continue-as-new."""
 
-    keys: dict[Identity, str]  # the key registry: identity -> base64 Ed25519 public key
+    keys: KeyRing  # every key of each identity, with the interval it was valid in (issue 13)
     text_sha256: str
     stage: Stage = Stage.AWAITING_SIGNATURES
     signatures: dict[Identity, SignatureRecord] = Field(default_factory=dict)
@@ -126,6 +127,8 @@ class PartnershipState(BaseModel):
     standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
+    # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.
+    key_revocations: dict[Identity, KeyRevocation] = Field(default_factory=dict)
     checkpoints: CheckpointStatus = Field(default_factory=CheckpointStatus)  # of the register (issue 14)
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None

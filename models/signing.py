@@ -1,6 +1,6 @@
 """Written instruments (DESIGN §1): canonical JSON of a filing's fields, Ed25519-signed by the filer.
 
-Pure functions only: the workflow verifies with them inside its validators, the CLI signs with them.
+Pure functions only: the CLI signs with them; verification is `models.keyring.signature_problem`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import json
 import uuid
 from typing import Any, TypeVar
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
@@ -75,26 +74,4 @@ def address_problem(filing: Filing, workflow_id: str) -> str | None:
     if filing.addressed_to != workflow_id:
         named = filing.addressed_to or "no workflow"
         return f"this {type(filing).__name__} is addressed to {named}, not to {workflow_id}; sign one for {workflow_id}"
-    return None
-
-
-def signature_problem(filing: Filing, keys: dict[Identity, str]) -> str | None:
-    """Why `filing` is not validly signed by its filer, or None when it is.
-
-    The key registered for `filed_by` must verify the signature: one identity signing on behalf
-    of another fails here, because its key is not the other's.
-    """
-    registered = keys.get(filing.filed_by)
-    if registered is None:
-        return f"no key is registered for {filing.filed_by}; registered: {', '.join(sorted(keys))}"
-    if not filing.signature:
-        return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
-    try:
-        public_key = Ed25519PublicKey.from_public_bytes(base64.b64decode(registered))
-        public_key.verify(base64.b64decode(filing.signature, validate=True), filing.canonical_bytes())
-    except (InvalidSignature, ValueError):
-        return (
-            f"the signature does not verify with the key registered for {filing.filed_by} "
-            f"({fingerprint(registered)}); sign with {filing.filed_by}'s own key"
-        )
     return None

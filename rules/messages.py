@@ -11,14 +11,15 @@ counts it in `refused_messages`). Each rule below names the instruments one mess
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from models.amendment import AmendmentStatus, AmendmentSummary
 from models.calendar import local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
+from models.keyring import KeyRing, carried_signature_problem
 from models.messages import AmendmentOutcome, JointWindDown, TakenDecision, TerminationTaken
-from models.signing import Filing, address_problem, signature_problem
+from models.signing import Filing, address_problem
 from rules.tags import decided
 
 TOPIC = "Messages between workflows"
@@ -26,15 +27,16 @@ TOPIC = "Messages between workflows"
 
 @decided("33", TOPIC, "a message that changes state carries the instruments it rests on, checked by the receiver")
 def instrument_problem(
-    filing: Filing | None, keys: dict[Identity, str], addressed_to: str, filer: Identity, what: str
+    filing: Filing | None, keys: KeyRing, addressed_to: str, filer: Identity, what: str, since: datetime
 ) -> str | None:
-    """One instrument a message rests on: present, signed by `filer` with its registered key,
-    and addressed to the workflow it acted on."""
+    """One instrument a message rests on: present, signed by `filer` with one of its keys (not one
+    revoked before `since`, when the thing it concerns began), and addressed to the workflow it
+    acted on."""
     if filing is None:
         return f"it carries no {what}"
     if filing.filed_by is not filer:
         return f"its {what} is filed by {filing.filed_by}, not {filer}"
-    if problem := address_problem(filing, addressed_to) or signature_problem(filing, keys):
+    if problem := address_problem(filing, addressed_to) or carried_signature_problem(filing, keys, since):
         return f"its {what}: {problem}"
     return None
 
@@ -43,7 +45,7 @@ def instrument_problem(
 def amendment_outcome_problem(
     known: AmendmentSummary | None,
     outcome: AmendmentOutcome,
-    keys: dict[Identity, str],
+    keys: KeyRing,
     now: datetime,
     terminated: bool,
 ) -> str | None:
@@ -58,15 +60,19 @@ def amendment_outcome_problem(
     status = summary.status
     if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
         consent = outcome.consent
-        if problem := instrument_problem(consent, keys, ident, other_participant(proposer), "consent"):
+        if problem := instrument_problem(
+            consent, keys, ident, other_participant(proposer), "consent", known.proposed_at
+        ):
             return problem
         if status is AmendmentStatus.IN_EFFECT:
             if summary.effective_on is None or now < local_midnight(summary.effective_on, proposer):
                 return f"amendment {ident} cannot be in effect before its effective date ({summary.effective_on})"
     elif status is AmendmentStatus.DECLINED:
-        return instrument_problem(outcome.decline, keys, ident, other_participant(proposer), "decline")
+        return instrument_problem(
+            outcome.decline, keys, ident, other_participant(proposer), "decline", known.proposed_at
+        )
     elif status is AmendmentStatus.WITHDRAWN:
-        return instrument_problem(outcome.withdrawal, keys, ident, proposer, "withdrawal")
+        return instrument_problem(outcome.withdrawal, keys, ident, proposer, "withdrawal", known.proposed_at)
     elif status is AmendmentStatus.LAPSED:
         lapses = local_midnight(known.respond_by + timedelta(days=1), other_participant(proposer))
         if now < lapses and not terminated:
@@ -75,18 +81,18 @@ def amendment_outcome_problem(
 
 
 @decided("7", TOPIC, "a Forum decision reaches the Partnership as its tabling and both Participants' agreements")
-def taken_decision_problem(
-    forum: ForumSummary | None, decision: TakenDecision, keys: dict[Identity, str]
-) -> str | None:
+def taken_decision_problem(forum: ForumSummary | None, decision: TakenDecision, keys: KeyRing) -> str | None:
     if forum is None:
         return f"no Forum cycle {decision.forum_id} was started by this Partnership"
     where = f"decision {decision.number} of {decision.forum_id}"
     tabled = decision.tabled
-    if problem := instrument_problem(tabled, keys, forum.forum_id, Identity.SECRETARIAT, f"tabling of {where}"):
+    since = forum.started_at or datetime(2023, 1, 1, tzinfo=UTC)
+    if problem := instrument_problem(tabled, keys, forum.forum_id, Identity.SECRETARIAT, f"tabling of {where}", since):
         return problem
     for participant in PARTICIPANTS:
         agreement = next((a for a in decision.agreements if a.filed_by is participant), None)
-        if problem := instrument_problem(agreement, keys, forum.forum_id, participant, f"{participant} agreement"):
+        what = f"{participant} agreement"
+        if problem := instrument_problem(agreement, keys, forum.forum_id, participant, what, since):
             return f"{where}: {problem}"
         assert agreement is not None
         if agreement.decision != decision.number or agreement.tabled != tabled.filing_id:
@@ -96,12 +102,12 @@ def taken_decision_problem(
 
 @decided("31", TOPIC, "a termination reaches amendments and joint actions with its notice, once its time has come")
 def termination_taken_problem(
-    message: TerminationTaken, keys: dict[Identity, str], partnership_id: str, now: datetime
+    message: TerminationTaken, keys: KeyRing, partnership_id: str, since: datetime, now: datetime
 ) -> str | None:
     notice, termination = message.notice, message.termination
     if not notice.filed_by.is_participant:
         return f"a notice of termination is given by a Participant, not {notice.filed_by}"
-    if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, "notice of termination"):
+    if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, "notice of termination", since):
         return problem
     if termination.filing_id != notice.filing_id or termination.given_by is not notice.filed_by:
         return f"the termination is not the one notice {notice.filing_id} brought about"
@@ -116,11 +122,11 @@ def termination_taken_problem(
 
 @decided("32", TOPIC, "a wind-down reaches a joint action with both Participants' instruments naming it")
 def wound_down_problem(
-    message: JointWindDown, keys: dict[Identity, str], partnership_id: str, action_id: str
+    message: JointWindDown, keys: KeyRing, partnership_id: str, action_id: str, since: datetime
 ) -> str | None:
     for participant in PARTICIPANTS:
         filing = next((f for f in message.filings if f.filed_by is participant), None)
-        if problem := instrument_problem(filing, keys, partnership_id, participant, f"{participant} wind-down"):
+        if problem := instrument_problem(filing, keys, partnership_id, participant, f"{participant} wind-down", since):
             return problem
         assert filing is not None
         if action_id not in filing.actions:

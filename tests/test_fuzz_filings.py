@@ -45,6 +45,7 @@ from models.joint_action import (
     ProgressReport,
     WindDown,
 )
+from models.keyring import KeyRevocation, KeyRotation
 from models.partnership import SignPartnership, TerminationNotice, TerminationWithdrawal
 from models.signing import Filing, sign
 from models.working_group import GroupLeads
@@ -66,6 +67,8 @@ UPDATES = [
     ("partnership", PartnershipWorkflow.wind_down, WindDown),
     ("partnership", PartnershipWorkflow.open_consultation, ConsultationRequest),
     ("partnership", PartnershipWorkflow.start_forum, ForumConvocation),
+    ("partnership", PartnershipWorkflow.rotate_key, KeyRotation),
+    ("partnership", PartnershipWorkflow.revoke_key, KeyRevocation),
     ("amendment", AmendmentWorkflow.consent, AmendmentConsent),
     ("amendment", AmendmentWorkflow.decline, AmendmentDecline),
     ("amendment", AmendmentWorkflow.withdraw, AmendmentWithdrawal),

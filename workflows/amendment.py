@@ -88,7 +88,11 @@ class AmendmentWorkflow(GovernedWorkflow):
         self._conclude(AmendmentStatus.WITHDRAWN, now, f"withdrawn by {filing.filed_by}")
         return self.show()
 
-    @governed_signal(lambda wf, m: termination_taken_problem(m, wf._case.keys, wf._case.partnership_id, workflow.now()))
+    @governed_signal(
+        lambda wf, m: termination_taken_problem(
+            m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
+        )
+    )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """Nothing is amended after termination: an open proposal lapses."""
         if self._case.status.is_open:

@@ -21,6 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
+    from models.keyring import KeyChange, KeyRing, change_problem
     from models.limits import ENTRIES_MAX, LINE_MAX
     from models.records import DecisionRecord, Notification, RefusedMessage, RefusedMessages
     from models.search import GOVERNANCE_STATE
@@ -125,8 +126,25 @@ class GovernedWorkflow:
     def _carried_state(self) -> Any:
         raise NotImplementedError
 
-    def _filing_keys(self) -> dict[Identity, str]:
+    def _filing_keys(self) -> KeyRing:
         return self._case.keys  # type: ignore[attr-defined]
+
+    #: A child holds its own copy of the registry, set at its start; the Partnership's changes
+    #: only by its own filings.
+    KEYS_FROM_PARTNERSHIP = True
+
+    @workflow.signal
+    def key_changed(self, change: KeyChange) -> None:
+        """A rotation or revocation the Partnership received, forwarded as the instrument itself:
+        applied only if it verifies against this workflow's own registry, so a change forged by
+        anyone with access to the namespace changes nothing."""
+        now = workflow.now()
+        problem = change_problem(self._filing_keys(), change, now) if self.KEYS_FROM_PARTNERSHIP else "not a child"
+        if problem:
+            self._refuse_message("key_changed", problem)
+            return
+        self._case.keys = self._filing_keys().changed(change, now)  # type: ignore[attr-defined]
+        self._wake()
 
     # The main loop ----------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from models.identities import Identity
-    from models.signing import Filing, address_problem, signature_problem
+    from models.keyring import KeyRing, signature_problem
+    from models.signing import Filing, address_problem
 
 if TYPE_CHECKING:
     from workflows.common import GovernedWorkflow
@@ -32,10 +32,10 @@ def raise_if(problem: str | None) -> None:
         raise reject(problem)
 
 
-def check_filing(filing: Filing, keys: dict[Identity, str], seen: list[str]) -> None:
-    """Raise a rejection unless the filer's registered key verifies the filing and this very
+def check_filing(filing: Filing, keys: KeyRing, seen: list[str]) -> None:
+    """Raise a rejection unless the filer's key valid now verifies the filing and this very
     filing was not accepted before (a signed paper is presented once)."""
-    raise_if(signature_problem(filing, keys))
+    raise_if(signature_problem(filing, keys, workflow.now()))
     if filing.filing_id in seen:
         raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 

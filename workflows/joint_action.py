@@ -152,7 +152,11 @@ class JointActionWorkflow(GovernedWorkflow):
 
     # ¶32 ------------------------------------------------------------------------------------------------
 
-    @governed_signal(lambda wf, m: termination_taken_problem(m, wf._case.keys, wf._case.partnership_id, workflow.now()))
+    @governed_signal(
+        lambda wf, m: termination_taken_problem(
+            m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
+        )
+    )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
         case = self._case
@@ -170,7 +174,11 @@ class JointActionWorkflow(GovernedWorkflow):
         )
         self._publish()
 
-    @governed_signal(lambda wf, m: wound_down_problem(m, wf._case.keys, wf._case.partnership_id, wf._case.action_id))
+    @governed_signal(
+        lambda wf, m: wound_down_problem(
+            m, wf._case.keys, wf._case.partnership_id, wf._case.action_id, wf._case.proposed_at
+        )
+    )
     def wound_down(self, message: JointWindDown) -> None:
         """¶32: both Participants jointly decided to wind down the ongoing activities."""
         if self._case.state.is_open:

@@ -16,8 +16,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
-    from models.identities import FILERS, PARTICIPANTS, Identity
+    from models.identities import FILERS, PARTICIPANTS
     from models.joint_action import rollup
+    from models.keyring import KeyRing
     from models.messages import AmendmentOutcome, TerminationTaken
     from models.partnership import (
         AmendmentReceipt,
@@ -32,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         TerminationNotice,
         TerminationWithdrawal,
     )
-    from models.signing import fingerprint
     from rules.messages import amendment_outcome_problem
     from rules.p31_signature_and_termination import (
         earliest_notice,
@@ -49,13 +49,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
+    from workflows.keys import KeyRegistry
     from workflows.programmes import Programmes, attributes
 
 PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
 
 
 @workflow.defn
-class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
+class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow):
     PARAGRAPH = "31"
 
     @workflow.init
@@ -84,7 +85,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             participant=signer,
             signed_on=filing.signed_on,
             received_at=received_at,
-            key_fingerprint=fingerprint(self._state.keys[signer]),
+            key_fingerprint=self._state.keys.current(signer).fingerprint,  # type: ignore[union-attr]  # it verified
         )
         self._notify(
             f"signature/{signer}",
@@ -346,7 +347,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
             open_consultations=[c for c in self._state.consultations.values() if c.state == "OPEN"],
             forums=sorted(self._state.forums.values(), key=lambda f: f.year),
             text_sha256=self._state.text_sha256,
-            keys={i: fingerprint(k) for i, k in self._state.keys.items()},
+            keys=self._state.keys.fingerprints(),
         )
 
     @workflow.query
@@ -367,7 +368,7 @@ class PartnershipWorkflow(Programmes, Checkpoints, GovernedWorkflow):
     def _publish_stage(self) -> None:
         self._show_state(self._state.stage.value)  # its ¶ refs were set when it was started
 
-    def _filing_keys(self) -> dict[Identity, str]:
+    def _filing_keys(self) -> KeyRing:
         return self._state.keys
 
     def _continue_as_new_at_length(self) -> int | None:

@@ -269,9 +269,11 @@ class Programmes:
 
     @governed_signal(lambda wf, summary: report_problem(wf._state.forums, summary.forum_id, "Forum cycle"))
     def forum_changed(self, summary: ForumSummary) -> None:
-        known = self._state.forums.get(summary.forum_id)
-        if known is None or summary.seq > known.seq:
-            self._state.forums[summary.forum_id] = summary
+        known = self._state.forums[summary.forum_id]  # the rule saw it
+        if summary.seq > known.seq:  # what the Partnership started it with is not the report's to change
+            self._state.forums[summary.forum_id] = summary.model_copy(
+                update={"year": known.year, "started_at": known.started_at}
+            )
 
     @workflow.query
     def forums(self) -> list[ForumSummary]:

@@ -1,0 +1,119 @@
+"""Which key signed each filing in a history (issue 13): the registry a workflow started with, moved
+on by the key changes it accepted, replayed from the history alone. `audit verify` reports the key
+history and the filings made with a key revoked later; `audit timeline` names each filing's key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from models.keyring import KeyChange, KeyEntry, KeyRevocation, KeyRing, KeyRotation, change_problem, revokers
+from models.signing import Filing
+from workflows.registry import WORKFLOW_TYPES
+
+CLASSES = {t.name: t.cls for t in WORKFLOW_TYPES}
+
+
+@dataclass
+class SignedFiling:
+    event_id: int
+    at: datetime
+    update: str
+    filed_by: str
+    filing_id: str
+    key: KeyEntry | None  # the key whose signature it carries; None: none of the filer's
+
+
+def _first(payloads: Any) -> Any:
+    values = [pydantic_data_converter.payload_converter.from_payload(p) for p in payloads.payloads]
+    return values[0] if values else None
+
+
+def _filing(workflow_type: str, update: str, arg: Any) -> Filing | None:
+    """The accepted filing as its own model, so its signed bytes can be computed again."""
+    cls = CLASSES.get(workflow_type)
+    definition = workflow._Definition.must_from_class(cls).updates.get(update) if cls else None
+    types = definition.arg_types if definition else None
+    if not types or not isinstance(arg, dict):
+        return None
+    try:
+        return types[0].model_validate(arg)
+    except (ValidationError, AttributeError):
+        return None
+
+
+def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling]]:
+    """The registry as the history leaves it, and each accepted filing with the key that signed it."""
+    ring = KeyRing()
+    workflow_type = ""
+    accepted: list[tuple[int, datetime, str, Filing]] = []
+    held: dict[str, KeyRevocation] = {}
+    for event in history.events:
+        at = event.event_time.ToDatetime(tzinfo=UTC)
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            attrs = event.workflow_execution_started_event_attributes
+            workflow_type = attrs.workflow_type.name
+            state = _first(attrs.input)
+            if isinstance(state, dict) and "keys" in state:
+                ring = KeyRing.model_validate(state["keys"])
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+            filing = _filing(workflow_type, request.input.name, _first(request.input.args))
+            if filing is None:
+                continue
+            accepted.append((event.event_id, at, request.input.name, filing))
+            change = None
+            if isinstance(filing, KeyRotation):
+                change = KeyChange(rotation=filing)
+            elif isinstance(filing, KeyRevocation):
+                held[filing.filed_by] = filing
+                same = [h for p in revokers(filing.revoked) if (h := held.get(p)) and h.terms() == filing.terms()]
+                if len(same) == len(revokers(filing.revoked)):
+                    change, held = KeyChange(revocations=same), {}
+            if change is not None and change_problem(ring, change, at) is None:
+                ring = ring.changed(change, at)
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            attrs = event.workflow_execution_signaled_event_attributes
+            if attrs.signal_name == "key_changed":
+                try:
+                    change = KeyChange.model_validate(_first(attrs.input))
+                except ValidationError:
+                    continue
+                if change_problem(ring, change, at) is None:
+                    ring = ring.changed(change, at)
+    return ring, [
+        SignedFiling(event_id, at, update, filing.filed_by, filing.filing_id, ring.signer(filing))
+        for event_id, at, update, filing in accepted
+    ]
+
+
+def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
+    """(the key history of every identity, as the Partnership's history holds it; the filings
+    signed with a key revoked after they were received)."""
+    later: list[str] = []
+    rings: list[tuple[bool, KeyRing]] = []
+    for history in histories:
+        ring, filings = signed_filings(history)
+        rings.append((_is_partnership(history), ring))
+        for f in filings:
+            if f.key is not None and f.key.ended_by == "revocation" and f.key.valid_until and f.at < f.key.valid_until:
+                later.append(
+                    f"{history.workflow_id} event {f.event_id}: {f.update} by {f.filed_by} (filing {f.filing_id}) "
+                    f"was made with key {f.key.fingerprint}, revoked later ({f.key.valid_until:%Y-%m-%d %H:%MZ}); "
+                    "it was valid when received"
+                )
+    candidates = [r for p, r in rings if p] or [r for _, r in rings]
+    latest = max(candidates, key=lambda r: len(r.entries), default=KeyRing())
+    return [f"{e.identity} key {e.fingerprint}: valid {e.interval()}" for e in latest.entries], later
+
+
+def _is_partnership(history: WorkflowHistory) -> bool:
+    first = history.events[0] if history.events else None
+    return bool(first) and first.workflow_execution_started_event_attributes.workflow_type.name == "PartnershipWorkflow"

@@ -1,0 +1,315 @@
+"""The key registry (issue 13): every key each identity has held, with the interval it was valid in,
+and the instruments that change it (rotation by the key's holder, revocation by the other side).
+
+One type, `KeyRing`, and one check, `signature_problem(filing, ring, at)`: every workflow and every
+audit verifies a signature through them, so "which key was valid when this was received" has one
+answer everywhere. Pure functions only; the workflows call them inside validators and handlers.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from models.identities import PARTICIPANTS, Identity, other_participant
+from models.limits import Signature
+from models.signing import Filing, canonical_json, fingerprint
+
+#: Decided (issue 13): a registry keeps at most this many keys per identity, the current one and
+#: the latest ones it replaced. Older ones drop out of the workflows' state (which must stay
+#: bounded over decades); the filings they signed stay in the histories and the archive.
+KEYS_KEPT = 8
+
+#: Base64 of a raw 32-byte Ed25519 public key (44 characters).
+PublicKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
+def verifies(public_key: str, signature: str, message: bytes) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key))
+        key.verify(base64.b64decode(signature, validate=True), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+class KeyRotation(Filing):
+    """The holder replaces its own key: signed by the old key (`signature`) and by the new one
+    (`new_key_signature`, proof that the filer holds it), over the same fields."""
+
+    old_fingerprint: Fingerprint
+    new_key: PublicKey
+    new_key_signature: Signature = ""
+
+    def canonical_bytes(self) -> bytes:
+        body: dict[str, Any] = self.model_dump(mode="json", exclude={"signature", "new_key_signature"})
+        body["instrument"] = type(self).__name__
+        return canonical_json(body)
+
+
+def possession_bytes(identity: Identity, new_key: str, replaces: str) -> bytes:
+    """What a new key signs to prove its holder has it, bound to the key it replaces (so the proof
+    cannot be presented again once that key is gone)."""
+    return canonical_json(
+        {"instrument": "KeyPossession", "identity": identity, "new_key": new_key, "replaces": replaces}
+    )
+
+
+class KeyRevocation(Filing):
+    """A lost or compromised key is revoked by the other Participant (the SECRETARIAT's by both),
+    naming the key it revokes and its successor, with the successor's proof of possession."""
+
+    revoked: Identity
+    revoked_fingerprint: Fingerprint
+    new_key: PublicKey
+    possession: Signature
+
+    def terms(self) -> tuple[str, str, str, str]:
+        return (self.revoked, self.revoked_fingerprint, self.new_key, self.possession)
+
+
+class KeyChange(BaseModel):
+    """What moves a key, as received: one rotation, or the revocation filings that complete a
+    revocation. The Partnership forwards it as is, so each receiver verifies the instruments."""
+
+    rotation: KeyRotation | None = None
+    revocations: list[KeyRevocation] = Field(default_factory=list, max_length=2)
+
+    @property
+    def identity(self) -> Identity:
+        return self.rotation.filed_by if self.rotation else self.revocations[0].revoked
+
+    @property
+    def new_key(self) -> str:
+        return self.rotation.new_key if self.rotation else self.revocations[0].new_key
+
+    @property
+    def old_fingerprint(self) -> str:
+        return self.rotation.old_fingerprint if self.rotation else self.revocations[0].revoked_fingerprint
+
+    @property
+    def kind(self) -> Literal["rotation", "revocation"]:
+        return "rotation" if self.rotation else "revocation"
+
+    @property
+    def filing_id(self) -> str:
+        return self.rotation.filing_id if self.rotation else self.revocations[-1].filing_id
+
+    @property
+    def filers(self) -> list[Identity]:
+        return [self.rotation.filed_by] if self.rotation else [r.filed_by for r in self.revocations]
+
+
+class KeyEntry(BaseModel):
+    identity: Identity
+    public_key: PublicKey
+    valid_from: datetime | None = None  # None: from the registry's first day
+    valid_until: datetime | None = None  # None: still the identity's key
+    ended_by: Literal["rotation", "revocation"] | None = None
+    change: KeyChange | None = None  # the instrument that brought it in, for offices to check
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    def valid_at(self, at: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= at) and (
+            self.valid_until is None or at < self.valid_until
+        )
+
+    def interval(self) -> str:
+        since = f"{self.valid_from:%Y-%m-%d %H:%MZ}" if self.valid_from else "the start"
+        until = f"{self.valid_until:%Y-%m-%d %H:%MZ} ({self.ended_by})" if self.valid_until else "now"
+        return f"{since} to {until}"
+
+
+class KeyRing(BaseModel):
+    """Every key each identity has held (at most KEYS_KEPT each), oldest first."""
+
+    entries: list[KeyEntry] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain_registry(cls, data: Any) -> Any:
+        """States and histories written before issue 13 carry `{identity: public key}`."""
+        if isinstance(data, dict) and "entries" not in data:
+            return {"entries": [{"identity": i, "public_key": k} for i, k in data.items()]}
+        return data
+
+    def history(self, identity: Identity) -> list[KeyEntry]:
+        return [e for e in self.entries if e.identity == identity]
+
+    def current(self, identity: Identity) -> KeyEntry | None:
+        return next((e for e in self.history(identity) if e.valid_until is None), None)
+
+    def valid_at(self, identity: Identity, at: datetime) -> KeyEntry | None:
+        return next((e for e in self.history(identity) if e.valid_at(at)), None)
+
+    def identities(self) -> list[Identity]:
+        return sorted({e.identity for e in self.entries})
+
+    def fingerprints(self) -> dict[Identity, str]:
+        """identity -> fingerprint of its current key."""
+        return {i: e.fingerprint for i in self.identities() if (e := self.current(i))}
+
+    def signer(self, filing: Filing) -> KeyEntry | None:
+        """Which of the filer's keys made the signature, whenever it was valid (audit)."""
+        body = filing.canonical_bytes()
+        return next((e for e in self.history(filing.filed_by) if verifies(e.public_key, filing.signature, body)), None)
+
+    def as_of(self, at: datetime) -> KeyRing:
+        """The registry as it stood just before `at` (the changes received at `at` not yet made)."""
+        kept = []
+        for e in self.entries:
+            if e.valid_from is not None and e.valid_from >= at:
+                continue
+            ended = e.valid_until is not None and e.valid_until < at
+            kept.append(e if ended else e.model_copy(update={"valid_until": None, "ended_by": None}))
+        return KeyRing(entries=kept)
+
+    def changed(self, change: KeyChange, at: datetime) -> KeyRing:
+        """The registry after `change`, received at `at` (verify it first: `change_problem`)."""
+        entries = [
+            e.model_copy(update={"valid_until": at, "ended_by": change.kind})
+            if e.identity == change.identity and e.valid_until is None
+            else e
+            for e in self.entries
+        ]
+        entries.append(KeyEntry(identity=change.identity, public_key=change.new_key, valid_from=at, change=change))
+        own = [e for e in entries if e.identity == change.identity]
+        dropped = {id(e) for e in own[: max(0, len(own) - KEYS_KEPT)]}
+        return KeyRing(entries=[e for e in entries if id(e) not in dropped])
+
+
+def signature_problem(filing: Filing, ring: KeyRing, at: datetime) -> str | None:
+    """Why `filing`, received at `at`, is not validly signed by its filer, or None when it is.
+
+    The key valid for `filed_by` at `at` must verify it: one identity signing for another fails,
+    and so does a key replaced or revoked before `at` (the message says which, and when)."""
+    registered = ring.valid_at(filing.filed_by, at)
+    if registered is None:
+        return f"no key is registered for {filing.filed_by}; registered: {', '.join(ring.identities())}"
+    if not filing.signature:
+        return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
+    if verifies(registered.public_key, filing.signature, filing.canonical_bytes()):
+        return None
+    used = ring.signer(filing)
+    if used is not None and used.valid_until is not None and used.valid_until <= at:
+        how = "revoked" if used.ended_by == "revocation" else "replaced by rotation"
+        return (
+            f"signed with {filing.filed_by}'s key {used.fingerprint}, {how} on {used.valid_until:%Y-%m-%d %H:%MZ}; "
+            f"{filing.filed_by}'s key is now {registered.fingerprint}"
+        )
+    return (
+        f"the signature does not verify with the key registered for {filing.filed_by} "
+        f"({registered.fingerprint}); sign with {filing.filed_by}'s own key"
+    )
+
+
+def carried_signature_problem(filing: Filing, ring: KeyRing, since: datetime) -> str | None:
+    """Why `filing`, an instrument received earlier and now carried as evidence in a message
+    between workflows (issue 11), is not validly signed, or None. One of its filer's keys must
+    verify it, and not one revoked before `since`, when the thing it concerns began: no instrument
+    about it can have been received before then. (A key replaced by rotation stays good for what
+    it signed while it was current.)"""
+    if not filing.signature:
+        return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
+    used = ring.signer(filing)
+    if used is None:
+        return f"the signature does not verify with any key registered for {filing.filed_by}"
+    if used.ended_by == "revocation" and used.valid_until is not None and used.valid_until <= since:
+        return (
+            f"signed with {filing.filed_by}'s key {used.fingerprint}, revoked on {used.valid_until:%Y-%m-%d %H:%MZ} "
+            f"before {since:%Y-%m-%d %H:%MZ}"
+        )
+    return None
+
+
+def new_key_problem(ring: KeyRing, new_key: str) -> str | None:
+    """A key once registered is never registered again (for anyone): an old instrument it signed
+    could otherwise come back to life."""
+    if any(e.public_key == new_key for e in ring.entries):
+        return f"key {fingerprint(new_key)} has been registered before; make a new key pair"
+    return None
+
+
+def current_key_problem(ring: KeyRing, identity: Identity, named: str) -> str | None:
+    current = ring.current(identity)
+    if current is None:
+        return f"no key is registered for {identity}"
+    if current.fingerprint != named:
+        return f"{identity}'s key is {current.fingerprint}, not {named}: the instrument names a key no longer in use"
+    return None
+
+
+def rotation_problem(ring: KeyRing, rotation: KeyRotation, at: datetime) -> str | None:
+    """A rotation: the old key is the holder's current key and signed it; the new key did too."""
+    if rotation.filed_by not in (*PARTICIPANTS, Identity.SECRETARIAT):
+        return f"{rotation.filed_by} holds no key to rotate"
+    if problem := current_key_problem(ring, rotation.filed_by, rotation.old_fingerprint):
+        return problem
+    if problem := new_key_problem(ring, rotation.new_key):
+        return problem
+    if not verifies(rotation.new_key, rotation.new_key_signature, rotation.canonical_bytes()):
+        return "the new key's signature does not verify: the rotation must be signed by the new key too"
+    return signature_problem(rotation, ring, at)
+
+
+def revokers(revoked: Identity) -> tuple[Identity, ...]:
+    """Decided (issue 13): a Participant's key is revoked by the other Participant, the
+    SECRETARIAT's by both; the holder of a lost key cannot be trusted to sign with it."""
+    if revoked in PARTICIPANTS:
+        return (other_participant(revoked),)
+    if revoked is Identity.SECRETARIAT:
+        return PARTICIPANTS
+    return ()
+
+
+def revocation_filing_problem(ring: KeyRing, filing: KeyRevocation, at: datetime) -> str | None:
+    """One revocation filing on its own: right filer, the revoked key current, a fresh successor
+    that proves possession, the filer's own signature."""
+    allowed = revokers(filing.revoked)
+    if not allowed:
+        return f"{filing.revoked} holds no key to revoke"
+    if filing.filed_by not in allowed:
+        who = " and ".join(allowed)
+        return f"{filing.revoked}'s key is revoked by {who}, not by {filing.filed_by}"
+    if problem := current_key_problem(ring, filing.revoked, filing.revoked_fingerprint):
+        return problem
+    if problem := new_key_problem(ring, filing.new_key):
+        return problem
+    proof = possession_bytes(filing.revoked, filing.new_key, filing.revoked_fingerprint)
+    if not verifies(filing.new_key, filing.possession, proof):
+        return (
+            f"the new key {fingerprint(filing.new_key)} has no valid proof of possession for replacing "
+            f"{filing.revoked_fingerprint}; export it with `partnership keys init --as {filing.revoked} --replace`"
+        )
+    return signature_problem(filing, ring, at)
+
+
+def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None:
+    """Whether a forwarded key change is genuine against this registry at `at`: what a child
+    workflow checks before applying it, so a forged one changes nothing."""
+    if change.rotation is not None:
+        return (
+            "a key change is one rotation or one revocation"
+            if change.revocations
+            else rotation_problem(ring, change.rotation, at)
+        )
+    if not change.revocations:
+        return "a key change carries its instrument"
+    first = change.revocations[0]
+    if any(r.terms() != first.terms() for r in change.revocations):
+        return "the revocation filings name different keys"
+    if sorted(r.filed_by for r in change.revocations) != sorted(revokers(first.revoked)):
+        return f"{first.revoked}'s key is revoked by {' and '.join(revokers(first.revoked))}"
+    for filing in change.revocations:
+        if problem := revocation_filing_problem(ring, filing, at):
+            return problem
+    return None

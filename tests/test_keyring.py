@@ -1,0 +1,183 @@
+"""Issue 13, the key registry: rotation and revocation instruments, validity intervals, the cap on
+keys kept, and their reach into open children (a forged change reaches nothing)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from activities.register import decisions, register_engine
+from engine.keys import load_private_key
+from models.identities import Identity
+from models.joint_action import ProgressReport
+from models.keyring import (
+    KEYS_KEPT,
+    KeyChange,
+    KeyRevocation,
+    KeyRing,
+    KeyRotation,
+    change_problem,
+    possession_bytes,
+    signature_problem,
+)
+from models.partnership import TerminationNotice
+from models.signing import fingerprint, public_key_text, sign
+from tests.helpers import effects_done, rejected, subjects
+from tests.test_joint_actions import agreed
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def rotation(identity: Identity, old: Ed25519PrivateKey, new: Ed25519PrivateKey, to: str = "") -> KeyRotation:
+    filing = sign(
+        KeyRotation(
+            filed_by=identity,
+            addressed_to=to,
+            old_fingerprint=fingerprint(public_key_text(old)),
+            new_key=public_key_text(new),
+        ),
+        old,
+    )
+    proof = base64.b64encode(new.sign(filing.canonical_bytes())).decode()
+    return filing.model_copy(update={"new_key_signature": proof})
+
+
+def revocation(by: Identity, signer, revoked: Identity, old: str, new: Ed25519PrivateKey) -> KeyRevocation:
+    proof = base64.b64encode(new.sign(possession_bytes(revoked, public_key_text(new), fingerprint(old)))).decode()
+    filing = KeyRevocation(
+        filed_by=by,
+        revoked=revoked,
+        revoked_fingerprint=fingerprint(old),
+        new_key=public_key_text(new),
+        possession=proof,
+    )
+    return sign(filing, signer)
+
+
+@pytest.fixture
+def held() -> dict[Identity, Ed25519PrivateKey]:
+    return {i: Ed25519PrivateKey.generate() for i in (Identity.UK, Identity.ROK, Identity.SECRETARIAT)}
+
+
+def ring_of(held) -> KeyRing:
+    return KeyRing.model_validate({i: public_key_text(k) for i, k in held.items()})
+
+
+def test_rotation_keeps_old_filings_valid_and_refuses_the_old_key_after(held):
+    ring = ring_of(held)
+    new = Ed25519PrivateKey.generate()
+    change = KeyChange(rotation=rotation(Identity.UK, held[Identity.UK], new))
+    assert change_problem(ring, change, T0) is None
+    after = ring.changed(change, T0)
+    old_notice = sign(TerminationNotice(filed_by=Identity.UK), held[Identity.UK])
+    assert signature_problem(old_notice, after, T0 - timedelta(days=1)) is None  # received before: valid
+    problem = signature_problem(old_notice, after, T0 + timedelta(seconds=1))
+    assert problem is not None and "replaced by rotation on 2026-01-01 00:00Z" in problem
+    assert signature_problem(sign(TerminationNotice(filed_by=Identity.UK), new), after, T0) is None
+    assert change_problem(after, change, T0) is not None  # the same instrument cannot move the key again
+
+    # Unsigned by the new key, or by another's key: refused.
+    unproven = change.rotation.model_copy(update={"new_key_signature": ""})  # type: ignore[union-attr]
+    assert "new key's signature" in change_problem(ring, KeyChange(rotation=unproven), T0)  # type: ignore[operator]
+    forged = rotation(Identity.UK, Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate())
+    assert change_problem(ring, KeyChange(rotation=forged), T0) is not None
+
+
+def test_revocation_by_the_other_side_and_the_secretariats_by_both(held):
+    ring = ring_of(held)
+    uk_old = public_key_text(held[Identity.UK])
+    new = Ed25519PrivateKey.generate()
+    by_rok = revocation(Identity.ROK, held[Identity.ROK], Identity.UK, uk_old, new)
+    by_self = revocation(Identity.UK, held[Identity.UK], Identity.UK, uk_old, new)
+    assert "revoked by ROK" in change_problem(ring, KeyChange(revocations=[by_self]), T0)  # type: ignore[operator]
+    assert change_problem(ring, KeyChange(revocations=[by_rok]), T0) is None
+    after = ring.changed(KeyChange(revocations=[by_rok]), T0)
+    late = sign(TerminationNotice(filed_by=Identity.UK), held[Identity.UK])
+    assert "revoked on 2026-01-01" in signature_problem(late, after, T0 + timedelta(hours=1))  # type: ignore[operator]
+
+    sec_old = public_key_text(held[Identity.SECRETARIAT])
+    sec_new = Ed25519PrivateKey.generate()
+    one = revocation(Identity.UK, held[Identity.UK], Identity.SECRETARIAT, sec_old, sec_new)
+    other = revocation(Identity.ROK, held[Identity.ROK], Identity.SECRETARIAT, sec_old, sec_new)
+    assert change_problem(ring, KeyChange(revocations=[one]), T0) is not None
+    assert change_problem(ring, KeyChange(revocations=[one, other]), T0) is None
+
+
+def test_a_registry_keeps_at_most_KEYS_KEPT_keys_per_identity(held):
+    ring, key = ring_of(held), held[Identity.ROK]
+    for n in range(KEYS_KEPT + 3):
+        new = Ed25519PrivateKey.generate()
+        ring = ring.changed(KeyChange(rotation=rotation(Identity.ROK, key, new)), T0 + timedelta(days=n))
+        key = new
+    assert len(ring.history(Identity.ROK)) == KEYS_KEPT
+    assert ring.current(Identity.ROK).public_key == public_key_text(key)  # type: ignore[union-attr]
+    assert len(ring.history(Identity.UK)) == 1
+    # A plain {identity: key} registry (states written before issue 13) reads as a ring.
+    assert KeyRing.model_validate(ring.model_dump(mode="json")) == ring
+
+
+async def test_a_rotation_reaches_open_children_and_a_forged_change_reaches_nothing(partnership, local_env, data_dir):
+    client = local_env.client
+    action = await agreed(partnership, client)
+    uk = load_private_key(Identity.UK)
+    new = Ed25519PrivateKey.generate()
+
+    # An outsider signals the child a key change of its own making: nothing changes.
+    outsider = Ed25519PrivateKey.generate()
+    await action.signal(
+        JointActionWorkflow.key_changed,
+        KeyChange(rotation=rotation(Identity.UK, outsider, Ed25519PrivateKey.generate())),
+    )
+    by_outsider = sign(
+        ProgressReport(
+            filed_by=Identity.UK, addressed_to=action.id, action_id=action.id, status="on-track", percent=10
+        ),
+        outsider,
+    )
+    assert "does not verify" in await rejected(action, JointActionWorkflow.report, by_outsider)
+
+    entry = await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(Identity.UK, uk, new, to=partnership.id)
+    )
+    assert entry.fingerprint == fingerprint(public_key_text(new))
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    report = ProgressReport(
+        filed_by=Identity.UK, addressed_to=action.id, action_id=action.id, status="on-track", percent=20
+    )
+    message = await rejected(action, JointActionWorkflow.report, sign(report, uk))
+    assert "replaced by rotation" in message
+    await action.execute_update(JointActionWorkflow.report, sign(report, new))
+
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    rows = [r for r in decisions(register_engine()) if r.kind == "key-rotation"]
+    assert len(rows) == 1 and rows[0].workflow_id == partnership.id
+    assert "UK's key has been rotated" in subjects(data_dir)
+
+
+def test_an_office_key_at_rest_encrypted_owner_only_and_its_own(tmp_path, monkeypatch):
+    from engine.keys import KeyProblem, init_keys, private_key_path
+
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTNERSHIP_OFFICE", "UK")
+    monkeypatch.setenv("PARTNERSHIP_KEY_PASSPHRASE", "correct horse")
+    assert init_keys() == {Identity.UK: True}  # only this office's key
+    path = private_key_path(Identity.UK)
+    assert b"ENCRYPTED" in path.read_bytes()
+    assert load_private_key(Identity.UK) is not None
+    with pytest.raises(KeyProblem, match="holds no private key for ROK: ROK files from its own office"):
+        load_private_key(Identity.ROK)
+    monkeypatch.setenv("PARTNERSHIP_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(KeyProblem, match="wrong passphrase"):
+        load_private_key(Identity.UK)
+    monkeypatch.delenv("PARTNERSHIP_KEY_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    with pytest.raises(KeyProblem, match="is encrypted; set PARTNERSHIP_KEY_PASSPHRASE"):
+        load_private_key(Identity.UK)
+    path.chmod(0o644)
+    with pytest.raises(KeyProblem, match=f"readable by others; run `chmod 600 {path}`"):
+        load_private_key(Identity.UK)

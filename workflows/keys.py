@@ -1,0 +1,107 @@
+"""The Partnership's key registry (issue 13): a key rotated by its holder or revoked by the other
+side, each a register decision and a mail to both Participants and the secretariat, and forwarded
+as the signed instrument itself to every open governed thing, which verifies it against its own
+registry before applying it (GovernedWorkflow.key_changed).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.forum import ForumStage
+    from models.identities import FILERS
+    from models.keyring import (
+        KeyChange,
+        KeyEntry,
+        KeyRevocation,
+        KeyRing,
+        KeyRotation,
+        revocation_filing_problem,
+        revokers,
+        rotation_problem,
+    )
+    from models.partnership import PartnershipState
+    from workflows.handlers import governed_update
+
+
+def revocation_problem(state: PartnershipState, filing: KeyRevocation, at: datetime) -> str | None:
+    if (held := state.key_revocations.get(filing.filed_by)) and held.terms() == filing.terms():
+        others = [p for p in revokers(filing.revoked) if p is not filing.filed_by]
+        return f"{filing.filed_by} has already filed this revocation; it awaits the same filing by {others[0]}"
+    return revocation_filing_problem(state.keys, filing, at)
+
+
+class KeyRegistry:
+    """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
+
+    _state: PartnershipState
+    KEYS_FROM_PARTNERSHIP = False  # its registry changes only by the filings below
+
+    @governed_update(lambda wf, rotation: rotation_problem(wf._state.keys, rotation, workflow.now()))
+    async def rotate_key(self, rotation: KeyRotation) -> KeyEntry:
+        """The holder's new key, signed by old and new key; in use from its receipt."""
+        now = self._accept(rotation)  # type: ignore[attr-defined]
+        return self._change_key(KeyChange(rotation=rotation), now)
+
+    @governed_update(lambda wf, filing: revocation_problem(wf._state, filing, workflow.now()))
+    async def revoke_key(self, filing: KeyRevocation) -> KeyEntry | None:
+        """A lost or compromised key, revoked by the other Participant (the SECRETARIAT's by both):
+        from receipt it verifies nothing new. None while the second Participant's filing awaits."""
+        now = self._accept(filing)  # type: ignore[attr-defined]
+        held = self._state.key_revocations
+        held[filing.filed_by] = filing
+        filings = [held[p] for p in revokers(filing.revoked) if p in held and held[p].terms() == filing.terms()]
+        if len(filings) < len(revokers(filing.revoked)):
+            return None
+        for p in revokers(filing.revoked):
+            held.pop(p, None)
+        return self._change_key(KeyChange(revocations=filings), now)
+
+    def _change_key(self, change: KeyChange, now: datetime) -> KeyEntry:
+        old = self._state.keys.current(change.identity)
+        self._state.keys = self._state.keys.changed(change, now)
+        new = self._state.keys.current(change.identity)
+        assert old is not None and new is not None  # the validator saw both
+        how = "rotated by its holder" if change.rotation else f"revoked by {' and '.join(change.filers)}"
+        summary = f"{change.identity}'s key {old.fingerprint} was {how}; its key is now {new.fingerprint}."
+        self._record(  # type: ignore[attr-defined]
+            f"key-{change.kind}/{change.filing_id}",
+            f"key-{change.kind}",
+            now,
+            summary,
+            {
+                "identity": change.identity,
+                "old_fingerprint": old.fingerprint,
+                "new_fingerprint": new.fingerprint,
+                "filed_by": list(change.filers),
+            },
+        )
+        self._notify(  # type: ignore[attr-defined]
+            f"key-{change.kind}/{change.filing_id}",
+            list(FILERS),
+            f"{change.identity}'s key has been {'rotated' if change.rotation else 'revoked'}",
+            f"{summary}\nReceived {now.isoformat()}. Filings signed with {old.fingerprint} before then stay "
+            f"valid; from then on only {new.fingerprint} signs for {change.identity}.\n"
+            f"Offices that pinned {change.identity}'s key follow the change after checking the instrument.",
+        )
+        for child in self._open_children():
+            self._tell(child, "key_changed", change)  # type: ignore[attr-defined]
+        return new
+
+    def _open_children(self) -> list[str]:
+        """Governed things that still take filings: each holds its own copy of the registry."""
+        s = self._state
+        return [
+            *(a.amendment_id for a in s.amendments.values() if a.status.is_open),
+            *(a.action_id for a in s.actions.values() if a.state.is_open),
+            *(c.consultation_id for c in s.consultations.values() if c.state == "OPEN"),
+            *(f.forum_id for f in s.forums.values() if f.stage is not ForumStage.CLOSED),
+        ]
+
+    @workflow.query
+    def key_ring(self) -> KeyRing:
+        """The registry with every key and its validity: what each office checks its pins against."""
+        return self._state.keys
