@@ -56,6 +56,14 @@ def minimal(model) -> dict:
         "decision": 1,
         "signed_on": "2023-11-22",
         "attendees": ["A. Person"],
+        "agenda_sha256": "0" * 64,
+        "minutes_sha256": "0" * 64,
+        "actions": ["action-9b-x"],
+        "revoked": Identity.ROK,
+        "revoked_fingerprint": "0" * 16,
+        "old_fingerprint": "0" * 16,
+        "new_key": "A" * 43 + "=",
+        "possession": "A" * 86 + "==",
     }
     values = {}
     for name, field in model.model_fields.items():
