@@ -31,7 +31,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from models.keyring import KeyChange, KeyRevocation, KeyRing, KeyRotation, change_problem, revokers, signature_problem
+from audit.keys import signed_filings
 from models.partnership import PartnershipState
 from models.signing import Filing
 from workflows.registry import WORKFLOW_TYPES
@@ -76,46 +76,6 @@ class Closure:
 
 # The two things another engineer's work may reshape: where a workflow's key registry is, and
 # how an accepted Update's filing is read back. Keep them here, and small.
-
-
-def key_registry(start_input: Any) -> KeyRing | None:
-    """The key registry a run started with: the `keys` of its input (a Partnership's state, a
-    child's case). None if the input has none or not one that reads as a registry."""
-    keys = start_input.get("keys") if isinstance(start_input, dict) else None
-    if not isinstance(keys, dict):
-        return None
-    try:
-        return KeyRing.model_validate(keys)
-    except ValueError:
-        return None
-
-
-def key_changes(ring: KeyRing, event: HistoryEvent, filing: Filing | None, revoking: dict) -> KeyRing:
-    """The registry after `event`, as the run itself changed it (issue 13): a rotation or a
-    completed revocation the Partnership accepted, or a change forwarded to a child that verifies
-    against the child's own registry (a forged one changed nothing there, nor here)."""
-    at = event.event_time.ToDatetime(tzinfo=UTC)
-    if isinstance(filing, KeyRotation):
-        return ring.changed(KeyChange(rotation=filing), at)
-    if isinstance(filing, KeyRevocation):
-        revoking[filing.filed_by] = filing
-        filings = [
-            revoking[p] for p in revokers(filing.revoked) if p in revoking and revoking[p].terms() == filing.terms()
-        ]
-        if len(filings) == len(revokers(filing.revoked)):
-            revoking.clear()
-            return ring.changed(KeyChange(revocations=filings), at)
-        return ring
-    if event.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        signaled = event.workflow_execution_signaled_event_attributes
-        if signaled.signal_name == "key_changed" and signaled.input.payloads:
-            try:
-                change = pydantic_data_converter.payload_converter.from_payload(signaled.input.payloads[0], KeyChange)
-            except Exception:  # the converter's errors vary; an unreadable change changed nothing
-                return ring
-            if change_problem(ring, change, at) is None:
-                return ring.changed(change, at)
-    return ring
 
 
 def filing_of(workflow_type: str, update_name: str, args: Payloads) -> Filing | None:
@@ -346,12 +306,12 @@ def _cancel_initiated(sender: WorkflowHistory | None, initiated_id: int, target:
 
 
 def _check_filings(history: WorkflowHistory, result: Closure) -> None:
+    """Each accepted filing against the key its filer held when the run received it, the registry
+    moved on by the key changes the run itself made (audit/keys.py, the one replay of them)."""
     wtype = type_of(history)
-    keys = key_registry(_first_value(history.events[0].workflow_execution_started_event_attributes.input))
-    revoking: dict = {}
+    ring, signed = signed_filings(history)
+    keys_of = {f.event_id: f for f in signed}
     for event in history.events:
-        if keys is not None and event.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            keys = key_changes(keys, event, None, revoking)
         if event.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             continue
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
@@ -363,10 +323,16 @@ def _check_filings(history: WorkflowHistory, result: Closure) -> None:
         else:
             if filing is None:
                 continue
-            at = event.event_time.ToDatetime(tzinfo=UTC)
-            problem = "its workflow held no key registry" if keys is None else signature_problem(filing, keys, at)
-            if keys is not None and problem is None:
-                keys = key_changes(keys, event, filing, revoking)
+            found = keys_of.get(event.event_id)
+            if not ring.entries:
+                problem = "its workflow held no key registry"
+            elif found is None or found.key is None:
+                problem = f"no key {filing.filed_by} held verifies it"
+            elif not found.key.valid_at(found.at) and found.key.valid_until != found.at:  # a key change is
+                # signed by the key it ends, received at the instant it ends
+                problem = f"it was signed with {filing.filed_by}'s key {found.key.fingerprint}, not valid when received"
+            else:
+                problem = None
         if problem:
             detail = f"update {name} ({request.meta.update_id}) accepted, but {problem}"
             result.findings.append(_finding("bad-signature", history, event, request.meta.identity, detail))

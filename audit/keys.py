@@ -111,6 +111,8 @@ def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
                 )
     candidates = [r for p, r in rings if p] or [r for _, r in rings]
     latest = max(candidates, key=lambda r: len(r.entries), default=KeyRing())
+    if not any(e.valid_until for e in latest.entries):
+        return [], later  # no key ever changed: nothing to tell beyond `keys show`
     return [f"{e.identity} key {e.fingerprint}: valid {e.interval()}" for e in latest.entries], later
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-from audit.closure import check, key_registry
+from audit.closure import check
 from audit.history import load
 from models.amendment import AmendmentConsent, AmendmentProposal
 from models.calendar import local_midnight
@@ -84,10 +84,7 @@ def test_a_filing_altered_after_it_was_signed_is_named(tmp_path):
         "partnership-amended",
         int(proposal["eventId"]),
     )
-    assert (
-        "update propose_amendment" in finding.detail
-        and "does not verify with the key registered for UK" in finding.detail
-    )
+    assert "update propose_amendment" in finding.detail and "no key UK held verifies it" in finding.detail
     assert finding.identity == request["meta"]["identity"]
 
 
@@ -202,14 +199,6 @@ def test_termination_reset_and_cancel_request_are_named(tmp_path):
         ("reset", last + 2, "new-run", "history-service"),
         ("terminated", last + 3, "new-run", "temporal-cli:mallory@host"),
     ]
-
-
-def test_the_key_registry_is_the_keys_of_a_runs_input():
-    ring = key_registry({"keys": {"UK": "a", "ROK": "b"}})
-    assert [(e.identity, e.public_key) for e in ring.entries] == [(Identity.UK, "a"), (Identity.ROK, "b")]
-    assert key_registry({"keys": {"NOBODY": "c"}}) is None
-    assert key_registry({"stage": "IN_EFFECT"}) is None
-    assert key_registry(None) is None
 
 
 # A legitimate multi-workflow scenario: nothing to report ----------------------------------------

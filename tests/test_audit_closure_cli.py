@@ -343,7 +343,7 @@ def test_each_forged_message_is_refused_and_counted_by_its_receiver(acted):
         reasons["amendment_changed"][1],
     ]
     assert reasons["amendment_changed"][1].startswith(
-        "its consent: the signature does not verify with the key registered for ROK"
+        "its consent: the signature does not verify with any key registered for ROK"
     )
     [tabling] = reasons["decision_taken"]
     assert tabling.startswith("its tabling of decision 1 of forum-2027: the signature does not verify")

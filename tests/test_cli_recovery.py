@@ -120,7 +120,7 @@ async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lan
     }
     try:
         # A first run signed and sent this notice, and the server went away before it answered.
-        kept = signed(TerminationNotice(filed_by=Identity.ROK))
+        kept = signed(TerminationNotice(filed_by=Identity.ROK), to=PARTNERSHIP_ID)
         pending.kept_or_signed(kept, lambda f: f)
         pending.unanswered.clear()
         again = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)

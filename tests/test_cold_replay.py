@@ -42,7 +42,7 @@ async def notice_withdrawn(partnership) -> None:
     await partnership.execute_update(
         PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     )
-    second = signed(TerminationNotice(filed_by=Identity.UK))
+    second = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
     await rejected(partnership, PartnershipWorkflow.give_termination_notice, second)
     await partnership.execute_update(
         PartnershipWorkflow.withdraw_termination_notice,

@@ -219,7 +219,7 @@ def old_key_filing(o: Offices, key_file: Path, identity: str) -> str:
     from workflows.partnership import PartnershipWorkflow
 
     key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-    notice = sign(TerminationNotice(filed_by=identity), key)  # type: ignore[arg-type]
+    notice = sign(TerminationNotice(filed_by=identity, addressed_to="partnership"), key)  # type: ignore[arg-type]
 
     async def send() -> str:
         handle = (await connected(o)).get_workflow_handle("partnership")
