@@ -3,8 +3,7 @@ Vice Minister of MSIT and a Minister at DSIT; agenda, meeting, decisions and min
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -14,6 +13,7 @@ from cli.forum_calendar import forum_calendar
 from engine.schedules import ensure_forum_schedule, schedule_id
 from models.calendar import local_midnight
 from models.forum import (
+    AGENDA_DEADLINE_DAYS,
     AgendaAgreement,
     AgendaItemFiling,
     CoChairNomination,
@@ -28,7 +28,7 @@ from models.forum import (
 )
 from models.identities import Identity
 from rules.p07_forum import co_chair_problem, next_forum_date
-from tests.helpers import effects_done, eventually, rejected, signed, sleep_until, subjects
+from tests.helpers import effects_done, eventually, rejected, settled_history_length, signed, sleep_until, subjects
 from workflows.forum import ForumCycleWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -166,7 +166,6 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
     view = await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "Semiconductors", "11a"))
     assert view.agenda_agreed_by == []  # UK agreed to the agenda without this item
     # …so UK's inbox asks for its agreement again (and its co-chair), ROK's and the secretariat's differ.
-    from datetime import UTC, datetime
 
     from cli.inbox import Snapshot, inbox
 
@@ -187,12 +186,32 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
 # The yearly Schedule (dev server: the time-skipping server has no schedules) ---------------------------
 
 
+def utc_today() -> date:
+    """Today as the workflows see it (their clock is UTC), not the test machine's local date."""
+    return datetime.now(UTC).date()
+
+
+async def schedule_ran(client, schedule, times: int) -> None:
+    """Wait until the schedule has run `times` actions and the last one's workflow has completed:
+    its signal to the Partnership is then in the Partnership's history, and once no workflow task is
+    outstanding there, a query shows what the signal did. (A fixed pause proved nothing when it was
+    too short, and cost its length when it was long enough.)"""
+
+    async def started():
+        info = (await schedule.describe()).info
+        return info.recent_actions[-1].action if info.num_actions >= times else None
+
+    action = await eventually(started)
+    await client.get_workflow_handle(action.workflow_id, run_id=action.first_execution_run_id).result()
+
+
 async def test_the_yearly_schedule_starts_the_next_cycle_once(local_env, partnership, task_queue):
     handle = await ensure_forum_schedule(local_env.client, partnership.id, task_queue)
     assert handle.id == schedule_id(partnership.id)
-    expected = next_forum_date(date.today(), 11, 22)
+    expected = next_forum_date(utc_today(), 11, 22)
 
     await handle.trigger()
+    await schedule_ran(local_env.client, handle, 1)
 
     async def started():
         return [f for f in await partnership.query(PartnershipWorkflow.forums)]
@@ -202,20 +221,30 @@ async def test_the_yearly_schedule_starts_the_next_cycle_once(local_env, partner
     first_run = await eventually(lambda: run_id(local_env.client, cycle.forum_id))
 
     await handle.trigger()  # again: the cycle exists, nothing is duplicated
-    await asyncio.sleep(1.5)
+    await schedule_ran(local_env.client, handle, 2)
+    await settled_history_length(partnership)
     assert [f.forum_id for f in await partnership.query(PartnershipWorkflow.forums)] == [cycle.forum_id]
     assert (await local_env.client.get_workflow_handle(cycle.forum_id).describe()).run_id == first_run
     await handle.delete()
 
 
 async def test_a_cycle_started_by_hand_is_not_duplicated_by_the_schedule(local_env, partnership, task_queue):
-    expected = next_forum_date(date.today(), 11, 22)
-    forum = await start(partnership, local_env.client, expected.year, on=expected - timedelta(days=1))
+    # By hand, a cycle for the year the schedule will ask for, on another date than the usual one
+    # that the forum-start rule accepts today (at least AGENDA_DEADLINE_DAYS + 1 days ahead, and a
+    # day more in case the date changes meanwhile): the day before the usual date, or later in
+    # that year when the usual date is too close (late October to 21 November).
+    expected = next_forum_date(utc_today(), 11, 22)
+    on = max(expected - timedelta(days=1), utc_today() + timedelta(days=AGENDA_DEADLINE_DAYS + 2))
+    if on == expected:
+        on += timedelta(days=1)
+    assert on.year == expected.year
+    forum = await start(partnership, local_env.client, expected.year, on=on)
     handle = await ensure_forum_schedule(local_env.client, partnership.id, task_queue)
     await handle.trigger()
-    await asyncio.sleep(1.5)
+    await schedule_ran(local_env.client, handle, 1)
+    await settled_history_length(partnership)
     forums = await partnership.query(PartnershipWorkflow.forums)
-    assert [(f.forum_id, f.on) for f in forums] == [(forum.id, expected - timedelta(days=1))]
+    assert [(f.forum_id, f.on) for f in forums] == [(forum.id, on)]
     await handle.delete()
 
 
