@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.conftest import free_port
 
 CLI = str(Path(sys.executable).parent / "partnership")
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+    """`partnership *args`, a process of its own (forked from an interpreter that has the CLI
+    imported: see tests/cli_runner.py)."""
+    return run_cli(*args, env=env, timeout=120)
 
 
 def processes_using(path: Path) -> list[str]:
