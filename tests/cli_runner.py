@@ -77,8 +77,12 @@ class _Zygote:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            self.process.stdin.close()
-            self.process.wait(timeout=30)
+            self.process.stdin.close()  # it ends at the end of its input
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
     def run(self, args: tuple[str, ...], env: dict[str, str], timeout: int) -> subprocess.CompletedProcess[str]:
         with self.lock, tempfile.TemporaryDirectory(prefix="partnership-cli-") as tmp:
