@@ -32,6 +32,29 @@ os.environ.setdefault("PARTNERSHIP_WORKER_CACHE", "0")
 os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"
 
 
+# The files whose tests each take tens of seconds (embedded stacks, CLI runs, kills, installs),
+# longest first. The run starts on them and fills in with the short tests, instead of ending on a
+# long one while the other worker idles. A test's outcome must not depend on its place in the run.
+LONG_FIRST = [
+    "test_archive_cli.py",
+    "test_wedge_cli.py",
+    "test_cli_embedded.py",
+    "test_faults.py",
+    "test_cli_recovery.py",
+    "test_cold_replay.py",
+    "test_install.py",
+    "test_fuzz_filings.py",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def place(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=place)  # stable: within a file, and among the others, the order stays
+
+
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     started = StartedWorkflows()

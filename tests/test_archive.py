@@ -27,6 +27,7 @@ from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal
 from models.partnership import PartnershipState, SignPartnership
 from models.records import DecisionRecord
+from tests.cli_runner import run_cli
 from tests.helpers import effects_done, eventually, signed
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -84,9 +85,7 @@ def audit_verify(local_env, *ids: str) -> subprocess.CompletedProcess[str]:
     """`partnership audit verify` through the CLI, over these workflows (the namespace is shared)."""
     env = os.environ | {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host}
     query = "WorkflowId IN (" + ", ".join(f"'{i}'" for i in ids) + ")"
-    return subprocess.run(
-        [BIN / "partnership", "audit", "verify", "--query", query], env=env, capture_output=True, text=True, timeout=120
-    )
+    return run_cli("audit", "verify", "--query", query, env=env)
 
 
 async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, local_env, partnership, task_queue):

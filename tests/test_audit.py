@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -23,6 +24,7 @@ from engine.bootstrap import bootstrap, start_partnership, text_sha256
 from models.identities import Identity
 from models.partnership import PartnershipState, SignPartnership, TerminationNotice
 from models.records import DecisionRecord
+from tests.cli_runner import run_cli
 from tests.helpers import effects_done, signed
 from tests.variants import ReorderedPartnership
 from workflows.partnership import PartnershipWorkflow
@@ -54,7 +56,7 @@ def test_the_cli_replay_exits_1_on_a_broken_history(tmp_path):
     scheduled = [e for e in events if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
     scheduled[0]["activityTaskScheduledEventAttributes"]["activityType"]["name"] = "something_else"
     (tmp_path / "partnership-signed.json").write_text(json.dumps(broken))
-    result = subprocess.run([BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True)
+    result = run_cli("audit", "replay", str(tmp_path), env=dict(os.environ))
     assert result.returncode == 1
     assert "NON-DETERMINISTIC at event" in result.stdout
     assert result.stdout.strip().endswith("0 replayed, 1 failed")
@@ -76,10 +78,8 @@ def test_the_timeline_of_a_termination(tmp_path):
     assert any(e.kind == "timer-fired" for e in entries) and any(e.kind == "timer-set" for e in entries)
     assert [e.at for e in entries] == sorted(e.at for e in entries)
 
-    result = subprocess.run(
-        [BIN / "partnership", "audit", "timeline", str(HISTORIES / "partnership-terminated.json"), "--json"],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "audit", "timeline", str(HISTORIES / "partnership-terminated.json"), "--json", env=dict(os.environ)
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == len(entries)
@@ -102,7 +102,7 @@ async def test_a_temporal_cli_export_of_a_real_run_replays(local_env, local_work
     (tmp_path / f"{wid}.json").write_text(shown.stdout)
     ours = history_json(await fetch(local_env.client, wid))
     assert json.loads(ours) == json.loads(shown.stdout)
-    result = subprocess.run([BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True)
+    result = run_cli("audit", "replay", str(tmp_path), env=dict(os.environ))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("1 replayed, 0 failed")
 
@@ -119,27 +119,15 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     out = tmp_path / "export"
     # In a thread: the in-process worker must go on serving the continued run meanwhile (a blocked
     # event loop let its task time out over and over: the `attempt=11` of issue 17).
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [BIN / "partnership", "audit", "export", wid, "-o", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    result = await asyncio.to_thread(run_cli, "audit", "export", wid, "-o", str(out), env=env)
     assert result.returncode == 0, result.stderr
     files = sorted(out.iterdir())
     assert len(files) >= 2 and all(f.name.startswith(f"{wid}__") for f in files)
-    replayed = await asyncio.to_thread(
-        subprocess.run, [BIN / "partnership", "audit", "replay", str(out)], capture_output=True, text=True
-    )
+    replayed = await asyncio.to_thread(run_cli, "audit", "replay", str(out), env=dict(os.environ))
     assert replayed.returncode == 0, replayed.stdout
     everything = tmp_path / "all"
     result = await asyncio.to_thread(
-        subprocess.run,
-        [BIN / "partnership", "audit", "export", "--all", "--query", f"WorkflowId = '{wid}'", "-o", str(everything)],
-        capture_output=True,
-        text=True,
-        env=env,
+        run_cli, "audit", "export", "--all", "--query", f"WorkflowId = '{wid}'", "-o", str(everything), env=env
     )
     assert result.returncode == 0, result.stderr
     assert sorted(f.name for f in everything.iterdir()) == sorted(f.name for f in files)
@@ -204,7 +192,7 @@ async def test_verify_catches_an_inserted_row_even_with_a_valid_chain(audited):
 
 
 def test_auditor_commands_take_no_identity():
-    result = subprocess.run([BIN / "partnership", "audit", "verify", "--as", "UK"], capture_output=True, text=True)
+    result = run_cli("audit", "verify", "--as", "UK", env=dict(os.environ))
     assert result.returncode == 2
 
 
@@ -228,9 +216,7 @@ def test_a_run_caught_before_its_first_workflow_task_replays_at_once(tmp_path):
     history = json.loads((HISTORIES / "partnership-signed.json").read_text())
     history["events"] = history["events"][:1]
     (tmp_path / "partnership-signed__caught.json").write_text(json.dumps(history))
-    result = subprocess.run(
-        [BIN / "partnership", "audit", "replay", str(tmp_path)], capture_output=True, text=True, timeout=60
-    )
+    result = run_cli("audit", "replay", str(tmp_path), env=dict(os.environ), timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 events  ok" in result.stdout
     assert result.stdout.strip().endswith("1 replayed, 0 failed")
@@ -240,9 +226,7 @@ def test_a_run_caught_before_its_first_workflow_task_replays_at_once(tmp_path):
 def test_a_file_that_is_not_a_history_gets_one_line(tmp_path, command):
     for name, content in (("notes.json", b"this is not JSON"), ("latin1.json", b"\xff\xfe{")):
         (tmp_path / name).write_bytes(content)
-        result = subprocess.run(
-            [BIN / "partnership", "audit", command, str(tmp_path / name)], capture_output=True, text=True, timeout=60
-        )
+        result = run_cli("audit", command, str(tmp_path / name), env=dict(os.environ), timeout=60)
         assert result.returncode == 1
         assert result.stderr.strip() == (
             f"{tmp_path / name} is not a workflow history (JSON as `temporal workflow show --output json` writes it)"

@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.conftest import free_port
 
 CLI = str(Path(sys.executable).parent / "partnership")
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+    """`partnership *args`, a process of its own (forked from an interpreter that has the CLI
+    imported: see tests/cli_runner.py)."""
+    return run_cli(*args, env=env, timeout=120)
 
 
 def processes_using(path: Path) -> list[str]:
@@ -31,6 +34,7 @@ def processes_using(path: Path) -> list[str]:
 def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> subprocess.Popen:
     """`partnership up` on free ports; returns once `status` shows the Partnership `ready`."""
     port, ui_port = free_port(), free_port()
+    logged = log_path.stat().st_size if log_path.exists() else 0
     with log_path.open("a") as log:
         up = subprocess.Popen(
             [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(free_port())],
@@ -39,16 +43,21 @@ def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> s
             stderr=log,
         )
     deadline = time.monotonic() + 90
-    # Ask only once this stack has written its address: before that the CLI would fall back to
-    # localhost:7233, which may be a developer's own `make run` (a server this test did not start).
+    # `up` says on stderr when it has bootstrapped (after writing its address: before that the CLI
+    # would fall back to localhost:7233, which may be a developer's own `make run`, a server this
+    # test did not start). Watching its log costs nothing; asking `status` every half second while
+    # the stack boots cost a fresh interpreter each time, on the cores the stack was booting on.
     address = Path(env["PARTNERSHIP_DATA_DIR"]) / "temporal.address"
     try:
         while True:
-            if not address.exists() or address.read_text().strip() != f"127.0.0.1:{port}":
-                assert up.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "stack did not write its address"
-                time.sleep(0.2)
-                continue
+            said = log_path.read_bytes()[logged:].decode(errors="replace")
+            if f"Temporal at 127.0.0.1:{port}," in said and "Ctrl-C stops." in said:
+                break
+            assert up.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, f"stack did not say it was up: {said[-2000:]}"
+            time.sleep(0.1)
+        assert address.read_text().strip() == f"127.0.0.1:{port}"
+        while True:
             result = cli("status", "--json", env=env)
             if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
                 return up
@@ -88,7 +97,7 @@ def register_rows(data: Path) -> int:
         return 0
 
 
-def history_length(env: dict[str, str]) -> int:
+def history_events(env: dict[str, str]) -> list[dict]:
     address = (Path(env["PARTNERSHIP_DATA_DIR"]) / "temporal.address").read_text().strip()
     shown = subprocess.run(
         [
@@ -105,8 +114,41 @@ def history_length(env: dict[str, str]) -> int:
         capture_output=True,
         text=True,
         check=True,
+        timeout=60,
     )
-    return len(json.loads(shown.stdout)["events"])
+    return json.loads(shown.stdout)["events"]
+
+
+def history_length(env: dict[str, str]) -> int:
+    return len(history_events(env))
+
+
+OPENED = {"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED", "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"}
+OPEN_TASK = {"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", "EVENT_TYPE_WORKFLOW_TASK_STARTED"}
+
+
+def outstanding(events: list[dict]) -> bool:
+    """Whether the Partnership still has work in flight: a workflow task, or an effect (activity)
+    or signal whose outcome is not yet in its history."""
+    closed = set()
+    for event in events:
+        if event["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_STARTED":
+            continue  # written with the outcome, but is not one
+        for key, attributes in event.items():
+            if key.endswith("EventAttributes") and isinstance(attributes, dict):
+                closed.add(attributes.get("scheduledEventId") or attributes.get("initiatedEventId"))
+    opened = {event["eventId"] for event in events if event["eventType"] in OPENED}
+    return events[-1]["eventType"] in OPEN_TASK or bool(opened - closed)
+
+
+def settled_history_length(env: dict[str, str], seconds: float = 60) -> int:
+    """The Partnership's history length once nothing is in flight (a pause that saw no growth
+    proved nothing on a busy machine: a slow effect landed after it)."""
+    deadline = time.monotonic() + seconds
+    while outstanding(events := history_events(env)):
+        assert time.monotonic() < deadline, f"the Partnership did not settle: {events[-1]}"
+        time.sleep(0.2)
+    return len(events)
 
 
 def stop(up: subprocess.Popen) -> None:
@@ -141,8 +183,7 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     while len(list((data / "mail" / "new").glob("*"))) < 3 or register_rows(data) < 1:
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    time.sleep(0.5)  # the last activity's completion reaches the history
-    before = history_length(env)
+    before = settled_history_length(env)
     again = cli("bootstrap", "--json", env=env)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["signatories"] == status["signatories"]

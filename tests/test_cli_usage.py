@@ -3,13 +3,11 @@ time): one style, exit 2, before anything reaches a server."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-CLI = str(Path(sys.executable).parent / "partnership")
+from tests.cli_runner import run_cli
 
 
 @pytest.mark.parametrize(
@@ -29,7 +27,7 @@ CLI = str(Path(sys.executable).parent / "partnership")
 )
 def test_usage_errors_exit_2_in_typers_words(args: list[str], says: str, tmp_path: Path):
     env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "TEMPORAL_ADDRESS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=60, env=env)
+    result = run_cli(*args, env=env, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert says in " ".join(result.stderr.replace("│", " ").split())

@@ -170,16 +170,23 @@ async def test_mail_that_cannot_be_sent_is_retried_and_arrives_once(
     wid = f"partnership-{uuid.uuid4().hex}"
     await bootstrap(local_env.client, task_queue, wid, schedule=False)  # three notices, none deliverable
     handle = local_env.client.get_workflow_handle(wid)
-    await asyncio.sleep(4)  # the mail server is down for a while; the activity retries with backoff
-    assert await handle.query(PartnershipWorkflow.pending_effects) == 3  # the three notices
+
+    # The mail server is down for a while: each notice fails twice and waits to be retried with
+    # backoff (its third attempt pending), whatever the machine's speed.
+    async def retried_twice():
+        pending = (await handle.describe()).raw_description.pending_activities
+        return len(pending) == 3 and all(a.attempt >= 3 for a in pending)
+
+    await eventually(retried_twice, timeout=60)
     # …and only they wait: the decision went to the register in its own lane.
+    await eventually(lambda: [r.kind for r in decisions(register_engine()) if r.workflow_id == wid])
     assert [r.kind for r in decisions(register_engine()) if r.workflow_id == wid] == ["entry-into-effect"]
+    assert await handle.query(PartnershipWorkflow.pending_effects) == 3  # the three notices
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         await effects_done(handle, PartnershipWorkflow.pending_effects, timeout=60)
-        await asyncio.sleep(0.5)
         expected = {
             message_id(f"{wid}/signature/UK"),
             message_id(f"{wid}/signature/ROK"),

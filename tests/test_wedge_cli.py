@@ -14,7 +14,7 @@ import pytest
 from models.limits import LONG_TEXT_MAX, control_characters
 from tests import test_cli_embedded
 from tests.helpers import mails
-from tests.test_cli_embedded import cli, history_length, stop
+from tests.test_cli_embedded import cli, settled_history_length, stop
 
 stack = test_cli_embedded.stack  # the embedded stack on free ports with its own data dir (a fixture)
 
@@ -26,22 +26,13 @@ def one_line(result) -> str:
     return lines[0]
 
 
-def settled(env: dict[str, str]) -> int:
-    """The Partnership's history length once a short pause shows it has stopped growing."""
-    before = -1
-    while (now := history_length(env)) != before:
-        before = now
-        time.sleep(0.5)
-    return now
-
-
 @pytest.mark.timeout(300)  # about twenty CLI runs, each a fresh interpreter, on a shared machine
 def test_no_filing_wedges_the_engine_through_the_cli(stack, tmp_path: Path):
     start, env, _ = stack
     up = start()
     data = Path(env["PARTNERSHIP_DATA_DIR"])
     year = str(dt.date.today().year + 1)
-    before = settled(env)
+    before = settled_history_length(env)
 
     # A Forum hosted by the secretariat: refused, and the year can still be started.
     hosted = cli("forum", "start", "--as", "SECRETARIAT", "--year", year, "--host", "SECRETARIAT", env=env)
@@ -62,7 +53,7 @@ def test_no_filing_wedges_the_engine_through_the_cli(stack, tmp_path: Path):
     assert about.returncode == 1 and one_line(about).startswith("refused before signing: about: must be one line")
     title = cli("action", "propose", "--as", "UK", "--ref", "9b", "--title", "\x1b[2JOpen RAN", env=env)
     assert title.returncode == 1 and "(found \\x1b)" in one_line(title)
-    assert settled(env) == before  # nothing reached the Partnership's history
+    assert settled_history_length(env) == before  # nothing reached the Partnership's history
 
     # An audit query cannot escape the governed filter.
     escape = cli(
