@@ -167,7 +167,10 @@ async def wind_down(
     still_open = await file_on_partnership(
         PartnershipWorkflow.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
     )
-    echo(f"filed; {len(still_open)} action(s) ongoing until both Participants have filed")
+    if {a.action_id for a in still_open} & set(actions):
+        echo(f"filed; {len(actions)} action(s) wound down once the other Participant files the same")
+    else:
+        echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
 
 
 def show_action_line(a: ActionSummary) -> None:

@@ -232,9 +232,10 @@ async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_the
     # ¶32: a wind-down is jointly decided: ROK's naming one action only does not match UK's.
     await partnership.execute_update(PartnershipWorkflow.wind_down, fewer)
     assert (await waiting.query(JointActionWorkflow.show)).summary.state.is_open
-    await partnership.execute_update(
+    still_open = await partnership.execute_update(
         PartnershipWorkflow.wind_down, signed(WindDown(filed_by=Identity.ROK, actions=both), to=partnership)
     )
+    assert still_open == []  # both wound down by this second filing
 
     async def both_discontinued():
         states = [(await h.query(JointActionWorkflow.show)).summary.state for h in (action, waiting)]

@@ -167,8 +167,10 @@ class Programmes:
 
     @governed_update(lambda wf, filing: wind_down_problem(wf._state, filing))
     async def wind_down(self, filing: WindDown) -> list[ActionSummary]:
-        """¶32: both Participants file it, naming the same actions; then each is discontinued."""
+        """¶32: both Participants file it, naming the same actions; then each is discontinued.
+        Answers the joint actions still ongoing (those wound down now are not)."""
         now = self._accept(filing)
+        ending: set[str] = set()
         self._state.wind_down_instruments[filing.filed_by] = filing
         if file_jointly(self._state.wind_down_filings, filing.filed_by, wind_down_terms(filing)):
             evidence = JointWindDown(filings=list(self._state.wind_down_instruments.values()))
@@ -186,7 +188,8 @@ class Programmes:
             )
             for action in ongoing:
                 self._tell(action.action_id, "wound_down", evidence)
-        return [a for a in self._state.actions.values() if a.state.is_open]
+            ending = {a.action_id for a in ongoing}
+        return [a for a in self._state.actions.values() if a.state.is_open and a.action_id not in ending]
 
     def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
         """¶32: every ongoing joint action is told, with the notice, and goes on."""
