@@ -58,15 +58,16 @@ def test_a_history_the_server_deleted_is_audited_from_the_archive(stack):  # noq
     assert "partnership-archive-schedule" in schedules and "forum-schedule" not in schedules
 
     ident = completed_action(env)
-    waiting = ok(cli("archive", "status", env=env))  # a closed run the server has and the archive not yet
-    assert f"awaiting archive: {ident} " in waiting
+    # A closed run the server has and the archive not yet (the action closes once its last effects
+    # have landed, a moment after the filing that completed it was answered).
+    until(lambda: f"awaiting archive: {ident} " in ok(cli("archive", "status", env=env)), seconds=90)
     archived = ok(cli("archive", "now", env=env))
     assert archived.startswith("archived 1 histories (0 already archived)\narchive: 1 histories, newest closed ")
     before = json.loads(ok(cli("audit", "timeline", ident, "--json", env=env)))
     assert json.loads(ok(cli("archive", "status", "--json", env=env)))["awaiting"] == []
 
     ok(temporal(env, "workflow", "delete", "--workflow-id", ident, "--yes"))
-    until(lambda: temporal(env, "workflow", "describe", "--workflow-id", ident).returncode != 0)
+    until(lambda: temporal(env, "workflow", "describe", "--workflow-id", ident).returncode != 0, seconds=120)
 
     assert json.loads(ok(cli("audit", "timeline", ident, "--json", env=env))) == before
     assert json.loads(ok(cli("audit", "timeline", ident, "--json", "--from-archive", env=env))) == before

@@ -9,7 +9,7 @@ import base64
 import copy
 import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,7 +227,7 @@ async def test_a_legitimate_scenario_leaves_nothing_to_report(time_env, skipping
         JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
     )
     # ¶7: a Forum cycle that meets and launches a joint action.
-    on = date.today() + timedelta(days=45)
+    on = (await time_env.get_current_time() + timedelta(days=45)).date()  # the test server's clock
     forum = await start(partnership, client, on.year, on=on)
     await ready_to_meet(forum)
     await sleep_until(time_env, local_midnight(on, Identity.ROK) + timedelta(hours=2))

@@ -91,14 +91,22 @@ class Offices:
         return exported
 
     def history_length(self, workflow_id: str = "partnership") -> int:
-        shown = subprocess.run(
-            [str(Path(CLI).parent / "temporal"), "workflow", "show", "--workflow-id", workflow_id]
-            + ["--address", self.env["UK"]["TEMPORAL_ADDRESS"], "--output", "json"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return len(json.loads(shown.stdout)["events"])
+        """Its length once nothing is in flight (an effect landing later is not a filing)."""
+        from tests.test_cli_embedded import outstanding
+
+        deadline = time.monotonic() + 60
+        while True:
+            shown = subprocess.run(
+                [str(Path(CLI).parent / "temporal"), "workflow", "show", "--workflow-id", workflow_id]
+                + ["--address", self.env["UK"]["TEMPORAL_ADDRESS"], "--output", "json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            events = json.loads(shown.stdout)["events"]
+            if not outstanding(events) or time.monotonic() > deadline:
+                return len(events)
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.up is not None and self.up.poll() is None:
