@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from models.calendar import local_date
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.consultation import (
     ConsultationCase,
@@ -19,7 +22,7 @@ from models.limits import entries_problem
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.common import participant_problem
-from rules.tags import stated
+from rules.tags import decided, stated
 
 
 @stated("29", "differences are resolved through consultations between the Participants")
@@ -38,6 +41,16 @@ def consultation_problem(state: PartnershipState, request: ConsultationRequest) 
             f"{request.about!r} is neither a ¶ (1–33), a commitment ref (e.g. 9b), "
             "nor the id of a joint action or amendment"
         )
+    return duplicate_consultation_problem(state, request)
+
+
+@decided("29", "Consultations", "one open consultation per difference: the same one is not opened twice")
+def duplicate_consultation_problem(state: PartnershipState, request: ConsultationRequest) -> str | None:
+    about, summary = request.about.strip().lstrip("¶"), " ".join(request.summary.split())
+    for open_one in state.consultations.values():
+        same = open_one.about.strip().lstrip("¶") == about and " ".join(open_one.summary.split()) == summary
+        if open_one.state == "OPEN" and same:
+            return f"{open_one.consultation_id} about {about} is open on the same difference; note a round there"
     return None
 
 
@@ -51,12 +64,23 @@ def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -
 
 
 @stated("29", "consultations between the Participants")
-def round_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
+def round_problem(case: ConsultationCase, filing: ConsultationRound, now: datetime) -> str | None:
     if problem := open_problem(case, filing, filing.consultation_id):
         return problem
     if not filing.note.strip():
         return "a consultation round needs a note of what was discussed (--note)"
+    if problem := round_date_problem(filing, now):
+        return problem
     return entries_problem(case.rounds, "rounds", case.consultation_id)
+
+
+@decided("29", "Consultations", "a round is noted once held: not on a date after the filer's today")
+def round_date_problem(filing: ConsultationRound, now: datetime) -> str | None:
+    today = local_date(now, filing.filed_by) if filing.filed_by.is_participant else now.date()
+    if filing.held_on > today:
+        zone = f"{filing.filed_by}'s today" if filing.filed_by.is_participant else "today (UTC)"
+        return f"a round is noted once it has been held; {filing.held_on} is after {zone}, {today}"
+    return None
 
 
 @stated("29", "resolved amicably: an outcome is proposed by a Participant")

@@ -15,6 +15,7 @@ from models.amendment import (
     AmendmentStatus,
     AmendmentWithdrawal,
     CatalogueChange,
+    text_sha256,
 )
 from models.calendar import local_date, local_midnight
 from models.catalogue import PARAGRAPHS, amended_catalogue
@@ -47,7 +48,19 @@ def proposal_problem(state: PartnershipState, proposal: AmendmentProposal, now: 
         return f"respond_by {proposal.respond_by} leaves no time to respond; name a date after {today}"
     if proposal.effective_on is not None and proposal.effective_on < local_date(now, proposer):
         return f"effective_on {proposal.effective_on} is in the past; name today or a later date"
+    if problem := duplicate_proposal_problem(state, proposal):
+        return problem
     return catalogue_change_problem(state.catalogue_changes, proposal.catalogue_changes)
+
+
+@decided("33", "Amendments", "the same wording to the same paragraphs is not proposed twice while one is open")
+def duplicate_proposal_problem(state: PartnershipState, proposal: AmendmentProposal) -> str | None:
+    wording = text_sha256(proposal.text)
+    for open_one in state.amendments.values():
+        same = open_one.text_sha256 == wording and sorted(open_one.paragraphs) == sorted(proposal.paragraphs)
+        if open_one.status.is_open and same:
+            return f"{open_one.amendment_id} proposes the same wording to the same paragraphs and is open"
+    return None
 
 
 @decided("33", "Amendments", "an amendment may change the catalogue")

@@ -161,6 +161,9 @@ async def test_decline_and_withdraw_end_the_proposal(local_env, partnership, dat
 async def test_proposals_the_partnership_cannot_take(local_env, local_worker, partnership, keys, task_queue):
     message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(paragraphs=[34]))
     assert message == "¶34 does not exist; the text has ¶1–33"
+    first = await partnership.execute_update(PartnershipWorkflow.propose_amendment, proposal(text="Once a year."))
+    message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(text="Once a year."))
+    assert message == f"{first.amendment_id} proposes the same wording to the same paragraphs and is open"
     message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(text=" "))
     assert message.startswith("the amendment has no text")
     message = await rejected(partnership, PartnershipWorkflow.propose_amendment, proposal(by=Identity.SECRETARIAT))

@@ -34,13 +34,20 @@ async def open_one(partnership, client, about="28"):
 async def test_an_outcome_counts_only_when_the_other_side_accepts_it(local_env, partnership, data_dir):
     consultation = await open_one(partnership, local_env.client)
     ident = consultation.id
+    again = ConsultationRequest(filed_by=Identity.UK, about="¶28", summary=" Who pays for  the testbed?")
+    message = await rejected(partnership, PartnershipWorkflow.open_consultation, signed(again))
+    assert message == f"{ident} about 28 is open on the same difference; note a round there"
+    ahead = date.today() + timedelta(days=30)
+    future = ConsultationRound(filed_by=Identity.UK, consultation_id=ident, held_on=ahead, attendees=[], note="Not yet")
+    message = await rejected(consultation, ConsultationWorkflow.note, signed(future))
+    assert message.startswith(f"a round is noted once it has been held; {ahead} is after UK's today")
     await consultation.execute_update(
         ConsultationWorkflow.note,
         signed(
             ConsultationRound(
                 filed_by=Identity.SECRETARIAT,
                 consultation_id=ident,
-                held_on=date(2026, 12, 1),
+                held_on=date(2026, 11, 1),
                 attendees=["A. Smith", "J. Kim"],
                 note="Positions exchanged.",
             ),

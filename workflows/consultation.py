@@ -53,7 +53,7 @@ class ConsultationWorkflow(GovernedWorkflow):
         await self._serve_if_started_by(case.partnership_id)
         return self._case.summary()
 
-    @governed_update(lambda wf, filing: round_problem(wf._case, filing))
+    @governed_update(lambda wf, filing: round_problem(wf._case, filing, workflow.now()))
     async def note(self, filing: ConsultationRound) -> ConsultationView:
         now = self._accept(filing)
         self._case.rounds.append(
