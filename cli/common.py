@@ -117,8 +117,13 @@ async def _once(command: Awaitable[Any]) -> Any:
     try:
         return await command
     finally:
-        if not _keep_connection:
-            _connected.clear()  # the connection belongs to this event loop
+        forget_connection()
+
+
+def forget_connection() -> None:
+    """A command's connection belongs to its event loop, which ends with it."""
+    if not _keep_connection:
+        _connected.clear()
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:

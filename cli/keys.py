@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from cli.common import AsOption, JsonFlag, Refused, echo, emit, fail, partnership, run, signed_as, usage
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    Refused,
+    echo,
+    emit,
+    explain,
+    fail,
+    forget_connection,
+    partnership,
+    run,
+    signed_as,
+    usage,
+)
 from engine import config
 from engine.client import Unreachable
 from engine.keys import (
@@ -19,6 +33,7 @@ from engine.keys import (
     expected_keys,
     init_keys,
     load_private_key,
+    mark_recorded,
     office,
     office_identities,
     office_name,
@@ -32,7 +47,7 @@ from engine.keys import (
     write_key_pair,
 )
 from models.identities import FILERS, Identity
-from models.keyring import KeyRevocation, KeyRotation
+from models.keyring import KeyPin, KeyRevocation, KeyRotation
 from models.signing import fingerprint, public_key_text, sign
 from workflows.partnership import PartnershipWorkflow
 
@@ -117,6 +132,38 @@ def keys_pin(
         )
     pin(identity, key, f"pinned from {file.name}")
     echo(f"pinned {identity} key {spaced(fingerprint(key))}: read it back to {identity} to confirm")
+    record_pins_now()
+
+
+async def record_pins() -> list[str]:
+    """File each pin of this office not yet on the Partnership's register (issue 13: every key
+    event is a register decision and a mail); the lines to print. An office acting for one
+    identity files them; the one-machine data dir, which holds every key, pins nothing."""
+    mine = office()
+    unrecorded = {i: p for i, p in pins().items() if not p.get("recorded")}
+    if mine is None or len(mine) != 1 or not unrecorded:
+        return []
+    handle = await partnership()  # the registry is checked against these very pins first
+    lines = []
+    for identity, held in unrecorded.items():
+        filing = KeyPin(filed_by=mine[0], identity=identity, fingerprint=fingerprint(held["public_key"]))
+        instrument = signed_as(filing, handle.id)
+        await handle.execute_update(PartnershipWorkflow.record_pin, instrument)
+        mark_recorded(identity, instrument.filing_id)
+        lines.append(f"the pin of {identity}'s key is on the Partnership's register")
+    return lines
+
+
+def record_pins_now() -> None:
+    """Best effort after a pin: the Partnership may not be started yet (then `sign` or `start`
+    records it), or not reachable."""
+    try:
+        for line in asyncio.run(record_pins()):
+            echo(line)
+    except Exception as err:  # one line whatever it is: the pin itself is kept
+        echo(f"pin kept here, not yet on the Partnership's register: {explain(err)}", err=True)
+    finally:
+        forget_connection()
 
 
 @keys_app.command("show")

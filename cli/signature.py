@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, JsonFlag, Refused, client, day, day_option, echo, partnership, run, signed_as, usage
-from cli.keys import spaced
+from cli.keys import record_pins, spaced
 from cli.status import show_status
 from engine.keys import KeyProblem, expected_keys, pin, read_public_key
 from models.identities import FILERS, Identity
@@ -70,6 +70,8 @@ async def start(
         if identity not in known:
             pin(identity, public, "given to `partnership start`")
     checked = await partnership()  # one started before with other keys is refused here
+    for line in await record_pins():  # the secretariat's office: the keys it was given, now pinned
+        echo(line, err=True)  # stdout is the status (`--json`)
     await ensure_archive_schedule(c)
     status = await checked.query(PartnershipWorkflow.status)
     if not json_out:
@@ -94,3 +96,5 @@ async def sign_command(
     receipt = await handle.execute_update(PartnershipWorkflow.sign, signed_as(filing, handle.id))
     since = f" since {receipt.in_effect_since}" if receipt.in_effect_since else ""
     echo(f"{filer} signature received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership is {receipt.state}{since}")
+    for line in await record_pins():  # the pins this office made before the Partnership ran
+        echo(line, err=True)

@@ -214,6 +214,13 @@ def pin(identity: Identity, public_key: str, how: str, root: Path | None = None)
     _write(pins_path(root), json.dumps(all_pins, indent=2, sort_keys=True).encode(), 0o600)
 
 
+def mark_recorded(identity: Identity, filing_id: str, root: Path | None = None) -> None:
+    """The pin of `identity` is on the Partnership's register (filing `filing_id`)."""
+    all_pins = pins(root)
+    all_pins[identity]["recorded"] = filing_id
+    _write(pins_path(root), json.dumps(all_pins, indent=2, sort_keys=True).encode(), 0o600)
+
+
 def expected_keys(root: Path | None = None) -> dict[Identity, tuple[str, str]]:
     """identity -> (public key, "this office holds" | "you pinned"): what the registry must show."""
     expected = {i: (k, "you pinned") for i, k in ((i, p["public_key"]) for i, p in pins(root).items())}

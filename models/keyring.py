@@ -231,6 +231,26 @@ def carried_signature_problem(filing: Filing, ring: KeyRing, since: datetime) ->
     return None
 
 
+class KeyPin(Filing):
+    """An office's record, filed on the Partnership, that it pinned `identity`'s key after checking
+    its fingerprint with that office (issue 13: every key event is on the register)."""
+
+    identity: Identity
+    fingerprint: Fingerprint
+
+
+def pin_problem(ring: KeyRing, pin: KeyPin) -> str | None:
+    """A pin is recorded only of another identity's key, and only the key the Partnership holds."""
+    if pin.identity is pin.filed_by:
+        return f"an office pins the keys of the others, not its own ({pin.identity})"
+    current = ring.current(pin.identity)
+    if current is None:
+        return f"no key is registered for {pin.identity}; registered: {', '.join(ring.identities())}"
+    if current.fingerprint != pin.fingerprint:
+        return f"the Partnership holds key {current.fingerprint} for {pin.identity}; you pinned {pin.fingerprint}"
+    return None
+
+
 def new_key_problem(ring: KeyRing, new_key: str) -> str | None:
     """A key once registered is never registered again (for anyone): an old instrument it signed
     could otherwise come back to life."""

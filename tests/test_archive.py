@@ -155,9 +155,14 @@ async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_w
     latest = local_env.client.get_workflow_handle(wid)
     await effects_done(latest, PartnershipWorkflow.pending_effects)
     await latest.terminate("test over")
-    runs = [w async for w in local_env.client.list_workflows(f"WorkflowId = '{wid}'")]
-    assert len(runs) >= 2
-    assert {r.status for r in runs} == {WorkflowExecutionStatus.CONTINUED_AS_NEW, WorkflowExecutionStatus.TERMINATED}
+
+    async def listed():  # visibility catches up with the termination a moment later
+        runs = [w async for w in local_env.client.list_workflows(f"WorkflowId = '{wid}'")]
+        statuses = {r.status for r in runs}
+        ended = {WorkflowExecutionStatus.CONTINUED_AS_NEW, WorkflowExecutionStatus.TERMINATED}
+        return runs if len(runs) >= 2 and statuses == ended else None
+
+    runs = await eventually(listed)
 
     outcome = await archive_now(local_env.client, task_queue)
     assert outcome.archived == len(runs)

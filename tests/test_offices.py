@@ -59,7 +59,10 @@ class Offices:
         log = (self.tmp / "up.log").open("a")
         sec = self.env["SECRETARIAT"]
         self.up = subprocess.Popen(
-            [CLI, "up", "--port", str(self.port), "--ui-port", str(free_port())], env=sec, stdout=log, stderr=log
+            [CLI, "up", "--port", str(self.port), "--ui-port", str(free_port()), "--console-port", "0"],
+            env=sec,
+            stdout=log,
+            stderr=log,
         )
         address = self.data("SECRETARIAT") / "temporal.address"
         deadline = time.monotonic() + 90
@@ -108,6 +111,10 @@ class Offices:
                 return len(events)
             time.sleep(0.2)
 
+    def subjects(self) -> set[str]:
+        mails = list((self.data("SECRETARIAT") / "mail" / "new").glob("*"))
+        return {line for m in mails for line in m.read_text().splitlines() if line.startswith("Subject:")}
+
     def stop(self) -> None:
         if self.up is not None and self.up.poll() is None:
             self.up.kill()
@@ -125,6 +132,17 @@ def offices(tmp_path: Path):
 def test_three_offices_each_with_only_its_own_key(offices, tmp_path):
     o = offices
     o.set_up_and_sign()
+
+    # Every pin is on the register and told to everyone: the Participants' once they signed, the
+    # secretariat's (the keys it started the Partnership with) at the start.
+    pinned = {f"Subject: {by} has pinned {whose}'s key" for by in OFFICES for whose in OFFICES if by != whose}
+    deadline = time.monotonic() + 60
+    while not pinned <= (subjects := o.subjects()):
+        assert time.monotonic() < deadline, subjects
+        time.sleep(0.3)
+    for office in OFFICES:
+        held = json.loads((o.data(office) / "keys" / "pins.json").read_text())
+        assert all(p.get("recorded") for p in held.values()), held
 
     # From the UK office, ROK's signature cannot be made: one line naming the missing key, nothing sent.
     before = o.history_length()
@@ -199,9 +217,7 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     # The audit names the key history and the filings made with a key revoked later.
     audit = o.ok("SECRETARIAT", "audit", "verify", "--query", "WorkflowId = 'partnership'")
     assert "key history" in audit and "revoked later" in audit, audit
-    mails = list((o.data("SECRETARIAT") / "mail" / "new").glob("*"))
-    subjects = {line for m in mails for line in m.read_text().splitlines() if line.startswith("Subject:")}
-    assert {"Subject: UK's key has been rotated", "Subject: ROK's key has been revoked"} <= subjects
+    assert {"Subject: UK's key has been rotated", "Subject: ROK's key has been revoked"} <= o.subjects()
 
     # The Partnership restarted under a swapped registry: every pinned office refuses it.
     swap_registry(o, {"ROK": o.data("ROK") / "keys" / "rok.pub", "SECRETARIAT": exported["SECRETARIAT"]})

@@ -16,9 +16,11 @@ with workflow.unsafe.imports_passed_through():
     from models.keyring import (
         KeyChange,
         KeyEntry,
+        KeyPin,
         KeyRevocation,
         KeyRing,
         KeyRotation,
+        pin_problem,
         revocation_filing_problem,
         revokers,
         rotation_problem,
@@ -59,6 +61,29 @@ class KeyRegistry:
         for p in revokers(filing.revoked):
             held.pop(p, None)
         return self._change_key(KeyChange(revocations=filings), now)
+
+    @governed_update(lambda wf, pin: pin_problem(wf._state.keys, pin))
+    async def record_pin(self, pin: KeyPin) -> KeyEntry:
+        """An office pinned another identity's key (the one the Partnership holds): on the register
+        and told to everyone, so each office knows who has checked whose key."""
+        now = self._accept(pin)  # type: ignore[attr-defined]
+        key = self._state.keys.current(pin.identity)
+        assert key is not None  # the validator saw it
+        summary = f"{pin.filed_by}'s office pinned {pin.identity}'s key {pin.fingerprint}."
+        self._record(  # type: ignore[attr-defined]
+            f"key-pinned/{pin.filing_id}",
+            "key-pinned",
+            now,
+            summary,
+            {"identity": pin.identity, "fingerprint": pin.fingerprint, "pinned_by": pin.filed_by},
+        )
+        self._notify(  # type: ignore[attr-defined]
+            f"key-pinned/{pin.filing_id}",
+            list(FILERS),
+            f"{pin.filed_by} has pinned {pin.identity}'s key",
+            f"{summary}\nReceived {now.isoformat()}. It checks every filing and read against that key from now on.",
+        )
+        return key
 
     def _change_key(self, change: KeyChange, now: datetime) -> KeyEntry:
         old = self._state.keys.current(change.identity)
