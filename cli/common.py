@@ -194,7 +194,12 @@ async def file_on_partnership(update: Any, filing: Filing) -> Any:
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
-    """A query; when the workflow does not exist, `missing` is what the user reads."""
+    """A query; when the workflow does not exist, `missing` is what the user reads. A governed
+    thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
+    from workflows.partnership import PARTNERSHIP_ID
+
+    if handle.id != PARTNERSHIP_ID:
+        await check_registry((await client()).get_workflow_handle(PARTNERSHIP_ID))
     try:
         return await handle.query(query)
     except RPCError as err:

@@ -139,11 +139,9 @@ async def test_the_partnership_continues_as_new_after_many_of_the_largest_amendm
     wid = handle.id
     proposal = largest_proposal().model_copy(update={"catalogue_changes": [], "paragraphs": [7]})
     ids = []
-    for _ in range(8):
-        receipt = await handle.execute_update(
-            PartnershipWorkflow.propose_amendment,
-            signed(proposal.model_copy(update={"filing_id": uuid.uuid4().hex}), to=handle),
-        )
+    for n in range(8):  # each its own wording (the same one is not proposed twice while open)
+        proposal = proposal.model_copy(update={"filing_id": uuid.uuid4().hex, "text": proposal.text[:-4] + f"{n:04d}"})
+        receipt = await handle.execute_update(PartnershipWorkflow.propose_amendment, signed(proposal, to=handle))
         ids.append(receipt.amendment_id)
     latest = local_env.client.get_workflow_handle(wid)
     await effects_done(latest, PartnershipWorkflow.pending_effects, timeout=60)

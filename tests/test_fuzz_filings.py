@@ -49,7 +49,7 @@ from models.keyring import KeyRevocation, KeyRotation
 from models.partnership import SignPartnership, TerminationNotice, TerminationWithdrawal
 from models.signing import Filing, sign
 from models.working_group import GroupLeads
-from tests.helpers import effects_done, signed
+from tests.helpers import effects_done, signed, sleep_until
 from workflows.amendment import AmendmentWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
@@ -319,7 +319,7 @@ async def test_accepted_filings_never_leave_a_workflow_unable_to_run(
             taken += 1
         except (WorkflowUpdateFailedError, RPCError):
             pass  # rejections are the other test's business
-    await time_env.sleep(timedelta(days=400))
+    await sleep_until(time_env, await time_env.get_current_time() + timedelta(days=400))
     await skipping_partnership.query(PartnershipWorkflow.status)  # a query waits for the task the timers made
     failed = {}
     for workflow_id in await governed_ids(skipping_partnership):

@@ -224,6 +224,8 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     for office in OFFICES:
         message = o.refused(office, "status")
         assert message.startswith("the Partnership holds key ") and "for UK;" in message, message
+    # A governed thing's state too: it is shown only under the registry the office agreed to.
+    assert o.refused("ROK", "action", "show", action).startswith("the Partnership holds key ")
 
 
 async def connected(o: Offices):
