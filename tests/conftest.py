@@ -55,8 +55,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=place)  # stable: within a file, and among the others, the order stays
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server per test module: a timer some test left to fire with no worker
+    holds the clock of its own server only, never another module's."""
     started = StartedWorkflows()
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
