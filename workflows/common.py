@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from models.records import DecisionRecord, Notification, RefusedMessage, RefusedMessages
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
+    from workflows.handlers import governed_signal
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -133,17 +134,16 @@ class GovernedWorkflow:
     #: only by its own filings.
     KEYS_FROM_PARTNERSHIP = True
 
-    @workflow.signal
+    @governed_signal(
+        lambda wf, change: (
+            change_problem(wf._filing_keys(), change, workflow.now()) if wf.KEYS_FROM_PARTNERSHIP else "not a child"
+        )
+    )
     def key_changed(self, change: KeyChange) -> None:
         """A rotation or revocation the Partnership received, forwarded as the instrument itself:
         applied only if it verifies against this workflow's own registry, so a change forged by
         anyone with access to the namespace changes nothing."""
-        now = workflow.now()
-        problem = change_problem(self._filing_keys(), change, now) if self.KEYS_FROM_PARTNERSHIP else "not a child"
-        if problem:
-            self._refuse_message("key_changed", problem)
-            return
-        self._case.keys = self._filing_keys().changed(change, now)  # type: ignore[attr-defined]
+        self._case.keys = self._filing_keys().changed(change, workflow.now())  # type: ignore[attr-defined]
         self._wake()
 
     # The main loop ----------------------------------------------------------------------------------
