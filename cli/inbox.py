@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from cli.common import AsOption, JsonFlag, ask, client, echo, emit, run
 from models.amendment import AmendmentStatus, AmendmentSummary
+from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationState, ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import PARTICIPANTS, Identity
@@ -43,6 +44,7 @@ class Snapshot(BaseModel):
     groups: list[WorkingGroup]
     consultations: list[ConsultationView]
     forum: ForumView | None  # the latest open cycle, if any
+    checkpoints: CheckpointStatus = CheckpointStatus()
 
 
 def other(side: Identity) -> Identity:
@@ -58,6 +60,7 @@ def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
         items += _actions(office, snap, now)
         items += _groups(office, snap)
         items += _consultations(office, snap)
+        items += _checkpoint(office, snap)
     items += _forum(office, snap.forum, now)
     return items
 
@@ -196,6 +199,23 @@ def _consultations(office: Identity, snap: Snapshot) -> list[InboxItem]:
     return items
 
 
+def _checkpoint(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    """Issue 14: after each Forum, the register's checkpoint, until this office has signed one."""
+    due = snap.checkpoints.due
+    if due is None or office not in due.awaiting:
+        return []
+    return [
+        InboxItem(
+            paragraph="7",
+            about="partnership",
+            what=f"co-sign a checkpoint of the register, due after the Forum {due.year} "
+            f"(since {due.since:%Y-%m-%d %H:%M}Z)",
+            command=f"partnership checkpoint sign --as {office}  (or keep `partnership checkpoint watch --as {office}` "
+            "running)",
+        )
+    ]
+
+
 def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[InboxItem]:
     if forum is None:
         return []
@@ -291,6 +311,7 @@ async def snapshot() -> Snapshot:
         groups=[g.group for g in await ask(PartnershipWorkflow.groups)],
         consultations=list(consultation_views),
         forum=forum_views[0] if forum_views else None,
+        checkpoints=await ask(PartnershipWorkflow.checkpoint),
     )
 
 

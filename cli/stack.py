@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
@@ -15,6 +15,7 @@ import typer
 from cli.common import JsonFlag, echo, run
 from cli.status import show_status
 from engine.logs import configure as configure_logs
+from models.identities import PARTICIPANTS, Identity
 
 #: The web console `up` serves beside the worker: (host, port, Temporal UI address) -> an async
 #: context manager yielding its address. starter.py sets it: the console builds on the CLI, so the
@@ -51,6 +52,9 @@ async def up(
                         state = f"Partnership {status.state} since {status.in_effect_since} (version {status.version})"
                     else:  # an office's stack: the Partnership is started from public keys, signed by each office
                         state = "No bootstrap in an office: `partnership start --key …`, then `partnership sign`"
+                    signers = await beside.enter_async_context(checkpoint_watchers(stop))
+                    if signers:
+                        state += f"; checkpoints due are signed here for {', '.join(signers)}"
                     ui = f"http://localhost:{ui_port}"
                     where = ""
                     if console is not None and console_port:
@@ -62,6 +66,31 @@ async def up(
                     await stop.wait()
             finally:
                 address_file.unlink(missing_ok=True)
+
+
+@contextlib.asynccontextmanager
+async def checkpoint_watchers(stop: asyncio.Event) -> AsyncIterator[list[Identity]]:
+    """Issue 14: the stack holds these Participants' keys, so it answers their offices' calls for a
+    checkpoint itself, as `partnership checkpoint watch --as …` would from each office (the worker
+    never signs; this is the office's own watcher, run beside it). Yields whom it signs for."""
+    from cli.checkpoint import watch_checkpoints
+    from cli.common import keep_connection
+    from engine.config import checkpoint_every
+    from engine.keys import office_identities
+
+    signers = [p for p in PARTICIPANTS if p in office_identities()]
+    if signers:
+        keep_connection()  # the watchers' reads and filings share the stack's one connection
+
+    def say(line: str) -> None:
+        echo(line, err=True)
+
+    tasks = [asyncio.create_task(watch_checkpoints(p, checkpoint_every(), stop, say, say)) for p in signers]
+    try:
+        yield signers
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def worker() -> None:

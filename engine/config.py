@@ -69,3 +69,9 @@ def maildir() -> Path:
 
 def keys_dir() -> Path:
     return data_dir() / "keys"
+
+
+def checkpoint_every() -> float:
+    """Seconds between looks at the Partnership's checkpoint call, by `checkpoint watch` and by the
+    watchers the embedded stack runs (`PARTNERSHIP_CHECKPOINT_EVERY`)."""
+    return float(os.environ.get("PARTNERSHIP_CHECKPOINT_EVERY") or 60)

@@ -38,11 +38,25 @@ class Checkpoint(BaseModel):
     cosigned_at: datetime | None = None
 
 
+class CheckpointCall(BaseModel):
+    """A checkpoint due after a Forum: the offices still to sign the register as it stood at or
+    after `since` (the Partnership heard the Forum close then). Only the latest call is kept: a
+    signature that answers it answers every earlier one too."""
+
+    forum_id: str
+    year: int
+    since: datetime
+    awaiting: list[Identity]
+
+
 class CheckpointStatus(BaseModel):
-    """The latest checkpoint signed by both, and one awaiting the other side's signature."""
+    """The latest checkpoint signed by both, one awaiting the other side's signature, and the
+    checkpoint due after the latest Forum (until both offices have answered it)."""
 
     latest: Checkpoint | None = None
     pending: Checkpoint | None = None
+    due: CheckpointCall | None = None
+    called_after: int | None = None  # the Forum year of the latest call, answered or not
 
 
 def checkpoint_problem(status: CheckpointStatus, filing: RegisterCheckpoint) -> str | None:

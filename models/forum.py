@@ -177,6 +177,8 @@ class ForumCase(BaseModel):
     decisions: list[ForumDecision] = Field(default_factory=list)
     minutes: str | None = None
     minutes_approved_by: list[Identity] = Field(default_factory=list)
+    # The approvals themselves (one a Participant): the Partnership is told of the close with them.
+    minutes_approvals: list[MinutesApproval] = Field(default_factory=list)
     closed_at: datetime | None = None
     overdue: bool = False
     seq: int = 0

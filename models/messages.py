@@ -13,7 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentSummary, AmendmentWithdrawal
-from models.forum import DecisionAgreement, DecisionTabled
+from models.forum import DecisionAgreement, DecisionTabled, MinutesApproval
 from models.joint_action import WindDown
 from models.limits import ENTRIES_MAX, WorkflowRef
 from models.partnership import Termination, TerminationNotice
@@ -54,3 +54,11 @@ class JointWindDown(BaseModel):
     """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
 
     filings: list[WindDown] = Field(max_length=2)
+
+
+class ForumClosed(BaseModel):
+    """Forum → Partnership: the cycle has closed, as its instruments: both Participants' approvals
+    of the same minutes. The Partnership then calls for a checkpoint of the register (issue 14)."""
+
+    forum_id: WorkflowRef
+    approvals: list[MinutesApproval] = Field(max_length=2)

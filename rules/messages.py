@@ -18,7 +18,7 @@ from models.calendar import local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.keyring import KeyRing, carried_signature_problem
-from models.messages import AmendmentOutcome, JointWindDown, TakenDecision, TerminationTaken
+from models.messages import AmendmentOutcome, ForumClosed, JointWindDown, TakenDecision, TerminationTaken
 from models.signing import Filing, address_problem
 from rules.tags import decided
 
@@ -97,6 +97,23 @@ def taken_decision_problem(forum: ForumSummary | None, decision: TakenDecision, 
         assert agreement is not None
         if agreement.decision != decision.number or agreement.tabled != tabled.filing_id:
             return f"{where}: {participant}'s agreement is to decision {agreement.decision} ({agreement.tabled})"
+    return None
+
+
+@decided("7", TOPIC, "a Forum's close reaches the Partnership as both Participants' approvals of the same minutes")
+def forum_closed_problem(forum: ForumSummary | None, closed: ForumClosed, keys: KeyRing) -> str | None:
+    if forum is None:
+        return f"no Forum cycle {closed.forum_id} was started by this Partnership"
+    since = forum.started_at or datetime(2023, 1, 1, tzinfo=UTC)
+    approvals = []
+    for participant in PARTICIPANTS:
+        approval = next((a for a in closed.approvals if a.filed_by is participant), None)
+        what = f"{participant} approval of the minutes of {forum.forum_id}"
+        if problem := instrument_problem(approval, keys, forum.forum_id, participant, what, since):
+            return problem
+        approvals.append(approval)
+    if len({a.minutes_sha256 for a in approvals if a is not None}) != 1:
+        return f"UK and ROK approved different minutes of {forum.forum_id}"
     return None
 
 

@@ -3,14 +3,24 @@ Partnership's history, shows a register cut back behind it, which the hash chain
 
 from __future__ import annotations
 
+import asyncio
+import os
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import text
+from temporalio.service import RPCError
 
 from activities.register import decisions, register_engine
 from audit.verify import verify
 from models.checkpoint import CHECKPOINT_KIND, RegisterCheckpoint
+from models.forum import MinutesApproval, minutes_digest
 from models.identities import Identity
+from models.messages import ForumClosed
 from models.partnership import TerminationNotice
-from tests.helpers import effects_done, rejected, signed
+from tests.cli_runner import run_cli
+from tests.helpers import effects_done, eventually, mails, rejected, signed
+from tests.record_histories import forum_cycle
 from workflows.partnership import PartnershipWorkflow
 
 
@@ -55,3 +65,172 @@ async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(loca
         f"the register has 1 rows, fewer than the checkpoint co-signed by UK and ROK on {cosigned:%Y-%m-%d} (2 rows): "
         "its last rows were cut off"
     ) in problems
+
+
+# After each Forum (issue 14) ---------------------------------------------------------------------
+
+
+async def checkpoint_due(handle):
+    async def due():
+        return (await handle.query(PartnershipWorkflow.checkpoint)).due
+
+    return await eventually(due)
+
+
+async def test_a_closed_forum_calls_for_a_checkpoint_that_both_signatures_answer(
+    time_env, skipping_partnership, task_queue, data_dir
+):
+    partnership = skipping_partnership
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    before_the_call = head()
+    early = await partnership.execute_update(
+        PartnershipWorkflow.sign_checkpoint, checkpoint(Identity.UK, *before_the_call)
+    )
+    assert early.due is None and early.pending.filings.keys() == {Identity.UK}
+
+    forum_id = await forum_cycle(time_env, partnership, task_queue)
+    [forum] = await partnership.query(PartnershipWorkflow.forums)
+    due = await checkpoint_due(partnership)
+    # UK's signature from before the Forum closed does not answer the call.
+    assert (due.forum_id, due.year, due.awaiting) == (forum_id, forum.year, [Identity.UK, Identity.ROK])
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    [mail] = [
+        m for m in mails(data_dir) if m["Subject"] == f"Checkpoint of the register due after the Forum {forum.year}"
+    ]
+    assert mail["To"] == "uk-dsit@digital-partnership.localhost, rok-msit@digital-partnership.localhost"
+    assert "partnership checkpoint watch --as UK" in mail.get_content()
+
+    # ROK co-signs the checkpoint UK signed before the call: co-signed, but it does not answer it.
+    old = await partnership.execute_update(
+        PartnershipWorkflow.sign_checkpoint, checkpoint(Identity.ROK, *before_the_call)
+    )
+    assert old.latest.rows == before_the_call[0] and old.due.awaiting == [Identity.UK, Identity.ROK]
+    now = head()
+    assert now[0] > before_the_call[0]  # the Forum's rows, and the co-signed checkpoint's
+    uk = await partnership.execute_update(PartnershipWorkflow.sign_checkpoint, checkpoint(Identity.UK, *now))
+    assert uk.due.awaiting == [Identity.ROK]
+    both = await partnership.execute_update(PartnershipWorkflow.sign_checkpoint, checkpoint(Identity.ROK, *now))
+    assert both.due is None and both.latest.rows == now[0] and both.called_after == forum.year
+
+    # The Forum's close, told again with its true instruments, calls nothing: one call a Forum.
+    approvals = [
+        signed(MinutesApproval(filed_by=p, forum_id=forum_id, minutes_sha256=minutes_digest("M")), to=forum_id)
+        for p in (Identity.UK, Identity.ROK)
+    ]
+    await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id=forum_id, approvals=approvals))
+    # …and a close no Participant approved, or of other minutes than the other's, is refused.
+    other = signed(approvals[1].model_copy(update={"minutes_sha256": minutes_digest("N")}), to=forum_id)
+    for forged in ([approvals[0]], [approvals[0], other]):
+        await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id=forum_id, approvals=forged))
+
+    async def refused():
+        return (await partnership.query(PartnershipWorkflow.refused_messages)).count == 2
+
+    await eventually(refused)
+    reasons = [r.reason for r in (await partnership.query(PartnershipWorkflow.refused_messages)).latest]
+    assert reasons == [
+        f"it carries no ROK approval of the minutes of {forum_id}",
+        f"UK and ROK approved different minutes of {forum_id}",
+    ]
+    assert (await partnership.query(PartnershipWorkflow.checkpoint)).due is None
+
+
+@pytest.fixture
+async def the_partnership(time_env, time_worker, task_queue):
+    """The Partnership under its own id, `partnership`, which the CLI files on (one test a module)."""
+    from engine.bootstrap import bootstrap
+    from tests import helpers
+    from workflows.partnership import PARTNERSHIP_ID
+
+    helpers.current_partnership = PARTNERSHIP_ID
+    await bootstrap(time_env.client, task_queue, PARTNERSHIP_ID, schedule=False)
+    handle = time_env.client.get_workflow_handle(PARTNERSHIP_ID)
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    yield handle
+    for workflow_id in [f.forum_id for f in await handle.query(PartnershipWorkflow.forums)] + [PARTNERSHIP_ID]:
+        try:
+            await time_env.client.get_workflow_handle(workflow_id).terminate("test over")
+        except RPCError:
+            pass  # already closed
+
+
+async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
+    time_env, the_partnership, task_queue, data_dir
+):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_"))}
+    env |= {
+        "TEMPORAL_ADDRESS": time_env.client.service_client.config.target_host,
+        "PARTNERSHIP_DATA_DIR": str(data_dir),
+    }
+
+    async def cli(*args: str):
+        return await asyncio.to_thread(run_cli, *args, env=env)
+
+    nothing = await cli("checkpoint", "watch", "--as", "UK", "--once")
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
+    secretariat = await cli("checkpoint", "watch", "--as", "SECRETARIAT", "--once")
+    assert secretariat.returncode == 2 and "only a Participant (UK or ROK) signs" in secretariat.stderr
+    assert "Traceback" not in secretariat.stderr
+
+    await forum_cycle(time_env, the_partnership, task_queue)
+    [forum] = await the_partnership.query(PartnershipWorkflow.forums)
+    await checkpoint_due(the_partnership)
+    await effects_done(the_partnership, PartnershipWorkflow.pending_effects)
+    inbox = await cli("inbox", "--as", "UK")
+    assert f"co-sign a checkpoint of the register, due after the Forum {forum.year}" in inbox.stdout
+    assert "→ partnership checkpoint sign --as UK" in inbox.stdout
+    shown = await cli("checkpoint", "show")
+    assert f"due after the Forum {forum.year}" in shown.stdout and "from UK, ROK" in shown.stdout
+
+    rows = head()[0]
+    uk = await cli("checkpoint", "watch", "--as", "UK", "--once")
+    assert uk.returncode == 0, uk.stderr
+    assert uk.stdout == (
+        f"signed the register at {rows} rows; it awaits the other Participant's signature "
+        f"(due after the Forum {forum.year})\n"
+    )
+    again = await cli("checkpoint", "watch", "--as", "UK", "--once")
+    assert (again.returncode, again.stdout) == (0, "")
+    assert "checkpoint" not in (await cli("inbox", "--as", "UK")).stdout
+    rok = await cli("checkpoint", "watch", "--as", "ROK", "--once")
+    assert rok.stdout == f"checkpoint at {rows} rows co-signed by UK and ROK (due after the Forum {forum.year})\n"
+    status = await the_partnership.query(PartnershipWorkflow.checkpoint)
+    assert status.due is None and status.latest.rows == rows
+    assert (await cli("checkpoint", "watch", "--as", "ROK", "--once")).stdout == ""
+
+
+@pytest.fixture
+def warm_worker(monkeypatch):
+    """A worker that keeps workflows in memory, as the stack's does: a cold one replays the whole
+    history for each of the watchers' queries, and under their polling some time out."""
+    monkeypatch.delenv("PARTNERSHIP_WORKER_CACHE")
+
+
+async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
+    warm_worker, time_env, skipping_partnership, task_queue, data_dir, monkeypatch
+):
+    """What `partnership up` runs beside its worker when it holds the Participants' keys."""
+    import cli.common
+    import workflows.partnership
+    from cli.stack import checkpoint_watchers
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", time_env.client.service_client.config.target_host)
+    monkeypatch.setenv("PARTNERSHIP_CHECKPOINT_EVERY", "2")
+    monkeypatch.delenv("PARTNERSHIP_OFFICE", raising=False)
+    monkeypatch.setattr(workflows.partnership, "PARTNERSHIP_ID", skipping_partnership.id)
+    monkeypatch.setattr(cli.common, "_keep_connection", False)  # the watchers keep one; it goes with the test
+    monkeypatch.setattr(cli.common, "_connected", [])
+    stop = asyncio.Event()
+    async with checkpoint_watchers(stop) as signers:
+        assert signers == [Identity.UK, Identity.ROK]
+        await forum_cycle(time_env, skipping_partnership, task_queue)
+
+        async def cosigned():
+            status = await skipping_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
+            return status.called_after and status.due is None and status.latest
+
+        latest = await eventually(cosigned, timeout=90)
+    assert stop.is_set()
+    assert latest.filings.keys() == {Identity.UK, Identity.ROK}
+    await effects_done(skipping_partnership, PartnershipWorkflow.pending_effects)
+    assert decisions(register_engine())[latest.rows - 1].hash == latest.head_hash

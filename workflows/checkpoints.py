@@ -1,6 +1,9 @@
 """The anchored register (issue 14): both Participants co-sign a checkpoint of the decision register
 (row count, head hash) as a signed filing on the Partnership, which records it in the register and
-keeps it in its own history, where a register cut back or rewritten cannot reach it.
+keeps it in its own history, where a register cut back or rewritten cannot reach it. Each Forum
+that closes calls for one: the Partnership mails both offices, and each office's
+`partnership checkpoint watch` (the embedded stack runs one per key it holds) signs it there, with
+its own key and on its own register; the worker never signs for a Participant.
 
 Mixed into PartnershipWorkflow; kept in its own module so the Partnership's file stays about ¶31–33.
 """
@@ -18,8 +21,12 @@ with workflow.unsafe.imports_passed_through():
         RegisterCheckpoint,
         checkpoint_problem,
     )
+    from models.identities import PARTICIPANTS
+    from models.messages import ForumClosed
     from models.partnership import PartnershipState
-    from workflows.handlers import governed_update
+    from rules.checkpoints import after_signing, checkpoint_call
+    from rules.messages import forum_closed_problem
+    from workflows.handlers import governed_signal, governed_update
 
 
 class Checkpoints:
@@ -51,7 +58,32 @@ class Checkpoints:
             status.pending = Checkpoint(
                 rows=filing.rows, head_hash=filing.head_hash, filings={filing.filed_by: filing.filing_id}, filed_at=now
             )
+        if status.due is not None:
+            status.due = after_signing(status.due, status)
         return status
+
+    @governed_signal(
+        lambda wf, closed: forum_closed_problem(wf._state.forums.get(closed.forum_id), closed, wf._state.keys)
+    )
+    def forum_closed(self, closed: ForumClosed) -> None:
+        """A Forum cycle closed on both Participants' approvals of its minutes: a checkpoint of the
+        register is due from each office."""
+        status = self._state.checkpoints
+        year = self._state.forums[closed.forum_id].year  # the rule saw it; the year is ours, not the message's
+        call = checkpoint_call(status, closed.forum_id, year, workflow.now())
+        if call is None:
+            return
+        status.due, status.called_after = call, year
+        self._notify(
+            f"checkpoint-due/{closed.forum_id}",
+            list(PARTICIPANTS),
+            f"Checkpoint of the register due after the Forum {year}",
+            f"The Forum {year} has closed. Each Participant's office co-signs a checkpoint of the decision "
+            "register as it reads it now (row count, head hash), so that a register cut back later shows.\n"
+            "Run `partnership checkpoint sign --as UK` (or ROK) from your office, or leave "
+            "`partnership checkpoint watch --as UK` running there to sign each one as it falls due.",
+            paragraph=CHECKPOINT_PARAGRAPH,
+        )
 
     @workflow.query
     def checkpoint(self) -> CheckpointStatus:

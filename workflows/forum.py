@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
-    from models.messages import TakenDecision
+    from models.messages import ForumClosed, TakenDecision
     from rules.common import file_jointly
     from rules.p07_forum import (
         agenda_agreement_problem,
@@ -226,6 +226,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._accept(filing)
         self._case.minutes = filing.text
         self._case.minutes_approved_by = []  # new minutes, new approvals
+        self._case.minutes_approvals = []
         return self.show()
 
     @governed_update(lambda wf, filing: approval_problem(wf._case, filing))
@@ -234,6 +235,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         case.minutes_approved_by.append(filing.filed_by)
+        case.minutes_approvals.append(filing)
         if all(p in case.minutes_approved_by for p in PARTICIPANTS):
             case.stage = ForumStage.CLOSED
             case.closed_at = now
@@ -250,6 +252,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Minutes of the UK-RoK Digital Partnership Forum {case.year}",
                 case.minutes or "",
             )
+            # The Partnership calls for a checkpoint of the register on both approvals (issue 14).
+            closed = ForumClosed(forum_id=case.forum_id, approvals=case.minutes_approvals)
+            self._tell(case.partnership_id, "forum_closed", closed)
         self._publish()
         return self.show()
 
