@@ -87,7 +87,9 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     )
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
+    await keys_and_checkpoint(client, task_queue)
     return {
+        "partnership-keys": "partnership-keys",
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
         "consultation-resolved": consultation_id,
@@ -97,6 +99,55 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
         "amendment-declined": second.amendment_id,
         "partnership-notice-withdrawn": "partnership-notice-withdrawn",
     }
+
+
+async def cosign_checkpoint(handle, keys: dict | None = None) -> None:
+    """Both Participants sign the register as it stands (issue 14), each with its key now."""
+    from activities.register import decisions, register_engine
+    from engine.keys import load_private_key
+    from models.checkpoint import RegisterCheckpoint
+    from models.identities import PARTICIPANTS
+    from models.signing import sign
+    from tests.helpers import effects_done
+    from workflows.partnership import PartnershipWorkflow
+
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    rows = decisions(register_engine())
+    for by in PARTICIPANTS:
+        filing = RegisterCheckpoint(filed_by=by, addressed_to=handle.id, rows=len(rows), head_hash=rows[-1].hash)
+        key = (keys or {}).get(by) or load_private_key(by)
+        await handle.execute_update(PartnershipWorkflow.sign_checkpoint, sign(filing, key))
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+
+
+async def keys_and_checkpoint(client: Client, task_queue: str) -> None:
+    """The key registry's filings on the Partnership (issue 13): ROK's office pins UK's key, UK
+    rotates its key, UK revokes ROK's lost key; then both co-sign a checkpoint with their new keys."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from engine.keys import load_private_key
+    from models.identities import Identity
+    from models.keyring import KeyPin
+    from models.signing import public_key_text, sign
+    from tests.helpers import effects_done, signed
+    from tests.test_keyring import revocation, rotation
+    from workflows.partnership import PartnershipWorkflow
+
+    handle = await signed_partnership(client, task_queue, "partnership-keys")
+    ring = await handle.query(PartnershipWorkflow.key_ring)
+    pin = KeyPin(filed_by=Identity.ROK, identity=Identity.UK, fingerprint=ring.current(Identity.UK).fingerprint)
+    await handle.execute_update(PartnershipWorkflow.record_pin, signed(pin, to=handle))
+    uk_new, rok_new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    await handle.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(Identity.UK, load_private_key(Identity.UK), uk_new, to=handle.id)
+    )
+    rok_old = public_key_text(load_private_key(Identity.ROK))
+    revoked = revocation(Identity.UK, uk_new, Identity.ROK, rok_old, rok_new)
+    await handle.execute_update(
+        PartnershipWorkflow.revoke_key, sign(revoked.model_copy(update={"addressed_to": handle.id}), uk_new)
+    )
+    await effects_done(handle, PartnershipWorkflow.pending_effects)
+    await cosign_checkpoint(handle, {Identity.UK: uk_new, Identity.ROK: rok_new})
 
 
 async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
@@ -300,9 +351,15 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     await client.get_workflow_handle(continuing.action_id).result()
     await effects_done(terminated, PartnershipWorkflow.pending_effects)
     await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
-    forum_id = await forum_cycle(
-        env, await signed_partnership(client, task_queue, "partnership-forum", schedule=False), task_queue
-    )
+    forum_partnership = await signed_partnership(client, task_queue, "partnership-forum", schedule=False)
+    forum_id = await forum_cycle(env, forum_partnership, task_queue)
+    # The closed Forum called for a checkpoint (issue 14); both offices answer it.
+    async def called():
+        return (await forum_partnership.query(PartnershipWorkflow.checkpoint)).due
+
+    await eventually(called)
+    await cosign_checkpoint(forum_partnership)
+    assert (await forum_partnership.query(PartnershipWorkflow.checkpoint)).due is None
     return {
         "forum-cycle-closed": forum_id,
         "partnership-forum": "partnership-forum",
