@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -22,6 +26,8 @@ from tests.cli_runner import run_cli
 from tests.helpers import effects_done, eventually, mails, rejected, signed
 from tests.record_histories import forum_cycle
 from workflows.partnership import PartnershipWorkflow
+
+CLI = str(Path(sys.executable).parent / "partnership")
 
 
 def checkpoint(by: Identity, rows: int, head_hash: str) -> RegisterCheckpoint:
@@ -136,6 +142,13 @@ async def test_a_closed_forum_calls_for_a_checkpoint_that_both_signatures_answer
 
 
 @pytest.fixture
+def warm_worker(monkeypatch):
+    """A worker that keeps workflows in memory, as the stack's does: a cold one replays the whole
+    history for each of the watchers' queries, and under their polling some time out."""
+    monkeypatch.delenv("PARTNERSHIP_WORKER_CACHE")
+
+
+@pytest.fixture
 async def the_partnership(time_env, time_worker, task_queue):
     """The Partnership under its own id, `partnership`, which the CLI files on (one test a module)."""
     from engine.bootstrap import bootstrap
@@ -192,18 +205,32 @@ async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
     again = await cli("checkpoint", "watch", "--as", "UK", "--once")
     assert (again.returncode, again.stdout) == (0, "")
     assert "checkpoint" not in (await cli("inbox", "--as", "UK")).stdout
-    rok = await cli("checkpoint", "watch", "--as", "ROK", "--once")
-    assert rok.stdout == f"checkpoint at {rows} rows co-signed by UK and ROK (due after the Forum {forum.year})\n"
+
+    # ROK's office leaves the watcher running: it co-signs by itself, and Ctrl-C ends it cleanly.
+    rok = subprocess.Popen(
+        [CLI, "checkpoint", "watch", "--as", "ROK", "--every", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        async def cosigned():
+            status = await the_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
+            return status.due is None
+
+        await eventually(cosigned, timeout=60)
+        rok.send_signal(signal.SIGINT)
+        out, err = await asyncio.to_thread(rok.communicate, timeout=30)
+    finally:
+        rok.kill() if rok.poll() is None else None
+    assert rok.returncode == 0, err
+    assert out == f"checkpoint at {rows} rows co-signed by UK and ROK (due after the Forum {forum.year})\n"
+    assert err == "watching for checkpoints due from ROK. Ctrl-C stops.\n"
     status = await the_partnership.query(PartnershipWorkflow.checkpoint)
     assert status.due is None and status.latest.rows == rows
     assert (await cli("checkpoint", "watch", "--as", "ROK", "--once")).stdout == ""
-
-
-@pytest.fixture
-def warm_worker(monkeypatch):
-    """A worker that keeps workflows in memory, as the stack's does: a cold one replays the whole
-    history for each of the watchers' queries, and under their polling some time out."""
-    monkeypatch.delenv("PARTNERSHIP_WORKER_CACHE")
 
 
 async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(

@@ -164,6 +164,12 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     assert status["in_effect_since"] == "2023-11-22"
     assert status["version"] == 1
     assert [s["participant"] for s in status["signatories"]] == ["UK", "ROK"]
+    # Holding both Participants' keys, the stack answers each call for a checkpoint itself (issue
+    # 14; tests/test_checkpoint.py has its watchers sign after a Forum on a time-skipping server,
+    # since a Forum here could not meet before its date). Nothing is due before any Forum.
+    assert "checkpoints due are signed here for UK, ROK. Temporal at" in (tmp_path / "up.log").read_text()
+    assert cli("checkpoint", "watch", "--as", "UK", "--once", env=env).stdout == ""
+    assert "no checkpoint yet" in cli("checkpoint", "show", env=env).stdout
 
     # One data dir, one stack: a second `up` is refused in one line naming the running stack, starts
     # no second server on the same SQLite file, and leaves the first stack's address in place.
