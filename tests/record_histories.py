@@ -353,6 +353,7 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
     await effects_done(client.get_workflow_handle(lapsing.amendment_id), AmendmentWorkflow.pending_effects)
     forum_partnership = await signed_partnership(client, task_queue, "partnership-forum", schedule=False)
     forum_id = await forum_cycle(env, forum_partnership, task_queue)
+
     # The closed Forum called for a checkpoint (issue 14); both offices answer it.
     async def called():
         return (await forum_partnership.query(PartnershipWorkflow.checkpoint)).due
