@@ -124,19 +124,22 @@ async def test_a_closed_forum_calls_for_a_checkpoint_that_both_signatures_answer
         for p in (Identity.UK, Identity.ROK)
     ]
     await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id=forum_id, approvals=approvals))
-    # …and a close no Participant approved, or of other minutes than the other's, is refused.
+    # …and a close one Participant did not approve, of other minutes than the other's, or of a
+    # Forum this Partnership never started, is refused.
     other = signed(approvals[1].model_copy(update={"minutes_sha256": minutes_digest("N")}), to=forum_id)
     for forged in ([approvals[0]], [approvals[0], other]):
         await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id=forum_id, approvals=forged))
+    await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id="forum-2031", approvals=approvals))
 
     async def refused():
-        return (await partnership.query(PartnershipWorkflow.refused_messages)).count == 2
+        return (await partnership.query(PartnershipWorkflow.refused_messages)).count == 3
 
     await eventually(refused)
     reasons = [r.reason for r in (await partnership.query(PartnershipWorkflow.refused_messages)).latest]
     assert reasons == [
         f"it carries no ROK approval of the minutes of {forum_id}",
         f"UK and ROK approved different minutes of {forum_id}",
+        "no Forum cycle forum-2031 was started by this Partnership",
     ]
     assert (await partnership.query(PartnershipWorkflow.checkpoint)).due is None
 
