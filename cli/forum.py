@@ -23,6 +23,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     usage,
 )
 from cli.forum_calendar import forum_calendar
@@ -293,9 +294,15 @@ async def list_forums(json_out: JsonFlag = False) -> None:
         return
     if not known:
         echo("no Forum cycles yet")
-    for c in known:
-        overdue = "  OVERDUE" if c.overdue and c.stage is not ForumStage.CLOSED else ""
-        echo(f"{c.forum_id:<12} {c.on}  {c.stage:<18} host {c.host}{overdue}  {c.venue}")
+        return
+    table(
+        ["cycle", "on", "stage", "host", "venue"],
+        [
+            [c.forum_id, c.on, f"{c.stage}{' OVERDUE' if c.overdue and c.stage is not ForumStage.CLOSED else ''}"]
+            + [c.host, c.venue]
+            for c in known
+        ],
+    )
 
 
 @forum_app.command("show")

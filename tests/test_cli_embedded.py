@@ -313,6 +313,10 @@ def test_joint_action_through_the_cli(stack):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert [(a["action_id"], a["state"], a["percent"]) for a in listed] == [(ident, "ACTIVE", 40)]
+    # for people, a table: a header, then one unwrapped line per action whatever its length
+    lines = [line.split() for line in cli("action", "list", env=env).stdout.splitlines()]
+    assert lines[1] == ["action", "ref", "state", "done", "progress", "title"]
+    assert lines[3] == [ident, "9b", "ACTIVE", "40", "%", "on-track", "Open", "RAN", "testbed"]
     unknown = cli("action", "propose", "--as", "UK", "--ref", "99z", "--title", "x", env=env)
     assert unknown.returncode == 1 and unknown.stderr.startswith("rejected: unknown commitment ref '99z'")
     auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)
