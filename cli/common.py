@@ -22,9 +22,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
-from engine.client import Unreachable, connect
+from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
-from engine.stack import StackError
 from models.identities import Identity
 from models.limits import control_free
 from models.signing import Filing, sign

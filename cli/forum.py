@@ -26,7 +26,6 @@ from cli.common import (
     table,
     usage,
 )
-from cli.forum_calendar import forum_calendar
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -329,6 +328,8 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
 @run
 async def calendar(year: ShownYear = None) -> None:
     """The meeting and deadlines as iCalendar: `partnership forum calendar 2027 > forum.ics`."""
+    from cli.forum_calendar import forum_calendar  # icalendar only for this command
+
     typer.echo(forum_calendar(await view_of(year, closed_too=True)), nl=False)
 
 
