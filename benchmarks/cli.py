@@ -92,13 +92,14 @@ async def main() -> None:
             ("`python -c 'import temporalio.client'` (median)", f"{figures['import_temporalio_client']:.3f} s"),
             ("`temporal workflow query … status` (one round trip)", f"{figures['temporal_workflow_query']:.3f} s"),
             ("floor (import + round trip)", f"{floor:.3f} s"),
-            *[
-                (f"`{name.removeprefix('partnership_').replace('_', ' ')}`", f"{figures[name]:.3f} s ({ratios[name]:.2f}×)")
-                for name in ratios
-            ],
+            *[(f"`partnership {command(name)}`", f"{figures[name]:.3f} s ({ratios[name]:.2f}×)") for name in ratios],
             ("target", f"≤ {TARGET}× the floor"),
         ],
     )
+
+
+def command(figure: str) -> str:
+    return figure.removeprefix("partnership_").replace("_", " ")
 
 
 def seconds_once(command: list[str], env: dict[str, str]) -> float:
