@@ -191,10 +191,10 @@ class Round:
 
     async def forum(self, client: Any, partnership: Any) -> None:
         """Up to a fixed agenda: the meeting itself is a month away in real time."""
-        from models.forum import AgendaItemFiling, CoChairNomination, ForumConvocation
+        from models.forum import AgendaItemFiling, ForumConvocation
         from models.identities import Identity
         from rules.common import child_id
-        from tests.helpers import agenda_agreement
+        from tests.helpers import agenda_agreement, nomination
         from workflows.forum import ForumCycleWorkflow
         from workflows.partnership import PartnershipWorkflow
 
@@ -207,8 +207,7 @@ class Round:
             item = AgendaItemFiling(filed_by=Identity.UK, forum_id=ident, title=title)
             await self.file(forum, ForumCycleWorkflow.add_item, item)
         for side, title in ((Identity.UK, "Minister of State"), (Identity.ROK, "Vice Minister")):
-            nomination = CoChairNomination(filed_by=side, name=side.value, title=title)
-            await self.file(forum, ForumCycleWorkflow.nominate, nomination)
+            await self.file(forum, ForumCycleWorkflow.nominate, nomination(side, side.value, title))
         for side in (Identity.UK, Identity.ROK):
             await self.file(forum, ForumCycleWorkflow.agree_agenda, await agenda_agreement(forum, side))
 
