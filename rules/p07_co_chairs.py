@@ -33,7 +33,7 @@ _OFFICES: tuple[tuple[str, Rank | str], ...] = (
 )
 #: Words saying the person does not hold the office themselves.
 _NOT_THE_OFFICE_HOLDER = (
-    r"former|ex|retired|shadow|designate|acting for|on behalf of|advis[eo]r|private secretary|"
+    r"former|ex|retired|shadow|designate|acting for|on behalf of|advis[eo]rs?|private secretary|"
     r"deputy to|assistant to|chief of staff|spokesperson"
 )
 #: Civil-service ranks: officials, not ministers (Korea's Deputy Ministers are officials too).
