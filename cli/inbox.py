@@ -17,6 +17,7 @@ from models.identities import PARTICIPANTS, Identity
 from models.joint_action import ActionState, ActionView
 from models.partnership import PartnershipStatus
 from models.working_group import GroupLeads, WorkingGroup
+from rules.p07_co_chairs import co_chair_ministry
 from rules.p09_27_joint_actions import report_due
 
 
@@ -214,7 +215,7 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
     if office.is_participant:
         if office not in forum.co_chairs and cycle.stage in (ForumStage.CALLING_FOR_ITEMS, ForumStage.AGENDA_FIXED):
             ask(
-                f"name your co-chair of the Forum {year}",
+                f"name your co-chair of the Forum {year} (¶7: of the {co_chair_ministry(office).full_name})",
                 f"partnership forum nominate --as {office} --name … --title …",
                 instrument="CoChairNomination",
             )

@@ -182,14 +182,21 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     """A Forum cycle from the call for items to published minutes."""
     from models.forum import (
         AgendaItemFiling,
-        CoChairNomination,
         Convening,
         DecisionTabled,
         ForumConvocation,
         MinutesFiling,
     )
     from models.identities import Identity
-    from tests.helpers import agenda_agreement, decision_agreement, effects_done, minutes_approval, signed, sleep_until
+    from tests.helpers import (
+        agenda_agreement,
+        decision_agreement,
+        effects_done,
+        minutes_approval,
+        nomination,
+        signed,
+        sleep_until,
+    )
     from workflows.forum import ForumCycleWorkflow
     from workflows.partnership import PartnershipWorkflow
 
@@ -208,7 +215,7 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     for side, title in chairs.items():
         await forum.execute_update(
             ForumCycleWorkflow.nominate,
-            signed(CoChairNomination(filed_by=side, name=side.value, title=title), to=forum),
+            signed(nomination(side, side.value, title), to=forum),
         )
         await forum.execute_update(
             ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, side), to=forum)

@@ -221,10 +221,10 @@ class Round:
 
     async def forum(self, client: Any, partnership: Any) -> None:
         """Up to a fixed agenda: the meeting itself is a month away in real time."""
-        from models.forum import AgendaItemFiling, CoChairNomination, ForumConvocation, ForumStage
+        from models.forum import AgendaItemFiling, ForumConvocation, ForumStage
         from models.identities import Identity
         from rules.common import child_id
-        from tests.helpers import agenda_agreement
+        from tests.helpers import agenda_agreement, nomination
         from workflows.forum import ForumCycleWorkflow
         from workflows.partnership import PartnershipWorkflow
 
@@ -237,8 +237,7 @@ class Round:
             item = AgendaItemFiling(filed_by=Identity.UK, forum_id=ident, title=title)
             await self.file(forum, ForumCycleWorkflow.add_item, item)
         for side, title in ((Identity.UK, "Minister of State"), (Identity.ROK, "Vice Minister")):
-            nomination = CoChairNomination(filed_by=side, name=side.value, title=title)
-            await self.file(forum, ForumCycleWorkflow.nominate, nomination)
+            await self.file(forum, ForumCycleWorkflow.nominate, nomination(side, side.value, title))
         for _ in range(AGENDA_ATTEMPTS):
             try:
                 for side in (Identity.UK, Identity.ROK):
