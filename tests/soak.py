@@ -239,15 +239,15 @@ class Round:
         for side, title in ((Identity.UK, "Minister of State"), (Identity.ROK, "Vice Minister")):
             await self.file(forum, ForumCycleWorkflow.nominate, nomination(side, side.value, title))
         for _ in range(AGENDA_ATTEMPTS):
-            try:
-                for side in (Identity.UK, Identity.ROK):
+            view = await self.read(lambda: forum.query(ForumCycleWorkflow.show))
+            if view.summary.stage is not ForumStage.CALLING_FOR_ITEMS:
+                return
+            try:  # a side whose agreement still stands does not agree again
+                for side in (s for s in (Identity.UK, Identity.ROK) if s not in view.agenda_agreed_by):
                     agreement = await self.read(lambda side=side: agenda_agreement(forum, side))
                     await self.file(forum, ForumCycleWorkflow.agree_agenda, agreement)
             except Stale:
                 continue
-            view = await self.read(lambda: forum.query(ForumCycleWorkflow.show))
-            if view.summary.stage is not ForumStage.CALLING_FOR_ITEMS:
-                return
         raise Miss(f"the agenda of {ident} was never agreed by both in {AGENDA_ATTEMPTS} attempts")
 
     # Faults ---------------------------------------------------------------------------------------------
