@@ -221,8 +221,11 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         return
     s = view.summary
     echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
+    changed = view.cadence_changed_at
     echo(
         f"  leads {view.lead_uk or '—'} (UK), {view.lead_rok or '—'} (ROK); reports every {view.cadence_months} months"
+        + (f" (the working group's cadence since {changed:%Y-%m-%d})" if changed else "")
+        + (f"; next report due {view.report_due:%Y-%m-%d}" if view.report_due else "")
     )
     echo(f"  costs: {s.cost_arrangement}")
     for who, outcome in view.closure_filings.items():

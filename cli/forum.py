@@ -241,6 +241,10 @@ async def decide(
         str | None, typer.Option(help="set-group-leads (--ref is the area) or launch-joint-action: the UK lead.")
     ] = None,
     lead_rok: Annotated[str | None, typer.Option(help="set-group-leads or launch-joint-action: the ROK lead.")] = None,
+    cadence_months: Annotated[
+        int | None,
+        typer.Option(help="set-group-leads: months between progress reports (open actions follow it).", min=1, max=12),
+    ] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
@@ -255,6 +259,7 @@ async def decide(
             kind=kind,
             lead_uk=lead_uk,
             lead_rok=lead_rok,  # type: ignore[arg-type]
+            cadence_months=cadence_months,
         ),
     )
     echo(decision.number)

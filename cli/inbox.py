@@ -18,7 +18,6 @@ from models.joint_action import ActionState, ActionView
 from models.partnership import PartnershipStatus
 from models.working_group import GroupLeads, WorkingGroup
 from rules.p07_co_chairs import co_chair_ministry
-from rules.p09_27_joint_actions import report_due
 
 
 class InboxItem(BaseModel):
@@ -113,9 +112,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
             )
         if action.state is not ActionState.ACTIVE:
             continue
-        since = view.reports[-1].received_at if view.reports else view.agreed_at
-        if since is not None:
-            due = report_due(since, view.cadence_months).date()
+        if view.report_due is not None:
+            due = view.report_due.date()
             if due <= now.date():
                 items.append(
                     InboxItem(

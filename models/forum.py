@@ -123,6 +123,11 @@ class DecisionTabled(Filing):
     kind: DecisionKind = "general"
     lead_uk: Name | None = None  # set-group-leads; for launch-joint-action, the action's leads
     lead_rok: Name | None = None
+    # set-group-leads: the group's new reporting cadence (None keeps it); it reaches the group's
+    # open joint actions too.
+    cadence_months: int | None = Field(default=None, ge=1, le=12)
+
+    LATER_FIELDS = ("cadence_months",)
 
 
 class DecisionAgreement(Filing):
@@ -163,6 +168,7 @@ class ForumDecision(BaseModel):
     kind: DecisionKind
     lead_uk: str | None = None
     lead_rok: str | None = None
+    cadence_months: int | None = None
     tabled_at: datetime
     agreed_by: list[Identity] = Field(default_factory=list)
     # The instruments, sent on as evidence when the decision sets something going (issue 11).

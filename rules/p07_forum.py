@@ -227,6 +227,8 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
             return f"a set-group-leads decision names a policy area (--ref), one of {', '.join(case.areas_in_force)}"
         if not (filing.lead_uk or "").strip() or not (filing.lead_rok or "").strip():
             return "a set-group-leads decision names a lead from each side (--lead-uk and --lead-rok)"
+    elif filing.cadence_months is not None:
+        return "only a set-group-leads decision sets a reporting cadence (--cadence-months)"
     return None
 
 

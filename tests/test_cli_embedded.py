@@ -317,6 +317,19 @@ def test_joint_action_through_the_cli(stack):
     lines = [line.split() for line in cli("action", "list", env=env).stdout.splitlines()]
     assert lines[1] == ["action", "ref", "state", "done", "progress", "title"]
     assert lines[3] == [ident, "9b", "ACTIVE", "40", "%", "on-track", "Open", "RAN", "testbed"]
+
+    # ¶7: a joint change of its working group's cadence reaches the open action too.
+    def show(ident: str) -> str:
+        return cli("action", "show", ident, env=env).stdout
+
+    for side in ("UK", "ROK"):
+        leads = ("--lead-uk", "A. Smith", "--lead-rok", "J. Kim", "--cadence-months", "1")
+        assert cli("group", "set-leads", "telecoms", "--as", side, *leads, env=env).returncode == 0
+    deadline = time.monotonic() + 30
+    while "reports every 1 months (the working group's cadence since" not in (shown := show(ident)):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
+    assert "; next report due " in shown
     unknown = cli("action", "propose", "--as", "UK", "--ref", "99z", "--title", "x", env=env)
     assert unknown.returncode == 1 and unknown.stderr.startswith("rejected: unknown commitment ref '99z'")
     auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)

@@ -179,6 +179,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
             tabled_at=now,
             lead_uk=filing.lead_uk,
             lead_rok=filing.lead_rok,
+            cadence_months=filing.cadence_months,
             tabling=filing,
         )
         self._case.decisions.append(decision)
