@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from cli import pending
 from cli.common import (
@@ -34,6 +32,8 @@ from cli.common import (
 from models.identities import Identity
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from models.checkpoint import CheckpointStatus, RegisterCheckpoint
 
 checkpoint_app = typer.Typer(help="Checkpoints of the decision register, co-signed by UK and ROK.")
@@ -51,6 +51,8 @@ async def sign_register(filer: Identity) -> tuple[RegisterCheckpoint, Checkpoint
     """The one place an office signs the register as it reads it: if the other side has signed a
     checkpoint this office's register agrees with, co-sign that one, else sign the register as it
     stands. `sign` and `watch` both file through here."""
+    from sqlalchemy.exc import DBAPIError
+
     from activities.register import decisions, read_only_engine
     from models.checkpoint import RegisterCheckpoint
     from workflows.partnership import PartnershipWorkflow

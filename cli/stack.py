@@ -8,14 +8,15 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import JsonFlag, echo, run
 from cli.status import show_status
-from engine.logs import configure as configure_logs
-from models.identities import PARTICIPANTS, Identity
+
+if TYPE_CHECKING:
+    from models.identities import Identity
 
 #: The web console `up` serves beside the worker: (host, port, Temporal UI address) -> an async
 #: context manager yielding its address. starter.py sets it: the console builds on the CLI, so the
@@ -33,6 +34,7 @@ async def up(
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
     from engine.keys import office
+    from engine.logs import configure as configure_logs
     from engine.stack import dev_server, one_stack_per_data_dir
     from worker import build_worker
 
@@ -77,6 +79,7 @@ async def checkpoint_watchers(stop: asyncio.Event) -> AsyncIterator[list[Identit
     from cli.common import keep_connection
     from engine.config import checkpoint_every
     from engine.keys import office_identities
+    from models.identities import PARTICIPANTS
 
     signers = [p for p in PARTICIPANTS if p in office_identities()]
     if signers:
@@ -105,6 +108,7 @@ async def bootstrap_command(json_out: JsonFlag = False) -> None:
     """Keys if absent, the Partnership workflow, and both signatures of 2023-11-22 (idempotent)."""
     from engine.bootstrap import bootstrap
     from engine.client import connect
+    from engine.logs import configure as configure_logs
 
     configure_logs()
     status = await bootstrap(await connect())

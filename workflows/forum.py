@@ -86,7 +86,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
     async def nominate(self, filing: CoChairNomination) -> ForumView:
         """¶7: each Participant nominates its own co-chair."""
         now = self._accept(filing)
-        self._case.co_chairs[filing.filed_by] = CoChair(name=filing.name, title=filing.title, nominated_at=now)
+        self._case.co_chairs[filing.filed_by] = CoChair(
+            name=filing.name, ministry=filing.ministry, rank=filing.rank, title=filing.title, nominated_at=now
+        )
         self._publish()
         return self.show()
 
@@ -177,6 +179,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
             tabled_at=now,
             lead_uk=filing.lead_uk,
             lead_rok=filing.lead_rok,
+            cadence_months=filing.cadence_months,
             tabling=filing,
         )
         self._case.decisions.append(decision)

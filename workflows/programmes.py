@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ForumStage,
         ForumSummary,
     )
-    from models.identities import FILERS, Identity
+    from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import (
         ActionState,
         ActionSummary,
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         wind_down_terms,
     )
     from models.limits import LINE_MAX
-    from models.messages import JointWindDown, TakenDecision, TerminationTaken
+    from models.messages import CadenceChanged, JointWindDown, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
@@ -76,17 +76,20 @@ class Programmes:
         now = self._accept(filing)
         group = self._group(filing.area)
         self._state.working_groups[filing.area] = group
+        group.instruments[filing.filed_by] = filing
         if file_jointly(group.pending, filing.filed_by, filing.terms()):
+            evidence = CadenceChanged(filings=[group.instruments[p] for p in PARTICIPANTS])
             group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
-            group.cadence_months = filing.cadence_months
+            self._cadence_decided(group, filing.cadence_months, evidence)
             group.pending.clear()
+            group.instruments.clear()
             self._record(
                 f"working-group/{filing.area}/{filing.filing_id}",
                 "working-group-leads",
                 now,
                 f"Working group {group.name}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), "
                 f"reporting every {group.cadence_months} months.",
-                group.model_dump(mode="json", exclude={"pending"}),
+                group.model_dump(mode="json", exclude={"pending", "instruments", "decided_by"}),
                 paragraph="7",
             )
             self._notify(
@@ -105,8 +108,25 @@ class Programmes:
             return
         group = self._group(tabled.ref)
         group.lead_uk, group.lead_rok = tabled.lead_uk, tabled.lead_rok
+        self._cadence_decided(group, tabled.cadence_months or group.cadence_months, CadenceChanged(decision=taken))
         group.pending.clear()
+        group.instruments.clear()
         self._state.working_groups[tabled.ref] = group
+
+    def _decided_on(self, area: str | None) -> list[str]:
+        group = self._state.working_groups.get(area or "")
+        return group.decided_by if group else []
+
+    def _cadence_decided(self, group: WorkingGroup, cadence_months: int, evidence: CadenceChanged) -> None:
+        """¶7: a joint decision on a group sets its cadence for new joint actions and, when it
+        changes it, for the open ones too: each is sent the decision's instruments to check."""
+        group.decided(evidence.instruments())
+        if cadence_months == group.cadence_months:
+            return
+        group.cadence_months = cadence_months
+        for action in self._state.actions.values():
+            if action.area == group.area and action.state.is_open:
+                self._tell(action.action_id, "cadence_changed", evidence)
 
     @workflow.query
     def groups(self) -> list[GroupReport]:
@@ -146,6 +166,7 @@ class Programmes:
             proposed_at=now,
             keys=self._state.keys,
             cadence_months=self._group(area).cadence_months,
+            cadence_decided_by=self._group(area).decided_by,
             state=state,
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
@@ -283,7 +304,9 @@ class Programmes:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
 
     @governed_signal(
-        lambda wf, taken: taken_decision_problem(wf._state.forums.get(taken.forum_id), taken, wf._state.keys)
+        lambda wf, taken: taken_decision_problem(
+            wf._state.forums.get(taken.forum_id), taken, wf._state.keys, wf._decided_on(taken.tabled.ref)
+        )
     )
     def decision_taken(self, taken: TakenDecision) -> None:
         """A Forum decision taken by both sides that sets something going here."""
