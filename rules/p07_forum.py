@@ -46,6 +46,28 @@ from rules.common import already_filed_problem, in_effect_problem, on_day_of
 from rules.p07_co_chairs import co_chair_problem
 from rules.tags import decided, stated
 
+# The standing items ------------------------------------------------------------------------------------
+
+
+@decided(
+    "7",
+    "The Forum",
+    "every agenda opens with four standing items: the working groups' reports, pending amendments (¶33), "
+    "open consultations (¶29) and the review of scope, objectives and means",
+)
+def standing_items() -> list[AgendaItem]:
+    """What every Forum's agenda carries without anyone asking, fixed when its cycle starts. They
+    name kinds of business, not today's list of it: an agenda that changed with every report
+    would move under the Participants' agreements, and the agenda changes only by signed filings
+    (the Partnership's current amendments, consultations and groups are read beside it)."""
+    return [
+        AgendaItem(title="Reports of the working groups", ref="7", standing=True),
+        AgendaItem(title="Pending amendments", ref="33", standing=True),
+        AgendaItem(title="Open consultations", ref="29", standing=True),
+        AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True),
+    ]
+
+
 # The calendar of a cycle ------------------------------------------------------------------------------
 
 

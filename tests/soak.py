@@ -410,7 +410,13 @@ def main() -> None:
     from audit.replay import quiet_runtime
 
     Runtime.set_default(quiet_runtime(), error_if_already_set=False)  # no retry warnings while the server is down
-    sys.exit(asyncio.run(soak(parser.parse_args())))
+    code = asyncio.run(soak(parser.parse_args()))
+    # The SDK's core threads can still hold the GIL machinery while the interpreter finalizes (a
+    # "Fatal Python error: PyGILState_Release" that turned a clean soak's exit status into SIGABRT):
+    # the summary is printed, so leave without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -119,12 +119,21 @@ async def test_only_the_secretariat_starts_one_cycle_a_year(local_env, partnersh
     assert message == "UK has already agreed the agenda; it awaits the other Participant"
 
 
-async def test_standing_items_follow_the_partnership(local_env, partnership):
+async def test_the_agenda_moves_only_by_signed_filings(local_env, partnership):
+    """The standing items are fixed when the cycle starts: the business the Partnership hears of
+    does not move the agenda under the Participants' agreements, and nobody can push items into
+    it with a signal (there was once a `standing_items` signal anyone could send)."""
+    from models.forum import AgendaItem, agenda_digest
     from models.joint_action import ActionAgreement, JointActionProposal
 
     forum = await start(partnership, local_env.client, date.today().year + 1)
-    titles = [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda]
-    assert titles == ["Review of the scope, objectives and means of cooperation"]
+    first = (await forum.query(ForumCycleWorkflow.show)).agenda
+    assert [(i.title, i.ref, i.standing) for i in first] == [
+        ("Reports of the working groups", "7", True),
+        ("Pending amendments", "33", True),
+        ("Open consultations", "29", True),
+        ("Review of the scope, objectives and means of cooperation", "7", True),
+    ]
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
         signed(JointActionProposal(filed_by=Identity.UK, ref="25e", title="IoT labels"), to=partnership),
@@ -135,20 +144,20 @@ async def test_standing_items_follow_the_partnership(local_env, partnership):
         signed(ActionAgreement(filed_by=Identity.ROK, action_id=receipt.action_id), to=action),
     )
 
-    async def reported():
-        agenda = (await forum.query(ForumCycleWorkflow.show)).agenda
-        return [i.title for i in agenda if i.standing]
+    async def heard_active():
+        return [a.state for a in await partnership.query(PartnershipWorkflow.actions)] == ["ACTIVE"]
 
-    standing = await eventually(lambda: _if(reported(), lambda t: len(t) == 2))
-    assert standing == [
-        "Report of the working group on Cyber security",
-        "Review of the scope, objectives and means of cooperation",
-    ]
+    await eventually(heard_active)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    forged = AgendaItem(title="Termination of the Partnership", ref="31", standing=True)
+    await forum.signal("standing_items", [forged.model_dump(mode="json")])
     await forum.execute_update(
         ForumCycleWorkflow.add_item,
         signed(AgendaItemFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, title="AOB"), to=forum),
     )
-    assert [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda][-1] == "AOB"
+    agenda = (await forum.query(ForumCycleWorkflow.show)).agenda
+    assert [i.title for i in agenda] == [i.title for i in first] + ["AOB"]
+    assert agenda_digest(agenda[:4]) == agenda_digest(first)
 
 
 async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_as_it_stands(local_env, partnership):
@@ -171,7 +180,7 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
         await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.UK, f"About {ref}", ref))
     await forum.execute_update(ForumCycleWorkflow.add_item, item(Identity.ROK, "About 9b", "9a"))  # another ref
     message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.ROK, "ABOUT   9b", "9b"))
-    assert message == f"that item is already on the agenda of {forum.id} (item 2)"
+    assert message == f"that item is already on the agenda of {forum.id} (item 5)"  # after 4 standing items
 
     await forum.execute_update(
         ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, Identity.UK), to=forum)

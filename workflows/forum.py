@@ -118,12 +118,6 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._publish()
         return self.show()
 
-    @workflow.signal
-    def standing_items(self, items: list[AgendaItem]) -> None:
-        """From the Partnership: its current standing items, until the agenda is fixed."""
-        if self._case.stage is ForumStage.CALLING_FOR_ITEMS:
-            self._case.standing_items = items
-
     # The meeting -------------------------------------------------------------------------------------
 
     @governed_update(lambda wf, filing: postponement_problem(wf._case, filing, workflow.now()))

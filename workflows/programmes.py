@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
     from models.forum import (
         AGENDA_DEADLINE_DAYS,
-        AgendaItem,
         ForumCalendar,
         ForumCalendarView,
         ForumCase,
@@ -46,7 +45,14 @@ with workflow.unsafe.imports_passed_through():
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, file_jointly
     from rules.messages import report_problem, taken_decision_problem
-    from rules.p07_forum import default_host, forum_calendar_problem, forum_date, forum_start_problem, next_cycle_start
+    from rules.p07_forum import (
+        default_host,
+        forum_calendar_problem,
+        forum_date,
+        forum_start_problem,
+        next_cycle_start,
+        standing_items,
+    )
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem
     from rules.p29_consultations import consultation_problem
@@ -178,7 +184,6 @@ class Programmes:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
             self._state.actions[summary.action_id] = summary
-            self._refresh_standing_items()
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -283,7 +288,7 @@ class Programmes:
             started_at=workflow.now(),
             refs_in_force=sorted(refs),
             areas_in_force=list(areas_in_force(self._state.catalogue_changes)),
-            standing_items=standing_items(self._state),
+            standing_items=standing_items(),
         )
         self._state.forums[forum_id] = case.summary()
         started = self._start_child(
@@ -337,18 +342,6 @@ class Programmes:
         )
         self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"])
 
-    def _refresh_standing_items(self) -> None:
-        """Open Forum cycles carry the Partnership's current standing items until their agenda is
-        fixed: one report per working group with active joint actions, every pending amendment,
-        every open consultation, and the ¶7 review."""
-        items = standing_items(self._state)
-        if items == self._state.standing_items:
-            return
-        self._state.standing_items = items
-        for forum in self._state.forums.values():
-            if forum.stage is ForumStage.CALLING_FOR_ITEMS:
-                self._tell(forum.forum_id, "standing_items", items, latest_only=True)
-
     # ¶29 — consultations ---------------------------------------------------------------------------
 
     @governed_update(lambda wf, request: consultation_problem(wf._state, request))
@@ -370,7 +363,6 @@ class Programmes:
             consultation_id,
             attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
         )
-        self._refresh_standing_items()
         await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
 
@@ -381,37 +373,10 @@ class Programmes:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
-            self._refresh_standing_items()
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
         return list(self._state.consultations.values())
-
-
-def standing_items(state: PartnershipState) -> list[AgendaItem]:
-    """¶7: what every Forum's agenda carries without anyone asking."""
-    items: list[AgendaItem] = []
-    active = {a.area for a in state.actions.values() if a.state is ActionState.ACTIVE}  # one pass
-    for area, (name, _) in areas_in_force(state.catalogue_changes).items():
-        if area in active:
-            items.append(AgendaItem(title=f"Report of the working group on {name}", ref="7", standing=True))
-    for amendment in state.amendments.values():
-        if amendment.status.is_open:
-            paragraphs = ", ".join(f"¶{p}" for p in amendment.paragraphs)
-            items.append(
-                AgendaItem(title=f"Pending amendment {amendment.amendment_id} to {paragraphs}", ref="33", standing=True)
-            )
-    for consultation in state.consultations.values():
-        if consultation.state == "OPEN":
-            items.append(
-                AgendaItem(
-                    title=f"Open consultation {consultation.consultation_id} about {consultation.about}",
-                    ref="29",
-                    standing=True,
-                )
-            )
-    items.append(AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True))
-    return items
 
 
 def attributes(state: str, refs: list[str]) -> TypedSearchAttributes:
