@@ -223,14 +223,19 @@ async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
             status = await the_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
             return status.due is None
 
-        await eventually(cosigned, timeout=60)
+        try:
+            await eventually(cosigned, timeout=60, interval=1)
+        except TimeoutError:
+            rok.kill()
+            raise AssertionError(f"ROK's watcher did not co-sign: {rok.communicate()}") from None
         rok.send_signal(signal.SIGINT)
         out, err = await asyncio.to_thread(rok.communicate, timeout=30)
     finally:
         rok.kill() if rok.poll() is None else None
     assert rok.returncode == 0, err
     assert out == f"checkpoint at {rows} rows co-signed by UK and ROK (due after the Forum {forum.year})\n"
-    assert err == "watching for checkpoints due from ROK. Ctrl-C stops.\n"
+    # (a query the loaded test server left unanswered is said in one line, and the watch goes on)
+    assert err.startswith("watching for checkpoints due from ROK. Ctrl-C stops.\n") and "Traceback" not in err
     status = await the_partnership.query(PartnershipWorkflow.checkpoint)
     assert status.due is None and status.latest.rows == rows
     assert (await cli("checkpoint", "watch", "--as", "ROK", "--once")).stdout == ""
@@ -259,7 +264,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
             status = await skipping_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
             return status.called_after and status.due is None and status.latest
 
-        latest = await eventually(cosigned, timeout=90)
+        latest = await eventually(cosigned, timeout=90, interval=1)
     assert stop.is_set()
     assert latest.filings.keys() == {Identity.UK, Identity.ROK}
     await effects_done(skipping_partnership, PartnershipWorkflow.pending_effects)
