@@ -29,6 +29,7 @@ from models.consultation import (
     ConsultationRound,
     ConsultationSummary,
     ConsultationView,
+    ConsultationWithdrawal,
     ResolutionAcceptance,
     ResolutionProposal,
 )
@@ -153,3 +154,14 @@ async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -
         echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
     if view.resolution:
         echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")
+
+
+@consult_app.command("withdraw")
+@run
+async def withdraw(ident: ConsultationId, filer: AsOption) -> None:
+    """Withdraw a consultation you opened, while it is open."""
+    ident = consultation_id(ident)
+    view = await on_consultation(
+        ident, ConsultationWorkflow.withdraw, ConsultationWithdrawal(filed_by=filer, consultation_id=ident)
+    )
+    echo(f"{ident} {view.summary.state}")

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.joint import JointFilings
 from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
@@ -67,6 +68,9 @@ class CostArrangement(Filing):
     action_id: WorkflowRef
     arrangement: Text
 
+    def terms(self) -> dict[str, str]:
+        return {"arrangement": self.arrangement.strip()}
+
 
 class ActionClosure(Filing):
     """Completion or discontinuation: both file it; the second makes it happen."""
@@ -74,6 +78,9 @@ class ActionClosure(Filing):
     action_id: WorkflowRef
     outcome: Literal["complete", "discontinue"]
     reason: Line = ""
+
+    def terms(self) -> dict[str, str]:
+        return {"outcome": self.outcome}
 
 
 class WindDown(Filing):
@@ -84,9 +91,9 @@ class WindDown(Filing):
     actions: list[WorkflowRef] = Field(min_length=1, max_length=LIST_MAX)
 
 
-def wind_down_terms(filing: WindDown) -> str:
+def wind_down_terms(filing: WindDown) -> dict[str, str]:
     """What both Participants' wind-downs must agree on: the same actions."""
-    return ",".join(sorted(set(filing.actions)))
+    return {"actions": ",".join(sorted(set(filing.actions)))}
 
 
 class ProgressEntry(BaseModel):
@@ -131,8 +138,8 @@ class JointActionCase(BaseModel):
     agreed_at: datetime | None = None
     reports: list[ProgressEntry] = Field(default_factory=list)
     cost_arrangement: str = OWN_EXPENSES
-    cost_filings: dict[Identity, str] = Field(default_factory=dict)
-    closure_filings: dict[Identity, str] = Field(default_factory=dict)
+    cost_filings: JointFilings = Field(default_factory=JointFilings)
+    closure_filings: JointFilings = Field(default_factory=JointFilings)
     overdue_reminders: int = 0  # since the last report (or agreement)
     ended_at: datetime | None = None
     reason: str | None = None
@@ -174,8 +181,8 @@ class ActionView(BaseModel):
     agreed_at: datetime | None
     cadence_months: int
     reports: list[ProgressEntry]
-    cost_filings: dict[Identity, str]
-    closure_filings: dict[Identity, str]
+    cost_filings: JointFilings
+    closure_filings: JointFilings
     ended_at: datetime | None
     reason: str | None
     partnership_terminated_on: date | None

@@ -25,6 +25,7 @@ from models.forum import (
     AgendaAgreement,
     AgendaItem,
     AgendaItemFiling,
+    AgendaItemWithdrawal,
     CoChairNomination,
     Convening,
     DecisionAgreement,
@@ -146,6 +147,20 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     return entries_problem(case.items, "agenda items", case.forum_id)
 
 
+@decided("7", "The Forum", "an agenda item may be withdrawn by whoever added it, while the call is open")
+def item_withdrawal_problem(case: ForumCase, filing: AgendaItemWithdrawal) -> str | None:
+    if problem := cycle_problem(case, filing, filing.forum_id):
+        return problem
+    if case.stage is not ForumStage.CALLING_FOR_ITEMS:
+        return f"the agenda of {case.forum_id} is fixed; its items can no longer be withdrawn"
+    item = next((i for i in case.items if i.filing_id == filing.withdraws), None)
+    if item is None:
+        return f"no agenda item of {case.forum_id} was added by filing {filing.withdraws}"
+    if item.added_by is not filing.filed_by:
+        return f"only {item.added_by}, which added “{item.title}”, may withdraw it"
+    return None
+
+
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")
 def known_ref(case: ForumCase, ref: str) -> bool:
     return ref in case.refs_in_force or ref in case.areas_in_force or (ref.isdigit() and int(ref) in PARAGRAPHS)
@@ -182,9 +197,7 @@ def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -
         return f"the Forum can be moved only to a later date than today ({today}), not {filing.to}"
     if filing.to == case.on:
         return f"the Forum is already on {case.on}"
-    return already_filed_problem(
-        case.postponements, filing.filed_by, filing.to.isoformat(), f"to move it to {filing.to}"
-    )
+    return already_filed_problem(case.postponements, filing.filed_by, filing.terms(), f"to move it to {filing.to}")
 
 
 @decided("7", "The Forum", "the Forum is convened with both co-chairs named")

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         AgendaAgreement,
         AgendaItem,
         AgendaItemFiling,
+        AgendaItemWithdrawal,
         CoChair,
         CoChairNomination,
         Convening,
@@ -37,15 +38,18 @@ with workflow.unsafe.imports_passed_through():
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
+    from models.joint import JointFilings, JointWithdrawal
     from models.messages import TakenDecision
-    from rules.common import file_jointly
+    from rules.common import joint_withdrawal_problem
     from rules.p07_forum import (
         agenda_agreement_problem,
         agenda_deadline,
         approval_problem,
         convening_problem,
+        cycle_problem,
         decision_agreement_problem,
         item_problem,
+        item_withdrawal_problem,
         milestones,
         minutes_problem,
         nomination_problem,
@@ -93,9 +97,27 @@ class ForumCycleWorkflow(GovernedWorkflow):
     @governed_update(lambda wf, filing: item_problem(wf._case, filing, workflow.now()))
     async def add_item(self, filing: AgendaItemFiling) -> ForumView:
         self._accept(filing)
-        self._case.items.append(AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by))
+        item = AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by, filing_id=filing.filing_id)
+        self._case.items.append(item)
         # An agreement was to the agenda as it stood; a new item needs both to agree again.
         self._case.agenda_agreed_by.clear()
+        self._publish()
+        return self.show()
+
+    @governed_update(lambda wf, filing: item_withdrawal_problem(wf._case, filing))
+    async def withdraw_item(self, filing: AgendaItemWithdrawal) -> ForumView:
+        """Whoever added an item may withdraw it while the call is open (issue 15)."""
+        self._accept(filing)
+        case = self._case
+        item = next(i for i in case.items if i.filing_id == filing.withdraws)
+        case.items.remove(item)
+        case.agenda_agreed_by.clear()  # an agreement was to the agenda as it stood
+        self._notify(
+            f"item-withdrawn/{filing.filing_id}",
+            [i for i in FILERS if i is not filing.filed_by],
+            f"Forum {case.year}: {filing.filed_by} has withdrawn an agenda item",
+            f"Withdrawn: {item.title}. The agenda needs both Participants' agreement again.",
+        )
         self._publish()
         return self.show()
 
@@ -113,6 +135,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Forum {case.year}: the agenda is fixed",
                 "\n".join(f"{i}. {item.title}" for i, item in enumerate(case.agenda(), 1)),
             )
+        else:
+            what = f"its agreement to the agenda of the Forum {case.year} ({len(case.agenda())} items)"
+            self._awaits_other(filing, what, f"partnership forum agenda agree --year {case.year}")
         self._publish()
         return self.show()
 
@@ -129,7 +154,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
         """The Forum moves only when both Participants file the same new date."""
         now = self._accept(filing)
         case = self._case
-        if file_jointly(case.postponements, filing.filed_by, filing.to.isoformat()):
+        what = f"to move the Forum {case.year} from {case.on} to {filing.to}"
+        command = f"partnership forum postpone --year {case.year} --to {filing.to}"
+        if self._file_jointly(case.postponements, filing, filing.terms(), what, command):
             was = case.on
             case.on = filing.to
             case.postponements.clear()
@@ -161,6 +188,23 @@ class ForumCycleWorkflow(GovernedWorkflow):
             f"The Forum {case.year} met on {local_date(now, case.host)}, co-chaired by {chairs}.",
             {"attendees": case.attendees, "co_chairs": {p: c.name for p, c in case.co_chairs.items()}},
         )
+        self._publish()
+        return self.show()
+
+    def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
+        if withdrawal.decision == "postponement":
+            return self._case.postponements, f"a postponement of the Forum {self._case.year}"
+        return None, f"{withdrawal.decision} filing on a Forum cycle"
+
+    @governed_update(
+        lambda wf, w: cycle_problem(wf._case, w, wf._case.forum_id) or joint_withdrawal_problem(*wf._joint(w), w)
+    )
+    async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ForumView:
+        """Issue 15: the filer withdraws its side of a postponement while it awaits the other's."""
+        self._accept(withdrawal)
+        filed, what = self._joint(withdrawal)
+        assert filed is not None  # the rule saw to it
+        self._withdraw_joint(filed, withdrawal, what)
         self._publish()
         return self.show()
 
@@ -207,6 +251,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 decision.text,
             )
             self._follow_up(decision)
+        else:
+            what = f"its agreement to decision {decision.number} of the Forum {case.year}: {decision.text}"
+            self._awaits_other(filing, what, f"partnership forum agree {decision.number} --year {case.year}")
         return decision
 
     def _follow_up(self, decision: ForumDecision) -> None:
@@ -250,6 +297,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Minutes of the UK-RoK Digital Partnership Forum {case.year}",
                 case.minutes or "",
             )
+        else:
+            what = f"its approval of the minutes of the Forum {case.year}"
+            self._awaits_other(filing, what, f"partnership forum approve --year {case.year}")
         self._publish()
         return self.show()
 
