@@ -160,8 +160,6 @@ async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -
 @run
 async def withdraw(ident: ConsultationId, filer: AsOption) -> None:
     """Withdraw a consultation you opened, while it is open."""
-    ident = consultation_id(ident)
-    view = await on_consultation(
-        ident, ConsultationWorkflow.withdraw, ConsultationWithdrawal(filed_by=filer, consultation_id=ident)
-    )
-    echo(f"{ident} {view.summary.state}")
+    filing = ConsultationWithdrawal(filed_by=filer, consultation_id=consultation_id(ident))
+    view = await on_consultation(filing.consultation_id, ConsultationWorkflow.withdraw, filing)
+    echo(f"{filing.consultation_id} {view.summary.state}; a difference that remains may be raised again")

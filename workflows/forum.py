@@ -40,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
     from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint import JointFilings, JointWithdrawal
     from models.messages import TakenDecision
-    from rules.common import joint_withdrawal_problem
     from rules.p07_forum import (
         agenda_agreement_problem,
         agenda_deadline,
@@ -196,15 +195,10 @@ class ForumCycleWorkflow(GovernedWorkflow):
             return self._case.postponements, f"a postponement of the Forum {self._case.year}"
         return None, f"{withdrawal.decision} filing on a Forum cycle"
 
-    @governed_update(
-        lambda wf, w: cycle_problem(wf._case, w, wf._case.forum_id) or joint_withdrawal_problem(*wf._joint(w), w)
-    )
+    @governed_update(lambda wf, w: cycle_problem(wf._case, w, wf._case.forum_id) or wf._joint_withdrawal_problem(w))
     async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ForumView:
         """Issue 15: the filer withdraws its side of a postponement while it awaits the other's."""
-        self._accept(withdrawal)
-        filed, what = self._joint(withdrawal)
-        assert filed is not None  # the rule saw to it
-        self._withdraw_joint(filed, withdrawal, what)
+        self._take_withdrawal(withdrawal)
         self._publish()
         return self.show()
 

@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         ProgressReport,
     )
     from models.messages import JointWindDown, TerminationTaken
-    from rules.common import joint_withdrawal_problem
     from rules.messages import termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
@@ -154,13 +153,10 @@ class JointActionWorkflow(GovernedWorkflow):
             return self._case.closure_filings, f"the closure of {self._case.action_id}"
         return None, f"{withdrawal.decision} filing on a joint action"
 
-    @governed_update(lambda wf, withdrawal: joint_withdrawal_problem(*wf._joint(withdrawal), withdrawal))
+    @governed_update(lambda wf, withdrawal: wf._joint_withdrawal_problem(withdrawal))
     async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ActionView:
         """Issue 15: the filer withdraws its side of a cost arrangement or closure while it waits."""
-        self._accept(withdrawal)
-        filed, what = self._joint(withdrawal)
-        assert filed is not None  # the rule saw to it
-        self._withdraw_joint(filed, withdrawal, what)
+        self._take_withdrawal(withdrawal)
         self._publish()
         return self.show()
 

@@ -56,9 +56,20 @@ class WaitingFilings:
             "\n".join(line for line in body if line) + f" `{command} --as {other}`",
         )
 
-    def _withdraw_joint(self, filed: JointFilings, withdrawal: JointWithdrawal, what: str) -> None:
-        """The filer's own waiting side is gone (its rule checked the withdrawal names it); the
-        other side is told."""
+    def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
+        """The waiting filings of the joint decision a withdrawal names on this workflow (None: it
+        has none of that kind), and what they are, in words."""
+        return None, f"{withdrawal.decision} filing"
+
+    def _joint_withdrawal_problem(self, withdrawal: JointWithdrawal) -> str | None:
+        return joint_withdrawal_problem(*self._joint(withdrawal), withdrawal)
+
+    def _take_withdrawal(self, withdrawal: JointWithdrawal) -> JointFilings:
+        """Accept a withdrawal its rule passed: the filer's own waiting side goes, the other side
+        is told. Answers what still waits."""
+        self._accept(withdrawal)  # type: ignore[attr-defined]  # GovernedWorkflow's
+        filed, what = self._joint(withdrawal)
+        assert filed is not None  # the rule saw to it
         del filed.filed[withdrawal.filed_by]
         self._notify(
             f"withdrawn/{withdrawal.filing_id}",
@@ -66,6 +77,7 @@ class WaitingFilings:
             f"{withdrawal.filed_by} has withdrawn its filing: {what}",
             f"Filing {withdrawal.withdraws} of {withdrawal.filed_by} no longer awaits yours.",
         )
+        return filed
 
 
 class PartnershipJointDecisions:
@@ -76,7 +88,7 @@ class PartnershipJointDecisions:
     _record: Any
     _tell: Any
     _file_jointly: Any
-    _withdraw_joint: Any
+    _take_withdrawal: Any
 
     # ¶32 — termination does not end programmes; a joint wind-down does ------------------------------
 
@@ -124,14 +136,11 @@ class PartnershipJointDecisions:
             return (group.pending if group else None), f"the leads of the working group {withdrawal.area}"
         return None, f"{withdrawal.decision} filing (it is filed on a joint action or Forum cycle)"
 
-    @governed_update(lambda wf, withdrawal: joint_withdrawal_problem(*wf._joint(withdrawal), withdrawal))
+    @governed_update(lambda wf, withdrawal: wf._joint_withdrawal_problem(withdrawal))
     async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> JointFilings:
         """The filer withdraws its side of a wind-down or of a group's leads while it awaits the
         other's. Answers what still waits (the other side's filing, if any)."""
-        self._accept(withdrawal)
-        filed, what = self._joint(withdrawal)
-        assert filed is not None  # the rule saw to it
-        self._withdraw_joint(filed, withdrawal, what)
+        filed = self._take_withdrawal(withdrawal)
         if withdrawal.decision == "wind-down":
             self._state.wind_down_instruments.pop(withdrawal.filed_by, None)
         return filed
