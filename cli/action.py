@@ -211,6 +211,8 @@ async def list_actions(
     echo(progress_line(rollup(actions)))
     for a in actions:
         show_action_line(a)
+    for line in pending_lines(await ask(PartnershipWorkflow.wind_down_filings), "wind-down (¶32)"):
+        echo(line)
 
 
 @action_app.command("show")

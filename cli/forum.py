@@ -21,19 +21,16 @@ from cli.common import (
     emit,
     file_on,
     file_on_partnership,
-    own_filing,
     pending_lines,
     query_or_explain,
     read_text,
     run,
     usage,
-    withdrawn,
 )
 from cli.forum_calendar import forum_calendar
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
-    AgendaItemWithdrawal,
     CoChairNomination,
     Convening,
     DecisionAgreement,
@@ -51,7 +48,6 @@ from models.forum import (
     minutes_digest,
 )
 from models.identities import Identity
-from models.joint import JointWithdrawal
 from rules.p07_forum import usual_date_problem
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -158,30 +154,6 @@ async def add_item(
     echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items")
 
 
-@agenda_app.command("withdraw")
-@run
-async def withdraw_item(
-    filer: AsOption,
-    ref: Annotated[str | None, typer.Option(help="The item's ¶ or commitment ref.")] = None,
-    title: Annotated[str | None, typer.Option(help="Its title (where one ref has several).")] = None,
-    year: YearOption = None,
-) -> None:
-    """Withdraw an agenda item you added (until the agenda is fixed)."""
-    if not (ref or title):
-        usage("name the item: --ref and/or --title")
-
-    def naming(ident: str, view: ForumView) -> AgendaItemWithdrawal:
-        said = " ".join((title or "").split()).casefold()
-        mine = [i for i in view.agenda if i.added_by is filer and ref in (None, i.ref)]
-        mine = [i for i in mine if not said or " ".join(i.title.split()).casefold() == said]
-        if len(mine) > 1:
-            usage(f"{len(mine)} of {filer}'s items match; name one with --title: " + "; ".join(i.title for i in mine))
-        return AgendaItemWithdrawal(filed_by=filer, forum_id=ident, withdraws=mine[0].filing_id if mine else "none")
-
-    view = await on_forum(year, ForumCycleWorkflow.withdraw_item, naming, reads=True)
-    echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items; the agenda needs both agreements again")
-
-
 @agenda_app.command("agree")
 @run
 async def agree_agenda(filer: AsOption, year: YearOption = None) -> None:
@@ -224,18 +196,6 @@ async def postpone(
         echo(f"{view.summary.forum_id}: {awaiting(view.postponements, filer)}; it moves to {new_date} when it does")
     else:
         echo(f"{view.summary.forum_id} is on {view.summary.on}")
-
-
-@forum_app.command("postpone-withdraw")
-@run
-async def postpone_withdraw(filer: AsOption, year: YearOption = None) -> None:
-    """Withdraw your own postponement while it awaits the other Participant's."""
-
-    def naming(ident: str, view: ForumView) -> JointWithdrawal:
-        return JointWithdrawal(filed_by=filer, decision="postponement", withdraws=own_filing(view.postponements, filer))
-
-    view = await on_forum(year, ForumCycleWorkflow.withdraw_joint_filing, naming, reads=True)
-    echo(f"{view.summary.forum_id}: {withdrawn(view.postponements, filer)}; it is on {view.summary.on}")
 
 
 @forum_app.command("convene")

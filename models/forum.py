@@ -182,6 +182,7 @@ class ForumCase(BaseModel):
     items: list[AgendaItem] = Field(default_factory=list)
     standing_items: list[AgendaItem] = Field(default_factory=list)
     agenda_agreed_by: list[Identity] = Field(default_factory=list)
+    agenda_agreements: JointFilings = Field(default_factory=JointFilings)  # the filings (a withdrawal names one)
     agenda_fixed_at: datetime | None = None
     postponements: JointFilings = Field(default_factory=JointFilings)
     reminders_sent: list[str] = Field(default_factory=list)
@@ -190,6 +191,7 @@ class ForumCase(BaseModel):
     decisions: list[ForumDecision] = Field(default_factory=list)
     minutes: str | None = None
     minutes_approved_by: list[Identity] = Field(default_factory=list)
+    minutes_approvals: JointFilings = Field(default_factory=JointFilings)  # the filings (a withdrawal names one)
     closed_at: datetime | None = None
     overdue: bool = False
     seq: int = 0
@@ -228,6 +230,8 @@ class ForumView(BaseModel):
     minutes: str | None
     minutes_approved_by: list[Identity]
     closed_at: datetime | None
+    agenda_agreements: JointFilings = Field(default_factory=JointFilings)
+    minutes_approvals: JointFilings = Field(default_factory=JointFilings)
 
 
 def agenda_digest(agenda: list[AgendaItem]) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field, model_validator
 
 from models.identities import PARTICIPANTS, Identity
-from models.limits import FilingId, Ref
+from models.limits import ENTRIES_MAX, FilingId, Ref
 from models.signing import Filing
 
 #: How much of a differing value the one-line receipt quotes (a cost arrangement is a page).
@@ -67,8 +67,18 @@ def shown(value: str | None) -> str:
     return repr(flat if len(flat) <= SHOWN_VALUE_MAX else flat[: SHOWN_VALUE_MAX - 1] + "…")
 
 
-#: The joint decisions a side may withdraw its waiting filing of, and the workflow each lives on.
-JointDecision = Literal["group-leads", "wind-down", "cost-arrangement", "closure", "postponement"]
+#: The joint decisions a side may withdraw its waiting filing of: on the Partnership (group-leads,
+#: wind-down), on a joint action (cost-arrangement, closure), on a Forum cycle (the rest).
+JointDecision = Literal[
+    "group-leads",
+    "wind-down",
+    "cost-arrangement",
+    "closure",
+    "postponement",
+    "agenda-agreement",
+    "decision-agreement",
+    "minutes-approval",
+]
 
 
 class JointWithdrawal(Filing):
@@ -79,3 +89,4 @@ class JointWithdrawal(Filing):
     decision: JointDecision
     withdraws: FilingId
     area: Ref | None = None  # group-leads: the working group's policy area
+    number: int | None = Field(default=None, ge=1, le=ENTRIES_MAX)  # decision-agreement: the decision

@@ -25,7 +25,6 @@ from models.forum import (
     AgendaAgreement,
     AgendaItem,
     AgendaItemFiling,
-    AgendaItemWithdrawal,
     CoChairNomination,
     Convening,
     DecisionAgreement,
@@ -145,20 +144,6 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     if same:
         return f"that item is already on the agenda of {case.forum_id} (item {same[0]})"
     return entries_problem(case.items, "agenda items", case.forum_id)
-
-
-@decided("7", "The Forum", "an agenda item may be withdrawn by whoever added it, while the call is open")
-def item_withdrawal_problem(case: ForumCase, filing: AgendaItemWithdrawal) -> str | None:
-    if problem := cycle_problem(case, filing, filing.forum_id):
-        return problem
-    if case.stage is not ForumStage.CALLING_FOR_ITEMS:
-        return f"the agenda of {case.forum_id} is fixed; its items can no longer be withdrawn"
-    item = next((i for i in case.items if i.filing_id == filing.withdraws), None)
-    if item is None:
-        return f"no agenda item of {case.forum_id} was added by filing {filing.withdraws}"
-    if item.added_by is not filing.filed_by:
-        return f"only {item.added_by}, which added “{item.title}”, may withdraw it"
-    return None
 
 
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")

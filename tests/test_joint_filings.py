@@ -123,10 +123,27 @@ async def test_a_postponement_waits_with_a_mail_and_the_filer_withdraws_it(local
     assert not view.postponements and view.summary.on == date(2027, 11, 22)
 
 
-async def test_an_agreement_that_waits_mails_the_other_side(local_env, partnership, data_dir):
+async def test_an_agreement_that_waits_mails_the_other_side_and_only_its_filer_withdraws_it(
+    local_env, partnership, data_dir
+):
     forum = await start(partnership, local_env.client, 2027)
     await forum.execute_update(ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, UK), to=forum))
     assert await mail_to(forum, data_dir, ROK, "UK awaits your filing: its agreement to the agenda")
+    view = await forum.query(ForumCycleWorkflow.show)
+    mine = view.agenda_agreements.filed[UK].filing_id
+    by_other = signed(JointWithdrawal(filed_by=ROK, decision="agenda-agreement", withdraws=mine), to=forum)
+    message = await rejected(forum, ForumCycleWorkflow.withdraw_joint_filing, by_other)
+    assert message == f"filing {mine} is UK's; only UK, which filed it, may withdraw it"
+    no_decision = signed(
+        JointWithdrawal(filed_by=UK, decision="decision-agreement", withdraws=mine, number=1), to=forum
+    )
+    message = await rejected(forum, ForumCycleWorkflow.withdraw_joint_filing, no_decision)
+    assert message == f"{forum.id} has no decision 1; decisions: none yet"
+    view = await forum.execute_update(
+        ForumCycleWorkflow.withdraw_joint_filing,
+        signed(JointWithdrawal(filed_by=UK, decision="agenda-agreement", withdraws=mine), to=forum),
+    )
+    assert view.agenda_agreed_by == [] and not view.agenda_agreements
 
 
 async def test_an_agenda_item_is_withdrawn_only_by_whoever_added_it(local_env, partnership, data_dir):

@@ -38,23 +38,23 @@ with workflow.unsafe.imports_passed_through():
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
-    from models.joint import JointFilings, JointWithdrawal
+    from models.joint import JointFilings, JointWithdrawal, PendingFiling
     from models.messages import TakenDecision
+    from rules.common import file_jointly
     from rules.p07_forum import (
         agenda_agreement_problem,
         agenda_deadline,
         approval_problem,
         convening_problem,
-        cycle_problem,
         decision_agreement_problem,
         item_problem,
-        item_withdrawal_problem,
         milestones,
         minutes_problem,
         nomination_problem,
         postponement_problem,
         tabling_problem,
     )
+    from rules.p07_forum_withdrawals import agreement_withdrawal_problem, item_withdrawal_problem
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_update
 
@@ -100,6 +100,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._case.items.append(item)
         # An agreement was to the agenda as it stood; a new item needs both to agree again.
         self._case.agenda_agreed_by.clear()
+        self._case.agenda_agreements.clear()
         self._publish()
         return self.show()
 
@@ -111,6 +112,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         item = next(i for i in case.items if i.filing_id == filing.withdraws)
         case.items.remove(item)
         case.agenda_agreed_by.clear()  # an agreement was to the agenda as it stood
+        case.agenda_agreements.clear()
         self._notify(
             f"item-withdrawn/{filing.filing_id}",
             [i for i in FILERS if i is not filing.filed_by],
@@ -125,6 +127,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         case.agenda_agreed_by.append(filing.filed_by)
+        file_jointly(case.agenda_agreements, filing, {"agenda_sha256": filing.agenda_sha256})
         if all(p in case.agenda_agreed_by for p in PARTICIPANTS):
             case.stage = ForumStage.AGENDA_FIXED
             case.agenda_fixed_at = now
@@ -191,14 +194,33 @@ class ForumCycleWorkflow(GovernedWorkflow):
         return self.show()
 
     def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
-        if withdrawal.decision == "postponement":
-            return self._case.postponements, f"a postponement of the Forum {self._case.year}"
-        return None, f"{withdrawal.decision} filing on a Forum cycle"
+        case, kind = self._case, withdrawal.decision
+        if kind == "postponement":
+            return case.postponements, f"a postponement of the Forum {case.year}"
+        if kind == "agenda-agreement":
+            return case.agenda_agreements, f"an agreement to the agenda of the Forum {case.year}"
+        if kind == "minutes-approval":
+            return case.minutes_approvals, f"an approval of the minutes of the Forum {case.year}"
+        if kind == "decision-agreement" and withdrawal.number and withdrawal.number <= len(case.decisions):
+            decision = case.decisions[withdrawal.number - 1]  # its agreements are its instruments
+            filed = {a.filed_by: PendingFiling(filing_id=a.filing_id, terms={}) for a in decision.agreements}
+            return JointFilings(filed=filed), f"an agreement to decision {decision.number} of the Forum {case.year}"
+        return None, f"{kind} filing on a Forum cycle"
 
-    @governed_update(lambda wf, w: cycle_problem(wf._case, w, wf._case.forum_id) or wf._joint_withdrawal_problem(w))
+    @governed_update(lambda wf, w: agreement_withdrawal_problem(wf._case, w) or wf._joint_withdrawal_problem(w))
     async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ForumView:
-        """Issue 15: the filer withdraws its side of a postponement while it awaits the other's."""
+        """Issue 15: the filer withdraws its postponement, or its agreement to the agenda, a decision
+        or the minutes, while it awaits the other's."""
         self._take_withdrawal(withdrawal)
+        case, by = self._case, withdrawal.filed_by
+        if withdrawal.decision == "agenda-agreement":
+            case.agenda_agreed_by.remove(by)
+        elif withdrawal.decision == "minutes-approval":
+            case.minutes_approved_by.remove(by)
+        elif withdrawal.decision == "decision-agreement" and withdrawal.number:
+            decision = case.decisions[withdrawal.number - 1]
+            decision.agreed_by.remove(by)
+            decision.agreements = [a for a in decision.agreements if a.filed_by is not by]
         self._publish()
         return self.show()
 
@@ -267,6 +289,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._accept(filing)
         self._case.minutes = filing.text
         self._case.minutes_approved_by = []  # new minutes, new approvals
+        self._case.minutes_approvals.clear()
         return self.show()
 
     @governed_update(lambda wf, filing: approval_problem(wf._case, filing))
@@ -275,6 +298,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         case.minutes_approved_by.append(filing.filed_by)
+        file_jointly(case.minutes_approvals, filing, {"minutes_sha256": filing.minutes_sha256})
         if all(p in case.minutes_approved_by for p in PARTICIPANTS):
             case.stage = ForumStage.CLOSED
             case.closed_at = now
@@ -316,6 +340,8 @@ class ForumCycleWorkflow(GovernedWorkflow):
             minutes=case.minutes,
             minutes_approved_by=case.minutes_approved_by,
             closed_at=case.closed_at,
+            agenda_agreements=case.agenda_agreements,
+            minutes_approvals=case.minutes_approvals,
         )
 
     # The clock --------------------------------------------------------------------------------------------
