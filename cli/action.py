@@ -28,6 +28,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     withdrawn,
 )
 from models.catalogue import find_area
@@ -180,10 +181,13 @@ async def wind_down(
         echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
 
 
-def show_action_line(a: ActionSummary) -> None:
+ACTION_COLUMNS = ["action", "ref", "state", "done", "progress", "title"]
+
+
+def action_row(a: ActionSummary) -> list[str]:
     percent = "—" if a.percent is None else f"{a.percent} %"
-    after = "  (continues after termination)" if a.continues_after_termination else ""
-    echo(f"  {a.action_id:<44} {a.ref:<4} {a.state:<12} {percent:>5} {a.progress or ''}{after}")
+    after = " (continues after termination)" if a.continues_after_termination else ""
+    return [a.action_id, a.ref, a.state, percent, f"{a.progress or ''}{after}", a.title]
 
 
 @action_app.command("list")
@@ -209,8 +213,8 @@ async def list_actions(
         emit(actions)
         return
     echo(progress_line(rollup(actions)))
-    for a in actions:
-        show_action_line(a)
+    if actions:
+        table(ACTION_COLUMNS, [action_row(a) for a in actions])
     for line in pending_lines(await ask(PartnershipWorkflow.wind_down_filings), "wind-down (¶32)"):
         echo(line)
 
@@ -226,8 +230,11 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         return
     s = view.summary
     echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
+    changed = view.cadence_changed_at
     echo(
         f"  leads {view.lead_uk or '—'} (UK), {view.lead_rok or '—'} (ROK); reports every {view.cadence_months} months"
+        + (f" (the working group's cadence since {changed:%Y-%m-%d})" if changed else "")
+        + (f"; next report due {view.report_due:%Y-%m-%d}" if view.report_due else "")
     )
     echo(f"  costs: {s.cost_arrangement}")
     for line in pending_lines(view.cost_filings, "cost arrangement (¶28)") + pending_lines(

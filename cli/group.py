@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.action import progress_line, show_action_line
+from cli.action import ACTION_COLUMNS, action_row, progress_line
 from cli.common import (
     AsOption,
     JsonFlag,
@@ -18,6 +18,7 @@ from cli.common import (
     own_filing,
     pending_lines,
     run,
+    table,
     usage,
     withdrawn,
 )
@@ -45,10 +46,14 @@ async def list_groups(json_out: JsonFlag = False) -> None:
     if json_out:
         emit(reports)
         return
-    for r in reports:
-        g = r.group
-        leads = f"{g.lead_uk or '—'} / {g.lead_rok or '—'}"
-        echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
+    table(
+        ["area", "UK lead", "ROK lead", "reports", "progress"],
+        [
+            [r.group.area, r.group.lead_uk or "—", r.group.lead_rok or "—", f"every {r.group.cadence_months} mo"]
+            + [progress_line(r.progress)]
+            for r in reports
+        ],
+    )
 
 
 @group_app.command("show")
@@ -69,8 +74,9 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
     echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
     for line in pending_lines(g.pending, "leads"):
         echo(line)
-    for a in report.actions:
-        show_action_line(ActionSummary.model_validate(a))
+    if report.actions:
+        actions = [action_row(ActionSummary.model_validate(a)) for a in report.actions]
+        table(ACTION_COLUMNS, actions)
 
 
 @group_app.command("set-leads")

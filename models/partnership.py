@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from models.amendment import AmendmentSummary, CatalogueChange
 from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
-from models.forum import AgendaItem, ForumSummary
+from models.forum import ForumSummary
 from models.identities import Identity
 from models.joint import JointFilings
 from models.joint_action import ActionSummary, Rollup, WindDown
@@ -125,7 +125,6 @@ class PartnershipState(BaseModel):
     forum_month: int | None = None
     forum_day: int | None = None
     forums: dict[str, ForumSummary] = Field(default_factory=dict)
-    standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.

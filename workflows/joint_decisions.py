@@ -143,4 +143,6 @@ class PartnershipJointDecisions:
         filed = self._take_withdrawal(withdrawal)
         if withdrawal.decision == "wind-down":
             self._state.wind_down_instruments.pop(withdrawal.filed_by, None)
+        else:  # the instrument was kept as evidence for the other side's matching filing
+            self._state.working_groups[withdrawal.area or ""].instruments.pop(withdrawal.filed_by, None)
         return filed

@@ -268,7 +268,6 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
             amendment_id,
             attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
         )
-        self._refresh_standing_items()
         await started  # the receipt names a workflow that exists
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
@@ -318,7 +317,6 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
             )
         self._state.amendments[summary.amendment_id] = summary
         self._wake()
-        self._refresh_standing_items()
 
     # Reads ----------------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
     from models.forum import (
         AGENDA_DEADLINE_DAYS,
-        AgendaItem,
         ForumCalendar,
         ForumCalendarView,
         ForumCase,
@@ -28,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ForumStage,
         ForumSummary,
     )
-    from models.identities import FILERS, Identity
+    from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import (
         ActionState,
         ActionSummary,
@@ -38,13 +37,20 @@ with workflow.unsafe.imports_passed_through():
         rollup,
     )
     from models.limits import LINE_MAX
-    from models.messages import TakenDecision, TerminationTaken
+    from models.messages import CadenceChanged, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id
     from rules.messages import report_problem, taken_decision_problem
-    from rules.p07_forum import default_host, forum_calendar_problem, forum_date, forum_start_problem, next_cycle_start
+    from rules.p07_forum import (
+        default_host,
+        forum_calendar_problem,
+        forum_date,
+        forum_start_problem,
+        next_cycle_start,
+        standing_items,
+    )
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem
     from rules.p29_consultations import consultation_problem
@@ -73,18 +79,21 @@ class Programmes:
         now = self._accept(filing)
         group = self._group(filing.area)
         self._state.working_groups[filing.area] = group
+        group.instruments[filing.filed_by] = filing
         command = f"partnership group set-leads {filing.area} --lead-uk … --lead-rok … --cadence-months …"
         if self._file_jointly(group.pending, filing, filing.terms(), f"the leads of {group.name}", command):
+            evidence = CadenceChanged(filings=[group.instruments[p] for p in PARTICIPANTS])
             group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
-            group.cadence_months = filing.cadence_months
+            self._cadence_decided(group, filing.cadence_months, evidence)
             group.pending.clear()
+            group.instruments.clear()
             self._record(
                 f"working-group/{filing.area}/{filing.filing_id}",
                 "working-group-leads",
                 now,
                 f"Working group {group.name}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), "
                 f"reporting every {group.cadence_months} months.",
-                group.model_dump(mode="json", exclude={"pending"}),
+                group.model_dump(mode="json", exclude={"pending", "instruments", "decided_by"}),
                 paragraph="7",
             )
             self._notify(
@@ -103,8 +112,25 @@ class Programmes:
             return
         group = self._group(tabled.ref)
         group.lead_uk, group.lead_rok = tabled.lead_uk, tabled.lead_rok
+        self._cadence_decided(group, tabled.cadence_months or group.cadence_months, CadenceChanged(decision=taken))
         group.pending.clear()
+        group.instruments.clear()
         self._state.working_groups[tabled.ref] = group
+
+    def _decided_on(self, area: str | None) -> list[str]:
+        group = self._state.working_groups.get(area or "")
+        return group.decided_by if group else []
+
+    def _cadence_decided(self, group: WorkingGroup, cadence_months: int, evidence: CadenceChanged) -> None:
+        """¶7: a joint decision on a group sets its cadence for new joint actions and, when it
+        changes it, for the open ones too: each is sent the decision's instruments to check."""
+        group.decided(evidence.instruments())
+        if cadence_months == group.cadence_months:
+            return
+        group.cadence_months = cadence_months
+        for action in self._state.actions.values():
+            if action.area == group.area and action.state.is_open:
+                self._tell(action.action_id, "cadence_changed", evidence)
 
     @workflow.query
     def groups(self) -> list[GroupReport]:
@@ -144,6 +170,7 @@ class Programmes:
             proposed_at=now,
             keys=self._state.keys,
             cadence_months=self._group(area).cadence_months,
+            cadence_decided_by=self._group(area).decided_by,
             state=state,
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
@@ -155,7 +182,6 @@ class Programmes:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
             self._state.actions[summary.action_id] = summary
-            self._refresh_standing_items()
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -234,7 +260,7 @@ class Programmes:
             started_at=workflow.now(),
             refs_in_force=sorted(refs),
             areas_in_force=list(areas_in_force(self._state.catalogue_changes)),
-            standing_items=standing_items(self._state),
+            standing_items=standing_items(),
         )
         self._state.forums[forum_id] = case.summary()
         started = self._start_child(
@@ -255,7 +281,9 @@ class Programmes:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
 
     @governed_signal(
-        lambda wf, taken: taken_decision_problem(wf._state.forums.get(taken.forum_id), taken, wf._state.keys)
+        lambda wf, taken: taken_decision_problem(
+            wf._state.forums.get(taken.forum_id), taken, wf._state.keys, wf._decided_on(taken.tabled.ref)
+        )
     )
     def decision_taken(self, taken: TakenDecision) -> None:
         """A Forum decision taken by both sides that sets something going here."""
@@ -286,18 +314,6 @@ class Programmes:
         )
         self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"])
 
-    def _refresh_standing_items(self) -> None:
-        """Open Forum cycles carry the Partnership's current standing items until their agenda is
-        fixed: one report per working group with active joint actions, every pending amendment,
-        every open consultation, and the ¶7 review."""
-        items = standing_items(self._state)
-        if items == self._state.standing_items:
-            return
-        self._state.standing_items = items
-        for forum in self._state.forums.values():
-            if forum.stage is ForumStage.CALLING_FOR_ITEMS:
-                self._tell(forum.forum_id, "standing_items", items, latest_only=True)
-
     # ¶29 — consultations ---------------------------------------------------------------------------
 
     @governed_update(lambda wf, request: consultation_problem(wf._state, request))
@@ -319,7 +335,6 @@ class Programmes:
             consultation_id,
             attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
         )
-        self._refresh_standing_items()
         await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
 
@@ -330,37 +345,10 @@ class Programmes:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
-            self._refresh_standing_items()
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
         return list(self._state.consultations.values())
-
-
-def standing_items(state: PartnershipState) -> list[AgendaItem]:
-    """¶7: what every Forum's agenda carries without anyone asking."""
-    items: list[AgendaItem] = []
-    active = {a.area for a in state.actions.values() if a.state is ActionState.ACTIVE}  # one pass
-    for area, (name, _) in areas_in_force(state.catalogue_changes).items():
-        if area in active:
-            items.append(AgendaItem(title=f"Report of the working group on {name}", ref="7", standing=True))
-    for amendment in state.amendments.values():
-        if amendment.status.is_open:
-            paragraphs = ", ".join(f"¶{p}" for p in amendment.paragraphs)
-            items.append(
-                AgendaItem(title=f"Pending amendment {amendment.amendment_id} to {paragraphs}", ref="33", standing=True)
-            )
-    for consultation in state.consultations.values():
-        if consultation.state == "OPEN":
-            items.append(
-                AgendaItem(
-                    title=f"Open consultation {consultation.consultation_id} about {consultation.about}",
-                    ref="29",
-                    standing=True,
-                )
-            )
-    items.append(AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True))
-    return items
 
 
 def attributes(state: str, refs: list[str]) -> TypedSearchAttributes:
