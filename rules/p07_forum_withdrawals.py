@@ -28,9 +28,8 @@ def item_withdrawal_problem(case: ForumCase, filing: AgendaItemWithdrawal) -> st
     item = next((i for i in case.items if i.filing_id == filing.withdraws), None)
     if item is None:
         return f"no agenda item of {case.forum_id} was added by filing {filing.withdraws}"
-    if item.added_by is not filing.filed_by:
-        return f"only {item.added_by}, which added “{item.title}”, may withdraw it"
-    return None
+    whose = item.added_by
+    return None if whose is filing.filed_by else f"only {whose}, which added “{item.title}”, may withdraw it"
 
 
 @decided("7", "The Forum", "an agreement is withdrawn only while what it agreed to still waits for the other side")
