@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
+    from workflows.joint_decisions import PartnershipJointDecisions
     from workflows.keys import KeyRegistry
     from workflows.programmes import Programmes, attributes
 
@@ -56,7 +57,7 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow):
+class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Checkpoints, GovernedWorkflow):
     PARAGRAPH = "31"
 
     @workflow.init
