@@ -407,6 +407,14 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     assert view.minutes_approved_by == [] and not view.minutes_approvals
     closed = await both(forum, ForumCycleWorkflow.approve_minutes, lambda s: minutes_approval(forum, s))
     assert closed.summary.stage is ForumStage.CLOSED
+    # The close reaches the Partnership with the approvals that stand (never the withdrawn one),
+    # and it calls for a checkpoint of the register (issue 14).
+
+    async def called():
+        return (await skipping_partnership.query(PartnershipWorkflow.checkpoint)).due
+
+    assert (await eventually(called)).forum_id == forum.id
+    assert (await skipping_partnership.query(PartnershipWorkflow.refused_messages)).count == 0
     await effects_done(forum, ForumCycleWorkflow.pending_effects)
     kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == forum.id]
     assert kinds == [
