@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
         tabling_problem,
     )
     from workflows.common import GovernedWorkflow
-    from workflows.handlers import governed_update
+    from workflows.handlers import governed_update, payload_problem
 
 
 @workflow.defn
@@ -119,6 +119,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
     @workflow.signal
     def standing_items(self, items: list[AgendaItem]) -> None:
         """From the Partnership: its current standing items, until the agenda is fixed."""
+        if problem := payload_problem(items, ForumCycleWorkflow.standing_items):
+            self._refuse_message("standing_items", problem)
+            return
         if self._case.stage is ForumStage.CALLING_FOR_ITEMS:
             self._case.standing_items = items
 

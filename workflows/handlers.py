@@ -5,7 +5,9 @@ The validator every filing gets and the check every message gets are written onc
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from temporalio import workflow
@@ -32,6 +34,25 @@ def raise_if(problem: str | None) -> None:
         raise reject(problem)
 
 
+@cache
+def declared_type(handler: Callable) -> Any:
+    """The type of a handler's one argument (after `self`), as its annotation names it."""
+    hints = typing.get_type_hints(getattr(handler, "__wrapped__", handler))
+    return hints[list(inspect.signature(handler).parameters)[1]]
+
+
+def payload_problem(value: Any, handler: Callable) -> str | None:
+    """Issue 12: anyone with access to the namespace can send an Update or signal directly. A
+    payload that does not decode never reaches a handler (the SDK rejects the Update, drops the
+    signal); but a null payload decodes to None whatever the declared type, and would fail the
+    workflow task in whatever reads it first. So every handler checks its argument's type first."""
+    expected = declared_type(handler)
+    kind = typing.get_origin(expected) or expected
+    if isinstance(kind, type) and not isinstance(value, kind):
+        return f"{handler.__name__} takes {kind.__name__}, not {type(value).__name__}: nothing was changed"
+    return None
+
+
 def check_filing(filing: Filing, keys: KeyRing, seen: list[str]) -> None:
     """Raise a rejection unless the filer's key valid now verifies the filing and this very
     filing was not accepted before (a signed paper is presented once)."""
@@ -53,6 +74,7 @@ def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable]
         update = workflow.update(handler)
 
         def validate(self: GovernedWorkflow, filing: F) -> None:
+            raise_if(payload_problem(filing, handler))
             if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
                 raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
             # Issue 11: a paper signed for another workflow (another cycle, amendment, action) is
@@ -83,7 +105,7 @@ def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable]
 
     def declare(handler: Callable) -> Any:
         def checked(self: GovernedWorkflow, message: M) -> None:
-            if problem := rule(self, message):
+            if problem := payload_problem(message, handler) or rule(self, message):
                 self._refuse_message(handler.__name__, problem)
                 return
             handler(self, message)
