@@ -12,7 +12,6 @@ from cli.common import (
     AsOption,
     JsonFlag,
     Refused,
-    ask,
     client,
     day,
     day_option,
@@ -23,6 +22,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    with_closed,
 )
 from models.consultation import (
     ConsultationRequest,
@@ -125,7 +125,7 @@ async def accept(
 @run
 async def list_consultations(json_out: JsonFlag = False) -> None:
     """Every consultation and its state."""
-    found: list[ConsultationSummary] = await ask(PartnershipWorkflow.consultations)
+    found = await with_closed(PartnershipWorkflow.consultations, "consultation", ConsultationSummary, "consultation_id")
     if json_out:
         emit(found)
         return

@@ -24,6 +24,7 @@ from cli.common import (
     read_text,
     run,
     usage,
+    with_closed,
 )
 from cli.forum_calendar import forum_calendar
 from models.forum import (
@@ -61,7 +62,8 @@ ShownYear = Annotated[int | None, typer.Argument(help="The cycle's year; default
 
 
 async def cycles() -> list[ForumSummary]:
-    return await ask(PartnershipWorkflow.forums)
+    found = await with_closed(PartnershipWorkflow.forums, "forum", ForumSummary, "forum_id")
+    return sorted(found, key=lambda f: f.year)
 
 
 async def forum_id(year: int | None, closed_too: bool = False) -> str:

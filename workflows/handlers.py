@@ -53,11 +53,11 @@ def payload_problem(value: Any, handler: Callable) -> str | None:
     return None
 
 
-def check_filing(filing: Filing, keys: KeyRing, seen: list[str]) -> None:
+def check_filing(filing: Filing, keys: KeyRing, seen: bool) -> None:
     """Raise a rejection unless the filer's key valid now verifies the filing and this very
     filing was not accepted before (a signed paper is presented once)."""
     raise_if(signature_problem(filing, keys, workflow.now()))
-    if filing.filing_id in seen:
+    if seen:
         raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 
 
@@ -75,13 +75,14 @@ def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable]
 
         def validate(self: GovernedWorkflow, filing: F) -> None:
             raise_if(payload_problem(filing, handler))
-            if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
+            if self._was_seen(filing):  # a resent paper: say so before any rule
                 raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
             # Issue 11: a paper signed for another workflow (another cycle, amendment, action) is
             # good for that one only.
             raise_if(address_problem(filing, workflow.info().workflow_id))
             raise_if(rule(self, filing))
-            check_filing(filing, self._filing_keys(), self._seen_filings)
+            raise_if(self._filings_problem(filing))
+            check_filing(filing, self._filing_keys(), self._was_seen(filing))
 
         validate.__name__ = f"_check_{handler.__name__}"
         validate.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]  # Temporal compares them

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
+    from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary, text_sha256
     from models.identities import FILERS, PARTICIPANTS
     from models.joint_action import rollup
     from models.keyring import KeyRing
@@ -32,7 +32,12 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         TerminationNotice,
         TerminationWithdrawal,
+        id_digest,
+        seen_mark,
     )
+    from models.records import StoredText
+    from models.signing import Filing
+    from rules.common import filings_per_key_problem
     from rules.messages import amendment_outcome_problem
     from rules.p31_signature_and_termination import (
         earliest_notice,
@@ -66,6 +71,8 @@ class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow
         # Issue 11: a client that starts a Partnership starts it unsigned and empty; one started
         # with signatures, amendments or actions already in it refuses to run.
         self._fresh_problem = None if workflow.info().continued_run_id else fresh_state_problem(state)
+        if workflow.info().continued_run_id:
+            self._file_closed_carried()
 
     @workflow.run
     async def run(self, state: PartnershipState) -> PartnershipStatus:
@@ -251,7 +258,12 @@ class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow
     async def propose_amendment(self, proposal: AmendmentProposal) -> AmendmentReceipt:
         """¶33: the proposal is the proposer's written consent; it starts an AmendmentWorkflow."""
         received_at = self._accept(proposal)
-        amendment_id = f"{workflow.info().workflow_id}-amendment-{len(self._state.amendments) + 1}"
+        self._state.amendments_proposed += 1
+        amendment_id = f"{workflow.info().workflow_id}-amendment-{self._state.amendments_proposed}"
+        # Issue 12: the wording goes to the register's text store first (the queue is carried
+        # out in order); the Partnership carries its SHA-256 only, and `partnership text` reads
+        # the wording back from the register by it.
+        self._outbox.append(StoredText(sha256=text_sha256(proposal.text), text=proposal.text))
         case = AmendmentCase(
             amendment_id=amendment_id,
             partnership_id=workflow.info().workflow_id,
@@ -318,6 +330,8 @@ class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow
         self._state.amendments[summary.amendment_id] = summary
         self._wake()
         self._refresh_standing_items()
+        if not summary.status.is_open:
+            self._file_closed("amendment", summary.amendment_id, summary)
 
     # Reads ----------------------------------------------------------------------------------------
 
@@ -375,4 +389,28 @@ class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow
         return self._state.continue_as_new_at_length
 
     def _carried_state(self) -> PartnershipState:
-        return self._state
+        # Issue 12: a filing signed by a key no longer current cannot be presented again (it no
+        # longer verifies), so the marks of such filings are not carried on.
+        current = set(self._state.keys.fingerprints().values())
+        self._state.seen_filings[:] = [
+            s for s in self._state.seen_filings if "@" not in s or s.rpartition("@")[2] in current
+        ]
+        return self._open_only()
+
+    # Issue 12: each accepted filing is remembered by its id's digest and the key that signed it.
+
+    def _was_seen(self, filing: Filing) -> bool:
+        mark = id_digest(filing.filing_id) + "@"
+        seen = self._state.seen_filings
+        return filing.filing_id in seen or any(s.startswith(mark) for s in seen)
+
+    def _remember(self, filing: Filing) -> None:
+        key = self._state.keys.current(filing.filed_by)
+        self._state.seen_filings.append(seen_mark(filing.filing_id, key.fingerprint if key else "none"))
+
+    def _filings_problem(self, filing: Filing) -> str | None:
+        key = self._state.keys.current(filing.filed_by)
+        if key is None:
+            return None  # the signature check says so
+        filed = sum(s.endswith("@" + key.fingerprint) for s in self._state.seen_filings)
+        return filings_per_key_problem(filing, key.fingerprint, filed)

@@ -16,6 +16,9 @@ from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from models.amendment import AmendmentSummary
     from models.catalogue import amended_catalogue, areas_in_force, locate
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
     from models.forum import (
@@ -39,16 +42,31 @@ with workflow.unsafe.imports_passed_through():
         rollup,
         wind_down_terms,
     )
-    from models.limits import LINE_MAX
+    from models.limits import CLOSED_IDS_KEPT, LINE_MAX, shortened
     from models.messages import JointWindDown, TakenDecision, TerminationTaken
-    from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
+    from models.partnership import (
+        ActionReceipt,
+        ConsultationReceipt,
+        ForumReceipt,
+        PartnershipState,
+        Stage,
+        id_digest,
+    )
+    from models.records import ClosedEntry
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, file_jointly
     from rules.messages import report_problem, taken_decision_problem
-    from rules.p07_forum import default_host, forum_calendar_problem, forum_date, forum_start_problem, next_cycle_start
+    from rules.p07_forum import (
+        default_host,
+        forum_calendar_problem,
+        forum_date,
+        forum_start_problem,
+        next_cycle_start,
+        open_forums_problem,
+    )
     from rules.p07_working_groups import leads_problem
-    from rules.p09_27_joint_actions import action_proposal_problem
+    from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
     from rules.p32_programmes_survive import wind_down_problem
     from workflows.consultation import ConsultationWorkflow
@@ -156,8 +174,13 @@ class Programmes:
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
+            # Issue 12: the Partnership keeps the first line's worth of a cost arrangement (a
+            # page, each); `action show` reads the whole from the action itself.
+            summary.cost_arrangement = shortened(summary.cost_arrangement)
             self._state.actions[summary.action_id] = summary
             self._refresh_standing_items()
+            if not summary.state.is_open:
+                self._file_closed("action", summary.action_id, summary)
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -240,7 +263,9 @@ class Programmes:
         month, day = self._state.forum_month, self._state.forum_day
         if month is None or day is None or self._state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
             return None
-        return next_cycle_start(workflow.now(), month, day, {f.year for f in self._state.forums.values()})
+        if open_forums_problem(self._state):
+            return None  # no cycle starts itself until one closes (and then no timer is left spinning)
+        return next_cycle_start(workflow.now(), month, day, set(self._state.forum_years))
 
     def _start_due_forum(self) -> None:
         due = self._forum_due()
@@ -265,6 +290,7 @@ class Programmes:
             standing_items=standing_items(self._state),
         )
         self._state.forums[forum_id] = case.summary()
+        self._state.forum_years.append(year)
         started = self._start_child(
             ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"])
         )
@@ -277,6 +303,8 @@ class Programmes:
             self._state.forums[summary.forum_id] = summary.model_copy(
                 update={"year": known.year, "started_at": known.started_at}
             )
+            if summary.stage is ForumStage.CLOSED:
+                self._file_closed("forum", summary.forum_id, self._state.forums[summary.forum_id])
 
     @workflow.query
     def forums(self) -> list[ForumSummary]:
@@ -300,7 +328,12 @@ class Programmes:
             return  # the tabling rule refuses both; a decision tabled before it sets nothing going
         action_id = child_id(wid, action_id_for(tabled.ref, tabled.text))
         located = locate(tabled.ref, self._state.catalogue_changes)
-        if action_id in self._state.actions or located is None or self._state.stage is Stage.TERMINATED:
+        if self._state.known(action_id) or located is None or self._state.stage is Stage.TERMINATED:
+            return
+        if problem := open_actions_problem(self._state):
+            self._refuse_message(
+                "decision_taken", f"{taken.forum_id} decision {taken.number} not carried out: {problem}"
+            )  # type: ignore[attr-defined]
             return
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
@@ -332,7 +365,8 @@ class Programmes:
     async def open_consultation(self, request: ConsultationRequest) -> ConsultationReceipt:
         now = self._accept(request)
         wid = workflow.info().workflow_id
-        consultation_id = child_id(wid, f"consultation-{len(self._state.consultations) + 1}")
+        self._state.consultations_opened += 1
+        consultation_id = child_id(wid, f"consultation-{self._state.consultations_opened}")
         case = ConsultationCase(
             consultation_id=consultation_id,
             partnership_id=wid,
@@ -359,10 +393,62 @@ class Programmes:
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
             self._refresh_standing_items()
+            if summary.state != "OPEN":
+                self._file_closed("consultation", summary.consultation_id, summary)
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
         return list(self._state.consultations.values())
+
+    # Issue 12 — closed things leave the carried state --------------------------------------------
+
+    def _file_closed(self, kind: str, entry_id: str, summary: BaseModel) -> None:
+        """File a closed thing's summary in the register, where the reads find it once the run
+        that closed it has continued as new without it."""
+        self._outbox.append(  # type: ignore[attr-defined]  # GovernedWorkflow's queue
+            ClosedEntry(
+                entry_id=entry_id,
+                kind=kind,
+                partnership_id=workflow.info().workflow_id,
+                summary=summary.model_dump(mode="json"),
+            )
+        )
+        self._wake()  # type: ignore[attr-defined]
+
+    def _file_closed_carried(self) -> None:
+        """A state carried before closed things were filed holds them still: file them now (the
+        register replaces a row filed twice), so the next continue-as-new can leave them out."""
+        for kind, things in self._carried_kinds().items():
+            for thing_id, summary in things.items():
+                if not _is_open(summary):
+                    self._file_closed(kind, thing_id, summary)
+
+    def _carried_kinds(self) -> dict[str, dict]:
+        s = self._state
+        return {"amendment": s.amendments, "action": s.actions, "consultation": s.consultations, "forum": s.forums}
+
+    def _open_only(self) -> PartnershipState:
+        """The state to carry across continue-as-new: closed things (all filed in the register by
+        now, as a run continues as new only once its effects are done) are left out, and only the
+        digest of each id is kept."""
+        for things in self._carried_kinds().values():
+            for thing_id in [t for t, summary in things.items() if not _is_open(summary)]:
+                del things[thing_id]
+                self._state.closed_ids.append(id_digest(thing_id))
+        # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
+        del self._state.closed_ids[:-CLOSED_IDS_KEPT]
+        return self._state
+
+
+def _is_open(summary: BaseModel) -> bool:
+    """Whether an amendment, joint action, consultation or Forum cycle is still open."""
+    if isinstance(summary, AmendmentSummary):
+        return summary.status.is_open
+    if isinstance(summary, ActionSummary):
+        return summary.state.is_open
+    if isinstance(summary, ConsultationSummary):
+        return summary.state == "OPEN"
+    return summary.stage is not ForumStage.CLOSED  # type: ignore[attr-defined]
 
 
 def standing_items(state: PartnershipState) -> list[AgendaItem]:
