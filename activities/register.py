@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -166,6 +168,10 @@ def store_text(stored: StoredText) -> None:
     """Keep a long text under its SHA-256; a retry (or the same text again) finds it there."""
     if hashlib.sha256(stored.text.encode()).hexdigest() != stored.sha256:
         raise ApplicationError("the text does not have the SHA-256 it is filed under", non_retryable=True)
+    _set_aside_if_permanent(f"text/{stored.sha256}", "text", stored, _store_text, stored)
+
+
+def _store_text(stored: StoredText) -> None:
     with Session(register_engine()) as session:
         if session.get(StoredTextRow, stored.sha256) is None:
             session.add(StoredTextRow(sha256=stored.sha256, text=stored.text))
@@ -178,6 +184,22 @@ def store_text(stored: StoredText) -> None:
 @activity.defn(name=FILE_CLOSED)
 def file_closed(entry: ClosedEntry) -> None:
     """Keep a closed thing's last summary; filing it again replaces the row (idempotent)."""
+    _set_aside_if_permanent(f"closed/{entry.entry_id}", "closed-entry", entry, _file_closed, entry)
+
+
+def _set_aside_if_permanent(effect_id: str, kind: str, effect: BaseModel, write: Callable, *args: Any) -> None:
+    """Like `record_decision`: a row the register can never store is set aside, so the lane goes on."""
+    try:
+        write(*args)
+    except Exception as err:
+        from activities.failures import permanent_reason, set_aside  # it records through this module
+
+        if (reason := permanent_reason(err)) is None:
+            raise
+        set_aside(effect_id, kind, effect, reason)
+
+
+def _file_closed(entry: ClosedEntry) -> None:
     row = ClosedEntryRow(
         entry_id=entry.entry_id,
         kind=entry.kind,

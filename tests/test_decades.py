@@ -370,3 +370,23 @@ async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_
         signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Later."), to=latest),
     )
     assert receipt.amendment_id.endswith(f"-amendment-{years + 1}")
+
+
+def test_the_register_keeps_texts_and_closed_things_once(data_dir):
+    """Both activities are safe to retry: the same text is stored once under its SHA-256 (and a
+    text is never stored under another's), and a closed thing filed again replaces its row."""
+    import pytest
+    from temporalio.exceptions import ApplicationError
+
+    from activities.register import file_closed, store_text, stored_text
+    from models.records import ClosedEntry, StoredText
+
+    wording = "한" * 1000
+    for _ in range(2):
+        store_text(StoredText(sha256=text_sha256(wording), text=wording))
+    assert stored_text(register_engine(), text_sha256(wording)) == wording
+    with pytest.raises(ApplicationError):
+        store_text(StoredText(sha256=text_sha256("other"), text=wording))
+    for status in ("WITHDRAWN", "IN_EFFECT"):
+        file_closed(ClosedEntry(entry_id="p-amendment-1", kind="amendment", partnership_id="p", summary={"s": status}))
+    assert closed_entries(register_engine(), "p", "amendment") == [{"s": "IN_EFFECT"}]
