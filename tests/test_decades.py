@@ -390,3 +390,42 @@ def test_the_register_keeps_texts_and_closed_things_once(data_dir):
     for status in ("WITHDRAWN", "IN_EFFECT"):
         file_closed(ClosedEntry(entry_id="p-amendment-1", kind="amendment", partnership_id="p", summary={"s": status}))
     assert closed_entries(register_engine(), "p", "amendment") == [{"s": "IN_EFFECT"}]
+
+
+async def test_the_cli_lists_what_closed_from_the_register_before_what_is_carried(data_dir, monkeypatch):
+    """`amendment list` (and the other lists, `status`, `text`) after a continue-as-new: the closed
+    ones from the register, in their order, then what the Partnership answers; one both know is
+    shown as the Partnership has it."""
+    import cli.common
+    from activities.register import file_closed
+    from models.records import ClosedEntry
+
+    def summary(n: int, status: AmendmentStatus) -> AmendmentSummary:
+        return AmendmentSummary(
+            amendment_id=f"partnership-amendment-{n}",
+            proposed_by=Identity.UK,
+            paragraphs=[7],
+            summary=f"a{n}",
+            status=status,
+            proposed_at=NOW,
+            respond_by=date(2067, 1, 1),
+        )
+
+    for n in (10, 2, 11):
+        closed = summary(n, AmendmentStatus.WITHDRAWN).model_dump(mode="json")
+        file_closed(
+            ClosedEntry(entry_id=closed["amendment_id"], kind="amendment", partnership_id="partnership", summary=closed)
+        )
+    carried = [summary(11, AmendmentStatus.IN_EFFECT), summary(12, AmendmentStatus.PROPOSED)]
+
+    async def ask(query):
+        return carried
+
+    monkeypatch.setattr(cli.common, "ask", ask)
+    listed = await cli.common.with_closed(PartnershipWorkflow.amendments, "amendment", AmendmentSummary, "amendment_id")
+    assert [(a.amendment_id.rsplit("-", 1)[1], a.status.value) for a in listed] == [
+        ("2", "WITHDRAWN"),
+        ("10", "WITHDRAWN"),
+        ("11", "IN_EFFECT"),
+        ("12", "PROPOSED"),
+    ]
