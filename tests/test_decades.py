@@ -51,10 +51,10 @@ from models.partnership import PartnershipState, Stage, Termination, id_digest, 
 from models.records import RefusedMessage, RefusedMessages
 from models.working_group import WorkingGroup
 from rules.common import filings_per_key_problem
+from rules.p07_standing_items import standing_items
 from tests.helpers import effects_done, signed, signed_partnership
 from tests.test_bounded_state import fill, payload_bytes
 from workflows.partnership import PartnershipWorkflow
-from workflows.programmes import standing_items
 
 NOW = datetime(2066, 11, 1, tzinfo=UTC)  # some forty Forum years on
 SIG = "A" * 86 + "=="
@@ -243,7 +243,7 @@ def test_the_partnership_filled_to_every_cap_after_decades_stays_within_budget(k
 def test_what_a_run_carries_on_is_what_is_open(keys):
     """Left in by the run, closed things would grow the state by each year's amendments, actions,
     consultations and cycles; `_open_only` leaves them out and keeps a digest of their ids."""
-    from workflows.programmes import Programmes
+    from workflows.bounded import BoundedState
 
     state = forty_years_on(keys)
     for n, amendment in enumerate(list(state.amendments.values())[:5]):
@@ -254,7 +254,9 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
         consultation.state = ConsultationState.RESOLVED
     for forum in list(state.forums.values())[:2]:
         forum.stage = ForumStage.CLOSED
-    holder = Programmes()
+    replaced = seen_mark("signed-by-a-replaced-key", "f" * 16)
+    state.seen_filings += [replaced, "an-id-accepted-before-marks"]
+    holder = BoundedState()
     holder._state = state
     carried = holder._open_only()
     assert (len(carried.amendments), len(carried.actions), len(carried.consultations), len(carried.forums)) == (
@@ -266,6 +268,9 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
     assert len(carried.closed_ids) == CLOSED_IDS_KEPT  # the oldest digests made room
     assert carried.closed(an_id(0, "action")) and not carried.closed(an_id(8, "action"))
     assert len(carried.forum_years) == LAST_DAY.year - FIRST_DAY.year + 1  # one cycle a year, still
+    # A paper signed by a key no longer current no longer verifies: its mark is not carried on.
+    assert replaced not in carried.seen_filings and "an-id-accepted-before-marks" in carried.seen_filings
+    assert len(carried.seen_filings) == FILINGS_PER_KEY * len(carried.keys.fingerprints()) + 1
 
 
 async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_state(

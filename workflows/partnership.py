@@ -32,12 +32,8 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         TerminationNotice,
         TerminationWithdrawal,
-        id_digest,
-        seen_mark,
     )
     from models.records import StoredText
-    from models.signing import Filing
-    from rules.common import filings_per_key_problem
     from rules.messages import amendment_outcome_problem
     from rules.p31_signature_and_termination import (
         earliest_notice,
@@ -51,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.p33_amendments import proposal_problem, respond_by_for
     from workflows.amendment import AmendmentWorkflow
+    from workflows.bounded import BoundedState
     from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
@@ -61,7 +58,7 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow):
+class PartnershipWorkflow(KeyRegistry, Programmes, BoundedState, Checkpoints, GovernedWorkflow):
     PARAGRAPH = "31"
 
     @workflow.init
@@ -389,28 +386,4 @@ class PartnershipWorkflow(KeyRegistry, Programmes, Checkpoints, GovernedWorkflow
         return self._state.continue_as_new_at_length
 
     def _carried_state(self) -> PartnershipState:
-        # Issue 12: a filing signed by a key no longer current cannot be presented again (it no
-        # longer verifies), so the marks of such filings are not carried on.
-        current = set(self._state.keys.fingerprints().values())
-        self._state.seen_filings[:] = [
-            s for s in self._state.seen_filings if "@" not in s or s.rpartition("@")[2] in current
-        ]
         return self._open_only()
-
-    # Issue 12: each accepted filing is remembered by its id's digest and the key that signed it.
-
-    def _was_seen(self, filing: Filing) -> bool:
-        mark = id_digest(filing.filing_id) + "@"
-        seen = self._state.seen_filings
-        return filing.filing_id in seen or any(s.startswith(mark) for s in seen)
-
-    def _remember(self, filing: Filing) -> None:
-        key = self._state.keys.current(filing.filed_by)
-        self._state.seen_filings.append(seen_mark(filing.filing_id, key.fingerprint if key else "none"))
-
-    def _filings_problem(self, filing: Filing) -> str | None:
-        key = self._state.keys.current(filing.filed_by)
-        if key is None:
-            return None  # the signature check says so
-        filed = sum(s.endswith("@" + key.fingerprint) for s in self._state.seen_filings)
-        return filings_per_key_problem(filing, key.fingerprint, filed)

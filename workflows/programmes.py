@@ -16,14 +16,10 @@ from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-
-    from models.amendment import AmendmentSummary
     from models.catalogue import amended_catalogue, areas_in_force, locate
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
     from models.forum import (
         AGENDA_DEADLINE_DAYS,
-        AgendaItem,
         ForumCalendar,
         ForumCalendarView,
         ForumCase,
@@ -42,17 +38,9 @@ with workflow.unsafe.imports_passed_through():
         rollup,
         wind_down_terms,
     )
-    from models.limits import CLOSED_IDS_KEPT, LINE_MAX, shortened
+    from models.limits import LINE_MAX, shortened
     from models.messages import JointWindDown, TakenDecision, TerminationTaken
-    from models.partnership import (
-        ActionReceipt,
-        ConsultationReceipt,
-        ForumReceipt,
-        PartnershipState,
-        Stage,
-        id_digest,
-    )
-    from models.records import ClosedEntry
+    from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, file_jointly
@@ -65,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         next_cycle_start,
         open_forums_problem,
     )
+    from rules.p07_standing_items import standing_items
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
@@ -174,8 +163,7 @@ class Programmes:
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
-            # Issue 12: the Partnership keeps the first line's worth of a cost arrangement (a
-            # page, each); `action show` reads the whole from the action itself.
+            # Issue 12: a line's worth of each cost arrangement (`action show` has the whole)
             summary.cost_arrangement = shortened(summary.cost_arrangement)
             self._state.actions[summary.action_id] = summary
             self._refresh_standing_items()
@@ -331,9 +319,7 @@ class Programmes:
         if self._state.known(action_id) or located is None or self._state.stage is Stage.TERMINATED:
             return
         if problem := open_actions_problem(self._state):
-            self._refuse_message(
-                "decision_taken", f"{taken.forum_id} decision {taken.number} not carried out: {problem}"
-            )  # type: ignore[attr-defined]
+            self._refuse_message("decision_taken", f"decision {taken.number}: {problem}")  # type: ignore[attr-defined]
             return
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
@@ -399,82 +385,6 @@ class Programmes:
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
         return list(self._state.consultations.values())
-
-    # Issue 12 — closed things leave the carried state --------------------------------------------
-
-    def _file_closed(self, kind: str, entry_id: str, summary: BaseModel) -> None:
-        """File a closed thing's summary in the register, where the reads find it once the run
-        that closed it has continued as new without it."""
-        self._outbox.append(  # type: ignore[attr-defined]  # GovernedWorkflow's queue
-            ClosedEntry(
-                entry_id=entry_id,
-                kind=kind,
-                partnership_id=workflow.info().workflow_id,
-                summary=summary.model_dump(mode="json"),
-            )
-        )
-        self._wake()  # type: ignore[attr-defined]
-
-    def _file_closed_carried(self) -> None:
-        """A state carried before closed things were filed holds them still: file them now (the
-        register replaces a row filed twice), so the next continue-as-new can leave them out."""
-        for kind, things in self._carried_kinds().items():
-            for thing_id, summary in things.items():
-                if not _is_open(summary):
-                    self._file_closed(kind, thing_id, summary)
-
-    def _carried_kinds(self) -> dict[str, dict]:
-        s = self._state
-        return {"amendment": s.amendments, "action": s.actions, "consultation": s.consultations, "forum": s.forums}
-
-    def _open_only(self) -> PartnershipState:
-        """The state to carry across continue-as-new: closed things (all filed in the register by
-        now, as a run continues as new only once its effects are done) are left out, and only the
-        digest of each id is kept."""
-        for things in self._carried_kinds().values():
-            for thing_id in [t for t, summary in things.items() if not _is_open(summary)]:
-                del things[thing_id]
-                self._state.closed_ids.append(id_digest(thing_id))
-        # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
-        del self._state.closed_ids[:-CLOSED_IDS_KEPT]
-        return self._state
-
-
-def _is_open(summary: BaseModel) -> bool:
-    """Whether an amendment, joint action, consultation or Forum cycle is still open."""
-    if isinstance(summary, AmendmentSummary):
-        return summary.status.is_open
-    if isinstance(summary, ActionSummary):
-        return summary.state.is_open
-    if isinstance(summary, ConsultationSummary):
-        return summary.state == "OPEN"
-    return summary.stage is not ForumStage.CLOSED  # type: ignore[attr-defined]
-
-
-def standing_items(state: PartnershipState) -> list[AgendaItem]:
-    """¶7: what every Forum's agenda carries without anyone asking."""
-    items: list[AgendaItem] = []
-    active = {a.area for a in state.actions.values() if a.state is ActionState.ACTIVE}  # one pass
-    for area, (name, _) in areas_in_force(state.catalogue_changes).items():
-        if area in active:
-            items.append(AgendaItem(title=f"Report of the working group on {name}", ref="7", standing=True))
-    for amendment in state.amendments.values():
-        if amendment.status.is_open:
-            paragraphs = ", ".join(f"¶{p}" for p in amendment.paragraphs)
-            items.append(
-                AgendaItem(title=f"Pending amendment {amendment.amendment_id} to {paragraphs}", ref="33", standing=True)
-            )
-    for consultation in state.consultations.values():
-        if consultation.state == "OPEN":
-            items.append(
-                AgendaItem(
-                    title=f"Open consultation {consultation.consultation_id} about {consultation.about}",
-                    ref="29",
-                    standing=True,
-                )
-            )
-    items.append(AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True))
-    return items
 
 
 def attributes(state: str, refs: list[str]) -> TypedSearchAttributes:
