@@ -58,13 +58,19 @@ class BoundedState:
     def _open_only(self) -> PartnershipState:
         """The state to carry across continue-as-new: closed things (all filed in the register by
         now, as a run continues as new only once its effects are done) are left out, and only the
-        digest of each id is kept."""
+        digest of each id is kept; so are the marks of filings signed by keys since replaced."""
         for things in self._carried_kinds().values():
             for thing_id in [t for t, summary in things.items() if not _is_open(summary)]:
                 del things[thing_id]
                 self._state.closed_ids.append(id_digest(thing_id))
         # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
         del self._state.closed_ids[:-CLOSED_IDS_KEPT]
+        # A filing signed by a key no longer current cannot be presented again (it no longer
+        # verifies), so the marks of such filings are not carried on.
+        current = set(self._state.keys.fingerprints().values())
+        self._state.seen_filings[:] = [
+            s for s in self._state.seen_filings if "@" not in s or s.rpartition("@")[2] in current
+        ]
         return self._state
 
     # Each accepted filing is remembered by its id's digest and the key that signed it ----------------
