@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/archive.py
 	$(BIN)/python benchmarks/console.py
+	$(BIN)/python benchmarks/cli.py
 
 # The fault soak of issue 17 (never part of `make test`): worker SIGKILLs and server restarts under
 # load, then every filing once, register = decisions, mails = keys, every history replays.

@@ -24,6 +24,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     with_closed,
 )
 from models.catalogue import find_area
@@ -174,10 +175,13 @@ async def wind_down(
         echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
 
 
-def show_action_line(a: ActionSummary) -> None:
+ACTION_COLUMNS = ["action", "ref", "state", "done", "progress", "title"]
+
+
+def action_row(a: ActionSummary) -> list[str]:
     percent = "—" if a.percent is None else f"{a.percent} %"
-    after = "  (continues after termination)" if a.continues_after_termination else ""
-    echo(f"  {a.action_id:<44} {a.ref:<4} {a.state:<12} {percent:>5} {a.progress or ''}{after}")
+    after = " (continues after termination)" if a.continues_after_termination else ""
+    return [a.action_id, a.ref, a.state, percent, f"{a.progress or ''}{after}", a.title]
 
 
 @action_app.command("list")
@@ -203,8 +207,8 @@ async def list_actions(
         emit(actions)
         return
     echo(progress_line(rollup(actions)))
-    for a in actions:
-        show_action_line(a)
+    if actions:
+        table(ACTION_COLUMNS, [action_row(a) for a in actions])
 
 
 @action_app.command("show")
@@ -218,8 +222,11 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         return
     s = view.summary
     echo(f"{s.action_id}: {s.state} under {s.ref} ({s.area}, pillar {s.pillar}) — {s.title}")
+    changed = view.cadence_changed_at
     echo(
         f"  leads {view.lead_uk or '—'} (UK), {view.lead_rok or '—'} (ROK); reports every {view.cadence_months} months"
+        + (f" (the working group's cadence since {changed:%Y-%m-%d})" if changed else "")
+        + (f"; next report due {view.report_due:%Y-%m-%d}" if view.report_due else "")
     )
     echo(f"  costs: {s.cost_arrangement}")
     for who, outcome in view.closure_filings.items():

@@ -24,6 +24,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     usage,
     with_closed,
 )
@@ -141,6 +142,8 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
         return
     if not summaries:
         echo("no amendments proposed")
+        return
+    rows = []
     for a in summaries:
         paragraphs = ",".join(f"¶{p}" for p in a.paragraphs)
         if a.version:
@@ -149,7 +152,8 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
             when = f"effective {a.effective_on}"
         else:
             when = f"respond by {a.respond_by}" if a.status.is_open else ""
-        echo(f"{a.amendment_id:<28} {a.status:<10} {a.proposed_by:<4} {paragraphs:<12} {when}  {a.summary}")
+        rows.append([a.amendment_id, a.status, a.proposed_by, paragraphs, when, a.summary])
+    table(["amendment", "status", "by", "paragraphs", "when", "summary"], rows)
 
 
 @amendment_app.command("show")

@@ -10,8 +10,6 @@ import typer
 from temporalio.client import WorkflowHistory
 
 from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
-from audit.replay import replay
-from audit.timeline import timeline as reconstruct
 from cli.common import JsonFlag, Refused, client, echo, emit, run, usage
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
@@ -112,6 +110,7 @@ async def replay_command(
 ) -> None:
     """Replay histories against today's workflow code; exit 1 if any no longer replays."""
     from audit.archive import all_histories, histories_of
+    from audit.replay import replay
 
     if all_:
         histories = await all_histories(*await archive_and_server(from_archive), query, from_archive)
@@ -151,6 +150,7 @@ async def timeline(
     """What happened, from the history alone: filings, decisions, timers, notifications. Of a
     workflow id: its latest run, from the server, or from the archive once the server has none."""
     from audit.archive import histories_of
+    from audit.timeline import timeline as reconstruct
 
     path = Path(source)
     if path.suffix == ".json" and path.exists():

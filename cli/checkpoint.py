@@ -4,11 +4,14 @@ checkpoint is kept in the Partnership's history and `audit verify` holds the reg
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from cli.common import AsOption, JsonFlag, Refused, ask, emit, file_on_partnership, run
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 checkpoint_app = typer.Typer(help="Checkpoints of the decision register, co-signed by UK and ROK.")
 
@@ -26,6 +29,8 @@ def row_hash(engine: Engine, rows: int) -> str | None:
 async def sign(filer: AsOption, json_out: JsonFlag = False) -> None:
     """Sign the register as it stands; if the other side has signed a checkpoint that this
     office's register agrees with, co-sign that one."""
+    from sqlalchemy.exc import DBAPIError
+
     from activities.register import decisions, read_only_engine
     from models.checkpoint import RegisterCheckpoint
     from workflows.partnership import PartnershipWorkflow

@@ -22,9 +22,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
-from engine.client import Unreachable, connect
+from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
-from engine.stack import StackError
 from models.identities import Identity
 from models.limits import control_free
 from models.signing import Filing, sign
@@ -45,6 +44,26 @@ def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     """Every line the CLI prints for people. Filer-supplied text in it cannot move the cursor,
     clear the screen or rewrite a line: its control characters show as escapes (ESC as \\x1b)."""
     typer.echo(control_free(message, keep="\n\t"), err=err, nl=nl)
+
+
+def table(columns: list[str], rows: list[list[Any]]) -> None:
+    """Every list the CLI prints for people: one row per item under a header line, through rich.
+    Cells are plain text (filer-supplied `[bold]` is not markup) with control characters escaped
+    as in `echo`; piped or redirected, the table is as wide as its widest row instead of wrapping
+    at 80 columns, so `grep` and scripts see one line per item (`--json` is the stable format)."""
+    import sys
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for name in columns:
+        grid.add_column(name)
+    for row in rows:
+        grid.add_row(*(Text(control_free("" if cell is None else str(cell))) for cell in row))
+    Console(width=None if sys.stdout.isatty() else 10_000, highlight=False).print(grid)
 
 
 def fail(message: str) -> NoReturn:

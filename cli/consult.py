@@ -22,6 +22,7 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     with_closed,
 )
 from models.consultation import (
@@ -131,8 +132,11 @@ async def list_consultations(json_out: JsonFlag = False) -> None:
         return
     if not found:
         echo("no consultations")
-    for c in found:
-        echo(f"{c.consultation_id:<18} {c.state:<9} {c.opened_by:<3} about {c.about:<10} {c.summary}")
+        return
+    table(
+        ["consultation", "state", "opened by", "about", "summary"],
+        [[c.consultation_id, c.state, c.opened_by, c.about, c.summary] for c in found],
+    )
 
 
 @consult_app.command("show")

@@ -23,10 +23,10 @@ from cli.common import (
     query_or_explain,
     read_text,
     run,
+    table,
     usage,
     with_closed,
 )
-from cli.forum_calendar import forum_calendar
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -40,13 +40,16 @@ from models.forum import (
     ForumStage,
     ForumSummary,
     ForumView,
+    Ministry,
     MinutesApproval,
     MinutesFiling,
     Postponement,
+    Rank,
     agenda_digest,
     minutes_digest,
 )
 from models.identities import Identity
+from rules.p07_co_chairs import co_chair_ministry, default_rank
 from rules.p07_forum import usual_date_problem
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -129,13 +132,29 @@ async def start(
 async def nominate(
     filer: AsOption,
     name: Annotated[str, typer.Option(help="The co-chair's name.")],
-    title: Annotated[str, typer.Option(help="Their title (¶7: RoK Vice Minister of MSIT; UK Minister at DSIT).")],
+    title: Annotated[str, typer.Option(help="Their own title, e.g. 'Second Vice Minister of Science and ICT'.")],
+    ministry: Annotated[
+        Ministry | None, typer.Option(help="The ministry they serve in (¶7): ROK MSIT, UK DSIT; default your own.")
+    ] = None,
+    rank: Annotated[
+        Rank | None,
+        typer.Option(
+            help="Their rank (¶7): ROK first-vice-minister or second-vice-minister; UK secretary-of-state, "
+            "minister-of-state or parliamentary-under-secretary-of-state. Default: the rank the title names, "
+            "else first-vice-minister (ROK) or minister-of-state (UK)."
+        ),
+    ] = None,
     year: YearOption = None,
 ) -> None:
-    """Nominate your own side's co-chair (¶7)."""
-    view = await on_forum(
-        year, ForumCycleWorkflow.nominate, lambda _: CoChairNomination(filed_by=filer, name=name, title=title)
+    """Nominate your own side's co-chair (¶7): a Vice Minister of MSIT, or a minister at DSIT."""
+    nomination = CoChairNomination(
+        filed_by=filer,
+        name=name,
+        ministry=ministry or co_chair_ministry(filer),
+        rank=rank or default_rank(filer, title),
+        title=title,
     )
+    view = await on_forum(year, ForumCycleWorkflow.nominate, lambda _: nomination)
     echo(f"{view.summary.forum_id}: co-chairs " + ", ".join(f"{p} {c.name}" for p, c in view.co_chairs.items()))
 
 
@@ -224,6 +243,10 @@ async def decide(
         str | None, typer.Option(help="set-group-leads (--ref is the area) or launch-joint-action: the UK lead.")
     ] = None,
     lead_rok: Annotated[str | None, typer.Option(help="set-group-leads or launch-joint-action: the ROK lead.")] = None,
+    cadence_months: Annotated[
+        int | None,
+        typer.Option(help="set-group-leads: months between progress reports (open actions follow it).", min=1, max=12),
+    ] = None,
     year: YearOption = None,
 ) -> None:
     """Table a decision (secretariat); it is taken when both co-chairs' sides agree it."""
@@ -238,6 +261,7 @@ async def decide(
             kind=kind,
             lead_uk=lead_uk,
             lead_rok=lead_rok,  # type: ignore[arg-type]
+            cadence_months=cadence_months,
         ),
     )
     echo(decision.number)
@@ -295,9 +319,15 @@ async def list_forums(json_out: JsonFlag = False) -> None:
         return
     if not known:
         echo("no Forum cycles yet")
-    for c in known:
-        overdue = "  OVERDUE" if c.overdue and c.stage is not ForumStage.CLOSED else ""
-        echo(f"{c.forum_id:<12} {c.on}  {c.stage:<18} host {c.host}{overdue}  {c.venue}")
+        return
+    table(
+        ["cycle", "on", "stage", "host", "venue"],
+        [
+            [c.forum_id, c.on, f"{c.stage}{' OVERDUE' if c.overdue and c.stage is not ForumStage.CLOSED else ''}"]
+            + [c.host, c.venue]
+            for c in known
+        ],
+    )
 
 
 @forum_app.command("show")
@@ -311,7 +341,7 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
     s = view.summary
     echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
     for side, chair in view.co_chairs.items():
-        echo(f"  co-chair {side}: {chair.name}, {chair.title}")
+        echo(f"  co-chair {side}: {chair.name}, {chair.title} ({chair.rank.label}, {chair.ministry})")
     agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
     echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
     for d in view.decisions:
@@ -324,6 +354,8 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
 @run
 async def calendar(year: ShownYear = None) -> None:
     """The meeting and deadlines as iCalendar: `partnership forum calendar 2027 > forum.ics`."""
+    from cli.forum_calendar import forum_calendar  # icalendar only for this command
+
     typer.echo(forum_calendar(await view_of(year, closed_too=True)), nl=False)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.action import progress_line, show_action_line
+from cli.action import ACTION_COLUMNS, action_row, progress_line
 from cli.common import (
     AsOption,
     JsonFlag,
@@ -15,6 +15,7 @@ from cli.common import (
     emit,
     file_on_partnership,
     run,
+    table,
     usage,
 )
 from models.catalogue import find_area
@@ -40,10 +41,14 @@ async def list_groups(json_out: JsonFlag = False) -> None:
     if json_out:
         emit(reports)
         return
-    for r in reports:
-        g = r.group
-        leads = f"{g.lead_uk or '—'} / {g.lead_rok or '—'}"
-        echo(f"{g.area:<20} {leads:<32} every {g.cadence_months} mo  {progress_line(r.progress)}")
+    table(
+        ["area", "UK lead", "ROK lead", "reports", "progress"],
+        [
+            [r.group.area, r.group.lead_uk or "—", r.group.lead_rok or "—", f"every {r.group.cadence_months} mo"]
+            + [progress_line(r.progress)]
+            for r in reports
+        ],
+    )
 
 
 @group_app.command("show")
@@ -62,8 +67,9 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
     g = report.group
     echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
     echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
-    for a in report.actions:
-        show_action_line(ActionSummary.model_validate(a))
+    if report.actions:
+        actions = [action_row(ActionSummary.model_validate(a)) for a in report.actions]
+        table(ACTION_COLUMNS, actions)
 
 
 @group_app.command("set-leads")

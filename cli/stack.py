@@ -14,7 +14,6 @@ import typer
 
 from cli.common import JsonFlag, echo, run
 from cli.status import show_status
-from engine.logs import configure as configure_logs
 
 #: The web console `up` serves beside the worker: (host, port, Temporal UI address) -> an async
 #: context manager yielding its address. starter.py sets it: the console builds on the CLI, so the
@@ -32,6 +31,7 @@ async def up(
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
     from engine.keys import office
+    from engine.logs import configure as configure_logs
     from engine.stack import dev_server, one_stack_per_data_dir
     from worker import build_worker
 
@@ -76,6 +76,7 @@ async def bootstrap_command(json_out: JsonFlag = False) -> None:
     """Keys if absent, the Partnership workflow, and both signatures of 2023-11-22 (idempotent)."""
     from engine.bootstrap import bootstrap
     from engine.client import connect
+    from engine.logs import configure as configure_logs
 
     configure_logs()
     status = await bootstrap(await connect())

@@ -53,11 +53,11 @@ def form_page(request: Request, instrument: Instrument, values: dict[str, str], 
 
 
 async def blank_form(request: Request) -> Response:
-    instrument, _, refusal = allowed(request, request.path_params["slug"])
+    instrument, acting, refusal = allowed(request, request.path_params["slug"])
     if refusal:
         return refusal
-    assert instrument is not None
-    return form_page(request, instrument, dict(request.query_params))
+    assert instrument is not None and acting is not None
+    return form_page(request, instrument, {**instrument.starting_values(acting), **request.query_params})
 
 
 async def review(request: Request) -> Response:

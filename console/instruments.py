@@ -53,6 +53,7 @@ from models.limits import LINE_MAX
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from models.signing import Filing
 from models.working_group import GroupLeads
+from rules.p07_co_chairs import co_chair_ministry, default_rank
 from workflows.amendment import AmendmentWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
@@ -79,6 +80,10 @@ class Instrument:
     on: str | None = None  # the field naming the governed thing it is filed on; None: the Partnership
     show: Any = None
     kind: str = ""  # the CLI noun, for "no <kind> X" messages
+    prefill: Any = None  # the form's starting values for a filer, as the CLI's defaults: (Identity) -> dict
+
+    def starting_values(self, filer: Identity) -> dict[str, str]:
+        return self.prefill(filer) if self.prefill else {}
 
     def fields(self) -> list[Field]:
         names = [n for n in self.model.model_fields if n not in SET_BY_CONSOLE]
@@ -109,8 +114,13 @@ def _consult(slug: str, title: str, model: type[Filing], update: Any) -> Instrum
     return Instrument(slug, title, model, update, on="consultation_id", show=ConsultationWorkflow.show, kind="consult")
 
 
-def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS) -> Instrument:
-    return Instrument(slug, title, model, update, filers, on=FORUM, show=ForumCycleWorkflow.show, kind="forum")
+def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS, **more: Any) -> Instrument:
+    return Instrument(slug, title, model, update, filers, on=FORUM, show=ForumCycleWorkflow.show, kind="forum", **more)
+
+
+def _own_co_chair(side: Identity) -> dict[str, str]:
+    """A nomination form starts with the side's own ministry and usual rank (¶7), as `forum nominate` does."""
+    return {"ministry": co_chair_ministry(side).value, "rank": default_rank(side, "").value}
 
 
 P = PartnershipWorkflow
@@ -138,7 +148,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
     _consult("consult-accept", "Accept a proposed outcome", ResolutionAcceptance, ConsultationWorkflow.accept),
     Instrument("forum-start", "Start a Forum cycle", ForumConvocation, P.start_forum, SECRETARIAT_ONLY),
-    _forum("forum-nominate", "Nominate your co-chair", CoChairNomination, ForumCycleWorkflow.nominate),
+    _forum(
+        "forum-nominate",
+        "Nominate your co-chair",
+        CoChairNomination,
+        ForumCycleWorkflow.nominate,
+        prefill=_own_co_chair,
+    ),
     _forum("forum-agenda-add", "Add an agenda item", AgendaItemFiling, ForumCycleWorkflow.add_item, ANY_FILER),
     _forum("forum-agenda-agree", "Agree the agenda", AgendaAgreement, ForumCycleWorkflow.agree_agenda),
     _forum("forum-postpone", "Move the Forum", Postponement, ForumCycleWorkflow.postpone),

@@ -43,7 +43,7 @@ def console_server(host: str, port: int, temporal_ui: str) -> Any:
 async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
     """The console in this event loop until the block ends; yields its address. A port that cannot
     be bound is StackError's kind of failure: said in one line."""
-    from engine.stack import StackError
+    from engine.client import StackError
 
     keep_connection()
     server = console_server(host, port, temporal_ui)
@@ -69,8 +69,8 @@ async def console_command(
 ) -> None:
     """This office's web console (identities: the private keys in this data dir). Ctrl-C stops it."""
     from cli.common import echo
+    from engine.client import StackError
     from engine.logs import configure as configure_logs
-    from engine.stack import StackError
 
     configure_logs()
     keep_connection()

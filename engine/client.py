@@ -40,6 +40,11 @@ class Unreachable(Exception):
     """Temporal did not answer at the configured address."""
 
 
+class StackError(Exception):
+    """The embedded stack cannot start or stop as asked (defined here, not in engine/stack.py, so
+    that every CLI command can catch it without importing the stack's machinery)."""
+
+
 async def connect(address: str | None = None) -> Client:
     config = connect_config(address)
     try:

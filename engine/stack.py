@@ -19,13 +19,9 @@ from temporalio.client import Client
 from engine import config
 from engine.archive import keep_histories
 from engine.bootstrap import search_attribute_flags
-from engine.client import connect
+from engine.client import StackError, connect
 
 log = structlog.get_logger("stack")
-
-
-class StackError(Exception):
-    pass
 
 
 @contextlib.contextmanager

@@ -45,8 +45,53 @@ class ForumConvocation(Filing):
     host: Identity | None = None
 
 
+class Ministry(StrEnum):
+    """¶7 names the co-chairs' ministries; a nomination names its co-chair's in full."""
+
+    MSIT = "MSIT"
+    DSIT = "DSIT"
+
+    @property
+    def full_name(self) -> str:
+        return MINISTRIES[self]
+
+
+MINISTRIES: dict[Ministry, str] = {
+    Ministry.MSIT: "Ministry of Science and ICT",
+    Ministry.DSIT: "Department for Science, Innovation and Technology",
+}
+
+
+class Rank(StrEnum):
+    """The ministerial ranks a co-chair may hold (which side may name which: rules/p07_forum.py).
+    Civil-service ranks (Permanent Secretary, Permanent Under-Secretary) are not among them."""
+
+    FIRST_VICE_MINISTER = "first-vice-minister"
+    SECOND_VICE_MINISTER = "second-vice-minister"
+    SECRETARY_OF_STATE = "secretary-of-state"
+    MINISTER_OF_STATE = "minister-of-state"
+    PARLIAMENTARY_UNDER_SECRETARY_OF_STATE = "parliamentary-under-secretary-of-state"
+
+    @property
+    def label(self) -> str:
+        return RANKS[self]
+
+
+RANKS: dict[Rank, str] = {
+    Rank.FIRST_VICE_MINISTER: "First Vice Minister",
+    Rank.SECOND_VICE_MINISTER: "Second Vice Minister",
+    Rank.SECRETARY_OF_STATE: "Secretary of State",
+    Rank.MINISTER_OF_STATE: "Minister of State",
+    Rank.PARLIAMENTARY_UNDER_SECRETARY_OF_STATE: "Parliamentary Under-Secretary of State",
+}
+
+
 class CoChairNomination(Filing):
+    """¶7: a Participant names its co-chair: the ministry and rank they hold, and their own title."""
+
     name: Name
+    ministry: Ministry
+    rank: Rank
     title: Line
 
 
@@ -78,6 +123,11 @@ class DecisionTabled(Filing):
     kind: DecisionKind = "general"
     lead_uk: Name | None = None  # set-group-leads; for launch-joint-action, the action's leads
     lead_rok: Name | None = None
+    # set-group-leads: the group's new reporting cadence (None keeps it); it reaches the group's
+    # open joint actions too.
+    cadence_months: int | None = Field(default=None, ge=1, le=12)
+
+    LATER_FIELDS = ("cadence_months",)
 
 
 class DecisionAgreement(Filing):
@@ -98,6 +148,8 @@ class MinutesApproval(Filing):
 
 class CoChair(BaseModel):
     name: str
+    ministry: Ministry
+    rank: Rank
     title: str
     nominated_at: datetime
 
@@ -116,6 +168,7 @@ class ForumDecision(BaseModel):
     kind: DecisionKind
     lead_uk: str | None = None
     lead_rok: str | None = None
+    cadence_months: int | None = None
     tabled_at: datetime
     agreed_by: list[Identity] = Field(default_factory=list)
     # The instruments, sent on as evidence when the decision sets something going (issue 11).

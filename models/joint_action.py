@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
+from models.limits import ENTRIES_MAX, LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -19,6 +19,14 @@ from models.signing import Filing
 OWN_EXPENSES = "Each Participant bears its own expenses (¶28)."
 #: Working groups report quarterly unless their leads decide otherwise.
 DEFAULT_CADENCE_MONTHS = 3
+#: Joint decisions on a group whose instruments are remembered (two or three instruments each).
+DECIDED_MAX = 3 * ENTRIES_MAX
+
+
+def decided_since(known: list[str], instruments: list[str]) -> list[str]:
+    """The instruments of a group's joint decisions, with a new decision's: the latest only, so
+    the state stays bounded over decades (a decision older than DECIDED_MAX ago is forgotten)."""
+    return [*known, *instruments][-DECIDED_MAX:]
 
 
 class ActionState(StrEnum):
@@ -127,6 +135,10 @@ class JointActionCase(BaseModel):
     proposed_at: datetime
     keys: KeyRing
     cadence_months: int = DEFAULT_CADENCE_MONTHS
+    # ¶7: when the group's cadence was last jointly changed while this action was open, and the
+    # instruments of the group's joint decisions it knows (a message resting on one is stale).
+    cadence_changed_at: datetime | None = None
+    cadence_decided_by: list[str] = Field(default_factory=list)
     state: ActionState = ActionState.PROPOSED
     agreed_at: datetime | None = None
     reports: list[ProgressEntry] = Field(default_factory=list)
@@ -174,6 +186,8 @@ class ActionView(BaseModel):
     agreed_at: datetime | None
     cadence_months: int
     reports: list[ProgressEntry]
+    cadence_changed_at: datetime | None = None
+    report_due: datetime | None = None  # ACTIVE only: the next report's due date (past: overdue)
     cost_filings: dict[Identity, str]
     closure_filings: dict[Identity, str]
     ended_at: datetime | None

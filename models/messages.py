@@ -17,6 +17,7 @@ from models.forum import DecisionAgreement, DecisionTabled
 from models.joint_action import WindDown
 from models.limits import ENTRIES_MAX, WorkflowRef
 from models.partnership import Termination, TerminationNotice
+from models.working_group import GroupLeads
 
 
 class AmendmentOutcome(BaseModel):
@@ -54,3 +55,25 @@ class JointWindDown(BaseModel):
     """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
 
     filings: list[WindDown] = Field(max_length=2)
+
+
+class CadenceChanged(BaseModel):
+    """Partnership → each open joint action of a policy area (¶7): its working group's reporting
+    cadence was jointly changed. It carries what the change rests on: both Participants' matching
+    set-leads filings, or the taken Forum decision (the secretariat's tabling and both
+    agreements). The area and the cadence are read from those instruments, never from the message."""
+
+    filings: list[GroupLeads] = Field(default_factory=list, max_length=2)
+    decision: TakenDecision | None = None
+
+    def cadence_months(self) -> int:
+        """The cadence its instruments set (once `cadence_changed_problem` has found them good)."""
+        if self.decision is not None:
+            return self.decision.tabled.cadence_months or 0
+        return self.filings[0].cadence_months
+
+    def instruments(self) -> list[str]:
+        """The filing ids the change rests on (an action takes each change once)."""
+        if self.decision is not None:
+            return [self.decision.tabled.filing_id, *(a.filing_id for a in self.decision.agreements)]
+        return [f.filing_id for f in self.filings]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from models.amendment import AmendmentSummary, CatalogueChange
 from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
-from models.forum import AgendaItem, ForumSummary
+from models.forum import ForumSummary
 from models.identities import Identity
 from models.joint_action import ActionSummary, Rollup, WindDown
 from models.keyring import KeyRevocation, KeyRing
@@ -135,7 +135,6 @@ class PartnershipState(BaseModel):
     consultations_opened: int = 0
     forum_years: list[int] = Field(default_factory=list)
     closed_ids: list[str] = Field(default_factory=list)
-    standing_items: list[AgendaItem] = Field(default_factory=list)  # as last sent to open Forum cycles
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.

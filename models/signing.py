@@ -9,7 +9,7 @@ import base64
 import hashlib
 import json
 import uuid
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, Field
@@ -35,10 +35,15 @@ class Filing(BaseModel):
     addressed_to: Addressee = ""
     signature: Signature = ""
 
+    #: Fields a kind of instrument gained after instruments of it had been signed: left out of
+    #: what is signed while unset (None), so an instrument signed before still verifies.
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ()
+
     def canonical_bytes(self) -> bytes:
         # The instrument's kind is part of what is signed, so a signature on one kind of filing
         # can never be presented as another kind with the same fields.
-        body: dict[str, Any] = self.model_dump(mode="json", exclude={"signature"})
+        unset = {name for name in self.LATER_FIELDS if getattr(self, name) is None}
+        body: dict[str, Any] = self.model_dump(mode="json", exclude={"signature", *unset})
         body["instrument"] = type(self).__name__
         return canonical_json(body)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
-from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup
+from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup, decided_since
 from models.limits import Name, Ref
 from models.signing import Filing
 
@@ -40,6 +40,14 @@ class WorkingGroup(BaseModel):
     lead_rok: str | None = None
     cadence_months: int = DEFAULT_CADENCE_MONTHS
     pending: dict[Identity, str] = Field(default_factory=dict)  # terms filed, awaiting the other
+    # The filings behind `pending`, sent on as evidence when the other side's matching one comes.
+    instruments: dict[Identity, GroupLeads] = Field(default_factory=dict)
+    # The instruments of the group's joint decisions so far (`decided_since`): a new joint action
+    # starts knowing them, so a message resting on one of them is stale.
+    decided_by: list[str] = Field(default_factory=list)
+
+    def decided(self, instruments: list[str]) -> None:
+        self.decided_by = decided_since(self.decided_by, instruments)
 
 
 class GroupReport(BaseModel):

@@ -10,6 +10,7 @@ counts it in `refused_messages`). Each rule below names the instruments one mess
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -18,8 +19,9 @@ from models.calendar import local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.keyring import KeyRing, carried_signature_problem
-from models.messages import AmendmentOutcome, JointWindDown, TakenDecision, TerminationTaken
+from models.messages import AmendmentOutcome, CadenceChanged, JointWindDown, TakenDecision, TerminationTaken
 from models.signing import Filing, address_problem
+from rules.common import child_id
 from rules.tags import decided
 
 TOPIC = "Messages between workflows"
@@ -81,18 +83,31 @@ def amendment_outcome_problem(
 
 
 @decided("7", TOPIC, "a Forum decision reaches the Partnership as its tabling and both Participants' agreements")
-def taken_decision_problem(forum: ForumSummary | None, decision: TakenDecision, keys: KeyRing) -> str | None:
+def taken_decision_problem(
+    forum: ForumSummary | None, decision: TakenDecision, keys: KeyRing, taken: Sequence[str] = ()
+) -> str | None:
+    """`taken`: the tablings of the decisions already acted on (a working group's `decided_by`):
+    one sent again would put back what a later decision replaced."""
     if forum is None:
         return f"no Forum cycle {decision.forum_id} was started by this Partnership"
+    if decision.tabled.filing_id in taken:
+        return f"decision {decision.number} of {decision.forum_id} was taken here already"
+    return decision_instruments_problem(decision, keys, forum.started_at or datetime(2023, 1, 1, tzinfo=UTC))
+
+
+@decided("7", TOPIC, "a taken Forum decision is its tabling and both Participants' agreements naming that tabling")
+def decision_instruments_problem(decision: TakenDecision, keys: KeyRing, since: datetime) -> str | None:
+    """A taken decision's instruments: the secretariat's tabling and both Participants'
+    agreements naming that very tabling, all addressed to the Forum cycle it was taken at."""
     where = f"decision {decision.number} of {decision.forum_id}"
     tabled = decision.tabled
-    since = forum.started_at or datetime(2023, 1, 1, tzinfo=UTC)
-    if problem := instrument_problem(tabled, keys, forum.forum_id, Identity.SECRETARIAT, f"tabling of {where}", since):
+    forum_id = decision.forum_id
+    if problem := instrument_problem(tabled, keys, forum_id, Identity.SECRETARIAT, f"tabling of {where}", since):
         return problem
     for participant in PARTICIPANTS:
         agreement = next((a for a in decision.agreements if a.filed_by is participant), None)
         what = f"{participant} agreement"
-        if problem := instrument_problem(agreement, keys, forum.forum_id, participant, what, since):
+        if problem := instrument_problem(agreement, keys, forum_id, participant, what, since):
             return f"{where}: {problem}"
         assert agreement is not None
         if agreement.decision != decision.number or agreement.tabled != tabled.filing_id:
@@ -131,6 +146,40 @@ def wound_down_problem(
         assert filing is not None
         if action_id not in filing.actions:
             return f"{participant}'s wind-down does not name {action_id}"
+    return None
+
+
+@decided("7", TOPIC, "a change of a working group's cadence reaches its open joint actions with the joint decision")
+def cadence_changed_problem(
+    message: CadenceChanged, keys: KeyRing, partnership_id: str, area: str, since: datetime, applied: Sequence[str]
+) -> str | None:
+    """¶7 leaves working-level arrangements to the Participants, so only a joint decision changes a
+    group's cadence: both Participants' matching set-leads filings on this Partnership, or a
+    set-group-leads decision taken at one of its Forum cycles. Either must concern this action's
+    policy area, and must not be one the action has already taken (`applied`): an old decision
+    sent again would put back a cadence since replaced."""
+    if (message.decision is None) == (not message.filings):
+        return "it carries neither set-leads filings nor a Forum decision, or both"
+    if message.decision is not None:
+        decision, tabled = message.decision, message.decision.tabled
+        cycle = re.escape(child_id(partnership_id, "forum-")) + r"\d{4}"
+        if not re.fullmatch(cycle, decision.forum_id) or tabled.forum_id != decision.forum_id:
+            return f"{decision.forum_id} is not a Forum cycle of {partnership_id}"
+        if problem := decision_instruments_problem(decision, keys, since):
+            return problem
+        if tabled.kind != "set-group-leads" or tabled.ref != area or tabled.cadence_months is None:
+            return f"decision {decision.number} of {decision.forum_id} sets no reporting cadence for {area}"
+    else:
+        for participant in PARTICIPANTS:
+            filing = next((f for f in message.filings if f.filed_by is participant), None)
+            what = f"{participant} set-leads filing"
+            if problem := instrument_problem(filing, keys, partnership_id, participant, what, since):
+                return problem
+        first, second = message.filings
+        if first.area != area or second.area != first.area or second.terms() != first.terms():
+            return f"its set-leads filings are not the same terms for {area}"
+    if stale := [i for i in message.instruments() if i in applied]:
+        return f"it rests on {stale[0]}, a decision on {area}'s cadence already taken"
     return None
 
 

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import calendar
-import re
 from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -44,7 +43,30 @@ from models.limits import LINE_MAX, OPEN_FORUMS_MAX, control_characters, entries
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import already_filed_problem, in_effect_problem, on_day_of
+from rules.p07_co_chairs import co_chair_problem
 from rules.tags import decided, stated
+
+# The standing items ------------------------------------------------------------------------------------
+
+
+@decided(
+    "7",
+    "The Forum",
+    "every agenda opens with four standing items: the working groups' reports, pending amendments (¶33), "
+    "open consultations (¶29) and the review of scope, objectives and means",
+)
+def standing_items() -> list[AgendaItem]:
+    """What every Forum's agenda carries without anyone asking, fixed when its cycle starts. They
+    name kinds of business, not today's list of it: an agenda that changed with every report
+    would move under the Participants' agreements, and the agenda changes only by signed filings
+    (the Partnership's current amendments, consultations and groups are read beside it)."""
+    return [
+        AgendaItem(title="Reports of the working groups", ref="7", standing=True),
+        AgendaItem(title="Pending amendments", ref="33", standing=True),
+        AgendaItem(title="Open consultations", ref="29", standing=True),
+        AgendaItem(title="Review of the scope, objectives and means of cooperation", ref="7", standing=True),
+    ]
+
 
 # The calendar of a cycle ------------------------------------------------------------------------------
 
@@ -122,7 +144,7 @@ def nomination_problem(case: ForumCase, filing: CoChairNomination) -> str | None
         return f"{case.forum_id} has met; its co-chairs can no longer change"
     if not filing.name.strip():
         return "name the co-chair (--name)"
-    return co_chair_problem(filing.filed_by, filing.title)
+    return co_chair_problem(filing)
 
 
 @decided("7", "The Forum", "agenda items are filed while the call is open")
@@ -227,6 +249,8 @@ def tabling_problem(case: ForumCase, filing: DecisionTabled) -> str | None:
             return f"a set-group-leads decision names a policy area (--ref), one of {', '.join(case.areas_in_force)}"
         if not (filing.lead_uk or "").strip() or not (filing.lead_rok or "").strip():
             return "a set-group-leads decision names a lead from each side (--lead-uk and --lead-rok)"
+    elif filing.cadence_months is not None:
+        return "only a set-group-leads decision sets a reporting cadence (--cadence-months)"
     return None
 
 
@@ -355,28 +379,6 @@ def usual_date_problem(month: int, day: int) -> str | None:
     longest = monthrange(2024, month)[1]  # a leap year
     if day > longest:
         return f"{calendar.month_name[month]} has no day {day}; choose 1–{longest}"
-    return None
-
-
-# ¶7 — who may co-chair ----------------------------------------------------------------------------
-
-_VICE_MINISTER = re.compile(r"\bvice[\s-]+minister\b", re.IGNORECASE)
-_MINISTER = re.compile(r"\b(minister|secretary of state)\b", re.IGNORECASE)
-
-
-@stated("7", "chaired by a Vice Minister of MSIT and a Ministerial counterpart at DSIT")
-def co_chair_problem(side: Identity, title: str) -> str | None:
-    """¶7: the RoK co-chair is a Vice Minister of MSIT; the UK co-chair a Minister at DSIT."""
-    if side is Identity.ROK and not _VICE_MINISTER.search(title):
-        return (
-            f"¶7: the RoK co-chair is a Vice Minister of the Ministry of Science and ICT; {title!r} is not "
-            "a Vice Minister's title"
-        )
-    if side is Identity.UK and (not _MINISTER.search(title) or _VICE_MINISTER.search(title)):
-        return (
-            "¶7: the UK co-chair is a Ministerial counterpart at the Department for Science, Innovation "
-            f"and Technology (a Secretary of State or Minister); {title!r} is not a ministerial title"
-        )
     return None
 
 

@@ -96,8 +96,19 @@ def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
 
 
 @decided("9–27", "Overdue progress", "a report is due one cadence after the last report or the agreement")
-def report_due(since: datetime, cadence_months: int, unanswered_reminders: int = 0) -> datetime:
+def report_due(
+    since: datetime, cadence_months: int, unanswered_reminders: int = 0, changed_at: datetime | None = None
+) -> datetime:
     """`since`: the last report, else the agreement. Each reminder that went unanswered pushes the
-    next one a further cadence on."""
+    next one a further cadence on.
+
+    `changed_at`: when the group's cadence was last jointly changed. The new cadence counts from
+    the last report too, but a report it makes due already is due at the change itself: one
+    reminder then, never one for each cadence the new one would have missed (and the reminders
+    counted since the change push the next one a further new cadence on)."""
+    first = datetime.combine(add_months(since.date(), cadence_months), since.timetz())
+    if changed_at is not None and first < changed_at:
+        months = cadence_months * unanswered_reminders
+        return datetime.combine(add_months(changed_at.date(), months), changed_at.timetz())
     months = cadence_months * (unanswered_reminders + 1)
     return datetime.combine(add_months(since.date(), months), since.timetz())

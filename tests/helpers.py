@@ -37,6 +37,16 @@ def signed(filing: F, to: WorkflowHandle | str | None = None) -> F:
     return sign(addressed, load_private_key(filing.filed_by))
 
 
+def nomination(by, name: str, title: str, **fields) -> Filing:
+    """`by`'s co-chair nomination with its own ministry and the rank `forum nominate` would take
+    (the title's, else the side's usual one); `fields` override them."""
+    from models.forum import CoChairNomination
+    from rules.p07_co_chairs import co_chair_ministry, default_rank
+
+    fields = {"ministry": co_chair_ministry(by), "rank": default_rank(by, title), **fields}
+    return CoChairNomination(filed_by=by, name=name, title=title, **fields)
+
+
 async def withdrawal(handle: WorkflowHandle, by) -> Filing:
     """`by`'s withdrawal of its pending termination notice, naming that notice (issue 11)."""
     from models.partnership import TerminationWithdrawal

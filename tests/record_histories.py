@@ -112,7 +112,7 @@ async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
         ProgressReport,
     )
     from models.working_group import GroupLeads
-    from tests.helpers import effects_done, signed
+    from tests.helpers import effects_done, eventually, signed
     from workflows.consultation import ConsultationWorkflow
     from workflows.joint_action import JointActionWorkflow
     from workflows.partnership import PartnershipWorkflow
@@ -134,6 +134,14 @@ async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
         JointActionWorkflow.report,
         signed(ProgressReport(filed_by=Identity.UK, action_id=ident, status=Progress.ON_TRACK, percent=40), to=action),
     )
+    for by in (Identity.UK, Identity.ROK):  # a new cadence for the group reaches the open action
+        leads = GroupLeads(filed_by=by, area="telecoms", lead_uk="A. Smith", lead_rok="J. Kim", cadence_months=2)
+        await partnership.execute_update(PartnershipWorkflow.set_group_leads, signed(leads, to=partnership))
+
+    async def cadence_reached() -> bool:
+        return (await action.query(JointActionWorkflow.show)).cadence_months == 2
+
+    await eventually(cadence_reached)
     for by in (Identity.UK, Identity.ROK):
         cost = CostArrangement(filed_by=by, action_id=ident, arrangement="UK travel; ROK equipment.")
         await action.execute_update(JointActionWorkflow.cost_share, signed(cost, to=action))
@@ -182,14 +190,21 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     """A Forum cycle from the call for items to published minutes."""
     from models.forum import (
         AgendaItemFiling,
-        CoChairNomination,
         Convening,
         DecisionTabled,
         ForumConvocation,
         MinutesFiling,
     )
     from models.identities import Identity
-    from tests.helpers import agenda_agreement, decision_agreement, effects_done, minutes_approval, signed, sleep_until
+    from tests.helpers import (
+        agenda_agreement,
+        decision_agreement,
+        effects_done,
+        minutes_approval,
+        nomination,
+        signed,
+        sleep_until,
+    )
     from workflows.forum import ForumCycleWorkflow
     from workflows.partnership import PartnershipWorkflow
 
@@ -208,7 +223,7 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     for side, title in chairs.items():
         await forum.execute_update(
             ForumCycleWorkflow.nominate,
-            signed(CoChairNomination(filed_by=side, name=side.value, title=title), to=forum),
+            signed(nomination(side, side.value, title), to=forum),
         )
         await forum.execute_update(
             ForumCycleWorkflow.agree_agenda, signed(await agenda_agreement(forum, side), to=forum)

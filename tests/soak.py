@@ -34,10 +34,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RETRYABLE = ("already received",)  # the rejection a resent instrument gets once it landed
+# An agenda agreement signed over an agenda that changed before it arrived (the Partnership pushes
+# standing items as the other filers' actions progress): a user reads the agenda again and agrees
+# that one, and so does the soak.
+STALE = "has changed since this agreement was signed"
+AGENDA_ATTEMPTS = 30
 
 
 class Miss(Exception):
     pass
+
+
+class Stale(Exception):
+    """A filing the rules refused because what it signed has moved on; the filer signs again."""
 
 
 class Round:
@@ -104,12 +113,31 @@ class Round:
     async def file(self, handle: Any, update: Any, filing: Any) -> Any:
         """File a signed instrument until it is answered. Returns the answer, or None when a
         resend found it already received (its first sending landed but was not answered)."""
-        from temporalio.client import WorkflowUpdateFailedError
 
         from tests.helpers import signed
 
         instrument = signed(filing, to=handle)
         self.sent.append(instrument.filing_id)
+        try:
+            return await self.send(handle, update, filing, instrument)
+        except Stale:
+            self.sent.remove(instrument.filing_id)  # refused by the rules: it never entered the record
+            raise
+
+    async def read(self, query: Any) -> Any:
+        """A query, asked again through worker kills and server restarts."""
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                return await asyncio.wait_for(query(), timeout=30)
+            except Exception as err:
+                if time.monotonic() > deadline:
+                    raise Miss(f"a query never answered: {err!r}") from None
+                await asyncio.sleep(0.3)
+
+    async def send(self, handle: Any, update: Any, filing: Any, instrument: Any) -> Any:
+        from temporalio.client import WorkflowUpdateFailedError
+
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -118,6 +146,8 @@ class Round:
                 message = getattr(err.cause, "message", str(err.cause))
                 if any(r in message for r in RETRYABLE):
                     return None
+                if STALE in message:
+                    raise Stale(message) from None
                 raise Miss(f"{type(filing).__name__} {instrument.filing_id} rejected: {message}") from None
             except Exception as err:  # server restarting, worker killed mid-task, RPC timeout
                 if time.monotonic() > deadline:
@@ -186,15 +216,15 @@ class Round:
         await self.file(partnership, PartnershipWorkflow.give_termination_notice, notice)
         from tests.helpers import withdrawal as withdrawal_of
 
-        withdrawal = await withdrawal_of(partnership, Identity.UK)
+        withdrawal = await self.read(lambda: withdrawal_of(partnership, Identity.UK))
         await self.file(partnership, PartnershipWorkflow.withdraw_termination_notice, withdrawal)
 
     async def forum(self, client: Any, partnership: Any) -> None:
         """Up to a fixed agenda: the meeting itself is a month away in real time."""
-        from models.forum import AgendaItemFiling, CoChairNomination, ForumConvocation
+        from models.forum import AgendaItemFiling, ForumConvocation, ForumStage
         from models.identities import Identity
         from rules.common import child_id
-        from tests.helpers import agenda_agreement
+        from tests.helpers import agenda_agreement, nomination
         from workflows.forum import ForumCycleWorkflow
         from workflows.partnership import PartnershipWorkflow
 
@@ -207,10 +237,18 @@ class Round:
             item = AgendaItemFiling(filed_by=Identity.UK, forum_id=ident, title=title)
             await self.file(forum, ForumCycleWorkflow.add_item, item)
         for side, title in ((Identity.UK, "Minister of State"), (Identity.ROK, "Vice Minister")):
-            nomination = CoChairNomination(filed_by=side, name=side.value, title=title)
-            await self.file(forum, ForumCycleWorkflow.nominate, nomination)
-        for side in (Identity.UK, Identity.ROK):
-            await self.file(forum, ForumCycleWorkflow.agree_agenda, await agenda_agreement(forum, side))
+            await self.file(forum, ForumCycleWorkflow.nominate, nomination(side, side.value, title))
+        for _ in range(AGENDA_ATTEMPTS):
+            view = await self.read(lambda: forum.query(ForumCycleWorkflow.show))
+            if view.summary.stage is not ForumStage.CALLING_FOR_ITEMS:
+                return
+            try:  # a side whose agreement still stands does not agree again
+                for side in (s for s in (Identity.UK, Identity.ROK) if s not in view.agenda_agreed_by):
+                    agreement = await self.read(lambda side=side: agenda_agreement(forum, side))
+                    await self.file(forum, ForumCycleWorkflow.agree_agenda, agreement)
+            except Stale:
+                continue
+        raise Miss(f"the agenda of {ident} was never agreed by both in {AGENDA_ATTEMPTS} attempts")
 
     # Faults ---------------------------------------------------------------------------------------------
 
@@ -372,7 +410,13 @@ def main() -> None:
     from audit.replay import quiet_runtime
 
     Runtime.set_default(quiet_runtime(), error_if_already_set=False)  # no retry warnings while the server is down
-    sys.exit(asyncio.run(soak(parser.parse_args())))
+    code = asyncio.run(soak(parser.parse_args()))
+    # The SDK's core threads can still hold the GIL machinery while the interpreter finalizes (a
+    # "Fatal Python error: PyGILState_Release" that turned a clean soak's exit status into SIGABRT):
+    # the summary is printed, so leave without finalizing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

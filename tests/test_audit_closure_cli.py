@@ -30,7 +30,7 @@ def operator(tmp_path_factory):
     """The stack, with one legitimate scenario per kind of message through the CLI: an amendment
     consented (amendment_changed), joint actions agreed (action_changed), one wound down by both
     (wound_down), a consultation opened (consultation_changed), a Forum cycle started
-    (forum_changed, standing_items); and an amendment left pending."""
+    (forum_changed); and an amendment left pending."""
     root = tmp_path_factory.mktemp("closure")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env |= {"PARTNERSHIP_DATA_DIR": str(root / "data"), "LOG_FORMAT": "json"}

@@ -313,6 +313,23 @@ def test_joint_action_through_the_cli(stack):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert [(a["action_id"], a["state"], a["percent"]) for a in listed] == [(ident, "ACTIVE", 40)]
+    # for people, a table: a header, then one unwrapped line per action whatever its length
+    lines = [line.split() for line in cli("action", "list", env=env).stdout.splitlines()]
+    assert lines[1] == ["action", "ref", "state", "done", "progress", "title"]
+    assert lines[3] == [ident, "9b", "ACTIVE", "40", "%", "on-track", "Open", "RAN", "testbed"]
+
+    # ¶7: a joint change of its working group's cadence reaches the open action too.
+    def show(ident: str) -> str:
+        return cli("action", "show", ident, env=env).stdout
+
+    for side in ("UK", "ROK"):
+        leads = ("--lead-uk", "A. Smith", "--lead-rok", "J. Kim", "--cadence-months", "1")
+        assert cli("group", "set-leads", "telecoms", "--as", side, *leads, env=env).returncode == 0
+    deadline = time.monotonic() + 30
+    while "reports every 1 months (the working group's cadence since" not in (shown := show(ident)):
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.2)
+    assert "; next report due " in shown
     unknown = cli("action", "propose", "--as", "UK", "--ref", "99z", "--title", "x", env=env)
     assert unknown.returncode == 1 and unknown.stderr.startswith("rejected: unknown commitment ref '99z'")
     auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)
@@ -335,17 +352,29 @@ def test_forum_through_the_cli(stack, tmp_path):
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == f"forum-{year}"
 
-    permanent = cli("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title", "Permanent Secretary", env=env)
-    assert permanent.returncode == 1
-    assert len(permanent.stderr.strip().splitlines()) == 1
-    assert permanent.stderr.startswith("rejected: ¶7: the UK co-chair is a Ministerial counterpart at the Department")
-    minister = cli("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title", "Minister for AI", env=env)
+    # ¶7: a co-chair is named by ministry and rank; a title that contradicts them is refused in one line.
+    nominate = ("forum", "nominate", "--as", "UK", "--name", "J. Doe", "--title")
+    shadow = cli(*nominate, "Shadow Secretary of State for Science", env=env)
+    assert shadow.returncode == 1
+    assert len(shadow.stderr.strip().splitlines()) == 1
+    assert shadow.stderr.startswith(
+        "rejected: ¶7: the title 'Shadow Secretary of State for Science' says its holder does not hold the office"
+    )
+    permanent = cli(*nominate, "Permanent Secretary", env=env)
+    assert permanent.returncode == 1 and "names a civil-service rank" in permanent.stderr
+    unknown_rank = cli(*nominate, "Minister for AI", "--rank", "permanent-secretary", env=env)
+    assert unknown_rank.returncode == 2 and "Traceback" not in unknown_rank.stderr
+    minister = cli(*nominate, "Minister for AI", "--rank", "parliamentary-under-secretary-of-state", env=env)
     assert minister.returncode == 0, minister.stderr
+    vice = cli("forum", "nominate", "--as", "ROK", "--name", "K. Lee", "--title", "Second Vice Minister", env=env)
+    assert vice.returncode == 0, vice.stderr  # the ministry is the side's own, the rank the title's
 
     shown = cli("forum", "show", env=env)  # no year: the latest cycle
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith(f"forum-{year}: CALLING_FOR_ITEMS")
     assert "agreed by nobody yet" in shown.stdout and "<Identity" not in shown.stdout
+    assert "  co-chair UK: J. Doe, Minister for AI (Parliamentary Under-Secretary of State, DSIT)" in shown.stdout
+    assert "  co-chair ROK: K. Lee, Second Vice Minister (Second Vice Minister, MSIT)" in shown.stdout
     listed = json.loads(cli("forum", "list", "--json", env=env).stdout)
     assert [(f["forum_id"], f["stage"], f["on"]) for f in listed] == [
         (f"forum-{year}", "CALLING_FOR_ITEMS", f"{year}-11-22")

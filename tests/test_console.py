@@ -74,10 +74,15 @@ def test_a_form_becomes_the_instrument_the_cli_would_sign():
     amendment, _ = parse(BY_SLUG["amendment-propose"], {"paragraphs": "7, 33", "text": "New."}, Identity.UK)
     assert amendment.paragraphs == [7, 33] and amendment.catalogue_changes == []
 
-    nomination, target = parse(
-        BY_SLUG["forum-nominate"], {"forum_id": "forum-2026", "name": "Kim", "title": "Vice Minister"}, Identity.ROK
-    )
+    nominate = BY_SLUG["forum-nominate"]
+    # The form starts with the side's own ministry and usual rank, as `forum nominate` defaults (¶7).
+    assert nominate.starting_values(Identity.ROK) == {"ministry": "MSIT", "rank": "first-vice-minister"}
+    assert nominate.starting_values(Identity.UK) == {"ministry": "DSIT", "rank": "minister-of-state"}
+    assert [f.name for f in nominate.fields() if f.widget == "select"] == ["ministry", "rank"]
+    form = {"forum_id": "forum-2026", "name": "Kim", "title": "Vice Minister", **nominate.starting_values(Identity.ROK)}
+    nomination, target = parse(nominate, form, Identity.ROK)
     assert target == "forum-2026" and not hasattr(nomination, "forum_id")
+    assert (nomination.ministry, nomination.rank) == ("MSIT", "first-vice-minister")
 
 
 def test_a_bad_field_is_named_before_anything_is_signed():

@@ -23,7 +23,7 @@ from models.amendment import (
 )
 from models.checkpoint import Checkpoint, CheckpointStatus
 from models.consultation import ConsultationRequest, ConsultationState, ConsultationSummary
-from models.forum import AgendaItem, ForumStage, ForumSummary
+from models.forum import ForumStage, ForumSummary
 from models.identities import FILERS, Identity
 from models.joint_action import ActionState, ActionSummary, Progress, WindDown
 from models.keyring import KEYS_KEPT, KeyChange, KeyRevocation, KeyRing, KeyRotation
@@ -51,7 +51,6 @@ from models.partnership import PartnershipState, Stage, Termination, id_digest, 
 from models.records import RefusedMessage, RefusedMessages
 from models.working_group import WorkingGroup
 from rules.common import filings_per_key_problem
-from rules.p07_standing_items import standing_items
 from tests.helpers import effects_done, signed, signed_partnership
 from tests.test_bounded_state import fill, payload_bytes
 from workflows.partnership import PartnershipWorkflow
@@ -221,7 +220,6 @@ def forty_years_on(keys: dict) -> PartnershipState:
         key_revocations={Identity.UK: revocation, Identity.ROK: revocation},
         checkpoints=CheckpointStatus(latest=checkpoint, pending=checkpoint),
     )
-    state.standing_items = standing_items(state) + [AgendaItem(title=fill(LINE_MAX), ref="7", standing=True)]
     return state
 
 

@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
         tabling_problem,
     )
     from workflows.common import GovernedWorkflow
-    from workflows.handlers import governed_update, payload_problem
+    from workflows.handlers import governed_update
 
 
 @workflow.defn
@@ -86,7 +86,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
     async def nominate(self, filing: CoChairNomination) -> ForumView:
         """¶7: each Participant nominates its own co-chair."""
         now = self._accept(filing)
-        self._case.co_chairs[filing.filed_by] = CoChair(name=filing.name, title=filing.title, nominated_at=now)
+        self._case.co_chairs[filing.filed_by] = CoChair(
+            name=filing.name, ministry=filing.ministry, rank=filing.rank, title=filing.title, nominated_at=now
+        )
         self._publish()
         return self.show()
 
@@ -115,15 +117,6 @@ class ForumCycleWorkflow(GovernedWorkflow):
             )
         self._publish()
         return self.show()
-
-    @workflow.signal
-    def standing_items(self, items: list[AgendaItem]) -> None:
-        """From the Partnership: its current standing items, until the agenda is fixed."""
-        if problem := payload_problem(items, ForumCycleWorkflow.standing_items):
-            self._refuse_message("standing_items", problem)
-            return
-        if self._case.stage is ForumStage.CALLING_FOR_ITEMS:
-            self._case.standing_items = items
 
     # The meeting -------------------------------------------------------------------------------------
 
@@ -180,6 +173,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
             tabled_at=now,
             lead_uk=filing.lead_uk,
             lead_rok=filing.lead_rok,
+            cadence_months=filing.cadence_months,
             tabling=filing,
         )
         self._case.decisions.append(decision)

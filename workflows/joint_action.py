@@ -26,10 +26,11 @@ with workflow.unsafe.imports_passed_through():
         JointActionCase,
         ProgressEntry,
         ProgressReport,
+        decided_since,
     )
-    from models.messages import JointWindDown, TerminationTaken
+    from models.messages import CadenceChanged, JointWindDown, TerminationTaken
     from rules.common import file_jointly
-    from rules.messages import termination_taken_problem, wound_down_problem
+    from rules.messages import cadence_changed_problem, termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
     from workflows.common import GovernedWorkflow
@@ -185,6 +186,39 @@ class JointActionWorkflow(GovernedWorkflow):
             reason = message.filings[0].reason or "joint wind-down of ongoing joint actions (¶32)"
             self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
 
+    # ¶7 -------------------------------------------------------------------------------------------------
+
+    @governed_signal(
+        lambda wf, m: cadence_changed_problem(
+            m,
+            wf._case.keys,
+            wf._case.partnership_id,
+            wf._case.area,
+            wf._case.proposed_at,
+            wf._case.cadence_decided_by,
+        )
+    )
+    def cadence_changed(self, message: CadenceChanged) -> None:
+        """¶7: the working group's reporting cadence was jointly changed; an open action follows
+        it from now on (the next report is due as `report_due` says, never in the past)."""
+        case = self._case
+        case.cadence_decided_by = decided_since(case.cadence_decided_by, message.instruments())
+        cadence = message.cadence_months()
+        if not case.state.is_open or cadence == case.cadence_months:
+            return
+        was, now = case.cadence_months, workflow.now()
+        case.cadence_months, case.cadence_changed_at = cadence, now
+        case.overdue_reminders = 0  # the reminders sent counted the old cadence
+        self._record(
+            f"cadence/{message.instruments()[0]}",
+            "joint-action-cadence",
+            now,
+            f"Joint action {case.action_id} now reports every {cadence} months (was {was}): "
+            f"its working group's cadence was jointly changed (¶7).",
+            {"cadence_months": cadence, "was": was, "instruments": message.instruments()},
+            paragraph="7",
+        )  # and the main loop, woken by it, sets the clock to the new report-due date
+
     # Reads ----------------------------------------------------------------------------------------------
 
     @workflow.query
@@ -200,6 +234,8 @@ class JointActionWorkflow(GovernedWorkflow):
             proposed_at=case.proposed_at,
             agreed_at=case.agreed_at,
             cadence_months=case.cadence_months,
+            cadence_changed_at=case.cadence_changed_at,
+            report_due=self._report_due(reminded=False),
             reports=case.reports,
             cost_filings=case.cost_filings,
             closure_filings=case.closure_filings,
@@ -210,12 +246,15 @@ class JointActionWorkflow(GovernedWorkflow):
 
     # The clock: overdue progress reports ---------------------------------------------------------------
 
-    def _report_due(self) -> datetime | None:
+    def _report_due(self, reminded: bool = True) -> datetime | None:
+        """When the next progress report is due; `reminded`: pushed on by each unanswered reminder
+        (the clock's next reminder), else when it fell due (`show`)."""
         case = self._case
         if case.state is not ActionState.ACTIVE or case.agreed_at is None:
             return None
         since = case.reports[-1].received_at if case.reports else case.agreed_at
-        return report_due(since, case.cadence_months, case.overdue_reminders)
+        reminders = case.overdue_reminders if reminded else 0
+        return report_due(since, case.cadence_months, reminders, case.cadence_changed_at)
 
     def _next_deadline(self) -> datetime | None:
         return self._report_due()

@@ -276,7 +276,6 @@ class PartnershipWorkflow(KeyRegistry, Programmes, BoundedState, Checkpoints, Go
             amendment_id,
             attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
         )
-        self._refresh_standing_items()
         await started  # the receipt names a workflow that exists
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
@@ -326,7 +325,6 @@ class PartnershipWorkflow(KeyRegistry, Programmes, BoundedState, Checkpoints, Go
             )
         self._state.amendments[summary.amendment_id] = summary
         self._wake()
-        self._refresh_standing_items()
         if not summary.status.is_open:
             self._file_closed("amendment", summary.amendment_id, summary)
 

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ForumStage,
         ForumSummary,
     )
-    from models.identities import FILERS, Identity
+    from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import (
         ActionState,
         ActionSummary,
@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         wind_down_terms,
     )
     from models.limits import LINE_MAX, shortened
-    from models.messages import JointWindDown, TakenDecision, TerminationTaken
+    from models.messages import CadenceChanged, JointWindDown, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
@@ -52,8 +52,8 @@ with workflow.unsafe.imports_passed_through():
         forum_start_problem,
         next_cycle_start,
         open_forums_problem,
+        standing_items,
     )
-    from rules.p07_standing_items import standing_items
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
@@ -83,17 +83,20 @@ class Programmes:
         now = self._accept(filing)
         group = self._group(filing.area)
         self._state.working_groups[filing.area] = group
+        group.instruments[filing.filed_by] = filing
         if file_jointly(group.pending, filing.filed_by, filing.terms()):
+            evidence = CadenceChanged(filings=[group.instruments[p] for p in PARTICIPANTS])
             group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
-            group.cadence_months = filing.cadence_months
+            self._cadence_decided(group, filing.cadence_months, evidence)
             group.pending.clear()
+            group.instruments.clear()
             self._record(
                 f"working-group/{filing.area}/{filing.filing_id}",
                 "working-group-leads",
                 now,
                 f"Working group {group.name}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), "
                 f"reporting every {group.cadence_months} months.",
-                group.model_dump(mode="json", exclude={"pending"}),
+                group.model_dump(mode="json", exclude={"pending", "instruments", "decided_by"}),
                 paragraph="7",
             )
             self._notify(
@@ -112,8 +115,25 @@ class Programmes:
             return
         group = self._group(tabled.ref)
         group.lead_uk, group.lead_rok = tabled.lead_uk, tabled.lead_rok
+        self._cadence_decided(group, tabled.cadence_months or group.cadence_months, CadenceChanged(decision=taken))
         group.pending.clear()
+        group.instruments.clear()
         self._state.working_groups[tabled.ref] = group
+
+    def _decided_on(self, area: str | None) -> list[str]:
+        group = self._state.working_groups.get(area or "")
+        return group.decided_by if group else []
+
+    def _cadence_decided(self, group: WorkingGroup, cadence_months: int, evidence: CadenceChanged) -> None:
+        """¶7: a joint decision on a group sets its cadence for new joint actions and, when it
+        changes it, for the open ones too: each is sent the decision's instruments to check."""
+        group.decided(evidence.instruments())
+        if cadence_months == group.cadence_months:
+            return
+        group.cadence_months = cadence_months
+        for action in self._state.actions.values():
+            if action.area == group.area and action.state.is_open:
+                self._tell(action.action_id, "cadence_changed", evidence)
 
     @workflow.query
     def groups(self) -> list[GroupReport]:
@@ -153,6 +173,7 @@ class Programmes:
             proposed_at=now,
             keys=self._state.keys,
             cadence_months=self._group(area).cadence_months,
+            cadence_decided_by=self._group(area).decided_by,
             state=state,
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
@@ -163,10 +184,8 @@ class Programmes:
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
-            # Issue 12: a line's worth of each cost arrangement (`action show` has the whole)
-            summary.cost_arrangement = shortened(summary.cost_arrangement)
+            summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
             self._state.actions[summary.action_id] = summary
-            self._refresh_standing_items()
             if not summary.state.is_open:
                 self._file_closed("action", summary.action_id, summary)
 
@@ -246,14 +265,14 @@ class Programmes:
         )
 
     def _forum_due(self) -> tuple[datetime, date] | None:
-        """When the next cycle starts itself, and the Forum it is for; None without a usual date
-        or when this year's cycle exists already and next year's is not yet due."""
+        """When the next cycle starts itself, and the Forum it is for; None without a usual date,
+        when this year's cycle exists and next year's is not yet due, or while OPEN_FORUMS_MAX are
+        open (issue 12: then no timer is left spinning either)."""
         month, day = self._state.forum_month, self._state.forum_day
         if month is None or day is None or self._state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
             return None
-        if open_forums_problem(self._state):
-            return None  # no cycle starts itself until one closes (and then no timer is left spinning)
-        return next_cycle_start(workflow.now(), month, day, set(self._state.forum_years))
+        started = set(self._state.forum_years)
+        return None if open_forums_problem(self._state) else next_cycle_start(workflow.now(), month, day, started)
 
     def _start_due_forum(self) -> None:
         due = self._forum_due()
@@ -275,7 +294,7 @@ class Programmes:
             started_at=workflow.now(),
             refs_in_force=sorted(refs),
             areas_in_force=list(areas_in_force(self._state.catalogue_changes)),
-            standing_items=standing_items(self._state),
+            standing_items=standing_items(),
         )
         self._state.forums[forum_id] = case.summary()
         self._state.forum_years.append(year)
@@ -299,7 +318,9 @@ class Programmes:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
 
     @governed_signal(
-        lambda wf, taken: taken_decision_problem(wf._state.forums.get(taken.forum_id), taken, wf._state.keys)
+        lambda wf, taken: taken_decision_problem(
+            wf._state.forums.get(taken.forum_id), taken, wf._state.keys, wf._decided_on(taken.tabled.ref)
+        )
     )
     def decision_taken(self, taken: TakenDecision) -> None:
         """A Forum decision taken by both sides that sets something going here."""
@@ -319,8 +340,7 @@ class Programmes:
         if self._state.known(action_id) or located is None or self._state.stage is Stage.TERMINATED:
             return
         if problem := open_actions_problem(self._state):
-            self._refuse_message("decision_taken", f"decision {taken.number}: {problem}")  # type: ignore[attr-defined]
-            return
+            return self._refuse_message("decision_taken", f"decision {taken.number}: {problem}")  # type: ignore
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
             filing_id=f"{taken.forum_id}/decision/{taken.number}",
@@ -332,18 +352,6 @@ class Programmes:
             lead_rok=tabled.lead_rok,
         )
         self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"])
-
-    def _refresh_standing_items(self) -> None:
-        """Open Forum cycles carry the Partnership's current standing items until their agenda is
-        fixed: one report per working group with active joint actions, every pending amendment,
-        every open consultation, and the ¶7 review."""
-        items = standing_items(self._state)
-        if items == self._state.standing_items:
-            return
-        self._state.standing_items = items
-        for forum in self._state.forums.values():
-            if forum.stage is ForumStage.CALLING_FOR_ITEMS:
-                self._tell(forum.forum_id, "standing_items", items, latest_only=True)
 
     # ¶29 — consultations ---------------------------------------------------------------------------
 
@@ -367,7 +375,6 @@ class Programmes:
             consultation_id,
             attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
         )
-        self._refresh_standing_items()
         await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
 
@@ -378,7 +385,6 @@ class Programmes:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
-            self._refresh_standing_items()
             if summary.state != "OPEN":
                 self._file_closed("consultation", summary.consultation_id, summary)
 
