@@ -20,6 +20,7 @@ from cli import (
     checkpoint,
     consult,
     forum,
+    forum_withdrawals,
     group,
     inbox,
     keys,
@@ -90,6 +91,7 @@ app.add_typer(group.group_app, name="group")
 app.add_typer(action.action_app, name="action")
 app.add_typer(consult.consult_app, name="consult")
 app.add_typer(forum.forum_app, name="forum")
+forum_withdrawals.register(forum.forum_app, forum.agenda_app)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(archive.archive_app, name="archive")
 app.command("backup")(archive.backup_command)

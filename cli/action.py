@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
+    awaiting,
     client,
     day,
     day_option,
@@ -21,13 +23,17 @@ from cli.common import (
     fail,
     file_on,
     file_on_partnership,
+    own_filing,
+    pending_lines,
     query_or_explain,
     read_text,
     run,
     table,
     with_closed,
+    withdrawn,
 )
 from models.catalogue import find_area
+from models.joint import JointFilings, JointWithdrawal
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -128,7 +134,7 @@ async def cost_share(
     filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=read_text(arrangement_file))
     view = await on_action(ident, JointActionWorkflow.cost_share, filing)
     if view.cost_filings:
-        echo(f"filed; until the other side files the same: {view.summary.cost_arrangement}")
+        echo(f"{awaiting(view.cost_filings, filer)}; until then: {view.summary.cost_arrangement}")
     else:
         echo(f"{ident}: {view.summary.cost_arrangement}")
 
@@ -138,7 +144,7 @@ def closing(outcome: str):
         filing = ActionClosure(filed_by=filer, action_id=ident, outcome=outcome, reason=reason)  # type: ignore[arg-type]
         view = await on_action(ident, JointActionWorkflow.close, filing)
         if view.summary.state.is_open:
-            echo(f"filed; {ident} will {outcome} when the other Participant files the same")
+            echo(f"{awaiting(view.closure_filings, filer)}; {ident} will then {outcome}")
         else:
             echo(f"{ident} {view.summary.state}")
 
@@ -170,7 +176,8 @@ async def wind_down(
         PartnershipWorkflow.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
     )
     if {a.action_id for a in still_open} & set(actions):
-        echo(f"filed; {len(actions)} action(s) wound down once the other Participant files the same")
+        pending: JointFilings = await ask(PartnershipWorkflow.wind_down_filings)
+        echo(f"{awaiting(pending, filer)}; {len(actions)} action(s) wound down once it does")
     else:
         echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
 
@@ -209,6 +216,8 @@ async def list_actions(
     echo(progress_line(rollup(actions)))
     if actions:
         table(ACTION_COLUMNS, [action_row(a) for a in actions])
+    for line in pending_lines(await ask(PartnershipWorkflow.wind_down_filings), "wind-down (¶32)"):
+        echo(line)
 
 
 @action_app.command("show")
@@ -229,11 +238,51 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         + (f"; next report due {view.report_due:%Y-%m-%d}" if view.report_due else "")
     )
     echo(f"  costs: {s.cost_arrangement}")
-    for who, outcome in view.closure_filings.items():
-        echo(f"  {who} has filed to {outcome}; awaiting the other Participant")
+    for line in pending_lines(view.cost_filings, "cost arrangement (¶28)") + pending_lines(
+        view.closure_filings, "closure"
+    ):
+        echo(line)
     for r in view.reports:
         echo(f"  {r.received_at:%Y-%m-%d} {r.by:<3} {r.status:<9} {r.percent:>3} %  {r.note}")
     if view.partnership_terminated_on:
         echo(f"  the Partnership terminated on {view.partnership_terminated_on}; this action continues (¶32)")
     if view.reason:
         echo(f"  {view.reason}")
+
+
+class JointOnAction(StrEnum):
+    """The joint filings made on a joint action itself."""
+
+    COST_ARRANGEMENT = "cost-arrangement"
+    CLOSURE = "closure"
+
+
+@action_app.command("withdraw")
+@run
+async def withdraw(
+    ident: ActionId,
+    filer: AsOption,
+    filing: Annotated[JointOnAction, typer.Option(help="Which of your pending filings: cost-arrangement or closure.")],
+) -> None:
+    """Withdraw your own cost arrangement or closure filing while it awaits the other Participant's."""
+    handle = (await client()).get_workflow_handle(ident)
+    view: ActionView = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
+    withdrawal = JointWithdrawal(
+        filed_by=filer, decision=filing.value, withdraws=own_filing(joint_of(view, filing), filer)
+    )
+    after = await on_action(ident, JointActionWorkflow.withdraw_joint_filing, withdrawal)
+    echo(f"{ident}: {withdrawn(joint_of(after, filing), filer)}")
+
+
+def joint_of(view: ActionView, filing: JointOnAction) -> JointFilings:
+    return view.cost_filings if filing is JointOnAction.COST_ARRANGEMENT else view.closure_filings
+
+
+@action_app.command("wind-down-withdraw")
+@run
+async def wind_down_withdraw(filer: AsOption) -> None:
+    """¶32: withdraw your own wind-down filing while it awaits the other Participant's."""
+    pending: JointFilings = await ask(PartnershipWorkflow.wind_down_filings)
+    withdrawal = JointWithdrawal(filed_by=filer, decision="wind-down", withdraws=own_filing(pending, filer))
+    left = await file_on_partnership(PartnershipWorkflow.withdraw_joint_filing, withdrawal)
+    echo(withdrawn(left, filer))

@@ -30,6 +30,7 @@ from models.consultation import (
     ConsultationRound,
     ConsultationSummary,
     ConsultationView,
+    ConsultationWithdrawal,
     ResolutionAcceptance,
     ResolutionProposal,
 )
@@ -157,3 +158,12 @@ async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -
         echo(f"  proposal {p.number} by {p.by}: {p.resolution.strip()}")
     if view.resolution:
         echo(f"  resolved: proposal {view.resolution.number}, accepted by {view.accepted_by}")
+
+
+@consult_app.command("withdraw")
+@run
+async def withdraw(ident: ConsultationId, filer: AsOption) -> None:
+    """Withdraw a consultation you opened, while it is open."""
+    filing = ConsultationWithdrawal(filed_by=filer, consultation_id=consultation_id(ident))
+    view = await on_consultation(filing.consultation_id, ConsultationWorkflow.withdraw, filing)
+    echo(f"{filing.consultation_id} {view.summary.state}; a difference that remains may be raised again")

@@ -13,6 +13,7 @@ from cli.common import (
     JsonFlag,
     Refused,
     ask,
+    awaiting,
     client,
     day,
     day_option,
@@ -20,6 +21,7 @@ from cli.common import (
     emit,
     file_on,
     file_on_partnership,
+    pending_lines,
     query_or_explain,
     read_text,
     run,
@@ -212,7 +214,7 @@ async def postpone(
         year, ForumCycleWorkflow.postpone, lambda i: Postponement(filed_by=filer, forum_id=i, to=new_date)
     )
     if view.postponements:
-        echo(f"filed; {view.summary.forum_id} moves to {new_date} when the other Participant files the same")
+        echo(f"{view.summary.forum_id}: {awaiting(view.postponements, filer)}; it moves to {new_date} when it does")
     else:
         echo(f"{view.summary.forum_id} is on {view.summary.on}")
 
@@ -344,6 +346,8 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
         echo(f"  co-chair {side}: {chair.name}, {chair.title} ({chair.rank.label}, {chair.ministry})")
     agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
     echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
+    for line in pending_lines(view.postponements, "postponement"):
+        echo(line)
     for d in view.decisions:
         echo(f"  decision {d.number} [{d.kind}] {'taken' if d.taken_at else 'tabled'}: {d.text}")
     if view.minutes is not None:

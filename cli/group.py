@@ -11,14 +11,19 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
+    awaiting,
     echo,
     emit,
     file_on_partnership,
+    own_filing,
+    pending_lines,
     run,
     table,
     usage,
+    withdrawn,
 )
 from models.catalogue import find_area
+from models.joint import JointFilings, JointWithdrawal
 from models.joint_action import (
     ActionSummary,
 )
@@ -67,6 +72,8 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
     g = report.group
     echo(f"{g.name} [{g.area}], pillar {g.pillar}: leads {g.lead_uk or '—'} (UK), {g.lead_rok or '—'} (ROK)")
     echo(f"  reports every {g.cadence_months} months; {progress_line(report.progress)}")
+    for line in pending_lines(g.pending, "leads"):
+        echo(line)
     if report.actions:
         actions = [action_row(ActionSummary.model_validate(a)) for a in report.actions]
         table(ACTION_COLUMNS, actions)
@@ -92,8 +99,21 @@ async def set_leads(
     )
     group = await file_on_partnership(PartnershipWorkflow.set_group_leads, filing)
     if group.pending:
-        echo(f"filed; awaiting the same filing from the other Participant ({group.area})")
+        echo(f"{group.area}: {awaiting(group.pending, filer)}")
     else:
         echo(
             f"{group.area}: leads {group.lead_uk} (UK) and {group.lead_rok} (ROK), every {group.cadence_months} months"
         )
+
+
+@group_app.command("withdraw")
+@run
+async def withdraw_leads(area: str, filer: AsOption) -> None:
+    """Withdraw your own filing of a group's leads while it awaits the other Participant's."""
+    found = find_area(area)
+    slug = found.slug if found else area
+    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
+    pending = next((r.group.pending for r in reports if r.group.area == slug), None)
+    filing = JointWithdrawal(filed_by=filer, decision="group-leads", area=slug, withdraws=own_filing(pending, filer))
+    left: JointFilings = await file_on_partnership(PartnershipWorkflow.withdraw_joint_filing, filing)
+    echo(f"{slug}: {withdrawn(left, filer)}")

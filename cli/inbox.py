@@ -14,9 +14,10 @@ from models.amendment import AmendmentStatus, AmendmentSummary
 from models.consultation import ConsultationState, ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import PARTICIPANTS, Identity
+from models.joint import JointFilings
 from models.joint_action import ActionState, ActionView
 from models.partnership import PartnershipStatus
-from models.working_group import GroupLeads, WorkingGroup
+from models.working_group import WorkingGroup
 from rules.p07_co_chairs import co_chair_ministry
 
 
@@ -47,6 +48,14 @@ class Snapshot(BaseModel):
 
 def other(side: Identity) -> Identity:
     return next(p for p in PARTICIPANTS if p is not side)
+
+
+def awaiting_you(filed: JointFilings, office: Identity) -> dict[str, str] | None:
+    """The terms the other side filed of a joint decision, unless `office` has filed the same."""
+    theirs, mine = filed.get(other(office)), filed.get(office)
+    if theirs is None or "terms" in theirs.terms or (mine is not None and mine.terms == theirs.terms):
+        return None  # "terms": kept before its fields were (nothing to fill a form in with)
+    return theirs.terms
 
 
 def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
@@ -126,28 +135,29 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                         terms={"action_id": ident},
                     )
                 )
-        theirs = view.cost_filings.get(other(office))
-        if theirs is not None and view.cost_filings.get(office) != theirs:
+        if theirs := awaiting_you(view.cost_filings, office):
+            arrangement = theirs["arrangement"]
             items.append(
                 InboxItem(
                     paragraph="28",
                     about=ident,
-                    what=f"{other(office)} has filed a cost arrangement: {theirs!r}; the same text from you decides it",
+                    what=f"{other(office)} has filed a cost arrangement: {arrangement!r}; the same text from you "
+                    "decides it",
                     command=f"partnership action cost-share {ident} --as {office} --arrangement-file F",
                     instrument="CostArrangement",
-                    terms={"action_id": ident, "arrangement": theirs},
+                    terms={"action_id": ident, **theirs},
                 )
             )
-        theirs = view.closure_filings.get(other(office))
-        if theirs is not None and view.closure_filings.get(office) != theirs:
+        if theirs := awaiting_you(view.closure_filings, office):
+            outcome = theirs["outcome"]
             items.append(
                 InboxItem(
                     paragraph=action.ref,
                     about=ident,
-                    what=f"{other(office)} has filed to {theirs} “{action.title}”; your same filing decides it",
-                    command=f"partnership action {theirs} {ident} --as {office}",
+                    what=f"{other(office)} has filed to {outcome} “{action.title}”; your same filing decides it",
+                    command=f"partnership action {outcome} {ident} --as {office}",
                     instrument="ActionClosure",
-                    terms={"action_id": ident, "outcome": theirs},
+                    terms={"action_id": ident, **theirs},
                 )
             )
     return items
@@ -156,9 +166,8 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
 def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
     items = []
     for group in snap.groups:
-        theirs = group.pending.get(other(office))
-        if theirs is not None and group.pending.get(office) != theirs:
-            lead_uk, lead_rok, cadence = GroupLeads.read_terms(theirs)
+        if theirs := awaiting_you(group.pending, office):
+            lead_uk, lead_rok, cadence = theirs["lead_uk"], theirs["lead_rok"], theirs["cadence_months"]
             items.append(
                 InboxItem(
                     paragraph="7",
@@ -167,7 +176,7 @@ def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
                     f"UK {lead_uk}, ROK {lead_rok}, every {cadence} months",
                     command=f"partnership group set-leads {group.area} --as {office} --lead-uk … --lead-rok …",
                     instrument="GroupLeads",
-                    terms={"area": group.area, "lead_uk": lead_uk, "lead_rok": lead_rok, "cadence_months": cadence},
+                    terms={"area": group.area, **theirs},
                 )
             )
     return items
@@ -224,13 +233,12 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
                 forum.agenda_deadline,
                 "AgendaAgreement",
             )
-        theirs = forum.postponements.get(other(office))
-        if theirs and forum.postponements.get(office) != theirs:
+        if theirs := awaiting_you(forum.postponements, office):
             ask(
-                f"{other(office)} asks to move the Forum {year} to {theirs}",
-                f"partnership forum postpone --as {office} --to {theirs}",
+                f"{other(office)} asks to move the Forum {year} to {theirs['to']}",
+                f"partnership forum postpone --as {office} --to {theirs['to']}",
                 instrument="Postponement",
-                to=theirs,
+                to=theirs["to"],
             )
         for decision in forum.decisions:
             if decision.taken_at is None and office not in decision.agreed_by:

@@ -25,7 +25,13 @@ from models.amendment import (
     AmendmentProposal,
     AmendmentWithdrawal,
 )
-from models.consultation import ConsultationRequest, ConsultationRound, ResolutionAcceptance, ResolutionProposal
+from models.consultation import (
+    ConsultationRequest,
+    ConsultationRound,
+    ConsultationWithdrawal,
+    ResolutionAcceptance,
+    ResolutionProposal,
+)
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -147,6 +153,9 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note),
     _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
     _consult("consult-accept", "Accept a proposed outcome", ResolutionAcceptance, ConsultationWorkflow.accept),
+    _consult(
+        "consult-withdraw", "Withdraw a consultation you opened", ConsultationWithdrawal, ConsultationWorkflow.withdraw
+    ),
     Instrument("forum-start", "Start a Forum cycle", ForumConvocation, P.start_forum, SECRETARIAT_ONLY),
     _forum(
         "forum-nominate",

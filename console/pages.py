@@ -227,7 +227,7 @@ async def consultations_page(request: Request) -> Response:
     summaries = await ask(P.consultations)
     c = await client()
     views = [await c.get_workflow_handle(k.consultation_id).query(ConsultationWorkflow.show) for k in summaries]
-    slugs = ("consult-note", "consult-propose", "consult-accept")
+    slugs = ("consult-note", "consult-propose", "consult-accept", "consult-withdraw")
     return page(
         request,
         "consultations.html",

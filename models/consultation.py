@@ -23,6 +23,7 @@ IDLE_DAYS = 30
 class ConsultationState(StrEnum):
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+    WITHDRAWN = "WITHDRAWN"
 
 
 class ConsultationRequest(Filing):
@@ -47,6 +48,12 @@ class ResolutionProposal(Filing):
 class ResolutionAcceptance(Filing):
     consultation_id: WorkflowRef
     proposal: int  # the number of the proposal accepted
+
+
+class ConsultationWithdrawal(Filing):
+    """The Participant that opened a consultation withdraws it while it is open."""
+
+    consultation_id: WorkflowRef
 
 
 class RoundRecord(BaseModel):

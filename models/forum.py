@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.joint import JointFilings
 from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Sha256, Text, WorkflowRef, Year
 from models.records import DecisionRecord, Notification, RefusedMessages
@@ -101,6 +102,14 @@ class AgendaItemFiling(Filing):
     ref: Ref | None = None
 
 
+class AgendaItemWithdrawal(Filing):
+    """Withdraws an agenda item while the call is open, by whoever added it; names the filing
+    that added it."""
+
+    forum_id: WorkflowRef
+    withdraws: FilingId
+
+
 class AgendaAgreement(Filing):
     forum_id: WorkflowRef
     agenda_sha256: Sha256  # of the agenda as the Participant saw it (`agenda_digest`)
@@ -109,6 +118,9 @@ class AgendaAgreement(Filing):
 class Postponement(Filing):
     forum_id: WorkflowRef
     to: Day
+
+    def terms(self) -> dict[str, str]:
+        return {"to": self.to.isoformat()}
 
 
 class Convening(Filing):
@@ -159,6 +171,7 @@ class AgendaItem(BaseModel):
     ref: str | None = None
     added_by: Identity | None = None  # None: a standing item added by the engine
     standing: bool = False
+    filing_id: str = ""  # the filing that added it (what a withdrawal names); "" for standing items
 
 
 class ForumDecision(BaseModel):
@@ -222,14 +235,16 @@ class ForumCase(BaseModel):
     items: list[AgendaItem] = Field(default_factory=list)
     standing_items: list[AgendaItem] = Field(default_factory=list)
     agenda_agreed_by: list[Identity] = Field(default_factory=list)
+    agenda_agreements: JointFilings = Field(default_factory=JointFilings)  # the filings (a withdrawal names one)
     agenda_fixed_at: datetime | None = None
-    postponements: dict[Identity, str] = Field(default_factory=dict)
+    postponements: JointFilings = Field(default_factory=JointFilings)
     reminders_sent: list[str] = Field(default_factory=list)
     convened_at: datetime | None = None
     attendees: list[str] = Field(default_factory=list)
     decisions: list[ForumDecision] = Field(default_factory=list)
     minutes: str | None = None
     minutes_approved_by: list[Identity] = Field(default_factory=list)
+    minutes_approvals: JointFilings = Field(default_factory=JointFilings)  # the filings (a withdrawal names one)
     closed_at: datetime | None = None
     overdue: bool = False
     seq: int = 0
@@ -261,18 +276,22 @@ class ForumView(BaseModel):
     agenda: list[AgendaItem]
     agenda_agreed_by: list[Identity]
     agenda_fixed_at: datetime | None
-    postponements: dict[Identity, str]
+    postponements: JointFilings
     convened_at: datetime | None
     attendees: list[str]
     decisions: list[ForumDecision]
     minutes: str | None
     minutes_approved_by: list[Identity]
     closed_at: datetime | None
+    agenda_agreements: JointFilings = Field(default_factory=JointFilings)
+    minutes_approvals: JointFilings = Field(default_factory=JointFilings)
 
 
 def agenda_digest(agenda: list[AgendaItem]) -> str:
     """What an agenda agreement signs: the SHA-256 of the agenda's items, in order."""
-    return hashlib.sha256(canonical_json([item.model_dump(mode="json") for item in agenda])).hexdigest()
+    # The filing id is not what is agreed to (and agreements signed before it was kept stay good).
+    items = [item.model_dump(mode="json", exclude={"filing_id"}) for item in agenda]
+    return hashlib.sha256(canonical_json(items)).hexdigest()
 
 
 def minutes_digest(minutes: str) -> str:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.joint import JointFilings
 from models.keyring import KeyRing
 from models.limits import ENTRIES_MAX, LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
@@ -75,6 +76,9 @@ class CostArrangement(Filing):
     action_id: WorkflowRef
     arrangement: Text
 
+    def terms(self) -> dict[str, str]:
+        return {"arrangement": self.arrangement.strip()}
+
 
 class ActionClosure(Filing):
     """Completion or discontinuation: both file it; the second makes it happen."""
@@ -82,6 +86,9 @@ class ActionClosure(Filing):
     action_id: WorkflowRef
     outcome: Literal["complete", "discontinue"]
     reason: Line = ""
+
+    def terms(self) -> dict[str, str]:
+        return {"outcome": self.outcome}
 
 
 class WindDown(Filing):
@@ -92,9 +99,9 @@ class WindDown(Filing):
     actions: list[WorkflowRef] = Field(min_length=1, max_length=LIST_MAX)
 
 
-def wind_down_terms(filing: WindDown) -> str:
+def wind_down_terms(filing: WindDown) -> dict[str, str]:
     """What both Participants' wind-downs must agree on: the same actions."""
-    return ",".join(sorted(set(filing.actions)))
+    return {"actions": ",".join(sorted(set(filing.actions)))}
 
 
 class ProgressEntry(BaseModel):
@@ -143,8 +150,8 @@ class JointActionCase(BaseModel):
     agreed_at: datetime | None = None
     reports: list[ProgressEntry] = Field(default_factory=list)
     cost_arrangement: str = OWN_EXPENSES
-    cost_filings: dict[Identity, str] = Field(default_factory=dict)
-    closure_filings: dict[Identity, str] = Field(default_factory=dict)
+    cost_filings: JointFilings = Field(default_factory=JointFilings)
+    closure_filings: JointFilings = Field(default_factory=JointFilings)
     overdue_reminders: int = 0  # since the last report (or agreement)
     ended_at: datetime | None = None
     reason: str | None = None
@@ -188,8 +195,8 @@ class ActionView(BaseModel):
     reports: list[ProgressEntry]
     cadence_changed_at: datetime | None = None
     report_due: datetime | None = None  # ACTIVE only: the next report's due date (past: overdue)
-    cost_filings: dict[Identity, str]
-    closure_filings: dict[Identity, str]
+    cost_filings: JointFilings
+    closure_filings: JointFilings
     ended_at: datetime | None
     reason: str | None
     partnership_terminated_on: date | None

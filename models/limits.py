@@ -48,6 +48,8 @@ CLOSED_IDS_KEPT = 3_000
 FILINGS_PER_KEY = 1_000
 #: Catalogue changes in force at once (each amendment in force adds up to CHANGES_MAX).
 CATALOGUE_CHANGES_MAX = 50
+#: Policy areas added to the catalogue's eleven (each has a working group the Partnership carries).
+AREAS_ADDED_MAX = 5
 #: Bytes of a workflow's carried state, well under Temporal's 2 MB payload limit.
 STATE_BUDGET = 1_000_000
 

@@ -13,6 +13,7 @@ from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
 from models.forum import ForumSummary
 from models.identities import Identity
+from models.joint import JointFilings
 from models.joint_action import ActionSummary, Rollup, WindDown
 from models.keyring import KeyRevocation, KeyRing
 from models.limits import Day, FilingId, Sha256
@@ -119,7 +120,7 @@ class PartnershipState(BaseModel):
     working_groups: dict[str, WorkingGroup] = Field(default_factory=dict)  # changed groups only
     actions: dict[str, ActionSummary] = Field(default_factory=dict)
     consultations: dict[str, ConsultationSummary] = Field(default_factory=dict)
-    wind_down_filings: dict[Identity, str] = Field(default_factory=dict)
+    wind_down_filings: JointFilings = Field(default_factory=JointFilings)
     wind_down_instruments: dict[Identity, WindDown] = Field(default_factory=dict)  # sent on as evidence
     # ¶7: the Forum's usual date (the secretariat's ForumCalendar); None: cycles start by hand only.
     forum_month: int | None = None

@@ -6,12 +6,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from models.identities import Identity
+from models.joint import JointFilings
 from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup, decided_since
 from models.limits import Name, Ref
 from models.signing import Filing
-
-#: Between the fields of a side's filed terms: a control character, which no validated name holds.
-TERMS_SEPARATOR = "\x1f"
 
 
 class GroupLeads(Filing):
@@ -22,14 +20,9 @@ class GroupLeads(Filing):
     lead_rok: Name
     cadence_months: int = Field(default=DEFAULT_CADENCE_MONTHS, ge=1, le=12)
 
-    def terms(self) -> str:
-        return TERMS_SEPARATOR.join((self.lead_uk, self.lead_rok, str(self.cadence_months)))
-
-    @staticmethod
-    def read_terms(terms: str) -> tuple[str, str, int]:
-        """The UK lead, the ROK lead and the cadence a side filed (`terms()` read back)."""
-        lead_uk, lead_rok, cadence = terms.split(TERMS_SEPARATOR)
-        return lead_uk, lead_rok, int(cadence)
+    def terms(self) -> dict[str, str]:
+        """What both sides must file the same: the two leads and the cadence."""
+        return {"lead_uk": self.lead_uk, "lead_rok": self.lead_rok, "cadence_months": str(self.cadence_months)}
 
 
 class WorkingGroup(BaseModel):
@@ -39,7 +32,7 @@ class WorkingGroup(BaseModel):
     lead_uk: str | None = None
     lead_rok: str | None = None
     cadence_months: int = DEFAULT_CADENCE_MONTHS
-    pending: dict[Identity, str] = Field(default_factory=dict)  # terms filed, awaiting the other
+    pending: JointFilings = Field(default_factory=JointFilings)  # terms filed, awaiting the other
     # The filings behind `pending`, sent on as evidence when the other side's matching one comes.
     instruments: dict[Identity, GroupLeads] = Field(default_factory=dict)
     # The instruments of the group's joint decisions so far (`decided_since`): a new joint action

@@ -9,7 +9,8 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
-from models.identities import PARTICIPANTS, Identity
+from models.identities import PARTICIPANTS, Identity, other_participant
+from models.joint import JointFilings, JointWithdrawal, PendingFiling
 from models.keyring import KeyRevocation, KeyRotation
 from models.limits import FILINGS_PER_KEY
 from models.partnership import PartnershipState, Stage
@@ -18,18 +19,42 @@ from rules.tags import decided
 
 
 @decided("28", "Joint decisions", "a joint decision is taken when both Participants have filed the same terms")
-def file_jointly(filed: dict[Identity, str], by: Identity, terms: str) -> bool:
-    """Record `by`'s terms; True when both Participants now stand on the same terms."""
-    filed[by] = terms
-    return all(filed.get(p) == terms for p in PARTICIPANTS)
+def file_jointly(filed: JointFilings, filing: Filing, terms: dict[str, str]) -> bool:
+    """Record the filer's terms (a later filing of its own replaces its earlier one); True when
+    both Participants now stand on the same terms."""
+    filed.filed[filing.filed_by] = PendingFiling(filing_id=filing.filing_id, terms=terms)
+    return all(p in filed.filed and filed.filed[p].terms == terms for p in PARTICIPANTS)
 
 
 @decided("28", "Joint decisions", "a Participant files its side of a joint decision once")
-def already_filed_problem(filed: dict[Identity, str], by: Identity, terms: str, what: str) -> str | None:
+def already_filed_problem(filed: JointFilings, by: Identity, terms: dict[str, str], what: str) -> str | None:
     """A Participant files its side of a joint decision once; the other side completes it."""
-    if filed.get(by) == terms:
-        others = [p for p in PARTICIPANTS if p is not by]
-        return f"{by} has already filed {what}; it awaits the matching filing of {others[0]}"
+    mine = filed.get(by)
+    if mine is not None and mine.terms == terms:
+        return f"{by} has already filed {what}; it awaits the matching filing of {other_participant(by)}"
+    return None
+
+
+@decided("28", "Joint decisions", "a Participant may withdraw its own side of a joint decision while it waits")
+def joint_withdrawal_problem(filed: JointFilings | None, what: str, withdrawal: JointWithdrawal) -> str | None:
+    """Only the side that filed may withdraw its waiting filing, and only the one it names."""
+    by = withdrawal.filed_by
+    if problem := participant_problem(by, "withdraws its side of a joint decision"):
+        return problem
+    if filed is None:
+        return f"there is no {what} here to withdraw"
+    mine, other = filed.get(by), other_participant(by)
+    theirs = filed.get(other)
+    if theirs is not None and theirs.filing_id == withdrawal.withdraws:
+        return f"filing {withdrawal.withdraws} is {other}'s; only {other}, which filed it, may withdraw it"
+    if mine is None:
+        if theirs is not None:
+            return f"{by} has no filing of {what} pending; only {other}, which filed one, may withdraw it"
+        return f"no filing of {what} is pending; there is nothing to withdraw"
+    if mine.filing_id != withdrawal.withdraws:
+        return (
+            f"this withdrawal names filing {withdrawal.withdraws}; {by}'s pending filing of {what} is {mine.filing_id}"
+        )
     return None
 
 

@@ -204,9 +204,7 @@ def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -
         return f"the Forum can be moved only to a later date than today ({today}), not {filing.to}"
     if filing.to == case.on:
         return f"the Forum is already on {case.on}"
-    return already_filed_problem(
-        case.postponements, filing.filed_by, filing.to.isoformat(), f"to move it to {filing.to}"
-    )
+    return already_filed_problem(case.postponements, filing.filed_by, filing.terms(), f"to move it to {filing.to}")
 
 
 @decided("7", "The Forum", "the Forum is convened with both co-chairs named")

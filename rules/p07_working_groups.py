@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from models.catalogue import areas_in_force
+from models.joint import JointFilings
 from models.partnership import PartnershipState
 from models.working_group import GroupLeads
 from rules.common import already_filed_problem, in_effect_problem, participant_problem
@@ -29,5 +30,5 @@ def leads_problem(state: PartnershipState, filing: GroupLeads) -> str | None:
         return "name a lead from each side (--lead-uk and --lead-rok)"
     group = state.working_groups.get(filing.area)
     return already_filed_problem(
-        group.pending if group else {}, filing.filed_by, filing.terms(), f"these leads for {filing.area}"
+        group.pending if group else JointFilings(), filing.filed_by, filing.terms(), f"these leads for {filing.area}"
     )

@@ -92,7 +92,7 @@ def closure_problem(case: JointActionCase, filing: ActionClosure) -> str | None:
         return f"{case.action_id} is already {case.state}"
     if filing.outcome == "complete" and case.state is not ActionState.ACTIVE:
         return f"only an ACTIVE joint action can be completed; {case.action_id} is {case.state}"
-    return already_filed_problem(case.closure_filings, filing.filed_by, filing.outcome, f"to {filing.outcome} it")
+    return already_filed_problem(case.closure_filings, filing.filed_by, filing.terms(), f"to {filing.outcome} it")
 
 
 @decided("9–27", "Overdue progress", "a report is due one cadence after the last report or the agreement")

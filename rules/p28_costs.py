@@ -22,4 +22,4 @@ def cost_problem(case: JointActionCase, filing: CostArrangement) -> str | None:
         return "the arrangement is empty; describe who bears which expenses (--arrangement-file)"
     if filing.arrangement.strip() == case.cost_arrangement:
         return f"that arrangement already applies to {case.action_id}"
-    return already_filed_problem(case.cost_filings, filing.filed_by, filing.arrangement.strip(), "this arrangement")
+    return already_filed_problem(case.cost_filings, filing.filed_by, filing.terms(), "this arrangement")

@@ -15,6 +15,7 @@ from models.consultation import (
     ConsultationRequest,
     ConsultationRound,
     ConsultationState,
+    ConsultationWithdrawal,
     ResolutionAcceptance,
     ResolutionProposal,
 )
@@ -70,6 +71,16 @@ def open_problem(case: ConsultationCase, filing: Filing, consultation_id: str) -
         return f"this filing names {consultation_id}, not {case.consultation_id}"
     if case.state is not ConsultationState.OPEN:
         return f"{case.consultation_id} is {case.state}; it takes no more filings"
+    return None
+
+
+@decided("29", "Consultations", "the Participant that opened a consultation may withdraw it while it is open")
+def consultation_withdrawal_problem(case: ConsultationCase, filing: ConsultationWithdrawal) -> str | None:
+    if problem := open_problem(case, filing, filing.consultation_id):
+        return problem
+    opener = case.request.filed_by
+    if filing.filed_by is not opener:
+        return f"only {opener}, which opened {case.consultation_id}, may withdraw it"
     return None
 
 

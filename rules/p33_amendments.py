@@ -20,7 +20,7 @@ from models.amendment import (
 from models.calendar import local_date, local_midnight
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.identities import other_participant
-from models.limits import CATALOGUE_CHANGES_MAX, OPEN_AMENDMENTS_MAX, open_things_problem
+from models.limits import AREAS_ADDED_MAX, CATALOGUE_CHANGES_MAX, OPEN_AMENDMENTS_MAX, open_things_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import in_effect_problem, participant_problem
@@ -67,6 +67,10 @@ def open_amendments_problem(state: PartnershipState, proposal: AmendmentProposal
         return problem
     # Counting the open proposals' changes too: each may come into force.
     pending = sum(len(a.catalogue_changes) for a in state.amendments.values() if a.status.is_open)
+    proposed = [c for a in state.amendments.values() if a.status.is_open for c in a.catalogue_changes]
+    changes = [*state.catalogue_changes, *proposed, *proposal.catalogue_changes]
+    if sum(c.action == "add-policy-area" for c in changes) > AREAS_ADDED_MAX:
+        return f"at most {AREAS_ADDED_MAX} policy areas may be added to the catalogue (a limit on state size)"
     if len(state.catalogue_changes) + pending + len(proposal.catalogue_changes) > CATALOGUE_CHANGES_MAX:
         return (
             f"the catalogue may have at most {CATALOGUE_CHANGES_MAX} changes in force (a limit on state size); "

@@ -334,7 +334,73 @@ def test_joint_action_through_the_cli(stack):
     assert unknown.returncode == 1 and unknown.stderr.startswith("rejected: unknown commitment ref '99z'")
     auditor = cli("action", "report", ident, "--as", "AUDITOR", "--status", "on-track", "--percent", "50", env=env)
     assert auditor.returncode == 1 and auditor.stderr.strip() == "AUDITOR only reads; file as UK, ROK or SECRETARIAT"
+    leads_filings_that_differ_through_the_cli(env)
+    forum_withdrawals_through_the_cli(env)
     stop(up)
+
+
+def leads_filings_that_differ_through_the_cli(env: dict[str, str]) -> None:
+    """Issue 15: the receipt and `group show` name how the two sides' leads differ; the other side
+    is mailed; only the filer withdraws its own filing, and a refusal leaves no history event."""
+    from tests.helpers import mails
+
+    leads = ("--lead-uk", "A. Smith", "--lead-rok", "J. Kim")
+    uk = cli("group", "set-leads", "ai", "--as", "UK", *leads, env=env)
+    assert uk.stdout.strip() == "ai: filed; awaiting the same filing from ROK", uk.stderr
+    rok = cli("group", "set-leads", "ai", "--as", "ROK", *leads, "--cadence-months", "6", env=env)
+    assert rok.stdout.strip() == (
+        "ai: filed; awaiting the same filing from UK; UK filed different terms: cadence_months: UK '3', ROK '6'"
+    )
+    shown = cli("group", "show", "ai", env=env).stdout.splitlines()
+    assert "  pending leads (terms differ):" in shown
+    assert "    cadence_months   UK '3'   ROK '6'" in shown
+    pending = json.loads(cli("group", "show", "ai", "--json", env=env).stdout)["group"]["pending"]
+    assert {side: f["terms"]["cadence_months"] for side, f in pending["filed"].items()} == {"UK": "3", "ROK": "6"}
+    deadline = time.monotonic() + 30
+    data = Path(env["PARTNERSHIP_DATA_DIR"])
+    while not [m for m in mails(data) if m["Subject"].startswith("ROK awaits your filing: the leads of")]:
+        assert time.monotonic() < deadline, [m["Subject"] for m in mails(data)]
+        time.sleep(0.2)
+    assert cli("group", "withdraw", "ai", "--as", "UK", env=env).stdout.strip() == (
+        "ai: withdrawn; ROK's filing still awaits yours"
+    )
+    before = settled_history_length(env)
+    again = cli("group", "withdraw", "ai", "--as", "UK", env=env)
+    assert again.returncode == 1 and again.stderr.strip() == (
+        "rejected: UK has no filing of the leads of the working group ai pending; "
+        "only ROK, which filed one, may withdraw it"
+    )
+    assert settled_history_length(env) == before
+
+
+def forum_withdrawals_through_the_cli(env: dict[str, str]) -> None:
+    """Issue 15 on a Forum cycle: an agenda item, a postponement and an agreement to the agenda
+    are withdrawn by whoever filed them."""
+    import datetime as dt
+
+    year = str(dt.date.today().year + 1)
+    assert cli("forum", "start", "--as", "SECRETARIAT", "--year", year, env=env).returncode == 0
+    added = cli("forum", "agenda", "add", "--as", "UK", "--title", "AI safety", "--ref", "9b", env=env)
+    assert added.returncode == 0, added.stderr
+    theirs = cli("forum", "agenda", "withdraw", "--as", "ROK", "--ref", "9b", env=env)
+    assert (
+        theirs.returncode == 1
+        and theirs.stderr.strip() == "rejected: only UK, which added “AI safety”, may withdraw it"
+    )
+    assert cli("forum", "agenda", "withdraw", "--as", "UK", "--ref", "9b", env=env).returncode == 0
+    assert "AI safety" not in cli("forum", "agenda", "show", env=env).stdout
+    moved = cli("forum", "postpone", "--as", "ROK", "--to", f"{year}-12-01", env=env)
+    assert (
+        moved.stdout.strip()
+        == f"forum-{year}: filed; awaiting the same filing from UK; it moves to {year}-12-01 when it does"
+    )
+    assert f"    to               UK —   ROK '{year}-12-01'" in cli("forum", "show", env=env).stdout.splitlines()
+    back = cli("forum", "postpone-withdraw", "--as", "ROK", env=env)
+    assert back.stdout.strip() == f"forum-{year}: withdrawn; nothing is pending; it is on {year}-11-22", back.stderr
+    assert cli("forum", "agenda", "agree", "--as", "UK", env=env).returncode == 0
+    undone = cli("forum", "withdraw-agreement", "agenda", "--as", "UK", env=env)
+    assert undone.stdout.strip() == f"forum-{year}: your agreement to the agenda is withdrawn", undone.stderr
+    assert "agreed by nobody yet" in cli("forum", "show", env=env).stdout
 
 
 def test_forum_through_the_cli(stack, tmp_path):

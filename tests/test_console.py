@@ -94,3 +94,36 @@ def test_a_bad_field_is_named_before_anything_is_signed():
         parse(BY_SLUG["amendment-propose"], {"paragraphs": "7", "text": "x", "catalogue_changes": "["}, Identity.UK)
     with pytest.raises(ValidationError, match="title"):
         parse(BY_SLUG["action-propose"], {"ref": "9b", "title": "x" * 301}, Identity.UK)
+
+
+def test_an_action_page_shows_each_sides_pending_terms_and_how_they_differ():
+    """Issue 15: the console's action page lists both sides' waiting filings and the difference."""
+    from datetime import UTC, datetime
+
+    from console.app import NAV, Settings, templates
+    from models.joint import JointFilings, PendingFiling
+    from models.joint_action import ActionState, ActionSummary, ActionView
+
+    costs = JointFilings(
+        filed={
+            Identity.UK: PendingFiling(filing_id="a", terms={"arrangement": "UK pays travel."}),
+            Identity.ROK: PendingFiling(filing_id="b", terms={"arrangement": "Shared equally."}),
+        }
+    )
+    summary = ActionSummary(
+        action_id="action-9b-x", ref="9b", area="telecoms", pillar=1, title="X", state=ActionState.ACTIVE,
+        proposed_by=Identity.UK,
+    )  # fmt: skip
+    view = ActionView(
+        summary=summary, description="", lead_uk=None, lead_rok=None, starts=None, ends=None,
+        proposed_at=datetime(2026, 1, 1, tzinfo=UTC), agreed_at=None, cadence_months=3, reports=[],
+        cost_filings=costs, closure_filings=JointFilings.model_validate({"UK": "complete"}), ended_at=None,
+        reason=None, partnership_terminated_on=None,
+    )  # fmt: skip
+    body = templates.get_template("action.html").render(
+        nav=NAV, path="/actions/action-9b-x", acting=None, held=[], fingerprint=None, switch_token="",
+        settings=Settings(temporal_ui="http://127.0.0.1:8233"), view=view, forms=[],
+    )  # fmt: skip
+    assert "UK has filed: UK pays travel." in body and "ROK has filed: Shared equally." in body
+    assert "arrangement: UK &#39;UK pays travel.&#39;, ROK &#39;Shared equally.&#39;" in body
+    assert "UK has filed to complete" in body  # kept before its fields were

@@ -24,10 +24,12 @@ from models.amendment import (
 from models.checkpoint import Checkpoint, CheckpointStatus
 from models.consultation import ConsultationRequest, ConsultationState, ConsultationSummary
 from models.forum import ForumStage, ForumSummary
-from models.identities import FILERS, Identity
-from models.joint_action import ActionState, ActionSummary, Progress, WindDown
+from models.identities import FILERS, PARTICIPANTS, Identity
+from models.joint import PendingFiling
+from models.joint_action import DECIDED_MAX, ActionState, ActionSummary, Progress, WindDown
 from models.keyring import KEYS_KEPT, KeyChange, KeyRevocation, KeyRing, KeyRotation
 from models.limits import (
+    AREAS_ADDED_MAX,
     CATALOGUE_CHANGES_MAX,
     CLOSED_IDS_KEPT,
     ENTRIES_MAX,
@@ -49,7 +51,7 @@ from models.limits import (
 )
 from models.partnership import PartnershipState, Stage, Termination, id_digest, seen_mark
 from models.records import RefusedMessage, RefusedMessages
-from models.working_group import WorkingGroup
+from models.working_group import GroupLeads, WorkingGroup
 from rules.common import filings_per_key_problem
 from tests.helpers import effects_done, signed, signed_partnership
 from tests.test_bounded_state import fill, payload_bytes
@@ -166,6 +168,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
         effective_at=NOW,
         reminders_sent=["six months", "one month", "one week", "one day"],
     )
+    leads = GroupLeads(**filing_fields(Identity.UK), area="a" * 64, lead_uk=fill(NAME_MAX), lead_rok=fill(NAME_MAX))
     groups = {
         f"area-{n}": WorkingGroup(
             area="a" * 64,
@@ -173,9 +176,11 @@ def forty_years_on(keys: dict) -> PartnershipState:
             pillar=1,
             lead_uk=fill(NAME_MAX),
             lead_rok=fill(NAME_MAX),
-            pending={Identity.UK: "t" * 400, Identity.ROK: "t" * 400},
+            pending={p: PendingFiling(filing_id="f" * FILING_ID_MAX, terms=leads.terms()) for p in PARTICIPANTS},
+            instruments={p: leads.model_copy(update={"filed_by": p}) for p in PARTICIPANTS},
+            decided_by=["f" * FILING_ID_MAX] * DECIDED_MAX,
         )
-        for n in range(11 + CATALOGUE_CHANGES_MAX)
+        for n in range(11 + AREAS_ADDED_MAX)
     }
     wind_down = WindDown(**filing_fields(Identity.UK), reason=fill(LINE_MAX), actions=[an_id(0)] * LIST_MAX)
     revocation = KeyRevocation(
@@ -203,7 +208,10 @@ def forty_years_on(keys: dict) -> PartnershipState:
         actions=actions,
         consultations=consultations,
         consultations_opened=10**6,
-        wind_down_filings={Identity.UK: "t" * 400, Identity.ROK: "t" * 400},
+        wind_down_filings={
+            p: PendingFiling(filing_id="f" * FILING_ID_MAX, terms={"actions": ",".join([an_id(0)] * LIST_MAX)})
+            for p in PARTICIPANTS
+        },
         wind_down_instruments={Identity.UK: wind_down, Identity.ROK: wind_down},
         forum_month=11,
         forum_day=22,

@@ -26,6 +26,7 @@ from models.forum import (
     Rank,
 )
 from models.identities import Identity
+from models.joint import JointWithdrawal
 from rules.p07_forum import next_forum_date
 from tests.helpers import (
     agenda_agreement,
@@ -332,6 +333,16 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         signed(await decision_agreement(forum, Identity.UK, decision.number), to=forum),
     )
     assert half.taken_at is None
+    # Issue 15: UK withdraws its agreement (naming it) while ROK's is awaited, then agrees again.
+    mine = JointWithdrawal(
+        filed_by=Identity.UK, decision="decision-agreement", withdraws=half.agreements[0].filing_id, number=1
+    )
+    view = await forum.execute_update(ForumCycleWorkflow.withdraw_joint_filing, signed(mine, to=forum))
+    assert view.decisions[0].agreed_by == [] and view.decisions[0].agreements == []
+    await forum.execute_update(
+        ForumCycleWorkflow.agree_decision,
+        signed(await decision_agreement(forum, Identity.UK, decision.number), to=forum),
+    )
     taken = await forum.execute_update(
         ForumCycleWorkflow.agree_decision,
         signed(await decision_agreement(forum, Identity.ROK, decision.number), to=forum),
@@ -387,6 +398,13 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         ForumCycleWorkflow.file_minutes,
         signed(MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id=forum.id, text="Minutes."), to=forum),
     )
+    first = await forum.execute_update(
+        ForumCycleWorkflow.approve_minutes, signed(await minutes_approval(forum, Identity.UK), to=forum)
+    )
+    approval = first.minutes_approvals.filed[Identity.UK].filing_id
+    mine = JointWithdrawal(filed_by=Identity.UK, decision="minutes-approval", withdraws=approval)
+    view = await forum.execute_update(ForumCycleWorkflow.withdraw_joint_filing, signed(mine, to=forum))
+    assert view.minutes_approved_by == [] and not view.minutes_approvals
     closed = await both(forum, ForumCycleWorkflow.approve_minutes, lambda s: minutes_approval(forum, s))
     assert closed.summary.stage is ForumStage.CLOSED
     await effects_done(forum, ForumCycleWorkflow.pending_effects)

@@ -23,10 +23,17 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.common import explain
 from engine.keys import load_private_key
 from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentProposal, AmendmentWithdrawal
-from models.consultation import ConsultationRequest, ConsultationRound, ResolutionAcceptance, ResolutionProposal
+from models.consultation import (
+    ConsultationRequest,
+    ConsultationRound,
+    ConsultationWithdrawal,
+    ResolutionAcceptance,
+    ResolutionProposal,
+)
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
+    AgendaItemWithdrawal,
     CoChairNomination,
     Convening,
     DecisionAgreement,
@@ -37,6 +44,7 @@ from models.forum import (
     Postponement,
 )
 from models.identities import FILERS, Identity
+from models.joint import JointWithdrawal
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -65,6 +73,7 @@ UPDATES = [
     ("partnership", PartnershipWorkflow.propose_joint_action, JointActionProposal),
     ("partnership", PartnershipWorkflow.set_group_leads, GroupLeads),
     ("partnership", PartnershipWorkflow.wind_down, WindDown),
+    ("partnership", PartnershipWorkflow.withdraw_joint_filing, JointWithdrawal),
     ("partnership", PartnershipWorkflow.open_consultation, ConsultationRequest),
     ("partnership", PartnershipWorkflow.start_forum, ForumConvocation),
     ("partnership", PartnershipWorkflow.rotate_key, KeyRotation),
@@ -76,13 +85,17 @@ UPDATES = [
     ("action", JointActionWorkflow.report, ProgressReport),
     ("action", JointActionWorkflow.cost_share, CostArrangement),
     ("action", JointActionWorkflow.close, ActionClosure),
+    ("action", JointActionWorkflow.withdraw_joint_filing, JointWithdrawal),
     ("consultation", ConsultationWorkflow.note, ConsultationRound),
     ("consultation", ConsultationWorkflow.propose, ResolutionProposal),
     ("consultation", ConsultationWorkflow.accept, ResolutionAcceptance),
+    ("consultation", ConsultationWorkflow.withdraw, ConsultationWithdrawal),
     ("forum", ForumCycleWorkflow.nominate, CoChairNomination),
     ("forum", ForumCycleWorkflow.add_item, AgendaItemFiling),
     ("forum", ForumCycleWorkflow.agree_agenda, AgendaAgreement),
     ("forum", ForumCycleWorkflow.postpone, Postponement),
+    ("forum", ForumCycleWorkflow.withdraw_joint_filing, JointWithdrawal),
+    ("forum", ForumCycleWorkflow.withdraw_item, AgendaItemWithdrawal),
     ("forum", ForumCycleWorkflow.convene, Convening),
     ("forum", ForumCycleWorkflow.table_decision, DecisionTabled),
     ("forum", ForumCycleWorkflow.agree_decision, DecisionAgreement),

@@ -152,7 +152,7 @@ async def test_a_cost_arrangement_applies_only_when_both_file_it(local_env, part
         JointActionWorkflow.cost_share,
         signed(CostArrangement(filed_by=Identity.ROK, action_id=action.id, arrangement=proposed), to=action),
     )
-    assert view.summary.cost_arrangement == proposed and view.cost_filings == {}
+    assert view.summary.cost_arrangement == proposed and not view.cost_filings
     await effects_done(action, JointActionWorkflow.pending_effects)
     rows = [r for r in decisions(register_engine()) if r.workflow_id == action.id]
     assert [(r.kind, r.paragraph) for r in rows] == [("joint-action-agreed", "9b"), ("cost-arrangement", "28")]
@@ -167,7 +167,7 @@ async def test_working_group_leads_need_both_sides(partnership):
     group = await partnership.execute_update(PartnershipWorkflow.set_group_leads, leads(Identity.ROK, "S. Park"))
     assert group.lead_uk is None
     group = await partnership.execute_update(PartnershipWorkflow.set_group_leads, leads(Identity.ROK))
-    assert (group.lead_uk, group.lead_rok, group.cadence_months, group.pending) == ("A. Smith", "J. Kim", 2, {})
+    assert (group.lead_uk, group.lead_rok, group.cadence_months, group.pending.filed) == ("A. Smith", "J. Kim", 2, {})
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert "working-group-leads" in kinds(partnership.id)
     bad = signed(GroupLeads(filed_by=Identity.UK, area="space", lead_uk="a", lead_rok="b"))

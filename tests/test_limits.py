@@ -64,11 +64,14 @@ def minimal(model) -> dict:
         "old_fingerprint": "0" * 16,
         "new_key": "A" * 43 + "=",
         "possession": "A" * 86 + "==",
+        "ministry": "MSIT",
+        "rank": "first-vice-minister",
+        "JointWithdrawal.decision": "group-leads",  # beside DecisionAgreement's decision number
     }
     values = {}
     for name, field in model.model_fields.items():
         if field.is_required():
-            values[name] = base.get(name, "x1")
+            values[name] = base.get(f"{model.__name__}.{name}", base.get(name, "x1"))
     return values
 
 

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from workflows.handlers import governed_signal
+    from workflows.joint_decisions import WaitingFilings
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -58,7 +59,7 @@ class Message:
     started: asyncio.Future | None = field(default=None, repr=False)  # what a filing's handler awaits
 
 
-class GovernedWorkflow:
+class GovernedWorkflow(WaitingFilings):
     """Base of the governance workflows. A subclass calls `_govern` from its `__init__` with the
     lists in its state that hold accepted filing ids and queued effects, says when it is finished
     and what its clock makes due, and runs `_serve()` from its `@workflow.run`.

@@ -20,13 +20,19 @@ with workflow.unsafe.imports_passed_through():
         ConsultationState,
         ConsultationSummary,
         ConsultationView,
+        ConsultationWithdrawal,
         ProposalRecord,
         ResolutionAcceptance,
         ResolutionProposal,
         RoundRecord,
     )
     from models.identities import FILERS, PARTICIPANTS
-    from rules.p29_consultations import acceptance_problem, proposal_problem, round_problem
+    from rules.p29_consultations import (
+        acceptance_problem,
+        consultation_withdrawal_problem,
+        proposal_problem,
+        round_problem,
+    )
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_update
 
@@ -113,6 +119,28 @@ class ConsultationWorkflow(GovernedWorkflow):
             list(FILERS),
             f"Consultation {case.consultation_id} resolved",
             accepted.resolution,
+        )
+        self._touch(now)
+        return self.show()
+
+    @governed_update(lambda wf, filing: consultation_withdrawal_problem(wf._case, filing))
+    async def withdraw(self, filing: ConsultationWithdrawal) -> ConsultationView:
+        """The Participant that opened it withdraws it (issue 15): it closes unresolved."""
+        now = self._accept(filing)
+        case = self._case
+        case.state = ConsultationState.WITHDRAWN
+        self._record(
+            "withdrawn",
+            "consultation-withdrawn",
+            now,
+            f"Consultation {case.consultation_id} about {case.request.about} withdrawn by {filing.filed_by}.",
+            {"about": case.request.about, "withdrawn_by": filing.filed_by.value},
+        )
+        self._notify(
+            "withdrawn",
+            list(FILERS),
+            f"Consultation {case.consultation_id} withdrawn by {filing.filed_by}",
+            f"About {case.request.about}: {case.request.summary}",
         )
         self._touch(now)
         return self.show()

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         AgendaAgreement,
         AgendaItem,
         AgendaItemFiling,
+        AgendaItemWithdrawal,
         CoChair,
         CoChairNomination,
         Convening,
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         Postponement,
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
+    from models.joint import JointFilings, JointWithdrawal, PendingFiling
     from models.messages import TakenDecision
     from rules.common import file_jointly
     from rules.p07_forum import (
@@ -52,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         postponement_problem,
         tabling_problem,
     )
+    from rules.p07_forum_withdrawals import agreement_withdrawal_problem, item_withdrawal_problem
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_update
 
@@ -95,9 +98,29 @@ class ForumCycleWorkflow(GovernedWorkflow):
     @governed_update(lambda wf, filing: item_problem(wf._case, filing, workflow.now()))
     async def add_item(self, filing: AgendaItemFiling) -> ForumView:
         self._accept(filing)
-        self._case.items.append(AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by))
+        item = AgendaItem(title=filing.title, ref=filing.ref, added_by=filing.filed_by, filing_id=filing.filing_id)
+        self._case.items.append(item)
         # An agreement was to the agenda as it stood; a new item needs both to agree again.
         self._case.agenda_agreed_by.clear()
+        self._case.agenda_agreements.clear()
+        self._publish()
+        return self.show()
+
+    @governed_update(lambda wf, filing: item_withdrawal_problem(wf._case, filing))
+    async def withdraw_item(self, filing: AgendaItemWithdrawal) -> ForumView:
+        """Whoever added an item may withdraw it while the call is open (issue 15)."""
+        self._accept(filing)
+        case = self._case
+        item = next(i for i in case.items if i.filing_id == filing.withdraws)
+        case.items.remove(item)
+        case.agenda_agreed_by.clear()  # an agreement was to the agenda as it stood
+        case.agenda_agreements.clear()
+        self._notify(
+            f"item-withdrawn/{filing.filing_id}",
+            [i for i in FILERS if i is not filing.filed_by],
+            f"Forum {case.year}: {filing.filed_by} has withdrawn an agenda item",
+            f"Withdrawn: {item.title}. The agenda needs both Participants' agreement again.",
+        )
         self._publish()
         return self.show()
 
@@ -106,6 +129,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         case.agenda_agreed_by.append(filing.filed_by)
+        file_jointly(case.agenda_agreements, filing, {"agenda_sha256": filing.agenda_sha256})
         if all(p in case.agenda_agreed_by for p in PARTICIPANTS):
             case.stage = ForumStage.AGENDA_FIXED
             case.agenda_fixed_at = now
@@ -115,6 +139,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Forum {case.year}: the agenda is fixed",
                 "\n".join(f"{i}. {item.title}" for i, item in enumerate(case.agenda(), 1)),
             )
+        else:
+            what = f"its agreement to the agenda of the Forum {case.year} ({len(case.agenda())} items)"
+            self._awaits_other(filing, what, f"partnership forum agenda agree --year {case.year}")
         self._publish()
         return self.show()
 
@@ -125,7 +152,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
         """The Forum moves only when both Participants file the same new date."""
         now = self._accept(filing)
         case = self._case
-        if file_jointly(case.postponements, filing.filed_by, filing.to.isoformat()):
+        what = f"to move the Forum {case.year} from {case.on} to {filing.to}"
+        command = f"partnership forum postpone --year {case.year} --to {filing.to}"
+        if self._file_jointly(case.postponements, filing, filing.terms(), what, command):
             was = case.on
             case.on = filing.to
             case.postponements.clear()
@@ -157,6 +186,37 @@ class ForumCycleWorkflow(GovernedWorkflow):
             f"The Forum {case.year} met on {local_date(now, case.host)}, co-chaired by {chairs}.",
             {"attendees": case.attendees, "co_chairs": {p: c.name for p, c in case.co_chairs.items()}},
         )
+        self._publish()
+        return self.show()
+
+    def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
+        case, kind = self._case, withdrawal.decision
+        if kind == "postponement":
+            return case.postponements, f"a postponement of the Forum {case.year}"
+        if kind == "agenda-agreement":
+            return case.agenda_agreements, f"an agreement to the agenda of the Forum {case.year}"
+        if kind == "minutes-approval":
+            return case.minutes_approvals, f"an approval of the minutes of the Forum {case.year}"
+        if kind == "decision-agreement" and withdrawal.number and withdrawal.number <= len(case.decisions):
+            decision = case.decisions[withdrawal.number - 1]  # its agreements are its instruments
+            filed = {a.filed_by: PendingFiling(filing_id=a.filing_id, terms={}) for a in decision.agreements}
+            return JointFilings(filed=filed), f"an agreement to decision {decision.number} of the Forum {case.year}"
+        return None, f"{kind} filing on a Forum cycle"
+
+    @governed_update(lambda wf, w: agreement_withdrawal_problem(wf._case, w) or wf._joint_withdrawal_problem(w))
+    async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ForumView:
+        """Issue 15: the filer withdraws its postponement, or its agreement to the agenda, a decision
+        or the minutes, while it awaits the other's."""
+        self._take_withdrawal(withdrawal)
+        case, by = self._case, withdrawal.filed_by
+        if withdrawal.decision == "agenda-agreement":
+            case.agenda_agreed_by.remove(by)
+        elif withdrawal.decision == "minutes-approval":
+            case.minutes_approved_by.remove(by)
+        elif withdrawal.decision == "decision-agreement" and withdrawal.number:
+            decision = case.decisions[withdrawal.number - 1]
+            decision.agreed_by.remove(by)
+            decision.agreements = [a for a in decision.agreements if a.filed_by is not by]
         self._publish()
         return self.show()
 
@@ -204,6 +264,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 decision.text,
             )
             self._follow_up(decision)
+        else:
+            what = f"its agreement to decision {decision.number} of the Forum {case.year}: {decision.text}"
+            self._awaits_other(filing, what, f"partnership forum agree {decision.number} --year {case.year}")
         return decision
 
     def _follow_up(self, decision: ForumDecision) -> None:
@@ -223,6 +286,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         self._accept(filing)
         self._case.minutes = filing.text
         self._case.minutes_approved_by = []  # new minutes, new approvals
+        self._case.minutes_approvals.clear()
         return self.show()
 
     @governed_update(lambda wf, filing: approval_problem(wf._case, filing))
@@ -231,6 +295,7 @@ class ForumCycleWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         case.minutes_approved_by.append(filing.filed_by)
+        file_jointly(case.minutes_approvals, filing, {"minutes_sha256": filing.minutes_sha256})
         if all(p in case.minutes_approved_by for p in PARTICIPANTS):
             case.stage = ForumStage.CLOSED
             case.closed_at = now
@@ -247,6 +312,9 @@ class ForumCycleWorkflow(GovernedWorkflow):
                 f"Minutes of the UK-RoK Digital Partnership Forum {case.year}",
                 case.minutes or "",
             )
+        else:
+            what = f"its approval of the minutes of the Forum {case.year}"
+            self._awaits_other(filing, what, f"partnership forum approve --year {case.year}")
         self._publish()
         return self.show()
 
@@ -269,6 +337,8 @@ class ForumCycleWorkflow(GovernedWorkflow):
             minutes=case.minutes,
             minutes_approved_by=case.minutes_approved_by,
             closed_at=case.closed_at,
+            agenda_agreements=case.agenda_agreements,
+            minutes_approvals=case.minutes_approvals,
         )
 
     # The clock --------------------------------------------------------------------------------------------

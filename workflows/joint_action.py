@@ -15,6 +15,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import FILERS, other_participant
+    from models.joint import JointFilings, JointWithdrawal
     from models.joint_action import (
         OWN_EXPENSES,
         ActionAgreement,
@@ -29,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         decided_since,
     )
     from models.messages import CadenceChanged, JointWindDown, TerminationTaken
-    from rules.common import file_jointly
     from rules.messages import cadence_changed_problem, termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
@@ -110,7 +110,9 @@ class JointActionWorkflow(GovernedWorkflow):
         now = self._accept(filing)
         case = self._case
         terms = filing.arrangement.strip()
-        if file_jointly(case.cost_filings, filing.filed_by, terms):
+        what = f"a cost arrangement for {case.action_id} (¶28)"
+        command = f"partnership action cost-share {case.action_id} --arrangement-file F"
+        if self._file_jointly(case.cost_filings, filing, filing.terms(), what, command):
             case.cost_arrangement = terms
             case.cost_filings.clear()
             self._record(
@@ -128,14 +130,6 @@ class JointActionWorkflow(GovernedWorkflow):
                 terms,
                 paragraph="28",
             )
-        else:
-            self._notify(
-                f"cost-arrangement-proposed/{filing.filing_id}",
-                [other_participant(filing.filed_by)],
-                f"{filing.filed_by} proposes a cost arrangement for {case.action_id}",
-                f"{terms}\n\nIt applies only if you file the same arrangement (¶28). Until then: {OWN_EXPENSES}",
-                paragraph="28",
-            )
         self._publish()
         return self.show()
 
@@ -143,12 +137,28 @@ class JointActionWorkflow(GovernedWorkflow):
     async def close(self, filing: ActionClosure) -> ActionView:
         """Complete or discontinue: each side files; the second filing makes it happen."""
         now = self._accept(filing)
-        if file_jointly(self._case.closure_filings, filing.filed_by, filing.outcome):
+        what = f"to {filing.outcome} joint action {self._case.action_id}"
+        command = f"partnership action {filing.outcome} {self._case.action_id}"
+        if self._file_jointly(self._case.closure_filings, filing, filing.terms(), what, command):
             self._case.closure_filings.clear()
             state = ActionState.COMPLETED if filing.outcome == "complete" else ActionState.DISCONTINUED
             self._end(state, now, filing.reason or f"jointly decided to {filing.outcome} it")
         else:
             self._publish()
+        return self.show()
+
+    def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
+        if withdrawal.decision == "cost-arrangement":
+            return self._case.cost_filings, f"a cost arrangement for {self._case.action_id}"
+        if withdrawal.decision == "closure":
+            return self._case.closure_filings, f"the closure of {self._case.action_id}"
+        return None, f"{withdrawal.decision} filing on a joint action"
+
+    @governed_update(lambda wf, withdrawal: wf._joint_withdrawal_problem(withdrawal))
+    async def withdraw_joint_filing(self, withdrawal: JointWithdrawal) -> ActionView:
+        """Issue 15: the filer withdraws its side of a cost arrangement or closure while it waits."""
+        self._take_withdrawal(withdrawal)
+        self._publish()
         return self.show()
 
     # ¶32 ------------------------------------------------------------------------------------------------

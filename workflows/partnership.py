@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
+    from workflows.joint_decisions import PartnershipJointDecisions
     from workflows.keys import KeyRegistry
     from workflows.programmes import Programmes, attributes
 
@@ -58,7 +59,9 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow(KeyRegistry, Programmes, BoundedState, Checkpoints, GovernedWorkflow):
+class PartnershipWorkflow(
+    KeyRegistry, Programmes, PartnershipJointDecisions, BoundedState, Checkpoints, GovernedWorkflow
+):
     PARAGRAPH = "31"
 
     @workflow.init

@@ -33,17 +33,15 @@ with workflow.unsafe.imports_passed_through():
         ActionSummary,
         JointActionCase,
         JointActionProposal,
-        WindDown,
         action_id_for,
         rollup,
-        wind_down_terms,
     )
     from models.limits import LINE_MAX, shortened
-    from models.messages import CadenceChanged, JointWindDown, TakenDecision, TerminationTaken
+    from models.messages import CadenceChanged, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
-    from rules.common import child_id, file_jointly
+    from rules.common import child_id
     from rules.messages import report_problem, taken_decision_problem
     from rules.p07_forum import (
         default_host,
@@ -57,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
-    from rules.p32_programmes_survive import wind_down_problem
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
     from workflows.handlers import governed_signal, governed_update
@@ -84,7 +81,8 @@ class Programmes:
         group = self._group(filing.area)
         self._state.working_groups[filing.area] = group
         group.instruments[filing.filed_by] = filing
-        if file_jointly(group.pending, filing.filed_by, filing.terms()):
+        command = f"partnership group set-leads {filing.area} --lead-uk … --lead-rok … --cadence-months …"
+        if self._file_jointly(group.pending, filing, filing.terms(), f"the leads of {group.name}", command):
             evidence = CadenceChanged(filings=[group.instruments[p] for p in PARTICIPANTS])
             group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
             self._cadence_decided(group, filing.cadence_months, evidence)
@@ -193,33 +191,7 @@ class Programmes:
     def actions(self) -> list[ActionSummary]:
         return list(self._state.actions.values())
 
-    # ¶32 — termination does not end them; a joint wind-down does -----------------------------------
-
-    @governed_update(lambda wf, filing: wind_down_problem(wf._state, filing))
-    async def wind_down(self, filing: WindDown) -> list[ActionSummary]:
-        """¶32: both Participants file it, naming the same actions; then each is discontinued.
-        Answers the joint actions still ongoing (those wound down now are not)."""
-        now = self._accept(filing)
-        ending: set[str] = set()
-        self._state.wind_down_instruments[filing.filed_by] = filing
-        if file_jointly(self._state.wind_down_filings, filing.filed_by, wind_down_terms(filing)):
-            evidence = JointWindDown(filings=list(self._state.wind_down_instruments.values()))
-            self._state.wind_down_filings.clear()
-            self._state.wind_down_instruments.clear()
-            ongoing = [self._state.actions[a] for a in sorted(set(filing.actions))]
-            reason = filing.reason or "joint wind-down of ongoing joint actions (¶32)"
-            self._record(
-                f"wind-down/{filing.filing_id}",
-                "joint-wind-down",
-                now,
-                f"UK and ROK jointly decided to wind down {len(ongoing)} ongoing joint action(s) (¶32).",
-                {"actions": [a.action_id for a in ongoing], "reason": reason},
-                paragraph="32",
-            )
-            for action in ongoing:
-                self._tell(action.action_id, "wound_down", evidence)
-            ending = {a.action_id for a in ongoing}
-        return [a for a in self._state.actions.values() if a.state.is_open and a.action_id not in ending]
+    # ¶32 — termination does not end them (a joint wind-down does: workflows/joint_decisions.py) -----
 
     def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
         """¶32: every ongoing joint action is told, with the notice, and goes on."""
