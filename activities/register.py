@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from engine import config
-from models.names import RECORD_DECISION
-from models.records import DecisionRecord, RegisterEntry
-from models.register import GENESIS, Decision, chain_hash, encode_details, hash_of, row_content
+from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
+from models.records import ClosedEntry, DecisionRecord, RegisterEntry, StoredText
+from models.register import (
+    GENESIS,
+    ClosedEntryRow,
+    Decision,
+    StoredTextRow,
+    chain_hash,
+    encode_details,
+    hash_of,
+    row_content,
+)
 
 _CREATING = threading.Lock()
 
@@ -144,3 +158,76 @@ def record_decision(decision: DecisionRecord) -> RegisterEntry:
         extra={"decision_id": entry.decision_id, "seq": entry.seq, "paragraph": decision.paragraph},
     )
     return entry
+
+
+# Issue 12: what the Partnership no longer carries -----------------------------------------------
+
+
+@activity.defn(name=STORE_TEXT)
+def store_text(stored: StoredText) -> None:
+    """Keep a long text under its SHA-256; a retry (or the same text again) finds it there."""
+    if hashlib.sha256(stored.text.encode()).hexdigest() != stored.sha256:
+        raise ApplicationError("the text does not have the SHA-256 it is filed under", non_retryable=True)
+    _set_aside_if_permanent(f"text/{stored.sha256}", "text", stored, _store_text, stored)
+
+
+def _store_text(stored: StoredText) -> None:
+    with Session(register_engine()) as session:
+        if session.get(StoredTextRow, stored.sha256) is None:
+            session.add(StoredTextRow(sha256=stored.sha256, text=stored.text))
+            try:
+                session.commit()
+            except IntegrityError:  # another attempt stored it first: the same text
+                session.rollback()
+
+
+@activity.defn(name=FILE_CLOSED)
+def file_closed(entry: ClosedEntry) -> None:
+    """Keep a closed thing's last summary; filing it again replaces the row (idempotent)."""
+    _set_aside_if_permanent(f"closed/{entry.entry_id}", "closed-entry", entry, _file_closed, entry)
+
+
+def _set_aside_if_permanent(effect_id: str, kind: str, effect: BaseModel, write: Callable, *args: Any) -> None:
+    """Like `record_decision`: a row the register can never store is set aside, so the lane goes on."""
+    try:
+        write(*args)
+    except Exception as err:
+        from activities.failures import permanent_reason, set_aside  # it records through this module
+
+        if (reason := permanent_reason(err)) is None:
+            raise
+        set_aside(effect_id, kind, effect, reason)
+
+
+def _file_closed(entry: ClosedEntry) -> None:
+    row = ClosedEntryRow(
+        entry_id=entry.entry_id,
+        kind=entry.kind,
+        partnership_id=entry.partnership_id,
+        summary_json=json.dumps(entry.summary, sort_keys=True),
+    )
+    with Session(register_engine()) as session:
+        session.merge(row)
+        try:
+            session.commit()
+        except IntegrityError:  # another attempt inserted it first: replace it now
+            session.rollback()
+            session.merge(row)
+            session.commit()
+
+
+def stored_text(engine: Engine, sha256: str) -> str | None:
+    with Session(engine) as session:
+        row = session.get(StoredTextRow, sha256)
+        return row.text if row is not None else None
+
+
+def closed_entries(engine: Engine, partnership_id: str, kind: str) -> list[dict]:
+    """The summaries of `kind` the Partnership `partnership_id` has closed, oldest filed first."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ClosedEntryRow)
+            .where(ClosedEntryRow.partnership_id == partnership_id, ClosedEntryRow.kind == kind)
+            .order_by(ClosedEntryRow.entry_id)
+        )
+        return [json.loads(r.summary_json) for r in rows]

@@ -29,6 +29,7 @@ from cli.common import (
     read_text,
     run,
     table,
+    with_closed,
     withdrawn,
 )
 from models.catalogue import find_area
@@ -203,7 +204,7 @@ async def list_actions(
     found = find_area(area) if area else None
     actions: list[ActionSummary] = [
         a
-        for a in await ask(PartnershipWorkflow.actions)
+        for a in await with_closed(PartnershipWorkflow.actions, "action", ActionSummary, "action_id")
         if (ref is None or a.ref == ref)
         and (area is None or a.area == (found.slug if found else area))
         and (pillar is None or a.pillar == pillar)

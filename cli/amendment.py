@@ -26,6 +26,7 @@ from cli.common import (
     run,
     table,
     usage,
+    with_closed,
 )
 from models.amendment import (
     AmendmentConsent,
@@ -135,7 +136,7 @@ async def withdraw(ident: IdArgument, filer: AsOption) -> None:
 @run
 async def list_amendments(json_out: JsonFlag = False) -> None:
     """Every amendment proposed, with its status."""
-    summaries: list[AmendmentSummary] = await ask(PartnershipWorkflow.amendments)
+    summaries = await with_closed(PartnershipWorkflow.amendments, "amendment", AmendmentSummary, "amendment_id")
     if json_out:
         emit(summaries)
         return

@@ -276,6 +276,40 @@ async def ask(query: Any) -> Any:
     return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def closed_in_register(kind: str, model: type[M]) -> list[M]:
+    """Issue 12: the closed amendments, joint actions, consultations or Forum cycles the running
+    Partnership no longer carries, from the register where this machine has it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from activities.register import closed_entries, read_only_engine
+    from workflows.partnership import PARTNERSHIP_ID
+
+    try:
+        rows = closed_entries(read_only_engine(), PARTNERSHIP_ID, kind)
+    except SQLAlchemyError:
+        return []  # no register here (an office that only files): the Partnership's own list
+    return [model.model_validate(row) for row in rows]
+
+
+async def with_closed(query: Any, kind: str, model: type[M], key: str) -> list[M]:
+    """What the Partnership answers to `query` (what it carries: everything open, and what closed
+    since it last continued as new), after the closed ones it left in the register (issue 12).
+    The Partnership's own answer wins for a thing both know."""
+    carried: list[M] = await ask(query)
+    held = {getattr(thing, key) for thing in carried}
+    closed = [thing for thing in closed_in_register(kind, model) if getattr(thing, key) not in held]
+    return sorted(closed, key=lambda thing: numbered(getattr(thing, key))) + carried
+
+
+def numbered(thing_id: str) -> tuple[str, int]:
+    """Sort key of an id: `…-amendment-10` after `…-amendment-9`."""
+    stem, _, number = thing_id.rpartition("-")
+    return (stem, int(number)) if number.isdigit() else (thing_id, 0)
+
+
 async def file_on(
     ident: str, update: Any, filing: Filing, show: Any, kind: str, signer: Callable[[F], F] | None = None
 ) -> Any:

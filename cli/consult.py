@@ -12,7 +12,6 @@ from cli.common import (
     AsOption,
     JsonFlag,
     Refused,
-    ask,
     client,
     day,
     day_option,
@@ -24,6 +23,7 @@ from cli.common import (
     read_text,
     run,
     table,
+    with_closed,
 )
 from models.consultation import (
     ConsultationRequest,
@@ -127,7 +127,7 @@ async def accept(
 @run
 async def list_consultations(json_out: JsonFlag = False) -> None:
     """Every consultation and its state."""
-    found: list[ConsultationSummary] = await ask(PartnershipWorkflow.consultations)
+    found = await with_closed(PartnershipWorkflow.consultations, "consultation", ConsultationSummary, "consultation_id")
     if json_out:
         emit(found)
         return

@@ -27,6 +27,7 @@ from cli.common import (
     run,
     table,
     usage,
+    with_closed,
 )
 from models.forum import (
     AgendaAgreement,
@@ -66,7 +67,8 @@ ShownYear = Annotated[int | None, typer.Argument(help="The cycle's year; default
 
 
 async def cycles() -> list[ForumSummary]:
-    return await ask(PartnershipWorkflow.forums)
+    found = await with_closed(PartnershipWorkflow.forums, "forum", ForumSummary, "forum_id")
+    return sorted(found, key=lambda f: f.year)
 
 
 async def forum_id(year: int | None, closed_too: bool = False) -> str:

@@ -10,21 +10,54 @@ import typer
 
 from cli.action import progress_line
 from cli.archive import archive_json, archive_line
-from cli.common import EXPECTED, JsonFlag, Refused, ask, client, echo, emit, explain, fail, query_or_explain, run, usage
-from models.amendment import AmendmentSummary, text_sha256
+from cli.common import (
+    EXPECTED,
+    JsonFlag,
+    Refused,
+    ask,
+    client,
+    closed_in_register,
+    echo,
+    emit,
+    explain,
+    fail,
+    query_or_explain,
+    run,
+    usage,
+    with_closed,
+)
+from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
+from models.forum import ForumSummary
+from models.joint_action import ActionSummary, rollup
 from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
 
 
+def stored_wording(sha256: str) -> str | None:
+    """An amendment's wording from the register's text store (issue 12), where this machine has it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from activities.register import read_only_engine, stored_text
+
+    try:
+        return stored_text(read_only_engine(), sha256) if sha256 else None
+    except SQLAlchemyError:
+        return None
+
+
 async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
-    """Each amendment's wording, from its own workflow (the Partnership keeps only its hash), and
+    """Each amendment's wording, by the SHA-256 the Partnership keeps: from the register's text
+    store, else from the amendment's own workflow (while the server still has it); either way
     checked against that hash."""
     c = await client()
     wording: dict[str, str] = {}
     for a in amendments:
+        if (stored := stored_wording(a.text_sha256)) is not None and text_sha256(stored) == a.text_sha256:
+            wording[a.amendment_id] = stored
+            continue
         missing = f"the wording of {a.amendment_id} is no longer on this server"
         view = await query_or_explain(c.get_workflow_handle(a.amendment_id), AmendmentWorkflow.show, missing)
         if a.text_sha256 and text_sha256(view.text) != a.text_sha256:
@@ -36,7 +69,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
-    status = await ask(PartnershipWorkflow.status)
+    status = await with_closed_things(await ask(PartnershipWorkflow.status))
     wording = await wording_of(status.amendments_in_force)
     parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
@@ -84,7 +117,7 @@ async def status(json_out: JsonFlag = False) -> None:
         typer.echo(s.line(), err=True)
     if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
         fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
-    current = await ask(PartnershipWorkflow.status)
+    current = await with_closed_things(await ask(PartnershipWorkflow.status))
     if json_out:
         emit(
             current.model_dump(mode="json")
@@ -97,6 +130,32 @@ async def status(json_out: JsonFlag = False) -> None:
         return
     show_status(current, json_out)
     typer.echo(archive_line())
+
+
+async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
+    """The status with what the Partnership no longer carries (issue 12): the amendments in force
+    and the Forum cycles filed in the register as closed, and every joint action in the roll-ups."""
+    held = {a.amendment_id for a in current.amendments_in_force}
+    in_force = current.amendments_in_force + [
+        a
+        for a in closed_in_register("amendment", AmendmentSummary)
+        if a.status is AmendmentStatus.IN_EFFECT and a.amendment_id not in held
+    ]
+    forums = {f.forum_id: f for f in closed_in_register("forum", ForumSummary)} | {
+        f.forum_id: f for f in current.forums
+    }
+    actions = await with_closed(PartnershipWorkflow.actions, "action", ActionSummary, "action_id")
+    return current.model_copy(
+        update={
+            "amendments_in_force": sorted(in_force, key=lambda a: a.version or 0),
+            "forums": sorted(forums.values(), key=lambda f: f.year),
+            "joint_actions": rollup(actions),
+            "joint_actions_by_pillar": {
+                pillar: rollup([a for a in actions if a.pillar == pillar])
+                for pillar in sorted({a.pillar for a in actions})
+            },
+        }
+    )
 
 
 def show_status(current: PartnershipStatus, json_out: bool) -> None:

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cli.common import Refused, ask, client, query_or_explain
+from cli.common import Refused, ask, client, query_or_explain, with_closed
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
 from console.app import acting_identity, page, session_of
 from console.instruments import BY_MODEL, offered_to
+from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, amended_areas
 from models.forum import ForumStage
 from models.identities import Identity
@@ -131,7 +132,7 @@ async def actions_page(request: Request) -> Response:
     wanted = {k: q.get(k) or None for k in ("ref", "area", "pillar", "state")}
     actions = [
         a
-        for a in await ask(P.actions)
+        for a in await with_closed(P.actions, "action", ActionSummary, "action_id")
         if (wanted["ref"] is None or a.ref == wanted["ref"])
         and (wanted["area"] is None or a.area == wanted["area"])
         and (wanted["pillar"] is None or str(a.pillar) == wanted["pillar"])
@@ -158,7 +159,7 @@ async def action_page(request: Request) -> Response:
 
 async def amendments_page(request: Request) -> Response:
     status = await ask(P.status)
-    amendments = await ask(P.amendments)
+    amendments = await with_closed(P.amendments, "amendment", AmendmentSummary, "amendment_id")
     return page(
         request,
         "amendments.html",

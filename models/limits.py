@@ -31,6 +31,25 @@ CHANGES_MAX = 10
 #: beyond these, a new cycle or consultation. With the limits above, each workflow's carried
 #: state stays under STATE_BUDGET however its filers fill it.
 ENTRIES_MAX = 20
+#: Open things the Partnership carries at once (issue 12): a closed one leaves its carried state
+#: for the register, so these, with the limits above, keep the Partnership within STATE_BUDGET
+#: however many years pass. Beyond them a new one waits until one closes.
+OPEN_AMENDMENTS_MAX = 20
+OPEN_ACTIONS_MAX = 100
+OPEN_CONSULTATIONS_MAX = 20
+OPEN_FORUMS_MAX = 5  # Forum cycles not yet closed (one starts each year)
+#: Closed things whose ids the Partnership still knows (a 16-hex-digit digest each, about 19
+#: bytes): a joint action's id comes from its title, and a title one of these used is refused.
+CLOSED_IDS_KEPT = 3_000
+#: Filings one key of an identity signs on the Partnership (issue 12). The Partnership remembers
+#: each filing it accepted (a signed paper is presented once) only while the key that signed it is
+#: current: a paper signed by a replaced key no longer verifies. So each identity's key signs this
+#: many, then is rotated (key rotations and revocations are taken beyond it).
+FILINGS_PER_KEY = 1_000
+#: Catalogue changes in force at once (each amendment in force adds up to CHANGES_MAX).
+CATALOGUE_CHANGES_MAX = 50
+#: Policy areas added to the catalogue's eleven (each has a working group the Partnership carries).
+AREAS_ADDED_MAX = 5
 #: Bytes of a workflow's carried state, well under Temporal's 2 MB payload limit.
 STATE_BUDGET = 1_000_000
 
@@ -101,3 +120,18 @@ def entries_problem(entries: list, what: str, holder: str) -> str | None:
     if len(entries) >= ENTRIES_MAX:
         return f"{holder} already has {ENTRIES_MAX} {what}, the most it may hold (a limit on state size)"
     return None
+
+
+def open_things_problem(count: int, most: int, what: str) -> str | None:
+    """The one-line refusal when the Partnership already carries `most` open `what`."""
+    if count >= most:
+        return (
+            f"the Partnership already has {most} open {what}, the most it may hold (a limit on state size); "
+            "close one first"
+        )
+    return None
+
+
+def shortened(text: str, most: int = LINE_MAX) -> str:
+    """`text` cut to `most` characters, with an ellipsis where it was cut."""
+    return text if len(text) <= most else text[: most - 1] + "…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -16,7 +17,7 @@ from models.joint import JointFilings
 from models.joint_action import ActionSummary, Rollup, WindDown
 from models.keyring import KeyRevocation, KeyRing
 from models.limits import Day, FilingId, Sha256
-from models.records import DecisionRecord, Notification, RefusedMessages
+from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessages, StoredText
 from models.signing import Filing
 from models.working_group import WorkingGroup
 
@@ -125,6 +126,16 @@ class PartnershipState(BaseModel):
     forum_month: int | None = None
     forum_day: int | None = None
     forums: dict[str, ForumSummary] = Field(default_factory=dict)
+    # Issue 12: a run carries only what is open. A closed amendment, joint action, consultation or
+    # Forum cycle is filed in the register (`ClosedEntry`) and left out at continue-as-new; what
+    # the Partnership still needs of it is kept here, bounded: the numbers it gave out, the years
+    # that had a cycle (at most one a year, FIRST_DAY..LAST_DAY), and a 64-bit digest of each id
+    # of the latest CLOSED_IDS_KEPT ids (so a joint action's id, made from its title, is not given
+    # out twice while it is remembered: register rows are keyed by it).
+    amendments_proposed: int = 0
+    consultations_opened: int = 0
+    forum_years: list[int] = Field(default_factory=list)
+    closed_ids: list[str] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.
@@ -133,7 +144,28 @@ class PartnershipState(BaseModel):
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
     # Effects accepted but not yet carried out when the run continued as new.
-    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification | StoredText | ClosedEntry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _counts_of_what_it_carried(self) -> PartnershipState:
+        """A state carried before closed entries left it held every one of them."""
+        self.amendments_proposed = max(self.amendments_proposed, len(self.amendments))
+        self.consultations_opened = max(self.consultations_opened, len(self.consultations))
+        for forum in self.forums.values():
+            if forum.year not in self.forum_years:
+                self.forum_years.append(forum.year)
+        return self
+
+    def closed(self, thing_id: str) -> bool:
+        """Whether `thing_id` was a governed thing of this Partnership that has closed and left
+        its carried state."""
+        return id_digest(thing_id) in self.closed_ids
+
+    def known(self, thing_id: str) -> bool:
+        """Whether `thing_id` is (or was) an amendment, joint action, consultation or Forum cycle
+        of this Partnership."""
+        carried = (self.amendments, self.actions, self.consultations, self.forums)
+        return any(thing_id in things for things in carried) or self.closed(thing_id)
 
     @model_validator(mode="after")
     def _pending_notice_by_giver(self) -> PartnershipState:
@@ -142,6 +174,17 @@ class PartnershipState(BaseModel):
             self.notices[self.termination.given_by] = self.termination
             self.termination = None
         return self
+
+
+def id_digest(thing_id: str) -> str:
+    """16 hex digits of the id's SHA-256: what the carried state keeps of a closed thing's id."""
+    return hashlib.sha256(thing_id.encode()).hexdigest()[:16]
+
+
+def seen_mark(filing_id: str, fingerprint: str) -> str:
+    """What the Partnership remembers of a filing it accepted: its id's digest and the key that
+    signed it (issue 12), so it can forget the filing once that key is replaced."""
+    return f"{id_digest(filing_id)}@{fingerprint}"
 
 
 class SignatoryView(SignatureRecord):

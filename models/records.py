@@ -48,6 +48,26 @@ class Notification(BaseModel):
     paragraph: str | None = None
 
 
+class StoredText(BaseModel):
+    """A long text for the register's content-addressed store (issue 12): workflows that would
+    otherwise carry it for decades carry `sha256` only, and readers fetch the text by it."""
+
+    sha256: str
+    text: str
+
+
+class ClosedEntry(BaseModel):
+    """A governed thing's summary as the Partnership last knew it, once it closed (issue 12): the
+    register keeps it, so the Partnership's carried state holds only what is open, and the reads
+    (`amendment list`, `action list`, `consult list`, `forum list`, `status`, `text`) find the rest
+    there. Filed again (the same row, replaced) if a later report changes it."""
+
+    entry_id: str  # the governed thing's workflow id
+    kind: str  # "amendment" | "action" | "consultation" | "forum"
+    partnership_id: str
+    summary: dict[str, Any]
+
+
 class RegisterEntry(BaseModel):
     """Where a decision stands in the register (returned by `record_decision`)."""
 

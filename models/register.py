@@ -102,3 +102,24 @@ class FailedEffect(SQLModel, table=True):
     reason: str
     failed_at: datetime
     effect_json: str  # the effect as it was queued, so it can be looked at and done by hand
+
+
+class StoredTextRow(SQLModel, table=True):
+    """Content-addressed long texts (issue 12): an amendment's wording, by its SHA-256."""
+
+    __tablename__ = "texts"
+
+    sha256: str = Field(primary_key=True)
+    text: str
+
+
+class ClosedEntryRow(SQLModel, table=True):
+    """The last summary of each closed amendment, joint action, consultation and Forum cycle: the
+    Partnership no longer carries them (issue 12), the reads find them here."""
+
+    __tablename__ = "closed_entries"
+
+    entry_id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    partnership_id: str = Field(index=True)
+    summary_json: str

@@ -11,6 +11,8 @@ from dateutil.relativedelta import relativedelta
 
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, JointWithdrawal, PendingFiling
+from models.keyring import KeyRevocation, KeyRotation
+from models.limits import FILINGS_PER_KEY
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.tags import decided
@@ -76,6 +78,19 @@ def in_effect_problem(state: PartnershipState, what: str) -> str | None:
 
 
 # ¶7, ¶9–29, ¶32 — programmes --------------------------------------------------------------------------
+
+
+@decided("31", "Bounded state", "one key signs at most FILINGS_PER_KEY filings on the Partnership, then is rotated")
+def filings_per_key_problem(filing: Filing, fingerprint: str, filed: int) -> str | None:
+    """Issue 12: the Partnership remembers the filings each current key signed (a paper is
+    presented once); a key that has signed FILINGS_PER_KEY of them is rotated before it signs more
+    (a rotation or revocation is always taken, so the limit can always be left behind)."""
+    if isinstance(filing, KeyRotation | KeyRevocation) or filed < FILINGS_PER_KEY:
+        return None
+    return (
+        f"{filing.filed_by}'s key {fingerprint} has signed {FILINGS_PER_KEY} filings on the Partnership, the most one "
+        f"key may (a limit on state size); rotate it: partnership keys rotate --as {filing.filed_by}"
+    )
 
 
 @decided("32", "¶32", "joint actions and consultations are workflows of their own, named after the Partnership")

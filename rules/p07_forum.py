@@ -39,7 +39,7 @@ from models.forum import (
     minutes_digest,
 )
 from models.identities import PARTICIPANTS, Identity
-from models.limits import LINE_MAX, control_characters, entries_problem
+from models.limits import LINE_MAX, OPEN_FORUMS_MAX, control_characters, entries_problem, open_things_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import already_filed_problem, in_effect_problem, on_day_of
@@ -299,8 +299,10 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
         return f"only the SECRETARIAT starts a Forum cycle, not {convocation.filed_by}"
     if problem := in_effect_problem(state, "Forum cycle"):
         return problem
-    if any(f.year == convocation.year for f in state.forums.values()):
+    if convocation.year in state.forum_years:
         return f"the {convocation.year} Forum cycle has already started; one cycle per year"
+    if problem := open_forums_problem(state):
+        return problem
     if problem := host_problem(convocation):
         return problem
     on = forum_date(convocation)
@@ -316,6 +318,14 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
             f"{AGENDA_DEADLINE_DAYS} days before); today is {today} (UTC): name {earliest} or later (--on)"
         )
     return None
+
+
+@decided("7", "Bounded state", "at most OPEN_FORUMS_MAX Forum cycles open at once; the next waits for one to close")
+def open_forums_problem(state: PartnershipState) -> str | None:
+    """Issue 12: the Partnership carries every cycle not yet closed; a year's cycle does not
+    start (by hand or on the Forum's usual date) while OPEN_FORUMS_MAX older ones are open."""
+    open_ones = sum(f.stage is not ForumStage.CLOSED for f in state.forums.values())
+    return open_things_problem(open_ones, OPEN_FORUMS_MAX, "Forum cycles")
 
 
 @decided("7", "The host of a Forum", "the host is UK or ROK: its time zone sets the cycle's deadlines")

@@ -21,6 +21,7 @@ from models.joint_action import (
     ProgressReport,
     action_id_for,
 )
+from models.limits import OPEN_ACTIONS_MAX, open_things_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import add_months, already_filed_problem, child_id, in_effect_problem, participant_problem
@@ -41,9 +42,16 @@ def action_proposal_problem(state: PartnershipState, proposal: JointActionPropos
     if proposal.starts and proposal.ends and proposal.ends < proposal.starts:
         return f"ends {proposal.ends} is before starts {proposal.starts}"
     action_id = child_id(partnership_id, action_id_for(proposal.ref, proposal.title))
-    if action_id in state.actions:
+    if action_id in state.actions or state.closed(action_id):
         return f"joint action {action_id} already exists; choose another title"
-    return None
+    return open_actions_problem(state)
+
+
+@decided("9–27", "Bounded state", "at most OPEN_ACTIONS_MAX joint actions open at once")
+def open_actions_problem(state: PartnershipState) -> str | None:
+    """Issue 12: the Partnership carries every open joint action (a closed one leaves for the
+    register); a Forum decision that would launch one more is not carried out either."""
+    return open_things_problem(sum(a.state.is_open for a in state.actions.values()), OPEN_ACTIONS_MAX, "joint actions")
 
 
 @decided("9–27", "Joint decisions", "a filing names the joint action it acts on")

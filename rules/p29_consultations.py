@@ -19,7 +19,7 @@ from models.consultation import (
     ResolutionAcceptance,
     ResolutionProposal,
 )
-from models.limits import entries_problem
+from models.limits import OPEN_CONSULTATIONS_MAX, entries_problem, open_things_problem
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.common import participant_problem
@@ -36,13 +36,23 @@ def consultation_problem(state: PartnershipState, request: ConsultationRequest) 
         return "say what the difference is (--summary)"
     about = request.about.strip().lstrip("¶")
     refs, _ = amended_catalogue(state.catalogue_changes)
-    known = about in refs or about in state.actions or about in state.amendments
+    known = about in refs or about in state.actions or about in state.amendments or state.closed(about)
     if not known and not (about.isdigit() and int(about) in PARAGRAPHS):
         return (
             f"{request.about!r} is neither a ¶ (1–33), a commitment ref (e.g. 9b), "
             "nor the id of a joint action or amendment"
         )
+    if problem := open_consultations_problem(state):
+        return problem
     return duplicate_consultation_problem(state, request)
+
+
+@decided("29", "Bounded state", "at most OPEN_CONSULTATIONS_MAX consultations open at once")
+def open_consultations_problem(state: PartnershipState) -> str | None:
+    """Issue 12: the Partnership carries every open consultation (a closed one leaves for the
+    register)."""
+    open_ones = sum(c.state == "OPEN" for c in state.consultations.values())
+    return open_things_problem(open_ones, OPEN_CONSULTATIONS_MAX, "consultations")
 
 
 @decided("29", "Consultations", "one open consultation per difference: the same one is not opened twice")

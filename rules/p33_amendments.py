@@ -20,6 +20,7 @@ from models.amendment import (
 from models.calendar import local_date, local_midnight
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.identities import other_participant
+from models.limits import AREAS_ADDED_MAX, CATALOGUE_CHANGES_MAX, OPEN_AMENDMENTS_MAX, open_things_problem
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import in_effect_problem, participant_problem
@@ -50,7 +51,32 @@ def proposal_problem(state: PartnershipState, proposal: AmendmentProposal, now: 
         return f"effective_on {proposal.effective_on} is in the past; name today or a later date"
     if problem := duplicate_proposal_problem(state, proposal):
         return problem
+    if problem := open_amendments_problem(state, proposal):
+        return problem
     return catalogue_change_problem(state.catalogue_changes, proposal.catalogue_changes)
+
+
+@decided(
+    "33", "Bounded state", "at most OPEN_AMENDMENTS_MAX proposals open at once, CATALOGUE_CHANGES_MAX changes in force"
+)
+def open_amendments_problem(state: PartnershipState, proposal: AmendmentProposal) -> str | None:
+    """Issue 12: the Partnership carries every open proposal and every catalogue change in force
+    for decades, so both are bounded; a proposal over either bound is refused in one line."""
+    open_ones = sum(a.status.is_open for a in state.amendments.values())
+    if problem := open_things_problem(open_ones, OPEN_AMENDMENTS_MAX, "amendment proposals"):
+        return problem
+    # Counting the open proposals' changes too: each may come into force.
+    pending = sum(len(a.catalogue_changes) for a in state.amendments.values() if a.status.is_open)
+    proposed = [c for a in state.amendments.values() if a.status.is_open for c in a.catalogue_changes]
+    changes = [*state.catalogue_changes, *proposed, *proposal.catalogue_changes]
+    if sum(c.action == "add-policy-area" for c in changes) > AREAS_ADDED_MAX:
+        return f"at most {AREAS_ADDED_MAX} policy areas may be added to the catalogue (a limit on state size)"
+    if len(state.catalogue_changes) + pending + len(proposal.catalogue_changes) > CATALOGUE_CHANGES_MAX:
+        return (
+            f"the catalogue may have at most {CATALOGUE_CHANGES_MAX} changes in force (a limit on state size); "
+            f"{len(state.catalogue_changes)} are in force and {pending} proposed"
+        )
+    return None
 
 
 @decided("33", "Amendments", "the same wording to the same paragraphs is not proposed twice while one is open")

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
     from models.keyring import KeyChange, KeyRing, change_problem
     from models.limits import ENTRIES_MAX, LINE_MAX
-    from models.records import DecisionRecord, Notification, RefusedMessage, RefusedMessages
+    from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessage, RefusedMessages, StoredText
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from workflows.handlers import governed_signal
@@ -40,6 +40,8 @@ ACTIVITIES: dict[type, tuple[str, timedelta]] = {
     # Short: a worker that dies mid-activity is noticed soon and the retry goes on.
     DecisionRecord: ("record_decision", timedelta(seconds=10)),
     Notification: ("notify", timedelta(seconds=20)),  # SMTP itself times out at 10 s
+    StoredText: ("store_text", timedelta(seconds=10)),
+    ClosedEntry: ("file_closed", timedelta(seconds=10)),
 }
 
 F = TypeVar("F", bound=Filing)
@@ -127,6 +129,17 @@ class GovernedWorkflow(WaitingFilings):
 
     def _carried_state(self) -> Any:
         raise NotImplementedError
+
+    def _was_seen(self, filing: Filing) -> bool:
+        """Whether this very filing was accepted before (a signed paper is presented once)."""
+        return filing.filing_id in self._seen_filings
+
+    def _remember(self, filing: Filing) -> None:
+        self._seen_filings.append(filing.filing_id)
+
+    def _filings_problem(self, filing: Filing) -> str | None:
+        """Why this workflow takes no more filings of this filer, or None (its own bounds say)."""
+        return None
 
     def _filing_keys(self) -> KeyRing:
         return self._case.keys  # type: ignore[attr-defined]
@@ -303,7 +316,7 @@ class GovernedWorkflow(WaitingFilings):
     def _accept(self, filing: Filing) -> datetime:
         """Every accepted filing: remembered (no second presentation), wakes the main loop, and
         is received at the workflow's time, never the filer's clock."""
-        self._seen_filings.append(filing.filing_id)
+        self._remember(filing)
         self._wake()
         workflow.logger.info(
             "filing accepted",

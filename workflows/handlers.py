@@ -5,7 +5,9 @@ The validator every filing gets and the check every message gets are written onc
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from temporalio import workflow
@@ -32,11 +34,30 @@ def raise_if(problem: str | None) -> None:
         raise reject(problem)
 
 
-def check_filing(filing: Filing, keys: KeyRing, seen: list[str]) -> None:
+@cache
+def declared_type(handler: Callable) -> Any:
+    """The type of a handler's one argument (after `self`), as its annotation names it."""
+    hints = typing.get_type_hints(getattr(handler, "__wrapped__", handler))
+    return hints[list(inspect.signature(handler).parameters)[1]]
+
+
+def payload_problem(value: Any, handler: Callable) -> str | None:
+    """Issue 12: anyone with access to the namespace can send an Update or signal directly. A
+    payload that does not decode never reaches a handler (the SDK rejects the Update, drops the
+    signal); but a null payload decodes to None whatever the declared type, and would fail the
+    workflow task in whatever reads it first. So every handler checks its argument's type first."""
+    expected = declared_type(handler)
+    kind = typing.get_origin(expected) or expected
+    if isinstance(kind, type) and not isinstance(value, kind):
+        return f"{handler.__name__} takes {kind.__name__}, not {type(value).__name__}: nothing was changed"
+    return None
+
+
+def check_filing(filing: Filing, keys: KeyRing, seen: bool) -> None:
     """Raise a rejection unless the filer's key valid now verifies the filing and this very
     filing was not accepted before (a signed paper is presented once)."""
     raise_if(signature_problem(filing, keys, workflow.now()))
-    if filing.filing_id in seen:
+    if seen:
         raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
 
 
@@ -53,13 +74,15 @@ def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable]
         update = workflow.update(handler)
 
         def validate(self: GovernedWorkflow, filing: F) -> None:
-            if filing.filing_id in self._seen_filings:  # a resent paper: say so before any rule
+            raise_if(payload_problem(filing, handler))
+            if self._was_seen(filing):  # a resent paper: say so before any rule
                 raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
             # Issue 11: a paper signed for another workflow (another cycle, amendment, action) is
             # good for that one only.
             raise_if(address_problem(filing, workflow.info().workflow_id))
             raise_if(rule(self, filing))
-            check_filing(filing, self._filing_keys(), self._seen_filings)
+            raise_if(self._filings_problem(filing))
+            check_filing(filing, self._filing_keys(), self._was_seen(filing))
 
         validate.__name__ = f"_check_{handler.__name__}"
         validate.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]  # Temporal compares them
@@ -83,7 +106,7 @@ def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable]
 
     def declare(handler: Callable) -> Any:
         def checked(self: GovernedWorkflow, message: M) -> None:
-            if problem := rule(self, message):
+            if problem := payload_problem(message, handler) or rule(self, message):
                 self._refuse_message(handler.__name__, problem)
                 return
             handler(self, message)

@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary
+    from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary, text_sha256
     from models.identities import FILERS, PARTICIPANTS
     from models.joint_action import rollup
     from models.keyring import KeyRing
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TerminationNotice,
         TerminationWithdrawal,
     )
+    from models.records import StoredText
     from rules.messages import amendment_outcome_problem
     from rules.p31_signature_and_termination import (
         earliest_notice,
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules.p33_amendments import proposal_problem, respond_by_for
     from workflows.amendment import AmendmentWorkflow
+    from workflows.bounded import BoundedState
     from workflows.checkpoints import Checkpoints
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
@@ -57,7 +59,9 @@ PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed 
 
 
 @workflow.defn
-class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Checkpoints, GovernedWorkflow):
+class PartnershipWorkflow(
+    KeyRegistry, Programmes, PartnershipJointDecisions, BoundedState, Checkpoints, GovernedWorkflow
+):
     PARAGRAPH = "31"
 
     @workflow.init
@@ -67,6 +71,8 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
         # Issue 11: a client that starts a Partnership starts it unsigned and empty; one started
         # with signatures, amendments or actions already in it refuses to run.
         self._fresh_problem = None if workflow.info().continued_run_id else fresh_state_problem(state)
+        if workflow.info().continued_run_id:
+            self._file_closed_carried()
 
     @workflow.run
     async def run(self, state: PartnershipState) -> PartnershipStatus:
@@ -252,7 +258,12 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
     async def propose_amendment(self, proposal: AmendmentProposal) -> AmendmentReceipt:
         """¶33: the proposal is the proposer's written consent; it starts an AmendmentWorkflow."""
         received_at = self._accept(proposal)
-        amendment_id = f"{workflow.info().workflow_id}-amendment-{len(self._state.amendments) + 1}"
+        self._state.amendments_proposed += 1
+        amendment_id = f"{workflow.info().workflow_id}-amendment-{self._state.amendments_proposed}"
+        # Issue 12: the wording goes to the register's text store first (the queue is carried
+        # out in order); the Partnership carries its SHA-256 only, and `partnership text` reads
+        # the wording back from the register by it.
+        self._outbox.append(StoredText(sha256=text_sha256(proposal.text), text=proposal.text))
         case = AmendmentCase(
             amendment_id=amendment_id,
             partnership_id=workflow.info().workflow_id,
@@ -317,6 +328,8 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
             )
         self._state.amendments[summary.amendment_id] = summary
         self._wake()
+        if not summary.status.is_open:
+            self._file_closed("amendment", summary.amendment_id, summary)
 
     # Reads ----------------------------------------------------------------------------------------
 
@@ -374,4 +387,4 @@ class PartnershipWorkflow(KeyRegistry, Programmes, PartnershipJointDecisions, Ch
         return self._state.continue_as_new_at_length
 
     def _carried_state(self) -> PartnershipState:
-        return self._state
+        return self._open_only()

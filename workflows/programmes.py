@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         action_id_for,
         rollup,
     )
-    from models.limits import LINE_MAX
+    from models.limits import LINE_MAX, shortened
     from models.messages import CadenceChanged, TakenDecision, TerminationTaken
     from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
@@ -49,10 +49,11 @@ with workflow.unsafe.imports_passed_through():
         forum_date,
         forum_start_problem,
         next_cycle_start,
+        open_forums_problem,
         standing_items,
     )
     from rules.p07_working_groups import leads_problem
-    from rules.p09_27_joint_actions import action_proposal_problem
+    from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
     from workflows.consultation import ConsultationWorkflow
     from workflows.forum import ForumCycleWorkflow
@@ -181,7 +182,10 @@ class Programmes:
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions.get(summary.action_id)
         if known is None or summary.seq > known.seq:  # signals may arrive out of order
+            summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
             self._state.actions[summary.action_id] = summary
+            if not summary.state.is_open:
+                self._file_closed("action", summary.action_id, summary)
 
     @workflow.query
     def actions(self) -> list[ActionSummary]:
@@ -233,12 +237,14 @@ class Programmes:
         )
 
     def _forum_due(self) -> tuple[datetime, date] | None:
-        """When the next cycle starts itself, and the Forum it is for; None without a usual date
-        or when this year's cycle exists already and next year's is not yet due."""
+        """When the next cycle starts itself, and the Forum it is for; None without a usual date,
+        when this year's cycle exists and next year's is not yet due, or while OPEN_FORUMS_MAX are
+        open (issue 12: then no timer is left spinning either)."""
         month, day = self._state.forum_month, self._state.forum_day
         if month is None or day is None or self._state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
             return None
-        return next_cycle_start(workflow.now(), month, day, {f.year for f in self._state.forums.values()})
+        started = set(self._state.forum_years)
+        return None if open_forums_problem(self._state) else next_cycle_start(workflow.now(), month, day, started)
 
     def _start_due_forum(self) -> None:
         due = self._forum_due()
@@ -263,6 +269,7 @@ class Programmes:
             standing_items=standing_items(),
         )
         self._state.forums[forum_id] = case.summary()
+        self._state.forum_years.append(year)
         started = self._start_child(
             ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"])
         )
@@ -275,6 +282,8 @@ class Programmes:
             self._state.forums[summary.forum_id] = summary.model_copy(
                 update={"year": known.year, "started_at": known.started_at}
             )
+            if summary.stage is ForumStage.CLOSED:
+                self._file_closed("forum", summary.forum_id, self._state.forums[summary.forum_id])
 
     @workflow.query
     def forums(self) -> list[ForumSummary]:
@@ -300,8 +309,10 @@ class Programmes:
             return  # the tabling rule refuses both; a decision tabled before it sets nothing going
         action_id = child_id(wid, action_id_for(tabled.ref, tabled.text))
         located = locate(tabled.ref, self._state.catalogue_changes)
-        if action_id in self._state.actions or located is None or self._state.stage is Stage.TERMINATED:
+        if self._state.known(action_id) or located is None or self._state.stage is Stage.TERMINATED:
             return
+        if problem := open_actions_problem(self._state):
+            return self._refuse_message("decision_taken", f"decision {taken.number}: {problem}")  # type: ignore
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
             filing_id=f"{taken.forum_id}/decision/{taken.number}",
@@ -320,7 +331,8 @@ class Programmes:
     async def open_consultation(self, request: ConsultationRequest) -> ConsultationReceipt:
         now = self._accept(request)
         wid = workflow.info().workflow_id
-        consultation_id = child_id(wid, f"consultation-{len(self._state.consultations) + 1}")
+        self._state.consultations_opened += 1
+        consultation_id = child_id(wid, f"consultation-{self._state.consultations_opened}")
         case = ConsultationCase(
             consultation_id=consultation_id,
             partnership_id=wid,
@@ -345,6 +357,8 @@ class Programmes:
         known = self._state.consultations.get(summary.consultation_id)
         if known is None or summary.seq > known.seq:
             self._state.consultations[summary.consultation_id] = summary
+            if summary.state != "OPEN":
+                self._file_closed("consultation", summary.consultation_id, summary)
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:

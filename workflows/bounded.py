@@ -1,0 +1,103 @@
+"""Issue 12, bounded state: the Partnership runs for decades, so what it carries across
+continue-as-new must not grow with the years. This is the part of PartnershipWorkflow that sees to
+it: a closed amendment, joint action, consultation or Forum cycle is filed in the register and
+left out of the carried state; and each accepted filing is remembered (a signed paper is presented
+once) by its id's digest and the key that signed it, only while that key is current.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from models.amendment import AmendmentSummary
+    from models.consultation import ConsultationSummary
+    from models.forum import ForumStage
+    from models.joint_action import ActionSummary
+    from models.limits import CLOSED_IDS_KEPT
+    from models.partnership import PartnershipState, id_digest, seen_mark
+    from models.records import ClosedEntry
+    from models.signing import Filing
+    from rules.common import filings_per_key_problem
+
+
+class BoundedState:
+    """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
+
+    _state: PartnershipState
+
+    # Closed things leave the carried state ---------------------------------------------------------
+
+    def _file_closed(self, kind: str, entry_id: str, summary: BaseModel) -> None:
+        """File a closed thing's summary in the register, where the reads find it once the run
+        that closed it has continued as new without it."""
+        self._outbox.append(  # type: ignore[attr-defined]  # GovernedWorkflow's queue
+            ClosedEntry(
+                entry_id=entry_id,
+                kind=kind,
+                partnership_id=workflow.info().workflow_id,
+                summary=summary.model_dump(mode="json"),
+            )
+        )
+        self._wake()  # type: ignore[attr-defined]
+
+    def _file_closed_carried(self) -> None:
+        """A state carried before closed things were filed holds them still: file them now (the
+        register replaces a row filed twice), so the next continue-as-new can leave them out."""
+        for kind, things in self._carried_kinds().items():
+            for thing_id, summary in things.items():
+                if not _is_open(summary):
+                    self._file_closed(kind, thing_id, summary)
+
+    def _carried_kinds(self) -> dict[str, dict]:
+        s = self._state
+        return {"amendment": s.amendments, "action": s.actions, "consultation": s.consultations, "forum": s.forums}
+
+    def _open_only(self) -> PartnershipState:
+        """The state to carry across continue-as-new: closed things (all filed in the register by
+        now, as a run continues as new only once its effects are done) are left out, and only the
+        digest of each id is kept; so are the marks of filings signed by keys since replaced."""
+        for things in self._carried_kinds().values():
+            for thing_id in [t for t, summary in things.items() if not _is_open(summary)]:
+                del things[thing_id]
+                self._state.closed_ids.append(id_digest(thing_id))
+        # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
+        del self._state.closed_ids[:-CLOSED_IDS_KEPT]
+        # A filing signed by a key no longer current cannot be presented again (it no longer
+        # verifies), so the marks of such filings are not carried on.
+        current = set(self._state.keys.fingerprints().values())
+        self._state.seen_filings[:] = [
+            s for s in self._state.seen_filings if "@" not in s or s.rpartition("@")[2] in current
+        ]
+        return self._state
+
+    # Each accepted filing is remembered by its id's digest and the key that signed it ----------------
+
+    def _was_seen(self, filing: Filing) -> bool:
+        mark = id_digest(filing.filing_id) + "@"
+        seen = self._state.seen_filings
+        return filing.filing_id in seen or any(s.startswith(mark) for s in seen)
+
+    def _remember(self, filing: Filing) -> None:
+        key = self._state.keys.current(filing.filed_by)
+        self._state.seen_filings.append(seen_mark(filing.filing_id, key.fingerprint if key else "none"))
+
+    def _filings_problem(self, filing: Filing) -> str | None:
+        key = self._state.keys.current(filing.filed_by)
+        if key is None:
+            return None  # the signature check says so
+        filed = sum(s.endswith("@" + key.fingerprint) for s in self._state.seen_filings)
+        return filings_per_key_problem(filing, key.fingerprint, filed)
+
+
+def _is_open(summary: BaseModel) -> bool:
+    """Whether an amendment, joint action, consultation or Forum cycle is still open."""
+    if isinstance(summary, AmendmentSummary):
+        return summary.status.is_open
+    if isinstance(summary, ActionSummary):
+        return summary.state.is_open
+    if isinstance(summary, ConsultationSummary):
+        return summary.state == "OPEN"
+    return summary.stage is not ForumStage.CLOSED  # type: ignore[attr-defined]
