@@ -25,7 +25,12 @@ BIN = Path(sys.executable).parent
 
 # Every worker of the test run, in-process or not, runs the strict sandbox (see worker.workflow_runner).
 os.environ["PARTNERSHIP_STRICT_SANDBOX"] = "1"
-# …and caches no workflow: every workflow task replays its whole history, as after a restart.
+# Every worker in a process of its own (the end-to-end stacks, the fault tests' killed workers, the
+# offices, the browser tests) caches no workflow: every workflow task replays its whole history, as
+# after a restart (issue 17). The in-process workers of the rule tests below keep workflows in
+# memory, as production does: cold, the fuzz and timer tests spent most of their time replaying
+# the same histories again and again, and what a cold worker would catch there the end-of-run
+# replay of every history the run produced catches too.
 os.environ.setdefault("PARTNERSHIP_WORKER_CACHE", "0")
 # No hourly archive schedule in tests: a pass that fired mid-test would add register rows the test
 # did not ask for. Archive tests run passes by hand (and ask for the schedule where they test it).
@@ -111,13 +116,13 @@ def task_queue() -> str:
 
 @pytest.fixture
 async def time_worker(time_env: WorkflowEnvironment, data_dir: Path, task_queue: str) -> AsyncIterator[Worker]:
-    async with build_worker(time_env.client, task_queue) as worker:
+    async with build_worker(time_env.client, task_queue, cold=False) as worker:
         yield worker
 
 
 @pytest.fixture
 async def local_worker(local_env: WorkflowEnvironment, data_dir: Path, task_queue: str) -> AsyncIterator[Worker]:
-    async with build_worker(local_env.client, task_queue) as worker:
+    async with build_worker(local_env.client, task_queue, cold=False) as worker:
         yield worker
 
 

@@ -83,7 +83,9 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
             assert stuck.workflow_id == PARTNERSHIP_ID and stuck.workflow_type == "PartnershipWorkflow"
             assert stuck.attempt >= 3
             assert stuck.reason.startswith("NON_DETERMINISTIC_ERROR at event")
-            assert not filing.done()  # the filing waits: nothing was accepted
+            # Nothing was accepted: the filing waits, or (once the server holds the task as failed
+            # before the Update reaches it, as on a loaded machine) the server turned it away.
+            assert not filing.done() or "Workflow Task in failed state" in str(filing.exception())
 
             report = await verify(client, register_engine(), f"WorkflowId = '{PARTNERSHIP_ID}'")
             assert [p for p in report.problems if "is stuck" in p] == [stuck.line()]
