@@ -17,7 +17,8 @@ from console.app import acting_identity, page, session_of
 from console.instruments import BY_MODEL, offered_to
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, amended_areas
-from models.forum import ForumStage
+from models.consultation import ConsultationSummary
+from models.forum import ForumStage, ForumSummary
 from models.identities import Identity
 from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup
 from models.text import agreement_text, blocks
@@ -189,10 +190,25 @@ async def amendment_page(request: Request) -> Response:
     )
 
 
+async def shown(ids: list[str], query: Any) -> list[Any]:
+    """Each workflow's own view, for those the server still holds (a closed one whose history has
+    gone past retention is in the register and the archive, not here)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    c, views = await client(), []
+    for ident in ids:
+        try:
+            views.append(await c.get_workflow_handle(ident).query(query))
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+    return views
+
+
 async def forum_page(request: Request) -> Response:
-    cycles = await ask(P.forums)
-    c = await client()
-    views = [await c.get_workflow_handle(f.forum_id).query(ForumCycleWorkflow.show) for f in reversed(cycles)]
+    # closed cycles too, also those the Partnership left in the register at continue-as-new
+    cycles = await with_closed(P.forums, "forum", ForumSummary, "forum_id")
+    views = await shown([f.forum_id for f in reversed(cycles)], ForumCycleWorkflow.show)
     slugs = (
         "forum-nominate",
         "forum-agenda-add",
@@ -224,9 +240,8 @@ async def forum_calendar_file(request: Request) -> Response:
 
 
 async def consultations_page(request: Request) -> Response:
-    summaries = await ask(P.consultations)
-    c = await client()
-    views = [await c.get_workflow_handle(k.consultation_id).query(ConsultationWorkflow.show) for k in summaries]
+    summaries = await with_closed(P.consultations, "consultation", ConsultationSummary, "consultation_id")
+    views = await shown([k.consultation_id for k in summaries], ConsultationWorkflow.show)
     slugs = ("consult-note", "consult-propose", "consult-accept", "consult-withdraw")
     return page(
         request,
