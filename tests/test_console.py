@@ -127,3 +127,38 @@ def test_an_action_page_shows_each_sides_pending_terms_and_how_they_differ():
     assert "UK has filed: UK pays travel." in body and "ROK has filed: Shared equally." in body
     assert "arrangement: UK &#39;UK pays travel.&#39;, ROK &#39;Shared equally.&#39;" in body
     assert "UK has filed to complete" in body  # kept before its fields were
+
+
+async def test_a_page_shows_each_closed_one_the_server_still_holds(monkeypatch):
+    """Issue 12: after a continue-as-new the Forum and consultations pages list closed cycles and
+    consultations from the register (`with_closed`) and show each the server still holds; one whose
+    history went past retention is skipped, not a page error."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    import console.pages
+
+    asked: list[str] = []
+
+    class Handle:
+        def __init__(self, ident: str) -> None:
+            self.ident = ident
+
+        async def query(self, query):
+            asked.append(self.ident)
+            if self.ident == "gone":
+                raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
+            return f"view of {self.ident}"
+
+    class Client:
+        def get_workflow_handle(self, ident: str) -> Handle:
+            return Handle(ident)
+
+    async def client():
+        return Client()
+
+    monkeypatch.setattr(console.pages, "client", client)
+    assert await console.pages.shown(["forum-2026", "gone", "forum-2027"], "show") == [
+        "view of forum-2026",
+        "view of forum-2027",
+    ]
+    assert asked == ["forum-2026", "gone", "forum-2027"]
