@@ -25,8 +25,8 @@ BIN = Path(sys.executable).parent
 
 # Every worker of the test run, in-process or not, runs the strict sandbox (see worker.workflow_runner).
 os.environ["PARTNERSHIP_STRICT_SANDBOX"] = "1"
-# Every worker in a process of its own (the end-to-end stacks, the fault tests' killed workers, the
-# offices, the browser tests) caches no workflow: every workflow task replays its whole history, as
+# Every worker in a process of its own (the CLI's end-to-end stacks, the fault tests' killed workers,
+# the offices) caches no workflow: every workflow task replays its whole history, as
 # after a restart (issue 17). The in-process workers of the rule tests below keep workflows in
 # memory, as production does: cold, the fuzz and timer tests spent most of their time replaying
 # the same histories again and again, and what a cold worker would catch there the end-of-run

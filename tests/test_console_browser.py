@@ -61,6 +61,11 @@ class Stack:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_CONSOLE"))}
+        # The console's pages query every open workflow; a cold worker answers each query by
+        # replaying its whole history, which on a loaded 2-core machine took a page past the
+        # browser's 30 s. The stack's worker keeps workflows in memory, as production's does
+        # (cold replay is the business of the CLI stacks, the fault tests and the soak).
+        self.env["PARTNERSHIP_WORKER_CACHE"] = "1000"
         self.processes: list[subprocess.Popen] = []
         self.consoles: dict[str, str] = {}
 
@@ -148,6 +153,7 @@ class Office:
     def __init__(self, browser, base: str, shots: Path, name: str) -> None:
         self.context = browser.new_context(viewport={"width": 1100, "height": 900})
         self.page = self.context.new_page()
+        self.page.set_default_timeout(60_000)  # a loaded machine, not a slow console
         self.base, self.shots, self.name = base, shots, name
 
     def open(self, path: str):
