@@ -36,13 +36,7 @@ BIN = Path(sys.executable).parent
 
 def seconds(command: list[str], env: dict[str, str]) -> float:
     """The median wall time of `command`, which must succeed."""
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        assert done.returncode == 0, (command, done.stderr)
-    return median(times)
+    return median([seconds_once(command, env) for _ in range(RUNS)])
 
 
 async def main() -> None:

@@ -64,7 +64,7 @@ MINISTRIES: dict[Ministry, str] = {
 
 
 class Rank(StrEnum):
-    """The ministerial ranks a co-chair may hold (which side may name which: rules/p07_forum.py).
+    """The ministerial ranks a co-chair may hold (which side may name which: rules/p07_co_chairs.py).
     Civil-service ranks (Permanent Secretary, Permanent Under-Secretary) are not among them."""
 
     FIRST_VICE_MINISTER = "first-vice-minister"
