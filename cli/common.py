@@ -207,10 +207,31 @@ def signed_as(filing: F, to: str) -> F:
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
+#: How long a filing asks again, under the same update id, when Temporal gives no answer (a server
+#: restarting, a worker too busy to take the Update before the server's deadline). A decided rule.
+ASK_AGAIN_FOR = 60.0
+
+
+async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
+    """Execute the Update with the instrument's filing id as its update id. The server takes one
+    Update per id and answers a repeat with the first one's outcome, so asking again after no
+    answer files nothing twice; after ASK_AGAIN_FOR seconds the user is told and the instrument
+    kept (cli/pending.py)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + ASK_AGAIN_FOR
+    while True:
+        try:
+            return await handle.execute_update(update, instrument, id=f"filing-{instrument.filing_id}")
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as err:
+            if not no_answer(err) or loop.time() >= give_up:
+                raise
+        await asyncio.sleep(1)
+
+
 async def file_on_partnership(update: Any, filing: Filing) -> Any:
     """File on the Partnership itself."""
     handle = await partnership()
-    return await handle.execute_update(update, signed_as(filing, handle.id))
+    return await send(handle, update, signed_as(filing, handle.id))
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
@@ -320,7 +341,7 @@ async def file_on(
     handle = (await client()).get_workflow_handle(ident)
     try:
         instrument = signer(filing) if signer else signed_as(filing, ident)
-        return await handle.execute_update(update, instrument)
+        return await send(handle, update, instrument)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

@@ -18,7 +18,7 @@ from annotated_types import MaxLen
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from cli.common import Refused, file_on, partnership, signed_by_filer
+from cli.common import Refused, file_on, partnership, send, signed_by_filer
 from models.amendment import (
     AmendmentConsent,
     AmendmentDecline,
@@ -102,7 +102,7 @@ class Instrument:
         """Sign with this office's key and file; the Update's answer is the receipt."""
         if self.on is None:
             handle = await partnership()
-            return await handle.execute_update(self.update, signed_by_filer(filing))
+            return await send(handle, self.update, signed_by_filer(filing))
         if not target:
             raise Refused(f"say which {self.kind} this is filed on")
         return await file_on(target, self.update, filing, self.show, self.kind, signer=signed_by_filer)

@@ -63,9 +63,8 @@ class Stack:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_CONSOLE"))}
         # The console's pages query every open workflow; a cold worker answers each query by
         # replaying its whole history, which on a loaded 2-core machine took a page past the
-        # browser's 30 s. The stack's worker keeps workflows in memory, as production's does
-        # (cold replay is the business of the CLI stacks, the fault tests and the soak).
-        self.env["PARTNERSHIP_WORKER_CACHE"] = "1000"
+        # browser's 30 s. The stack's worker keeps workflows in memory, as production's does.
+        self.env.pop("PARTNERSHIP_WORKER_CACHE", None)
         self.processes: list[subprocess.Popen] = []
         self.consoles: dict[str, str] = {}
 
