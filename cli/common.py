@@ -382,13 +382,6 @@ def pending_lines(filed: JointFilings, what: str) -> list[str]:
     return lines
 
 
-def own_filing(filed: JointFilings | None, filer: Identity) -> str:
-    """The id of the filer's own pending filing, which its withdrawal names ("none": the rule
-    says in its own words why there is nothing to withdraw)."""
-    mine = filed.get(filer) if filed else None
-    return mine.filing_id if mine and mine.filing_id else "none"
-
-
 def withdrawn(left: JointFilings, filer: Identity) -> str:
     other = other_participant(filer)
     return f"withdrawn; {other}'s filing still awaits yours" if left.get(other) else "withdrawn; nothing is pending"
