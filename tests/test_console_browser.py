@@ -245,6 +245,19 @@ def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
     assert page.locator(f'progress[data-area-bar="{AREA_OF_9B}"]').get_attribute("value") == "40.0"
     uk.checked("overview-after")
 
+    # Issue 15: UK's cost arrangement waits for ROK's; UK withdraws it from the action page, never
+    # typing a filing id (the console reads it), and the action no longer shows it pending.
+    uk.file("action-cost-share", {"arrangement": "UK pays travel."}, query=f"?action_id={action_id}")
+    page = uk.open(f"/actions/{action_id}")
+    assert "UK has filed: UK pays travel." in page.locator("main").inner_text()
+    assert rok.open(f"/actions/{action_id}").get_by_role("link", name="Withdraw your cost arrangement").count() == 0
+    page.get_by_role("link", name="Withdraw your cost arrangement").click()
+    uk.checked("withdraw-form")
+    page.get_by_role("button", name="Review before signing").click()
+    assert "JointWithdrawal" in page.locator("#instrument").inner_text()
+    uk.sign()
+    assert "UK pays travel." not in uk.open(f"/actions/{action_id}").locator("main").inner_text()
+
 
 def test_amendment_proposed_by_uk_consented_in_the_rok_console(offices):
     uk, rok = offices["UK"], offices["ROK"]
