@@ -181,9 +181,12 @@ class Office:
         return self.sign()
 
     def sign(self) -> str:
+        """Sign on the confirmation page and wait for the receipt page (a click starts the page's
+        navigation; counting elements at once raced the page's load on a loaded machine)."""
         page = self.page
-        assert page.locator("#key-fingerprint").count() == 1, page.content()
+        page.locator("#key-fingerprint").wait_for(state="attached")
         page.get_by_role("button", name="Sign and file").click()
+        page.locator("#filed, #refusal").first.wait_for(state="attached")
         assert page.locator("#filed").count() == 1, page.locator("main").inner_text()
         return page.locator("#receipt").inner_text()
 
