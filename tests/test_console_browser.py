@@ -40,7 +40,9 @@ AREA_OF_9B = (
     "Future telecoms and supply chain resilience"  # the policy area commitment 9b sits under (models/catalogue.py)
 )
 
-pytestmark = pytest.mark.timeout(300)  # the first test also starts the stack and three consoles
+# One worker runs the module, so its stack (a module fixture) starts once, not on each worker; the
+# first test's timeout also covers starting the stack and three consoles.
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("console-stack")]
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, contains: str = "", seconds: float = 90) -> None:
