@@ -27,6 +27,7 @@ from engine.keys import KeyProblem, load_private_key, registry_problem
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, shown
 from models.limits import control_free
+from models.names import PARTNERSHIP_ID
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -144,6 +145,7 @@ def forget_connection() -> None:
     """A command's connection belongs to its event loop, which ends with it."""
     if not _keep_connection:
         _connected.clear()
+        _registry_agrees.clear()
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -209,19 +211,21 @@ def signed_as(filing: F, to: str) -> F:
 
 async def file_on_partnership(update: Any, filing: Filing) -> Any:
     """File on the Partnership itself."""
+    from cli.calls import update as send
+
     handle = await partnership()
-    return await handle.execute_update(update, signed_as(filing, handle.id))
+    return await send(handle, update, signed_as(filing, handle.id))
 
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
     """A query; when the workflow does not exist, `missing` is what the user reads. A governed
     thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
-    from workflows.partnership import PARTNERSHIP_ID
+    from cli.calls import query as send
 
     if handle.id != PARTNERSHIP_ID:
         await check_registry((await client()).get_workflow_handle(PARTNERSHIP_ID))
     try:
-        return await handle.query(query)
+        return await send(handle, query)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refused(missing) from None
@@ -229,6 +233,7 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
 
 
 _connected: list[Client] = []  # one connection per command (each command is one asyncio.run)
+_registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
 _keep_connection = False
 
 
@@ -247,8 +252,6 @@ async def client() -> Client:
 
 async def partnership(check_keys: bool = True) -> WorkflowHandle:
     """The running Partnership, once its key registry agrees with this office's keys and pins."""
-    from workflows.partnership import PARTNERSHIP_ID
-
     handle = (await client()).get_workflow_handle(PARTNERSHIP_ID)
     if check_keys:
         await check_registry(handle)
@@ -258,17 +261,22 @@ async def partnership(check_keys: bool = True) -> WorkflowHandle:
 async def check_registry(handle: WorkflowHandle) -> None:
     """Issue 13: every filing and every read of state first checks the registry the running
     Partnership holds against this office's own keys and pins (a Partnership restarted under a
-    swapped registry is refused here). No Partnership yet: the command itself says so."""
-    from workflows.partnership import PartnershipWorkflow
+    swapped registry is refused here). No Partnership yet: the command itself says so. A command
+    checks once, however many reads it makes; the console (one long connection) checks each time."""
+    from cli.calls import Partnership, query
 
+    if handle.id in _registry_agrees:
+        return
     try:
-        ring = await handle.query(PartnershipWorkflow.key_ring)
+        ring = await query(handle, Partnership.key_ring)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return
         raise
     if problem := registry_problem(ring):
         raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent")
+    if not _keep_connection:
+        _registry_agrees.add(handle.id)
 
 
 async def ask(query: Any) -> Any:
@@ -285,7 +293,6 @@ def closed_in_register(kind: str, model: type[M]) -> list[M]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.register import closed_entries, read_only_engine
-    from workflows.partnership import PARTNERSHIP_ID
 
     try:
         rows = closed_entries(read_only_engine(), PARTNERSHIP_ID, kind)
@@ -316,11 +323,13 @@ async def file_on(
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
     workflow is closed, say so in words rather than as a server error. The console signs with
     `signed_by_filer`: its confirmation page already fixed the instrument's filing id."""
+    from cli.calls import update as send
+
     await partnership()  # its key registry checked first
     handle = (await client()).get_workflow_handle(ident)
     try:
         instrument = signer(filing) if signer else signed_as(filing, ident)
-        return await handle.execute_update(update, instrument)
+        return await send(handle, update, instrument)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

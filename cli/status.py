@@ -10,6 +10,7 @@ import typer
 
 from cli.action import progress_line
 from cli.archive import archive_json, archive_line
+from cli.calls import Amendment, Partnership
 from cli.common import (
     EXPECTED,
     JsonFlag,
@@ -30,10 +31,9 @@ from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.forum import ForumSummary
 from models.joint_action import ActionSummary, rollup
+from models.names import PARTNERSHIP_ID
 from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
-from workflows.amendment import AmendmentWorkflow
-from workflows.partnership import PartnershipWorkflow
 
 
 def stored_wording(sha256: str) -> str | None:
@@ -59,7 +59,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
             wording[a.amendment_id] = stored
             continue
         missing = f"the wording of {a.amendment_id} is no longer on this server"
-        view = await query_or_explain(c.get_workflow_handle(a.amendment_id), AmendmentWorkflow.show, missing)
+        view = await query_or_explain(c.get_workflow_handle(a.amendment_id), Amendment.show, missing)
         if a.text_sha256 and text_sha256(view.text) != a.text_sha256:
             raise Refused(f"the wording of {a.amendment_id} does not match the SHA-256 the Partnership keeps")
         wording[a.amendment_id] = view.text
@@ -69,7 +69,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
-    status = await with_closed_things(await ask(PartnershipWorkflow.status))
+    status = await with_closed_things(await ask(Partnership.status))
     wording = await wording_of(status.amendments_in_force)
     parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
@@ -110,14 +110,13 @@ async def text(json_out: JsonFlag = False) -> None:
 async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
     from audit.health import stuck_workflows
-    from workflows.partnership import PARTNERSHIP_ID
 
     stuck = await stuck_workflows(await client(), look_at=[PARTNERSHIP_ID])
     for s in stuck:
         typer.echo(s.line(), err=True)
     if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
         fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
-    current = await with_closed_things(await ask(PartnershipWorkflow.status))
+    current = await with_closed_things(await ask(Partnership.status))
     if json_out:
         emit(
             current.model_dump(mode="json")
@@ -144,7 +143,7 @@ async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
     forums = {f.forum_id: f for f in closed_in_register("forum", ForumSummary)} | {
         f.forum_id: f for f in current.forums
     }
-    actions = await with_closed(PartnershipWorkflow.actions, "action", ActionSummary, "action_id")
+    actions = await with_closed(Partnership.actions, "action", ActionSummary, "action_id")
     return current.model_copy(
         update={
             "amendments_in_force": sorted(in_force, key=lambda a: a.version or 0),
@@ -210,10 +209,8 @@ def effects_set_aside() -> list:
 
 
 async def catalogue_changes() -> list:
-    from workflows.partnership import PartnershipWorkflow
-
     try:
-        return (await ask(PartnershipWorkflow.status)).catalogue_changes
+        return (await ask(Partnership.status)).catalogue_changes
     except EXPECTED as err:
         fail(explain(err))
 

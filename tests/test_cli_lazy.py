@@ -5,16 +5,28 @@ Nothing here reaches a server (the address points at a closed port)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
+import pytest
+from temporalio.workflow import _QueryDefinition, _UpdateDefinition
+
 import starter
+from cli import calls
+from models import names
+from workflows.registry import WORKFLOW_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: What the everyday reads and filings must not import: the workflows (their handlers are named in
+#: cli/calls.py), the web console, another command's module.
+NOT_FOR_EVERYDAY = {"workflows", "console", "uvicorn", "jinja2", "cli.forum", "cli.consult", "cli.keys"}
 
 #: `partnership *argv` as the installed script runs it, then the modules it imported, into a file.
 RUN = """
@@ -66,3 +78,54 @@ def test_the_listed_short_help_is_each_commands_own():
     for name, entry in starter.COMMANDS.items():
         own = inspect.cleandoc(starter.loaded(name).help or "").split("\n\n")[0]
         assert entry.help == " ".join(own.split()), name
+
+
+def unwanted(modules: set[str], names: set[str]) -> set[str]:
+    return {m for m in modules for n in names if m == n or m.startswith(n + ".")}
+
+
+@pytest.mark.parametrize(
+    ("args", "own"),
+    [
+        (["status", "--help"], "cli.status"),
+        (["text", "--help"], "cli.status"),
+        (["inbox", "--help"], "cli.inbox"),
+        (["action", "list", "--help"], "cli.action"),
+        (["action", "propose", "--help"], "cli.action"),
+    ],
+)
+def test_an_everyday_command_imports_its_own_module_and_no_workflow(args: list[str], own: str, tmp_path: Path):
+    modules = imported(args, tmp_path)
+    assert own in modules
+    assert unwanted(modules, NOT_FOR_EVERYDAY) == set()
+
+
+def test_a_command_of_its_own_imports_no_other_command(tmp_path: Path):
+    modules = imported(["forum", "--help"], tmp_path)
+    assert {"cli.forum", "cli.forum_withdrawals"} <= modules  # the withdrawals are wired in
+    assert unwanted(modules, {"cli.action", "cli.consult", "console", "cli.stack"}) == set()
+
+
+def test_each_named_handler_is_its_workflows_own():
+    """A handler in cli/calls.py sends the name the workflow's handler has and decodes into the
+    type it returns: renaming either side, or changing a result type, fails here."""
+    for table, (module, cls_name) in calls.WORKFLOWS.items():
+        workflow_cls = getattr(importlib.import_module(module), cls_name)
+        for attribute, handler in vars(table).items():
+            if not isinstance(handler, calls.Handler):
+                continue
+            method = getattr(workflow_cls, attribute)
+            if isinstance(handler, calls.Query):
+                defn = _QueryDefinition.from_fn(method)
+                assert defn is not None, f"{cls_name}.{attribute} is not a query"
+                name, result = defn.name, defn.ret_type
+            else:
+                assert _QueryDefinition.from_fn(method) is None, f"{cls_name}.{attribute} is a query"
+                name, result = _UpdateDefinition.get_name_and_result_type(method)
+            assert (handler.name, handler.result) == (name, result), f"{cls_name}.{attribute}"
+            assert typing.get_type_hints(method)["return"] == handler.result
+
+
+def test_the_governed_types_a_command_names_are_the_registrys():
+    assert names.GOVERNED_TYPES == tuple(t.name for t in WORKFLOW_TYPES if t.governed)
+    assert names.PARTNERSHIP_ID == importlib.import_module("workflows.partnership").PARTNERSHIP_ID
