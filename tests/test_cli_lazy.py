@@ -129,3 +129,37 @@ def test_each_named_handler_is_its_workflows_own():
 def test_the_governed_types_a_command_names_are_the_registrys():
     assert names.GOVERNED_TYPES == tuple(t.name for t in WORKFLOW_TYPES if t.governed)
     assert names.PARTNERSHIP_ID == importlib.import_module("workflows.partnership").PARTNERSHIP_ID
+
+
+class CountingHandle:
+    """A Partnership handle that answers the key-ring query and counts how often it was asked."""
+
+    id = names.PARTNERSHIP_ID
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def query(self, name: str, result_type: object = None) -> object:
+        assert name == "key_ring"
+        self.asked += 1
+        return object()
+
+
+async def test_a_command_checks_the_registry_once_and_the_console_every_time(monkeypatch):
+    from cli import common
+
+    monkeypatch.setattr(common, "registry_problem", lambda ring: None)
+    monkeypatch.setattr(common, "_keep_connection", False)
+    handle = CountingHandle()
+    for _ in range(3):  # one command's reads
+        await common.check_registry(handle)
+    assert handle.asked == 1
+    common.forget_connection()  # the command ends; the next one checks again
+    await common.check_registry(handle)
+    assert handle.asked == 2
+    common.forget_connection()
+
+    monkeypatch.setattr(common, "_keep_connection", True)  # the console: each request checks
+    for _ in range(3):
+        await common.check_registry(handle)
+    assert handle.asked == 5
