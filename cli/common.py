@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
+from engine import config
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
 from models.identities import PARTICIPANTS, Identity, other_participant
@@ -290,6 +291,8 @@ M = TypeVar("M", bound=BaseModel)
 def closed_in_register(kind: str, model: type[M]) -> list[M]:
     """Issue 12: the closed amendments, joint actions, consultations or Forum cycles the running
     Partnership no longer carries, from the register where this machine has it."""
+    if config.no_register_here():
+        return []  # an office that only files: the Partnership's own list
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.register import closed_entries, read_only_engine

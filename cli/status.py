@@ -28,6 +28,7 @@ from cli.common import (
     usage,
     with_closed,
 )
+from engine import config
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.forum import ForumSummary
@@ -39,6 +40,8 @@ from models.text import agreement_text, blocks
 
 def stored_wording(sha256: str) -> str | None:
     """An amendment's wording from the register's text store (issue 12), where this machine has it."""
+    if config.no_register_here():
+        return None
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.register import read_only_engine, stored_text
@@ -215,6 +218,8 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
 
 def effects_set_aside() -> list:
     """Effects that could never succeed (DESIGN §2), from the register where this machine has it."""
+    if config.no_register_here():
+        return []
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.failures import failed_effects

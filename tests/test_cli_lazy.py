@@ -163,3 +163,27 @@ async def test_a_command_checks_the_registry_once_and_the_console_every_time(mon
     for _ in range(3):
         await common.check_registry(handle)
     assert handle.asked == 5
+
+
+def test_an_office_without_a_register_reads_without_the_database_layer(tmp_path: Path):
+    """An office that only files has no register.db: status's and the lists' register reads say
+    what an empty register would, and SQLAlchemy is never imported."""
+    code = """
+import sys
+from cli.archive import archive_json, archive_line
+from cli.common import closed_in_register
+from cli.status import effects_set_aside, stored_wording
+from models.amendment import AmendmentSummary
+print(archive_line(), archive_json(), effects_set_aside(), stored_wording("ab"))
+print(closed_in_register("amendment", AmendmentSummary))
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_", "DATABASE_"))}
+    env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        "archive: none yet (the first pass creates it) None [] None",
+        "[]",
+        "[]",
+    ]
