@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/partnership up
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): every
+# stack, worker and CLI process of the run would otherwise compile the project's modules again,
+# and pytest its plugins' assertion rewrites, in each of its workers.
 test: install
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -24,7 +24,6 @@ from cli.common import (
     fail,
     file_on,
     file_on_partnership,
-    own_filing,
     pending_lines,
     query_or_explain,
     read_text,
@@ -33,8 +32,9 @@ from cli.common import (
     with_closed,
     withdrawn,
 )
+from cli.withdrawals import shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
-from models.joint import JointFilings, JointWithdrawal
+from models.joint import JointDecision, JointFilings
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -264,24 +264,16 @@ async def withdraw(
     filing: Annotated[JointOnAction, typer.Option(help="Which of your pending filings: cost-arrangement or closure.")],
 ) -> None:
     """Withdraw your own cost arrangement or closure filing while it awaits the other Participant's."""
-    handle = (await client()).get_workflow_handle(ident)
-    view: ActionView = await query_or_explain(handle, JointAction.show, f"no joint action {ident}")
-    withdrawal = JointWithdrawal(
-        filed_by=filer, decision=filing.value, withdraws=own_filing(joint_of(view, filing), filer)
-    )
+    decision: JointDecision = filing.value  # type: ignore[assignment]
+    withdrawal = withdrawal_of(filer, decision, await shown_for(decision, ident))
     after = await on_action(ident, JointAction.withdraw_joint_filing, withdrawal)
-    echo(f"{ident}: {withdrawn(joint_of(after, filing), filer)}")
-
-
-def joint_of(view: ActionView, filing: JointOnAction) -> JointFilings:
-    return view.cost_filings if filing is JointOnAction.COST_ARRANGEMENT else view.closure_filings
+    echo(f"{ident}: {withdrawn(waiting_in(decision, after) or JointFilings(), filer)}")
 
 
 @action_app.command("wind-down-withdraw")
 @run
 async def wind_down_withdraw(filer: AsOption) -> None:
     """¶32: withdraw your own wind-down filing while it awaits the other Participant's."""
-    pending: JointFilings = await ask(Partnership.wind_down_filings)
-    withdrawal = JointWithdrawal(filed_by=filer, decision="wind-down", withdraws=own_filing(pending, filer))
+    withdrawal = withdrawal_of(filer, "wind-down", await shown_for("wind-down", None))
     left = await file_on_partnership(Partnership.withdraw_joint_filing, withdrawal)
     echo(withdrawn(left, filer))

@@ -107,8 +107,9 @@ async def query(handle: WorkflowHandle, handler: Any) -> Any:
     return await handle.query(handler)
 
 
-async def update(handle: WorkflowHandle, handler: Any, arg: Any) -> Any:
-    """Send an update and wait for its result: an entry above, or a workflow's update method."""
+async def update(handle: WorkflowHandle, handler: Any, arg: Any, id: str | None = None) -> Any:
+    """Send an update (with this update id) and wait for its result: an entry above, or a
+    workflow's update method."""
     if isinstance(handler, Update):
-        return await handle.execute_update(handler.name, arg, result_type=handler.result)
-    return await handle.execute_update(handler, arg)
+        return await handle.execute_update(handler.name, arg, id=id, result_type=handler.result)
+    return await handle.execute_update(handler, arg, id=id)

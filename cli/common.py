@@ -210,10 +210,31 @@ def signed_as(filing: F, to: str) -> F:
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
+#: How long a filing asks again, under the same update id, when Temporal gives no answer (a server
+#: restarting, a worker too busy to take the Update before the server's deadline). A decided rule.
+ASK_AGAIN_FOR = 60.0
+
+
+async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
+    """Execute the Update with the instrument's filing id as its update id. The server takes one
+    Update per id and answers a repeat with the first one's outcome, so asking again after no
+    answer files nothing twice; after ASK_AGAIN_FOR seconds the user is told and the instrument
+    kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's method."""
+    from cli import calls
+
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + ASK_AGAIN_FOR
+    while True:
+        try:
+            return await calls.update(handle, update, instrument, id=f"filing-{instrument.filing_id}")
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as err:
+            if not no_answer(err) or loop.time() >= give_up:
+                raise
+        await asyncio.sleep(1)
+
+
 async def file_on_partnership(update: Any, filing: Filing) -> Any:
     """File on the Partnership itself."""
-    from cli.calls import update as send
-
     handle = await partnership()
     return await send(handle, update, signed_as(filing, handle.id))
 
@@ -221,12 +242,12 @@ async def file_on_partnership(update: Any, filing: Filing) -> Any:
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
     """A query; when the workflow does not exist, `missing` is what the user reads. A governed
     thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
-    from cli.calls import query as send
+    from cli.calls import query as ask_workflow
 
     if handle.id != PARTNERSHIP_ID:
         await check_registry((await client()).get_workflow_handle(PARTNERSHIP_ID))
     try:
-        return await send(handle, query)
+        return await ask_workflow(handle, query)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refused(missing) from None
@@ -326,8 +347,6 @@ async def file_on(
     """File on a governed thing (an amendment, action, consultation); once it has ended and its
     workflow is closed, say so in words rather than as a server error. The console signs with
     `signed_by_filer`: its confirmation page already fixed the instrument's filing id."""
-    from cli.calls import update as send
-
     await partnership()  # its key registry checked first
     handle = (await client()).get_workflow_handle(ident)
     try:
@@ -371,13 +390,6 @@ def pending_lines(filed: JointFilings, what: str) -> list[str]:
         shown_terms = "   ".join(f"{p} {shown(f.terms.get(field)) if f else '—'}" for p, f in sides)
         lines.append(f"    {field:<16} {shown_terms}")
     return lines
-
-
-def own_filing(filed: JointFilings | None, filer: Identity) -> str:
-    """The id of the filer's own pending filing, which its withdrawal names ("none": the rule
-    says in its own words why there is nothing to withdraw)."""
-    mine = filed.get(filer) if filed else None
-    return mine.filing_id if mine and mine.filing_id else "none"
 
 
 def withdrawn(left: JointFilings, filer: Identity) -> str:

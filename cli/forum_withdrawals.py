@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, echo, own_filing, run, usage, withdrawn
+from cli.common import AsOption, echo, run, usage, withdrawn
 from cli.forum import YearOption, on_forum
+from cli.withdrawals import AmbiguousItem, item_withdrawal_of, withdrawal_of
 from models.forum import AgendaItemWithdrawal, ForumView
-from models.joint import JointFilings, JointWithdrawal, PendingFiling
+from models.joint import JointWithdrawal
 from workflows.forum import ForumCycleWorkflow
 
 
@@ -27,13 +28,10 @@ async def withdraw_item(
         usage("name the item: --ref and/or --title")
 
     def naming(ident: str, view: ForumView) -> AgendaItemWithdrawal:
-        said = " ".join((title or "").split()).casefold()
-        named = [i for i in view.agenda if i.filing_id and ref in (None, i.ref)]
-        named = [i for i in named if not said or " ".join(i.title.split()).casefold() == said]
-        mine = [i for i in named if i.added_by is filer] or named  # another's: the rule says whose it is
-        if len(mine) > 1:
-            usage(f"{len(mine)} of {filer}'s items match; name one with --title: " + "; ".join(i.title for i in mine))
-        return AgendaItemWithdrawal(filed_by=filer, forum_id=ident, withdraws=mine[0].filing_id if mine else "none")
+        try:
+            return item_withdrawal_of(filer, view, ref, title)
+        except AmbiguousItem as err:
+            usage(f"{err} (--title)")
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_item, naming, reads=True)
     echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items; the agenda needs both agreements again")
@@ -44,7 +42,7 @@ async def postpone_withdraw(filer: AsOption, year: YearOption = None) -> None:
     """Withdraw your own postponement while it awaits the other Participant's."""
 
     def naming(ident: str, view: ForumView) -> JointWithdrawal:
-        return JointWithdrawal(filed_by=filer, decision="postponement", withdraws=own_filing(view.postponements, filer))
+        return withdrawal_of(filer, "postponement", view)
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_joint_filing, naming, reads=True)
     echo(f"{view.summary.forum_id}: {withdrawn(view.postponements, filer)}; it is on {view.summary.on}")
@@ -60,19 +58,10 @@ async def withdraw_agreement(
     it awaits the other Participant's."""
     if to not in ("agenda", "minutes") and not to.isdigit():
         usage(f"withdraw your agreement to: agenda, minutes or a decision's number, not {to!r}")
+    kind = {"agenda": "agenda-agreement", "minutes": "minutes-approval"}.get(to, "decision-agreement")
 
     def naming(ident: str, view: ForumView) -> JointWithdrawal:
-        number = int(to) if to.isdigit() else None
-        if to == "agenda":
-            filed = view.agenda_agreements
-        elif to == "minutes":
-            filed = view.minutes_approvals
-        else:
-            found = [d for d in view.decisions if d.number == number]
-            agreements = found[0].agreements if found else []
-            filed = JointFilings(filed={a.filed_by: PendingFiling(filing_id=a.filing_id, terms={}) for a in agreements})
-        kind = {"agenda": "agenda-agreement", "minutes": "minutes-approval"}.get(to, "decision-agreement")
-        return JointWithdrawal(filed_by=filer, decision=kind, withdraws=own_filing(filed, filer), number=number)  # type: ignore[arg-type]
+        return withdrawal_of(filer, kind, view, number=int(to) if to.isdigit() else None)  # type: ignore[arg-type]
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_joint_filing, naming, reads=True)
     echo(f"{view.summary.forum_id}: your agreement to the {'decision ' if to.isdigit() else ''}{to} is withdrawn")

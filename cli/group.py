@@ -15,15 +15,15 @@ from cli.common import (
     echo,
     emit,
     file_on_partnership,
-    own_filing,
     pending_lines,
     run,
     table,
     usage,
     withdrawn,
 )
+from cli.withdrawals import shown_for, withdrawal_of
 from models.catalogue import find_area
-from models.joint import JointFilings, JointWithdrawal
+from models.joint import JointFilings
 from models.joint_action import (
     ActionSummary,
 )
@@ -112,8 +112,6 @@ async def withdraw_leads(area: str, filer: AsOption) -> None:
     """Withdraw your own filing of a group's leads while it awaits the other Participant's."""
     found = find_area(area)
     slug = found.slug if found else area
-    reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
-    pending = next((r.group.pending for r in reports if r.group.area == slug), None)
-    filing = JointWithdrawal(filed_by=filer, decision="group-leads", area=slug, withdraws=own_filing(pending, filer))
+    filing = withdrawal_of(filer, "group-leads", await shown_for("group-leads", None), area=slug)
     left: JointFilings = await file_on_partnership(PartnershipWorkflow.withdraw_joint_filing, filing)
     echo(f"{slug}: {withdrawn(left, filer)}")

@@ -23,6 +23,7 @@ from cli.common import (
     forget_connection,
     partnership,
     run,
+    send,
     signed_as,
     usage,
 )
@@ -148,7 +149,7 @@ async def record_pins() -> list[str]:
     for identity, held in unrecorded.items():
         filing = KeyPin(filed_by=mine[0], identity=identity, fingerprint=fingerprint(held["public_key"]))
         instrument = signed_as(filing, handle.id)
-        await handle.execute_update(PartnershipWorkflow.record_pin, instrument)
+        await send(handle, PartnershipWorkflow.record_pin, instrument)
         mark_recorded(identity, instrument.filing_id)
         lines.append(f"the pin of {identity}'s key is on the Partnership's register")
     return lines
@@ -210,7 +211,7 @@ async def keys_rotate(identity: AsOption) -> None:
     staged.mkdir(mode=0o700, exist_ok=True)
     write_key_pair(identity, new, staged)
     try:
-        entry = await handle.execute_update(PartnershipWorkflow.rotate_key, rotation)
+        entry = await send(handle, PartnershipWorkflow.rotate_key, rotation)
     except WorkflowUpdateFailedError:
         for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
             path.unlink(missing_ok=True)
@@ -239,7 +240,7 @@ async def keys_revoke(
     replaced, proof = possession
     filing = KeyRevocation(filed_by=filer, revoked=revoked, revoked_fingerprint=replaced, new_key=key, possession=proof)
     handle = await partnership()
-    entry = await handle.execute_update(PartnershipWorkflow.revoke_key, signed_as(filing, handle.id))
+    entry = await send(handle, PartnershipWorkflow.revoke_key, signed_as(filing, handle.id))
     if entry is None:
         echo(f"revocation of {revoked}'s key {replaced} filed; it awaits the same filing by the other Participant")
         return

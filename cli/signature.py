@@ -9,7 +9,20 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, JsonFlag, Refused, client, day, day_option, echo, partnership, run, signed_as, usage
+from cli.common import (
+    AsOption,
+    JsonFlag,
+    Refused,
+    client,
+    day,
+    day_option,
+    echo,
+    partnership,
+    run,
+    send,
+    signed_as,
+    usage,
+)
 from cli.keys import record_pins, spaced
 from cli.status import show_status
 from engine.keys import KeyProblem, expected_keys, pin, read_public_key
@@ -93,7 +106,7 @@ async def sign_command(
     filing = SignPartnership(
         filed_by=filer, signed_on=day(signed_on) or datetime.now().date(), text_sha256=status.text_sha256
     )
-    receipt = await handle.execute_update(PartnershipWorkflow.sign, signed_as(filing, handle.id))
+    receipt = await send(handle, PartnershipWorkflow.sign, signed_as(filing, handle.id))
     since = f" since {receipt.in_effect_since}" if receipt.in_effect_since else ""
     echo(f"{filer} signature received {receipt.received_at:%Y-%m-%d %H:%MZ}; the Partnership is {receipt.state}{since}")
     for line in await record_pins():  # the pins this office made before the Partnership ran

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from typing import Any, Literal
@@ -18,7 +18,15 @@ from annotated_types import MaxLen
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from cli.common import Refused, file_on, partnership, signed_by_filer
+from cli.common import Refused, file_on, partnership, send, signed_by_filer
+from cli.withdrawals import (
+    ON_ACTION,
+    ON_FORUM_AGREEMENTS,
+    item_withdrawal_of,
+    own_filing,
+    shown_for,
+    waiting_in,
+)
 from models.amendment import (
     AmendmentConsent,
     AmendmentDecline,
@@ -35,6 +43,7 @@ from models.consultation import (
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
+    AgendaItemWithdrawal,
     CoChairNomination,
     Convening,
     DecisionAgreement,
@@ -47,6 +56,7 @@ from models.forum import (
     minutes_digest,
 )
 from models.identities import PARTICIPANTS, Identity
+from models.joint import JointDecision, JointWithdrawal
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -68,12 +78,30 @@ from workflows.partnership import PartnershipWorkflow
 
 #: Fields the console reads from the thing filed on (issue 11: a filing names the workflow it acts
 #: on and, where it agrees to something, exactly what it agrees to), as the CLI does.
-READ_BY_CONSOLE = ("addressed_to", "agenda_sha256", "tabled", "minutes_sha256", "notice")
+#: A withdrawal's `withdraws` is the filer's own pending filing (issue 15; cli/withdrawals.py).
+READ_BY_CONSOLE = ("addressed_to", "agenda_sha256", "tabled", "minutes_sha256", "notice", "withdraws")
 #: Fields every instrument has that the console sets, never the user.
 SET_BY_CONSOLE = ("filed_by", "filing_id", "signature", *READ_BY_CONSOLE)
 FORUM = "forum_id"  # the field (or, for a nomination, the extra form field) naming the Forum cycle
+#: The form's caption of the thing filed on, where the instrument does not name it itself.
+ON_CAPTION = {FORUM: "Forum cycle", "action_id": "Joint action"}
 SECRETARIAT_ONLY = (Identity.SECRETARIAT,)
 ANY_FILER = (*PARTICIPANTS, Identity.SECRETARIAT)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    widget: Literal["text", "textarea", "number", "date", "select", "lines", "numbers", "json"]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    label: str = ""
+    hint: str = ""
+    max_length: int | None = None
+
+    @property
+    def caption(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -87,29 +115,38 @@ class Instrument:
     show: Any = None
     kind: str = ""  # the CLI noun, for "no <kind> X" messages
     prefill: Any = None  # the form's starting values for a filer, as the CLI's defaults: (Identity) -> dict
+    # Fields this form fixes, as its CLI command does (which joint decision a withdrawal is of).
+    preset: tuple[tuple[str, Any], ...] = ()
+    # A select narrowed to the choices this form offers, as its CLI command's options are.
+    narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Fields the form asks that the instrument does not carry: read_fields uses them.
+    asks: tuple[Field, ...] = ()
 
     def starting_values(self, filer: Identity) -> dict[str, str]:
         return self.prefill(filer) if self.prefill else {}
 
     def fields(self) -> list[Field]:
-        names = [n for n in self.model.model_fields if n not in SET_BY_CONSOLE]
+        fixed = {*SET_BY_CONSOLE, *dict(self.preset)}
+        names = [n for n in self.model.model_fields if n not in fixed]
         found = [field_of(n, self.model.model_fields[n]) for n in names]
-        if self.on and self.on not in names:  # filed on a Forum cycle the instrument does not name
-            found.insert(0, Field(self.on, "text", required=True, label="Forum cycle"))
-        return found
+        narrowed = dict(self.narrowed)
+        found = [replace(f, choices=narrowed[f.name]) if f.name in narrowed else f for f in found]
+        if self.on and self.on not in names:  # filed on a thing the instrument does not name
+            found.insert(0, Field(self.on, "text", required=True, label=ON_CAPTION[self.on]))
+        return found + list(self.asks)
 
     async def file(self, filing: Filing, target: str | None) -> Any:
         """Sign with this office's key and file; the Update's answer is the receipt."""
         if self.on is None:
             handle = await partnership()
-            return await handle.execute_update(self.update, signed_by_filer(filing))
+            return await send(handle, self.update, signed_by_filer(filing))
         if not target:
             raise Refused(f"say which {self.kind} this is filed on")
         return await file_on(target, self.update, filing, self.show, self.kind, signer=signed_by_filer)
 
 
-def _action(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
-    return Instrument(slug, title, model, update, on="action_id", show=JointActionWorkflow.show, kind="action")
+def _action(slug: str, title: str, model: type[Filing], update: Any, **more: Any) -> Instrument:
+    return Instrument(slug, title, model, update, on="action_id", show=JointActionWorkflow.show, kind="action", **more)
 
 
 def _amendment(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
@@ -124,6 +161,15 @@ def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTI
     return Instrument(slug, title, model, update, filers, on=FORUM, show=ForumCycleWorkflow.show, kind="forum", **more)
 
 
+def _withdrawal(decision: str | None = None, narrowed: tuple[str, ...] = (), keeps: str = "") -> dict[str, Any]:
+    """What a JointWithdrawal form fixes, as its CLI command does: the joint decision it withdraws
+    (or a select of the `narrowed` ones), and no value for the fields those do not use (`keeps`:
+    the one they use, a group's area or a decision's number)."""
+    preset: dict[str, Any] = {"decision": decision} if decision else {}
+    preset |= {f: None for f in ("area", "number") if f != keeps}
+    return {"preset": tuple(preset.items()), "narrowed": (("decision", narrowed),) if narrowed else ()}
+
+
 def _own_co_chair(side: Identity) -> dict[str, str]:
     """A nomination form starts with the side's own ministry and usual rank (¶7), as `forum nominate` does."""
     return {"ministry": co_chair_ministry(side).value, "rank": default_rank(side, "").value}
@@ -136,7 +182,21 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     _action("action-report", "Report progress on a joint action", ProgressReport, JointActionWorkflow.report),
     _action("action-cost-share", "Propose a cost arrangement (¶28)", CostArrangement, JointActionWorkflow.cost_share),
     _action("action-close", "Complete or discontinue a joint action", ActionClosure, JointActionWorkflow.close),
+    _action(
+        "action-withdraw",
+        "Withdraw your waiting cost arrangement or closure",
+        JointWithdrawal,
+        JointActionWorkflow.withdraw_joint_filing,
+        **_withdrawal(narrowed=ON_ACTION),
+    ),
     Instrument("action-wind-down", "Wind down ongoing joint actions (¶32; none named: all)", WindDown, P.wind_down),
+    Instrument(
+        "action-wind-down-withdraw",
+        "Withdraw your waiting wind-down (¶32)",
+        JointWithdrawal,
+        P.withdraw_joint_filing,
+        **_withdrawal("wind-down"),
+    ),
     Instrument("amendment-propose", "Propose an amendment (¶33)", AmendmentProposal, P.propose_amendment),
     _amendment("amendment-consent", "Consent to an amendment", AmendmentConsent, AmendmentWorkflow.consent),
     _amendment("amendment-decline", "Decline an amendment", AmendmentDecline, AmendmentWorkflow.decline),
@@ -149,6 +209,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         P.withdraw_termination_notice,
     ),
     Instrument("group-set-leads", "Set a working group's leads (¶7)", GroupLeads, P.set_group_leads),
+    Instrument(
+        "group-withdraw",
+        "Withdraw your waiting filing of a working group's leads",
+        JointWithdrawal,
+        P.withdraw_joint_filing,
+        **_withdrawal("group-leads", keeps="area"),
+    ),
     Instrument("consult-open", "Raise a difference (¶29)", ConsultationRequest, P.open_consultation),
     _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note),
     _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
@@ -165,16 +232,40 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         prefill=_own_co_chair,
     ),
     _forum("forum-agenda-add", "Add an agenda item", AgendaItemFiling, ForumCycleWorkflow.add_item, ANY_FILER),
+    _forum(
+        "forum-agenda-withdraw",
+        "Withdraw an agenda item you added",
+        AgendaItemWithdrawal,
+        ForumCycleWorkflow.withdraw_item,
+        ANY_FILER,
+        asks=(Field("ref", "text", label="Its ¶ or commitment ref"), Field("title", "text", label="Its title")),
+    ),
     _forum("forum-agenda-agree", "Agree the agenda", AgendaAgreement, ForumCycleWorkflow.agree_agenda),
     _forum("forum-postpone", "Move the Forum", Postponement, ForumCycleWorkflow.postpone),
+    _forum(
+        "forum-postpone-withdraw",
+        "Withdraw your waiting postponement",
+        JointWithdrawal,
+        ForumCycleWorkflow.withdraw_joint_filing,
+        **_withdrawal("postponement"),
+    ),
     _forum("forum-convene", "Record that the Forum met", Convening, ForumCycleWorkflow.convene, SECRETARIAT_ONLY),
     _forum("forum-decide", "Table a decision", DecisionTabled, ForumCycleWorkflow.table_decision, SECRETARIAT_ONLY),
     _forum("forum-agree", "Agree a tabled decision", DecisionAgreement, ForumCycleWorkflow.agree_decision),
     _forum("forum-minutes", "File the minutes", MinutesFiling, ForumCycleWorkflow.file_minutes, SECRETARIAT_ONLY),
     _forum("forum-approve", "Approve the minutes", MinutesApproval, ForumCycleWorkflow.approve_minutes),
+    _forum(
+        "forum-withdraw-agreement",
+        "Withdraw your waiting agreement to the agenda, a decision or the minutes",
+        JointWithdrawal,
+        ForumCycleWorkflow.withdraw_joint_filing,
+        **_withdrawal(narrowed=ON_FORUM_AGREEMENTS, keeps="number"),
+    ),
 )
 BY_SLUG = {i.slug: i for i in INSTRUMENTS}
-BY_MODEL = {i.model.__name__: i for i in INSTRUMENTS}
+#: The form that answers an inbox item naming its instrument. A JointWithdrawal answers none: it
+#: is offered beside the waiting filing it withdraws, one form per kind of thing it is filed on.
+BY_MODEL = {i.model.__name__: i for i in INSTRUMENTS if i.model is not JointWithdrawal}
 
 
 def offered_to(identity: Identity | None) -> list[Instrument]:
@@ -182,21 +273,6 @@ def offered_to(identity: Identity | None) -> list[Instrument]:
 
 
 # Fields --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    widget: Literal["text", "textarea", "number", "date", "select", "lines", "numbers", "json"]
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    label: str = ""
-    hint: str = ""
-    max_length: int | None = None
-
-    @property
-    def caption(self) -> str:
-        return self.label or self.name.replace("_", " ").capitalize()
 
 
 def _optional(annotation: Any) -> tuple[Any, bool]:
@@ -246,24 +322,34 @@ def field_of(name: str, info: FieldInfo) -> Field:
 
 async def read_fields(instrument: Instrument, form: dict[str, str], filer: Identity) -> dict[str, Any]:
     """What the instrument signs that the user does not type: the workflow it is addressed to, the
-    agenda, decision or minutes agreed to as the cycle shows them now, the notice withdrawn; and,
-    for a wind-down naming no action, every ongoing one."""
+    agenda, decision or minutes agreed to as the cycle shows them now, the notice withdrawn, the
+    filer's own waiting filing or agenda item withdrawn (cli/withdrawals.py, as the CLI); and, for a
+    wind-down naming no action, every ongoing one."""
     from cli.common import ask, client, query_or_explain
     from cli.forum import tabling_of
 
     model = instrument.model
     target = form.get(instrument.on, "").strip() if instrument.on else ""
     read: dict[str, Any] = {"addressed_to": target if instrument.on else (await partnership()).id}
-    if model in (AgendaAgreement, DecisionAgreement, MinutesApproval) and target:
+    if model in (AgendaAgreement, DecisionAgreement, MinutesApproval, AgendaItemWithdrawal) and target:
         handle = (await client()).get_workflow_handle(target)
         view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {target}")
         if model is AgendaAgreement:
             read["agenda_sha256"] = agenda_digest(view.agenda)
         elif model is MinutesApproval:
             read["minutes_sha256"] = minutes_digest(view.minutes or "")
+        elif model is AgendaItemWithdrawal:
+            named = item_withdrawal_of(filer, view, form.get("ref", "").strip(), form.get("title", "").strip())
+            read["withdraws"] = named.withdraws
         else:
             number = form.get("decision", "").strip()
             read["tabled"] = tabling_of(view, int(number)) if number.isdigit() else "none"
+    decision = dict(instrument.preset).get("decision") or form.get("decision", "")
+    if model is JointWithdrawal and decision in typing.get_args(JointDecision):
+        number = form.get("number", "").strip()
+        shown = await shown_for(decision, target)
+        waiting = waiting_in(decision, shown, form.get("area", "").strip(), int(number) if number.isdigit() else None)
+        read["withdraws"] = own_filing(waiting, filer)
     if model is TerminationWithdrawal:
         status = await ask(PartnershipWorkflow.status)
         read["notice"] = next((n.filing_id for n in status.termination_notices if n.given_by is filer), "none")
@@ -279,7 +365,7 @@ def parse(
     """The instrument (unsigned, with its filing id) from a form's fields and what `read_fields`
     read, and the thing it is filed on; a bad field raises ValidationError or Refused, with the
     field named."""
-    values: dict[str, Any] = {"filed_by": filer, **(read or {})}
+    values: dict[str, Any] = {"filed_by": filer, **dict(instrument.preset), **(read or {})}
     for field in instrument.fields():
         raw = form.get(field.name, "").replace("\r\n", "\n")
         if field.widget == "numbers":
@@ -297,9 +383,10 @@ def parse(
         elif raw.strip() or field.widget in ("textarea", "text") and field.required:
             values[field.name] = raw if field.widget == "textarea" else raw.strip()
     target = values.get(instrument.on) if instrument.on else None
-    if instrument.on and instrument.on not in instrument.model.model_fields:
-        values.pop(instrument.on, None)
-    return instrument.model.model_validate(values), target
+    # What the form asked that the instrument does not carry (the Forum cycle a nomination is filed
+    # on, the ref and title naming an agenda item) was for finding; it is not signed.
+    signed = {k: v for k, v in values.items() if k in instrument.model.model_fields}
+    return instrument.model.model_validate(signed), target
 
 
 def instrument_fields(filing: Filing) -> dict[str, Any]:

@@ -13,15 +13,18 @@ from starlette.routing import Route
 from cli.common import Refused, ask, client, query_or_explain, with_closed
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
+from cli.withdrawals import NOTHING, ON_ACTION, own_filing, waiting_in
 from console.app import acting_identity, page, session_of
 from console.instruments import BY_MODEL, offered_to
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, amended_areas
 from models.consultation import ConsultationSummary
-from models.forum import ForumStage, ForumSummary
+from models.forum import ForumStage, ForumSummary, ForumView
 from models.identities import Identity
+from models.joint import JointDecision, JointFilings
 from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup
 from models.text import agreement_text, blocks
+from models.working_group import GroupReport
 from rules.p09_27_joint_actions import report_due
 from workflows.amendment import AmendmentWorkflow
 from workflows.consultation import ConsultationWorkflow
@@ -35,6 +38,48 @@ def forms_for(request: Request, *slugs: str, **terms: Any) -> list[dict[str, str
     offered = {i.slug: i for i in offered_to(acting_identity(request))}
     query = urlencode({k: v for k, v in terms.items() if v is not None})
     return [{"title": offered[s].title, "href": f"/file/{s}?{query}"} for s in slugs if s in offered]
+
+
+def withdrawal_href(request: Request, slug: str, decision: JointDecision, shown: Any, **terms: Any) -> str | None:
+    """The form withdrawing the acting side's own waiting filing of `decision` in what a page shows,
+    filled in, where that side has one (cli/withdrawals.py says which) and files that form."""
+    acting = acting_identity(request)
+    if slug not in {i.slug for i in offered_to(acting)} or acting is None:
+        return None
+    if own_filing(waiting_in(decision, shown, terms.get("area"), terms.get("number")), acting) == NOTHING:
+        return None
+    return f"/file/{slug}?{urlencode({**terms, 'decision': decision})}"
+
+
+def forum_withdrawals(request: Request, view: ForumView) -> dict[str, str | None]:
+    """A cycle's withdrawals the acting side may file: of its postponement, its agreements to the
+    agenda, a decision not yet taken or the minutes, and of the agenda items it added while the
+    call is open. Keyed as forum.html shows them."""
+    ident, acting = view.summary.forum_id, acting_identity(request)
+    links = {
+        "postponement": withdrawal_href(request, "forum-postpone-withdraw", "postponement", view, forum_id=ident),
+        **{
+            kind: withdrawal_href(request, "forum-withdraw-agreement", kind, view, forum_id=ident)  # type: ignore[arg-type]
+            for kind in ("agenda-agreement", "minutes-approval")
+        },
+    }
+    for d in view.decisions:
+        if d.taken_at is None:
+            agreement = withdrawal_href(
+                request, "forum-withdraw-agreement", "decision-agreement", view, forum_id=ident, number=d.number
+            )
+            links[f"decision-{d.number}"] = agreement
+    if view.summary.stage is ForumStage.CALLING_FOR_ITEMS:
+        for item in view.agenda:
+            if item.filing_id and item.added_by is acting:
+                named = {"forum_id": ident, "ref": item.ref or "", "title": item.title}
+                links[f"item-{item.filing_id}"] = forms_href(request, "forum-agenda-withdraw", **named)
+    return links
+
+
+def forms_href(request: Request, slug: str, **terms: Any) -> str | None:
+    found = forms_for(request, slug, **terms)
+    return found[0]["href"] if found else None
 
 
 def overdue(actions: list[ActionSummary], now: datetime) -> list[ActionSummary]:
@@ -125,7 +170,19 @@ async def catalogue_page(request: Request) -> Response:
     for a in actions:
         under.setdefault(a.ref, []).append(a)
     areas = amended_areas(status.catalogue_changes)
-    return page(request, "catalogue.html", pillars=PILLARS, areas=areas, under=under, version=status.version)
+    groups: list[GroupReport] = await ask(P.groups)
+    pending = {r.group.area: r.group.pending for r in groups if r.group.pending}
+    withdraw = {area: withdrawal_href(request, "group-withdraw", "group-leads", groups, area=area) for area in pending}
+    return page(
+        request,
+        "catalogue.html",
+        pillars=PILLARS,
+        areas=areas,
+        under=under,
+        version=status.version,
+        pending=pending,
+        withdraw=withdraw,
+    )
 
 
 async def actions_page(request: Request) -> Response:
@@ -139,6 +196,7 @@ async def actions_page(request: Request) -> Response:
         and (wanted["pillar"] is None or str(a.pillar) == wanted["pillar"])
         and (wanted["state"] is None or a.state.value == wanted["state"])
     ]
+    wind_down: JointFilings = await ask(P.wind_down_filings)
     return page(
         request,
         "actions.html",
@@ -147,6 +205,8 @@ async def actions_page(request: Request) -> Response:
         wanted=wanted,
         states=[s.value for s in ActionState],
         forms=forms_for(request, "action-propose", "action-wind-down"),
+        wind_down=wind_down,
+        withdraw_wind_down=withdrawal_href(request, "action-wind-down-withdraw", "wind-down", wind_down),
     )
 
 
@@ -155,7 +215,8 @@ async def action_page(request: Request) -> Response:
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
     slugs = ("action-agree", "action-report", "action-cost-share", "action-close")
-    return page(request, "action.html", view=view, forms=forms_for(request, *slugs, action_id=ident))
+    withdraw = {d: withdrawal_href(request, "action-withdraw", d, view, action_id=ident) for d in ON_ACTION}
+    return page(request, "action.html", view=view, forms=forms_for(request, *slugs, action_id=ident), withdraw=withdraw)
 
 
 async def amendments_page(request: Request) -> Response:
@@ -225,7 +286,17 @@ async def forum_page(request: Request) -> Response:
         for v in views
         if v.summary.stage is not ForumStage.CLOSED
     }
-    return page(request, "forum.html", views=views, cycle_forms=cycle_forms, forms=forms_for(request, "forum-start"))
+    withdraw = {
+        v.summary.forum_id: forum_withdrawals(request, v) for v in views if v.summary.stage is not ForumStage.CLOSED
+    }
+    return page(
+        request,
+        "forum.html",
+        views=views,
+        cycle_forms=cycle_forms,
+        withdraw=withdraw,
+        forms=forms_for(request, "forum-start"),
+    )
 
 
 async def forum_calendar_file(request: Request) -> Response:

@@ -25,13 +25,12 @@ BIN = Path(sys.executable).parent
 
 # Every worker of the test run, in-process or not, runs the strict sandbox (see worker.workflow_runner).
 os.environ["PARTNERSHIP_STRICT_SANDBOX"] = "1"
-# Every worker in a process of its own (the CLI's end-to-end stacks, the fault tests' killed workers,
-# the offices) caches no workflow: every workflow task replays its whole history, as
-# after a restart (issue 17). The in-process workers of the rule tests below keep workflows in
-# memory, as production does: cold, the fuzz and timer tests spent most of their time replaying
-# the same histories again and again, and what a cold worker would catch there the end-of-run
-# replay of every history the run produced catches too.
-os.environ.setdefault("PARTNERSHIP_WORKER_CACHE", "0")
+# Workers keep workflows in memory, as production's do. Where cold replay is the point, a worker
+# caches nothing, so every workflow task replays its whole history as after a restart (issue 17):
+# the fault tests' killed workers, tests/test_cold_replay.py and the soak. Everywhere else a cold
+# worker spent most of the run replaying the same histories again and again; what it would catch,
+# the replay of every history a test server holds catches too, at the end of the run for the
+# shared servers and when each end-to-end stack stops (tests/replay_all.py).
 # No hourly archive schedule in tests: a pass that fired mid-test would add register rows the test
 # did not ask for. Archive tests run passes by hand (and ask for the schedule where they test it).
 os.environ["PARTNERSHIP_ARCHIVE_EVERY"] = "off"

@@ -9,6 +9,7 @@ their histories.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from temporalio.api.enums.v1 import EventType
@@ -78,3 +79,17 @@ async def replay_problems(histories: list[WorkflowHistory]) -> list[str]:
     kept = [h for h in histories if "deliberately-stuck" not in h.workflow_id]
     outcomes = await replay(kept, processes=1)
     return [f"{o.workflow_id} ({o.workflow_type}, run {o.run_id}): {o.problem}" for o in outcomes if not o.ok]
+
+
+def replay_served(address: str) -> list[str]:
+    """The problems of replaying every governed history the server at `address` holds: for the
+    end-to-end tests, whose stacks are servers of their own."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    async def problems() -> list[str]:
+        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        histories = await listed_histories(client)
+        assert histories, f"no governed workflow listed at {address}: nothing was replayed"
+        return await replay_problems(histories)
+
+    return asyncio.run(problems())

@@ -148,7 +148,7 @@ async def test_a_closed_forum_calls_for_a_checkpoint_that_both_signatures_answer
 def warm_worker(monkeypatch):
     """A worker that keeps workflows in memory, as the stack's does: a cold one replays the whole
     history for each of the watchers' queries, and under their polling some time out."""
-    monkeypatch.delenv("PARTNERSHIP_WORKER_CACHE")
+    monkeypatch.delenv("PARTNERSHIP_WORKER_CACHE", raising=False)
 
 
 @pytest.fixture

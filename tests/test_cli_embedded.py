@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli_runner import run_cli
 from tests.conftest import free_port
+from tests.replay_all import replay_served
 
 CLI = str(Path(sys.executable).parent / "partnership")
 
@@ -60,6 +61,7 @@ def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> s
         while True:
             result = cli("status", "--json", env=env)
             if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
+                up.address = f"127.0.0.1:{port}"  # type: ignore[attr-defined]  # for stop()'s replay
                 return up
             assert up.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, f"stack not ready: {result.stderr}"
@@ -152,6 +154,11 @@ def settled_history_length(env: dict[str, str], seconds: float = 60) -> int:
 
 
 def stop(up: subprocess.Popen) -> None:
+    """Ctrl-C, once every history the stack's server holds has replayed against today's code: the
+    stack's worker keeps workflows in memory, as production's does, so a history that only a warm
+    worker could have written is caught here (issue 17)."""
+    problems = replay_served(up.address)  # type: ignore[attr-defined]
+    assert not problems, "histories of this stack that do not replay:\n" + "\n".join(problems)
     up.send_signal(signal.SIGINT)  # what Ctrl-C sends
     assert up.wait(timeout=60) == 0
 

@@ -136,17 +136,71 @@ async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lan
         assert status.termination is not None and status.termination.filing_id == kept.filing_id
         assert list(pending.pending_dir().iterdir()) == []  # answered: nothing kept
 
-        # This time the first sending had landed: the resend is recognised, nothing is filed twice.
+        # This time the first sending had landed: the resend goes under the same update id, the
+        # server answers it with the first receipt, and nothing is filed twice.
         pending.kept_or_signed(kept, lambda f: f)
         pending.unanswered.clear()
         await effects_done(handle, PartnershipWorkflow.pending_effects)
         before = await settled_history_length(handle)
         once_more = await asyncio.to_thread(cli, "termination", "notify", "--as", "ROK", env=env)
         assert once_more.returncode == 0, once_more.stderr
-        assert once_more.stdout.strip() == (
-            f"filing {kept.filing_id} was received the first time it was sent; nothing more to do"
-        )
+        assert once_more.stdout == again.stdout
         assert len((await handle.fetch_history()).events) == before
         assert list(pending.pending_dir().iterdir()) == []
     finally:
         await handle.terminate("test over")
+
+
+async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partnership, monkeypatch):
+    """The server takes the Update but its answer never arrives (a busy worker, a restart): `send`
+    asks again under the same update id, gets the first answer, and the notice is filed once."""
+    from cli import common
+
+    handle = partnership
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=handle)
+    real = type(handle).execute_update
+    asked: list[str | None] = []
+
+    async def answer_lost_once(self, update, arg, *, id=None, **kwargs):
+        asked.append(id)
+        answer = await real(self, update, arg, id=id, **kwargs)
+        if len(asked) == 1:
+            raise WorkflowUpdateRPCTimeoutOrCancelledError()
+        return answer
+
+    monkeypatch.setattr(type(handle), "execute_update", answer_lost_once)
+    receipt = await common.send(handle, PartnershipWorkflow.give_termination_notice, notice)
+    assert asked == [f"filing-{notice.filing_id}"] * 2
+    assert receipt is not None
+    history = await handle.fetch_history()
+    accepted = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert accepted.count(f"filing-{notice.filing_id}") == 1
+    status = await handle.query(PartnershipWorkflow.status)
+    assert status.termination is not None and status.termination.filing_id == notice.filing_id
+
+
+async def test_a_filing_refused_is_not_asked_again(partnership, monkeypatch):
+    """Only no answer is asked again: a rejection is the answer, given once."""
+    from cli import common
+
+    handle = partnership
+    real = type(handle).execute_update
+    asked: list[str | None] = []
+
+    async def counted(self, update, arg, *, id=None, **kwargs):
+        asked.append(id)
+        return await real(self, update, arg, id=id, **kwargs)
+
+    monkeypatch.setattr(type(handle), "execute_update", counted)
+    forged = signed(TerminationNotice(filed_by=Identity.UK), to="some-other-partnership")
+    try:
+        await common.send(handle, PartnershipWorkflow.give_termination_notice, forged)
+    except WorkflowUpdateFailedError:
+        pass
+    else:
+        raise AssertionError("a notice addressed to another workflow was accepted")
+    assert len(asked) == 1

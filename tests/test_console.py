@@ -43,10 +43,24 @@ def test_an_office_holds_the_keys_in_its_data_dir(data_dir):
 
 
 def test_every_instrument_has_a_form_and_every_inbox_answer_an_instrument():
-    assert len(BY_SLUG) == len(INSTRUMENTS) == len(BY_MODEL)
+    # One form per instrument, but a JointWithdrawal has one per kind of thing it is filed on (as
+    # the CLI has a command each) and answers no inbox item: it is offered beside what it withdraws.
+    assert len(BY_SLUG) == len(INSTRUMENTS)
+    assert len(BY_MODEL) == len({i.model for i in INSTRUMENTS}) - 1 and "JointWithdrawal" not in BY_MODEL
+    withdrawals = {i.slug: i for i in INSTRUMENTS if i.model.__name__ == "JointWithdrawal"}
+    assert set(withdrawals) == {
+        "group-withdraw",
+        "action-withdraw",
+        "action-wind-down-withdraw",
+        "forum-postpone-withdraw",
+        "forum-withdraw-agreement",
+    }
     for instrument in INSTRUMENTS:
         instrument.fields()  # every field type has a widget (a withdrawal has no field at all)
         assert Identity.AUDITOR not in instrument.filers
+        assert "withdraws" not in {f.name for f in instrument.fields()}  # never typed: read (issue 15)
+    assert Identity.SECRETARIAT in BY_SLUG["forum-agenda-withdraw"].filers  # it adds items too
+    assert all(i.filers == (Identity.UK, Identity.ROK) for i in withdrawals.values())
     answered = {"AmendmentConsent", "ActionAgreement", "ProgressReport", "CostArrangement", "ActionClosure"}
     answered |= {"GroupLeads", "ResolutionAcceptance", "CoChairNomination", "AgendaAgreement", "Postponement"}
     answered |= {"DecisionAgreement", "MinutesApproval", "Convening", "MinutesFiling"}
@@ -123,6 +137,7 @@ def test_an_action_page_shows_each_sides_pending_terms_and_how_they_differ():
     body = templates.get_template("action.html").render(
         nav=NAV, path="/actions/action-9b-x", acting=None, held=[], fingerprint=None, switch_token="",
         settings=Settings(temporal_ui="http://127.0.0.1:8233"), view=view, forms=[],
+        withdraw={"closure": None, "cost-arrangement": None},
     )  # fmt: skip
     assert "UK has filed: UK pays travel." in body and "ROK has filed: Shared equally." in body
     assert "arrangement: UK &#39;UK pays travel.&#39;, ROK &#39;Shared equally.&#39;" in body
@@ -162,3 +177,312 @@ async def test_a_page_shows_each_closed_one_the_server_still_holds(monkeypatch):
         "view of forum-2027",
     ]
     assert asked == ["forum-2026", "gone", "forum-2027"]
+
+
+# Withdrawals (issue 15): the console names the filer's own waiting filing, as the CLI does --------
+
+
+def waiting_views():
+    """What a Partnership, a joint action and a Forum cycle show while UK's filings wait for ROK's:
+    each query's answer by name, and the filing ids UK's withdrawals must name."""
+    from datetime import UTC, datetime
+
+    from models.forum import ForumView
+    from models.joint import JointFilings, PendingFiling
+    from models.joint_action import ActionView
+    from models.working_group import GroupReport
+
+    def uk(filing_id: str, **terms: str) -> JointFilings:
+        return JointFilings(filed={Identity.UK: PendingFiling(filing_id=filing_id, terms=terms)})
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    group = {"area": "ai", "name": "AI", "pillar": 2, "pending": uk("f-leads", cadence_months="3")}
+    action = ActionView.model_validate(
+        {
+            "summary": {"action_id": "action-9b-x", "ref": "9b", "area": "telecoms", "pillar": 1, "title": "X",
+                        "state": "ACTIVE", "proposed_by": "UK"},
+            "description": "", "lead_uk": None, "lead_rok": None, "starts": None, "ends": None, "proposed_at": now,
+            "agreed_at": now, "cadence_months": 3, "reports": [], "cost_filings": uk("f-cost", arrangement="x"),
+            "closure_filings": uk("f-close", outcome="complete"), "ended_at": None, "reason": None,
+            "partnership_terminated_on": None,
+        }
+    )  # fmt: skip
+    agreement = {"filed_by": "UK", "filing_id": "f-decision", "forum_id": "forum-2026", "decision": 1, "tabled": "t"}
+    summary = {"forum_id": "forum-2026", "year": 2026, "on": "2026-11-22", "venue": "", "host": "UK",
+               "stage": "CALLING_FOR_ITEMS"}  # fmt: skip
+    forum = ForumView.model_validate(
+        {
+            "summary": summary, "co_chairs": {}, "agenda_deadline": "2026-10-23", "agenda_agreed_by": ["UK"],
+            "agenda": [{"title": "AI safety", "ref": "13b", "added_by": "UK", "filing_id": "f-item"},
+                       {"title": "Review", "standing": True}],
+            "agenda_fixed_at": None, "postponements": uk("f-postpone", to="2026-12-01"), "convened_at": None,
+            "attendees": [], "minutes": "m", "minutes_approved_by": ["UK"], "closed_at": None,
+            "decisions": [{"number": 1, "text": "d", "ref": None, "kind": "general", "tabled_at": now,
+                           "agreed_by": ["UK"], "agreements": [agreement]}],
+            "agenda_agreements": uk("f-agenda"), "minutes_approvals": uk("f-minutes"),
+        }
+    )  # fmt: skip
+    answers = {
+        "groups": [GroupReport(group=group, progress={})],
+        "wind_down_filings": uk("f-wind-down", actions="action-9b-x"),
+        "forums": [forum.summary],
+        "JointActionWorkflow.show": action,
+        "ForumCycleWorkflow.show": forum,
+    }
+    return answers
+
+
+class FakeHandle:
+    """A workflow as the CLI and the console reach it: queries answered from `answers`, Updates
+    recorded (what would have been sent, signed) and answered with what the workflow shows."""
+
+    def __init__(self, ident: str, answers: dict, sent: list) -> None:
+        self.id, self.answers, self.sent = ident, answers, sent
+
+    async def query(self, query, **_):
+        name = query.__name__ if query.__name__ != "show" else query.__qualname__
+        return self.answers[name]
+
+    async def execute_update(self, update, instrument, **_):
+        self.sent.append(instrument)
+        if self.id.startswith("action-"):
+            return self.answers["JointActionWorkflow.show"]
+        return (
+            self.answers["ForumCycleWorkflow.show"]
+            if self.id.startswith("forum-")
+            else self.answers["groups"][0].group.pending
+        )
+
+
+@pytest.fixture
+def fake_temporal(data_dir, monkeypatch):
+    """The CLI's and the console's one connection, to a Temporal that answers from waiting_views()."""
+    import cli.common
+
+    answers, sent = waiting_views(), []
+
+    class Client:
+        def get_workflow_handle(self, ident: str) -> FakeHandle:
+            return FakeHandle(ident, answers, sent)
+
+    async def registry_agrees(handle) -> None:
+        return None
+
+    monkeypatch.setattr(cli.common, "_connected", [Client()])
+    monkeypatch.setattr(cli.common, "_keep_connection", True)
+    monkeypatch.setattr(cli.common, "check_registry", registry_agrees)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("slug", "form", "command", "withdraws"),
+    [
+        ("group-withdraw", {"area": "ai"}, ("group", "withdraw", "ai"), "f-leads"),
+        ("action-wind-down-withdraw", {}, ("action", "wind-down-withdraw"), "f-wind-down"),
+        (
+            "action-withdraw",
+            {"action_id": "action-9b-x", "decision": "cost-arrangement"},
+            ("action", "withdraw", "action-9b-x", "--filing", "cost-arrangement"),
+            "f-cost",
+        ),
+        (
+            "action-withdraw",
+            {"action_id": "action-9b-x", "decision": "closure"},
+            ("action", "withdraw", "action-9b-x", "--filing", "closure"),
+            "f-close",
+        ),
+        ("forum-postpone-withdraw", {"forum_id": "forum-2026"}, ("forum", "postpone-withdraw"), "f-postpone"),
+        (
+            "forum-withdraw-agreement",
+            {"forum_id": "forum-2026", "decision": "agenda-agreement"},
+            ("forum", "withdraw-agreement", "agenda"),
+            "f-agenda",
+        ),
+        (
+            "forum-withdraw-agreement",
+            {"forum_id": "forum-2026", "decision": "minutes-approval"},
+            ("forum", "withdraw-agreement", "minutes"),
+            "f-minutes",
+        ),
+        (
+            "forum-withdraw-agreement",
+            {"forum_id": "forum-2026", "decision": "decision-agreement", "number": "1"},
+            ("forum", "withdraw-agreement", "1"),
+            "f-decision",
+        ),
+        (
+            "forum-agenda-withdraw",
+            {"forum_id": "forum-2026", "ref": "13b", "title": ""},
+            ("forum", "agenda", "withdraw", "--ref", "13b"),
+            "f-item",
+        ),
+    ],
+)
+@pytest.mark.parametrize("filer", [Identity.UK, Identity.ROK])
+def test_a_withdrawal_form_becomes_the_instrument_the_cli_would_sign(
+    fake_temporal, slug, form, command, withdraws, filer
+):
+    """Issue 15: the console reads the filer's own waiting filing from the thing filed on, as the
+    CLI's command does, and signs the same instrument field for field (its filing id and signature
+    apart). A side with nothing pending names "none" in both: the workflow's rule then refuses."""
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from console.instruments import read_fields
+    from starter import app
+
+    instrument = BY_SLUG[slug]
+    console, target = parse(instrument, form, filer, asyncio.run(read_fields(instrument, form, filer)))
+    ran = CliRunner().invoke(app, [*command, "--as", filer.value])
+    assert ran.exit_code == 0, ran.output
+    (cli_signed,) = fake_temporal
+    assert cli_signed.signature and type(cli_signed) is type(console)
+    fields = {"filing_id", "signature"}
+    assert console.model_dump(exclude=fields) == cli_signed.model_dump(exclude=fields)
+    # Where only another's agenda item answers, it is named: the rule then says whose it is.
+    mine = filer is Identity.UK or slug == "forum-agenda-withdraw"
+    assert console.withdraws == (withdraws if mine else "none")
+    assert console.addressed_to == (target or "partnership")
+
+
+class Console:
+    """The console's routes over ASGI, sent what a browser sends when its user follows a link and
+    posts the forms as the pages fill them in (no browser, no port): one session, its cookie kept."""
+
+    def __init__(self) -> None:
+        from console.app import Settings, create_app
+
+        self.app, self.cookie = create_app(Settings(temporal_ui="http://127.0.0.1:8233")), ""
+
+    async def request(self, method: str, target: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        import asyncio
+        from urllib.parse import urlencode
+
+        path, _, query = target.partition("?")
+        body = urlencode(form or {}).encode()
+        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/x-www-form-urlencoded")]
+        headers += [(b"cookie", self.cookie.encode())] if self.cookie else []
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+            "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+        }  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        answer: dict = {"status": 0, "body": b""}
+
+        async def receive() -> dict:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client stays connected until the answer is sent
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                for name, value in message["headers"]:
+                    if name == b"set-cookie":
+                        self.cookie = value.decode().split(";")[0]
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
+
+        await self.app(scope, receive, send)
+        return answer["status"], answer["body"].decode()
+
+    async def file(self, link: str) -> tuple[int, str]:
+        """Follow a page's link to a form, send it as filled in, then sign what the review shows."""
+        import html
+        import re
+        from urllib.parse import parse_qsl
+
+        path, _, query = html.unescape(link).partition("?")
+        slug = path.removeprefix("/file/")
+        status, form = await self.request("GET", f"{path}?{query}")
+        assert status == 200, form
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.split(f'action="/file/{slug}"')[1])
+        status, review = await self.request("POST", path, {**dict(parse_qsl(query)), "csrf": csrf.group(1)})
+        assert status == 200, review
+        signing = review.split(f'action="/file/{slug}/confirm"')[1]
+        sent = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', signing)}
+        return await self.request("POST", f"{path}/confirm", sent)
+
+
+@pytest.fixture
+async def console_on(partnership, local_env, monkeypatch):
+    """A console (acting as UK, the first key its data dir holds) on the test's own Partnership."""
+    import cli.common
+    import workflows.partnership
+
+    monkeypatch.setenv("TEMPORAL_ADDRESS", local_env.client.service_client.config.target_host)
+    monkeypatch.setattr(workflows.partnership, "PARTNERSHIP_ID", partnership.id)
+    monkeypatch.setattr(cli.common, "_connected", [])
+    monkeypatch.setattr(cli.common, "_keep_connection", True)
+    return Console()
+
+
+@pytest.mark.timeout(120)
+async def test_a_waiting_filing_withdrawn_from_its_page_is_gone_and_nothing_pending_is_refused(partnership, console_on):
+    """Issue 15 through the console's form-posting path: the catalogue offers UK the withdrawal of
+    its waiting filing of a group's leads beside it; signed and filed, UK's side is gone from the
+    group. Sent again with nothing pending, it is refused in the workflow's one line, and the
+    Partnership's history does not grow."""
+    import re
+
+    from models.working_group import GroupLeads
+    from tests.helpers import settled_history_length, signed
+    from workflows.partnership import PartnershipWorkflow as P
+
+    leads = GroupLeads(filed_by=Identity.UK, area="ai", lead_uk="A. Smith", lead_rok="J. Kim")
+    await partnership.execute_update(P.set_group_leads, signed(leads))
+    status, catalogue = await console_on.request("GET", "/catalogue")
+    assert status == 200 and "Pending leads: UK has filed A. Smith (UK), J. Kim (ROK)" in catalogue
+    (link,) = re.findall(r'href="(/file/group-withdraw\?[^"]+)">Withdraw your filing of the leads', catalogue)
+
+    status, filed = await console_on.file(link)
+    assert status == 200 and 'id="filed"' in filed, filed
+    (group,) = [r.group for r in await partnership.query(P.groups) if r.group.area == "ai"]
+    assert group.pending.get(Identity.UK) is None
+    assert "Pending leads" not in (await console_on.request("GET", "/catalogue"))[1]
+
+    before = await settled_history_length(partnership)
+    status, refused = await console_on.file(link)
+    (line,) = re.findall(r'id="refusal">([^<]*)<', refused)
+    assert status == 409 and line == (
+        "rejected: no filing of the leads of the working group ai is pending; there is nothing to withdraw"
+    )
+    assert await settled_history_length(partnership) == before
+
+
+@pytest.mark.timeout(120)
+async def test_the_forum_page_offers_each_side_its_own_withdrawals_and_an_item_withdrawn_is_gone(
+    partnership, local_env, console_on
+):
+    """Issue 15 on a Forum cycle: beside UK's waiting postponement and the agenda item it added,
+    the Forum page offers UK their withdrawal (and nothing beside ROK's item); the item withdrawn
+    through the form is gone from the cycle's agenda."""
+    import re
+    from datetime import date
+
+    from models.forum import AgendaItemFiling, ForumConvocation, Postponement
+    from tests.helpers import signed
+    from workflows.forum import ForumCycleWorkflow
+    from workflows.partnership import PartnershipWorkflow as P
+
+    year = date.today().year + 1
+    convocation = ForumConvocation(filed_by=Identity.SECRETARIAT, year=year, host=Identity.ROK)
+    receipt = await partnership.execute_update(P.start_forum, signed(convocation, to=partnership))
+    forum = local_env.client.get_workflow_handle(receipt.forum_id)
+    for side, title in ((Identity.UK, "AI safety"), (Identity.ROK, "Chips")):
+        item = AgendaItemFiling(filed_by=side, forum_id=forum.id, title=title, ref="13b")
+        await forum.execute_update(ForumCycleWorkflow.add_item, signed(item, to=forum))
+    moved = Postponement(filed_by=Identity.UK, forum_id=forum.id, to=date(year, 12, 1))
+    await forum.execute_update(ForumCycleWorkflow.postpone, signed(moved, to=forum))
+
+    status, page = await console_on.request("GET", "/forum")
+    assert status == 200 and f"Pending: UK has filed to move it to {year}-12-01" in page
+    assert re.search(r'href="/file/forum-postpone-withdraw\?[^"]+">Withdraw your postponement<', page)
+    assert "Withdraw “Chips”" not in page
+    (link,) = re.findall(r'href="(/file/forum-agenda-withdraw\?[^"]+)">Withdraw “AI safety”<', page)
+    status, filed = await console_on.file(link)
+    assert status == 200 and 'id="filed"' in filed, filed
+    titles = [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda]
+    assert "AI safety" not in titles and "Chips" in titles

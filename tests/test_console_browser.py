@@ -63,9 +63,8 @@ class Stack:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_CONSOLE"))}
         # The console's pages query every open workflow; a cold worker answers each query by
         # replaying its whole history, which on a loaded 2-core machine took a page past the
-        # browser's 30 s. The stack's worker keeps workflows in memory, as production's does
-        # (cold replay is the business of the CLI stacks, the fault tests and the soak).
-        self.env["PARTNERSHIP_WORKER_CACHE"] = "1000"
+        # browser's 30 s. The stack's worker keeps workflows in memory, as production's does.
+        self.env.pop("PARTNERSHIP_WORKER_CACHE", None)
         self.processes: list[subprocess.Popen] = []
         self.consoles: dict[str, str] = {}
 
@@ -245,6 +244,19 @@ def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
     assert bar_value(uk, AREA_OF_9B) > before
     assert page.locator(f'progress[data-area-bar="{AREA_OF_9B}"]').get_attribute("value") == "40.0"
     uk.checked("overview-after")
+
+    # Issue 15: UK's cost arrangement waits for ROK's; UK withdraws it from the action page, never
+    # typing a filing id (the console reads it), and the action no longer shows it pending.
+    uk.file("action-cost-share", {"arrangement": "UK pays travel."}, query=f"?action_id={action_id}")
+    page = uk.open(f"/actions/{action_id}")
+    assert "UK has filed: UK pays travel." in page.locator("main").inner_text()
+    assert rok.open(f"/actions/{action_id}").get_by_role("link", name="Withdraw your cost arrangement").count() == 0
+    page.get_by_role("link", name="Withdraw your cost arrangement").click()
+    uk.checked("withdraw-form")
+    page.get_by_role("button", name="Review before signing").click()
+    assert "JointWithdrawal" in page.locator("#instrument").inner_text()
+    uk.sign()
+    assert "UK pays travel." not in uk.open(f"/actions/{action_id}").locator("main").inner_text()
 
 
 def test_amendment_proposed_by_uk_consented_in_the_rok_console(offices):

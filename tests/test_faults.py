@@ -52,6 +52,7 @@ class Worker:
             "PARTNERSHIP_TASK_QUEUE": task_queue,
             "PARTNERSHIP_DATA_DIR": str(data_dir),
             "LOG_FORMAT": "json",
+            "PARTNERSHIP_WORKER_CACHE": "0",  # every task replays the whole history, as after a kill
         }
         self.log = log
         self.process: subprocess.Popen | None = None
