@@ -25,10 +25,10 @@ from cli import pending
 from engine import config
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
+from models import names
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, shown
 from models.limits import control_free
-from models.names import PARTNERSHIP_ID
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -244,8 +244,8 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
     thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
     from cli.calls import query as ask_workflow
 
-    if handle.id != PARTNERSHIP_ID:
-        await check_registry((await client()).get_workflow_handle(PARTNERSHIP_ID))
+    if handle.id != names.PARTNERSHIP_ID:
+        await check_registry((await client()).get_workflow_handle(names.PARTNERSHIP_ID))
     try:
         return await ask_workflow(handle, query)
     except RPCError as err:
@@ -274,7 +274,7 @@ async def client() -> Client:
 
 async def partnership(check_keys: bool = True) -> WorkflowHandle:
     """The running Partnership, once its key registry agrees with this office's keys and pins."""
-    handle = (await client()).get_workflow_handle(PARTNERSHIP_ID)
+    handle = (await client()).get_workflow_handle(names.PARTNERSHIP_ID)
     if check_keys:
         await check_registry(handle)
     return handle
@@ -319,7 +319,7 @@ def closed_in_register(kind: str, model: type[M]) -> list[M]:
     from activities.register import closed_entries, read_only_engine
 
     try:
-        rows = closed_entries(read_only_engine(), PARTNERSHIP_ID, kind)
+        rows = closed_entries(read_only_engine(), names.PARTNERSHIP_ID, kind)
     except SQLAlchemyError:
         return []  # no register here (an office that only files): the Partnership's own list
     return [model.model_validate(row) for row in rows]

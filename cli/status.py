@@ -29,11 +29,11 @@ from cli.common import (
     with_closed,
 )
 from engine import config
+from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.forum import ForumSummary
 from models.joint_action import ActionSummary, rollup
-from models.names import PARTNERSHIP_ID
 from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
 
@@ -122,13 +122,13 @@ async def status(json_out: JsonFlag = False) -> None:
     # Partnership's reads are called off, and the check's line is what the user reads.
     reading = asyncio.create_task(read())
     try:
-        stuck = await stuck_workflows(await client(), look_at=[PARTNERSHIP_ID])
+        stuck = await stuck_workflows(await client(), look_at=[names.PARTNERSHIP_ID])
     except BaseException:
         await called_off(reading)
         raise
     for s in stuck:
         typer.echo(s.line(), err=True)
-    if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
+    if any(s.workflow_id == names.PARTNERSHIP_ID for s in stuck):
         await called_off(reading)
         fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
     current = await reading
