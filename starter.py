@@ -6,32 +6,197 @@ what was wrong and what would be accepted); 2 a usage error.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import os
 import sys
-from typing import Annotated
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
-from cli import (
-    action,
-    amendment,
-    archive,
-    audit,
-    checkpoint,
-    consult,
-    forum,
-    forum_withdrawals,
-    group,
-    inbox,
-    keys,
-    signature,
-    stack,
-    status,
-    termination,
-)
-from console import serve as console_serve
+
+def _console_beside_up() -> None:
+    """`up` serves the console too; the console builds on the CLI, so the CLI does not import it."""
+    from cli import stack
+    from console import serve
+
+    stack.console = serve.serving
+
+
+def _forum_withdrawals() -> None:
+    from cli import forum, forum_withdrawals
+
+    forum_withdrawals.register(forum.forum_app, forum.agenda_app)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A sub-command: its short help as `partnership --help` lists it (the first paragraph of its
+    own help; tests/test_cli_lazy.py holds them equal), where it lives (`module:attribute`, a
+    command function or a Typer of sub-commands), and any wiring it needs once loaded."""
+
+    help: str
+    target: str
+    wire: Callable[[], None] | None = None
+
+
+#: Every sub-command, in the order `partnership --help` lists them. A command's module is imported
+#: when that command runs (or its help is shown), never to list the others: a read pays only for
+#: its own imports (issue 15).
+COMMANDS: dict[str, Command] = {
+    "up": Command(
+        "Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it.",
+        "cli.stack:up",
+        _console_beside_up,
+    ),
+    "console": Command(
+        "This office's web console (identities: the private keys in this data dir). Ctrl-C stops it.",
+        "console.serve:console_command",
+    ),
+    "worker": Command(
+        "Run a worker against any Temporal (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY…).",
+        "cli.stack:worker",
+    ),
+    "bootstrap": Command(
+        "Keys if absent, the Partnership workflow, and both signatures of 2023-11-22 (idempotent).",
+        "cli.stack:bootstrap_command",
+    ),
+    "status": Command(
+        "State of the Partnership: IN_EFFECT since when, text version, signatories.", "cli.status:status"
+    ),
+    "catalogue": Command(
+        "¶1, ¶8–27: the pillars, policy areas and joint-action commitments with their ¶ refs.", "cli.status:catalogue"
+    ),
+    "text": Command(
+        "The consolidated text: each ¶ as signed, with the amendments in force listed under it.", "cli.status:text"
+    ),
+    "inbox": Command(
+        "What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings.",
+        "cli.inbox:inbox_command",
+    ),
+    "start": Command(
+        "Start the Partnership with this registry of public keys (no private key needed); its signatures are then"
+        " filed by each Participant from its own office (`partnership sign`).",
+        "cli.signature:start",
+    ),
+    "sign": Command(
+        "¶31: file this Participant's signature of the text, from its own office.", "cli.signature:sign_command"
+    ),
+    "backup": Command(
+        "Back up the embedded stack while it runs: the server's and the register's SQLite files (online backup"
+        " API), the Maildir and the public keys.",
+        "cli.archive:backup_command",
+    ),
+    "restore": Command(
+        "Restore a backup into a new data dir (PARTNERSHIP_DATA_DIR); `partnership up` then resumes everything,"
+        " timers included.",
+        "cli.archive:restore_command",
+    ),
+    "keys": Command(
+        "This office's own Ed25519 keys and its pins of the others' keys (<data dir>/keys/).", "cli.keys:keys_app"
+    ),
+    "amendment": Command("¶33: amendments by the mutual written consent of UK and ROK.", "cli.amendment:amendment_app"),
+    "termination": Command(
+        "¶31–32: written notice of termination, six months in advance.", "cli.termination:termination_app"
+    ),
+    "group": Command("¶7: working groups, one per policy area, with a lead from each side.", "cli.group:group_app"),
+    "action": Command("¶9–28, ¶32: joint actions, their progress and costs.", "cli.action:action_app"),
+    "consult": Command("¶29: consultations to resolve differences amicably.", "cli.consult:consult_app"),
+    "forum": Command(
+        "¶7: the annual Forum: agenda, co-chairs, meeting, decisions, minutes.",
+        "cli.forum:forum_app",
+        _forum_withdrawals,
+    ),
+    "audit": Command(
+        "For auditors: export, replay, timeline and verify. Read-only; no key needed.", "cli.audit:audit_app"
+    ),
+    "archive": Command("The archive of closed histories in the register database.", "cli.archive:archive_app"),
+    "checkpoint": Command(
+        "Checkpoints of the decision register, co-signed by UK and ROK.", "cli.checkpoint:checkpoint_app"
+    ),
+}
+
+
+class Loaded(Mapping[str, Any]):
+    """The sub-commands by name, in COMMANDS' order; looking one up imports it."""
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in COMMANDS:
+            raise KeyError(name)
+        return loaded(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class LazyGroup(TyperGroup):
+    """`partnership`: its sub-commands come from COMMANDS, each imported only to run it or show its
+    own help. While it lists them (its help, completing a command name) it answers with a stand-in
+    that carries the name and short help, so listing imports nothing."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = Loaded()
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)  # typer's own walks the commands' items, which would import them
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._listing and cmd_name in COMMANDS:
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].help)
+        return super().get_command(ctx, cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        with self.listing():
+            super().format_help(ctx, formatter)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> Any:
+        with self.listing():
+            return super().shell_complete(ctx, incomplete)
+
+    @contextlib.contextmanager
+    def listing(self) -> Iterator[None]:
+        self._listing = True
+        try:
+            yield
+        finally:
+            self._listing = False
+
+
+@functools.cache
+def loaded(name: str) -> Any:
+    """The click command of one sub-command, built by typer as `app.command`/`app.add_typer` would
+    have; its module is imported and its wiring done here, once."""
+    entry = COMMANDS[name]
+    module, _, attribute = entry.target.partition(":")
+    target = getattr(importlib.import_module(module), attribute)
+    if entry.wire is not None:
+        entry.wire()
+    holder = typer.Typer()
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    return typer.main.get_group(holder).commands[name]
+
+
+def load_all() -> None:
+    """Import every sub-command (tests/cli_runner.py's forking interpreter does, once for all runs)."""
+    for name in COMMANDS:
+        loaded(name)
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="Governance engine of the UK-Republic of Korea Digital Partnership (2023).",
     no_args_is_help=True,
     add_completion=True,
@@ -71,32 +236,6 @@ def options(
             office_identities()
         except KeyProblem as err:
             raise typer.BadParameter(str(err), param_hint="--office") from None
-
-
-stack.console = console_serve.serving  # `up` serves the console too
-app.command()(stack.up)
-app.command("console")(console_serve.console_command)
-app.command()(stack.worker)
-app.command("bootstrap")(stack.bootstrap_command)
-app.command()(status.status)
-app.command()(status.catalogue)
-app.command()(status.text)
-app.command("inbox")(inbox.inbox_command)
-app.command("start")(signature.start)
-app.command("sign")(signature.sign_command)
-app.add_typer(keys.keys_app, name="keys")
-app.add_typer(amendment.amendment_app, name="amendment")
-app.add_typer(termination.termination_app, name="termination")
-app.add_typer(group.group_app, name="group")
-app.add_typer(action.action_app, name="action")
-app.add_typer(consult.consult_app, name="consult")
-app.add_typer(forum.forum_app, name="forum")
-forum_withdrawals.register(forum.forum_app, forum.agenda_app)
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(archive.archive_app, name="archive")
-app.command("backup")(archive.backup_command)
-app.command("restore")(archive.restore_command)
-app.add_typer(checkpoint.checkpoint_app, name="checkpoint")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import as_utc
-from audit.errors import ArchiveMissing
+from audit.errors import NO_ARCHIVE_YET, ArchiveMissing
 from audit.history import fetch, governed, runs_of
 from models.archive import ARCHIVED_KIND, ArchivedHistory, ArchiveSweep, unpack
 from models.register import Decision
@@ -221,7 +221,7 @@ def summary_line(engine: Engine) -> str:
     try:
         s = summary(engine)
     except ArchiveMissing:
-        return "archive: none yet (the first pass creates it)"
+        return NO_ARCHIVE_YET
     line = f"archive: {s.histories} histories"
     if s.newest_close_time:
         line += f", newest closed {ago(s.newest_close_time)}"

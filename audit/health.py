@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from workflows.registry import GOVERNED
+from models.names import GOVERNED
 
 #: What the Web UI itself lists as "workflow task problems".
 REPORTED = '("category=WorkflowTaskFailed", "category=WorkflowTaskTimedOut")'

@@ -22,7 +22,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workflows.registry import GOVERNED
+from models.names import GOVERNED
 
 RUN_SEPARATOR = "__"
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.calls import JointAction, Partnership
 from cli.common import (
     AsOption,
     JsonFlag,
@@ -48,8 +49,6 @@ from models.joint_action import (
     rollup,
 )
 from models.limits import LIST_MAX
-from workflows.joint_action import JointActionWorkflow
-from workflows.partnership import PartnershipWorkflow
 
 action_app = typer.Typer(help="¶9–28, ¶32: joint actions, their progress and costs.")
 
@@ -91,20 +90,20 @@ async def propose(
         starts=day(starts),
         ends=day(ends),
     )
-    receipt = await file_on_partnership(PartnershipWorkflow.propose_joint_action, proposal)
+    receipt = await file_on_partnership(Partnership.propose_joint_action, proposal)
     echo(receipt.action_id)
     echo("awaiting the other Participant's agreement (`partnership action agree`)", err=True)
 
 
 def on_action(ident: str, update: Any, filing: Any) -> Any:
-    return file_on(ident, update, filing, JointActionWorkflow.show, "action")
+    return file_on(ident, update, filing, JointAction.show, "action")
 
 
 @action_app.command("agree")
 @run
 async def agree(ident: ActionId, filer: AsOption) -> None:
     """Agree the other Participant's proposed action: it becomes ACTIVE."""
-    view = await on_action(ident, JointActionWorkflow.agree, ActionAgreement(filed_by=filer, action_id=ident))
+    view = await on_action(ident, JointAction.agree, ActionAgreement(filed_by=filer, action_id=ident))
     echo(f"{ident} {view.summary.state}")
 
 
@@ -119,7 +118,7 @@ async def report(
 ) -> None:
     """Report progress on an ACTIVE action."""
     filing = ProgressReport(filed_by=filer, action_id=ident, status=status, percent=percent, note=note)
-    view = await on_action(ident, JointActionWorkflow.report, filing)
+    view = await on_action(ident, JointAction.report, filing)
     echo(f"{ident} {view.summary.state} at {view.summary.percent} % ({view.summary.progress})")
 
 
@@ -132,7 +131,7 @@ async def cost_share(
 ) -> None:
     """¶28: propose another cost arrangement; it applies when the other side files the same."""
     filing = CostArrangement(filed_by=filer, action_id=ident, arrangement=read_text(arrangement_file))
-    view = await on_action(ident, JointActionWorkflow.cost_share, filing)
+    view = await on_action(ident, JointAction.cost_share, filing)
     if view.cost_filings:
         echo(f"{awaiting(view.cost_filings, filer)}; until then: {view.summary.cost_arrangement}")
     else:
@@ -142,7 +141,7 @@ async def cost_share(
 def closing(outcome: str):
     async def close(ident: ActionId, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
         filing = ActionClosure(filed_by=filer, action_id=ident, outcome=outcome, reason=reason)  # type: ignore[arg-type]
-        view = await on_action(ident, JointActionWorkflow.close, filing)
+        view = await on_action(ident, JointAction.close, filing)
         if view.summary.state.is_open:
             echo(f"{awaiting(view.closure_filings, filer)}; {ident} will then {outcome}")
         else:
@@ -167,16 +166,16 @@ async def wind_down(
 ) -> None:
     """¶32: file your side of a joint wind-down of ongoing joint actions (the other side files the same)."""
     if not actions:
-        actions = sorted(a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open)
+        actions = sorted(a.action_id for a in await ask(Partnership.actions) if a.state.is_open)
     if not actions:
         fail("no joint action is ongoing; there is nothing to wind down")
     if len(actions) > LIST_MAX:
         fail(f"{len(actions)} actions are ongoing; a wind-down names at most {LIST_MAX}: file several, with --action")
     still_open = await file_on_partnership(
-        PartnershipWorkflow.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
+        Partnership.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
     )
     if {a.action_id for a in still_open} & set(actions):
-        pending: JointFilings = await ask(PartnershipWorkflow.wind_down_filings)
+        pending: JointFilings = await ask(Partnership.wind_down_filings)
         echo(f"{awaiting(pending, filer)}; {len(actions)} action(s) wound down once it does")
     else:
         echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
@@ -204,7 +203,7 @@ async def list_actions(
     found = find_area(area) if area else None
     actions: list[ActionSummary] = [
         a
-        for a in await with_closed(PartnershipWorkflow.actions, "action", ActionSummary, "action_id")
+        for a in await with_closed(Partnership.actions, "action", ActionSummary, "action_id")
         if (ref is None or a.ref == ref)
         and (area is None or a.area == (found.slug if found else area))
         and (pillar is None or a.pillar == pillar)
@@ -216,7 +215,7 @@ async def list_actions(
     echo(progress_line(rollup(actions)))
     if actions:
         table(ACTION_COLUMNS, [action_row(a) for a in actions])
-    for line in pending_lines(await ask(PartnershipWorkflow.wind_down_filings), "wind-down (¶32)"):
+    for line in pending_lines(await ask(Partnership.wind_down_filings), "wind-down (¶32)"):
         echo(line)
 
 
@@ -225,7 +224,7 @@ async def list_actions(
 async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
     """One joint action in full: reports, costs, pending joint filings."""
     handle = (await client()).get_workflow_handle(ident)
-    view: ActionView = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
+    view: ActionView = await query_or_explain(handle, JointAction.show, f"no joint action {ident}")
     if json_out:
         emit(view)
         return
@@ -267,7 +266,7 @@ async def withdraw(
     """Withdraw your own cost arrangement or closure filing while it awaits the other Participant's."""
     decision: JointDecision = filing.value  # type: ignore[assignment]
     withdrawal = withdrawal_of(filer, decision, await shown_for(decision, ident))
-    after = await on_action(ident, JointActionWorkflow.withdraw_joint_filing, withdrawal)
+    after = await on_action(ident, JointAction.withdraw_joint_filing, withdrawal)
     echo(f"{ident}: {withdrawn(waiting_in(decision, after) or JointFilings(), filer)}")
 
 
@@ -276,5 +275,5 @@ async def withdraw(
 async def wind_down_withdraw(filer: AsOption) -> None:
     """¶32: withdraw your own wind-down filing while it awaits the other Participant's."""
     withdrawal = withdrawal_of(filer, "wind-down", await shown_for("wind-down", None))
-    left = await file_on_partnership(PartnershipWorkflow.withdraw_joint_filing, withdrawal)
+    left = await file_on_partnership(Partnership.withdraw_joint_filing, withdrawal)
     echo(withdrawn(left, filer))

@@ -9,7 +9,9 @@ from typing import Annotated
 
 import typer
 
+from audit.errors import NO_ARCHIVE_YET
 from cli.common import JsonFlag, Refused, client, emit, run
+from engine import config
 
 archive_app = typer.Typer(help="The archive of closed histories in the register database.")
 
@@ -61,6 +63,8 @@ async def status(json_out: JsonFlag = False) -> None:
 
 def archive_line() -> str:
     """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
+    if config.no_register_here():
+        return NO_ARCHIVE_YET
     from activities.register import read_only_engine
     from audit.archive import summary_line
 
@@ -68,6 +72,8 @@ def archive_line() -> str:
 
 
 def archive_json() -> dict | None:
+    if config.no_register_here():
+        return None
     from activities.register import read_only_engine
     from audit.archive import ArchiveMissing, summary
 

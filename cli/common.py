@@ -22,8 +22,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
+from engine import config
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
+from models import names
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, shown
 from models.limits import control_free
@@ -144,6 +146,7 @@ def forget_connection() -> None:
     """A command's connection belongs to its event loop, which ends with it."""
     if not _keep_connection:
         _connected.clear()
+        _registry_agrees.clear()
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -216,12 +219,14 @@ async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
     """Execute the Update with the instrument's filing id as its update id. The server takes one
     Update per id and answers a repeat with the first one's outcome, so asking again after no
     answer files nothing twice; after ASK_AGAIN_FOR seconds the user is told and the instrument
-    kept (cli/pending.py)."""
+    kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's method."""
+    from cli import calls
+
     loop = asyncio.get_running_loop()
     give_up = loop.time() + ASK_AGAIN_FOR
     while True:
         try:
-            return await handle.execute_update(update, instrument, id=f"filing-{instrument.filing_id}")
+            return await calls.update(handle, update, instrument, id=f"filing-{instrument.filing_id}")
         except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as err:
             if not no_answer(err) or loop.time() >= give_up:
                 raise
@@ -237,12 +242,12 @@ async def file_on_partnership(update: Any, filing: Filing) -> Any:
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
     """A query; when the workflow does not exist, `missing` is what the user reads. A governed
     thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
-    from workflows.partnership import PARTNERSHIP_ID
+    from cli.calls import query as ask_workflow
 
-    if handle.id != PARTNERSHIP_ID:
-        await check_registry((await client()).get_workflow_handle(PARTNERSHIP_ID))
+    if handle.id != names.PARTNERSHIP_ID:
+        await check_registry((await client()).get_workflow_handle(names.PARTNERSHIP_ID))
     try:
-        return await handle.query(query)
+        return await ask_workflow(handle, query)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refused(missing) from None
@@ -250,6 +255,7 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
 
 
 _connected: list[Client] = []  # one connection per command (each command is one asyncio.run)
+_registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
 _keep_connection = False
 
 
@@ -268,9 +274,7 @@ async def client() -> Client:
 
 async def partnership(check_keys: bool = True) -> WorkflowHandle:
     """The running Partnership, once its key registry agrees with this office's keys and pins."""
-    from workflows.partnership import PARTNERSHIP_ID
-
-    handle = (await client()).get_workflow_handle(PARTNERSHIP_ID)
+    handle = (await client()).get_workflow_handle(names.PARTNERSHIP_ID)
     if check_keys:
         await check_registry(handle)
     return handle
@@ -279,17 +283,22 @@ async def partnership(check_keys: bool = True) -> WorkflowHandle:
 async def check_registry(handle: WorkflowHandle) -> None:
     """Issue 13: every filing and every read of state first checks the registry the running
     Partnership holds against this office's own keys and pins (a Partnership restarted under a
-    swapped registry is refused here). No Partnership yet: the command itself says so."""
-    from workflows.partnership import PartnershipWorkflow
+    swapped registry is refused here). No Partnership yet: the command itself says so. A command
+    checks once, however many reads it makes; the console (one long connection) checks each time."""
+    from cli.calls import Partnership, query
 
+    if handle.id in _registry_agrees:
+        return
     try:
-        ring = await handle.query(PartnershipWorkflow.key_ring)
+        ring = await query(handle, Partnership.key_ring)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return
         raise
     if problem := registry_problem(ring):
         raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent")
+    if not _keep_connection:
+        _registry_agrees.add(handle.id)
 
 
 async def ask(query: Any) -> Any:
@@ -303,13 +312,14 @@ M = TypeVar("M", bound=BaseModel)
 def closed_in_register(kind: str, model: type[M]) -> list[M]:
     """Issue 12: the closed amendments, joint actions, consultations or Forum cycles the running
     Partnership no longer carries, from the register where this machine has it."""
+    if config.no_register_here():
+        return []  # an office that only files: the Partnership's own list
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.register import closed_entries, read_only_engine
-    from workflows.partnership import PARTNERSHIP_ID
 
     try:
-        rows = closed_entries(read_only_engine(), PARTNERSHIP_ID, kind)
+        rows = closed_entries(read_only_engine(), names.PARTNERSHIP_ID, kind)
     except SQLAlchemyError:
         return []  # no register here (an office that only files): the Partnership's own list
     return [model.model_validate(row) for row in rows]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
+from cli.calls import Consultation, ForumCycle, JointAction, Partnership, Query, query
 from cli.common import AsOption, JsonFlag, ask, client, echo, emit, run
 from models.amendment import AmendmentStatus, AmendmentSummary
 from models.checkpoint import CheckpointStatus
@@ -292,33 +294,28 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
 
 async def snapshot() -> Snapshot:
     """The views an inbox is worked out from, read now (the CLI's inbox and the console's)."""
-    from workflows.consultation import ConsultationWorkflow
-    from workflows.forum import ForumCycleWorkflow
-    from workflows.joint_action import JointActionWorkflow
-    from workflows.partnership import PartnershipWorkflow
-
-    status = await ask(PartnershipWorkflow.status)
+    status = await ask(Partnership.status)
     c = await client()
 
-    async def show(ident: str, query):  # noqa: ANN001 - a query method
-        return await c.get_workflow_handle(ident).query(query)
+    async def show(ident: str, handler: Query) -> Any:
+        return await query(c.get_workflow_handle(ident), handler)
 
-    actions = [a for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
-    consultations = [k for k in await ask(PartnershipWorkflow.consultations) if k.state is ConsultationState.OPEN]
-    open_cycles = [f for f in await ask(PartnershipWorkflow.forums) if f.stage is not ForumStage.CLOSED]
+    actions = [a for a in await ask(Partnership.actions) if a.state.is_open]
+    consultations = [k for k in await ask(Partnership.consultations) if k.state is ConsultationState.OPEN]
+    open_cycles = [f for f in await ask(Partnership.forums) if f.stage is not ForumStage.CLOSED]
     action_views, consultation_views, forum_views = await asyncio.gather(
-        asyncio.gather(*(show(a.action_id, JointActionWorkflow.show) for a in actions)),
-        asyncio.gather(*(show(k.consultation_id, ConsultationWorkflow.show) for k in consultations)),
-        asyncio.gather(*(show(f.forum_id, ForumCycleWorkflow.show) for f in open_cycles[-1:])),
+        asyncio.gather(*(show(a.action_id, JointAction.show) for a in actions)),
+        asyncio.gather(*(show(k.consultation_id, Consultation.show) for k in consultations)),
+        asyncio.gather(*(show(f.forum_id, ForumCycle.show) for f in open_cycles[-1:])),
     )
     return Snapshot(
         status=status,
-        amendments=await ask(PartnershipWorkflow.amendments),
+        amendments=await ask(Partnership.amendments),
         actions=list(action_views),
-        groups=[g.group for g in await ask(PartnershipWorkflow.groups)],
+        groups=[g.group for g in await ask(Partnership.groups)],
         consultations=list(consultation_views),
         forum=forum_views[0] if forum_views else None,
-        checkpoints=await ask(PartnershipWorkflow.checkpoint),
+        checkpoints=await ask(Partnership.checkpoint),
     )
 
 

@@ -4,12 +4,14 @@ catalogue of ¶1 and ¶8–27, and the consolidated text with the amendments in 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated
 
 import typer
 
 from cli.action import progress_line
 from cli.archive import archive_json, archive_line
+from cli.calls import Amendment, Partnership
 from cli.common import (
     EXPECTED,
     JsonFlag,
@@ -26,18 +28,20 @@ from cli.common import (
     usage,
     with_closed,
 )
+from engine import config
+from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
 from models.forum import ForumSummary
 from models.joint_action import ActionSummary, rollup
 from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
-from workflows.amendment import AmendmentWorkflow
-from workflows.partnership import PartnershipWorkflow
 
 
 def stored_wording(sha256: str) -> str | None:
     """An amendment's wording from the register's text store (issue 12), where this machine has it."""
+    if config.no_register_here():
+        return None
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.register import read_only_engine, stored_text
@@ -59,7 +63,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
             wording[a.amendment_id] = stored
             continue
         missing = f"the wording of {a.amendment_id} is no longer on this server"
-        view = await query_or_explain(c.get_workflow_handle(a.amendment_id), AmendmentWorkflow.show, missing)
+        view = await query_or_explain(c.get_workflow_handle(a.amendment_id), Amendment.show, missing)
         if a.text_sha256 and text_sha256(view.text) != a.text_sha256:
             raise Refused(f"the wording of {a.amendment_id} does not match the SHA-256 the Partnership keeps")
         wording[a.amendment_id] = view.text
@@ -69,7 +73,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
-    status = await with_closed_things(await ask(PartnershipWorkflow.status))
+    status = await with_closed_things(await ask(Partnership.status))
     wording = await wording_of(status.amendments_in_force)
     parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
@@ -110,14 +114,24 @@ async def text(json_out: JsonFlag = False) -> None:
 async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
     from audit.health import stuck_workflows
-    from workflows.partnership import PARTNERSHIP_ID
 
-    stuck = await stuck_workflows(await client(), look_at=[PARTNERSHIP_ID])
+    async def read() -> PartnershipStatus:
+        return await with_closed_things(await ask(Partnership.status))
+
+    # The reads go out while the health check is answered (one wait, not two); a stuck
+    # Partnership's reads are called off, and the check's line is what the user reads.
+    reading = asyncio.create_task(read())
+    try:
+        stuck = await stuck_workflows(await client(), look_at=[names.PARTNERSHIP_ID])
+    except BaseException:
+        await called_off(reading)
+        raise
     for s in stuck:
         typer.echo(s.line(), err=True)
-    if any(s.workflow_id == PARTNERSHIP_ID for s in stuck):
+    if any(s.workflow_id == names.PARTNERSHIP_ID for s in stuck):
+        await called_off(reading)
         fail("the Partnership cannot answer until its workflow task is repaired (README: a stuck workflow)")
-    current = await with_closed_things(await ask(PartnershipWorkflow.status))
+    current = await reading
     if json_out:
         emit(
             current.model_dump(mode="json")
@@ -132,6 +146,12 @@ async def status(json_out: JsonFlag = False) -> None:
     typer.echo(archive_line())
 
 
+async def called_off(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+
+
 async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
     """The status with what the Partnership no longer carries (issue 12): the amendments in force
     and the Forum cycles filed in the register as closed, and every joint action in the roll-ups."""
@@ -144,7 +164,7 @@ async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
     forums = {f.forum_id: f for f in closed_in_register("forum", ForumSummary)} | {
         f.forum_id: f for f in current.forums
     }
-    actions = await with_closed(PartnershipWorkflow.actions, "action", ActionSummary, "action_id")
+    actions = await with_closed(Partnership.actions, "action", ActionSummary, "action_id")
     return current.model_copy(
         update={
             "amendments_in_force": sorted(in_force, key=lambda a: a.version or 0),
@@ -198,6 +218,8 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
 
 def effects_set_aside() -> list:
     """Effects that could never succeed (DESIGN §2), from the register where this machine has it."""
+    if config.no_register_here():
+        return []
     from sqlalchemy.exc import SQLAlchemyError
 
     from activities.failures import failed_effects
@@ -210,10 +232,8 @@ def effects_set_aside() -> list:
 
 
 async def catalogue_changes() -> list:
-    from workflows.partnership import PartnershipWorkflow
-
     try:
-        return (await ask(PartnershipWorkflow.status)).catalogue_changes
+        return (await ask(Partnership.status)).catalogue_changes
     except EXPECTED as err:
         fail(explain(err))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cli.calls import ForumCycle, JointAction, Partnership
 from cli.common import Refused, ask, client, query_or_explain
 from models.forum import AgendaItem, AgendaItemWithdrawal, ForumView
 from models.identities import Identity
@@ -56,20 +57,16 @@ def waiting_in(
 
 async def shown_for(decision: JointDecision, on: str | None) -> Any:
     """What the thing `decision` is filed on shows now (`on`: the joint action or Forum cycle)."""
-    from workflows.forum import ForumCycleWorkflow
-    from workflows.joint_action import JointActionWorkflow
-    from workflows.partnership import PartnershipWorkflow
-
     if decision == "group-leads":
-        return await ask(PartnershipWorkflow.groups)
+        return await ask(Partnership.groups)
     if decision == "wind-down":
-        return await ask(PartnershipWorkflow.wind_down_filings)
+        return await ask(Partnership.wind_down_filings)
     if not on:
         raise Refused(f"say which {'joint action' if decision in ON_ACTION else 'Forum cycle'} it is filed on")
     handle = (await client()).get_workflow_handle(on)
     if decision in ON_ACTION:
-        return await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {on}")
-    return await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {on}")
+        return await query_or_explain(handle, JointAction.show, f"no joint action {on}")
+    return await query_or_explain(handle, ForumCycle.show, f"no Forum cycle {on}")
 
 
 def withdrawal_of(

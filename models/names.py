@@ -1,5 +1,6 @@
 """Names that cross process boundaries, defined once: the activities' names, which the workflows
-schedule, the worker registers and the audit reads back from histories."""
+schedule, the worker registers and the audit reads back from histories; the Partnership's default
+workflow id, which every command addresses."""
 
 from __future__ import annotations
 
@@ -11,3 +12,18 @@ NOTIFY = "notify"
 STORE_TEXT = "store_text"
 #: activities/register.py: a governed thing's last summary, once it is closed (issue 12).
 FILE_CLOSED = "file_closed"
+
+#: workflows/partnership.py: the Partnership's default workflow id; decisions and mails are keyed by the actual one.
+PARTNERSHIP_ID = "partnership"
+
+#: workflows/registry.py: the workflow types that govern something (the archive's housekeeping does
+#: not), by the names histories and visibility carry; the registry's own list is held to these.
+GOVERNED_TYPES = (
+    "PartnershipWorkflow",
+    "AmendmentWorkflow",
+    "JointActionWorkflow",
+    "ConsultationWorkflow",
+    "ForumCycleWorkflow",
+)
+#: Visibility query for the governance workflows only; the namespace may hold others.
+GOVERNED = "WorkflowType IN ({})".format(", ".join(f"'{name}'" for name in GOVERNED_TYPES))

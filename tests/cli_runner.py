@@ -3,14 +3,16 @@ a fresh interpreter's imports each time.
 
 A CLI run is mostly the import of the CLI (Temporal's SDK, its protobufs, pydantic, SQLAlchemy…):
 about 1.5 s of CPU, and the end-to-end tests make well over a hundred runs. So each test process
-keeps one interpreter that has imported `starter` and nothing else (one thread, no client, no
-Temporal runtime), and each run is a fork of it: a new process that takes the run's arguments,
-environment and working directory, writes to its own stdout and stderr, and ends through
-`starter.main()` as the installed script does. The settings are read when used (engine/config),
-so a fork sees the run's environment; the interpreter itself is started with an environment that
-points nowhere (a closed port, a missing data dir), so a module that read a setting at import
-would fail these tests rather than hide behind a fork. The installed `partnership` script itself
-runs in `partnership up`, in tests/test_cli_usage.py, the audit tests and tests/test_install.py.
+keeps one interpreter that has imported `starter` and every sub-command's module (`partnership`
+itself imports only the command it runs; here all are imported once, before any fork) and nothing
+else (one thread, no client, no Temporal runtime), and each run is a fork of it: a new process that
+takes the run's arguments, environment and working directory, writes to its own stdout and stderr,
+and ends through `starter.main()` as the installed script does. The settings are read when used
+(engine/config), so a fork sees the run's environment; the interpreter itself is started with an
+environment that points nowhere (a closed port, a missing data dir), so a module that read a
+setting at import would fail these tests rather than hide behind a fork. The installed
+`partnership` script itself runs in `partnership up`, in tests/test_cli_usage.py, the audit tests
+and tests/test_install.py.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ replies = os.fdopen(os.dup(1), "w", buffering=1)
 devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(devnull, 1)
 import starter
+starter.load_all()  # every sub-command imported once here, not again in each run
 for line in sys.stdin:
     request = json.loads(line)
     pid = os.fork()

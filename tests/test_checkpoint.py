@@ -246,6 +246,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
 ):
     """What `partnership up` runs beside its worker when it holds the Participants' keys."""
     import cli.common
+    import models.names
     import workflows.partnership
     from cli.stack import checkpoint_watchers
 
@@ -253,6 +254,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
     monkeypatch.setenv("PARTNERSHIP_CHECKPOINT_EVERY", "2")
     monkeypatch.delenv("PARTNERSHIP_OFFICE", raising=False)
     monkeypatch.setattr(workflows.partnership, "PARTNERSHIP_ID", skipping_partnership.id)
+    monkeypatch.setattr(models.names, "PARTNERSHIP_ID", skipping_partnership.id)  # the CLI's reads and filings
     monkeypatch.setattr(cli.common, "_keep_connection", False)  # the watchers keep one; it goes with the test
     monkeypatch.setattr(cli.common, "_connected", [])
     stop = asyncio.Event()

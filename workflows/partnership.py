@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from models import names
     from models.amendment import AmendmentCase, AmendmentProposal, AmendmentStatus, AmendmentSummary, text_sha256
     from models.identities import FILERS, PARTICIPANTS
     from models.joint_action import rollup
@@ -55,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.keys import KeyRegistry
     from workflows.programmes import Programmes, attributes
 
-PARTNERSHIP_ID = "partnership"  # the default id; decisions and mails are keyed by the actual one
+PARTNERSHIP_ID = names.PARTNERSHIP_ID  # the default id; decisions and mails are keyed by the actual one
 
 
 @workflow.defn

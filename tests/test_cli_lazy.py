@@ -1,0 +1,189 @@
+"""`partnership` imports only the command it runs (issue 15: a read pays for its own imports, not
+for every command's). Checked by what a run has imported when it ends, never by timing it: each
+run here is `starter.main()` in an interpreter of its own, which then reports its `sys.modules`.
+Nothing here reaches a server (the address points at a closed port)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import pytest
+from temporalio.workflow import _QueryDefinition, _UpdateDefinition
+
+import starter
+from cli import calls
+from models import names
+from workflows.registry import WORKFLOW_TYPES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: What the everyday reads and filings must not import: the workflows (their handlers are named in
+#: cli/calls.py), the web console, another command's module.
+NOT_FOR_EVERYDAY = {"workflows", "console", "uvicorn", "jinja2", "cli.forum", "cli.consult", "cli.keys"}
+
+#: `partnership *argv` as the installed script runs it, then the modules it imported, into a file.
+RUN = """
+import json, os, sys
+import starter
+sys.argv[0] = "partnership"  # the name completion and usage lines go by
+def report():
+    with open(os.environ["MODULES_TO"], "w") as f:
+        json.dump(sorted(sys.modules), f)
+os._exit = lambda code, _exit=os._exit: (report(), _exit(code))
+starter.main()
+"""
+
+
+def imported(args: list[str], tmp_path: Path, extra_env: dict[str, str] | None = None) -> set[str]:
+    """The modules `partnership *args` imports; the run must succeed (a help, a version, a list)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_", "DATABASE_"))}
+    report = tmp_path / "modules.json"
+    env |= {"TEMPORAL_ADDRESS": "127.0.0.1:1", "PARTNERSHIP_DATA_DIR": str(tmp_path), "MODULES_TO": str(report)}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        env=env | (extra_env or {}),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return set(json.loads(report.read_text()))
+
+
+def test_version_and_the_command_list_import_no_command(tmp_path: Path):
+    for args in (["--version"], ["--help"]):
+        modules = imported(args, tmp_path)
+        assert not {m for m in modules if m.split(".")[0] in ("cli", "console", "workflows", "models")}, args
+        assert not modules & {"temporalio", "pydantic", "sqlalchemy", "sqlmodel"}, args
+
+
+def test_completing_a_command_name_imports_no_command(tmp_path: Path):
+    completing = {"_PARTNERSHIP_COMPLETE": "complete_bash", "COMP_WORDS": "partnership fo", "COMP_CWORD": "1"}
+    modules = imported([], tmp_path, completing)
+    assert not {m for m in modules if m.split(".")[0] in ("cli", "console", "workflows")}
+
+
+def test_the_listed_short_help_is_each_commands_own():
+    """COMMANDS carries each command's short help so that listing imports nothing; it must say
+    what the command's own help says first."""
+    starter.load_all()
+    for name, entry in starter.COMMANDS.items():
+        own = inspect.cleandoc(starter.loaded(name).help or "").split("\n\n")[0]
+        assert entry.help == " ".join(own.split()), name
+
+
+def unwanted(modules: set[str], names: set[str]) -> set[str]:
+    return {m for m in modules for n in names if m == n or m.startswith(n + ".")}
+
+
+@pytest.mark.parametrize(
+    ("args", "own"),
+    [
+        (["status", "--help"], "cli.status"),
+        (["text", "--help"], "cli.status"),
+        (["inbox", "--help"], "cli.inbox"),
+        (["action", "list", "--help"], "cli.action"),
+        (["action", "propose", "--help"], "cli.action"),
+    ],
+)
+def test_an_everyday_command_imports_its_own_module_and_no_workflow(args: list[str], own: str, tmp_path: Path):
+    modules = imported(args, tmp_path)
+    assert own in modules
+    assert unwanted(modules, NOT_FOR_EVERYDAY) == set()
+
+
+def test_a_command_of_its_own_imports_no_other_command(tmp_path: Path):
+    modules = imported(["forum", "--help"], tmp_path)
+    assert {"cli.forum", "cli.forum_withdrawals"} <= modules  # the withdrawals are wired in
+    assert unwanted(modules, {"cli.action", "cli.consult", "console", "cli.stack"}) == set()
+
+
+def test_each_named_handler_is_its_workflows_own():
+    """A handler in cli/calls.py sends the name the workflow's handler has and decodes into the
+    type it returns: renaming either side, or changing a result type, fails here."""
+    for table, (module, cls_name) in calls.WORKFLOWS.items():
+        workflow_cls = getattr(importlib.import_module(module), cls_name)
+        for attribute, handler in vars(table).items():
+            if not isinstance(handler, calls.Handler):
+                continue
+            method = getattr(workflow_cls, attribute)
+            if isinstance(handler, calls.Query):
+                defn = _QueryDefinition.from_fn(method)
+                assert defn is not None, f"{cls_name}.{attribute} is not a query"
+                name, result = defn.name, defn.ret_type
+            else:
+                assert _QueryDefinition.from_fn(method) is None, f"{cls_name}.{attribute} is a query"
+                name, result = _UpdateDefinition.get_name_and_result_type(method)
+            assert (handler.name, handler.result) == (name, result), f"{cls_name}.{attribute}"
+            assert typing.get_type_hints(method)["return"] == handler.result
+
+
+def test_the_governed_types_a_command_names_are_the_registrys():
+    assert names.GOVERNED_TYPES == tuple(t.name for t in WORKFLOW_TYPES if t.governed)
+    assert names.PARTNERSHIP_ID == importlib.import_module("workflows.partnership").PARTNERSHIP_ID
+
+
+class CountingHandle:
+    """A Partnership handle that answers the key-ring query and counts how often it was asked."""
+
+    id = names.PARTNERSHIP_ID
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def query(self, name: str, result_type: object = None) -> object:
+        assert name == "key_ring"
+        self.asked += 1
+        return object()
+
+
+async def test_a_command_checks_the_registry_once_and_the_console_every_time(monkeypatch):
+    from cli import common
+
+    monkeypatch.setattr(common, "registry_problem", lambda ring: None)
+    monkeypatch.setattr(common, "_keep_connection", False)
+    handle = CountingHandle()
+    for _ in range(3):  # one command's reads
+        await common.check_registry(handle)
+    assert handle.asked == 1
+    common.forget_connection()  # the command ends; the next one checks again
+    await common.check_registry(handle)
+    assert handle.asked == 2
+    common.forget_connection()
+
+    monkeypatch.setattr(common, "_keep_connection", True)  # the console: each request checks
+    for _ in range(3):
+        await common.check_registry(handle)
+    assert handle.asked == 5
+
+
+def test_an_office_without_a_register_reads_without_the_database_layer(tmp_path: Path):
+    """An office that only files has no register.db: status's and the lists' register reads say
+    what an empty register would, and SQLAlchemy is never imported."""
+    code = """
+import sys
+from cli.archive import archive_json, archive_line
+from cli.common import closed_in_register
+from cli.status import effects_set_aside, stored_wording
+from models.amendment import AmendmentSummary
+print(archive_line(), archive_json(), effects_set_aside(), stored_wording("ab"))
+print(closed_in_register("amendment", AmendmentSummary))
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_", "DATABASE_"))}
+    env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == [
+        "archive: none yet (the first pass creates it) None [] None",
+        "[]",
+        "[]",
+    ]
