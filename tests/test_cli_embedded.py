@@ -496,3 +496,28 @@ def test_a_worker_says_when_it_is_ready_and_when_it_stops(local_env, tmp_path):
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_up_refuses_a_port_another_server_listens_on(tmp_path):
+    """A second stack on ports in use (another checkout's `make run`, a developer's own server) is
+    refused in one line before it starts anything: it used to talk to whichever server answered
+    there until it noticed its own had failed to bind."""
+    import socket
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
+    env["PARTNERSHIP_DATA_DIR"] = str(tmp_path / "data")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        for flags, said in (
+            (["--port", str(taken), "--ui-port", str(free_port())], "--port"),
+            (["--port", str(free_port()), "--ui-port", str(taken)], "--ui-port"),
+        ):
+            refused = cli("up", *flags, "--console-port", "0", env=env)
+            assert refused.returncode == 1, refused.stdout + refused.stderr
+            assert refused.stderr.strip() == (
+                f"port {taken} is already in use (another stack or Temporal server?): choose another with {said}"
+            )
+    assert not (tmp_path / "data" / "temporal.address").exists()
+    assert not (tmp_path / "data" / "temporal.db").exists()
