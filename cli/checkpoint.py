@@ -25,6 +25,7 @@ from cli.common import (
     emit,
     explain,
     file_on_partnership,
+    forget_registry_check,
     no_answer,
     run,
     usage,
@@ -112,6 +113,9 @@ async def watch_checkpoints(
     unchanged next round (cli/pending.py), so it is accepted once."""
     last_error = None
     while not stop.is_set():
+        # Each round checks the Partnership's key registry again (issue 13): a watch runs for
+        # months, and a Partnership restarted under a swapped registry must not get its signature.
+        forget_registry_check()
         try:
             line = await sign_if_due(filer)
             pending.answered()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -155,6 +156,7 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 
     @functools.wraps(coro)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        asked_again.clear()  # this command's own
         try:
             result = asyncio.run(_once(coro(*args, **kwargs)))
         except EXPECTED as err:
@@ -162,8 +164,13 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
                 fail(explain(err) + pending.kept_note())
             again = pending.resent()
             pending.answered()
-            if again is not None and isinstance(err, WorkflowUpdateFailedError) and "already received" in explain(err):
-                typer.echo(f"filing {again.filing_id} was received the first time it was sent; nothing more to do")
+            # A resend, or a filing asked again within this command after the Partnership had
+            # continued as new (a new run does not know the first update id): the "already
+            # received" refusal says the first sending landed.
+            refused = re.search(r"filing (\S+) was already received", explain(err))
+            landed = {again.filing_id} if again is not None else set()
+            if isinstance(err, WorkflowUpdateFailedError) and refused and refused[1] in landed | asked_again:
+                typer.echo(f"filing {refused[1]} was received the first time it was sent; nothing more to do")
                 return None
             fail(explain(err))
         except typer.Exit:
@@ -210,26 +217,39 @@ def signed_as(filing: F, to: str) -> F:
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
-#: How long a filing asks again, under the same update id, when Temporal gives no answer (a server
-#: restarting, a worker too busy to take the Update before the server's deadline). A decided rule.
+#: How long a filing waits for an answer, asking again under the same update id when Temporal gives
+#: none (a server restarting, no worker taking the Update in time). A decided rule.
 ASK_AGAIN_FOR = 60.0
+
+#: The filings this command sent and got no answer for at least once (see `run`).
+asked_again: set[str] = set()
 
 
 async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
     """Execute the Update with the instrument's filing id as its update id. The server takes one
     Update per id and answers a repeat with the first one's outcome, so asking again after no
-    answer files nothing twice; after ASK_AGAIN_FOR seconds the user is told and the instrument
-    kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's method."""
+    answer files nothing twice; after ASK_AGAIN_FOR seconds in all the user is told and the
+    instrument kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's
+    method."""
     from cli import calls
 
     loop = asyncio.get_running_loop()
     give_up = loop.time() + ASK_AGAIN_FOR
     while True:
         try:
-            return await calls.update(handle, update, instrument, id=f"filing-{instrument.filing_id}")
-        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as err:
-            if not no_answer(err) or loop.time() >= give_up:
+            # The SDK itself waits on, unbounded, while no worker takes the Update: bound it here.
+            async with asyncio.timeout(max(give_up - loop.time(), 0.1)):
+                return await calls.update(handle, update, instrument, id=f"filing-{instrument.filing_id}")
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as err:
+            # Ctrl-C cancels the command, which the SDK reports as an Update cancelled: that is
+            # the user's answer, not the server's silence, so it is never asked again.
+            if (task := asyncio.current_task()) is not None and task.cancelling() > 0:
                 raise
+            if not isinstance(err, TimeoutError) and not no_answer(err):
+                raise
+            asked_again.add(instrument.filing_id)
+            if loop.time() >= give_up:
+                raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
         await asyncio.sleep(1)
 
 
@@ -257,6 +277,11 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
 _connected: list[Client] = []  # one connection per command (each command is one asyncio.run)
 _registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
 _keep_connection = False
+
+
+def forget_registry_check() -> None:
+    """The next read or filing checks the Partnership's key registry again (a long-running watch)."""
+    _registry_agrees.clear()
 
 
 def keep_connection() -> None:

@@ -213,9 +213,15 @@ async def keys_rotate(identity: AsOption) -> None:
     try:
         entry = await send(handle, PartnershipWorkflow.rotate_key, rotation)
     except WorkflowUpdateFailedError:
-        for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
-            path.unlink(missing_ok=True)
-        raise
+        # Refused, unless a sending that got no answer had landed (the Partnership continued as
+        # new before the rotation was asked again): then the new key is the registry's, and
+        # deleting it would lock this office out.
+        ring = await handle.query(PartnershipWorkflow.key_ring)
+        entry = ring.current(identity)
+        if entry is None or entry.fingerprint != fingerprint(rotation.new_key):
+            for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
+                path.unlink(missing_ok=True)
+            raise
     retire(identity)
     for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
         path.rename(config.keys_dir() / path.name)

@@ -271,3 +271,27 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
     assert latest.filings.keys() == {Identity.UK, Identity.ROK}
     await effects_done(skipping_partnership, PartnershipWorkflow.pending_effects)
     assert decisions(register_engine())[latest.rows - 1].hash == latest.head_hash
+
+
+async def test_each_round_of_a_watch_checks_the_key_registry_again(monkeypatch):
+    """A watch runs for months: each round checks the Partnership's key registry afresh (issue 13),
+    so a Partnership restarted under a swapped registry mid-watch gets no signature from it."""
+    import asyncio
+
+    from cli import checkpoint, common
+    from models.identities import Identity
+
+    seen: list[set[str]] = []
+    stop = asyncio.Event()
+
+    async def one_round(filer):
+        seen.append(set(common._registry_agrees))  # what this round would take as already checked
+        common._registry_agrees.add("partnership")  # this round's check passed
+        if len(seen) == 3:
+            stop.set()
+        return None
+
+    monkeypatch.setattr(checkpoint, "sign_if_due", one_round)
+    await asyncio.wait_for(checkpoint.watch_checkpoints(Identity.UK, 0.01, stop, print, print), 10)
+    common._registry_agrees.clear()
+    assert seen == [set(), set(), set()]

@@ -157,10 +157,13 @@ def stop(up: subprocess.Popen) -> None:
     """Ctrl-C, once every history the stack's server holds has replayed against today's code: the
     stack's worker keeps workflows in memory, as production's does, so a history that only a warm
     worker could have written is caught here (issue 17)."""
-    problems = replay_served(up.address)  # type: ignore[attr-defined]
+    try:
+        problems = replay_served(up.address)  # type: ignore[attr-defined]
+    finally:  # stopped whatever the replay says, so no stack outlives its test
+        up.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        code = up.wait(timeout=60)
     assert not problems, "histories of this stack that do not replay:\n" + "\n".join(problems)
-    up.send_signal(signal.SIGINT)  # what Ctrl-C sends
-    assert up.wait(timeout=60) == 0
+    assert code == 0
 
 
 def test_up_bootstraps_resumes_and_stops_cleanly(stack):

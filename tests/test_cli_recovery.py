@@ -204,3 +204,93 @@ async def test_a_filing_refused_is_not_asked_again(partnership, monkeypatch):
     else:
         raise AssertionError("a notice addressed to another workflow was accepted")
     assert len(asked) == 1
+
+
+async def test_a_filing_cancelled_by_its_user_is_not_asked_again(data_dir):
+    """Ctrl-C while a filing waits cancels the command: the SDK reports an Update cancelled, and
+    `send` must not take that for the server's silence and keep asking (a first Ctrl-C swallowed)."""
+    from cli import common
+
+    asked: list[str | None] = []
+
+    class Waiting:
+        id = "partnership"
+
+        async def execute_update(self, update, arg, *, id=None, **kwargs):
+            asked.append(id)
+            try:
+                await asyncio.sleep(3600)  # no answer comes
+            except asyncio.CancelledError as err:
+                raise WorkflowUpdateRPCTimeoutOrCancelledError() from err  # as the SDK does
+
+    notice = TerminationNotice(filed_by=Identity.UK)
+    filing = asyncio.create_task(common.send(Waiting(), "give_termination_notice", notice))
+    while not asked:
+        await asyncio.sleep(0.01)
+    filing.cancel()
+    try:
+        await asyncio.wait_for(filing, 5)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        pass
+    else:
+        raise AssertionError("a cancelled filing returned as if answered")
+    assert asked == [f"filing-{notice.filing_id}"]
+
+
+async def test_a_filing_with_no_answer_gives_up_after_its_time(data_dir, monkeypatch):
+    """While no worker takes an Update the SDK waits on without end; `send` bounds the whole wait
+    by ASK_AGAIN_FOR and then says there was no answer (the command keeps the instrument)."""
+    from cli import common
+
+    monkeypatch.setattr(common, "ASK_AGAIN_FOR", 1.5)
+    asked: list[str | None] = []
+
+    class Silent:
+        id = "partnership"
+
+        async def execute_update(self, update, arg, *, id=None, **kwargs):
+            asked.append(id)
+            await asyncio.sleep(3600)
+
+    notice = TerminationNotice(filed_by=Identity.UK)
+    try:
+        await asyncio.wait_for(common.send(Silent(), "give_termination_notice", notice), 10)
+    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+        assert common.no_answer(err)
+    else:
+        raise AssertionError("a filing nobody answered returned")
+    assert asked == [f"filing-{notice.filing_id}"]
+    assert notice.filing_id in common.asked_again
+
+
+def test_already_received_after_asking_again_means_the_first_sending_landed(data_dir, capsys):
+    """A filing asked again within one command may meet a Partnership that has continued as new
+    meanwhile, which refuses it as already received: the first sending landed, and the user is told
+    so (exit 0). The same refusal of a filing this command never asked again stays a refusal."""
+    import typer
+    from temporalio.exceptions import ApplicationError
+
+    from cli import common
+
+    def refused_as_received(filing_id: str) -> WorkflowUpdateFailedError:
+        return WorkflowUpdateFailedError(ApplicationError(f"filing {filing_id} was already received; file a new one"))
+
+    @common.run
+    async def asked_again_then_refused() -> None:
+        common.asked_again.add("f-1")
+        raise refused_as_received("f-1")
+
+    assert asked_again_then_refused() is None
+    assert capsys.readouterr().out.strip() == "filing f-1 was received the first time it was sent; nothing more to do"
+
+    @common.run
+    async def refused_outright() -> None:
+        raise refused_as_received("f-2")
+
+    try:
+        refused_outright()
+    except typer.Exit as done:
+        assert done.exit_code == 1
+    else:
+        raise AssertionError("a filing refused as already received, never asked again, passed")
+    assert "filing f-2 was already received" in capsys.readouterr().err

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.replay_all import replay_served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -132,6 +133,10 @@ def stack(tmp_path_factory):
     try:
         stack.start()
         yield stack
+        # Its worker keeps workflows in memory: every history it wrote must replay (issue 17).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop owns this thread
+            problems = pool.submit(replay_served, stack.address).result()
+        assert not problems, "histories of the console's stack that do not replay:\n" + "\n".join(problems)
     finally:
         stack.stop()
 

@@ -181,3 +181,48 @@ def test_an_office_key_at_rest_encrypted_owner_only_and_its_own(tmp_path, monkey
     path.chmod(0o644)
     with pytest.raises(KeyProblem, match=f"readable by others; run `chmod 600 {path}`"):
         load_private_key(Identity.UK)
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "refused"])
+def test_a_rotation_refused_on_its_retry_keeps_the_new_key_only_if_the_registry_holds_it(
+    data_dir, monkeypatch, capsys, landed
+):
+    """`keys rotate` asked again after no answer may meet a Partnership that has continued as new
+    and refuses the repeat: if the registry's key is now the new one, the first sending landed and
+    the office keeps the new key (deleting it would lock the office out); otherwise the refusal
+    stands and the office keeps its old key."""
+    import typer
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
+
+    from cli import keys as keys_cli
+    from models.keyring import KeyEntry, KeyRing
+
+    old_key = public_key_text(load_private_key(Identity.UK))
+    sent = []
+
+    class Partnership:
+        id = "partnership"
+
+        async def query(self, query, *args, **kwargs):
+            current = sent[0].new_key if landed else old_key
+            return KeyRing(entries=[KeyEntry(identity=Identity.UK, public_key=current, valid_from=datetime.now(UTC))])
+
+    async def the_partnership(*args, **kwargs):
+        return Partnership()
+
+    async def refused_on_retry(handle, update, rotation):
+        sent.append(rotation)
+        raise WorkflowUpdateFailedError(ApplicationError(f"filing {rotation.filing_id} was already received"))
+
+    monkeypatch.setattr(keys_cli, "partnership", the_partnership)
+    monkeypatch.setattr(keys_cli, "send", refused_on_retry)
+    if landed:
+        keys_cli.keys_rotate(identity=Identity.UK)
+        assert capsys.readouterr().out.startswith("UK key rotated: ")
+        assert public_key_text(load_private_key(Identity.UK)) == sent[0].new_key
+    else:
+        with pytest.raises(typer.Exit):
+            keys_cli.keys_rotate(identity=Identity.UK)
+        assert public_key_text(load_private_key(Identity.UK)) == old_key
+        assert not list((data_dir / "keys" / "rotating").glob("*"))

@@ -118,10 +118,12 @@ class Offices:
 
     def stop(self) -> None:
         if self.up is not None and self.up.poll() is None:
-            problems = replay_served(self.env["SECRETARIAT"]["TEMPORAL_ADDRESS"])
+            try:
+                problems = replay_served(self.env["SECRETARIAT"]["TEMPORAL_ADDRESS"])
+            finally:  # stopped whatever the replay says, so no stack outlives its test
+                self.up.kill()
+                self.up.wait()
             assert not problems, "histories of the offices' server that do not replay:\n" + "\n".join(problems)
-            self.up.kill()
-            self.up.wait()
 
 
 @pytest.fixture
