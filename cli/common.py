@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -225,6 +226,14 @@ ASK_AGAIN_FOR = 60.0
 asked_again: set[str] = set()
 
 
+def update_id(instrument: Filing) -> str:
+    """The Update's id: the filing id and a digest of the signature. The same signed instrument
+    asks again under the same id; another instrument that reuses a filing id someone has seen
+    cannot take that id first and so be answered in the real filing's place."""
+    digest = hashlib.sha256(instrument.signature.encode()).hexdigest()[:16]
+    return f"filing-{instrument.filing_id}-{digest}"
+
+
 async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
     """Execute the Update with the instrument's filing id as its update id. The server takes one
     Update per id and answers a repeat with the first one's outcome, so asking again after no
@@ -239,7 +248,7 @@ async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
         try:
             # The SDK itself waits on, unbounded, while no worker takes the Update: bound it here.
             async with asyncio.timeout(max(give_up - loop.time(), 0.1)):
-                return await calls.update(handle, update, instrument, id=f"filing-{instrument.filing_id}")
+                return await calls.update(handle, update, instrument, id=update_id(instrument))
         except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as err:
             # Ctrl-C cancels the command, which the SDK reports as an Update cancelled: that is
             # the user's answer, not the server's silence, so it is never asked again.

@@ -170,7 +170,7 @@ async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partn
 
     monkeypatch.setattr(type(handle), "execute_update", answer_lost_once)
     receipt = await common.send(handle, PartnershipWorkflow.give_termination_notice, notice)
-    assert asked == [f"filing-{notice.filing_id}"] * 2
+    assert asked == [common.update_id(notice)] * 2
     assert receipt is not None
     history = await handle.fetch_history()
     accepted = [
@@ -178,7 +178,7 @@ async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partn
         for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
-    assert accepted.count(f"filing-{notice.filing_id}") == 1
+    assert accepted.count(common.update_id(notice)) == 1
     status = await handle.query(PartnershipWorkflow.status)
     assert status.termination is not None and status.termination.filing_id == notice.filing_id
 
@@ -234,7 +234,7 @@ async def test_a_filing_cancelled_by_its_user_is_not_asked_again(data_dir):
         pass
     else:
         raise AssertionError("a cancelled filing returned as if answered")
-    assert asked == [f"filing-{notice.filing_id}"]
+    assert asked == [common.update_id(notice)]
 
 
 async def test_a_filing_with_no_answer_gives_up_after_its_time(data_dir, monkeypatch):
@@ -259,7 +259,7 @@ async def test_a_filing_with_no_answer_gives_up_after_its_time(data_dir, monkeyp
         assert common.no_answer(err)
     else:
         raise AssertionError("a filing nobody answered returned")
-    assert asked == [f"filing-{notice.filing_id}"]
+    assert asked == [common.update_id(notice)]
     assert notice.filing_id in common.asked_again
 
 
@@ -294,3 +294,16 @@ def test_already_received_after_asking_again_means_the_first_sending_landed(data
     else:
         raise AssertionError("a filing refused as already received, never asked again, passed")
     assert "filing f-2 was already received" in capsys.readouterr().err
+
+
+def test_an_update_id_belongs_to_one_signed_instrument(data_dir):
+    """The same signed instrument asks again under the same update id; another instrument reusing
+    its filing id (someone who saw it) gets an id of its own, so it cannot take the real filing's
+    place in the server's one-Update-per-id."""
+    from cli import common
+
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=PARTNERSHIP_ID)
+    squatter = signed(TerminationNotice(filed_by=Identity.ROK, filing_id=notice.filing_id), to=PARTNERSHIP_ID)
+    assert common.update_id(notice) == common.update_id(notice.model_copy())
+    assert common.update_id(squatter) != common.update_id(notice)
+    assert common.update_id(notice).startswith(f"filing-{notice.filing_id}-")
