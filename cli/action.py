@@ -32,7 +32,7 @@ from cli.common import (
     with_closed,
     withdrawn,
 )
-from cli.withdrawals import shown_for, waiting_in, withdrawal_of
+from cli.withdrawals import ON_ACTION, shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointDecision, JointFilings
 from models.joint_action import (
@@ -249,11 +249,8 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         echo(f"  {view.reason}")
 
 
-class JointOnAction(StrEnum):
-    """The joint filings made on a joint action itself."""
-
-    COST_ARRANGEMENT = "cost-arrangement"
-    CLOSURE = "closure"
+#: The joint filings made on a joint action itself (cli/withdrawals.py says which they are).
+JointOnAction = StrEnum("JointOnAction", {d.upper().replace("-", "_"): d for d in ON_ACTION})
 
 
 @action_app.command("withdraw")

@@ -18,9 +18,9 @@ from models.joint import JointDecision, JointFilings, JointWithdrawal, PendingFi
 
 #: What a withdrawal names when its filer has nothing pending: the rule then says so in its words.
 NOTHING = "none"
-#: The joint decisions filed on a joint action, and on the Partnership itself; the rest on a Forum cycle.
+#: The joint decisions filed on a joint action; group-leads and wind-down are filed on the
+#: Partnership itself, the rest on a Forum cycle.
 ON_ACTION = ("cost-arrangement", "closure")
-ON_PARTNERSHIP = ("group-leads", "wind-down")
 #: The agreements a side withdraws on a Forum cycle (`forum withdraw-agreement`).
 ON_FORUM_AGREEMENTS = ("agenda-agreement", "decision-agreement", "minutes-approval")
 

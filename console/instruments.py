@@ -33,6 +33,7 @@ from models.amendment import (
     AmendmentProposal,
     AmendmentWithdrawal,
 )
+from models.catalogue import find_area
 from models.consultation import (
     ConsultationRequest,
     ConsultationRound,
@@ -346,6 +347,8 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
             read["tabled"] = tabling_of(view, int(number)) if number.isdigit() else "none"
     decision = dict(instrument.preset).get("decision") or form.get("decision", "")
     if model is JointWithdrawal and decision in typing.get_args(JointDecision):
+        if found := find_area(form.get("area", "").strip()):  # named as `group withdraw` takes it
+            form["area"] = found.slug
         number = form.get("number", "").strip()
         shown = await shown_for(decision, target)
         waiting = waiting_in(decision, shown, form.get("area", "").strip(), int(number) if number.isdigit() else None)

@@ -280,6 +280,13 @@ def fake_temporal(data_dir, monkeypatch):
     ("slug", "form", "command", "withdraws"),
     [
         ("group-withdraw", {"area": "ai"}, ("group", "withdraw", "ai"), "f-leads"),
+        # typed by its name, the area is signed by its slug, as `group withdraw` signs it
+        (
+            "group-withdraw",
+            {"area": "Artificial intelligence"},
+            ("group", "withdraw", "Artificial intelligence"),
+            "f-leads",
+        ),
         ("action-wind-down-withdraw", {}, ("action", "wind-down-withdraw"), "f-wind-down"),
         (
             "action-withdraw",
