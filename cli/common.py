@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
+from cli.sending import asked_again, no_answer, send
 from engine import config
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
@@ -80,16 +80,6 @@ def usage(message: str) -> NoReturn:
     """A usage error the options' types could not catch (a name looked up at run time): the same
     message and exit 2 as typer's own."""
     raise typer.BadParameter(message)
-
-
-#: The server went away mid-request (restarting, network): the request may or may not have landed.
-NO_ANSWER = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
-
-
-def no_answer(err: BaseException) -> bool:
-    return isinstance(err, Unreachable | WorkflowUpdateRPCTimeoutOrCancelledError) or (
-        isinstance(err, RPCError) and err.status in NO_ANSWER
-    )
 
 
 def explain(err: BaseException) -> str:
@@ -216,50 +206,6 @@ def signed_as(filing: F, to: str) -> F:
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
-
-
-#: How long a filing waits for an answer, asking again under the same update id when Temporal gives
-#: none (a server restarting, no worker taking the Update in time). A decided rule.
-ASK_AGAIN_FOR = 60.0
-
-#: The filings this command sent and got no answer for at least once (see `run`).
-asked_again: set[str] = set()
-
-
-def update_id(instrument: Filing) -> str:
-    """The Update's id: the filing id and a digest of the signature. The same signed instrument
-    asks again under the same id; another instrument that reuses a filing id someone has seen
-    cannot take that id first and so be answered in the real filing's place."""
-    digest = hashlib.sha256(instrument.signature.encode()).hexdigest()[:16]
-    return f"filing-{instrument.filing_id}-{digest}"
-
-
-async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
-    """Execute the Update with the instrument's filing id as its update id. The server takes one
-    Update per id and answers a repeat with the first one's outcome, so asking again after no
-    answer files nothing twice; after ASK_AGAIN_FOR seconds in all the user is told and the
-    instrument kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's
-    method."""
-    from cli import calls
-
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + ASK_AGAIN_FOR
-    while True:
-        try:
-            # The SDK itself waits on, unbounded, while no worker takes the Update: bound it here.
-            async with asyncio.timeout(max(give_up - loop.time(), 0.1)):
-                return await calls.update(handle, update, instrument, id=update_id(instrument))
-        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as err:
-            # Ctrl-C cancels the command, which the SDK reports as an Update cancelled: that is
-            # the user's answer, not the server's silence, so it is never asked again.
-            if (task := asyncio.current_task()) is not None and task.cancelling() > 0:
-                raise
-            if not isinstance(err, TimeoutError) and not no_answer(err):
-                raise
-            asked_again.add(instrument.filing_id)
-            if loop.time() >= give_up:
-                raise WorkflowUpdateRPCTimeoutOrCancelledError() from err
-        await asyncio.sleep(1)
 
 
 async def file_on_partnership(update: Any, filing: Filing) -> Any:

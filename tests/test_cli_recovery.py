@@ -154,7 +154,7 @@ async def test_a_filing_left_unanswered_is_resent_as_the_same_instrument_and_lan
 async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partnership, monkeypatch):
     """The server takes the Update but its answer never arrives (a busy worker, a restart): `send`
     asks again under the same update id, gets the first answer, and the notice is filed once."""
-    from cli import common
+    from cli import sending
 
     handle = partnership
     notice = signed(TerminationNotice(filed_by=Identity.UK), to=handle)
@@ -169,8 +169,8 @@ async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partn
         return answer
 
     monkeypatch.setattr(type(handle), "execute_update", answer_lost_once)
-    receipt = await common.send(handle, PartnershipWorkflow.give_termination_notice, notice)
-    assert asked == [common.update_id(notice)] * 2
+    receipt = await sending.send(handle, PartnershipWorkflow.give_termination_notice, notice)
+    assert asked == [sending.update_id(notice)] * 2
     assert receipt is not None
     history = await handle.fetch_history()
     accepted = [
@@ -178,14 +178,14 @@ async def test_a_filing_whose_answer_is_lost_is_asked_again_and_lands_once(partn
         for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
-    assert accepted.count(common.update_id(notice)) == 1
+    assert accepted.count(sending.update_id(notice)) == 1
     status = await handle.query(PartnershipWorkflow.status)
     assert status.termination is not None and status.termination.filing_id == notice.filing_id
 
 
 async def test_a_filing_refused_is_not_asked_again(partnership, monkeypatch):
     """Only no answer is asked again: a rejection is the answer, given once."""
-    from cli import common
+    from cli import sending
 
     handle = partnership
     real = type(handle).execute_update
@@ -198,7 +198,7 @@ async def test_a_filing_refused_is_not_asked_again(partnership, monkeypatch):
     monkeypatch.setattr(type(handle), "execute_update", counted)
     forged = signed(TerminationNotice(filed_by=Identity.UK), to="some-other-partnership")
     try:
-        await common.send(handle, PartnershipWorkflow.give_termination_notice, forged)
+        await sending.send(handle, PartnershipWorkflow.give_termination_notice, forged)
     except WorkflowUpdateFailedError:
         pass
     else:
@@ -209,7 +209,7 @@ async def test_a_filing_refused_is_not_asked_again(partnership, monkeypatch):
 async def test_a_filing_cancelled_by_its_user_is_not_asked_again(data_dir):
     """Ctrl-C while a filing waits cancels the command: the SDK reports an Update cancelled, and
     `send` must not take that for the server's silence and keep asking (a first Ctrl-C swallowed)."""
-    from cli import common
+    from cli import sending
 
     asked: list[str | None] = []
 
@@ -224,7 +224,7 @@ async def test_a_filing_cancelled_by_its_user_is_not_asked_again(data_dir):
                 raise WorkflowUpdateRPCTimeoutOrCancelledError() from err  # as the SDK does
 
     notice = TerminationNotice(filed_by=Identity.UK)
-    filing = asyncio.create_task(common.send(Waiting(), "give_termination_notice", notice))
+    filing = asyncio.create_task(sending.send(Waiting(), "give_termination_notice", notice))
     while not asked:
         await asyncio.sleep(0.01)
     filing.cancel()
@@ -234,15 +234,15 @@ async def test_a_filing_cancelled_by_its_user_is_not_asked_again(data_dir):
         pass
     else:
         raise AssertionError("a cancelled filing returned as if answered")
-    assert asked == [common.update_id(notice)]
+    assert asked == [sending.update_id(notice)]
 
 
 async def test_a_filing_with_no_answer_gives_up_after_its_time(data_dir, monkeypatch):
     """While no worker takes an Update the SDK waits on without end; `send` bounds the whole wait
     by ASK_AGAIN_FOR and then says there was no answer (the command keeps the instrument)."""
-    from cli import common
+    from cli import sending
 
-    monkeypatch.setattr(common, "ASK_AGAIN_FOR", 1.5)
+    monkeypatch.setattr(sending, "ASK_AGAIN_FOR", 1.5)
     asked: list[str | None] = []
 
     class Silent:
@@ -254,13 +254,13 @@ async def test_a_filing_with_no_answer_gives_up_after_its_time(data_dir, monkeyp
 
     notice = TerminationNotice(filed_by=Identity.UK)
     try:
-        await asyncio.wait_for(common.send(Silent(), "give_termination_notice", notice), 10)
+        await asyncio.wait_for(sending.send(Silent(), "give_termination_notice", notice), 10)
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        assert common.no_answer(err)
+        assert sending.no_answer(err)
     else:
         raise AssertionError("a filing nobody answered returned")
-    assert asked == [common.update_id(notice)]
-    assert notice.filing_id in common.asked_again
+    assert asked == [sending.update_id(notice)]
+    assert notice.filing_id in sending.asked_again
 
 
 def test_already_received_after_asking_again_means_the_first_sending_landed(data_dir, capsys):
@@ -270,14 +270,14 @@ def test_already_received_after_asking_again_means_the_first_sending_landed(data
     import typer
     from temporalio.exceptions import ApplicationError
 
-    from cli import common
+    from cli import common, sending
 
     def refused_as_received(filing_id: str) -> WorkflowUpdateFailedError:
         return WorkflowUpdateFailedError(ApplicationError(f"filing {filing_id} was already received; file a new one"))
 
     @common.run
     async def asked_again_then_refused() -> None:
-        common.asked_again.add("f-1")
+        sending.asked_again.add("f-1")
         raise refused_as_received("f-1")
 
     assert asked_again_then_refused() is None
@@ -300,10 +300,10 @@ def test_an_update_id_belongs_to_one_signed_instrument(data_dir):
     """The same signed instrument asks again under the same update id; another instrument reusing
     its filing id (someone who saw it) gets an id of its own, so it cannot take the real filing's
     place in the server's one-Update-per-id."""
-    from cli import common
+    from cli import sending
 
     notice = signed(TerminationNotice(filed_by=Identity.UK), to=PARTNERSHIP_ID)
     squatter = signed(TerminationNotice(filed_by=Identity.ROK, filing_id=notice.filing_id), to=PARTNERSHIP_ID)
-    assert common.update_id(notice) == common.update_id(notice.model_copy())
-    assert common.update_id(squatter) != common.update_id(notice)
-    assert common.update_id(notice).startswith(f"filing-{notice.filing_id}-")
+    assert sending.update_id(notice) == sending.update_id(notice.model_copy())
+    assert sending.update_id(squatter) != sending.update_id(notice)
+    assert sending.update_id(notice).startswith(f"filing-{notice.filing_id}-")

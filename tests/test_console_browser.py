@@ -340,6 +340,8 @@ def test_the_auditor_console_shows_no_form(offices):
         assert page.locator("input[name=csrf]").count() == 0, path
         auditor.checked(path.strip("/") or "overview")
     page = auditor.open("/actions")
+    # Once loaded, the page lists the action (or says, in its text, why it could not).
+    assert page.locator("a[href^='/actions/action-']").count() >= 1, page.locator("main").inner_text()
     page.locator("a[href^='/actions/action-']").first.click()
     assert page.locator("form").count() == 0 and page.locator("a[href^='/file/']").count() == 0
     auditor.checked("action")
