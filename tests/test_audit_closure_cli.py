@@ -23,8 +23,7 @@ from tests.test_cli_embedded import cli, start_up
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
 # The first test pays for the module's stack and every act (a dozen CLI starts, each several
 # seconds on a loaded 2-core machine), so it gets more than the suite's per-test timeout.
-# One worker runs the module, so its stack (a module fixture) starts once, not on each worker.
-pytestmark = [pytest.mark.timeout(420), pytest.mark.xdist_group("closure-stack")]
+pytestmark = pytest.mark.timeout(420)
 
 
 @pytest.fixture(scope="module")
