@@ -46,7 +46,7 @@ def update_id(instrument: Filing) -> str:
 
 
 async def send(handle: WorkflowHandle, update: Any, instrument: Filing) -> Any:
-    """Execute the Update with the instrument's filing id as its update id. The server takes one
+    """Execute the Update under the instrument's own update id (`update_id`). The server takes one
     Update per id and answers a repeat with the first one's outcome, so asking again after no
     answer files nothing twice; after ASK_AGAIN_FOR seconds in all the user is told and the
     instrument kept (cli/pending.py). `update`: a handler named in cli/calls.py, or the workflow's

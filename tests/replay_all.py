@@ -81,9 +81,10 @@ async def replay_problems(histories: list[WorkflowHistory]) -> list[str]:
     return [f"{o.workflow_id} ({o.workflow_type}, run {o.run_id}): {o.problem}" for o in outcomes if not o.ok]
 
 
-def replay_served(address: str) -> list[str]:
-    """The problems of replaying every governed history the server at `address` holds: for the
-    end-to-end tests, whose stacks are servers of their own."""
+def served_histories_replay(address: str) -> None:
+    """Every governed history the server at `address` holds replays against today's code, else
+    the run fails naming each one: for the end-to-end tests, whose stacks are servers of their own
+    and whose workers keep workflows in memory."""
     from temporalio.contrib.pydantic import pydantic_data_converter
 
     async def problems() -> list[str]:
@@ -92,4 +93,5 @@ def replay_served(address: str) -> list[str]:
         assert histories, f"no governed workflow listed at {address}: nothing was replayed"
         return await replay_problems(histories)
 
-    return asyncio.run(problems())
+    found = asyncio.run(problems())
+    assert not found, f"histories at {address} that do not replay:\n" + "\n".join(found)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.replay_all import replay_served
+from tests.replay_all import served_histories_replay
 from tests.test_cli_embedded import cli, start_up
 
 TEMPORAL = str(Path(sys.executable).parent / "temporal")
@@ -55,8 +55,7 @@ def operator(tmp_path_factory):
             done = cli(*args, env=env)
             assert done.returncode == 0, done.stderr
         yield env, root
-        problems = replay_served(up.address)  # forged messages, resets and all
-        assert not problems, "histories of this stack that do not replay:\n" + "\n".join(problems)
+        served_histories_replay(up.address)  # forged messages, resets and all
     finally:
         up.kill()  # its server dies with it (PR_SET_PDEATHSIG)
         up.wait()

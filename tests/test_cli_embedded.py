@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli_runner import run_cli
 from tests.conftest import free_port
-from tests.replay_all import replay_served
+from tests.replay_all import served_histories_replay
 
 CLI = str(Path(sys.executable).parent / "partnership")
 
@@ -158,11 +158,10 @@ def stop(up: subprocess.Popen) -> None:
     stack's worker keeps workflows in memory, as production's does, so a history that only a warm
     worker could have written is caught here (issue 17)."""
     try:
-        problems = replay_served(up.address)  # type: ignore[attr-defined]
+        served_histories_replay(up.address)  # type: ignore[attr-defined]
     finally:  # stopped whatever the replay says, so no stack outlives its test
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         code = up.wait(timeout=60)
-    assert not problems, "histories of this stack that do not replay:\n" + "\n".join(problems)
     assert code == 0
 
 

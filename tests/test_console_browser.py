@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.replay_all import replay_served
+from tests.replay_all import served_histories_replay
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -134,8 +134,7 @@ def stack(tmp_path_factory):
         yield stack
         # Its worker keeps workflows in memory: every history it wrote must replay (issue 17).
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop owns this thread
-            problems = pool.submit(replay_served, stack.address).result()
-        assert not problems, "histories of the console's stack that do not replay:\n" + "\n".join(problems)
+            pool.submit(served_histories_replay, stack.address).result()
     finally:
         stack.stop()
 
