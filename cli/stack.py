@@ -35,7 +35,7 @@ async def up(
     from engine.client import embedded_address_file
     from engine.keys import office
     from engine.logs import configure as configure_logs
-    from engine.stack import dev_server, one_stack_per_data_dir
+    from engine.stack import dev_server, one_stack_per_data_dir, refuse_taken_ports
     from worker import build_worker
 
     configure_logs()
@@ -44,6 +44,8 @@ async def up(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with one_stack_per_data_dir():
+        if console is not None and console_port:
+            refuse_taken_ports({"--console-port": console_port})  # before the server and the bootstrap, not after
         async with dev_server(port, ui_port) as client:
             address_file = embedded_address_file()
             address_file.write_text(f"127.0.0.1:{port}\n")

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -47,10 +48,22 @@ async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
 
     keep_connection()
     server = console_server(host, port, temporal_ui)
-    task = asyncio.create_task(server.serve())
+    # Bound here, not by uvicorn: uvicorn answers a port in use with sys.exit inside its task, which
+    # asyncio lets through the whole event loop, and `up` then hung stopping its worker.
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as err:
+        listening.close()
+        raise StackError(
+            f"the console could not listen on {host}:{port} ({err.strerror}); is the port in use? (--console-port)"
+        ) from None
+    task = asyncio.create_task(server.serve(sockets=[listening]))
     while not server.started:
         if task.done():
-            raise StackError(f"the console could not listen on {host}:{port}; is the port in use? (--console-port)")
+            listening.close()
+            raise StackError(f"the console could not start on {host}:{port}: {task.exception()!r}")
         await asyncio.sleep(0.05)
     try:
         yield f"http://{host}:{port}"

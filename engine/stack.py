@@ -102,11 +102,12 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def refuse_taken_ports(port: int, ui_port: int) -> None:
+def refuse_taken_ports(ports: dict[str, int]) -> None:
     """A port another process listens on is refused before our server starts: our server would
     fail to bind it, and until we saw that, we would be talking to whatever answers there (another
-    checkout's stack, a developer's own server), which this stack did not start."""
-    for number, what in ((port, "--port"), (ui_port, "--ui-port")):
+    checkout's stack, a developer's own server), which this stack did not start. `ports`: each
+    port by the option that chose it."""
+    for what, number in ports.items():
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds: only a listener blocks
             try:
@@ -121,7 +122,7 @@ def refuse_taken_ports(port: int, ui_port: int) -> None:
 async def dev_server(port: int, ui_port: int) -> AsyncIterator[Client]:
     """Run the dev server for the duration; it gets its own session so that Ctrl-C reaches us
     first and we can stop the worker before the server."""
-    refuse_taken_ports(port, ui_port)
+    refuse_taken_ports({"--port": port, "--ui-port": ui_port})
     data = config.data_dir()
     config.owner_only_dir(data)
     server_log = (data / "temporal-server.log").open("ab")
