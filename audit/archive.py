@@ -9,10 +9,9 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from google.protobuf.message import DecodeError
-from pydantic import BaseModel
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import defer
@@ -23,9 +22,10 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.register import as_utc
-from audit.errors import NO_ARCHIVE_YET, ArchiveMissing
+from audit.errors import ArchiveMissing
 from audit.history import fetch, governed, runs_of
 from models.archive import ARCHIVED_KIND, ArchivedHistory, ArchiveSweep, unpack
+from models.records import ArchiveSummary
 from models.register import Decision
 
 
@@ -179,13 +179,6 @@ def _anchored_sha256(anchor: Decision) -> str | None:
 # Lag ---------------------------------------------------------------------------------------------
 
 
-class ArchiveSummary(BaseModel):
-    histories: int
-    bytes: int
-    newest_close_time: datetime | None
-    last_pass: datetime | None
-
-
 def summary(engine: Engine) -> ArchiveSummary:
     try:
         with Session(engine) as session:
@@ -205,28 +198,6 @@ def summary(engine: Engine) -> ArchiveSummary:
         newest_close_time=as_utc(newest) if newest else None,
         last_pass=as_utc(last) if last else None,
     )
-
-
-def ago(moment: datetime, now: datetime | None = None) -> str:
-    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''} ago"
-    return f"{seconds} s ago"
-
-
-def summary_line(engine: Engine) -> str:
-    """`archive: 412 histories, newest closed 3 min ago, last pass 5 min ago`."""
-    try:
-        s = summary(engine)
-    except ArchiveMissing:
-        return NO_ARCHIVE_YET
-    line = f"archive: {s.histories} histories"
-    if s.newest_close_time:
-        line += f", newest closed {ago(s.newest_close_time)}"
-    line += f", last pass {ago(s.last_pass)}" if s.last_pass else ", no pass yet"
-    return line
 
 
 def archived_count(engine: Engine) -> int:

@@ -4,6 +4,7 @@ the record (DESIGN §2, "The record outlives the server"; issue 14)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -63,24 +64,30 @@ async def status(json_out: JsonFlag = False) -> None:
 
 def archive_line() -> str:
     """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
-    if config.no_register_here():
-        return NO_ARCHIVE_YET
-    from activities.register import read_only_engine
-    from audit.archive import summary_line
+    from engine.register_view import archive_summary
 
-    return summary_line(read_only_engine())
+    if (s := archive_summary()) is None:
+        return NO_ARCHIVE_YET
+    line = f"archive: {s.histories} histories"
+    if s.newest_close_time:
+        line += f", newest closed {ago(s.newest_close_time)}"
+    line += f", last pass {ago(s.last_pass)}" if s.last_pass else ", no pass yet"
+    return line
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''} ago"
+    return f"{seconds} s ago"
 
 
 def archive_json() -> dict | None:
-    if config.no_register_here():
-        return None
-    from activities.register import read_only_engine
-    from audit.archive import ArchiveMissing, summary
+    from engine.register_view import archive_summary
 
-    try:
-        return summary(read_only_engine()).model_dump(mode="json")
-    except ArchiveMissing:
-        return None
+    return s.model_dump(mode="json") if (s := archive_summary()) is not None else None
 
 
 def backup_command(
@@ -108,7 +115,6 @@ def backup_command(
 def restore_command(folder: Annotated[Path, typer.Argument(help="A folder written by `partnership backup`.")]) -> None:
     """Restore a backup into a new data dir (PARTNERSHIP_DATA_DIR); `partnership up` then resumes
     everything, timers included."""
-    from engine import config
     from engine.backup import BackupRefused, restore
 
     try:

@@ -24,9 +24,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.errors import ArchiveMissing
 from cli import pending
 from cli.sending import asked_again, no_answer, send
-from engine import config
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
+from engine.register_view import closed_summaries
 from models import names
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, shown
@@ -291,18 +291,9 @@ M = TypeVar("M", bound=BaseModel)
 
 def closed_in_register(kind: str, model: type[M]) -> list[M]:
     """Issue 12: the closed amendments, joint actions, consultations or Forum cycles the running
-    Partnership no longer carries, from the register where this machine has it."""
-    if config.no_register_here():
-        return []  # an office that only files: the Partnership's own list
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from activities.register import closed_entries, read_only_engine
-
-    try:
-        rows = closed_entries(read_only_engine(), names.PARTNERSHIP_ID, kind)
-    except SQLAlchemyError:
-        return []  # no register here (an office that only files): the Partnership's own list
-    return [model.model_validate(row) for row in rows]
+    Partnership no longer carries, from the register where this machine has it (none in an office
+    that only files: the Partnership's own list)."""
+    return [model.model_validate(summary) for summary in closed_summaries(names.PARTNERSHIP_ID, kind)]
 
 
 async def with_closed(query: Any, kind: str, model: type[M], key: str) -> list[M]:

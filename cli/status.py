@@ -28,7 +28,7 @@ from cli.common import (
     usage,
     with_closed,
 )
-from engine import config
+from engine.register_view import effects_set_aside, stored_text
 from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas
@@ -38,20 +38,6 @@ from models.partnership import PartnershipStatus
 from models.text import agreement_text, blocks
 
 
-def stored_wording(sha256: str) -> str | None:
-    """An amendment's wording from the register's text store (issue 12), where this machine has it."""
-    if config.no_register_here():
-        return None
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from activities.register import read_only_engine, stored_text
-
-    try:
-        return stored_text(read_only_engine(), sha256) if sha256 else None
-    except SQLAlchemyError:
-        return None
-
-
 async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
     """Each amendment's wording, by the SHA-256 the Partnership keeps: from the register's text
     store, else from the amendment's own workflow (while the server still has it); either way
@@ -59,7 +45,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
     c = await client()
     wording: dict[str, str] = {}
     for a in amendments:
-        if (stored := stored_wording(a.text_sha256)) is not None and text_sha256(stored) == a.text_sha256:
+        if (stored := stored_text(a.text_sha256)) is not None and text_sha256(stored) == a.text_sha256:
             wording[a.amendment_id] = stored
             continue
         missing = f"the wording of {a.amendment_id} is no longer on this server"
@@ -214,21 +200,6 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
         echo(f"Open consultation: {c.consultation_id} about {c.about}: {c.summary}")
     for f in set_aside:
         echo(f"Set aside ({f.kind} of {f.workflow_id}, {f.failed_at:%Y-%m-%d %H:%M}Z): {f.effect_id}: {f.reason}")
-
-
-def effects_set_aside() -> list:
-    """Effects that could never succeed (DESIGN §2), from the register where this machine has it."""
-    if config.no_register_here():
-        return []
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from activities.failures import failed_effects
-    from activities.register import read_only_engine
-
-    try:
-        return failed_effects(read_only_engine())
-    except SQLAlchemyError:
-        return []  # no register here (an office that only files): the operator's status shows them
 
 
 async def catalogue_changes() -> list:

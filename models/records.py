@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from models.identities import Identity
 
@@ -75,3 +75,32 @@ class RegisterEntry(BaseModel):
     decision_id: str
     hash: str
     created: bool  # False when the decision was already there (a retried activity)
+
+
+def aware_utc(moment: datetime) -> datetime:
+    """A time read back from a database that keeps no zone (SQLite, a PostgreSQL `timestamp`): the
+    register writes UTC, so a naive time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class EffectSetAside(BaseModel):
+    """An effect that can never succeed, as the register's `failed_effects` table keeps it
+    (DESIGN §2): `partnership status` lists these."""
+
+    effect_id: str  # the Message-ID, or the decision id
+    workflow_id: str
+    kind: str  # "notification" or "decision"
+    reason: str
+    failed_at: datetime
+    effect_json: str
+
+    _utc = field_validator("failed_at")(aware_utc)
+
+
+class ArchiveSummary(BaseModel):
+    """How much the archive holds and how far behind the server it is."""
+
+    histories: int
+    bytes: int
+    newest_close_time: datetime | None
+    last_pass: datetime | None

@@ -172,9 +172,9 @@ def test_an_office_without_a_register_reads_without_the_database_layer(tmp_path:
 import sys
 from cli.archive import archive_json, archive_line
 from cli.common import closed_in_register
-from cli.status import effects_set_aside, stored_wording
+from engine.register_view import effects_set_aside, stored_text
 from models.amendment import AmendmentSummary
-print(archive_line(), archive_json(), effects_set_aside(), stored_wording("ab"))
+print(archive_line(), archive_json(), effects_set_aside(), stored_text("ab"))
 print(closed_in_register("amendment", AmendmentSummary))
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")))
 """

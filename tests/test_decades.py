@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.register import closed_entries, register_engine
-from cli.status import stored_wording
+from engine.register_view import stored_text
 from models.amendment import (
     AmendmentConsent,
     AmendmentProposal,
@@ -373,7 +373,7 @@ async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_
     assert sorted(i for i, a in closed_amendments.items() if a["status"] == "IN_EFFECT") == sorted(in_force)
     assert len(closed_entries(engine, handle.id, "consultation")) == years
     for ident in in_force:
-        assert stored_wording(text_sha256(wording[ident])) == wording[ident]  # `partnership text` reads this
+        assert stored_text(text_sha256(wording[ident])) == wording[ident]  # `partnership text` reads this
     status = await latest.query(PartnershipWorkflow.status)
     assert status.state is Stage.IN_EFFECT and len(status.open_consultations) == opened
     assert await latest.query(PartnershipWorkflow.amendments) == [] or all(
