@@ -229,7 +229,7 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
         raise
 
 
-_connected: list[Client] = []  # one connection per command (each command is one asyncio.run)
+_connected: list[asyncio.Future[Client]] = []  # one connection per command (each is one asyncio.run)
 _registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
 _keep_connection = False
 
@@ -247,9 +247,18 @@ def keep_connection() -> None:
 
 
 async def client() -> Client:
+    """The command's one connection, shared by its concurrent reads (`status` reads while its
+    health check asks): the first caller connects, the others wait for that same connection. One
+    that failed is forgotten, so the next call connects again."""
     if not _connected:
-        _connected.append(await connect())
-    return _connected[0]
+        _connected.append(asyncio.ensure_future(connect()))
+    connecting = _connected[0]
+    try:
+        return await asyncio.shield(connecting)  # a caller called off leaves the others' connection
+    except BaseException:
+        if connecting.done() and (connecting.cancelled() or connecting.exception() is not None):
+            _connected[:] = [c for c in _connected if c is not connecting]
+        raise
 
 
 async def partnership(check_keys: bool = True) -> WorkflowHandle:

@@ -165,6 +165,39 @@ async def test_a_command_checks_the_registry_once_and_the_console_every_time(mon
     assert handle.asked == 5
 
 
+@pytest.mark.timeout(30)
+async def test_concurrent_reads_of_a_command_share_one_connection(monkeypatch):
+    """`status` reads while its health check asks: both wait for the one connection the first
+    started. A connection that failed is not kept: the next call connects again."""
+    import asyncio
+
+    from cli import common
+
+    made: list[object] = []
+    failing = [True]
+
+    async def connect() -> object:
+        await asyncio.sleep(0.05)
+        if failing[0]:
+            failing[0] = False
+            raise common.Unreachable("no answer")
+        made.append(object())
+        return made[-1]
+
+    monkeypatch.setattr(common, "connect", connect)
+    monkeypatch.setattr(common, "_connected", [])
+    monkeypatch.setattr(common, "_keep_connection", False)
+    with pytest.raises(common.Unreachable):
+        await common.client()
+    first, second = await asyncio.gather(common.client(), common.client())
+    assert first is second and made == [first]
+    reading = asyncio.create_task(common.client())
+    await asyncio.sleep(0)
+    reading.cancel()  # one reader called off: the connection stays for the others
+    assert await common.client() is first and len(made) == 1
+    common.forget_connection()
+
+
 def test_an_office_without_a_register_reads_without_the_database_layer(tmp_path: Path):
     """An office that only files has no register.db: status's and the lists' register reads say
     what an empty register would, and SQLAlchemy is never imported."""

@@ -270,7 +270,11 @@ def fake_temporal(data_dir, monkeypatch):
     async def registry_agrees(handle) -> None:
         return None
 
-    monkeypatch.setattr(cli.common, "_connected", [Client()])
+    async def connect() -> Client:
+        return Client()
+
+    monkeypatch.setattr(cli.common, "connect", connect)
+    monkeypatch.setattr(cli.common, "_connected", [])
     monkeypatch.setattr(cli.common, "_keep_connection", True)
     monkeypatch.setattr(cli.common, "check_registry", registry_agrees)
     return sent
