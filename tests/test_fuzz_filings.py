@@ -6,6 +6,7 @@ whatever is accepted, every workflow it reaches runs on through its timers witho
 
 from __future__ import annotations
 
+import asyncio
 import re
 import types
 import typing
@@ -204,22 +205,25 @@ def filings(model: type[Filing], targets: dict[str, str]):
 
 
 async def open_governed(client, partnership, year: int) -> tuple[dict, dict[str, str]]:
-    """One of each governed thing, open, with the ids a filing may name."""
-    amendment = await partnership.execute_update(
-        PartnershipWorkflow.propose_amendment,
-        signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year."), to=partnership),
-    )
-    action = await partnership.execute_update(
-        PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.ROK, ref="16b", title="Workshops"), to=partnership),
-    )
-    consultation = await partnership.execute_update(
-        PartnershipWorkflow.open_consultation,
-        signed(ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs"), to=partnership),
-    )
-    forum = await partnership.execute_update(
-        PartnershipWorkflow.start_forum,
-        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year + 1), to=partnership),
+    """One of each governed thing, open, with the ids a filing may name. (Filed together: each
+    starts a workflow of its own, and none depends on another.)"""
+    amendment, action, consultation, forum = await asyncio.gather(
+        partnership.execute_update(
+            PartnershipWorkflow.propose_amendment,
+            signed(AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year."), to=partnership),
+        ),
+        partnership.execute_update(
+            PartnershipWorkflow.propose_joint_action,
+            signed(JointActionProposal(filed_by=Identity.ROK, ref="16b", title="Workshops"), to=partnership),
+        ),
+        partnership.execute_update(
+            PartnershipWorkflow.open_consultation,
+            signed(ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs"), to=partnership),
+        ),
+        partnership.execute_update(
+            PartnershipWorkflow.start_forum,
+            signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=year + 1), to=partnership),
+        ),
     )
     handles = {
         "partnership": partnership,
