@@ -46,26 +46,36 @@ class StartedWorkflows(Interceptor):
 
 
 async def histories_reached_from(client: Client, runs: Iterable[tuple[str, str | None]]) -> list[WorkflowHistory]:
-    """The histories of these runs and of every run they started or continued into."""
-    todo = list(runs)
+    """The histories of these runs and of every run they started or continued into (fetched a
+    few at a time: one by one, the hundreds a test server holds at the end took seconds)."""
+    limit = asyncio.Semaphore(16)
+
+    async def fetched(run: tuple[str, str | None]) -> WorkflowHistory | None:
+        async with limit:
+            try:
+                return await client.get_workflow_handle(run[0], run_id=run[1]).fetch_history()
+            except RPCError:
+                return None  # a test terminated and reset it, or it never started
+
     seen: set[tuple[str, str | None]] = set()
     found: list[WorkflowHistory] = []
-    while todo:
-        run = todo.pop()
-        if run in seen:
-            continue
-        seen.add(run)
-        try:
-            history = await client.get_workflow_handle(run[0], run_id=run[1]).fetch_history()
-        except RPCError:
-            continue  # a test terminated and reset it, or it never started
-        found.append(history)
-        for event in history.events:
-            if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
-                child = event.child_workflow_execution_started_event_attributes.workflow_execution
-                todo.append((child.workflow_id, child.run_id))
-            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-                todo.append((run[0], event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id))
+    wave = list(runs)
+    while wave:
+        wave = [run for run in dict.fromkeys(wave) if run not in seen]
+        seen.update(wave)
+        reached: list[tuple[str, str | None]] = []
+        for run, history in zip(wave, await asyncio.gather(*(fetched(run) for run in wave)), strict=True):
+            if history is None:
+                continue
+            found.append(history)
+            for event in history.events:
+                if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+                    child = event.child_workflow_execution_started_event_attributes.workflow_execution
+                    reached.append((child.workflow_id, child.run_id))
+                elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+                    attributes = event.workflow_execution_continued_as_new_event_attributes
+                    reached.append((run[0], attributes.new_execution_run_id))
+        wave = reached
     return found
 
 

@@ -224,7 +224,7 @@ async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
             return status.due is None
 
         try:
-            await eventually(cosigned, timeout=60, interval=1)
+            await eventually(cosigned, timeout=60, interval=0.2)
         except TimeoutError:
             rok.kill()
             raise AssertionError(f"ROK's watcher did not co-sign: {rok.communicate()}") from None
@@ -251,7 +251,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
     from cli.stack import checkpoint_watchers
 
     monkeypatch.setenv("TEMPORAL_ADDRESS", time_env.client.service_client.config.target_host)
-    monkeypatch.setenv("PARTNERSHIP_CHECKPOINT_EVERY", "2")
+    monkeypatch.setenv("PARTNERSHIP_CHECKPOINT_EVERY", "0.5")  # a look every half second, not every minute
     monkeypatch.delenv("PARTNERSHIP_OFFICE", raising=False)
     monkeypatch.setattr(workflows.partnership, "PARTNERSHIP_ID", skipping_partnership.id)
     monkeypatch.setattr(models.names, "PARTNERSHIP_ID", skipping_partnership.id)  # the CLI's reads and filings
@@ -266,7 +266,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
             status = await skipping_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
             return status.called_after and status.due is None and status.latest
 
-        latest = await eventually(cosigned, timeout=90, interval=1)
+        latest = await eventually(cosigned, timeout=90, interval=0.2)
     assert stop.is_set()
     assert latest.filings.keys() == {Identity.UK, Identity.ROK}
     await effects_done(skipping_partnership, PartnershipWorkflow.pending_effects)

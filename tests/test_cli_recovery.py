@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
@@ -23,9 +24,10 @@ from worker import ACTIVITIES, ACTIVITY_POOL, WORKFLOWS, build_worker, workflow_
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 
-async def own_partnership(client, task_queue: str) -> None:
+async def own_partnership(client, task_queue: str, task_timeout: timedelta | None = None) -> None:
     """The CLI acts on the workflow id `partnership`: this test starts its own run of it (another
-    test's run, closed or not, is ended and replaced), then signs it as bootstrap does."""
+    test's run, closed or not, is ended and replaced), then signs it as bootstrap does. A
+    `task_timeout` shorter than Temporal's 10 s shortens a broken worker's retries (below)."""
     from temporalio.common import WorkflowIDReusePolicy
 
     from engine.keys import init_keys, public_keys
@@ -42,6 +44,7 @@ async def own_partnership(client, task_queue: str) -> None:
         id=PARTNERSHIP_ID,
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        task_timeout=task_timeout,
     )
 
 
@@ -51,7 +54,9 @@ async def test_a_workflow_whose_task_keeps_failing_is_named_and_fails_the_audit(
     client = local_env.client
     # Written by today's code…
     async with build_worker(client, task_queue):
-        await own_partnership(client, task_queue)
+        # The SDK reports a workflow task's failure once; later attempts are left to time out, and
+        # the third attempt (what makes it stuck) came only after two 10 s task timeouts.
+        await own_partnership(client, task_queue, task_timeout=timedelta(seconds=2))
         await bootstrap(client, task_queue, PARTNERSHIP_ID, schedule=False)
     handle = client.get_workflow_handle(PARTNERSHIP_ID)
     # …then served by a build that orders the entry into effect's effects the other way round: its
