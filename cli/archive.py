@@ -64,7 +64,7 @@ async def status(json_out: JsonFlag = False) -> None:
 
 def archive_line() -> str:
     """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
-    from engine.register_view import archive_summary
+    from cli.register_reads import archive_summary
 
     if (s := archive_summary()) is None:
         return NO_ARCHIVE_YET
@@ -85,7 +85,7 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 
 
 def archive_json() -> dict | None:
-    from engine.register_view import archive_summary
+    from cli.register_reads import archive_summary
 
     return s.model_dump(mode="json") if (s := archive_summary()) is not None else None
 

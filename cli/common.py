@@ -23,10 +23,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing
 from cli import pending
+from cli.register_reads import closed_summaries
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
-from engine.register_view import closed_summaries
 from models import names
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, shown

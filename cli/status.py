@@ -28,7 +28,7 @@ from cli.common import (
     usage,
     with_closed,
 )
-from engine.register_view import effects_set_aside, stored_text
+from cli.register_reads import effects_set_aside, stored_text
 from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas

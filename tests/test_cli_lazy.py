@@ -205,7 +205,7 @@ def test_an_office_without_a_register_reads_without_the_database_layer(tmp_path:
 import sys
 from cli.archive import archive_json, archive_line
 from cli.common import closed_in_register
-from engine.register_view import effects_set_aside, stored_text
+from cli.register_reads import effects_set_aside, stored_text
 from models.amendment import AmendmentSummary
 print(archive_line(), archive_json(), effects_set_aside(), stored_text("ab"))
 print(closed_in_register("amendment", AmendmentSummary))

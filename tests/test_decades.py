@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.register import closed_entries, register_engine
-from engine.register_view import stored_text
+from cli.register_reads import stored_text
 from models.amendment import (
     AmendmentConsent,
     AmendmentProposal,

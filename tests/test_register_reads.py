@@ -1,4 +1,4 @@
-"""engine/register_view.py reads a SQLite register with the standard library and any other database
+"""cli/register_reads.py reads a SQLite register with the standard library and any other database
 through the ORM (issue 15): both ways must give the same answers from the same rows, and the
 everyday reads must not load SQLAlchemy where the register is SQLite."""
 
@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import Session
 
 from activities.register import engine_for
-from engine import register_view
+from cli import register_reads
 from models.archive import ArchivedHistory, ArchiveSweep
 from models.register import ClosedEntryRow, FailedEffect, StoredTextRow
 
@@ -25,13 +25,13 @@ WHEN = datetime(2026, 11, 29, 11, 30, 15, 123456, tzinfo=UTC)
 
 def reads() -> dict:
     return {
-        "amendments": register_view.closed_summaries("partnership", "amendment"),
-        "actions": register_view.closed_summaries("partnership", "action"),
-        "other partnership": register_view.closed_summaries("other", "amendment"),
-        "text": register_view.stored_text("a" * 64),
-        "no text": register_view.stored_text("b" * 64),
-        "set aside": register_view.effects_set_aside(),
-        "archive": register_view.archive_summary(),
+        "amendments": register_reads.closed_summaries("partnership", "amendment"),
+        "actions": register_reads.closed_summaries("partnership", "action"),
+        "other partnership": register_reads.closed_summaries("other", "amendment"),
+        "text": register_reads.stored_text("a" * 64),
+        "no text": register_reads.stored_text("b" * 64),
+        "set aside": register_reads.effects_set_aside(),
+        "archive": register_reads.archive_summary(),
     }
 
 
@@ -129,7 +129,7 @@ def test_status_reads_of_a_sqlite_register_never_load_sqlalchemy(tmp_path: Path)
 import sys
 from cli.archive import archive_json, archive_line
 import cli.status
-from engine.register_view import closed_summaries, effects_set_aside, stored_text
+from cli.register_reads import closed_summaries, effects_set_aside, stored_text
 print(archive_line().split(",")[0], archive_json()["histories"], len(effects_set_aside()), stored_text("a" * 64)[:5])
 print([entry["id"] for entry in closed_summaries("partnership", "amendment")])
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel")))

@@ -4,7 +4,7 @@ Partnership no longer carries (issue 12), the effects set aside (DESIGN §2) and
 A SQLite register (the embedded default) is read here with the standard library, opened read-only:
 SQLAlchemy and sqlmodel take about a third of a second to import, more than `partnership status`
 spends on everything else it does. Any other database (DATABASE_URL) is read through the ORM, with
-the functions the register's writers and auditors use. tests/test_register_view.py holds the two
+the functions the register's writers and auditors use. tests/test_register_reads.py holds the two
 ways to the same answers, so the table and column names here cannot drift from models/.
 
 Every read answers "nothing" where this machine has no register (an office that only files) or the
