@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from engine.bootstrap import ensure_search_attributes
 from engine.keys import init_keys, public_keys
+from engine.stack import QUICK_ACKS
 from models.search import ALL as SEARCH_ATTRIBUTES
 from tests.replay_all import StartedWorkflows, histories_reached_from, listed_histories, replay_problems
 from worker import build_worker
@@ -78,25 +79,13 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-# The server deletes a closed run only once its queues have recorded the run's close as processed,
-# and it records that every 30 s: each `temporal workflow delete` of a closed run (the archive
-# tests' lost histories) waited about half a minute for it. Recorded every second here; what the
-# server does with the run is the same.
-QUICK_ACKS = [
-    "--dynamic-config-value",
-    'history.transferProcessorUpdateAckInterval="1s"',
-    "--dynamic-config-value",
-    'history.visibilityProcessorUpdateAckInterval="1s"',
-]
-
-
 @pytest.fixture(scope="session")
 async def local_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_extra_args=QUICK_ACKS,
+        dev_server_extra_args=QUICK_ACKS,  # as the embedded stack's server (engine/stack.py)
     )
     try:
         yield env
