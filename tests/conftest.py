@@ -52,6 +52,25 @@ LONG_FIRST = [
 ]
 
 
+#: Files whose tests share a stack set up once a module (a browser and `partnership up`; the
+#: closure audit's recorded stack): their tests go to one worker together, so the stack starts
+#: once, not on every worker that got one of them. Every other test is handed out on its own.
+TOGETHER = {"test_console_browser.py", "test_audit_closure_cli.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """xdist's own `--dist loadgroup` does this by marks, but with pytest 9 its group never reaches
+    the scheduler (the suffix it appends to a test's node id is not kept), so nothing is grouped."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StacksTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if Path(path).name in TOGETHER else nodeid
+
+    return StacksTogether(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def place(item: pytest.Item) -> int:
         name = item.path.name
