@@ -79,10 +79,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=place)  # stable: within a file, and among the others, the order stays
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server per test module: a timer some test left to fire with no worker
-    holds the clock of its own server only, never another module's."""
+    """A time-skipping server per test (it starts in a tenth of a second): what one test left
+    behind (a timer with no worker, an activity in flight) holds the clock of its own server only,
+    never the next test's, whichever tests a worker happens to run one after another."""
     started = StartedWorkflows()
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
