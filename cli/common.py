@@ -250,6 +250,8 @@ async def client() -> Client:
     """The command's one connection, shared by its concurrent reads (`status` reads while its
     health check asks): the first caller connects, the others wait for that same connection. One
     that failed is forgotten, so the next call connects again."""
+    if _connected and _connected[0].done() and (_connected[0].cancelled() or _connected[0].exception()):
+        _connected.clear()  # it failed while nobody waited for it
     if not _connected:
         _connected.append(asyncio.ensure_future(connect()))
     connecting = _connected[0]

@@ -20,6 +20,7 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from engine import config
 from models.records import ArchiveSummary, EffectSetAside, aware_utc
@@ -118,7 +119,8 @@ def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], no
     """`sqlite` on a read-only connection to a SQLite register, `orm` on any other; `nothing` where
     this machine has no register, or the register cannot answer (no such table yet)."""
     url = config.database_url()
-    if not url.startswith("sqlite:///"):
+    # A SQLite URL with a query or %-escapes is read as SQLAlchemy reads it, by the ORM.
+    if not url.startswith("sqlite:///") or any(c in url for c in "?%"):
         from sqlalchemy.exc import SQLAlchemyError
 
         from activities.register import read_only_engine
@@ -131,7 +133,9 @@ def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], no
     if not Path(path).exists():
         return nothing
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        # Quoted: a `#` or `?` in a folder's name would otherwise end the path, and SQLite would
+        # open (and create) another file, read-write.
+        with closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)) as db:
             return sqlite(db)
     except sqlite3.Error:
         return nothing

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import JsonFlag, echo, run
+from cli.common import JsonFlag, echo, run, usage
 from cli.status import show_status
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ async def up(
     from engine.stack import dev_server, one_stack_per_data_dir, refuse_taken_ports
     from worker import build_worker
 
+    if console is not None and console_port and console_port in (port, ui_port):
+        usage(f"--console-port {console_port} is also the {'--port' if console_port == port else '--ui-port'}")
     configure_logs()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -60,11 +60,17 @@ async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
             f"the console could not listen on {host}:{port} ({err.strerror}); is the port in use? (--console-port)"
         ) from None
     task = asyncio.create_task(server.serve(sockets=[listening]))
-    while not server.started:
-        if task.done():
-            listening.close()
-            raise StackError(f"the console could not start on {host}:{port}: {task.exception()!r}")
-        await asyncio.sleep(0.05)
+    try:
+        while not server.started:
+            if task.done():
+                raise StackError(f"the console could not start on {host}:{port}")
+            await asyncio.sleep(0.05)
+    except BaseException:  # refused, or called off while starting: nothing keeps listening
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        listening.close()
+        raise
     try:
         yield f"http://{host}:{port}"
     finally:

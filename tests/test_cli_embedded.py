@@ -543,5 +543,8 @@ def test_up_refuses_a_port_another_server_listens_on(tmp_path):
             assert refused.stderr.strip() == (
                 f"port {taken} is already in use (another stack or Temporal server?): choose another with {said}"
             )
+    same = str(free_port())
+    twice = cli("up", "--port", same, "--ui-port", str(free_port()), "--console-port", same, env=env)
+    assert twice.returncode == 2 and f"--console-port {same} is also the --port" in twice.stderr
     assert not (tmp_path / "data" / "temporal.address").exists()
     assert not (tmp_path / "data" / "temporal.db").exists()

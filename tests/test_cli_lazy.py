@@ -189,6 +189,11 @@ async def test_concurrent_reads_of_a_command_share_one_connection(monkeypatch):
     monkeypatch.setattr(common, "_keep_connection", False)
     with pytest.raises(common.Unreachable):
         await common.client()
+    failing[0] = True
+    abandoned = asyncio.create_task(common.client())
+    await asyncio.sleep(0)
+    abandoned.cancel()  # its connection fails later, with nobody waiting for it: not kept either
+    await asyncio.sleep(0.1)
     first, second = await asyncio.gather(common.client(), common.client())
     assert first is second and made == [first]
     reading = asyncio.create_task(common.client())

@@ -300,6 +300,9 @@ def update_id(event) -> str | None:
 async def recorded_updates(client, workflow_id: str, first_run: str) -> list[tuple[int, str]]:
     """(event type, Update id) of each update event of this run and of the runs it continued into."""
     histories = await histories_reached_from(client, [(workflow_id, first_run)])
+    # Its own first run must be among them: a fetch that failed would otherwise read as "nothing
+    # recorded", and the checks on it would pass without looking.
+    assert any(h.workflow_id == workflow_id and h.events for h in histories), f"no history of {workflow_id}"
     events = [e for h in histories if h.workflow_id == workflow_id for e in h.events]
     return [(e.event_type, ident) for e in events if (ident := update_id(e)) is not None]
 

@@ -139,3 +139,17 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmod
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines() == ["archive: 2 histories 2 2 Twice", "[0, 2]", "[]"]
+
+
+@pytest.mark.timeout(60)
+def test_a_data_dir_whose_name_holds_uri_characters_is_read_and_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A `#` in a folder's name must not cut the path short: SQLite would open another file,
+    read-write, and create it."""
+    folder = tmp_path / "office #1"
+    folder.mkdir()
+    written(folder / "register.db")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{folder / 'register.db'}")
+    assert register_reads.stored_text("a" * 64) == "Twice a year.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["office #1"]
