@@ -19,7 +19,7 @@ from temporalio import activity
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecution
 
-from activities.register import append_decision, as_utc, register_engine
+from activities.register import append_decision, register_engine
 from models.archive import (
     ARCHIVED_KIND,
     ARCHIVED_PARAGRAPH,
@@ -29,7 +29,7 @@ from models.archive import (
     pack,
 )
 from models.archive_pass import ArchiveBatch, ArchivedRun, ArchiveRequest
-from models.records import DecisionRecord
+from models.records import DecisionRecord, aware_utc
 from workflows.registry import GOVERNED
 
 #: A pass lists what closed since the start of the last pass, less this: visibility may show a
@@ -66,7 +66,7 @@ def last_sweep_start(engine: Engine, task_queue: str) -> datetime | None:
         started = session.exec(
             select(func.max(ArchiveSweep.started_at)).where(ArchiveSweep.task_queue == task_queue)
         ).one()
-    return as_utc(started) if started else None
+    return aware_utc(started) if started else None
 
 
 def already_archived(engine: Engine, run_ids: list[str]) -> set[str]:
@@ -78,14 +78,14 @@ def store(engine: Engine, execution: WorkflowExecution, history_bytes: bytes, ev
     """Store the history and the register row anchoring it, in one transaction; None if another
     pass stored it first (its anchor is found by decision id)."""
     sha256, compressed = pack(history_bytes)
-    close_time = as_utc(execution.close_time or datetime.now(UTC))
+    close_time = aware_utc(execution.close_time or datetime.now(UTC))
     status = execution.status.name if execution.status else "CLOSED"
     row = ArchivedHistory(
         run_id=execution.run_id,
         workflow_id=execution.id,
         workflow_type=execution.workflow_type,
         status=status,
-        start_time=as_utc(execution.start_time),
+        start_time=aware_utc(execution.start_time),
         close_time=close_time,
         events=events,
         sha256=sha256,
@@ -141,7 +141,7 @@ def record_sweep(engine: Engine, request: ArchiveRequest, archived: int) -> None
         session.add(
             ArchiveSweep(
                 task_queue=request.task_queue,
-                started_at=as_utc(request.sweep_started),
+                started_at=aware_utc(request.sweep_started),
                 finished_at=datetime.now(UTC),
                 archived=archived,
             )

@@ -6,7 +6,6 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -19,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from engine import config
 from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
-from models.records import ClosedEntry, DecisionRecord, RegisterEntry, StoredText
+from models.records import ClosedEntry, DecisionRecord, RegisterEntry, StoredText, aware_utc
 from models.register import (
     GENESIS,
     ClosedEntryRow,
@@ -66,18 +65,11 @@ def read_only_engine() -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Stored form of a time: aware UTC, so its hash input reads the same back from any DB."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def append_decision(engine: Engine, decision: DecisionRecord, also: Sequence[SQLModel] = ()) -> RegisterEntry:
     """Insert the decision at the end of the chain, or return the row already there. `also`: rows
     written in the same transaction, only with a new decision (an archived history and its anchor)."""
     details_json = encode_details(decision.details)
-    decided_at = as_utc(decision.decided_at)
+    decided_at = aware_utc(decision.decided_at)
     for _ in range(20):
         with Session(engine) as session:
             existing = session.exec(select(Decision).where(Decision.decision_id == decision.decision_id)).first()

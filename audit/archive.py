@@ -21,11 +21,10 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.register import as_utc
 from audit.errors import ArchiveMissing
 from audit.history import fetch, governed, runs_of
 from models.archive import ARCHIVED_KIND, ArchivedHistory, ArchiveSweep, unpack
-from models.records import ArchiveSummary
+from models.records import ArchiveSummary, aware_utc
 from models.register import Decision
 
 
@@ -195,8 +194,8 @@ def summary(engine: Engine) -> ArchiveSummary:
     return ArchiveSummary(
         histories=count,
         bytes=size,
-        newest_close_time=as_utc(newest) if newest else None,
-        last_pass=as_utc(last) if last else None,
+        newest_close_time=aware_utc(newest) if newest else None,
+        last_pass=aware_utc(last) if last else None,
     )
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
 
-from activities.register import as_utc, chain_problems, decisions
+from activities.register import chain_problems, decisions
 from audit.archive import (
     all_histories,
     archive_problems,
@@ -32,6 +32,7 @@ from audit.history import activity_calls
 from audit.keys import key_report
 from models.archive import ARCHIVED_KIND
 from models.names import RECORD_DECISION
+from models.records import aware_utc
 from models.register import encode_details
 
 
@@ -69,12 +70,12 @@ def differences(row: Any, record: dict[str, Any]) -> list[str]:
         "paragraph": record["paragraph"],
         "summary": record["summary"],
         "details_json": encode_details(record.get("details", {})),
-        "decided_at": as_utc(datetime.fromisoformat(record["decided_at"].replace("Z", "+00:00"))),
+        "decided_at": aware_utc(datetime.fromisoformat(record["decided_at"].replace("Z", "+00:00"))),
     }
     return [
         field
         for field, value in expected.items()
-        if (as_utc(getattr(row, field)) if field == "decided_at" else getattr(row, field)) != value
+        if (aware_utc(getattr(row, field)) if field == "decided_at" else getattr(row, field)) != value
     ]
 
 

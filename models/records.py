@@ -78,8 +78,9 @@ class RegisterEntry(BaseModel):
 
 
 def aware_utc(moment: datetime) -> datetime:
-    """A time read back from a database that keeps no zone (SQLite, a PostgreSQL `timestamp`): the
-    register writes UTC, so a naive time is UTC."""
+    """A time as the register stores and reads it: aware UTC, so a hash over it reads the same back
+    from any database; read back from one that keeps no zone (SQLite, a PostgreSQL `timestamp`),
+    a naive time is UTC, as the register wrote it."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
