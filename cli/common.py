@@ -251,16 +251,10 @@ async def client() -> Client:
     health check asks): the first caller connects, the others wait for that same connection. One
     that failed is forgotten, so the next call connects again."""
     if _connected and _connected[0].done() and (_connected[0].cancelled() or _connected[0].exception()):
-        _connected.clear()  # it failed while nobody waited for it
+        _connected.clear()  # it failed (whether or not anyone was waiting for it)
     if not _connected:
         _connected.append(asyncio.ensure_future(connect()))
-    connecting = _connected[0]
-    try:
-        return await asyncio.shield(connecting)  # a caller called off leaves the others' connection
-    except BaseException:
-        if connecting.done() and (connecting.cancelled() or connecting.exception() is not None):
-            _connected[:] = [c for c in _connected if c is not connecting]
-        raise
+    return await asyncio.shield(_connected[0])  # a caller called off leaves the others' connection
 
 
 async def partnership(check_keys: bool = True) -> WorkflowHandle:
