@@ -133,8 +133,8 @@ def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], no
     if not Path(path).exists():
         return nothing
     try:
-        # Quoted: a `#` or `?` in a folder's name would otherwise end the path, and SQLite would
-        # open (and create) another file, read-write.
+        # Quoted: a `#` in a folder's name would otherwise end the path, and SQLite would open (and
+        # create) another file, read-write.
         with closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)) as db:
             return sqlite(db)
     except sqlite3.Error:

@@ -53,14 +53,6 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'register.db'}"
 
 
-def no_register_here() -> bool:
-    """This machine has no register to read: the default SQLite file is absent (an office that
-    only files). Its reads then show the Partnership's own answers without loading the database
-    layer at all (issue 15); any other DATABASE_URL is asked."""
-    url = database_url()
-    return url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
-
-
 def smtp_url() -> str | None:
     """`PARTNERSHIP_SMTP_URL` (smtp://[user:pass@]host:port, smtps://… for TLS); unset: Maildir."""
     return os.environ.get("PARTNERSHIP_SMTP_URL") or None
