@@ -10,8 +10,10 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# uv installs the same packages from the same index in a third of pip's time (a fresh machine's
+	# `make test` waits for it); pip does it alone wherever uv cannot be had.
+	( $(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' ) \
+	  || $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 run: install
@@ -20,8 +22,11 @@ run: install
 # Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): every
 # stack, worker and CLI process of the run would otherwise compile the project's modules again,
 # and pytest its plugins' assertion rewrites, in each of its workers.
+# The run's temporary files (data dirs with their registers and Maildirs, the stacks' SQLite files)
+# go to memory where the machine has a tmpfs: every commit's fsync then costs nothing.
+TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 test: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+	TMPDIR=$(TEST_TMPDIR) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
