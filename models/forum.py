@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.identities import Identity
+from models.identities import Identity, Ministry
 from models.joint import JointFilings
 from models.keyring import KeyRing
 from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Sha256, Text, WorkflowRef, Year
@@ -44,23 +44,6 @@ class ForumConvocation(Filing):
     on: Day | None = None
     venue: Line = ""
     host: Identity | None = None
-
-
-class Ministry(StrEnum):
-    """¶7 names the co-chairs' ministries; a nomination names its co-chair's in full."""
-
-    MSIT = "MSIT"
-    DSIT = "DSIT"
-
-    @property
-    def full_name(self) -> str:
-        return MINISTRIES[self]
-
-
-MINISTRIES: dict[Ministry, str] = {
-    Ministry.MSIT: "Ministry of Science and ICT",
-    Ministry.DSIT: "Department for Science, Innovation and Technology",
-}
 
 
 class Rank(StrEnum):

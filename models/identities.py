@@ -26,9 +26,27 @@ PARTICIPANTS: tuple[Identity, ...] = (Identity.UK, Identity.ROK)
 #: Identities that file signed instruments (auditors only read).
 FILERS: tuple[Identity, ...] = (Identity.UK, Identity.ROK, Identity.SECRETARIAT)
 
+
+class Ministry(StrEnum):
+    """The Participants' ministries, as the preamble and ¶7 name them (a co-chair's nomination
+    names its co-chair's in full)."""
+
+    MSIT = "MSIT"
+    DSIT = "DSIT"
+
+    @property
+    def full_name(self) -> str:
+        return MINISTRIES[self]
+
+
+MINISTRIES: dict[Ministry, str] = {
+    Ministry.MSIT: "Ministry of Science and ICT",
+    Ministry.DSIT: "Department for Science, Innovation and Technology",
+}
+
 TITLES: dict[Identity, str] = {
-    Identity.UK: "Department for Science, Innovation and Technology (UK)",
-    Identity.ROK: "Ministry of Science and ICT (Republic of Korea)",
+    Identity.UK: f"{MINISTRIES[Ministry.DSIT]} (UK)",
+    Identity.ROK: f"{MINISTRIES[Ministry.MSIT]} (Republic of Korea)",
     Identity.SECRETARIAT: "Secretariat of the UK-RoK Digital Partnership Forum",
     Identity.AUDITOR: "Auditor",
 }
