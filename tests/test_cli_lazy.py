@@ -165,6 +165,57 @@ async def test_a_command_checks_the_registry_once_and_the_console_every_time(mon
     assert handle.asked == 5
 
 
+class SlowHandle(CountingHandle):
+    """One whose answer takes a moment, so that reads sent together are under way at once."""
+
+    async def query(self, name: str, result_type: object = None) -> object:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        return await super().query(name, result_type)
+
+
+@pytest.mark.timeout(30)
+async def test_reads_sent_together_wait_for_one_registry_check(monkeypatch):
+    from cli import common
+
+    monkeypatch.setattr(common, "registry_problem", lambda ring: None)
+    monkeypatch.setattr(common, "_keep_connection", False)
+    handle = SlowHandle()
+    await common.together(*(common.check_registry(handle) for _ in range(3)))
+    assert handle.asked == 1
+    common.forget_connection()
+
+
+@pytest.mark.timeout(30)
+async def test_reads_sent_together_answer_in_order_and_a_failure_calls_off_the_later_ones():
+    import asyncio
+
+    from cli import common
+
+    async def answer(value: int, after: float) -> int:
+        await asyncio.sleep(after)
+        return value
+
+    assert await common.together(answer(1, 0.05), answer(2, 0)) == [1, 2]
+
+    called_off = asyncio.Event()
+
+    async def refused() -> None:
+        raise common.Refused("the first read's refusal")
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            called_off.set()
+            raise
+
+    with pytest.raises(common.Refused, match="the first read's refusal"):
+        await common.together(refused(), slow())
+    assert called_off.is_set()
+
+
 @pytest.mark.timeout(30)
 async def test_concurrent_reads_of_a_command_share_one_connection(monkeypatch):
     """`status` reads while its health check asks: both wait for the one connection the first
