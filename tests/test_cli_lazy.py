@@ -80,6 +80,17 @@ def test_the_listed_short_help_is_each_commands_own():
         assert entry.help == " ".join(own.split()), name
 
 
+def test_the_garbage_collector_is_on_again_once_a_command_is_imported():
+    """It is paused while a command's modules are imported (starter.no_collection); `up`, `worker`
+    and `console` then run for months and need it."""
+    import gc
+
+    assert gc.isenabled()
+    with starter.no_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
 def unwanted(modules: set[str], names: set[str]) -> set[str]:
     return {m for m in modules for n in names if m == n or m.startswith(n + ".")}
 
