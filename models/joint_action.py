@@ -31,6 +31,12 @@ def decided_since(known: list[str], instruments: list[str]) -> list[str]:
     return [*known, *instruments][-DECIDED_MAX:]
 
 
+class ActionReceipt(Model):
+    """What a proposal of a joint action is answered with: the id of the action's own workflow."""
+
+    action_id: str
+
+
 class ActionState(StrEnum):
     PROPOSED = "PROPOSED"
     ACTIVE = "ACTIVE"

@@ -71,10 +71,6 @@ class NoticeReceipt(Model):
     effective_at: datetime
 
 
-class ActionReceipt(Model):
-    action_id: str
-
-
 class ForumReceipt(Model):
     forum_id: str
     on: date

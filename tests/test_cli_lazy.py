@@ -111,6 +111,18 @@ def test_an_everyday_command_imports_its_own_module_and_no_workflow(args: list[s
     assert unwanted(modules, NOT_FOR_EVERYDAY) == set()
 
 
+#: The models of the Partnership's other business: a joint action's commands read and file without them.
+NOT_FOR_ACTIONS = {"models.partnership", "models.forum", "models.amendment", "models.consultation", "models.checkpoint"}
+
+
+@pytest.mark.parametrize("command", ["list", "propose"])
+def test_a_joint_actions_command_imports_no_other_business_models(command: str, tmp_path: Path):
+    """cli/calls.py names result types by module, imported when used (issue 15)."""
+    modules = imported(["action", command, "--help"], tmp_path)
+    assert "models.joint_action" in modules
+    assert unwanted(modules, NOT_FOR_ACTIONS) == set()
+
+
 def test_a_command_of_its_own_imports_no_other_command(tmp_path: Path):
     modules = imported(["forum", "--help"], tmp_path)
     assert {"cli.forum", "cli.forum_withdrawals"} <= modules  # the withdrawals are wired in
