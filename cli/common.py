@@ -240,7 +240,8 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
 
 
 async def called_off(task: asyncio.Future[Any]) -> None:
-    """Cancel a read whose answer is no longer wanted, and take its outcome, whatever it was."""
+    """Cancel a read whose answer is no longer wanted (if it is still under way), and take its
+    outcome, whatever it was."""
     task.cancel()
     with contextlib.suppress(BaseException):
         await task
@@ -254,9 +255,8 @@ async def together(*reads: Awaitable[Any]) -> list[Any]:
     try:
         return [await task for task in tasks]
     finally:
-        for task in tasks:
-            if not task.done():
-                await called_off(task)
+        for task in tasks:  # each outcome taken, so a second failure is not reported as unretrieved
+            await called_off(task)
 
 
 _connected: list[asyncio.Future[Client]] = []  # one connection per command (each is one asyncio.run)

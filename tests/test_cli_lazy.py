@@ -238,6 +238,22 @@ async def test_reads_sent_together_answer_in_order_and_a_failure_calls_off_the_l
         await common.together(refused(), slow())
     assert called_off.is_set()
 
+    # Both fail (no server): the second failure is taken too, never printed as "Task exception
+    # was never retrieved" above the command's one line.
+    unretrieved: list[dict] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: unretrieved.append(context))
+
+    async def unreachable() -> None:
+        raise common.Unreachable("no answer")
+
+    with pytest.raises(common.Refused):
+        await common.together(answer(None, 0.05), refused(), unreachable())
+    import gc
+
+    gc.collect()
+    await asyncio.sleep(0)
+    assert unretrieved == []
+
 
 @pytest.mark.timeout(30)
 async def test_concurrent_reads_of_a_command_share_one_connection(monkeypatch):
