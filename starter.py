@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib
 import os
 import sys
@@ -178,7 +179,8 @@ def loaded(name: str) -> Any:
     have; its module is imported and its wiring done here, once."""
     entry = COMMANDS[name]
     module, _, attribute = entry.target.partition(":")
-    target = getattr(importlib.import_module(module), attribute)
+    with no_collection():
+        target = getattr(importlib.import_module(module), attribute)
     if entry.wire is not None:
         entry.wire()
     holder = typer.Typer()
@@ -187,6 +189,22 @@ def loaded(name: str) -> Any:
     else:
         holder.command(name)(target)
     return typer.main.get_group(holder).commands[name]
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """Importing a command creates many objects and frees almost none, so the garbage collector's
+    passes over them while it runs find nothing to free (about 4 % of a read's time, issue 15).
+    It is paused meanwhile; what the import made is then set aside from later passes (`freeze`),
+    which a long-running command (`up`, `worker`, `console`) also profits from."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_on:
+            gc.enable()
 
 
 def load_all() -> None:

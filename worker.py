@@ -20,6 +20,7 @@ from activities.notify import notify
 from activities.register import file_closed, record_decision, store_text
 from engine import config
 from engine.logs import configure as configure_logs
+from models.base import build_all
 from workflows.registry import WORKFLOWS
 
 ACTIVITIES = [notify, record_decision, store_text, file_closed, archive_closed_histories]
@@ -36,6 +37,8 @@ def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
     modules' own calls, runs the whole test suite; production runs the same code."""
     if strict is None:
         strict = os.environ.get("PARTNERSHIP_STRICT_SANDBOX") == "1"
+    # Our models are built on first use (models/base.py); none may be first used in here.
+    build_all()
     shared = ["models", "rules", "cryptography", "pydantic", "pydantic_core", "annotated_types"]
     if not strict:
         shared.append("workflows")

@@ -20,6 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from models.base import build_all
 from workflows.registry import WORKFLOWS
 
 # Replay ---------------------------------------------------------------------------------------------
@@ -107,6 +108,8 @@ def _replayer(workflows: Sequence[type] | None) -> Replayer:
     # Determinism is checked by Temporal's core, which matches every command the code makes against
     # the recorded events; that check is the same with or without the sandbox. The sandbox's own
     # guard (no clocks, I/O or randomness in workflow code) runs in every worker and every test.
+    # The models are built before the workflows run, as in a worker (models/base.py).
+    build_all()
     return Replayer(
         workflows=list(workflows or WORKFLOWS),
         data_converter=pydantic_data_converter,

@@ -29,6 +29,7 @@ from cli.common import (
     read_text,
     run,
     table,
+    together,
     with_closed,
     withdrawn,
 )
@@ -201,9 +202,14 @@ async def list_actions(
 ) -> None:
     """Joint actions, filtered, with their progress rolled up."""
     found = find_area(area) if area else None
+    reading = with_closed(Partnership.actions, "action", ActionSummary, "action_id")
+    if json_out:
+        everything, wind_down = await reading, None
+    else:  # the pending wind-down, shown under the table, is asked with the actions (one wait, not two)
+        everything, wind_down = await together(reading, ask(Partnership.wind_down_filings))
     actions: list[ActionSummary] = [
         a
-        for a in await with_closed(Partnership.actions, "action", ActionSummary, "action_id")
+        for a in everything
         if (ref is None or a.ref == ref)
         and (area is None or a.area == (found.slug if found else area))
         and (pillar is None or a.pillar == pillar)
@@ -215,7 +221,7 @@ async def list_actions(
     echo(progress_line(rollup(actions)))
     if actions:
         table(ACTION_COLUMNS, [action_row(a) for a in actions])
-    for line in pending_lines(await ask(Partnership.wind_down_filings), "wind-down (¶32)"):
+    for line in pending_lines(wind_down, "wind-down (¶32)"):
         echo(line)
 
 

@@ -10,30 +10,30 @@ there. A command may still pass the workflow's method itself: `query` and `updat
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from models.amendment import AmendmentSummary, AmendmentView
-from models.checkpoint import CheckpointStatus
-from models.consultation import ConsultationSummary, ConsultationView
-from models.forum import ForumSummary, ForumView
-from models.joint import JointFilings
-from models.joint_action import ActionSummary, ActionView
-from models.keyring import KeyRing
-from models.partnership import ActionReceipt, PartnershipStatus
-from models.working_group import GroupReport
-
 
 class Handler:
-    """A workflow's query or update, named as the attribute it is assigned to."""
+    """A workflow's query or update, named as the attribute it is assigned to. Its result type is
+    named as `module:Model` (`many`: a list of them) and imported when the handler is first used,
+    so that a command imports only the models it reads (issue 15)."""
 
-    def __init__(self, result: Any) -> None:
-        self.result = result
+    def __init__(self, result: str, many: bool = False) -> None:
+        self.where = result
+        self.many = many
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    @property
+    def result(self) -> Any:
+        module, _, model = self.where.partition(":")
+        found = getattr(importlib.import_module(f"models.{module}"), model)
+        return list[found] if self.many else found
 
 
 class Query(Handler):
@@ -47,47 +47,47 @@ class Update(Handler):
 class Partnership:
     """PartnershipWorkflow's handlers."""
 
-    status = Query(PartnershipStatus)
-    key_ring = Query(KeyRing)
-    actions = Query(list[ActionSummary])
-    amendments = Query(list[AmendmentSummary])
-    consultations = Query(list[ConsultationSummary])
-    forums = Query(list[ForumSummary])
-    groups = Query(list[GroupReport])
-    checkpoint = Query(CheckpointStatus)
-    wind_down_filings = Query(JointFilings)
-    propose_joint_action = Update(ActionReceipt)
-    wind_down = Update(list[ActionSummary])
-    withdraw_joint_filing = Update(JointFilings)
+    status = Query("partnership:PartnershipStatus")
+    key_ring = Query("keyring:KeyRing")
+    actions = Query("joint_action:ActionSummary", many=True)
+    amendments = Query("amendment:AmendmentSummary", many=True)
+    consultations = Query("consultation:ConsultationSummary", many=True)
+    forums = Query("forum:ForumSummary", many=True)
+    groups = Query("working_group:GroupReport", many=True)
+    checkpoint = Query("checkpoint:CheckpointStatus")
+    wind_down_filings = Query("joint:JointFilings")
+    propose_joint_action = Update("joint_action:ActionReceipt")
+    wind_down = Update("joint_action:ActionSummary", many=True)
+    withdraw_joint_filing = Update("joint:JointFilings")
 
 
 class JointAction:
     """JointActionWorkflow's handlers."""
 
-    show = Query(ActionView)
-    agree = Update(ActionView)
-    report = Update(ActionView)
-    cost_share = Update(ActionView)
-    close = Update(ActionView)
-    withdraw_joint_filing = Update(ActionView)
+    show = Query("joint_action:ActionView")
+    agree = Update("joint_action:ActionView")
+    report = Update("joint_action:ActionView")
+    cost_share = Update("joint_action:ActionView")
+    close = Update("joint_action:ActionView")
+    withdraw_joint_filing = Update("joint_action:ActionView")
 
 
 class Amendment:
     """AmendmentWorkflow's handlers."""
 
-    show = Query(AmendmentView)
+    show = Query("amendment:AmendmentView")
 
 
 class Consultation:
     """ConsultationWorkflow's handlers."""
 
-    show = Query(ConsultationView)
+    show = Query("consultation:ConsultationView")
 
 
 class ForumCycle:
     """ForumCycleWorkflow's handlers."""
 
-    show = Query(ForumView)
+    show = Query("forum:ForumView")
 
 
 #: Each table above and the workflow whose handlers it names (module, class).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import re
@@ -138,7 +139,7 @@ def forget_connection() -> None:
     """A command's connection belongs to its event loop, which ends with it."""
     if not _keep_connection:
         _connected.clear()
-        _registry_agrees.clear()
+        forget_registry_check()
 
 
 def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
@@ -216,27 +217,58 @@ async def file_on_partnership(update: Any, filing: Filing) -> Any:
 
 async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> Any:
     """A query; when the workflow does not exist, `missing` is what the user reads. A governed
-    thing's state is shown only under the registry this office agreed to, as the Partnership's is."""
+    thing's state is shown only under the registry this office agreed to, as the Partnership's is:
+    the query goes out while the registry is checked (one wait, not two), and its answer is used
+    only once the registry agrees."""
     from cli.calls import query as ask_workflow
 
-    if handle.id != names.PARTNERSHIP_ID:
-        await check_registry((await client()).get_workflow_handle(names.PARTNERSHIP_ID))
+    registry = (
+        handle if handle.id == names.PARTNERSHIP_ID else (await client()).get_workflow_handle(names.PARTNERSHIP_ID)
+    )
+    reading = asyncio.ensure_future(ask_workflow(handle, query))
     try:
-        return await ask_workflow(handle, query)
+        await check_registry(registry)
+    except BaseException:
+        await called_off(reading)
+        raise
+    try:
+        return await reading
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refused(missing) from None
         raise
 
 
+async def called_off(task: asyncio.Future[Any]) -> None:
+    """Cancel a read whose answer is no longer wanted (if it is still under way), and take its
+    outcome, whatever it was."""
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+
+
+async def together(*reads: Awaitable[Any]) -> list[Any]:
+    """Reads sent at once (one wait, not one after the other). Their answers come in the order
+    asked; when one fails the later ones are called off and its error is the command's, as when
+    they were asked one by one."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        return [await task for task in tasks]
+    finally:
+        for task in tasks:  # each outcome taken, so a second failure is not reported as unretrieved
+            await called_off(task)
+
+
 _connected: list[asyncio.Future[Client]] = []  # one connection per command (each is one asyncio.run)
 _registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
+_registry_checking: dict[str, asyncio.Future[None]] = {}  # a check under way, shared by the command's reads
 _keep_connection = False
 
 
 def forget_registry_check() -> None:
     """The next read or filing checks the Partnership's key registry again (a long-running watch)."""
     _registry_agrees.clear()
+    _registry_checking.clear()
 
 
 def keep_connection() -> None:
@@ -269,11 +301,23 @@ async def check_registry(handle: WorkflowHandle) -> None:
     """Issue 13: every filing and every read of state first checks the registry the running
     Partnership holds against this office's own keys and pins (a Partnership restarted under a
     swapped registry is refused here). No Partnership yet: the command itself says so. A command
-    checks once, however many reads it makes; the console (one long connection) checks each time."""
-    from cli.calls import Partnership, query
-
+    checks once, however many reads it makes (reads sent together wait for the same check); the
+    console (one long connection) checks each time."""
     if handle.id in _registry_agrees:
         return
+    if _keep_connection:
+        return await _registry_check(handle)
+    if handle.id not in _registry_checking:
+        checking = asyncio.ensure_future(_registry_check(handle))
+        # Taken here, so a check whose readers were all called off is not reported as unretrieved.
+        checking.add_done_callback(lambda done: done.cancelled() or done.exception())
+        _registry_checking[handle.id] = checking
+    await asyncio.shield(_registry_checking[handle.id])
+
+
+async def _registry_check(handle: WorkflowHandle) -> None:
+    from cli.calls import Partnership, query
+
     try:
         ring = await query(handle, Partnership.key_ring)
     except RPCError as err:
@@ -288,7 +332,7 @@ async def check_registry(handle: WorkflowHandle) -> None:
 
 async def ask(query: Any) -> Any:
     """A query of the Partnership; where there is none yet, say how to make one."""
-    return await query_or_explain(await partnership(), query, NOT_BOOTSTRAPPED)
+    return await query_or_explain(await partnership(check_keys=False), query, NOT_BOOTSTRAPPED)
 
 
 M = TypeVar("M", bound=BaseModel)

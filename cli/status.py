@@ -4,7 +4,6 @@ catalogue of ¶1 and ¶8–27, and the consolidated text with the amendments in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Annotated
 
 import typer
@@ -17,6 +16,7 @@ from cli.common import (
     JsonFlag,
     Refused,
     ask,
+    called_off,
     client,
     closed_in_register,
     echo,
@@ -25,6 +25,7 @@ from cli.common import (
     fail,
     query_or_explain,
     run,
+    together,
     usage,
     with_closed,
 )
@@ -59,7 +60,7 @@ async def wording_of(amendments: list[AmendmentSummary]) -> dict[str, str]:
 @run
 async def text(json_out: JsonFlag = False) -> None:
     """The consolidated text: each ¶ as signed, with the amendments in force listed under it."""
-    status = await with_closed_things(await ask(Partnership.status))
+    status = await current_status()
     wording = await wording_of(status.amendments_in_force)
     parts = blocks(agreement_text())
     by_paragraph: dict[int, list[AmendmentSummary]] = {}
@@ -101,12 +102,9 @@ async def status(json_out: JsonFlag = False) -> None:
     """State of the Partnership: IN_EFFECT since when, text version, signatories."""
     from audit.health import stuck_workflows
 
-    async def read() -> PartnershipStatus:
-        return await with_closed_things(await ask(Partnership.status))
-
     # The reads go out while the health check is answered (one wait, not two); a stuck
     # Partnership's reads are called off, and the check's line is what the user reads.
-    reading = asyncio.create_task(read())
+    reading = asyncio.create_task(current_status())
     try:
         stuck = await stuck_workflows(await client(), look_at=[names.PARTNERSHIP_ID])
     except BaseException:
@@ -132,15 +130,13 @@ async def status(json_out: JsonFlag = False) -> None:
     typer.echo(archive_line())
 
 
-async def called_off(task: asyncio.Task) -> None:
-    task.cancel()
-    with contextlib.suppress(BaseException):
-        await task
-
-
-async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
+async def current_status() -> PartnershipStatus:
     """The status with what the Partnership no longer carries (issue 12): the amendments in force
-    and the Forum cycles filed in the register as closed, and every joint action in the roll-ups."""
+    and the Forum cycles filed in the register as closed, and every joint action in the roll-ups.
+    The status and the actions are asked together."""
+    current, actions = await together(
+        ask(Partnership.status), with_closed(Partnership.actions, "action", ActionSummary, "action_id")
+    )
     held = {a.amendment_id for a in current.amendments_in_force}
     in_force = current.amendments_in_force + [
         a
@@ -150,7 +146,6 @@ async def with_closed_things(current: PartnershipStatus) -> PartnershipStatus:
     forums = {f.forum_id: f for f in closed_in_register("forum", ForumSummary)} | {
         f.forum_id: f for f in current.forums
     }
-    actions = await with_closed(Partnership.actions, "action", ActionSummary, "action_id")
     return current.model_copy(
         update={
             "amendments_in_force": sorted(in_force, key=lambda a: a.version or 0),

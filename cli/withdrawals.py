@@ -8,13 +8,15 @@ withdrawal names "none", and the workflow's own rule says why in one line (nothi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.calls import ForumCycle, JointAction, Partnership
 from cli.common import Refused, ask, client, query_or_explain
-from models.forum import AgendaItem, AgendaItemWithdrawal, ForumView
 from models.identities import Identity
 from models.joint import JointDecision, JointFilings, JointWithdrawal, PendingFiling
+
+if TYPE_CHECKING:  # `action` imports this module too, and need not import the Forum's models
+    from models.forum import AgendaItem, AgendaItemWithdrawal, ForumView
 
 #: What a withdrawal names when its filer has nothing pending: the rule then says so in its words.
 NOTHING = "none"
@@ -84,6 +86,8 @@ class AmbiguousItem(Refused):
 def item_withdrawal_of(filer: Identity, view: ForumView, ref: str | None, title: str | None) -> AgendaItemWithdrawal:
     """`filer`'s withdrawal of the agenda item it added under `ref` and/or `title`. Where only
     another's item answers, the withdrawal names it and the rule says whose it is."""
+    from models.forum import AgendaItemWithdrawal
+
     said = " ".join((title or "").split()).casefold()
     named = [i for i in view.agenda if i.filing_id and (ref or None) in (None, i.ref)]
     named = [i for i in named if not said or " ".join(i.title.split()).casefold() == said]

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
+from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
 from models.limits import CHANGES_MAX, LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
@@ -39,7 +40,7 @@ class AmendmentStatus(StrEnum):
         return {AmendmentStatus.PROPOSED: 0, AmendmentStatus.CONSENTED: 1}.get(self, 2)
 
 
-class CatalogueChange(BaseModel):
+class CatalogueChange(Model):
     """An amendment may also change the catalogue of joint-action commitments (¶8–27)."""
 
     action: Literal["add-commitment", "retire-commitment", "add-policy-area"]
@@ -73,7 +74,7 @@ class AmendmentWithdrawal(Filing):
     amendment_id: WorkflowRef
 
 
-class AmendmentSummary(BaseModel):
+class AmendmentSummary(Model):
     """One line of `amendment list`: what the Partnership knows of each proposal. The wording
     itself stays in the amendment's own workflow (`amendment show`); the Partnership, which
     carries every summary for decades, keeps its SHA-256 only (a 100,000-character text each
@@ -106,7 +107,7 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class AmendmentCase(BaseModel):
+class AmendmentCase(Model):
     """The AmendmentWorkflow's input and state (it carries the key registry it verifies with)."""
 
     amendment_id: str
@@ -144,7 +145,7 @@ class AmendmentCase(BaseModel):
         )
 
 
-class AmendmentView(BaseModel):
+class AmendmentView(Model):
     """`amendment show`."""
 
     amendment_id: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from models.base import Model
 
 
-class ArchiveRequest(BaseModel):
+class ArchiveRequest(Model):
     """One batch of the archiving workflow. `sweep_started` is the workflow's time at the start of
     its pass (the same for every batch of the pass); `full` lists every closed run, not only those
     closed since the last pass."""
@@ -19,13 +19,13 @@ class ArchiveRequest(BaseModel):
     full: bool = False
 
 
-class ArchivedRun(BaseModel):
+class ArchivedRun(Model):
     workflow_id: str
     run_id: str
     sha256: str
 
 
-class ArchiveBatch(BaseModel):
+class ArchiveBatch(Model):
     """What one batch stored; `more` when it stopped at its size and closed runs remain."""
 
     archived: list[ArchivedRun] = []
@@ -33,13 +33,13 @@ class ArchiveBatch(BaseModel):
     more: bool = False
 
 
-class ArchiveOutcome(BaseModel):
+class ArchiveOutcome(Model):
     archived: int
     already: int
     batches: int
 
 
-class ArchiveSettings(BaseModel):
+class ArchiveSettings(Model):
     """The input of ArchiveWorkflow, as the schedule (or `partnership archive now`) starts it.
     `sweep_started` and `so_far` are carried across continue-as-new within one pass."""
 

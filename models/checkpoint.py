@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity
 from models.signing import Filing
 
@@ -28,7 +29,7 @@ class RegisterCheckpoint(Filing):
     head_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-class Checkpoint(BaseModel):
+class Checkpoint(Model):
     """A checkpoint filed by one side (pending) or both (co-signed)."""
 
     rows: int
@@ -38,7 +39,7 @@ class Checkpoint(BaseModel):
     cosigned_at: datetime | None = None
 
 
-class CheckpointCall(BaseModel):
+class CheckpointCall(Model):
     """A checkpoint due after a Forum: the offices still to sign the register as it stood at or
     after `since` (the Partnership heard the Forum close then). Only the latest call is kept: a
     signature that answers it answers every earlier one too."""
@@ -49,7 +50,7 @@ class CheckpointCall(BaseModel):
     awaiting: list[Identity]
 
 
-class CheckpointStatus(BaseModel):
+class CheckpointStatus(Model):
     """The latest checkpoint signed by both, one awaiting the other side's signature, and the
     checkpoint due after the latest Forum (until both offices have answered it)."""
 

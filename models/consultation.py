@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
 from models.limits import LIST_MAX, About, Day, Line, Name, Text, WorkflowRef
@@ -56,7 +57,7 @@ class ConsultationWithdrawal(Filing):
     consultation_id: WorkflowRef
 
 
-class RoundRecord(BaseModel):
+class RoundRecord(Model):
     by: Identity
     received_at: datetime
     held_on: date
@@ -64,14 +65,14 @@ class RoundRecord(BaseModel):
     note: str
 
 
-class ProposalRecord(BaseModel):
+class ProposalRecord(Model):
     number: int
     by: Identity
     received_at: datetime
     resolution: str
 
 
-class ConsultationSummary(BaseModel):
+class ConsultationSummary(Model):
     consultation_id: str
     about: str
     summary: str
@@ -84,7 +85,7 @@ class ConsultationSummary(BaseModel):
     seq: int = 0
 
 
-class ConsultationCase(BaseModel):
+class ConsultationCase(Model):
     consultation_id: str
     partnership_id: str
     request: ConsultationRequest
@@ -118,7 +119,7 @@ class ConsultationCase(BaseModel):
         )
 
 
-class ConsultationView(BaseModel):
+class ConsultationView(Model):
     summary: ConsultationSummary
     rounds: list[RoundRecord]
     proposals: list[ProposalRecord]

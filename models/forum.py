@@ -9,8 +9,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity, Ministry
 from models.joint import JointFilings
 from models.keyring import KeyRing
@@ -141,7 +142,7 @@ class MinutesApproval(Filing):
     minutes_sha256: Sha256  # of the minutes approved: new minutes need new approvals
 
 
-class CoChair(BaseModel):
+class CoChair(Model):
     name: str
     ministry: Ministry
     rank: Rank
@@ -149,7 +150,7 @@ class CoChair(BaseModel):
     nominated_at: datetime
 
 
-class AgendaItem(BaseModel):
+class AgendaItem(Model):
     title: str
     ref: str | None = None
     added_by: Identity | None = None  # None: a standing item added by the engine
@@ -157,7 +158,7 @@ class AgendaItem(BaseModel):
     filing_id: str = ""  # the filing that added it (what a withdrawal names); "" for standing items
 
 
-class ForumDecision(BaseModel):
+class ForumDecision(Model):
     number: int
     text: str
     ref: str | None
@@ -181,7 +182,7 @@ class ForumCalendar(Filing):
     day: int = Field(ge=1, le=31)
 
 
-class ForumCalendarView(BaseModel):
+class ForumCalendarView(Model):
     """`forum schedule show`: the usual date, and when the next cycle starts itself."""
 
     month: int | None
@@ -190,7 +191,7 @@ class ForumCalendarView(BaseModel):
     next_forum_on: date | None
 
 
-class ForumSummary(BaseModel):
+class ForumSummary(Model):
     forum_id: str
     year: int
     on: date
@@ -202,7 +203,7 @@ class ForumSummary(BaseModel):
     started_at: datetime | None = None  # instruments about the cycle come after it (issue 11)
 
 
-class ForumCase(BaseModel):
+class ForumCase(Model):
     forum_id: str
     partnership_id: str
     year: int
@@ -254,7 +255,7 @@ class ForumCase(BaseModel):
         )
 
 
-class ForumView(BaseModel):
+class ForumView(Model):
     summary: ForumSummary
     co_chairs: dict[Identity, CoChair]
     agenda_deadline: date

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import Field, computed_field, model_validator
 
+from models.base import Model
 from models.identities import PARTICIPANTS, Identity
 from models.limits import ENTRIES_MAX, FilingId, Ref
 from models.signing import Filing
@@ -18,14 +19,14 @@ from models.signing import Filing
 SHOWN_VALUE_MAX = 60
 
 
-class PendingFiling(BaseModel):
+class PendingFiling(Model):
     """One side's filing of a joint decision, awaiting the same terms from the other."""
 
     filing_id: str = ""  # the instrument filed; "" for one filed before ids were kept
     terms: dict[str, str]  # what it agrees to, field by field (the instrument's field names)
 
 
-class JointFilings(BaseModel):
+class JointFilings(Model):
     """Each Participant's waiting side of one joint decision; `differs` says, in one line, which
     terms of the two sides differ and both values (None while they agree or one side is silent)."""
 

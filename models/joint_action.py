@@ -7,8 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity
 from models.joint import JointFilings
 from models.keyring import KeyRing
@@ -28,6 +29,12 @@ def decided_since(known: list[str], instruments: list[str]) -> list[str]:
     """The instruments of a group's joint decisions, with a new decision's: the latest only, so
     the state stays bounded over decades (a decision older than DECIDED_MAX ago is forgotten)."""
     return [*known, *instruments][-DECIDED_MAX:]
+
+
+class ActionReceipt(Model):
+    """What a proposal of a joint action is answered with: the id of the action's own workflow."""
+
+    action_id: str
 
 
 class ActionState(StrEnum):
@@ -104,7 +111,7 @@ def wind_down_terms(filing: WindDown) -> dict[str, str]:
     return {"actions": ",".join(sorted(set(filing.actions)))}
 
 
-class ProgressEntry(BaseModel):
+class ProgressEntry(Model):
     by: Identity
     received_at: datetime
     status: Progress
@@ -112,7 +119,7 @@ class ProgressEntry(BaseModel):
     note: str
 
 
-class ActionSummary(BaseModel):
+class ActionSummary(Model):
     """What the Partnership keeps of each joint action (lists, roll-ups, ¶32 notices)."""
 
     action_id: str
@@ -130,7 +137,7 @@ class ActionSummary(BaseModel):
     seq: int = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal
 
 
-class JointActionCase(BaseModel):
+class JointActionCase(Model):
     """The JointActionWorkflow's input and state."""
 
     action_id: str
@@ -180,7 +187,7 @@ class JointActionCase(BaseModel):
         )
 
 
-class ActionView(BaseModel):
+class ActionView(Model):
     """`action show`."""
 
     summary: ActionSummary
@@ -202,7 +209,7 @@ class ActionView(BaseModel):
     partnership_terminated_on: date | None
 
 
-class Rollup(BaseModel):
+class Rollup(Model):
     """Progress of a set of joint actions: counts, and the mean percent of the active ones."""
 
     actions: int = 0

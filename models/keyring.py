@@ -14,8 +14,9 @@ from typing import Annotated, Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from models.base import Model
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.limits import Signature
 from models.signing import Filing, canonical_json, fingerprint
@@ -74,7 +75,7 @@ class KeyRevocation(Filing):
         return (self.revoked, self.revoked_fingerprint, self.new_key, self.possession)
 
 
-class KeyChange(BaseModel):
+class KeyChange(Model):
     """What moves a key, as received: one rotation, or the revocation filings that complete a
     revocation. The Partnership forwards it as is, so each receiver verifies the instruments."""
 
@@ -106,7 +107,7 @@ class KeyChange(BaseModel):
         return [self.rotation.filed_by] if self.rotation else [r.filed_by for r in self.revocations]
 
 
-class KeyEntry(BaseModel):
+class KeyEntry(Model):
     identity: Identity
     public_key: PublicKey
     valid_from: datetime | None = None  # None: from the registry's first day
@@ -129,7 +130,7 @@ class KeyEntry(BaseModel):
         return f"{since} to {until}"
 
 
-class KeyRing(BaseModel):
+class KeyRing(Model):
     """Every key each identity has held (at most KEYS_KEPT each), oldest first."""
 
     entries: list[KeyEntry] = Field(default_factory=list)

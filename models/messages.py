@@ -10,9 +10,10 @@ only for a child it started, and `audit verify` reports any signal no governed w
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentSummary, AmendmentWithdrawal
+from models.base import Model
 from models.forum import DecisionAgreement, DecisionTabled, MinutesApproval
 from models.joint_action import WindDown
 from models.limits import ENTRIES_MAX, WorkflowRef
@@ -20,7 +21,7 @@ from models.partnership import Termination, TerminationNotice
 from models.working_group import GroupLeads
 
 
-class AmendmentOutcome(BaseModel):
+class AmendmentOutcome(Model):
     """Amendment → Partnership: where the proposal stands, with the instrument that put it there
     (the other Participant's consent, its decline, or the proposer's withdrawal). A lapse carries
     none: the Partnership checks the respond-by date against its own clock."""
@@ -31,7 +32,7 @@ class AmendmentOutcome(BaseModel):
     withdrawal: AmendmentWithdrawal | None = None
 
 
-class TakenDecision(BaseModel):
+class TakenDecision(Model):
     """Forum → Partnership: a decision taken at the Forum, as its instruments: the secretariat's
     tabling and both Participants' agreements naming that tabling. What it sets going (a joint
     action, a working group's leads) is read from the tabling itself, never from the message."""
@@ -42,7 +43,7 @@ class TakenDecision(BaseModel):
     agreements: list[DecisionAgreement] = Field(max_length=2)
 
 
-class TerminationTaken(BaseModel):
+class TerminationTaken(Model):
     """Partnership → an open amendment or an ongoing joint action: the Partnership terminated on
     this notice. The receiver checks the notice's signature and that its clock has passed the
     termination's effective time."""
@@ -51,13 +52,13 @@ class TerminationTaken(BaseModel):
     termination: Termination
 
 
-class JointWindDown(BaseModel):
+class JointWindDown(Model):
     """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
 
     filings: list[WindDown] = Field(max_length=2)
 
 
-class CadenceChanged(BaseModel):
+class CadenceChanged(Model):
     """Partnership → each open joint action of a policy area (¶7): its working group's reporting
     cadence was jointly changed. It carries what the change rests on: both Participants' matching
     set-leads filings, or the taken Forum decision (the secretariat's tabling and both
@@ -79,7 +80,7 @@ class CadenceChanged(BaseModel):
         return [f.filing_id for f in self.filings]
 
 
-class ForumClosed(BaseModel):
+class ForumClosed(Model):
     """Forum → Partnership: the cycle has closed, as its instruments: both Participants' approvals
     of the same minutes. The Partnership then calls for a checkpoint of the register (issue 14)."""
 

@@ -6,9 +6,10 @@ import hashlib
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from models.amendment import AmendmentSummary, CatalogueChange
+from models.base import Model
 from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationSummary
 from models.forum import ForumSummary
@@ -48,7 +49,7 @@ class TerminationWithdrawal(Filing):
     notice: FilingId  # the notice withdrawn: a withdrawal signed earlier cannot withdraw a later one
 
 
-class Termination(BaseModel):
+class Termination(Model):
     """A notice received (pending), or the termination it brought about."""
 
     given_by: Identity
@@ -62,7 +63,7 @@ class Termination(BaseModel):
     notice: TerminationNotice | None = None
 
 
-class NoticeReceipt(BaseModel):
+class NoticeReceipt(Model):
     given_by: Identity
     received_at: datetime
     earliest_effective_on: date
@@ -70,40 +71,36 @@ class NoticeReceipt(BaseModel):
     effective_at: datetime
 
 
-class ActionReceipt(BaseModel):
-    action_id: str
-
-
-class ForumReceipt(BaseModel):
+class ForumReceipt(Model):
     forum_id: str
     on: date
     agenda_deadline: date
 
 
-class ConsultationReceipt(BaseModel):
+class ConsultationReceipt(Model):
     consultation_id: str
 
 
-class AmendmentReceipt(BaseModel):
+class AmendmentReceipt(Model):
     amendment_id: str
     respond_by: date
 
 
-class SignatureRecord(BaseModel):
+class SignatureRecord(Model):
     participant: Identity
     signed_on: date
     received_at: datetime
     key_fingerprint: str
 
 
-class SigningReceipt(BaseModel):
+class SigningReceipt(Model):
     participant: Identity
     received_at: datetime
     state: Stage
     in_effect_since: date | None
 
 
-class PartnershipState(BaseModel):
+class PartnershipState(Model):
     """Everything the workflow carries across continue-as-new."""
 
     keys: KeyRing  # every key of each identity, with the interval it was valid in (issue 13)
@@ -191,7 +188,7 @@ class SignatoryView(SignatureRecord):
     title: str
 
 
-class PartnershipStatus(BaseModel):
+class PartnershipStatus(Model):
     """What `partnership status --json` prints; later capabilities add their own keys."""
 
     state: Stage

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from models.base import Model
 from models.identities import Identity
 
 
-class DecisionRecord(BaseModel):
+class DecisionRecord(Model):
     """One decision for the register. `decision_id` is derived from workflow data, so a retried
     activity finds the row it already wrote instead of writing a second."""
 
@@ -23,7 +24,7 @@ class DecisionRecord(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class RefusedMessage(BaseModel):
+class RefusedMessage(Model):
     """A message from another workflow that this one did not act on, and why (issue 11)."""
 
     signal: str
@@ -31,14 +32,14 @@ class RefusedMessage(BaseModel):
     reason: str
 
 
-class RefusedMessages(BaseModel):
+class RefusedMessages(Model):
     """The `refused_messages` query: how many, and the latest few (carried state stays bounded)."""
 
     count: int = 0
     latest: list[RefusedMessage] = Field(default_factory=list)
 
 
-class Notification(BaseModel):
+class Notification(Model):
     """A message to Participants and/or the secretariat. `key` becomes the Message-ID."""
 
     key: str
@@ -48,7 +49,7 @@ class Notification(BaseModel):
     paragraph: str | None = None
 
 
-class StoredText(BaseModel):
+class StoredText(Model):
     """A long text for the register's content-addressed store (issue 12): workflows that would
     otherwise carry it for decades carry `sha256` only, and readers fetch the text by it."""
 
@@ -56,7 +57,7 @@ class StoredText(BaseModel):
     text: str
 
 
-class ClosedEntry(BaseModel):
+class ClosedEntry(Model):
     """A governed thing's summary as the Partnership last knew it, once it closed (issue 12): the
     register keeps it, so the Partnership's carried state holds only what is open, and the reads
     (`amendment list`, `action list`, `consult list`, `forum list`, `status`, `text`) find the rest
@@ -68,7 +69,7 @@ class ClosedEntry(BaseModel):
     summary: dict[str, Any]
 
 
-class RegisterEntry(BaseModel):
+class RegisterEntry(Model):
     """Where a decision stands in the register (returned by `record_decision`)."""
 
     seq: int
@@ -84,7 +85,7 @@ def aware_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class EffectSetAside(BaseModel):
+class EffectSetAside(Model):
     """An effect that can never succeed, as the register's `failed_effects` table keeps it
     (DESIGN §2): `partnership status` lists these."""
 
@@ -98,7 +99,7 @@ class EffectSetAside(BaseModel):
     _utc = field_validator("failed_at")(aware_utc)
 
 
-class ArchiveSummary(BaseModel):
+class ArchiveSummary(Model):
     """How much the archive holds and how far behind the server it is."""
 
     histories: int

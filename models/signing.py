@@ -12,8 +12,9 @@ import uuid
 from typing import Any, ClassVar, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity
 from models.limits import Addressee, FilingId, Signature
 
@@ -22,7 +23,7 @@ def new_filing_id() -> str:
     return uuid.uuid4().hex
 
 
-class Filing(BaseModel):
+class Filing(Model):
     """A signed instrument. Every user filing derives from this; `signature` covers all else.
 
     `filing_id` is chosen by the filer's client and signed with the rest, so the same signed paper

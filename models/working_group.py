@@ -3,8 +3,9 @@ area." One working group per area, led by one lead from each side, set only by j
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from models.base import Model
 from models.identities import Identity
 from models.joint import JointFilings
 from models.joint_action import DEFAULT_CADENCE_MONTHS, Rollup, decided_since
@@ -25,7 +26,7 @@ class GroupLeads(Filing):
         return {"lead_uk": self.lead_uk, "lead_rok": self.lead_rok, "cadence_months": str(self.cadence_months)}
 
 
-class WorkingGroup(BaseModel):
+class WorkingGroup(Model):
     area: str
     name: str
     pillar: int
@@ -43,7 +44,7 @@ class WorkingGroup(BaseModel):
         self.decided_by = decided_since(self.decided_by, instruments)
 
 
-class GroupReport(BaseModel):
+class GroupReport(Model):
     """`group show`: the group, and its joint actions' latest progress rolled up (for the Forum)."""
 
     group: WorkingGroup

@@ -39,6 +39,8 @@ devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(devnull, 1)
 import starter
 starter.load_all()  # every sub-command imported once here, not again in each run
+from models.base import build_all
+build_all()  # and every model built once (a command builds those it uses on first use)
 for line in sys.stdin:
     request = json.loads(line)
     pid = os.fork()

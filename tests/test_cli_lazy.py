@@ -80,6 +80,17 @@ def test_the_listed_short_help_is_each_commands_own():
         assert entry.help == " ".join(own.split()), name
 
 
+def test_the_garbage_collector_is_on_again_once_a_command_is_imported():
+    """It is paused while a command's modules are imported (starter.no_collection); `up`, `worker`
+    and `console` then run for months and need it."""
+    import gc
+
+    assert gc.isenabled()
+    with starter.no_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
 def unwanted(modules: set[str], names: set[str]) -> set[str]:
     return {m for m in modules for n in names if m == n or m.startswith(n + ".")}
 
@@ -98,6 +109,18 @@ def test_an_everyday_command_imports_its_own_module_and_no_workflow(args: list[s
     modules = imported(args, tmp_path)
     assert own in modules
     assert unwanted(modules, NOT_FOR_EVERYDAY) == set()
+
+
+#: The models of the Partnership's other business: a joint action's commands read and file without them.
+NOT_FOR_ACTIONS = {"models.partnership", "models.forum", "models.amendment", "models.consultation", "models.checkpoint"}
+
+
+@pytest.mark.parametrize("command", ["list", "propose"])
+def test_a_joint_actions_command_imports_no_other_business_models(command: str, tmp_path: Path):
+    """cli/calls.py names result types by module, imported when used (issue 15)."""
+    modules = imported(["action", command, "--help"], tmp_path)
+    assert "models.joint_action" in modules
+    assert unwanted(modules, NOT_FOR_ACTIONS) == set()
 
 
 def test_a_command_of_its_own_imports_no_other_command(tmp_path: Path):
@@ -163,6 +186,73 @@ async def test_a_command_checks_the_registry_once_and_the_console_every_time(mon
     for _ in range(3):
         await common.check_registry(handle)
     assert handle.asked == 5
+
+
+class SlowHandle(CountingHandle):
+    """One whose answer takes a moment, so that reads sent together are under way at once."""
+
+    async def query(self, name: str, result_type: object = None) -> object:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        return await super().query(name, result_type)
+
+
+@pytest.mark.timeout(30)
+async def test_reads_sent_together_wait_for_one_registry_check(monkeypatch):
+    from cli import common
+
+    monkeypatch.setattr(common, "registry_problem", lambda ring: None)
+    monkeypatch.setattr(common, "_keep_connection", False)
+    handle = SlowHandle()
+    await common.together(*(common.check_registry(handle) for _ in range(3)))
+    assert handle.asked == 1
+    common.forget_connection()
+
+
+@pytest.mark.timeout(30)
+async def test_reads_sent_together_answer_in_order_and_a_failure_calls_off_the_later_ones():
+    import asyncio
+
+    from cli import common
+
+    async def answer(value: int, after: float) -> int:
+        await asyncio.sleep(after)
+        return value
+
+    assert await common.together(answer(1, 0.05), answer(2, 0)) == [1, 2]
+
+    called_off = asyncio.Event()
+
+    async def refused() -> None:
+        raise common.Refused("the first read's refusal")
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            called_off.set()
+            raise
+
+    with pytest.raises(common.Refused, match="the first read's refusal"):
+        await common.together(refused(), slow())
+    assert called_off.is_set()
+
+    # Both fail (no server): the second failure is taken too, never printed as "Task exception
+    # was never retrieved" above the command's one line.
+    unretrieved: list[dict] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: unretrieved.append(context))
+
+    async def unreachable() -> None:
+        raise common.Unreachable("no answer")
+
+    with pytest.raises(common.Refused):
+        await common.together(answer(None, 0.05), refused(), unreachable())
+    import gc
+
+    gc.collect()
+    await asyncio.sleep(0)
+    assert unretrieved == []
 
 
 @pytest.mark.timeout(30)

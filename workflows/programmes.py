@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.identities import FILERS, PARTICIPANTS, Identity
     from models.joint_action import (
+        ActionReceipt,
         ActionState,
         ActionSummary,
         JointActionCase,
@@ -38,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.limits import LINE_MAX, shortened
     from models.messages import CadenceChanged, TakenDecision, TerminationTaken
-    from models.partnership import ActionReceipt, ConsultationReceipt, ForumReceipt, PartnershipState, Stage
+    from models.partnership import ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id
