@@ -15,7 +15,6 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
-    awaiting,
     client,
     day,
     day_option,
@@ -24,15 +23,14 @@ from cli.common import (
     fail,
     file_on,
     file_on_partnership,
-    pending_lines,
     query_or_explain,
     read_text,
     run,
     table,
     together,
     with_closed,
-    withdrawn,
 )
+from cli.joint_filings import awaiting, pending_lines, withdrawn
 from cli.withdrawals import ON_ACTION, shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointDecision, JointFilings

@@ -29,8 +29,7 @@ from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, load_private_key, registry_problem
 from models import names
-from models.identities import PARTICIPANTS, Identity, other_participant
-from models.joint import JointFilings, shown
+from models.identities import Identity
 from models.limits import control_free
 from models.signing import Filing, sign
 
@@ -387,31 +386,3 @@ def lifecycle_of(view: Any) -> str:
         if value is not None:
             return str(getattr(value, "value", value))
     return "closed"
-
-
-# Joint decisions: a side's filing that waits for the other's (issue 15) ---------------------------
-
-
-def awaiting(filed: JointFilings, filer: Identity) -> str:
-    """The receipt of a filing that waits: for whom, and how the other side's pending terms differ."""
-    other = other_participant(filer)
-    differs = f"; {other} filed different terms: {filed.differs}" if filed.differs else ""
-    return f"filed; awaiting the same filing from {other}{differs}"
-
-
-def pending_lines(filed: JointFilings, what: str) -> list[str]:
-    """Each side's pending terms of a joint decision, side by side, a field a line."""
-    if not filed:
-        return []
-    sides = [(p, filed.get(p)) for p in PARTICIPANTS]
-    fields = dict.fromkeys(k for _, f in sides if f for k in f.terms)
-    lines = [f"  pending {what}{' (terms differ)' if filed.differs else ''}:"]
-    for field in fields:
-        shown_terms = "   ".join(f"{p} {shown(f.terms.get(field)) if f else '—'}" for p, f in sides)
-        lines.append(f"    {field:<16} {shown_terms}")
-    return lines
-
-
-def withdrawn(left: JointFilings, filer: Identity) -> str:
-    other = other_participant(filer)
-    return f"withdrawn; {other}'s filing still awaits yours" if left.get(other) else "withdrawn; nothing is pending"

@@ -13,7 +13,6 @@ from cli.common import (
     JsonFlag,
     Refused,
     ask,
-    awaiting,
     client,
     day,
     day_option,
@@ -21,7 +20,6 @@ from cli.common import (
     emit,
     file_on,
     file_on_partnership,
-    pending_lines,
     query_or_explain,
     read_text,
     run,
@@ -29,6 +27,7 @@ from cli.common import (
     usage,
     with_closed,
 )
+from cli.joint_filings import awaiting, pending_lines
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, echo, run, usage, withdrawn
+from cli.common import AsOption, echo, run, usage
 from cli.forum import YearOption, on_forum
+from cli.joint_filings import withdrawn
 from cli.withdrawals import AmbiguousItem, item_withdrawal_of, withdrawal_of
 from models.forum import AgendaItemWithdrawal, ForumView
 from models.joint import JointWithdrawal

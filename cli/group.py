@@ -11,16 +11,14 @@ from cli.common import (
     AsOption,
     JsonFlag,
     ask,
-    awaiting,
     echo,
     emit,
     file_on_partnership,
-    pending_lines,
     run,
     table,
     usage,
-    withdrawn,
 )
+from cli.joint_filings import awaiting, pending_lines, withdrawn
 from cli.withdrawals import shown_for, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointFilings
