@@ -9,11 +9,13 @@ STAMP  := $(VENV)/.install-stamp
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# uv installs the same packages from the same index in a third of pip's time (a fresh machine's
-	# `make test` waits for it); pip does it alone wherever uv cannot be had.
-	( $(BIN)/python -m pip install --quiet uv && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' ) \
-	  || $(BIN)/python -m pip install --quiet -e '.[test]'
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	# uv installs the same packages from the same index in a fraction of pip's time (a fresh
+	# machine's `make test` waits for it), pip into the venv too (the install test uses it); where
+	# uv cannot be had, the venv gets its own pip and pip does it all.
+	( $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' pip ) \
+	  || ( $(BIN)/python -m ensurepip --upgrade && $(BIN)/python -m pip install --quiet -e '.[test]' )
 	touch $(STAMP)
 
 run: install
