@@ -22,11 +22,16 @@ from typer.core import TyperCommand, TyperGroup
 
 
 def _console_beside_up() -> None:
-    """`up` serves the console too; the console builds on the CLI, so the CLI does not import it."""
+    """`up` serves the console too; the console builds on the CLI, so the CLI does not import it,
+    and `up` imports it only when it serves one (not with --console-port 0)."""
     from cli import stack
-    from console import serve
 
-    stack.console = serve.serving
+    def serving(host: str, port: int, ui: str) -> Any:
+        from console import serve
+
+        return serve.serving(host, port, ui)
+
+    stack.console = serving
 
 
 def _forum_withdrawals() -> None:

@@ -54,7 +54,8 @@ def start_up_once(env: dict[str, str], log_path: Path, ready: str) -> subprocess
     logged = log_path.stat().st_size if log_path.exists() else 0
     with log_path.open("a") as log:
         up = subprocess.Popen(
-            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(free_port())],
+            # No console: the browser tests' stack serves one; here it was only a server to start.
+            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", "0"],
             env=env,
             stdout=log,
             stderr=log,
