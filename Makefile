@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
+INSTALLER ?= uv
 
 .PHONY: install run test lint histories bench soak clean
 
@@ -10,10 +11,11 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	# uv installs the same packages from the same index in a fraction of pip's time (a fresh
-	# machine's `make test` waits for it), pip into the venv too (the install test uses it); where
-	# uv cannot be had, the venv gets its own pip and pip does it all.
-	( $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
+	# uv installs the packages in a fraction of pip's time (a fresh machine's `make test` waits for
+	# it), and pip into the venv too (the install test uses it); where uv cannot be had, the venv
+	# gets its own pip and pip does it all. uv reads its own index settings (UV_INDEX_URL…), not
+	# pip's: where pip must use a chosen index, `make install INSTALLER=pip`.
+	( [ "$(INSTALLER)" != pip ] && $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
 	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' pip ) \
 	  || ( $(BIN)/python -m ensurepip --upgrade && $(BIN)/python -m pip install --quiet -e '.[test]' )
 	touch $(STAMP)
@@ -25,8 +27,11 @@ run: install
 # stack, worker and CLI process of the run would otherwise compile the project's modules again,
 # and pytest its plugins' assertion rewrites, in each of its workers.
 # The run's temporary files (data dirs with their registers and Maildirs, the stacks' SQLite files)
-# go to memory where the machine has a tmpfs: every commit's fsync then costs nothing.
-TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
+# go to memory where the machine has a tmpfs that is writable, lets programs run (the install test
+# runs the venv it makes there) and has room (pytest keeps its last three runs' files, ~50 MB
+# each): every commit's fsync then costs nothing. Elsewhere, TMPDIR or /tmp.
+TEST_TMPDIR ?= $(shell d=/dev/shm; [ -d $$d ] && [ -w $$d ] && ! grep -qs " $$d [^ ]* [^ ]*noexec" /proc/mounts \
+  && [ "$$(df -Pk $$d | awk 'NR==2 {print $$4}')" -gt 1048576 ] && echo $$d || echo $${TMPDIR:-/tmp})
 test: install
 	TMPDIR=$(TEST_TMPDIR) PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
