@@ -181,7 +181,11 @@ def strategy_for(annotation, name: str, targets: dict[str, str]):
     if origin is list:
         [inner] = typing.get_args(annotation)
         if typing.get_origin(inner) is typing.Annotated and typing.get_args(inner)[0] is str:
-            return st.lists(strategy_for(inner, "", targets), max_size=3)
+            item = strategy_for(inner, "", targets)
+            # A list named for a kind of governed thing (a wind-down's `actions`) may name the open one.
+            if (named := targets.get(f"{name.removesuffix('s')}_id")) is not None:
+                item = st.one_of(st.just(named), item)
+            return st.lists(item, max_size=3)
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             return st.just([])
         return st.lists(strategy_for(inner, "", targets), max_size=3)
