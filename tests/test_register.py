@@ -3,13 +3,20 @@ shows any edited, deleted or inserted row."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
 from activities.register import append_decision, chain_problems, decisions, record_decision, register_engine
 from models.records import DecisionRecord
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def decision(n: int) -> DecisionRecord:
@@ -72,3 +79,30 @@ def test_concurrent_writers_never_fork_the_chain(register_db):
     rows = decisions(engine)
     assert len(rows) == 28 and len({r.decision_id for r in rows}) == 28
     assert chain_problems(engine) == []
+
+
+#: In an interpreter of its own (this one's tests have long since used the register): a worker,
+#: built, with no activity run yet. The Worker itself is stubbed: only what is done before it counts.
+BUILT_ONLY = """
+import json, worker
+from sqlmodel import SQLModel
+worker.Worker = lambda *args, **kwargs: None
+def names(configured):
+    return [m.class_.__name__ for m in SQLModel._sa_registry.mappers if m.configured is configured]
+before = names(True)
+worker.build_worker(None, "tq")
+print(json.dumps({"before": before, "unconfigured": names(False)}))
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_configures_the_register_before_any_effect_runs():
+    """A stopping worker has the SDK raise inside each running activity's thread; raised while
+    SQLAlchemy configured the mappers on first use, it left them failed for every later effect of
+    the process. The worker configures them before it takes any activity."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUILT_ONLY], cwd=ROOT, capture_output=True, text=True, timeout=50, check=True
+    )
+    seen = json.loads(done.stdout)
+    assert seen["before"] == [], "the mappers were configured on import: this test checks nothing"
+    assert seen["unconfigured"] == []
