@@ -10,16 +10,21 @@ takes the run's arguments, environment and working directory, writes to its own 
 and ends through `starter.main()` as the installed script does. The settings are read when used
 (engine/config), so a fork sees the run's environment; the interpreter itself is started with an
 environment that points nowhere (a closed port, a missing data dir), so a module that read a
-setting at import would fail these tests rather than hide behind a fork. The installed
-`partnership` script itself runs in `partnership up`, in tests/test_cli_usage.py, the audit tests
-and tests/test_install.py.
+setting at import would fail these tests rather than hide behind a fork. Commands that keep
+running (`up`, `console`, a worker) are forked likewise, by multiprocessing's fork server (`spawn`
+below). The installed `partnership` script itself runs in one `partnership up` (the first test of
+tests/test_cli_embedded.py), in `partnership worker`, in the checkpoint watcher, in
+tests/test_cli_usage.py, the audit tests and tests/test_install.py.
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import multiprocessing
+import multiprocessing.forkserver
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -123,3 +128,90 @@ def run_cli(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.C
         if _zygote is None or _zygote.process.poll() is not None:
             _zygote = _Zygote()
     return _zygote.run(args, env, timeout)
+
+
+# Long-running commands (`partnership up`, `partnership console`, `python worker.py`) are forked the
+# same way, but the test keeps them running and stops them with a signal: each is a child of
+# multiprocessing's fork server, which has imported the CLI, the worker and every workflow once and
+# built every model (about two seconds of CPU that each stack, console and restarted worker paid
+# again). Its children are handled like `subprocess.Popen` (see Spawned). The fork server starts
+# with an environment that points nowhere, as the CLI runner above does.
+_SERVER = multiprocessing.get_context("forkserver")
+_SERVER.set_forkserver_preload(["tests.spawn_preload"])
+_starting = threading.Lock()
+_server_started = False
+
+
+def _serve(main: str, argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
+    """In the fork server's child: become `argv` as its script would run it, and run `main`."""
+    import importlib
+
+    output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = argv
+    module, function = main.split(":")
+    getattr(importlib.import_module(module), function)()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # as starter.main(), which never returns: no interpreter finalization here either
+
+
+class Spawned:
+    """What the tests use of `subprocess.Popen`, for a child of the fork server."""
+
+    def __init__(self, args: list[str], process: multiprocessing.process.BaseProcess) -> None:
+        self.args, self.process, self.pid = args, process, process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.exitcode
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.process.join(timeout)
+        if self.process.exitcode is None:
+            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        return self.process.exitcode
+
+    def send_signal(self, sig: int) -> None:
+        if self.process.exitcode is None:
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> Spawned:
+    """`partnership *args` (or `python worker.py` for args == ["worker.py"]) running in the
+    background with this environment, its output appended to `log`."""
+    if args == ["worker.py"]:
+        main, argv = "worker:main", [str(ROOT / "worker.py")]
+    else:
+        main, argv = "starter:main", [CLI, *args]
+    global _server_started
+    with _starting:
+        if not _server_started:
+            nowhere = Path(tempfile.gettempdir()) / "partnership-cli-runner-has-no-data-dir"
+            kept = dict(os.environ)
+            os.environ.update({"TEMPORAL_ADDRESS": "127.0.0.1:1", "PARTNERSHIP_DATA_DIR": str(nowhere)})
+            for name in [k for k in os.environ if k.startswith("DATABASE_")]:
+                del os.environ[name]
+            try:
+                multiprocessing.forkserver.ensure_running()
+            finally:
+                os.environ.clear()
+                os.environ.update(kept)
+            _server_started = True
+    log.touch(mode=0o600)  # there at once, as with Popen's stdout=open(log, "a")
+    process = _SERVER.Process(target=_serve, args=(main, argv, env, str(cwd or os.getcwd()), str(log)), daemon=True)
+    process.start()
+    return Spawned(argv, process)

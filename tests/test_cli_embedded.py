@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import run_cli
+from tests.cli_runner import Spawned, run_cli, spawn
 from tests.conftest import free_port
 from tests.replay_all import served_histories_replay
 
@@ -32,34 +32,36 @@ def processes_using(path: Path) -> list[str]:
     return [line for line in found.splitlines() if "pgrep" not in line]
 
 
-def start_up(env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT") -> subprocess.Popen:
+def start_up(
+    env: dict[str, str], log_path: Path, ready: str = "IN_EFFECT", script: bool = False
+) -> subprocess.Popen | Spawned:
     """`partnership up` on free ports; returns once `status` shows the Partnership `ready`. A port
     free when chosen can be taken before `up` binds it (by any connection of the other workers'
     stacks: outgoing connections draw from the same range); `up` then refuses it in one line and
-    the stack starts again on other ports."""
+    the stack starts again on other ports. `up` is forked from tests/cli_runner.py's fork server,
+    or with `script`, run as the installed script."""
     for _ in range(2):
         try:
-            return start_up_once(env, log_path, ready)
+            return start_up_once(env, log_path, ready, script)
         except PortTaken:
             continue
-    return start_up_once(env, log_path, ready)
+    return start_up_once(env, log_path, ready, script)
 
 
 class PortTaken(AssertionError):
     pass
 
 
-def start_up_once(env: dict[str, str], log_path: Path, ready: str) -> subprocess.Popen:
+def start_up_once(env: dict[str, str], log_path: Path, ready: str, script: bool) -> subprocess.Popen | Spawned:
     port, ui_port = free_port(), free_port()
     logged = log_path.stat().st_size if log_path.exists() else 0
-    with log_path.open("a") as log:
-        up = subprocess.Popen(
-            # No console: the browser tests' stack serves one; here it was only a server to start.
-            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", "0"],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
+    # No console: the browser tests' stack serves one; here it was only a server to start.
+    args = ["up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", "0"]
+    if script:
+        with log_path.open("a") as log:
+            up = subprocess.Popen([CLI, *args], env=env, stdout=log, stderr=log)
+    else:
+        up = spawn(args, env, log_path)
     deadline = time.monotonic() + 90
     # `up` says on stderr when it has bootstrapped (after writing its address: before that the CLI
     # would fall back to localhost:7233, which may be a developer's own `make run`, a server this
@@ -95,10 +97,10 @@ def start_up_once(env: dict[str, str], log_path: Path, ready: str) -> subprocess
 def stack(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path / "data"), "LOG_FORMAT": "json"}
-    started: list[subprocess.Popen] = []
+    started: list[subprocess.Popen | Spawned] = []
 
-    def start() -> subprocess.Popen:
-        started.append(start_up(env, tmp_path / "up.log"))
+    def start(script: bool = False) -> subprocess.Popen | Spawned:
+        started.append(start_up(env, tmp_path / "up.log", script=script))
         return started[-1]
 
     yield start, env, tmp_path
@@ -172,7 +174,7 @@ def settled_history_length(env: dict[str, str], seconds: float = 60) -> int:
     return len(events)
 
 
-def stop(up: subprocess.Popen) -> None:
+def stop(up: subprocess.Popen | Spawned) -> None:
     """Ctrl-C, once every history the stack's server holds has replayed against today's code: the
     stack's worker keeps workflows in memory, as production's does, so a history that only a warm
     worker could have written is caught here (issue 17)."""
@@ -186,7 +188,7 @@ def stop(up: subprocess.Popen) -> None:
 
 def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     start, env, tmp_path = stack
-    up = start()
+    up = start(script=True)  # the installed script, as a user runs it (elsewhere `up` is forked)
     status = json.loads(cli("status", "--json", env=env).stdout)
     assert status["state"] == "IN_EFFECT"
     assert status["in_effect_since"] == "2023-11-22"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import Spawned, spawn
 from tests.conftest import free_port
 from tests.replay_all import served_histories_replay
 
@@ -45,7 +46,7 @@ AREA_OF_9B = (
 pytestmark = pytest.mark.timeout(300)
 
 
-def wait_for(url: str, process: subprocess.Popen, log: Path, contains: str = "", seconds: float = 90) -> None:
+def wait_for(url: str, process: Spawned, log: Path, contains: str = "", seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while True:
         assert process.poll() is None, log.read_text()
@@ -67,7 +68,7 @@ class Stack:
         # replaying its whole history, which on a loaded 2-core machine took a page past the
         # browser's 30 s. The stack's worker keeps workflows in memory, as production's does.
         self.env.pop("PARTNERSHIP_WORKER_CACHE", None)
-        self.processes: list[subprocess.Popen] = []
+        self.processes: list[Spawned] = []
         self.consoles: dict[str, str] = {}
 
     def start(self) -> None:
@@ -76,7 +77,7 @@ class Stack:
         env = self.env | {"PARTNERSHIP_DATA_DIR": str(self.root / "stack"), "LOG_FORMAT": "json"}
         log = self.root / "up.log"
         up = self.spawn(
-            [CLI, "up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(console_port)], env, log
+            ["up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(console_port)], env, log
         )
         self.consoles["stack"] = f"http://127.0.0.1:{console_port}"
         wait_for(self.consoles["stack"] + "/", up, log, contains="IN_EFFECT")
@@ -84,7 +85,7 @@ class Stack:
         for name, process, log in started:  # started together: each takes seconds to import
             wait_for(self.consoles[name] + "/", process, log, contains="IN_EFFECT")
 
-    def office(self, name: str, private: list[str]) -> tuple[str, subprocess.Popen, Path]:
+    def office(self, name: str, private: list[str]) -> tuple[str, Spawned, Path]:
         """An office's own data dir: its own private key and every public key, nothing else."""
         data = self.root / name.lower()
         (data / "keys").mkdir(parents=True)
@@ -94,13 +95,12 @@ class Stack:
         port = free_port()
         env = self.env | {"PARTNERSHIP_DATA_DIR": str(data), "TEMPORAL_ADDRESS": self.address}
         log = self.root / f"console-{name.lower()}.log"
-        console = self.spawn([CLI, "console", "--port", str(port)], env, log)
+        console = self.spawn(["console", "--port", str(port)], env, log)
         self.consoles[name] = f"http://127.0.0.1:{port}"
         return name, console, log
 
-    def spawn(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        with log.open("a") as out:
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+    def spawn(self, args: list[str], env: dict[str, str], log: Path) -> Spawned:
+        process = spawn(args, env, log)  # forked, with the CLI imported (tests/cli_runner.py)
         self.processes.append(process)
         return process
 

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -27,6 +26,7 @@ from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal, Progress, ProgressReport
 from models.names import NOTIFY
 from models.partnership import TerminationNotice
+from tests.cli_runner import Spawned, spawn
 from tests.conftest import free_port
 from tests.helpers import effects_done, eventually, mails, signed, withdrawal
 from tests.test_cli_embedded import cli, start_up, stop
@@ -55,13 +55,12 @@ class Worker:
             "PARTNERSHIP_WORKER_CACHE": "0",  # every task replays the whole history, as after a kill
         }
         self.log = log
-        self.process: subprocess.Popen | None = None
+        self.process: Spawned | None = None
 
     def start(self) -> None:
-        with self.log.open("a") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, ROOT / "worker.py"], env=self.env, cwd=ROOT, stdout=out, stderr=out
-            )
+        # A process of its own, forked with the worker imported (tests/cli_runner.py): a restart
+        # after a kill keeps nothing of the killed worker's, which is what a restart is here.
+        self.process = spawn(["worker.py"], self.env, self.log, cwd=ROOT)
 
     def kill(self) -> None:
         assert self.process is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import Spawned, spawn
 from tests.conftest import free_port
 from tests.replay_all import served_histories_replay
 from tests.test_cli_embedded import CLI, cli
@@ -37,7 +38,7 @@ class Offices:
         }
         for office in ("UK", "ROK"):
             self.env[office]["TEMPORAL_ADDRESS"] = f"127.0.0.1:{self.port}"
-        self.up: subprocess.Popen | None = None
+        self.up: Spawned | None = None
 
     def data(self, office: str) -> Path:
         return Path(self.env[office]["PARTNERSHIP_DATA_DIR"])
@@ -57,13 +58,11 @@ class Offices:
         return result.stderr.strip()
 
     def start_stack(self) -> None:
-        log = (self.tmp / "up.log").open("a")
         sec = self.env["SECRETARIAT"]
-        self.up = subprocess.Popen(
-            [CLI, "up", "--port", str(self.port), "--ui-port", str(free_port()), "--console-port", "0"],
-            env=sec,
-            stdout=log,
-            stderr=log,
+        self.up = spawn(  # forked, with the CLI imported (tests/cli_runner.py)
+            ["up", "--port", str(self.port), "--ui-port", str(free_port()), "--console-port", "0"],
+            sec,
+            self.tmp / "up.log",
         )
         address = self.data("SECRETARIAT") / "temporal.address"
         deadline = time.monotonic() + 90
