@@ -62,12 +62,14 @@ class ValidatedOnce(SandboxedWorkflowRunner):
     Worker, so this changes nothing there; the tests build hundreds, and in the strict sandbox the
     validation was a tenth of their CPU. Each workflow run still gets a sandbox of its own."""
 
-    _validated: set[type] = dataclasses.field(default_factory=set, init=False, compare=False, repr=False)
+    _validated: set[tuple] = dataclasses.field(default_factory=set, init=False, compare=False, repr=False)
 
     def prepare_workflow(self, defn: WorkflowDefinition) -> None:
-        if defn.cls not in self._validated:
+        # Validation also reads the failure types the last Worker set on this shared runner.
+        key = (defn.cls, tuple(self._worker_level_failure_exception_types))
+        if key not in self._validated:
             super().prepare_workflow(defn)
-            self._validated.add(defn.cls)
+            self._validated.add(key)
 
 
 def cold_replay() -> bool:

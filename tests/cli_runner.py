@@ -20,6 +20,7 @@ tests/test_cli_usage.py, the audit tests and tests/test_install.py.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.forkserver
@@ -69,11 +70,17 @@ sys.exit(starter.main())
 """
 
 
+def pointing_nowhere(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` without our settings, the server address a closed port and the data dir missing:
+    what a forking interpreter imports under, so that a module reading a setting at import fails."""
+    nowhere = Path(tempfile.gettempdir()) / "partnership-cli-runner-has-no-data-dir"
+    env = {k: v for k, v in environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_", "DATABASE_"))}
+    return env | {"TEMPORAL_ADDRESS": "127.0.0.1:1", "PARTNERSHIP_DATA_DIR": str(nowhere)}
+
+
 class _Zygote:
     def __init__(self) -> None:
-        nowhere = Path(tempfile.gettempdir()) / "partnership-cli-runner-has-no-data-dir"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_", "DATABASE_"))}
-        env |= {"TEMPORAL_ADDRESS": "127.0.0.1:1", "PARTNERSHIP_DATA_DIR": str(nowhere)}
+        env = pointing_nowhere(dict(os.environ))
         self.process = subprocess.Popen(
             [sys.executable, "-c", ZYGOTE],
             stdin=subprocess.PIPE,
@@ -133,22 +140,28 @@ def run_cli(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.C
 # Long-running commands (`partnership up`, `partnership console`, `python worker.py`) are forked the
 # same way, but the test keeps them running and stops them with a signal: each is a child of
 # multiprocessing's fork server, which has imported the CLI, the worker and every workflow once and
-# built every model (about two seconds of CPU that each stack, console and restarted worker paid
-# again). Its children are handled like `subprocess.Popen` (see Spawned). The fork server starts
-# with an environment that points nowhere, as the CLI runner above does.
+# built every model (tests/spawn_preload.py: about two seconds of CPU that each stack, console and
+# restarted worker paid again), under an environment that points nowhere. Its children are handled
+# like `subprocess.Popen` (see Spawned).
 _SERVER = multiprocessing.get_context("forkserver")
 _SERVER.set_forkserver_preload(["tests.spawn_preload"])
 _starting = threading.Lock()
 _server_started = False
+_spawned: list[Spawned] = []
 
 
-def _serve(main: str, argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
+def _serve(main: str, script_dir: str, argv: list[str], env: dict[str, str], cwd: str, log: str) -> None:
     """In the fork server's child: become `argv` as its script would run it, and run `main`."""
     import importlib
 
     output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
+    # multiprocessing skips a preload it cannot import without a word: then each run would import
+    # everything again, under its own environment, and this file would check nothing.
+    assert "tests.spawn_preload" in sys.modules, "the fork server did not preload tests.spawn_preload"
+    # The script's own directory first, as for the installed script (not the checkout's root).
+    sys.path[:] = [script_dir, *(p for p in sys.path if p not in ("", str(ROOT)))]
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
@@ -190,28 +203,40 @@ class Spawned:
         self.send_signal(signal.SIGKILL)
 
 
+@atexit.register
+def _kill_left_running() -> None:
+    """A command a test failed to stop dies with the test process, at once (multiprocessing's own
+    exit would ask it to stop and wait for it without limit); its dev server follows it."""
+    for spawned in _spawned:
+        with contextlib.suppress(ProcessLookupError):
+            spawned.kill()
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> Spawned:
     """`partnership *args` (or `python worker.py` for args == ["worker.py"]) running in the
     background with this environment, its output appended to `log`."""
     if args == ["worker.py"]:
-        main, argv = "worker:main", [str(ROOT / "worker.py")]
+        main, script_dir, argv = "worker:main", str(ROOT), [str(ROOT / "worker.py")]
     else:
-        main, argv = "starter:main", [CLI, *args]
+        main, script_dir, argv = "starter:main", os.path.dirname(sys.executable), [CLI, *args]
     global _server_started
     with _starting:
         if not _server_started:
-            nowhere = Path(tempfile.gettempdir()) / "partnership-cli-runner-has-no-data-dir"
-            kept = dict(os.environ)
-            os.environ.update({"TEMPORAL_ADDRESS": "127.0.0.1:1", "PARTNERSHIP_DATA_DIR": str(nowhere)})
-            for name in [k for k in os.environ if k.startswith("DATABASE_")]:
-                del os.environ[name]
+            # The fork server finds tests.spawn_preload through PYTHONPATH, from whatever directory
+            # the tests run in (it takes no sys.path from us); it is set only while the server starts.
+            before = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), before]))
             try:
                 multiprocessing.forkserver.ensure_running()
             finally:
-                os.environ.clear()
-                os.environ.update(kept)
+                if before is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = before
             _server_started = True
     log.touch(mode=0o600)  # there at once, as with Popen's stdout=open(log, "a")
-    process = _SERVER.Process(target=_serve, args=(main, argv, env, str(cwd or os.getcwd()), str(log)), daemon=True)
+    arguments = (main, script_dir, argv, env, str(cwd or os.getcwd()), str(log))
+    process = _SERVER.Process(target=_serve, args=arguments, daemon=True)
     process.start()
-    return Spawned(argv, process)
+    _spawned.append(Spawned(argv, process))
+    return _spawned[-1]
