@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from temporalio import activity
 
+from activities import effect
 from activities.failures import describe, permanent_reason, set_aside
 from activities.register import register_engine
 from engine import config
@@ -145,7 +146,7 @@ def send(notification: Notification) -> str:
     return channel
 
 
-@activity.defn(name=NOTIFY)
+@effect(NOTIFY)
 def notify(notification: Notification) -> str:
     """Deliver one notification; returns the channel used, `already-sent` on a retry, or
     `set-aside` for one that can never be sent. A plain function: it blocks on SMTP or the disk,

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import effect
 from engine import config
 from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
 from models.records import ClosedEntry, DecisionRecord, RegisterEntry, StoredText, aware_utc
@@ -131,7 +132,7 @@ def decisions(engine: Engine) -> list[Decision]:
         return list(session.exec(select(Decision).order_by(Decision.seq)))
 
 
-@activity.defn(name=RECORD_DECISION)
+@effect(RECORD_DECISION)
 def record_decision(decision: DecisionRecord) -> RegisterEntry:
     """Record one decision in the register; a retry returns the row already written. A plain
     function: it blocks on the database, so it runs on the worker's activity thread pool."""
@@ -155,7 +156,7 @@ def record_decision(decision: DecisionRecord) -> RegisterEntry:
 # Issue 12: what the Partnership no longer carries -----------------------------------------------
 
 
-@activity.defn(name=STORE_TEXT)
+@effect(STORE_TEXT)
 def store_text(stored: StoredText) -> None:
     """Keep a long text under its SHA-256; a retry (or the same text again) finds it there."""
     if hashlib.sha256(stored.text.encode()).hexdigest() != stored.sha256:
@@ -173,7 +174,7 @@ def _store_text(stored: StoredText) -> None:
                 session.rollback()
 
 
-@activity.defn(name=FILE_CLOSED)
+@effect(FILE_CLOSED)
 def file_closed(entry: ClosedEntry) -> None:
     """Keep a closed thing's last summary; filing it again replaces the row (idempotent)."""
     _set_aside_if_permanent(f"closed/{entry.entry_id}", "closed-entry", entry, _file_closed, entry)

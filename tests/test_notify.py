@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import email
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -79,3 +81,30 @@ async def test_smtp_delivery_once_per_key(data_dir, smtp_inbox):
     await asyncio.sleep(0)
     assert [m["Message-ID"] for m in smtp_inbox.messages] == [message_id("partnership/test/smtp")]
     assert mails(data_dir) == []  # SMTP replaces the Maildir, it does not add to it
+
+
+@pytest.mark.timeout(60)
+def test_a_mail_begun_is_finished_and_recorded_when_its_worker_stops(data_dir, monkeypatch):
+    """Cancelling a running effect (its worker stopping) does not interrupt it half-way: the mail
+    is filed and recorded, so no retry sends it again (the SDK would otherwise raise inside the
+    effect's thread at its next line, after the mail was written and before it was recorded)."""
+    import activities.notify as notify_module
+
+    begun, release = threading.Event(), threading.Event()
+    deliver = notify_module.deliver_to_maildir
+
+    def held(root, msg):
+        begun.set()
+        release.wait(30)
+        return deliver(root, msg)
+
+    monkeypatch.setattr(notify_module, "deliver_to_maildir", held)
+    env = ActivityEnvironment()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(env.run, notify, notice())
+        assert begun.wait(30)
+        env.cancel()
+        release.set()
+        assert running.result(timeout=30) == "maildir"
+    assert len(mails(data_dir)) == 1
+    assert ActivityEnvironment().run(notify, notice()) == "already-sent"
