@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -57,6 +57,7 @@ class Message:
     start: Callable | None = None  # a child's @workflow.run; `arg` is its input
     search_attributes: TypedSearchAttributes | None = None
     started: asyncio.Future | None = field(default=None, repr=False)  # what a filing's handler awaits
+    undo: Callable[[], None] | None = field(default=None, repr=False)  # a child's entry, if its id is held
 
 
 class GovernedWorkflow(WaitingFilings):
@@ -233,11 +234,23 @@ class GovernedWorkflow(WaitingFilings):
         if error is not None:
             # A governed thing that has closed takes no more reports; nothing is lost by that.
             workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
+        problem = f"{message.target} could not be started: {error}"
+        if message.start is not None and isinstance(error, WorkflowAlreadyStartedError):
+            # Its id is held by a workflow this one did not start (a client can start any id; one
+            # started so is named by the audit and refuses to run, but one whose input cannot even
+            # be read never gets that far and keeps the id). The entry made for the child goes, so
+            # no governed thing stands in the state that no workflow of ours carries.
+            if message.undo is not None:
+                message.undo()
+            problem = (
+                f"{message.target} is held by a workflow this Partnership did not start, so nothing was "
+                f"opened; an operator can end it (temporal workflow terminate --workflow-id {message.target})"
+            )
         if message.started is not None and not message.started.done():
             if error is None:
                 message.started.set_result(None)
             else:
-                message.started.set_exception(ApplicationError(f"{message.target} could not be started: {error}"))
+                message.started.set_exception(ApplicationError(problem))
         self._wake()
 
     def _plan_timer(self) -> None:
@@ -371,13 +384,26 @@ class GovernedWorkflow(WaitingFilings):
         self._wake()
 
     def _start_child(
-        self, run: Callable, arg: Any, workflow_id: str, search_attributes: TypedSearchAttributes
+        self,
+        run: Callable,
+        arg: Any,
+        workflow_id: str,
+        search_attributes: TypedSearchAttributes,
+        undo: Callable[[], None] | None = None,
     ) -> asyncio.Future:
         """Queue a child workflow (abandoned by this one's close: ¶32); the returned future is done
-        once Temporal has started it, so a filing's handler can answer with an id that exists."""
+        once Temporal has started it, so a filing's handler can answer with an id that exists.
+        `undo` takes back the entry made for it if a workflow we did not start holds its id."""
         started = asyncio.get_running_loop().create_future()
         self._messages.append(
-            Message(target=workflow_id, arg=arg, start=run, search_attributes=search_attributes, started=started)
+            Message(
+                target=workflow_id,
+                arg=arg,
+                start=run,
+                search_attributes=search_attributes,
+                started=started,
+                undo=undo,
+            )
         )
         self._wake()
         return started

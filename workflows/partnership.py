@@ -10,6 +10,7 @@ decades, so it continues as new whenever Temporal suggests it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -279,6 +280,7 @@ class PartnershipWorkflow(
             case,
             amendment_id,
             attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
+            partial(self._state.amendments.pop, amendment_id, None),
         )
         await started  # the receipt names a workflow that exists
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -177,7 +178,8 @@ class Programmes:
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
         self._state.actions[action_id] = case.summary()
-        return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs))
+        undo = partial(self._state.actions.pop, action_id, None)
+        return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs), undo)
 
     @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
     def action_changed(self, summary: ActionSummary) -> None:
@@ -250,9 +252,13 @@ class Programmes:
     def _start_due_forum(self) -> None:
         due = self._forum_due()
         if due is not None and due[0] <= workflow.now():
-            self._start_forum(due[1].year, due[1], "", None)
+            # If its id is held, its year stays taken: the calendar moves on to the next year instead
+            # of trying again at once, and again, for ever.
+            self._start_forum(due[1].year, due[1], "", None, free_year=False)
 
-    def _start_forum(self, year: int, on: date, venue: str, host: Identity | None) -> tuple[str, asyncio.Future]:
+    def _start_forum(
+        self, year: int, on: date, venue: str, host: Identity | None, free_year: bool = True
+    ) -> tuple[str, asyncio.Future]:
         wid = workflow.info().workflow_id
         forum_id = child_id(wid, f"forum-{year}")
         refs, _ = amended_catalogue(self._state.catalogue_changes)
@@ -271,8 +277,14 @@ class Programmes:
         )
         self._state.forums[forum_id] = case.summary()
         self._state.forum_years.append(year)
+
+        def undo() -> None:
+            del self._state.forums[forum_id]
+            if free_year:
+                self._state.forum_years.remove(year)
+
         started = self._start_child(
-            ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"])
+            ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"]), undo
         )
         return forum_id, started
 
@@ -347,6 +359,7 @@ class Programmes:
             case,
             consultation_id,
             attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
+            partial(self._state.consultations.pop, consultation_id, None),
         )
         await started  # the receipt names a workflow that exists
         return ConsultationReceipt(consultation_id=consultation_id)
