@@ -236,10 +236,8 @@ class GovernedWorkflow(WaitingFilings):
             workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
         problem = f"{message.target} could not be started: {error}"
         if message.start is not None and isinstance(error, WorkflowAlreadyStartedError):
-            # Its id is held by a workflow this one did not start (a client can start any id; one
-            # started so is named by the audit and refuses to run, but one whose input cannot even
-            # be read never gets that far and keeps the id). The entry made for the child goes, so
-            # no governed thing stands in the state that no workflow of ours carries.
+            # A client started a workflow under its id whose input no worker can read, so it never
+            # runs, never ends, and keeps the id: the entry made for the child goes with it.
             if message.undo is not None:
                 message.undo()
             problem = (
@@ -395,15 +393,8 @@ class GovernedWorkflow(WaitingFilings):
         once Temporal has started it, so a filing's handler can answer with an id that exists.
         `undo` takes back the entry made for it if a workflow we did not start holds its id."""
         started = asyncio.get_running_loop().create_future()
-        self._messages.append(
-            Message(
-                target=workflow_id,
-                arg=arg,
-                start=run,
-                search_attributes=search_attributes,
-                started=started,
-                undo=undo,
-            )
-        )
+        message = Message(target=workflow_id, arg=arg, start=run, search_attributes=search_attributes, started=started)
+        message.undo = undo
+        self._messages.append(message)
         self._wake()
         return started
