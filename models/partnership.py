@@ -132,6 +132,9 @@ class PartnershipState(Model):
     amendments_proposed: int = 0
     consultations_opened: int = 0
     forum_years: list[int] = Field(default_factory=list)
+    # Years whose cycle the usual date's timer could not start (its id held by a workflow we did
+    # not start): the timer moves on past them; the secretariat may still start one by hand.
+    forum_years_tried: list[int] = Field(default_factory=list, max_length=3)
     closed_ids: list[str] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on

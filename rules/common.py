@@ -110,3 +110,13 @@ def add_months(day: date, months: int) -> date:
 def on_day_of(year: int, month: int, day: int) -> date:
     """`day` of `month` in `year`, by the same clamping: 29 Feb is 28 Feb in a common year."""
     return date(year, 1, 1) + relativedelta(month=month, day=day)
+
+
+@decided("32", "¶32", "a child's id held by a workflow the Partnership did not start: nothing is opened, the id named")
+def held_id_problem(workflow_id: str) -> str:
+    """A child's id held by a workflow the Partnership did not start (a client's, whose input no
+    worker can read: it never runs, never ends, and keeps the id): what is said instead of opening it."""
+    return (
+        f"{workflow_id} is held by a workflow this Partnership did not start, so nothing was opened; an operator "
+        f"can end it (temporal workflow terminate --workflow-id {workflow_id})"
+    )

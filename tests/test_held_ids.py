@@ -21,7 +21,7 @@ from models.forum import AGENDA_DEADLINE_DAYS, ForumConvocation
 from models.identities import Identity
 from models.joint_action import JointActionProposal, action_id_for
 from rules.common import child_id
-from tests.helpers import effects_done, eventually, signed
+from tests.helpers import effects_done, eventually, mails, signed
 from tests.test_forum import calendar_filing
 from workflows.partnership import PartnershipWorkflow
 
@@ -112,10 +112,11 @@ async def test_a_held_amendment_id_refuses_the_proposal_and_the_next_goes_throug
 
 
 async def test_a_held_id_moves_the_usual_dates_cycle_to_next_year_without_trying_again(
-    local_env, partnership, task_queue
+    local_env, partnership, task_queue, data_dir
 ):
     """The Partnership's own timer finds the year's cycle id held: it tries once, keeps no entry,
-    and its calendar moves on to next year's cycle (trying again at once would try for ever). A
+    tells the secretariat, and its calendar moves on to next year's cycle (trying again at once
+    would try for ever); the secretariat starts that year's cycle by hand once the id is free. A
     usual date whose call for items is still open but whose start is past starts the cycle at once."""
     usual = date.today() + timedelta(days=AGENDA_DEADLINE_DAYS + 15)
     held_id = child_id(partnership.id, f"forum-{usual.year}")
@@ -140,5 +141,12 @@ async def test_a_held_id_moves_the_usual_dates_cycle_to_next_year_without_trying
             and e.start_child_workflow_execution_initiated_event_attributes.workflow_id == held_id
         ]
         assert len(tries) == 1
+        told = [m for m in mails(data_dir) if m["Subject"] == f"The Forum {usual.year} was not started"]
+        assert len(told) == 1 and held(held_id) in " ".join(told[0].get_content().split())
     finally:
-        await squatter.terminate("test over")
+        await squatter.terminate("an operator frees the id")
+    receipt = await partnership.execute_update(
+        PartnershipWorkflow.start_forum,
+        signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=usual.year, on=usual), to=partnership),
+    )
+    assert receipt.forum_id == held_id

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessage, RefusedMessages, StoredText
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
+    from rules.common import held_id_problem
     from workflows.handlers import governed_signal
     from workflows.joint_decisions import WaitingFilings
 
@@ -236,19 +237,15 @@ class GovernedWorkflow(WaitingFilings):
             workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
         problem = f"{message.target} could not be started: {error}"
         if message.start is not None and isinstance(error, WorkflowAlreadyStartedError):
-            # A client started a workflow under its id whose input no worker can read, so it never
-            # runs, never ends, and keeps the id: the entry made for the child goes with it.
+            problem = held_id_problem(message.target)  # the entry made for the child goes too
             if message.undo is not None:
                 message.undo()
-            problem = (
-                f"{message.target} is held by a workflow this Partnership did not start, so nothing was "
-                f"opened; an operator can end it (temporal workflow terminate --workflow-id {message.target})"
-            )
         if message.started is not None and not message.started.done():
             if error is None:
                 message.started.set_result(None)
             else:
                 message.started.set_exception(ApplicationError(problem))
+                message.started.exception()  # a start nobody awaits (a timer's, a decision's) logs no traceback
         self._wake()
 
     def _plan_timer(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -43,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from models.partnership import ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
-    from rules.common import child_id
+    from rules.common import child_id, held_id_problem
     from rules.messages import report_problem, taken_decision_problem
     from rules.p07_forum import (
         default_host,
@@ -156,7 +157,7 @@ class Programmes:
         return ActionReceipt(action_id=action_id)
 
     def _start_action(
-        self, proposal: JointActionProposal, state: ActionState, refs: list[str]
+        self, proposal: JointActionProposal, state: ActionState, refs: list[str], held: Callable | None = None
     ) -> tuple[str, asyncio.Future]:
         """Register the action and start its workflow, abandoned by the Partnership's close (¶32)."""
         wid = workflow.info().workflow_id
@@ -178,7 +179,12 @@ class Programmes:
             agreed_at=now if state is ActionState.ACTIVE else None,
         )
         self._state.actions[action_id] = case.summary()
-        undo = partial(self._state.actions.pop, action_id, None)
+
+        def undo() -> None:  # its id held: no entry, and `held` says so where it will be seen
+            self._state.actions.pop(action_id, None)
+            if held is not None:
+                held()
+
         return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs), undo)
 
     @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
@@ -246,18 +252,16 @@ class Programmes:
         month, day = self._state.forum_month, self._state.forum_day
         if month is None or day is None or self._state.stage not in (Stage.IN_EFFECT, Stage.TERMINATION_PENDING):
             return None
-        started = set(self._state.forum_years)
+        started = {*self._state.forum_years, *self._state.forum_years_tried}
         return None if open_forums_problem(self._state) else next_cycle_start(workflow.now(), month, day, started)
 
     def _start_due_forum(self) -> None:
         due = self._forum_due()
         if due is not None and due[0] <= workflow.now():
-            # If its id is held, its year stays taken: the calendar moves on to the next year instead
-            # of trying again at once, and again, for ever.
-            self._start_forum(due[1].year, due[1], "", None, free_year=False)
+            self._start_forum(due[1].year, due[1], "", None, by_timer=True)
 
     def _start_forum(
-        self, year: int, on: date, venue: str, host: Identity | None, free_year: bool = True
+        self, year: int, on: date, venue: str, host: Identity | None, by_timer: bool = False
     ) -> tuple[str, asyncio.Future]:
         wid = workflow.info().workflow_id
         forum_id = child_id(wid, f"forum-{year}")
@@ -279,9 +283,13 @@ class Programmes:
         self._state.forum_years.append(year)
 
         def undo() -> None:
-            del self._state.forums[forum_id]
-            if free_year:
-                self._state.forum_years.remove(year)
+            self._state.forums.pop(forum_id, None)
+            self._state.forum_years.remove(year)  # the secretariat may start it once the id is free
+            if by_timer:  # the timer moves on to next year instead of trying again at once, for ever
+                self._state.forum_years_tried = [*self._state.forum_years_tried[-2:], year]
+                held = held_id_problem(forum_id)
+                body = f"{held}. Once it is free: partnership forum start --as SECRETARIAT --year {year}"
+                self._notify(f"forum-{year}/held", [Identity.SECRETARIAT], f"The Forum {year} was not started", body)
 
         started = self._start_child(
             ForumCycleWorkflow.run, case, forum_id, attributes(ForumStage.CALLING_FOR_ITEMS, ["7"]), undo
@@ -336,7 +344,8 @@ class Programmes:
             lead_uk=tabled.lead_uk,
             lead_rok=tabled.lead_rok,
         )
-        self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"])
+        held = partial(self._refuse_message, "decision_taken", f"decision {taken.number}: {held_id_problem(action_id)}")
+        self._start_action(proposal, ActionState.ACTIVE, [tabled.ref, "7"], held)
 
     # ¶29 — consultations ---------------------------------------------------------------------------
 
