@@ -12,17 +12,20 @@ from datetime import date, timedelta
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import RawValue
 
 from models.amendment import AmendmentProposal
+from models.calendar import local_midnight
 from models.consultation import ConsultationRequest
-from models.forum import AGENDA_DEADLINE_DAYS, ForumConvocation
+from models.forum import AGENDA_DEADLINE_DAYS, Convening, DecisionTabled, ForumConvocation
 from models.identities import Identity
 from models.joint_action import JointActionProposal, action_id_for
+from models.limits import LINE_MAX
 from rules.common import child_id
-from tests.helpers import effects_done, eventually, mails, signed
-from tests.test_forum import calendar_filing
+from tests.helpers import decision_agreement, effects_done, eventually, mails, signed, sleep_until
+from tests.test_forum import calendar_filing, ready_to_meet, start
+from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
 
 pytestmark = pytest.mark.timeout(120)
@@ -150,3 +153,46 @@ async def test_a_held_id_moves_the_usual_dates_cycle_to_next_year_without_trying
         signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=usual.year, on=usual), to=partnership),
     )
     assert receipt.forum_id == held_id
+
+
+async def test_a_joint_action_a_decision_launches_into_a_held_id_is_a_refused_message(
+    time_env, skipping_partnership, task_queue
+):
+    """Nobody awaits a Forum decision's launch: its held id is counted and given in the
+    Partnership's refused messages, and no action stands in its state."""
+    partnership, client = skipping_partnership, time_env.client
+    on = (await time_env.get_current_time() + timedelta(days=45)).date()
+    forum = await start(partnership, client, on.year, on=on)
+    await ready_to_meet(forum)
+    await sleep_until(time_env, local_midnight(on, Identity.ROK) + timedelta(hours=2))
+    await forum.execute_update(
+        ForumCycleWorkflow.convene,
+        signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["Jane Doe", "Kim Min-ji"])),
+    )
+    title = "Launch an AI skills exchange"
+    held_id = child_id(partnership.id, action_id_for("13a", title))
+    # Squatted past the test's own client, whose runs its end-of-test replay reads: no worker can
+    # read this one's input, so there is nothing of ours to replay. After it no timer must fire:
+    # a workflow task that fails for ever stops the test server's clock.
+    outsider = await Client.connect(client.service_client.config.target_host)
+    squatter = await squat(outsider, "JointActionWorkflow", held_id, task_queue)
+    try:
+        tabled = DecisionTabled(
+            filed_by=Identity.SECRETARIAT, forum_id=forum.id, text=title, ref="13a", kind="launch-joint-action"
+        )
+        decision = await forum.execute_update(ForumCycleWorkflow.table_decision, signed(tabled, to=forum))
+        for side in (Identity.UK, Identity.ROK):
+            await forum.execute_update(
+                ForumCycleWorkflow.agree_decision,
+                signed(await decision_agreement(forum, side, decision.number), to=forum),
+            )
+
+        async def refused_launch():
+            refused = await partnership.query(PartnershipWorkflow.refused_messages)
+            return [r.reason for r in refused.latest if r.signal == "decision_taken"]
+
+        [reason] = await eventually(refused_launch)
+        assert reason == f"decision {decision.number}: {held(held_id)}"[:LINE_MAX]  # a refusal's length
+        assert [a.action_id for a in await partnership.query(PartnershipWorkflow.actions)] == []
+    finally:
+        await squatter.terminate("test over")
