@@ -9,7 +9,6 @@ import base64
 import copy
 import json
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,12 @@ from temporalio.client import WorkflowHistory
 from audit.closure import check
 from audit.history import load
 from models.amendment import AmendmentConsent, AmendmentProposal
-from models.calendar import local_midnight
-from models.forum import Convening, DecisionTabled
+from models.forum import DecisionTabled
 from models.identities import Identity
 from models.joint_action import ActionAgreement, JointActionProposal
-from tests.helpers import decision_agreement, effects_done, eventually, signed, sleep_until
+from tests.helpers import decision_agreement, effects_done, eventually, signed
 from tests.replay_all import histories_reached_from
-from tests.test_forum import ready_to_meet, start
+from tests.test_forum import convened
 from workflows.amendment import AmendmentWorkflow
 from workflows.forum import ForumCycleWorkflow
 from workflows.joint_action import JointActionWorkflow
@@ -227,14 +225,7 @@ async def test_a_legitimate_scenario_leaves_nothing_to_report(time_env, skipping
         JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id))
     )
     # ¶7: a Forum cycle that meets and launches a joint action.
-    on = (await time_env.get_current_time() + timedelta(days=45)).date()  # the test server's clock
-    forum = await start(partnership, client, on.year, on=on)
-    await ready_to_meet(forum)
-    await sleep_until(time_env, local_midnight(on, Identity.ROK) + timedelta(hours=2))
-    await forum.execute_update(
-        ForumCycleWorkflow.convene,
-        signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["Jane Doe", "Kim Min-ji"])),
-    )
+    forum = await convened(time_env, partnership)
     decision = await forum.execute_update(
         ForumCycleWorkflow.table_decision,
         signed(

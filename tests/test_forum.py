@@ -74,6 +74,17 @@ async def ready_to_meet(forum):
     return await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: agenda_agreement(forum, s))
 
 
+async def convened(time_env, partnership, days: int = 45):
+    """A Forum cycle `days` ahead on the test server's clock, ready, met on its day and convened."""
+    on = (await time_env.get_current_time() + timedelta(days=days)).date()
+    forum = await start(partnership, time_env.client, on.year, on=on)
+    await ready_to_meet(forum)
+    await sleep_until(time_env, local_midnight(on, Identity.ROK) + timedelta(hours=2))
+    attendance = Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["Jane Doe", "Kim Min-ji"])
+    await forum.execute_update(ForumCycleWorkflow.convene, signed(attendance, to=forum))
+    return forum
+
+
 # Filings refused, and nothing written (real dev server) ----------------------------------------------
 
 

@@ -16,15 +16,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import RawValue
 
 from models.amendment import AmendmentProposal
-from models.calendar import local_midnight
 from models.consultation import ConsultationRequest
-from models.forum import AGENDA_DEADLINE_DAYS, Convening, DecisionTabled, ForumConvocation
+from models.forum import AGENDA_DEADLINE_DAYS, DecisionTabled, ForumConvocation
 from models.identities import Identity
 from models.joint_action import JointActionProposal, action_id_for
 from models.limits import LINE_MAX
 from rules.common import child_id
-from tests.helpers import decision_agreement, effects_done, eventually, mails, signed, sleep_until
-from tests.test_forum import calendar_filing, ready_to_meet, start
+from tests.helpers import decision_agreement, effects_done, eventually, mails, signed
+from tests.test_forum import calendar_filing, convened
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -161,14 +160,7 @@ async def test_a_joint_action_a_decision_launches_into_a_held_id_is_a_refused_me
     """Nobody awaits a Forum decision's launch: its held id is counted and given in the
     Partnership's refused messages, and no action stands in its state."""
     partnership, client = skipping_partnership, time_env.client
-    on = (await time_env.get_current_time() + timedelta(days=45)).date()
-    forum = await start(partnership, client, on.year, on=on)
-    await ready_to_meet(forum)
-    await sleep_until(time_env, local_midnight(on, Identity.ROK) + timedelta(hours=2))
-    await forum.execute_update(
-        ForumCycleWorkflow.convene,
-        signed(Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["Jane Doe", "Kim Min-ji"])),
-    )
+    forum = await convened(time_env, partnership)
     title = "Launch an AI skills exchange"
     held_id = child_id(partnership.id, action_id_for("13a", title))
     # Squatted past the test's own client, whose runs its end-of-test replay reads: no worker can
