@@ -44,9 +44,10 @@ def held(workflow_id: str) -> str:
     )
 
 
-async def refused(partnership, update, filing) -> str:
+async def refused(partnership, update, instrument) -> str:
+    """Why the Partnership refuses this signed instrument."""
     with pytest.raises(WorkflowUpdateFailedError) as caught:
-        await partnership.execute_update(update, signed(filing, to=partnership))
+        await partnership.execute_update(update, instrument)
     return caught.value.cause.message
 
 
@@ -84,12 +85,14 @@ async def test_a_held_id_refuses_the_filing_leaves_no_entry_and_is_free_once_end
     ]
     for workflow_type, held_id, update, filing, listed, id_field, then in cases:
         squatter = await squat(client, workflow_type, held_id, task_queue)
-        assert await refused(partnership, update, filing()) == held(held_id)
+        instrument = signed(filing(), to=partnership)
+        assert await refused(partnership, update, instrument) == held(held_id)
         await effects_done(partnership, PartnershipWorkflow.pending_effects)
         assert [getattr(x, id_field) for x in await partnership.query(listed)] == [], workflow_type
-        # The id freed by an operator, the same filing (signed anew) opens the child under it.
+        # The id freed by an operator, the same instrument (the CLI resends one whose answer it
+        # lost) is answered anew, not taken for one already received: it opens the child.
         await squatter.terminate("an operator frees the id")
-        receipt = await partnership.execute_update(update, signed(filing(), to=partnership))
+        receipt = await partnership.execute_update(update, instrument)
         assert getattr(receipt, id_field) == then
         assert [getattr(x, id_field) for x in await partnership.query(listed)] == [then]
 
@@ -103,7 +106,8 @@ async def test_a_held_amendment_id_refuses_the_proposal_and_the_next_goes_throug
 
     squatted = f"{wid}-amendment-1"  # the first proposal's
     squatter = await squat(client, "AmendmentWorkflow", squatted, task_queue)
-    assert await refused(partnership, PartnershipWorkflow.propose_amendment, proposal()) == held(squatted)
+    refusal = await refused(partnership, PartnershipWorkflow.propose_amendment, signed(proposal(), to=partnership))
+    assert refusal == held(squatted)
     assert [a.amendment_id for a in await partnership.query(PartnershipWorkflow.amendments)] == []
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_amendment, signed(proposal(), to=partnership)

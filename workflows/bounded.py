@@ -7,7 +7,10 @@ once) by its id's digest and the key that signed it, only while that key is curr
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -83,6 +86,20 @@ class BoundedState:
     def _remember(self, filing: Filing) -> None:
         key = self._state.keys.current(filing.filed_by)
         self._state.seen_filings.append(seen_mark(filing.filing_id, key.fingerprint if key else "none"))
+
+    async def _opened(self, started: asyncio.Future, filing: Filing) -> None:
+        """Wait until the child a filing opens has started (its receipt names a workflow that
+        exists). One not started leaves the filing forgotten as well: nothing was done with it, so
+        the same instrument sent again (the CLI resends one whose answer it lost) is answered anew,
+        not taken for one already received."""
+        try:
+            await started
+        except ApplicationError:
+            key = self._state.keys.current(filing.filed_by)
+            mark = seen_mark(filing.filing_id, key.fingerprint if key else "none")
+            seen = self._state.seen_filings
+            del seen[len(seen) - 1 - seen[::-1].index(mark)]
+            raise
 
     def _filings_problem(self, filing: Filing) -> str | None:
         key = self._state.keys.current(filing.filed_by)

@@ -282,7 +282,7 @@ class PartnershipWorkflow(
             attributes(AmendmentStatus.PROPOSED, ["33", *map(str, proposal.paragraphs)]),
             partial(self._state.amendments.pop, amendment_id, None),
         )
-        await started  # the receipt names a workflow that exists
+        await self._opened(started, proposal)
         return AmendmentReceipt(amendment_id=amendment_id, respond_by=case.respond_by)
 
     @governed_signal(

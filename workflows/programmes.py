@@ -153,7 +153,7 @@ class Programmes:
         self._accept(proposal)
         paragraph = str(int(proposal.ref.rstrip("abcdef")))
         action_id, started = self._start_action(proposal, ActionState.PROPOSED, [proposal.ref, paragraph])
-        await started  # the receipt names a workflow that exists
+        await self._opened(started, proposal)
         return ActionReceipt(action_id=action_id)
 
     def _start_action(
@@ -216,7 +216,7 @@ class Programmes:
         self._accept(convocation)
         on = forum_date(convocation)
         forum_id, started = self._start_forum(convocation.year, on, convocation.venue, convocation.host)
-        await started  # the receipt names a workflow that exists
+        await self._opened(started, convocation)
         return ForumReceipt(forum_id=forum_id, on=on, agenda_deadline=on - timedelta(days=AGENDA_DEADLINE_DAYS))
 
     @governed_update(lambda wf, filing: forum_calendar_problem(wf._state, filing))
@@ -370,7 +370,7 @@ class Programmes:
             attributes("OPEN", ["29", request.about.strip().lstrip("¶")]),
             partial(self._state.consultations.pop, consultation_id, None),
         )
-        await started  # the receipt names a workflow that exists
+        await self._opened(started, request)
         return ConsultationReceipt(consultation_id=consultation_id)
 
     @governed_signal(
