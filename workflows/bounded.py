@@ -83,22 +83,25 @@ class BoundedState:
         seen = self._state.seen_filings
         return filing.filing_id in seen or any(s.startswith(mark) for s in seen)
 
-    def _remember(self, filing: Filing) -> None:
+    def _seen_mark(self, filing: Filing) -> str:
         key = self._state.keys.current(filing.filed_by)
-        self._state.seen_filings.append(seen_mark(filing.filing_id, key.fingerprint if key else "none"))
+        return seen_mark(filing.filing_id, key.fingerprint if key else "none")
+
+    def _remember(self, filing: Filing) -> None:
+        self._state.seen_filings.append(self._seen_mark(filing))
 
     async def _opened(self, started: asyncio.Future, filing: Filing) -> None:
         """Wait until the child a filing opens has started (its receipt names a workflow that
         exists). One not started leaves the filing forgotten as well: nothing was done with it, so
         the same instrument sent again (the CLI resends one whose answer it lost) is answered anew,
         not taken for one already received."""
+        mark = self._seen_mark(filing)  # as remembered: the filer's key may be rotated meanwhile
         try:
             await started
         except ApplicationError:
-            key = self._state.keys.current(filing.filed_by)
-            mark = seen_mark(filing.filing_id, key.fingerprint if key else "none")
             seen = self._state.seen_filings
-            del seen[len(seen) - 1 - seen[::-1].index(mark)]
+            if mark in seen:
+                del seen[len(seen) - 1 - seen[::-1].index(mark)]
             raise
 
     def _filings_problem(self, filing: Filing) -> str | None:

@@ -235,15 +235,14 @@ class GovernedWorkflow(WaitingFilings):
         if error is not None:
             # A governed thing that has closed takes no more reports; nothing is lost by that.
             workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
-        problem = f"{message.target} could not be started: {error}"
-        if message.start is not None and isinstance(error, WorkflowAlreadyStartedError):
-            problem = held_id_problem(message.target)  # the entry made for the child goes too
-            if message.undo is not None:
-                message.undo()
+        held = message.start is not None and isinstance(error, WorkflowAlreadyStartedError)
+        if held and message.undo is not None:
+            message.undo()  # the entry made for the child goes
         if message.started is not None and not message.started.done():
             if error is None:
                 message.started.set_result(None)
             else:
+                problem = held_id_problem(message.target) if held else f"{message.target} could not be started: {error}"
                 message.started.set_exception(ApplicationError(problem))
                 message.started.exception()  # a start nobody awaits (a timer's, a decision's) logs no traceback
         self._wake()
