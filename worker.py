@@ -11,7 +11,9 @@ import dataclasses
 import functools
 import os
 import sys
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy.orm import configure_mappers
 from temporalio.client import Client
@@ -77,8 +79,15 @@ def cold_replay() -> bool:
     return os.environ.get("PARTNERSHIP_WORKER_CACHE") == "0"
 
 
-def build_worker(client: Client, task_queue: str | None = None, cold: bool | None = None) -> Worker:
-    """A worker for every governance workflow and activity. `cold` (or PARTNERSHIP_WORKER_CACHE=0,
+def build_worker(
+    client: Client,
+    task_queue: str | None = None,
+    cold: bool | None = None,
+    extra_workflows: Sequence[type] = (),
+    **options: Any,
+) -> Worker:
+    """A worker for every governance workflow and activity (and `extra_workflows`, with Worker
+    `options`, for a benchmark's own comparison workflows). `cold` (or PARTNERSHIP_WORKER_CACHE=0,
     as in the tests and the soak) caches no workflow, so every workflow task replays the whole
     history from scratch, as the first task after a worker restart does: a command order that
     depends on what a worker happened to have in memory shows up at once as a nondeterminism
@@ -90,14 +99,15 @@ def build_worker(client: Client, task_queue: str | None = None, cold: bool | Non
     # thread, wherever it is; raised during that first configuration, it left the mappers failed
     # for good, and every later effect in the process failed with them.
     configure_mappers()
+    settings: dict[str, Any] = {"workflow_runner": workflow_runner(), "activity_executor": ACTIVITY_POOL}
+    if cold:
+        settings["max_cached_workflows"] = 0
     return Worker(
         client,
         task_queue=task_queue or config.task_queue(),
-        workflows=WORKFLOWS,
+        workflows=[*WORKFLOWS, *extra_workflows],
         activities=ACTIVITIES,
-        workflow_runner=workflow_runner(),
-        activity_executor=ACTIVITY_POOL,
-        **({"max_cached_workflows": 0} if cold else {}),
+        **(settings | options),
     )
 
 

@@ -19,7 +19,6 @@ os.environ.setdefault("PARTNERSHIP_DATA_DIR", tempfile.mkdtemp(prefix="bench-"))
 
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
 
 from benchmarks.bare import BareChild, BareParent, ChildShape, Step  # noqa: E402
 from benchmarks.common import median, write  # noqa: E402
@@ -28,14 +27,13 @@ from engine.keys import init_keys  # noqa: E402
 from models.amendment import AmendmentConsent, AmendmentProposal  # noqa: E402
 from models.identities import Identity  # noqa: E402
 from models.joint_action import ActionAgreement, ActionClosure, JointActionProposal, Progress, ProgressReport  # noqa: E402
-from models.partnership import TerminationNotice, TerminationWithdrawal  # noqa: E402
+from models.partnership import TerminationNotice  # noqa: E402
 from models.search import ALL  # noqa: E402
-from tests.helpers import signed  # noqa: E402
-from worker import ACTIVITIES, workflow_runner  # noqa: E402
+from tests.helpers import signed, withdrawal  # noqa: E402
+from worker import build_worker  # noqa: E402
 from workflows.amendment import AmendmentWorkflow  # noqa: E402
 from workflows.joint_action import JointActionWorkflow  # noqa: E402
 from workflows.partnership import PartnershipWorkflow  # noqa: E402
-from workflows.registry import WORKFLOWS  # noqa: E402
 
 ACTIONS, AMENDMENTS, NOTICES, RUNS = 24, 8, 4, 5
 BIN = Path(sys.executable).parent
@@ -50,7 +48,7 @@ async def governance(client, task_queue: str) -> float:
     async def action(n: int) -> None:
         receipt = await partnership.execute_update(
             PartnershipWorkflow.propose_joint_action,
-            signed(JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Round {n}")),
+            signed(JointActionProposal(filed_by=Identity.UK, ref="16c", title=f"Round {n}"), to=partnership),
         )
         handle, ident = client.get_workflow_handle(receipt.action_id), receipt.action_id
         await handle.execute_update(
@@ -69,7 +67,7 @@ async def governance(client, task_queue: str) -> float:
     async def amendment(n: int) -> None:
         receipt = await partnership.execute_update(
             PartnershipWorkflow.propose_amendment,
-            signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[n % 33 + 1], text=f"Text {n}")),
+            signed(AmendmentProposal(filed_by=Identity.ROK, paragraphs=[n % 33 + 1], text=f"Text {n}"), to=partnership),
         )
         handle = client.get_workflow_handle(receipt.amendment_id)
         await handle.execute_update(
@@ -80,10 +78,12 @@ async def governance(client, task_queue: str) -> float:
     async def notices() -> None:
         for _ in range(NOTICES):
             await partnership.execute_update(
-                PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK))
+                PartnershipWorkflow.give_termination_notice,
+                signed(TerminationNotice(filed_by=Identity.UK), to=partnership),
             )
             await partnership.execute_update(
-                PartnershipWorkflow.withdraw_termination_notice, signed(TerminationWithdrawal(filed_by=Identity.UK))
+                PartnershipWorkflow.withdraw_termination_notice,
+                signed(await withdrawal(partnership, Identity.UK), to=partnership),
             )
 
     start = time.perf_counter()
@@ -138,12 +138,11 @@ async def bare(client, task_queue: str) -> float:
 
 async def measure(env: WorkflowEnvironment) -> dict[str, float]:
     task_queue = f"bench-{uuid.uuid4()}"
-    worker = Worker(
+    worker = build_worker(
         env.client,
-        task_queue=task_queue,
-        workflows=[*WORKFLOWS, BareParent, BareChild],
-        activities=ACTIVITIES,
-        workflow_runner=workflow_runner(),
+        task_queue,
+        cold=False,
+        extra_workflows=[BareParent, BareChild],
         max_concurrent_activities=64,
         activity_executor=ThreadPoolExecutor(max_workers=64),
     )
