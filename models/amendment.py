@@ -91,6 +91,9 @@ class AmendmentSummary(Model):
     respond_by: date
     effective_on: date | None = None  # the date it took (or will take) effect
     version: int | None = None  # the text version it made, once in effect
+    # The date the proposal asked for, as the Partnership received it: no report may bring the
+    # amendment into effect before it.
+    requested_effective_on: date | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -142,6 +145,7 @@ class AmendmentCase(Model):
             proposed_at=self.proposed_at,
             respond_by=self.respond_by,
             effective_on=self.effective_on,
+            requested_effective_on=self.proposal.effective_on,
         )
 
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, About, Day, Line, Name, Text, WorkflowRef
+from models.limits import LIST_MAX, SEQ_MAX, About, Day, Line, Name, Seq, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -73,16 +73,16 @@ class ProposalRecord(Model):
 
 
 class ConsultationSummary(Model):
-    consultation_id: str
-    about: str
-    summary: str
+    consultation_id: WorkflowRef  # bounded as ActionSummary's fields are, for the same reason
+    about: About
+    summary: Line
     opened_by: Identity
     opened_at: datetime
     state: ConsultationState
-    rounds: int = 0
-    proposals: int = 0
+    rounds: int = Field(default=0, ge=0, le=SEQ_MAX)
+    proposals: int = Field(default=0, ge=0, le=SEQ_MAX)
     resolved_at: datetime | None = None
-    seq: int = 0
+    seq: Seq = 0
 
 
 class ConsultationCase(Model):

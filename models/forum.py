@@ -15,7 +15,7 @@ from models.base import Model
 from models.identities import Identity, Ministry
 from models.joint import JointFilings
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Sha256, Text, WorkflowRef, Year
+from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Seq, Sha256, Text, WorkflowRef, Year
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing, canonical_json
 
@@ -192,14 +192,14 @@ class ForumCalendarView(Model):
 
 
 class ForumSummary(Model):
-    forum_id: str
+    forum_id: WorkflowRef  # bounded as ActionSummary's fields are, for the same reason
     year: int
     on: date
-    venue: str
+    venue: Line
     host: Identity
     stage: ForumStage
     overdue: bool = False
-    seq: int = 0
+    seq: Seq = 0
     started_at: datetime | None = None  # instruments about the cycle come after it (issue 11)
 
 

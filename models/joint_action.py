@@ -13,7 +13,7 @@ from models.base import Model
 from models.identities import Identity
 from models.joint import JointFilings
 from models.keyring import KeyRing
-from models.limits import ENTRIES_MAX, LIST_MAX, Day, Line, Name, Ref, Text, WorkflowRef
+from models.limits import ENTRIES_MAX, LIST_MAX, About, Day, Line, Name, Ref, Seq, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -122,19 +122,21 @@ class ProgressEntry(Model):
 class ActionSummary(Model):
     """What the Partnership keeps of each joint action (lists, roll-ups, ¶32 notices)."""
 
-    action_id: str
-    ref: str
-    area: str
-    pillar: int
-    title: str
+    # Each field bounded as the filing it came from is: a roll-up is a signal anyone with access to
+    # the namespace can send, and the Partnership carries what it takes (issue 12).
+    action_id: WorkflowRef
+    ref: About
+    area: About
+    pillar: int = Field(ge=0, le=99)
+    title: Line
     state: ActionState
     proposed_by: Identity
-    percent: int | None = None
+    percent: int | None = Field(default=None, ge=0, le=100)
     progress: Progress | None = None
     last_report_at: datetime | None = None
-    cost_arrangement: str = OWN_EXPENSES
+    cost_arrangement: Text = OWN_EXPENSES
     continues_after_termination: bool = False
-    seq: int = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal
+    seq: Seq = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal
 
 
 class JointActionCase(Model):

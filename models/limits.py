@@ -22,6 +22,9 @@ LINE_MAX = 300  # a title, summary, venue, reason on one line
 TEXT_MAX = 4_000  # a description, note, resolution, decision, cost arrangement: about a page
 LONG_TEXT_MAX = 100_000  # an amendment's wording, a Forum's minutes
 ID_MAX = 128  # a governed thing's workflow id
+#: A governed thing's count of its own changes, as its roll-ups carry it: far above what decades of
+#: filings reach, and low enough that no forged roll-up can put it out of every later one's reach.
+SEQ_MAX = 10_000_000
 FILING_ID_MAX = 160  # the engine derives some from a workflow id and a number
 #: Items in a list field (attendees, paragraphs, catalogue changes).
 LIST_MAX = 50
@@ -100,6 +103,8 @@ Signature = Annotated[str, StringConstraints(max_length=128, pattern=r"^[A-Za-z0
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+#: A roll-up's count of changes (models/joint_action.py ActionSummary and its kin).
+Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
 
 
 def control_free(value: str, keep: str = "") -> str:

@@ -4,8 +4,10 @@ check them against its own key registry before it acts. Temporal does not say wh
 these instruments do.
 
 The roll-ups a child sends its Partnership (`action_changed`, `forum_changed`,
-`consultation_changed`) change nothing but what the Partnership shows; the Partnership takes them
-only for a child it started, and `audit verify` reports any signal no governed workflow sent.
+`consultation_changed`) carry no instrument: the Partnership takes them only for a child it
+started and only within the bounds of the filings they come from, and no right rests on what they
+say (a forged one can change what is shown until the child's next report); `audit verify` reports
+any signal no governed workflow sent.
 """
 
 from __future__ import annotations

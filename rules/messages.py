@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from models.amendment import AmendmentStatus, AmendmentSummary
-from models.calendar import local_midnight
+from models.calendar import local_date, local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.keyring import KeyRing, carried_signature_problem
@@ -60,13 +60,30 @@ def amendment_outcome_problem(
 ) -> str | None:
     """In effect or consented: the other Participant's consent. Declined: its decline. Withdrawn:
     the proposer's withdrawal. Lapsed: the respond-by date has passed where the responder is, or
-    the Partnership (the receiver) has terminated."""
+    the Partnership (the receiver) has terminated. Each only from where the amendment's own
+    workflow would move to it (an outcome is final; a consented amendment no longer lapses on
+    its respond-by date, nor is it withdrawn or declined), and never in effect before the date
+    the proposal asked for or the day it was proposed: the report is a signal anyone with
+    access to the namespace can send, and a genuine consent can be copied from the history."""
     summary = outcome.summary
     ident = summary.amendment_id
     if known is None:
         return f"no amendment {ident} was proposed to this Partnership"
     proposer = known.proposed_by
     status = summary.status
+    if status is not known.status and not known.status.is_open:
+        return f"amendment {ident} is {known.status}; it cannot become {status}"
+    if known.status is AmendmentStatus.CONSENTED and status not in (
+        AmendmentStatus.IN_EFFECT,
+        AmendmentStatus.LAPSED,
+        AmendmentStatus.CONSENTED,
+    ):
+        return f"amendment {ident} is CONSENTED; it cannot become {status}"
+    if known.status is AmendmentStatus.CONSENTED and status is not AmendmentStatus.LAPSED:
+        if summary.effective_on != known.effective_on:
+            return f"amendment {ident} takes effect on {known.effective_on}, not {summary.effective_on}"
+    if summary.effective_on is not None and summary.effective_on < earliest_effect(known):
+        return f"amendment {ident} cannot take effect before {earliest_effect(known)}"
     if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
         consent = outcome.consent
         if problem := instrument_problem(
@@ -83,10 +100,18 @@ def amendment_outcome_problem(
     elif status is AmendmentStatus.WITHDRAWN:
         return instrument_problem(outcome.withdrawal, keys, ident, proposer, "withdrawal", known.proposed_at)
     elif status is AmendmentStatus.LAPSED:
+        if known.status is AmendmentStatus.CONSENTED and not terminated:
+            return f"amendment {ident} is CONSENTED; only the Partnership's termination lapses it now"
         lapses = local_midnight(known.respond_by + timedelta(days=1), other_participant(proposer))
         if now < lapses and not terminated:
             return f"amendment {ident} cannot lapse before its respond-by date ({known.respond_by}) has passed"
     return None
+
+
+def earliest_effect(known: AmendmentSummary) -> date:
+    """The date the proposal asked for, else the day it was proposed where the proposer is."""
+    proposed = local_date(known.proposed_at, known.proposed_by)
+    return max(known.requested_effective_on or proposed, proposed)
 
 
 @decided("7", TOPIC, "a Forum decision reaches the Partnership as its tabling and both Participants' agreements")

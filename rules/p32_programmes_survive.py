@@ -16,11 +16,14 @@ from rules.tags import stated
 def wind_down_problem(state: PartnershipState, filing: WindDown) -> str | None:
     if problem := participant_problem(filing.filed_by, "winds down joint actions"):
         return problem
-    if not any(a.state.is_open for a in state.actions.values()):
-        return "no joint action is ongoing; there is nothing to wind down"
+    # Which actions are still ongoing only their own workflows know for sure: what the Partnership
+    # shows comes from their roll-ups, signals anyone with access to the namespace can forge. So
+    # a wind-down may name any joint action this Partnership started, and each action, checking
+    # both instruments itself, ends if it is still ongoing (one already closed stays as it is).
+    if not state.actions:
+        return "this Partnership has no joint action; there is nothing to wind down"
     for action_id in filing.actions:
-        action = state.actions.get(action_id)
-        if action is None or not action.state.is_open:
-            return f"{action_id} is not an ongoing joint action of this Partnership"
+        if action_id not in state.actions:
+            return f"{action_id} is not a joint action of this Partnership"
     terms = wind_down_terms(filing)
     return already_filed_problem(state.wind_down_filings, filing.filed_by, terms, "a wind-down of these joint actions")

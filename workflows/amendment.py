@@ -190,11 +190,13 @@ class AmendmentWorkflow(GovernedWorkflow):
     def _publish(self) -> None:
         """Search attributes for the Web UI, and the Partnership's list of amendments."""
         self._show_state(self._case.status.value)
+        self._tell(self._case.partnership_id, "amendment_changed", self._outcome(), latest_only=True)
+
+    def _outcome(self) -> AmendmentOutcome:
         case = self._case
-        outcome = AmendmentOutcome(
+        return AmendmentOutcome(
             summary=case.summary(), consent=case.consent, decline=case.decline, withdrawal=case.withdrawal
         )
-        self._tell(case.partnership_id, "amendment_changed", outcome, latest_only=True)
 
     def _paragraphs(self) -> str:
         return ", ".join(f"¶{p}" for p in self._case.proposal.paragraphs)

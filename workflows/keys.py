@@ -11,7 +11,6 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.forum import ForumStage
     from models.identities import FILERS
     from models.keyring import (
         KeyChange,
@@ -112,19 +111,16 @@ class KeyRegistry:
             f"valid; from then on only {new.fingerprint} signs for {change.identity}.\n"
             f"Offices that pinned {change.identity}'s key follow the change after checking the instrument.",
         )
-        for child in self._open_children():
+        for child in self._known_children():
             self._tell(child, "key_changed", change)  # type: ignore[attr-defined]
         return new
 
-    def _open_children(self) -> list[str]:
-        """Governed things that still take filings: each holds its own copy of the registry."""
+    def _known_children(self) -> list[str]:
+        """Every governed thing this run knows of, each holding its own copy of the registry: also
+        those shown closed, since what shows one closed is its roll-up, a signal anyone with access
+        to the namespace can forge; a closed one just does not take the message."""
         s = self._state
-        return [
-            *(a.amendment_id for a in s.amendments.values() if a.status.is_open),
-            *(a.action_id for a in s.actions.values() if a.state.is_open),
-            *(c.consultation_id for c in s.consultations.values() if c.state == "OPEN"),
-            *(f.forum_id for f in s.forums.values() if f.stage is not ForumStage.CLOSED),
-        ]
+        return [*s.amendments, *s.actions, *s.consultations, *s.forums]
 
     @workflow.query
     def key_ring(self) -> KeyRing:

@@ -299,8 +299,8 @@ class PartnershipWorkflow(
         one in effect raises the text version. What was proposed (paragraphs, wording, catalogue
         changes) is read from what this Partnership received, never from the message."""
         known = self._state.amendments[outcome.summary.amendment_id]  # the rule saw it
-        if outcome.summary.status.stage < known.status.stage:
-            return  # signals may arrive out of order; a status never moves back
+        if not known.status.is_open or outcome.summary.status.stage < known.status.stage:
+            return  # signals may arrive out of order; a status never moves back, an outcome is final
         summary = known.model_copy(
             update={"status": outcome.summary.status, "effective_on": outcome.summary.effective_on}
         )

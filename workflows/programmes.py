@@ -132,8 +132,8 @@ class Programmes:
         if cadence_months == group.cadence_months:
             return
         group.cadence_months = cadence_months
-        for action in self._state.actions.values():
-            if action.area == group.area and action.state.is_open:
+        for action in self._state.actions.values():  # also those shown closed (see _tell_programmes_terminated)
+            if action.area == group.area:
                 self._tell(action.action_id, "cadence_changed", evidence)
 
     @workflow.query
@@ -203,10 +203,10 @@ class Programmes:
     # ¶32 — termination does not end them (a joint wind-down does: workflows/joint_decisions.py) -----
 
     def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
-        """¶32: every ongoing joint action is told, with the notice, and goes on."""
+        """¶32: every ongoing joint action is told, with the notice, and goes on. Each one this run
+        knows of is told: one shown closed may be shown so by a forged roll-up."""
         for action in self._state.actions.values():
-            if action.state.is_open:
-                self._tell(action.action_id, "partnership_terminated", message)
+            self._tell(action.action_id, "partnership_terminated", message)
 
     # ¶7 — the annual Forum ---------------------------------------------------------------------------
 

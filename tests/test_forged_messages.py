@@ -1,0 +1,112 @@
+"""Forged messages between workflows (an adversarial review's findings): anyone with access to the
+namespace can send the Partnership any signal, with no key of ours. A child's roll-up is taken only
+within bounds that keep the Partnership runnable, never takes a right away (a wind-down may still
+name the action), and an amendment's outcome is taken only as its own workflow would reach it: not
+in effect before the date it asked for, and never changed once it has an outcome."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from models.amendment import AmendmentConsent, AmendmentStatus
+from models.identities import Identity
+from models.joint_action import ActionState, WindDown
+from models.messages import AmendmentOutcome
+from tests.helpers import effects_done, eventually, signed, sleep_until
+from tests.test_amendments import consent, in_force, propose
+from tests.test_joint_actions import agreed
+from workflows.amendment import AmendmentWorkflow
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def refusals(partnership) -> int:
+    return (await partnership.query(PartnershipWorkflow.refused_messages)).count
+
+
+async def consent_from_history(amendment) -> AmendmentConsent:
+    """The genuine consent, as anyone who can read the amendment's history can copy it."""
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    [event] = [e for e in (await amendment.fetch_history()).events if e.event_type == accepted]
+    payload = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.args.payloads[0]
+    return pydantic_data_converter.payload_converter.from_payload(payload, AmendmentConsent)
+
+
+async def test_a_copied_consent_cannot_bring_an_amendment_into_effect_before_its_date(time_env, skipping_partnership):
+    now = await time_env.get_current_time()
+    receipt, amendment = await propose(
+        skipping_partnership, time_env.client, effective_on=(now + timedelta(days=400)).date()
+    )
+    await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
+    await effects_done(skipping_partnership, PartnershipWorkflow.pending_effects)
+    [known] = await skipping_partnership.query(PartnershipWorkflow.amendments)
+    assert known.status is AmendmentStatus.CONSENTED
+    forged = AmendmentOutcome(
+        summary=known.model_copy(
+            update={"status": AmendmentStatus.IN_EFFECT, "effective_on": now.date() - timedelta(days=3)}
+        ),
+        consent=await consent_from_history(amendment),
+    )
+    before = await refusals(skipping_partnership)
+    await skipping_partnership.signal(PartnershipWorkflow.amendment_changed, forged)
+    await eventually(lambda: refusals_above(skipping_partnership, before))
+    status = await skipping_partnership.query(PartnershipWorkflow.status)
+    assert status.version == 1 and not status.amendments_in_force
+    [still] = await skipping_partnership.query(PartnershipWorkflow.amendments)
+    assert still.status is AmendmentStatus.CONSENTED and still.effective_on == known.effective_on
+
+
+async def refusals_above(partnership, before: int) -> bool:
+    return await refusals(partnership) > before
+
+
+async def test_an_amendment_in_force_cannot_be_relabelled_lapsed(time_env, skipping_partnership):
+    receipt, amendment = await propose(skipping_partnership, time_env.client)
+    await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
+    status = await eventually(lambda: in_force(skipping_partnership))
+    [known] = status.amendments_in_force
+    await sleep_until(time_env, await time_env.get_current_time() + timedelta(days=100))  # respond-by passed
+    before = await refusals(skipping_partnership)
+    lapsed = AmendmentOutcome(summary=known.model_copy(update={"status": AmendmentStatus.LAPSED}))
+    await skipping_partnership.signal(PartnershipWorkflow.amendment_changed, lapsed)
+    await eventually(lambda: refusals_above(skipping_partnership, before))
+    status = await skipping_partnership.query(PartnershipWorkflow.status)
+    assert [a.amendment_id for a in status.amendments_in_force] == [receipt.amendment_id]
+
+
+async def test_a_forged_roll_up_neither_grows_the_state_nor_takes_a_right_away(local_env, partnership):
+    action = await agreed(partnership, local_env.client)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    [genuine] = await partnership.query(PartnershipWorkflow.actions)
+    assert genuine.state is ActionState.ACTIVE
+    # Over every bound: a title of a megabyte, a change count out of any later report's reach.
+    # Temporal cannot decode either into the roll-up's type and drops the signal.
+    for oversize in ({"title": "x" * 1_200_000}, {"seq": 2**62}):
+        await partnership.signal("action_changed", {**genuine.model_dump(mode="json"), **oversize})
+    # Within bounds, a forged roll-up can still change what is shown ...
+    closed = genuine.model_copy(update={"state": ActionState.DISCONTINUED, "seq": genuine.seq + 1})
+    await partnership.signal(PartnershipWorkflow.action_changed, closed)
+
+    async def shown_closed():
+        [shown] = await partnership.query(PartnershipWorkflow.actions)
+        return shown.state is ActionState.DISCONTINUED
+
+    await eventually(shown_closed)
+    [shown] = await partnership.query(PartnershipWorkflow.actions)
+    assert shown.title == genuine.title
+    # ... but not what the Participants may do: a ¶32 wind-down may still name the action, and the
+    # action itself, still ongoing, takes it.
+    for side in (Identity.UK, Identity.ROK):
+        filing = signed(WindDown(filed_by=side, actions=[action.id]), to=partnership)
+        await partnership.execute_update(PartnershipWorkflow.wind_down, filing)
+
+    async def discontinued():
+        return (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
+
+    await eventually(discontinued)
