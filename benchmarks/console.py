@@ -83,7 +83,7 @@ def main() -> None:
     from console.office import held_identities
     from console.pages import overview_context
 
-    create_app(Settings(temporal_ui="http://localhost:8233"))
+    create_app(Settings(temporal_ui="http://localhost:8233"), host="127.0.0.1", port=8080)
 
     def overview() -> str:
         decoded_status = PartnershipStatus.model_validate_json(status_json)

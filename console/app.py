@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import structlog
@@ -16,12 +17,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cli.common import EXPECTED, explain, no_answer
-from console.office import COOKIE, Session, Sessions, held_identities, key_fingerprint
+from console.office import COOKIE, Session, Sessions, held_identities, key_fingerprint, served_hosts
 from models.identities import Identity
 
 log = structlog.get_logger("console")
@@ -37,6 +38,8 @@ NAV = (
     ("/register", "Register"),
 )
 OPEN_PATHS = ("/sign-in", "/static/")
+#: Methods that change nothing; any other must come from the console's own pages.
+READS = ("GET", "HEAD", "OPTIONS")
 
 templates = jinja2.Environment(
     loader=jinja2.PackageLoader("console", "templates"),
@@ -76,10 +79,38 @@ def one_line(request: Request, message: str, status_code: int = 400, title: str 
     return page(request, "answer.html", status_code=status_code, title=title, refusal=message, receipt=None)
 
 
+def foreign(request: Request) -> Response | None:
+    """The refusal of a request the console's own pages did not make, or None. Under a name it does
+    not serve, a page elsewhere whose name now points here (DNS rebinding) would be same-origin with
+    the console and could sign through it; and a post sent from another origin is another site's."""
+    host = request.headers.get("host", "").lower()
+    if host not in request.app.state.hosts:
+        named = host[:100] or "no Host"
+        return PlainTextResponse(f"this console does not answer to {named}; open it by its own address", 400)
+    if request.method in READS:
+        return None
+    # Host and port only: behind a reverse proxy the browser's scheme is not the one served here.
+    sender = request.headers.get("origin") or request.headers.get("referer")
+    if sender is not None and urlsplit(sender).netloc.lower() != host:
+        return PlainTextResponse("refused: this form was sent from another site, not from this console's pages", 403)
+    return None
+
+
+def guarded(response: Response) -> Response:
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+    return response
+
+
 class Access(BaseHTTPMiddleware):
-    """A session for everyone on loopback; beyond it, only after signing in with the token."""
+    """Only the console's own names and pages; a session for everyone on loopback; beyond it, only
+    after signing in with the token."""
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
+        refusal = foreign(request)
+        if refusal is not None:  # before any session is opened: nothing changes
+            return guarded(refusal)
         sessions: Sessions = request.app.state.sessions
         session = sessions.get(request.cookies.get(COOKIE))
         new_sid = None
@@ -95,10 +126,7 @@ class Access(BaseHTTPMiddleware):
             response = failure(request, err)
         if new_sid:
             set_session_cookie(response, new_sid)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-        return response
+        return guarded(response)
 
 
 def set_session_cookie(response: Response, sid: str) -> None:
@@ -150,9 +178,9 @@ def acting_identity(request: Request) -> Identity | None:
     return acting if acting in held else (held[0] if held else None)
 
 
-def create_app(settings: Settings, token: str | None = None) -> Starlette:
-    """The console of the office whose data dir this process uses. `token`: the sign-in token
-    (required beyond loopback; see console/office.required_token)."""
+def create_app(settings: Settings, token: str | None = None, *, host: str, port: int) -> Starlette:
+    """The console of the office whose data dir this process uses, bound to `host`:`port`. `token`:
+    the sign-in token (required beyond loopback; see console/office.required_token)."""
     from console import filing, pages
 
     routes = [
@@ -165,4 +193,5 @@ def create_app(settings: Settings, token: str | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=[Middleware(Access)])
     app.state.settings = settings
     app.state.sessions = Sessions(token)
+    app.state.hosts = served_hosts(host, port)
     return app

@@ -2,13 +2,16 @@
 or the engine's one-line rejection, verbatim (cli/common.explain: the CLI's words).
 
 Each form carries a one-time token bound to the session, so another site cannot post in the
-user's name and a sent form cannot be sent again. The instrument names its filer, and the console
-signs only as an identity whose private key this office holds.
+user's name and a sent form cannot be sent again. The instrument the confirmation page shows stays
+on the server under that page's token, and exactly that one is signed: a post naming another is
+refused. The instrument names its filer, and the console signs only as an identity whose private
+key this office holds.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,8 +24,18 @@ from console.app import acting_identity, one_line, page, session_of
 from console.instruments import BY_SLUG, Instrument, instrument_fields, parse, read_fields
 from console.office import held_identities, key_fingerprint
 from models.identities import Identity
+from models.signing import Filing
 
 EXPIRED = "this form was already sent or has expired; open it again from the page it came from"
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What a confirmation page showed: kept under its token until it is signed or lapses."""
+
+    slug: str
+    filing: Filing
+    target: str | None
 
 
 def allowed(request: Request, slug: str) -> tuple[Instrument | None, Identity | None, Response | None]:
@@ -83,31 +96,30 @@ async def review(request: Request) -> Response:
         filer=acting,
         filer_fingerprint=key_fingerprint(acting),
         target=target or "",
-        unsigned=filing.model_dump_json(),
-        csrf=session_of(request).issue(),
+        csrf=session_of(request).issue(Reviewed(instrument.slug, filing, target)),
     )
 
 
 async def confirm(request: Request) -> Response:
-    """Sign the instrument the user saw, with this office's key, and file it."""
+    """Sign the instrument the user saw (kept here, never read back from the form), with this office's
+    key, and file it."""
     instrument, _, refusal = allowed(request, request.path_params["slug"])
     if refusal:
         return refusal
     assert instrument is not None
     form = await request.form()
-    if not session_of(request).redeem(str(form.get("csrf", ""))):
+    redeemed, reviewed = session_of(request).redeem_kept(str(form.get("csrf", "")))
+    if not redeemed or not isinstance(reviewed, Reviewed) or reviewed.slug != instrument.slug:
         return one_line(request, EXPIRED, 403)
-    try:
-        filing = instrument.model.model_validate_json(str(form.get("instrument", "")))
-    except ValidationError as err:
-        return one_line(request, f"refused before signing: {field_problem(err)}")
+    filing, target = reviewed.filing, reviewed.target
+    posted = form.get("instrument")  # the console's pages post none; an older page posted the same one
+    if posted is not None and str(posted) != filing.model_dump_json():
+        return one_line(request, "refused: the instrument posted is not the one you reviewed; nothing was signed", 403)
     if filing.filed_by not in held_identities():
         held = ", ".join(held_identities()) or "nobody"
         return one_line(request, f"this console holds no key for {filing.filed_by}; it signs only as {held}", 403)
     if filing.filed_by not in instrument.filers:
         return one_line(request, f"{filing.filed_by} does not file this; {' or '.join(instrument.filers)} does", 403)
-    on_field = instrument.on in instrument.model.model_fields if instrument.on else False
-    target = getattr(filing, instrument.on) if on_field else str(form.get("target", "")) or None
     try:
         receipt = await instrument.file(filing, target)
     except EXPECTED as err:

@@ -34,9 +34,8 @@ def console_server(host: str, port: int, temporal_ui: str) -> Any:
 
     token = required_token(host)  # refuses before anything listens
     settings = Settings(temporal_ui=temporal_ui, namespace=os.environ.get("TEMPORAL_NAMESPACE", "default"))
-    config = uvicorn.Config(
-        create_app(settings, token), host=host, port=port, log_level="warning", access_log=False, lifespan="off"
-    )
+    app = create_app(settings, token, host=host, port=port)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     return ConsoleServer(config)
 
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from cli.common import Refused
 from console.instruments import BY_MODEL, BY_SLUG, INSTRUMENTS, instrument_fields, parse
-from console.office import AccessRefused, Session, held_identities, required_token
+from console.office import AccessRefused, Session, held_identities, required_token, served_hosts
 from models.identities import Identity
 
 
@@ -25,6 +25,15 @@ def test_loopback_needs_no_token_and_elsewhere_a_long_one(monkeypatch):
         required_token("192.0.2.1")
     monkeypatch.setenv("PARTNERSHIP_CONSOLE_TOKEN", "a-secret-of-sufficient-length")
     assert required_token("192.0.2.1") == "a-secret-of-sufficient-length"
+
+
+def test_the_console_answers_only_to_its_own_names(monkeypatch):
+    monkeypatch.delenv("PARTNERSHIP_CONSOLE_HOSTS", raising=False)
+    assert served_hosts("127.0.0.1", 8080) == {"127.0.0.1:8080", "localhost:8080", "[::1]:8080"}
+    assert served_hosts("::1", 80) == {"127.0.0.1:80", "localhost:80", "[::1]:80", "127.0.0.1", "localhost", "[::1]"}
+    assert "192.0.2.1:8443" in served_hosts("192.0.2.1", 8443) and "192.0.2.1" not in served_hosts("192.0.2.1", 8443)
+    monkeypatch.setenv("PARTNERSHIP_CONSOLE_HOSTS", "Console.Office.example, ")
+    assert served_hosts("0.0.0.0", 8080) >= {"console.office.example", "0.0.0.0:8080"}
 
 
 def test_a_form_token_is_good_for_one_post_in_its_own_session():
@@ -363,18 +372,27 @@ class Console:
     """The console's routes over ASGI, sent what a browser sends when its user follows a link and
     posts the forms as the pages fill them in (no browser, no port): one session, its cookie kept."""
 
+    HOST = "127.0.0.1:8080"  # where it listens; a browser names it so in Host, and in Origin when it posts
+
     def __init__(self) -> None:
         from console.app import Settings, create_app
 
-        self.app, self.cookie = create_app(Settings(temporal_ui="http://127.0.0.1:8233")), ""
+        app = create_app(Settings(temporal_ui="http://127.0.0.1:8233"), host="127.0.0.1", port=8080)
+        self.app, self.cookie = app, ""
 
-    async def request(self, method: str, target: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+    async def request(
+        self, method: str, target: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        """`headers` replace what a browser on the console's own page sends (Host, and Origin on a post)."""
         import asyncio
         from urllib.parse import urlencode
 
         path, _, query = target.partition("?")
         body = urlencode(form or {}).encode()
-        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/x-www-form-urlencoded")]
+        sent = {"host": self.HOST, "content-type": "application/x-www-form-urlencoded"}
+        sent |= {"origin": f"http://{self.HOST}"} if method == "POST" else {}
+        sent |= {name.lower(): value for name, value in (headers or {}).items()}
+        headers = [(name.encode(), value.encode()) for name, value in sent.items() if value is not None]
         headers += [(b"cookie", self.cookie.encode())] if self.cookie else []
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
@@ -401,8 +419,11 @@ class Console:
         await self.app(scope, receive, send)
         return answer["status"], answer["body"].decode()
 
-    async def file(self, link: str) -> tuple[int, str]:
-        """Follow a page's link to a form, send it as filled in, then sign what the review shows."""
+    async def file(
+        self, link: str, changed: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        """Follow a page's link to a form, send it as filled in, then sign what the review shows;
+        `changed` and `headers` are what another page would change in the last post."""
         import html
         import re
         from urllib.parse import parse_qsl
@@ -416,7 +437,7 @@ class Console:
         assert status == 200, review
         signing = review.split(f'action="/file/{slug}/confirm"')[1]
         sent = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', signing)}
-        return await self.request("POST", f"{path}/confirm", sent)
+        return await self.request("POST", f"{path}/confirm", sent | (changed or {}), headers)
 
 
 @pytest.fixture
@@ -501,3 +522,48 @@ async def test_the_forum_page_offers_each_side_its_own_withdrawals_and_an_item_w
     assert status == 200 and 'id="filed"' in filed, filed
     titles = [i.title for i in (await forum.query(ForumCycleWorkflow.show)).agenda]
     assert "AI safety" not in titles and "Chips" in titles
+
+
+# DNS rebinding and posts from other sites (review finding 5): nothing is signed for them -------
+
+REPORT = "/file/action-report?action_id=action-9b-x&status=on-track&percent=40"
+
+
+async def test_under_a_name_the_console_does_not_serve_nothing_is_opened_or_filed(fake_temporal):
+    """A page on evil.example whose name rebinds to 127.0.0.1 reaches the console as evil.example:
+    refused in one line, with no session opened; its confirmation, even with a genuine form token,
+    files nothing."""
+    console = Console()
+    status, body = await console.request("GET", "/", headers={"host": "evil.example:8080"})
+    assert (status, body) == (400, "this console does not answer to evil.example:8080; open it by its own address")
+    assert console.cookie == "" and not console.app.state.sessions._sessions
+    for host in ("evil.example:8080", "127.0.0.1:9999", None):  # another port, and no Host at all
+        status, body = await console.file(REPORT, headers={"host": host, "origin": None})
+        assert status == 400 and "\n" not in body.strip() and fake_temporal == []
+    assert (await console.file(REPORT))[0] == 200 and len(fake_temporal) == 1  # by its own name, filed
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [{"origin": "http://evil.example"}, {"origin": "null"}, {"origin": None, "referer": "http://evil.example/x"}],
+)
+async def test_a_post_from_another_site_signs_nothing(fake_temporal, sender):
+    console = Console()
+    status, body = await console.file(REPORT, headers=sender)
+    assert (status, body) == (403, "refused: this form was sent from another site, not from this console's pages")
+    assert fake_temporal == []
+    same_site = {"origin": None, "referer": f"http://{Console.HOST}/file/action-report"}
+    assert (await console.file(REPORT, headers=same_site))[0] == 200 and len(fake_temporal) == 1
+
+
+async def test_what_is_signed_is_the_instrument_reviewed_not_what_the_confirmation_posts(fake_temporal):
+    """The confirmation page's instrument stays on the server: a post naming another instrument is
+    refused and signs nothing; another action to file on is not read from the post at all."""
+    tampered, _ = parse(BY_SLUG["action-report"], {"action_id": "action-9b-y", "status": "at-risk", "percent": "99"},
+                        Identity.UK, {"addressed_to": "action-9b-y"})  # fmt: skip
+    status, body = await Console().file(REPORT, {"instrument": tampered.model_dump_json()})
+    assert status == 403 and "not the one you reviewed; nothing was signed" in body and fake_temporal == []
+    status, body = await Console().file(REPORT, {"target": "action-9b-y"})
+    assert status == 200 and 'id="filed"' in body, body
+    (filed,) = fake_temporal
+    assert (filed.addressed_to, filed.status, filed.percent) == ("action-9b-x", "on-track", 40) and filed.signature

@@ -289,30 +289,26 @@ def test_amendment_proposed_by_uk_consented_in_the_rok_console(offices):
 
 def test_forged_and_replayed_posts_are_refused_and_leave_no_history(stack, offices):
     uk, rok = offices["UK"], offices["ROK"]
-    # A real confirmation page in the ROK console, its form then altered to name UK as the filer.
+    # A real confirmation page in the ROK console, its post then altered to name UK as the filer:
+    # the console signs only the instrument it showed (kept on the server), so this one is refused.
     page = rok.open("/file/consult-open")
     page.locator("#f-about").fill("28")
     page.locator("#f-summary").fill("Costs of the test bed")
     page.get_by_role("button", name="Review before signing").click()
     csrf = page.locator('input[name="csrf"]').last.get_attribute("value")
-    unsigned = json.loads(page.locator('input[name="instrument"]').get_attribute("value"))
     before = stack.history_length("partnership")
     forged = rok.context.request.post(
         rok.base + "/file/consult-open/confirm",
-        form={"csrf": csrf, "instrument": json.dumps(unsigned | {"filed_by": "UK"}), "target": ""},
+        form={"csrf": csrf, "instrument": json.dumps({"instrument": "ConsultationOpening", "filed_by": "UK"})},
     )
-    assert forged.status == 403 and "holds no key for UK" in forged.text()
+    assert forged.status == 403 and "not the one you reviewed" in forged.text()
 
     # UK files once through its own form; the very same post sent again is refused.
     page = uk.open("/file/consult-open")
     page.locator("#f-about").fill("28")
     page.locator("#f-summary").fill("Costs of the test bed, from London")
     page.get_by_role("button", name="Review before signing").click()
-    form = {
-        "csrf": page.locator('input[name="csrf"]').last.get_attribute("value"),
-        "instrument": page.locator('input[name="instrument"]').get_attribute("value"),
-        "target": "",
-    }
+    form = {"csrf": page.locator('input[name="csrf"]').last.get_attribute("value")}
     uk.sign()
     after_one = stack.history_length("partnership")
     replayed = uk.context.request.post(uk.base + "/file/consult-open/confirm", form=form)
