@@ -90,7 +90,9 @@ async def test_a_forged_roll_up_neither_grows_the_state_nor_takes_a_right_away(l
     for oversize in ({"title": "x" * 1_200_000}, {"seq": 2**62}):
         await partnership.signal("action_changed", {**genuine.model_dump(mode="json"), **oversize})
     # Within bounds, a forged roll-up can still change what is shown ...
-    closed = genuine.model_copy(update={"state": ActionState.DISCONTINUED, "seq": genuine.seq + 1})
+    closed = genuine.model_copy(
+        update={"state": ActionState.DISCONTINUED, "seq": genuine.seq + 1, "title": "Renamed", "area": "elsewhere"}
+    )
     await partnership.signal(PartnershipWorkflow.action_changed, closed)
 
     async def shown_closed():
@@ -99,7 +101,7 @@ async def test_a_forged_roll_up_neither_grows_the_state_nor_takes_a_right_away(l
 
     await eventually(shown_closed)
     [shown] = await partnership.query(PartnershipWorkflow.actions)
-    assert shown.title == genuine.title
+    assert (shown.title, shown.area) == (genuine.title, genuine.area)  # what the proposal set stays
     # ... but not what the Participants may do: a ¶32 wind-down may still name the action, and the
     # action itself, still ongoing, takes it.
     for side in (Identity.UK, Identity.ROK):

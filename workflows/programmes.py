@@ -189,8 +189,12 @@ class Programmes:
 
     @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
     def action_changed(self, summary: ActionSummary) -> None:
-        known = self._state.actions.get(summary.action_id)
-        if known is None or summary.seq > known.seq:  # signals may arrive out of order
+        known = self._state.actions[summary.action_id]  # the rule saw it
+        if summary.seq > known.seq:  # signals may arrive out of order
+            # What the proposal set is this Partnership's own record, never the report's to change
+            # (a roll-up is unsigned: its policy area decides which cadence changes reach it).
+            proposed = {f: getattr(known, f) for f in ("ref", "area", "pillar", "title", "proposed_by")}
+            summary = summary.model_copy(update=proposed)
             summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
             self._state.actions[summary.action_id] = summary
             if not summary.state.is_open:
@@ -377,8 +381,10 @@ class Programmes:
         lambda wf, summary: report_problem(wf._state.consultations, summary.consultation_id, "consultation")
     )
     def consultation_changed(self, summary: ConsultationSummary) -> None:
-        known = self._state.consultations.get(summary.consultation_id)
-        if known is None or summary.seq > known.seq:
+        known = self._state.consultations[summary.consultation_id]  # the rule saw it
+        if summary.seq > known.seq:  # what was requested is this Partnership's own record (see action_changed)
+            opened = {f: getattr(known, f) for f in ("about", "summary", "opened_by", "opened_at")}
+            summary = summary.model_copy(update=opened)
             self._state.consultations[summary.consultation_id] = summary
             if summary.state != "OPEN":
                 self._file_closed("consultation", summary.consultation_id, summary)
