@@ -13,7 +13,7 @@ from pydantic import Field
 from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, SEQ_MAX, About, Day, Line, Name, Seq, Text, WorkflowRef
+from models.limits import LIST_MAX, SEQ_MAX, About, Day, IdSized, Line, LineSized, Name, Seq, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -73,9 +73,9 @@ class ProposalRecord(Model):
 
 
 class ConsultationSummary(Model):
-    consultation_id: WorkflowRef  # bounded as ActionSummary's fields are, for the same reason
-    about: About
-    summary: Line
+    consultation_id: IdSized  # bounded as ActionSummary's fields are, for the same reason
+    about: IdSized
+    summary: LineSized
     opened_by: Identity
     opened_at: datetime
     state: ConsultationState

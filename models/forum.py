@@ -15,7 +15,22 @@ from models.base import Model
 from models.identities import Identity, Ministry
 from models.joint import JointFilings
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, Day, FilingId, Line, LongText, Name, Ref, Seq, Sha256, Text, WorkflowRef, Year
+from models.limits import (
+    LIST_MAX,
+    Day,
+    FilingId,
+    IdSized,
+    Line,
+    LineSized,
+    LongText,
+    Name,
+    Ref,
+    Seq,
+    Sha256,
+    Text,
+    WorkflowRef,
+    Year,
+)
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing, canonical_json
 
@@ -192,10 +207,10 @@ class ForumCalendarView(Model):
 
 
 class ForumSummary(Model):
-    forum_id: WorkflowRef  # bounded as ActionSummary's fields are, for the same reason
+    forum_id: IdSized  # bounded as ActionSummary's fields are, for the same reason
     year: int
     on: date
-    venue: Line
+    venue: LineSized
     host: Identity
     stage: ForumStage
     overdue: bool = False

@@ -13,7 +13,20 @@ from models.base import Model
 from models.identities import Identity
 from models.joint import JointFilings
 from models.keyring import KeyRing
-from models.limits import ENTRIES_MAX, LIST_MAX, About, Day, Line, Name, Ref, Seq, Text, WorkflowRef
+from models.limits import (
+    ENTRIES_MAX,
+    LIST_MAX,
+    Day,
+    IdSized,
+    Line,
+    LineSized,
+    Name,
+    Ref,
+    Seq,
+    Text,
+    TextSized,
+    WorkflowRef,
+)
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -124,17 +137,17 @@ class ActionSummary(Model):
 
     # Each field bounded as the filing it came from is: a roll-up is a signal anyone with access to
     # the namespace can send, and the Partnership carries what it takes (issue 12).
-    action_id: WorkflowRef
-    ref: About
-    area: About
+    action_id: IdSized
+    ref: IdSized
+    area: IdSized
     pillar: int = Field(ge=0, le=99)
-    title: Line
+    title: LineSized
     state: ActionState
     proposed_by: Identity
     percent: int | None = Field(default=None, ge=0, le=100)
     progress: Progress | None = None
     last_report_at: datetime | None = None
-    cost_arrangement: Text = OWN_EXPENSES
+    cost_arrangement: TextSized = OWN_EXPENSES
     continues_after_termination: bool = False
     seq: Seq = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal
 

@@ -105,6 +105,13 @@ Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 #: A roll-up's count of changes (models/joint_action.py ActionSummary and its kin).
 Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
+#: What a governed thing reports of itself, in a roll-up anyone with access to the namespace can
+#: forge: held to the lengths of the filings it comes from, so the Partnership's carried state stays
+#: small; its characters are escaped wherever it is shown (`control_free`), as text accepted before
+#: these limits existed must be.
+LineSized = Annotated[str, StringConstraints(max_length=LINE_MAX)]
+TextSized = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+IdSized = Annotated[str, StringConstraints(max_length=ID_MAX)]
 
 
 def control_free(value: str, keep: str = "") -> str:

@@ -79,17 +79,17 @@ def amendment_outcome_problem(
         AmendmentStatus.CONSENTED,
     ):
         return f"amendment {ident} is CONSENTED; it cannot become {status}"
-    if known.status is AmendmentStatus.CONSENTED and status is not AmendmentStatus.LAPSED:
-        if summary.effective_on != known.effective_on:
-            return f"amendment {ident} takes effect on {known.effective_on}, not {summary.effective_on}"
-    if summary.effective_on is not None and summary.effective_on < earliest_effect(known):
-        return f"amendment {ident} cannot take effect before {earliest_effect(known)}"
     if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
         consent = outcome.consent
         if problem := instrument_problem(
             consent, keys, ident, other_participant(proposer), "consent", known.proposed_at
         ):
             return problem
+        # A consent can be copied from the history: the date is checked against this record.
+        if known.status is AmendmentStatus.CONSENTED and summary.effective_on != known.effective_on:
+            return f"amendment {ident} takes effect on {known.effective_on}, not {summary.effective_on}"
+        if summary.effective_on is not None and summary.effective_on < earliest_effect(known):
+            return f"amendment {ident} cannot take effect before {earliest_effect(known)}"
         if status is AmendmentStatus.IN_EFFECT:
             if summary.effective_on is None or now < local_midnight(summary.effective_on, proposer):
                 return f"amendment {ident} cannot be in effect before its effective date ({summary.effective_on})"
@@ -108,6 +108,7 @@ def amendment_outcome_problem(
     return None
 
 
+@decided("33", TOPIC, "no amendment is in effect before the date it asked for, or the day it was proposed")
 def earliest_effect(known: AmendmentSummary) -> date:
     """The date the proposal asked for, else the day it was proposed where the proposer is."""
     proposed = local_date(known.proposed_at, known.proposed_by)

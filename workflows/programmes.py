@@ -191,8 +191,7 @@ class Programmes:
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions[summary.action_id]  # the rule saw it
         if summary.seq > known.seq:  # signals may arrive out of order
-            # What the proposal set is this Partnership's own record, never the report's to change
-            # (a roll-up is unsigned: its policy area decides which cadence changes reach it).
+            # What the proposal set is this Partnership's record, never an unsigned report's to change.
             proposed = {f: getattr(known, f) for f in ("ref", "area", "pillar", "title", "proposed_by")}
             summary = summary.model_copy(update=proposed)
             summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
