@@ -57,6 +57,14 @@ ELSEWHERE = [
     Rule(
         "31",
         "decided",
+        "Signed instruments",
+        "a revocation half held for the other Participant's stays good after its filer rotates, not after "
+        "its filer's key is revoked; the completing half is signed with a key valid on receipt",
+        "models.keyring.held_half_problem",
+    ),
+    Rule(
+        "31",
+        "decided",
         "Each signed paper is presented once",
         "a workflow rejects a filing id it has already accepted",
         "workflows.handlers.check_filing",

@@ -3,8 +3,9 @@ keys kept, and their reach into open children (a forged change reaches nothing).
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,7 +26,7 @@ from models.keyring import (
 )
 from models.partnership import TerminationNotice
 from models.signing import fingerprint, public_key_text, sign
-from tests.helpers import effects_done, rejected, subjects
+from tests.helpers import effects_done, mails, rejected, subjects
 from tests.test_joint_actions import agreed
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -47,10 +48,13 @@ def rotation(identity: Identity, old: Ed25519PrivateKey, new: Ed25519PrivateKey,
     return filing.model_copy(update={"new_key_signature": proof})
 
 
-def revocation(by: Identity, signer, revoked: Identity, old: str, new: Ed25519PrivateKey) -> KeyRevocation:
+def revocation(
+    by: Identity, signer, revoked: Identity, old: str, new: Ed25519PrivateKey, to: str = ""
+) -> KeyRevocation:
     proof = base64.b64encode(new.sign(possession_bytes(revoked, public_key_text(new), fingerprint(old)))).decode()
     filing = KeyRevocation(
         filed_by=by,
+        addressed_to=to,
         revoked=revoked,
         revoked_fingerprint=fingerprint(old),
         new_key=public_key_text(new),
@@ -108,6 +112,46 @@ def test_revocation_by_the_other_side_and_the_secretariats_by_both(held):
     assert change_problem(ring, KeyChange(revocations=[one, other]), T0) is None
 
 
+def test_a_held_revocation_half_outlives_its_filers_rotation_but_no_retired_key_revokes_alone(held):
+    """Review finding 4: UK files its half of the SECRETARIAT's revocation, rotates its key, then ROK
+    files the other half. A child gets both halves after UK's rotation and must still apply it; but
+    a key retired by rotation never carries a revocation on its own, and a revoked key not at all."""
+    uk, rok, hour = held[Identity.UK], held[Identity.ROK], timedelta(hours=1)
+    sec_old, sec_new = public_key_text(held[Identity.SECRETARIAT]), Ed25519PrivateKey.generate()
+    uk_half = revocation(Identity.UK, uk, Identity.SECRETARIAT, sec_old, sec_new)
+    rok_half = revocation(Identity.ROK, rok, Identity.SECRETARIAT, sec_old, sec_new)
+    uk2, rok2 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    rotated = ring_of(held).changed(KeyChange(rotation=rotation(Identity.UK, uk, uk2)), T0 + hour)
+    assert change_problem(rotated, KeyChange(revocations=[uk_half, rok_half]), T0 + 2 * hour) is None
+
+    # Both halves by retired keys: one must be signed with its filer's key valid on receipt.
+    both_retired = rotated.changed(KeyChange(rotation=rotation(Identity.ROK, rok, rok2)), T0 + 2 * hour)
+    problem = change_problem(both_retired, KeyChange(revocations=[uk_half, rok_half]), T0 + 3 * hour)
+    assert problem is not None and "ROK's key" in problem and "replaced by rotation" in problem
+    # ROK's retired key cannot revoke UK's key (one revoker: no held half).
+    uk_now, uk3 = public_key_text(uk2), Ed25519PrivateKey.generate()
+    alone = revocation(Identity.ROK, rok, Identity.UK, uk_now, uk3)
+    problem = change_problem(both_retired, KeyChange(revocations=[alone]), T0 + 3 * hour)
+    assert problem is not None and "replaced by rotation" in problem
+
+    # A half signed with a key revoked since vouches for nothing.
+    uk_revoked = ring_of(held).changed(
+        KeyChange(revocations=[revocation(Identity.ROK, rok, Identity.UK, public_key_text(uk), uk2)]), T0 + hour
+    )
+    problem = change_problem(uk_revoked, KeyChange(revocations=[uk_half, rok_half]), T0 + 2 * hour)
+    assert problem is not None and "UK's filing is signed with UK's key" in problem and "revoked on" in problem
+
+    # A key retired before the SECRETARIAT's key came into use cannot have signed a half against it.
+    sec2, sec3 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    sec_rotated = rotated.changed(
+        KeyChange(rotation=rotation(Identity.SECRETARIAT, held[Identity.SECRETARIAT], sec2)), T0 + 2 * hour
+    )
+    stale = revocation(Identity.UK, uk, Identity.SECRETARIAT, public_key_text(sec2), sec3)
+    fresh = revocation(Identity.ROK, rok, Identity.SECRETARIAT, public_key_text(sec2), sec3)
+    problem = change_problem(sec_rotated, KeyChange(revocations=[stale, fresh]), T0 + 3 * hour)
+    assert problem is not None and "replaced before SECRETARIAT's key" in problem
+
+
 def test_a_registry_keeps_at_most_KEYS_KEPT_keys_per_identity(held):
     ring, key = ring_of(held), held[Identity.ROK]
     for n in range(KEYS_KEPT + 3):
@@ -157,6 +201,85 @@ async def test_a_rotation_reaches_open_children_and_a_forged_change_reaches_noth
     rows = [r for r in decisions(register_engine()) if r.kind == "key-rotation"]
     assert len(rows) == 1 and rows[0].workflow_id == partnership.id
     assert "UK's key has been rotated" in subjects(data_dir)
+
+
+async def test_the_secretariats_revocation_reaches_an_open_forum_cycle_after_a_revokers_rotation(
+    local_env, data_dir, task_queue
+):
+    """Review finding 4, end to end: UK files its half, rotates, then ROK files the other half and
+    rotates in the same breath (the worker is down, so the Partnership takes both in one task and
+    forwards both changes together). The open Forum cycle applies both, in the order they were
+    made: the old SECRETARIAT key no longer adds an agenda item there, the new one does."""
+    from temporalio.api.enums.v1 import EventType
+
+    from models.forum import AgendaItemFiling
+    from tests.conftest import bootstrapped
+    from tests.test_forum import start
+    from worker import build_worker
+    from workflows.forum import ForumCycleWorkflow
+
+    uk, rok, sec = (load_private_key(i) for i in (Identity.UK, Identity.ROK, Identity.SECRETARIAT))
+    sec_new, uk2, rok2 = (Ed25519PrivateKey.generate() for _ in range(3))
+    async with build_worker(local_env.client, task_queue, cold=False):
+        partnership = await bootstrapped(local_env, task_queue)
+        forum = await start(partnership, local_env.client, date.today().year + 1)
+        half = {
+            by: revocation(by, key, Identity.SECRETARIAT, public_key_text(sec), sec_new, to=partnership.id)
+            for by, key in ((Identity.UK, uk), (Identity.ROK, rok))
+        }
+        assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half[Identity.UK]) is None
+        uk_rotation = rotation(Identity.UK, uk, uk2, to=partnership.id)
+        await partnership.execute_update(PartnershipWorkflow.rotate_key, uk_rotation)
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    revoked = asyncio.create_task(partnership.execute_update(PartnershipWorkflow.revoke_key, half[Identity.ROK]))
+    await asyncio.sleep(0.5)
+    rok_rotation = rotation(Identity.ROK, rok, rok2, to=partnership.id)
+    rotated = asyncio.create_task(partnership.execute_update(PartnershipWorkflow.rotate_key, rok_rotation))
+    await asyncio.sleep(0.5)
+    async with build_worker(local_env.client, task_queue, cold=False):
+        assert (await revoked).fingerprint == fingerprint(public_key_text(sec_new))
+        await rotated
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+        item = AgendaItemFiling(filed_by=Identity.SECRETARIAT, addressed_to=forum.id, forum_id=forum.id, title="AOB")
+        assert "revoked on" in await rejected(forum, ForumCycleWorkflow.add_item, sign(item, sec))
+        await forum.execute_update(ForumCycleWorkflow.add_item, sign(item, sec_new))
+        assert (await forum.query(ForumCycleWorkflow.refused_messages)).count == 0
+
+    # Each key change to the cycle was sent once the one before it had been delivered.
+    to_forum, order = set(), []
+    async for event in partnership.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+            attrs = event.signal_external_workflow_execution_initiated_event_attributes
+            if attrs.signal_name == "key_changed" and attrs.workflow_execution.workflow_id == forum.id:
+                to_forum.add(event.event_id)
+                order.append("sent")
+        elif event.event_type == EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+            if event.external_workflow_execution_signaled_event_attributes.initiated_event_id in to_forum:
+                order.append("delivered")
+    assert order == ["sent", "delivered"] * 3
+
+
+async def test_a_held_half_no_longer_counts_once_its_filers_key_is_revoked(partnership, local_env, data_dir):
+    """UK's half of the SECRETARIAT's revocation is held; ROK then revokes UK's key. The held half
+    may have been signed by whoever took that key, so ROK's half does not complete the revocation:
+    it is held in turn, the mail tells UK, and UK's half filed again with its new key completes it."""
+    uk, rok, sec = (load_private_key(i) for i in (Identity.UK, Identity.ROK, Identity.SECRETARIAT))
+    sec_new, uk2 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+
+    def half(by: Identity, key) -> KeyRevocation:
+        return revocation(by, key, Identity.SECRETARIAT, public_key_text(sec), sec_new, to=partnership.id)
+
+    assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half(Identity.UK, uk)) is None
+    uk_lost = revocation(Identity.ROK, rok, Identity.UK, public_key_text(uk), uk2, to=partnership.id)
+    await partnership.execute_update(PartnershipWorkflow.revoke_key, uk_lost)
+    assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half(Identity.ROK, rok)) is None
+    entry = await partnership.execute_update(PartnershipWorkflow.revoke_key, half(Identity.UK, uk2))
+    assert entry.fingerprint == fingerprint(public_key_text(sec_new))
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    bodies = [
+        m.get_payload(decode=True).decode() for m in mails(data_dir) if m["Subject"] == "UK's key has been revoked"
+    ]
+    assert bodies and "no longer counts: UK files it again with its new key" in " ".join(bodies[0].split())
 
 
 def test_an_office_key_at_rest_encrypted_owner_only_and_its_own(tmp_path, monkeypatch):

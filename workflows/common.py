@@ -110,6 +110,7 @@ class GovernedWorkflow(WaitingFilings):
         self._in_flight: dict[int, DecisionRecord | Notification] = {}  # by id(): started, not done
         self._messages: list[Message] = []
         self._messages_in_flight = 0
+        self._ordered_in_flight: set[tuple[str, str]] = set()  # (target, signal) of ORDERED_SIGNALS
         self._wakes = 0  # bumped by anything the main loop must look at
         self._timers = 0  # timers started; the latest is the one the loop counts on
         self._timer: asyncio.TimerHandle | None = None
@@ -149,6 +150,13 @@ class GovernedWorkflow(WaitingFilings):
     #: A child holds its own copy of the registry, set at its start; the Partnership's changes
     #: only by its own filings.
     KEYS_FROM_PARTNERSHIP = True
+
+    #: Signals each receiver must get in the order they were queued: a key change is verified
+    #: against the registry the previous ones made (a revocation, with the revoker's key valid
+    #: when the Partnership took it; a rotation the revoker filed just after must not overtake it).
+    #: Temporal does not order signals sent from different workflow tasks, so the next one to the
+    #: same workflow is issued once the one before has been delivered.
+    ORDERED_SIGNALS = frozenset({"key_changed"})
 
     @governed_signal(
         lambda wf, change: (
@@ -204,6 +212,11 @@ class GovernedWorkflow(WaitingFilings):
         self._plan_timer()
         messages, self._messages = self._messages, []
         for message in messages:
+            if message.signal in self.ORDERED_SIGNALS:
+                if (message.target, message.signal) in self._ordered_in_flight:
+                    self._messages.append(message)  # after the one in flight has landed, in order
+                    continue
+                self._ordered_in_flight.add((message.target, message.signal))
             self._messages_in_flight += 1
             task = asyncio.create_task(self._issue(message))
             task.add_done_callback(partial(self._message_done, message))
@@ -231,6 +244,7 @@ class GovernedWorkflow(WaitingFilings):
 
     def _message_done(self, message: Message, done: asyncio.Future) -> None:
         self._messages_in_flight -= 1
+        self._ordered_in_flight.discard((message.target, message.signal))
         error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         if error is not None:
             # A governed thing that has closed takes no more reports; nothing is lost by that.

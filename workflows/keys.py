@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         KeyRevocation,
         KeyRing,
         KeyRotation,
+        change_problem,
         pin_problem,
         revocation_filing_problem,
         revokers,
@@ -28,11 +29,21 @@ with workflow.unsafe.imports_passed_through():
     from workflows.handlers import governed_update
 
 
+def completed(state: PartnershipState, filing: KeyRevocation) -> KeyChange | None:
+    """The revocation `filing` completes with the halves held for it, or None while one awaits."""
+    held = state.key_revocations | {filing.filed_by: filing}
+    filings = [held[p] for p in revokers(filing.revoked) if p in held and held[p].terms() == filing.terms()]
+    return KeyChange(revocations=filings) if len(filings) == len(revokers(filing.revoked)) else None
+
+
 def revocation_problem(state: PartnershipState, filing: KeyRevocation, at: datetime) -> str | None:
     if (held := state.key_revocations.get(filing.filed_by)) and held.terms() == filing.terms():
         others = [p for p in revokers(filing.revoked) if p is not filing.filed_by]
         return f"{filing.filed_by} has already filed this revocation; it awaits the same filing by {others[0]}"
-    return revocation_filing_problem(state.keys, filing, at)
+    if problem := revocation_filing_problem(state.keys, filing, at):
+        return problem
+    # The children check the completed change with the same function: what this applies, they do.
+    return change_problem(state.keys, change, at) if (change := completed(state, filing)) else None
 
 
 class KeyRegistry:
@@ -52,14 +63,14 @@ class KeyRegistry:
         """A lost or compromised key, revoked by the other Participant (the SECRETARIAT's by both):
         from receipt it verifies nothing new. None while the second Participant's filing awaits."""
         now = self._accept(filing)  # type: ignore[attr-defined]
+        change = completed(self._state, filing)
         held = self._state.key_revocations
         held[filing.filed_by] = filing
-        filings = [held[p] for p in revokers(filing.revoked) if p in held and held[p].terms() == filing.terms()]
-        if len(filings) < len(revokers(filing.revoked)):
+        if change is None:
             return None
         for p in revokers(filing.revoked):
             held.pop(p, None)
-        return self._change_key(KeyChange(revocations=filings), now)
+        return self._change_key(change, now)
 
     @governed_update(lambda wf, pin: pin_problem(wf._state.keys, pin))
     async def record_pin(self, pin: KeyPin) -> KeyEntry:
@@ -91,6 +102,14 @@ class KeyRegistry:
         assert old is not None and new is not None  # the validator saw both
         how = "rotated by its holder" if change.rotation else f"revoked by {' and '.join(change.filers)}"
         summary = f"{change.identity}'s key {old.fingerprint} was {how}; its key is now {new.fingerprint}."
+        # Decided (review finding 4): a revocation half held for the other Participant's no longer
+        # counts once its filer's key is revoked (it may have been signed by whoever took the key);
+        # rotation leaves it standing (see models.keyring.held_half_problem).
+        if change.revocations and (void := self._state.key_revocations.pop(change.identity, None)):
+            summary += (
+                f" {void.filed_by}'s filing to revoke {void.revoked}'s key {void.revoked_fingerprint}, held for "
+                f"the other Participant's, no longer counts: {void.filed_by} files it again with its new key."
+            )
         self._record(  # type: ignore[attr-defined]
             f"key-{change.kind}/{change.filing_id}",
             f"key-{change.kind}",
