@@ -14,7 +14,17 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from models.keyring import KeyChange, KeyEntry, KeyRevocation, KeyRing, KeyRotation, change_problem, revokers
+from models.keyring import (
+    KeyChange,
+    KeyChanges,
+    KeyEntry,
+    KeyRevocation,
+    KeyRing,
+    KeyRotation,
+    change_problem,
+    changes_problem,
+    revokers,
+)
 from models.signing import Filing
 from workflows.registry import WORKFLOW_TYPES
 
@@ -81,13 +91,14 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                 ring = ring.changed(change, at)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             attrs = event.workflow_execution_signaled_event_attributes
-            if attrs.signal_name == "key_changed":
+            if attrs.signal_name == "keys_changed":
                 try:
-                    change = KeyChange.model_validate(_first(attrs.input))
+                    batch = KeyChanges.model_validate(_first(attrs.input))
                 except ValidationError:
                     continue
-                if change_problem(ring, change, at) is None:
-                    ring = ring.changed(change, at)
+                if changes_problem(ring, batch, at) is None:
+                    for change in batch.changes:
+                        ring = ring.changed(change, at)
     return ring, [
         SignedFiling(event_id, at, update, filing.filed_by, filing.filing_id, ring.signer(filing))
         for event_id, at, update, filing in accepted

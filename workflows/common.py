@@ -21,7 +21,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
-    from models.keyring import KeyChange, KeyRing, change_problem
+    from models.keyring import KEY_CHANGES_MAX, KeyChange, KeyChanges, KeyRing, changes_problem
     from models.limits import ENTRIES_MAX, LINE_MAX
     from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessage, RefusedMessages, StoredText
     from models.search import GOVERNANCE_STATE
@@ -110,7 +110,6 @@ class GovernedWorkflow(WaitingFilings):
         self._in_flight: dict[int, DecisionRecord | Notification] = {}  # by id(): started, not done
         self._messages: list[Message] = []
         self._messages_in_flight = 0
-        self._ordered_in_flight: set[tuple[str, str]] = set()  # (target, signal) of ORDERED_SIGNALS
         self._wakes = 0  # bumped by anything the main loop must look at
         self._timers = 0  # timers started; the latest is the one the loop counts on
         self._timer: asyncio.TimerHandle | None = None
@@ -151,24 +150,34 @@ class GovernedWorkflow(WaitingFilings):
     #: only by its own filings.
     KEYS_FROM_PARTNERSHIP = True
 
-    #: Signals each receiver must get in the order they were queued: a key change is verified
-    #: against the registry the previous ones made (a revocation, with the revoker's key valid
-    #: when the Partnership took it; a rotation the revoker filed just after must not overtake it).
-    #: Temporal does not order signals sent from different workflow tasks, so the next one to the
-    #: same workflow is issued once the one before has been delivered.
-    ORDERED_SIGNALS = frozenset({"key_changed"})
-
     @governed_signal(
-        lambda wf, change: (
-            change_problem(wf._filing_keys(), change, workflow.now()) if wf.KEYS_FROM_PARTNERSHIP else "not a child"
+        lambda wf, batch: (
+            changes_problem(wf._filing_keys(), batch, workflow.now()) if wf.KEYS_FROM_PARTNERSHIP else "not a child"
         )
     )
-    def key_changed(self, change: KeyChange) -> None:
-        """A rotation or revocation the Partnership received, forwarded as the instrument itself:
-        applied only if it verifies against this workflow's own registry, so a change forged by
-        anyone with access to the namespace changes nothing."""
-        self._case.keys = self._filing_keys().changed(change, workflow.now())  # type: ignore[attr-defined]
+    def keys_changed(self, batch: KeyChanges) -> None:
+        """Rotations and revocations the Partnership received, forwarded as the instruments
+        themselves and in the order received: applied only if each verifies against this
+        workflow's own registry as the ones before it left it, so a change forged by anyone with
+        access to the namespace changes nothing."""
+        keys = self._filing_keys()
+        for change in batch.changes:
+            keys = keys.changed(change, workflow.now())
+        self._case.keys = keys  # type: ignore[attr-defined]
         self._wake()
+
+    def _forward_key_change(self, workflow_id: str, change: KeyChange) -> None:
+        """Queue a key change for a child, in the same signal as any other not yet sent to it: one
+        signal's changes arrive in order, while Temporal may deliver two signals in either order,
+        and a rotation overtaking the revocation before it would leave the revocation's completing
+        half signed by a key the child no longer takes. (Two changes sent in different dispatches
+        can still cross: README, "Rules decided here (issue 13)".)"""
+        for queued in self._messages:
+            if queued.start is None and queued.target == workflow_id and queued.signal == "keys_changed":
+                if len(queued.arg.changes) < KEY_CHANGES_MAX:
+                    queued.arg.changes.append(change)
+                    return
+        self._tell(workflow_id, "keys_changed", KeyChanges(changes=[change]))
 
     # The main loop ----------------------------------------------------------------------------------
 
@@ -212,11 +221,6 @@ class GovernedWorkflow(WaitingFilings):
         self._plan_timer()
         messages, self._messages = self._messages, []
         for message in messages:
-            if message.signal in self.ORDERED_SIGNALS:
-                if (message.target, message.signal) in self._ordered_in_flight:
-                    self._messages.append(message)  # after the one in flight has landed, in order
-                    continue
-                self._ordered_in_flight.add((message.target, message.signal))
             self._messages_in_flight += 1
             task = asyncio.create_task(self._issue(message))
             task.add_done_callback(partial(self._message_done, message))
@@ -244,7 +248,6 @@ class GovernedWorkflow(WaitingFilings):
 
     def _message_done(self, message: Message, done: asyncio.Future) -> None:
         self._messages_in_flight -= 1
-        self._ordered_in_flight.discard((message.target, message.signal))
         error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         if error is not None:
             # A governed thing that has closed takes no more reports; nothing is lost by that.

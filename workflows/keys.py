@@ -1,7 +1,7 @@
 """The Partnership's key registry (issue 13): a key rotated by its holder or revoked by the other
 side, each a register decision and a mail to both Participants and the secretariat, and forwarded
 as the signed instrument itself to every open governed thing, which verifies it against its own
-registry before applying it (GovernedWorkflow.key_changed).
+registry before applying it (GovernedWorkflow.keys_changed).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class KeyRegistry:
             f"Offices that pinned {change.identity}'s key follow the change after checking the instrument.",
         )
         for child in self._known_children():
-            self._tell(child, "key_changed", change)  # type: ignore[attr-defined]
+            self._forward_key_change(child, change)  # type: ignore[attr-defined]
         return new
 
     def _known_children(self) -> list[str]:
