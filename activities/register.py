@@ -215,6 +215,12 @@ def stored_text(engine: Engine, sha256: str) -> str | None:
         return row.text if row is not None else None
 
 
+def every_closed_entry(engine: Engine) -> list[ClosedEntryRow]:
+    """Every closed entry of every Partnership, as the table holds it (for the audit)."""
+    with Session(engine) as session:
+        return list(session.exec(select(ClosedEntryRow).order_by(ClosedEntryRow.entry_id)))
+
+
 def closed_entries(engine: Engine, partnership_id: str, kind: str) -> list[dict]:
     """The summaries of `kind` the Partnership `partnership_id` has closed, oldest filed first."""
     with Session(engine) as session:

@@ -6,6 +6,7 @@ the histories are closed under the rules (audit/closure.py: nothing from outside
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
 
-from activities.register import chain_problems, decisions
+from activities.register import chain_problems, decisions, every_closed_entry
 from audit.archive import (
     all_histories,
     archive_problems,
@@ -31,7 +32,7 @@ from audit.health import stuck_workflows
 from audit.history import activity_calls
 from audit.keys import key_report
 from models.archive import ARCHIVED_KIND
-from models.names import RECORD_DECISION
+from models.names import FILE_CLOSED, RECORD_DECISION
 from models.records import aware_utc
 from models.register import encode_details
 
@@ -61,6 +62,45 @@ def recorded_decisions(history: WorkflowHistory) -> dict[str, dict[str, Any]]:
         for call in activity_calls(history)
         if call.name == RECORD_DECISION and call.completed is not None
     }
+
+
+def filed_closed(histories: list[WorkflowHistory]) -> dict[str, list[dict[str, Any]]]:
+    """entry id -> every ClosedEntry a completed `file_closed` activity wrote for it (a later report
+    files the same entry again, replacing the row)."""
+    filed: dict[str, list[dict[str, Any]]] = {}
+    for history in histories:
+        for call in activity_calls(history):
+            if call.name == FILE_CLOSED and call.completed is not None and isinstance(call.value, dict):
+                filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
+    return filed
+
+
+def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], covered: set[str] | None) -> list[str]:
+    """The closed entries (what `status`, `partnership text` and the lists show of closed things) are
+    each one a history filed, as filed: an inserted or edited row would change what the reads
+    show with the register's chain intact; a deleted one would make a closed thing vanish."""
+    filed = filed_closed(histories)
+    problems = []
+    in_table = set()
+    for row in every_closed_entry(engine):
+        if covered is not None and row.partnership_id not in covered:
+            continue
+        in_table.add(row.entry_id)
+        versions = filed.get(row.entry_id, [])
+        as_filed = [v for v in versions if (v.get("kind"), v.get("partnership_id")) == (row.kind, row.partnership_id)]
+        if not versions:
+            problems.append(f"closed entry {row.entry_id}: no workflow history filed it; it was inserted")
+        elif not any(json.dumps(v.get("summary"), sort_keys=True) == row.summary_json for v in as_filed):
+            problems.append(
+                f"closed entry {row.entry_id}: it differs from what {row.partnership_id} filed; it was edited"
+            )
+    for entry_id, versions in filed.items():
+        partnership_id = versions[-1].get("partnership_id")
+        if entry_id not in in_table and (covered is None or partnership_id in covered):
+            problems.append(
+                f"closed entry {entry_id}: filed by {partnership_id} but missing from the register; it was deleted"
+            )
+    return problems
 
 
 def differences(row: Any, record: dict[str, Any]) -> list[str]:
@@ -119,6 +159,7 @@ async def verify(
             problems.append(
                 f"{decision_id}: recorded by {record['workflow_id']} but missing from the register; it was deleted"
             )
+    problems += closed_entry_problems(engine, histories, covered)
     problems += archive_problems(engine, covered)
     problems += checkpoint_problems(engine, recorded)
     key_history, revoked_later = key_report(histories)

@@ -191,6 +191,48 @@ async def test_verify_catches_an_inserted_row_even_with_a_valid_chain(audited):
     assert report.problems == [f"row 3 ({forged.decision_id}): no workflow history recorded it; it was inserted"]
 
 
+async def test_verify_checks_the_closed_entries_the_reads_show(local_env, local_worker, data_dir, task_queue):
+    """`status`, `partnership text` and the lists read closed things from the register's closed
+    entries: one inserted, edited or deleted there is named, as a register row would be."""
+    from activities.register import file_closed
+    from models.consultation import ConsultationRequest, ConsultationWithdrawal
+    from models.records import ClosedEntry
+    from tests.helpers import eventually
+    from workflows.consultation import ConsultationWorkflow
+
+    wid = f"partnership-{uuid.uuid4().hex}"
+    await bootstrap(local_env.client, task_queue, wid, schedule=False)
+    handle = local_env.client.get_workflow_handle(wid)
+    request = ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs of the workshops")
+    receipt = await handle.execute_update(PartnershipWorkflow.open_consultation, signed(request, to=handle))
+    consultation = local_env.client.get_workflow_handle(receipt.consultation_id)
+    withdrawal = ConsultationWithdrawal(filed_by=Identity.UK, consultation_id=receipt.consultation_id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(withdrawal, to=consultation))
+    query, engine = f"WorkflowId = '{wid}'", register_engine()
+
+    async def filed():
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+        with engine.begin() as conn:
+            return conn.execute(text("SELECT count(*) FROM closed_entries")).scalar() == 1
+
+    await eventually(filed)
+    assert (await verify(local_env.client, engine, query)).ok
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE closed_entries SET summary_json = replace(summary_json, 'WITHDRAWN', 'RESOLVED')"))
+    problems = (await verify(local_env.client, engine, query)).problems
+    assert problems == [f"closed entry {receipt.consultation_id}: it differs from what {wid} filed; it was edited"]
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM closed_entries"))
+    problems = (await verify(local_env.client, engine, query)).problems
+    assert problems == [
+        f"closed entry {receipt.consultation_id}: filed by {wid} but missing from the register; it was deleted"
+    ]
+    inserted = ClosedEntry(entry_id=f"{wid}-amendment-9", kind="amendment", partnership_id=wid, summary={})
+    await asyncio.to_thread(file_closed, inserted)
+    problems = (await verify(local_env.client, engine, query)).problems
+    assert f"closed entry {inserted.entry_id}: no workflow history filed it; it was inserted" in problems
+
+
 def test_auditor_commands_take_no_identity():
     result = run_cli("audit", "verify", "--as", "UK", env=dict(os.environ))
     assert result.returncode == 2
