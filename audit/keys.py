@@ -16,16 +16,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.keyring import (
     KeyChange,
-    KeyChanges,
     KeyEntry,
     KeyRevocation,
     KeyRing,
     KeyRotation,
     change_problem,
-    changes_problem,
     revokers,
 )
+from models.messages import KeyChanges
 from models.signing import Filing
+from rules.messages import changes_problem
 from workflows.registry import WORKFLOW_TYPES
 
 CLASSES = {t.name: t.cls for t in WORKFLOW_TYPES}

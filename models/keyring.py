@@ -349,28 +349,6 @@ def held_half_problem(ring: KeyRing, filing: KeyRevocation) -> str | None:
     return None
 
 
-#: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes
-#: (it takes a few filings at a time), with room to spare.
-KEY_CHANGES_MAX = 20
-
-
-class KeyChanges(Model):
-    """Key changes the Partnership forwards to a child in one signal, in the order it received
-    them: the child verifies each against the registry the ones before it left."""
-
-    changes: list[KeyChange] = Field(min_length=1, max_length=KEY_CHANGES_MAX)
-
-
-def changes_problem(ring: KeyRing, batch: KeyChanges, at: datetime) -> str | None:
-    """Whether every change of a forwarded batch is genuine, each against the registry the ones
-    before it made (see change_problem)."""
-    for n, change in enumerate(batch.changes, 1):
-        if problem := change_problem(ring, change, at):
-            return problem if len(batch.changes) == 1 else f"key change {n} of {len(batch.changes)}: {problem}"
-        ring = ring.changed(change, at)
-    return None
-
-
 def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None:
     """Whether a forwarded key change is genuine against this registry at `at`: what a child
     workflow checks before applying it, so a forged one changes nothing, and what the Partnership
@@ -392,8 +370,8 @@ def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None
         if problem := revocation_terms_problem(ring, filing):
             return problem
     # The filing that completed it was signed with its filer's key valid on receipt; the Partnership
-    # forwards the changes it takes together in one signal, in order (KeyChanges), so that key is
-    # still the one valid here. Any other half was held, and is good by `held_half_problem`.
+    # forwards the changes it takes together in one signal, in order (models.messages.KeyChanges),
+    # so that key is still the one valid here. Any other half was held, and is good by `held_half_problem`.
     signed_now = [signature_problem(r, ring, at) for r in change.revocations]
     if all(signed_now):
         return signed_now[-1]

@@ -18,6 +18,7 @@ from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentSummar
 from models.base import Model
 from models.forum import DecisionAgreement, DecisionTabled, MinutesApproval
 from models.joint_action import WindDown
+from models.keyring import KeyChange
 from models.limits import ENTRIES_MAX, WorkflowRef
 from models.partnership import Termination, TerminationNotice
 from models.working_group import GroupLeads
@@ -88,3 +89,15 @@ class ForumClosed(Model):
 
     forum_id: WorkflowRef
     approvals: list[MinutesApproval] = Field(max_length=2)
+
+
+#: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes
+#: (it takes a few filings at a time), with room to spare.
+KEY_CHANGES_MAX = 20
+
+
+class KeyChanges(Model):
+    """Key changes the Partnership forwards to a child in one signal, in the order it received
+    them: the child verifies each against the registry the ones before it left."""
+
+    changes: list[KeyChange] = Field(min_length=1, max_length=KEY_CHANGES_MAX)

@@ -18,12 +18,13 @@ from models.amendment import AmendmentStatus, AmendmentSummary
 from models.calendar import local_date, local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
-from models.keyring import KeyRing, carried_signature_problem
+from models.keyring import KeyRing, carried_signature_problem, change_problem
 from models.messages import (
     AmendmentOutcome,
     CadenceChanged,
     ForumClosed,
     JointWindDown,
+    KeyChanges,
     TakenDecision,
     TerminationTaken,
 )
@@ -237,4 +238,15 @@ def cadence_changed_problem(
 def report_problem(known: Sequence[str] | dict, ident: str, kind: str) -> str | None:
     if ident not in known:
         return f"no {kind} {ident} was started by this Partnership"
+    return None
+
+
+@decided("33", TOPIC, "forwarded key changes are each verified against the registry the ones before them left")
+def changes_problem(ring: KeyRing, batch: KeyChanges, at: datetime) -> str | None:
+    """Whether every change of a forwarded batch is genuine, each against the registry the ones
+    before it made (see change_problem)."""
+    for n, change in enumerate(batch.changes, 1):
+        if problem := change_problem(ring, change, at):
+            return problem if len(batch.changes) == 1 else f"key change {n} of {len(batch.changes)}: {problem}"
+        ring = ring.changed(change, at)
     return None

@@ -157,9 +157,13 @@ def _serve(main: str, script_dir: str, argv: list[str], env: dict[str, str], cwd
     output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
-    # multiprocessing skips a preload it cannot import without a word: then each run would import
-    # everything again, under its own environment, and this file would check nothing.
-    assert "tests.spawn_preload" in sys.modules, "the fork server did not preload tests.spawn_preload"
+    # multiprocessing skips a preload it cannot import without a word; and a process has one fork
+    # server, whose preload is whoever started it first: `audit replay`'s pool, run in-process by a
+    # test before this worker's first command, starts it with its own. Either way the preload is
+    # imported here, where an error in it fails the command instead of passing unseen (this run
+    # then pays the imports itself).
+    if "tests.spawn_preload" not in sys.modules:
+        import tests.spawn_preload  # noqa: F401
     # The script's own directory first, as for the installed script (not the checkout's root).
     sys.path[:] = [script_dir, *(p for p in sys.path if p not in ("", str(ROOT)))]
     os.chdir(cwd)

@@ -18,7 +18,6 @@ from models.joint_action import ProgressReport
 from models.keyring import (
     KEYS_KEPT,
     KeyChange,
-    KeyChanges,
     KeyRevocation,
     KeyRing,
     KeyRotation,
@@ -26,6 +25,7 @@ from models.keyring import (
     possession_bytes,
     signature_problem,
 )
+from models.messages import KeyChanges
 from models.partnership import TerminationNotice
 from models.signing import fingerprint, public_key_text, sign
 from tests.helpers import effects_done, mails, rejected, subjects

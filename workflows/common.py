@@ -21,14 +21,14 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
-    from models.keyring import KEY_CHANGES_MAX, KeyChange, KeyChanges, KeyRing, changes_problem
+    from models.keyring import KeyRing
     from models.limits import ENTRIES_MAX, LINE_MAX
     from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessage, RefusedMessages, StoredText
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from rules.common import held_id_problem
-    from workflows.handlers import governed_signal
     from workflows.joint_decisions import WaitingFilings
+    from workflows.registry_copy import RegistryCopy
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -61,7 +61,7 @@ class Message:
     undo: Callable[[], None] | None = field(default=None, repr=False)  # a child's entry, if its id is held
 
 
-class GovernedWorkflow(WaitingFilings):
+class GovernedWorkflow(WaitingFilings, RegistryCopy):
     """Base of the governance workflows. A subclass calls `_govern` from its `__init__` with the
     lists in its state that hold accepted filing ids and queued effects, says when it is finished
     and what its clock makes due, and runs `_serve()` from its `@workflow.run`.
@@ -145,39 +145,6 @@ class GovernedWorkflow(WaitingFilings):
 
     def _filing_keys(self) -> KeyRing:
         return self._case.keys  # type: ignore[attr-defined]
-
-    #: A child holds its own copy of the registry, set at its start; the Partnership's changes
-    #: only by its own filings.
-    KEYS_FROM_PARTNERSHIP = True
-
-    @governed_signal(
-        lambda wf, batch: (
-            changes_problem(wf._filing_keys(), batch, workflow.now()) if wf.KEYS_FROM_PARTNERSHIP else "not a child"
-        )
-    )
-    def keys_changed(self, batch: KeyChanges) -> None:
-        """Rotations and revocations the Partnership received, forwarded as the instruments
-        themselves and in the order received: applied only if each verifies against this
-        workflow's own registry as the ones before it left it, so a change forged by anyone with
-        access to the namespace changes nothing."""
-        keys = self._filing_keys()
-        for change in batch.changes:
-            keys = keys.changed(change, workflow.now())
-        self._case.keys = keys  # type: ignore[attr-defined]
-        self._wake()
-
-    def _forward_key_change(self, workflow_id: str, change: KeyChange) -> None:
-        """Queue a key change for a child, in the same signal as any other not yet sent to it: one
-        signal's changes arrive in order, while Temporal may deliver two signals in either order,
-        and a rotation overtaking the revocation before it would leave the revocation's completing
-        half signed by a key the child no longer takes. (Two changes sent in different dispatches
-        can still cross: README, "Rules decided here (issue 13)".)"""
-        for queued in self._messages:
-            if queued.start is None and queued.target == workflow_id and queued.signal == "keys_changed":
-                if len(queued.arg.changes) < KEY_CHANGES_MAX:
-                    queued.arg.changes.append(change)
-                    return
-        self._tell(workflow_id, "keys_changed", KeyChanges(changes=[change]))
 
     # The main loop ----------------------------------------------------------------------------------
 
