@@ -348,3 +348,36 @@ def test_a_rotation_refused_on_its_retry_keeps_the_new_key_only_if_the_registry_
             keys_cli.keys_rotate(identity=Identity.UK)
         assert public_key_text(load_private_key(Identity.UK)) == old_key
         assert not list((data_dir / "keys" / "rotating").glob("*"))
+
+
+async def test_a_child_started_in_the_same_task_as_a_rotation_starts_with_the_new_key(local_env, data_dir, task_queue):
+    """Review finding 11: a joint action proposed and a rotation filed while the worker is down
+    are taken in one task; the action then starts with the registry as rotated (a key change
+    signalled with its start could reach the server before the action exists, and be lost)."""
+    from temporalio.api.enums.v1 import EventType
+
+    from models.joint_action import JointActionCase, JointActionProposal
+    from tests.conftest import bootstrapped
+    from worker import build_worker
+
+    uk, uk2 = load_private_key(Identity.UK), Ed25519PrivateKey.generate()
+    async with build_worker(local_env.client, task_queue, cold=False):
+        partnership = await bootstrapped(local_env, task_queue)
+    proposal = sign(
+        JointActionProposal(filed_by=Identity.UK, addressed_to=partnership.id, ref="9b", title="Testbed"), uk
+    )
+    proposed = asyncio.create_task(partnership.execute_update(PartnershipWorkflow.propose_joint_action, proposal))
+    await asyncio.sleep(0.5)
+    rotated = asyncio.create_task(
+        partnership.execute_update(PartnershipWorkflow.rotate_key, rotation(Identity.UK, uk, uk2, to=partnership.id))
+    )
+    await asyncio.sleep(0.5)
+    async with build_worker(local_env.client, task_queue, cold=False):
+        receipt, _ = await proposed, await rotated
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    action = local_env.client.get_workflow_handle(receipt.action_id)
+    started = (await action.fetch_history()).events[0]
+    assert started.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+    payload = started.workflow_execution_started_event_attributes.input.payloads[0]
+    case = pydantic_data_converter.payload_converter.from_payload(payload, JointActionCase)
+    assert case.keys.current(Identity.UK).fingerprint == fingerprint(public_key_text(uk2))

@@ -51,6 +51,11 @@ class RegistryCopy:
         half signed by a key the child no longer takes. (Two changes sent in different dispatches
         can still cross: README, "Rules decided here (issue 13)".)"""
         for queued in self._messages:
+            if queued.start is not None and queued.target == workflow_id:
+                # Not started yet: it starts with the registry as it is now. (A signal issued with
+                # its start could reach the server before the child exists, and be lost.)
+                queued.arg.keys = self._filing_keys()
+                return
             if queued.start is None and queued.target == workflow_id and queued.signal == "keys_changed":
                 if len(queued.arg.changes) < KEY_CHANGES_MAX:
                     queued.arg.changes.append(change)
