@@ -112,3 +112,12 @@ async def test_a_forged_roll_up_neither_grows_the_state_nor_takes_a_right_away(l
         return (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
 
     await eventually(discontinued)
+
+    # A close is final: a report re-opening the action (which would count against the cap on open
+    # actions) changes nothing.
+    reopened = genuine.model_copy(update={"seq": genuine.seq + 5})
+    await partnership.signal(PartnershipWorkflow.action_changed, reopened)
+    await partnership.signal(PartnershipWorkflow.action_changed, reopened.model_copy(update={"action_id": "nope"}))
+    await eventually(lambda: refusals_above(partnership, 0))  # the second, handled after the first
+    [shown] = await partnership.query(PartnershipWorkflow.actions)
+    assert shown.state is ActionState.DISCONTINUED

@@ -190,8 +190,9 @@ class Programmes:
     @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
     def action_changed(self, summary: ActionSummary) -> None:
         known = self._state.actions[summary.action_id]  # the rule saw it
-        if summary.seq > known.seq:  # signals may arrive out of order
-            # What the proposal set is this Partnership's record, never an unsigned report's to change.
+        # Signals may arrive out of order. A close is final (an unsigned report re-opening an action
+        # would count against the cap on open ones); what the proposal set is this Partnership's.
+        if known.state.is_open and summary.seq > known.seq:
             proposed = {f: getattr(known, f) for f in ("ref", "area", "pillar", "title", "proposed_by")}
             summary = summary.model_copy(update=proposed)
             summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
@@ -206,8 +207,7 @@ class Programmes:
     # ¶32 — termination does not end them (a joint wind-down does: workflows/joint_decisions.py) -----
 
     def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
-        """¶32: every ongoing joint action is told, with the notice, and goes on. Each one this run
-        knows of is told: one shown closed may be shown so by a forged roll-up."""
+        """¶32: every ongoing joint action is told, with the notice, and goes on (all it knows of)."""
         for action in self._state.actions.values():
             self._tell(action.action_id, "partnership_terminated", message)
 
@@ -301,8 +301,8 @@ class Programmes:
 
     @governed_signal(lambda wf, summary: report_problem(wf._state.forums, summary.forum_id, "Forum cycle"))
     def forum_changed(self, summary: ForumSummary) -> None:
-        known = self._state.forums[summary.forum_id]  # the rule saw it
-        if summary.seq > known.seq:  # what the Partnership started it with is not the report's to change
+        known = self._state.forums[summary.forum_id]  # the rule saw it; a close is final (see action_changed)
+        if known.stage is not ForumStage.CLOSED and summary.seq > known.seq:  # year, start: the Partnership's
             self._state.forums[summary.forum_id] = summary.model_copy(
                 update={"year": known.year, "started_at": known.started_at}
             )
@@ -380,8 +380,8 @@ class Programmes:
         lambda wf, summary: report_problem(wf._state.consultations, summary.consultation_id, "consultation")
     )
     def consultation_changed(self, summary: ConsultationSummary) -> None:
-        known = self._state.consultations[summary.consultation_id]  # the rule saw it
-        if summary.seq > known.seq:  # what was requested is this Partnership's own record (see action_changed)
+        known = self._state.consultations[summary.consultation_id]  # the rule saw it; see action_changed
+        if known.state == "OPEN" and summary.seq > known.seq:
             opened = {f: getattr(known, f) for f in ("about", "summary", "opened_by", "opened_at")}
             summary = summary.model_copy(update=opened)
             self._state.consultations[summary.consultation_id] = summary
