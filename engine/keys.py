@@ -284,9 +284,7 @@ def _change_trusted(ring: KeyRing, entry: KeyEntry, trusted: set[str]) -> str | 
         return f"the change to key {entry.fingerprint} does not verify ({problem})"
     filings = [change.rotation] if change.rotation else change.revocations
     for filing in filings:
-        # The key that signed it: a revocation half held for the other Participant's may be signed
-        # with a key its filer has since replaced (models.keyring.held_half_problem).
-        signer = before.signer(filing)  # type: ignore[arg-type]
+        signer = before.valid_at(filing.filed_by, at)  # type: ignore[union-attr]
         if signer is None or signer.public_key not in trusted:
             return f"the change to key {entry.fingerprint} is signed by a key this office has not pinned"
     return None

@@ -320,35 +320,6 @@ def revocation_filing_problem(ring: KeyRing, filing: KeyRevocation, at: datetime
     return revocation_terms_problem(ring, filing) or signature_problem(filing, ring, at)
 
 
-def held_half_problem(ring: KeyRing, filing: KeyRevocation) -> str | None:
-    """Decided (review finding 4): the half of a two-Participant revocation (the SECRETARIAT's)
-    that the Partnership held until the other half arrived was verified when it arrived, and its
-    filer may have rotated its key since. A registry that gets the completed revocation later (a
-    child, an office, the audit) cannot tell when that half arrived, so it takes it when a key of
-    its filer verifies it that was in use while the revoked key was (the Partnership can have held
-    it only then) and that was not revoked: a key replaced by rotation stays good for what it
-    signed while current, a revoked key vouches for nothing. This does not let a retired key sign
-    anything new on its own: `change_problem` still wants the other half signed with its filer's
-    key valid on receipt, so a forger needs a Participant's current key as well."""
-    used = ring.signer(filing)
-    who = filing.filed_by
-    if used is None:
-        return f"{who}'s filing does not verify with any key registered for {who}"
-    if used.ended_by == "revocation":
-        return (
-            f"{who}'s filing is signed with {who}'s key {used.fingerprint}, revoked on "
-            f"{used.valid_until:%Y-%m-%d %H:%MZ}; {who} files it again with its new key"
-        )
-    revoked = ring.current(filing.revoked)
-    assert revoked is not None  # revocation_terms_problem saw it
-    if used.valid_until is not None and revoked.valid_from is not None and used.valid_until <= revoked.valid_from:
-        return (
-            f"{who}'s filing is signed with {who}'s key {used.fingerprint}, replaced before "
-            f"{filing.revoked}'s key {revoked.fingerprint} came into use"
-        )
-    return None
-
-
 def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None:
     """Whether a forwarded key change is genuine against this registry at `at`: what a child
     workflow checks before applying it, so a forged one changes nothing, and what the Partnership
@@ -366,16 +337,11 @@ def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None
         return "the revocation filings name different keys"
     if sorted(r.filed_by for r in change.revocations) != sorted(revokers(first.revoked)):
         return f"{first.revoked}'s key is revoked by {' and '.join(revokers(first.revoked))}"
+    # Each half signed with its filer's key valid now: the Partnership drops a half it holds once
+    # its filer's key changes (workflows/keys.py), so a half signed with a key retired since never
+    # completes a revocation, here or there; and it forwards the changes it takes together in one
+    # signal, in order (models.messages.KeyChanges), so the keys valid there are the keys valid here.
     for filing in change.revocations:
-        if problem := revocation_terms_problem(ring, filing):
+        if problem := revocation_filing_problem(ring, filing, at):
             return problem
-    # The filing that completed it was signed with its filer's key valid on receipt; the Partnership
-    # forwards the changes it takes together in one signal, in order (models.messages.KeyChanges),
-    # so that key is still the one valid here. Any other half was held, and is good by `held_half_problem`.
-    signed_now = [signature_problem(r, ring, at) for r in change.revocations]
-    if all(signed_now):
-        return signed_now[-1]
-    for filing, problem in zip(change.revocations, signed_now, strict=True):
-        if problem is not None and (held := held_half_problem(ring, filing)):
-            return held
     return None

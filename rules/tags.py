@@ -58,9 +58,9 @@ ELSEWHERE = [
         "31",
         "decided",
         "Signed instruments",
-        "a revocation half held for the other Participant's stays good after its filer rotates, not after "
-        "its filer's key is revoked; the completing half is signed with a key valid on receipt",
-        "models.keyring.held_half_problem",
+        "a revocation half held for the other Participant's no longer counts once its filer's key is "
+        "rotated or revoked; every half is signed with its filer's key valid on receipt",
+        "models.keyring.change_problem",
     ),
     Rule(
         "31",

@@ -103,9 +103,10 @@ class KeyRegistry:
         how = "rotated by its holder" if change.rotation else f"revoked by {' and '.join(change.filers)}"
         summary = f"{change.identity}'s key {old.fingerprint} was {how}; its key is now {new.fingerprint}."
         # Decided (review finding 4): a revocation half held for the other Participant's no longer
-        # counts once its filer's key is revoked (it may have been signed by whoever took the key);
-        # rotation leaves it standing (see models.keyring.held_half_problem).
-        if change.revocations and (void := self._state.key_revocations.pop(change.identity, None)):
+        # counts once its filer's key changes. Revoked, whoever took the key may have signed it;
+        # rotated, the half would complete a revocation with a key no copy of the registry takes
+        # any more, and taking retired keys for held halves let a retired key forge one.
+        if void := self._state.key_revocations.pop(change.identity, None):
             summary += (
                 f" {void.filed_by}'s filing to revoke {void.revoked}'s key {void.revoked_fingerprint}, held for "
                 f"the other Participant's, no longer counts: {void.filed_by} files it again with its new key."
