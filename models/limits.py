@@ -23,7 +23,8 @@ TEXT_MAX = 4_000  # a description, note, resolution, decision, cost arrangement:
 LONG_TEXT_MAX = 100_000  # an amendment's wording, a Forum's minutes
 ID_MAX = 128  # a governed thing's workflow id
 #: A governed thing's count of its own changes, as its roll-ups carry it: far above what decades of
-#: filings reach, and low enough that no forged roll-up can put it out of every later one's reach.
+#: filings reach. (A forged roll-up can still claim more changes than the child has made, and hold
+#: what the Partnership shows until the child closes: a close lands whatever its count.)
 SEQ_MAX = 10_000_000
 FILING_ID_MAX = 160  # the engine derives some from a workflow id and a number
 #: Items in a list field (attendees, paragraphs, catalogue changes).

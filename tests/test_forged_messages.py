@@ -121,3 +121,27 @@ async def test_a_forged_roll_up_neither_grows_the_state_nor_takes_a_right_away(l
     await eventually(lambda: refusals_above(partnership, 0))  # the second, handled after the first
     [shown] = await partnership.query(PartnershipWorkflow.actions)
     assert shown.state is ActionState.DISCONTINUED
+
+
+async def test_a_forged_count_of_changes_cannot_hold_a_child_open(local_env, partnership):
+    """A roll-up claiming more changes than the child made holds what is shown, but not the close:
+    the child's own close lands whatever its count (a consultation held open for good would count
+    against the cap on open consultations, and refuse genuine requests)."""
+    from models.consultation import ConsultationRequest, ConsultationWithdrawal
+    from models.limits import SEQ_MAX
+    from workflows.consultation import ConsultationWorkflow
+
+    request = ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs")
+    receipt = await partnership.execute_update(PartnershipWorkflow.open_consultation, signed(request, to=partnership))
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    [genuine] = await partnership.query(PartnershipWorkflow.consultations)
+    await partnership.signal(PartnershipWorkflow.consultation_changed, genuine.model_copy(update={"seq": SEQ_MAX}))
+    consultation = local_env.client.get_workflow_handle(receipt.consultation_id)
+    withdrawal = ConsultationWithdrawal(filed_by=Identity.UK, consultation_id=receipt.consultation_id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(withdrawal, to=consultation))
+
+    async def closed():
+        [shown] = await partnership.query(PartnershipWorkflow.consultations)
+        return shown.state != "OPEN"
+
+    await eventually(closed)

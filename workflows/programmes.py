@@ -39,13 +39,13 @@ with workflow.unsafe.imports_passed_through():
         action_id_for,
         rollup,
     )
-    from models.limits import LINE_MAX, shortened
+    from models.limits import LINE_MAX
     from models.messages import CadenceChanged, TakenDecision, TerminationTaken
     from models.partnership import ConsultationReceipt, ForumReceipt, PartnershipState, Stage
     from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, held_id_problem
-    from rules.messages import report_problem, taken_decision_problem
+    from rules.messages import taken_decision_problem
     from rules.p07_forum import (
         default_host,
         forum_calendar_problem,
@@ -187,19 +187,6 @@ class Programmes:
 
         return action_id, self._start_child(JointActionWorkflow.run, case, action_id, attributes(state, refs), undo)
 
-    @governed_signal(lambda wf, summary: report_problem(wf._state.actions, summary.action_id, "joint action"))
-    def action_changed(self, summary: ActionSummary) -> None:
-        known = self._state.actions[summary.action_id]  # the rule saw it
-        # Signals may arrive out of order. A close is final (an unsigned report re-opening an action
-        # would count against the cap on open ones); what the proposal set is this Partnership's.
-        if known.state.is_open and summary.seq > known.seq:
-            proposed = {f: getattr(known, f) for f in ("ref", "area", "pillar", "title", "proposed_by")}
-            summary = summary.model_copy(update=proposed)
-            summary.cost_arrangement = shortened(summary.cost_arrangement)  # issue 12; `action show` has it all
-            self._state.actions[summary.action_id] = summary
-            if not summary.state.is_open:
-                self._file_closed("action", summary.action_id, summary)
-
     @workflow.query
     def actions(self) -> list[ActionSummary]:
         return list(self._state.actions.values())
@@ -299,16 +286,6 @@ class Programmes:
         )
         return forum_id, started
 
-    @governed_signal(lambda wf, summary: report_problem(wf._state.forums, summary.forum_id, "Forum cycle"))
-    def forum_changed(self, summary: ForumSummary) -> None:
-        known = self._state.forums[summary.forum_id]  # the rule saw it; a close is final (see action_changed)
-        if known.stage is not ForumStage.CLOSED and summary.seq > known.seq:  # year, start: the Partnership's
-            self._state.forums[summary.forum_id] = summary.model_copy(
-                update={"year": known.year, "started_at": known.started_at}
-            )
-            if summary.stage is ForumStage.CLOSED:
-                self._file_closed("forum", summary.forum_id, self._state.forums[summary.forum_id])
-
     @workflow.query
     def forums(self) -> list[ForumSummary]:
         return sorted(self._state.forums.values(), key=lambda f: f.year)
@@ -375,18 +352,6 @@ class Programmes:
         )
         await self._opened(started, request)
         return ConsultationReceipt(consultation_id=consultation_id)
-
-    @governed_signal(
-        lambda wf, summary: report_problem(wf._state.consultations, summary.consultation_id, "consultation")
-    )
-    def consultation_changed(self, summary: ConsultationSummary) -> None:
-        known = self._state.consultations[summary.consultation_id]  # the rule saw it; see action_changed
-        if known.state == "OPEN" and summary.seq > known.seq:
-            opened = {f: getattr(known, f) for f in ("about", "summary", "opened_by", "opened_at")}
-            summary = summary.model_copy(update=opened)
-            self._state.consultations[summary.consultation_id] = summary
-            if summary.state != "OPEN":
-                self._file_closed("consultation", summary.consultation_id, summary)
 
     @workflow.query
     def consultations(self) -> list[ConsultationSummary]:
