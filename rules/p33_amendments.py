@@ -122,8 +122,10 @@ def respond_by_for(proposal: AmendmentProposal, now: datetime) -> date:
 
 
 @stated("33", "mutual written consent: only the other Participant consents or declines")
-def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str) -> str | None:
-    """Consent or decline: only the other Participant, only while the proposal is open."""
+def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, what: str, now: datetime) -> str | None:
+    """Consent or decline: only the other Participant, only while the proposal is open, and not
+    once its respond-by date has passed (the lapse's timer may not have fired yet: a worker that
+    was down, or a filing taken in the same task as the timer, which Temporal hands it first)."""
     if amendment_id != case.amendment_id:
         return f"this filing names amendment {amendment_id}, not {case.amendment_id}"
     proposer = case.proposal.filed_by
@@ -136,6 +138,8 @@ def response_problem(case: AmendmentCase, filing: Filing, amendment_id: str, wha
         )
     if case.status is not AmendmentStatus.PROPOSED:
         return f"{case.amendment_id} is {case.status}; it no longer awaits a response"
+    if now >= lapses_at(case):
+        return f"the respond-by date of {case.amendment_id} ({case.respond_by}) has passed; it has lapsed"
     return None
 
 
@@ -172,9 +176,9 @@ def takes_effect_at(case: AmendmentCase) -> datetime | None:
 
 
 @decided("33", "Amendments", "a decline gives its reason")
-def decline_problem(case: AmendmentCase, filing: AmendmentDecline) -> str | None:
+def decline_problem(case: AmendmentCase, filing: AmendmentDecline, now: datetime) -> str | None:
     """Consent's rules, and a reason: the proposer is owed one."""
-    if problem := response_problem(case, filing, filing.amendment_id, "decline"):
+    if problem := response_problem(case, filing, filing.amendment_id, "decline", now):
         return problem
     if not filing.reason.strip():
         return "a decline needs a reason (--reason)"

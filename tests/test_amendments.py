@@ -226,3 +226,29 @@ async def test_an_amendment_takes_effect_on_the_later_date_it_names(time_env, sk
     status = await eventually(lambda: in_force(skipping_partnership))
     assert status.amendments_in_force[0].effective_on == effective_on
     assert status.state is Stage.IN_EFFECT
+
+
+def test_no_response_is_taken_once_the_respond_by_date_has_passed(keys):
+    """Second review, finding 3b: a consent or decline that reaches the amendment after its
+    respond-by date (a worker down across it, or a filing taken in the same task as the lapse's
+    timer, which Temporal hands the workflow first) is refused: the proposal has lapsed."""
+    from datetime import UTC, date, datetime
+
+    from models.amendment import AmendmentCase, AmendmentDecline, AmendmentProposal
+    from rules.p33_amendments import decline_problem, lapses_at, response_problem
+
+    case = AmendmentCase(
+        amendment_id="partnership-amendment-1",
+        partnership_id="partnership",
+        proposal=AmendmentProposal(filed_by=Identity.UK, paragraphs=[7], text="Twice a year."),
+        proposed_at=datetime(2027, 1, 4, tzinfo=UTC),
+        respond_by=date(2027, 4, 1),
+        keys=keys,
+    )
+    consent = AmendmentConsent(filed_by=Identity.ROK, amendment_id=case.amendment_id)
+    decline = AmendmentDecline(filed_by=Identity.ROK, amendment_id=case.amendment_id, reason="Not now.")
+    due = lapses_at(case)
+    assert response_problem(case, consent, case.amendment_id, "consent to", due - timedelta(seconds=1)) is None
+    late = response_problem(case, consent, case.amendment_id, "consent to", due)
+    assert late == "the respond-by date of partnership-amendment-1 (2027-04-01) has passed; it has lapsed"
+    assert decline_problem(case, decline, due) == late

@@ -145,3 +145,50 @@ async def test_a_forged_count_of_changes_cannot_hold_a_child_open(local_env, par
         return shown.state != "OPEN"
 
     await eventually(closed)
+
+
+def test_an_amendment_report_is_taken_only_as_its_workflow_would_reach_it(keys):
+    """The outcome rule itself (second review, finding 4): from PROPOSED, not in effect before the
+    date the proposal asked for, whatever consent it carries; from CONSENTED, only in effect on its
+    date, or lapsed by the Partnership's termination; an outcome is final."""
+    from datetime import UTC, date, datetime
+
+    from models.amendment import AmendmentSummary
+    from models.keyring import KeyRing
+    from rules.messages import amendment_outcome_problem
+
+    ident, now = "partnership-amendment-1", datetime(2027, 3, 1, tzinfo=UTC)
+    ring = KeyRing.model_validate(keys)
+    proposed = AmendmentSummary(
+        amendment_id=ident,
+        proposed_by=Identity.UK,
+        paragraphs=[7],
+        summary="Twice a year",
+        status=AmendmentStatus.PROPOSED,
+        proposed_at=datetime(2027, 1, 4, tzinfo=UTC),
+        respond_by=date(2027, 4, 1),
+        requested_effective_on=date(2027, 2, 1),
+    )
+    given = signed(AmendmentConsent(filed_by=Identity.ROK, amendment_id=ident))
+
+    def problem(known, status, **fields):
+        outcome = AmendmentOutcome(summary=known.model_copy(update={"status": status, **fields}), consent=given)
+        return amendment_outcome_problem(known, outcome, ring, now, terminated=False)
+
+    early = problem(proposed, AmendmentStatus.IN_EFFECT, effective_on=date(2027, 1, 20))
+    assert early == f"amendment {ident} cannot take effect before 2027-02-01"
+    assert problem(proposed, AmendmentStatus.IN_EFFECT, effective_on=date(2027, 2, 1)) is None
+    consented = proposed.model_copy(update={"status": AmendmentStatus.CONSENTED, "effective_on": date(2027, 2, 1)})
+    moved = problem(consented, AmendmentStatus.IN_EFFECT, effective_on=date(2027, 2, 2))
+    assert moved == f"amendment {ident} takes effect on 2027-02-01, not 2027-02-02"
+    for other in (AmendmentStatus.WITHDRAWN, AmendmentStatus.DECLINED):
+        assert problem(consented, other) == f"amendment {ident} is CONSENTED; it cannot become {other}"
+    late = now.replace(year=2028)  # long past the respond-by date
+    lapse = AmendmentOutcome(summary=consented.model_copy(update={"status": AmendmentStatus.LAPSED}))
+    refused = amendment_outcome_problem(consented, lapse, ring, late, terminated=False)
+    assert refused == f"amendment {ident} is CONSENTED; only the Partnership's termination lapses it now"
+    assert amendment_outcome_problem(consented, lapse, ring, late, terminated=True) is None
+    in_effect = consented.model_copy(update={"status": AmendmentStatus.IN_EFFECT})
+    assert amendment_outcome_problem(in_effect, lapse, ring, late, terminated=True) == (
+        f"amendment {ident} is IN_EFFECT; it cannot become LAPSED"
+    )

@@ -60,7 +60,7 @@ class AmendmentWorkflow(GovernedWorkflow):
     def _finished(self) -> bool:
         return not self._case.status.is_open
 
-    @governed_update(lambda wf, f: response_problem(wf._case, f, f.amendment_id, "consent to"))
+    @governed_update(lambda wf, f: response_problem(wf._case, f, f.amendment_id, "consent to", workflow.now()))
     async def consent(self, filing: AmendmentConsent) -> AmendmentView:
         """¶33: the other Participant's written consent; both now exist."""
         now = self._accept(filing)
@@ -74,7 +74,7 @@ class AmendmentWorkflow(GovernedWorkflow):
         self._publish()
         return self.show()
 
-    @governed_update(lambda wf, f: decline_problem(wf._case, f))
+    @governed_update(lambda wf, f: decline_problem(wf._case, f, workflow.now()))
     async def decline(self, filing: AmendmentDecline) -> AmendmentView:
         now = self._accept(filing)
         self._case.decline = filing
