@@ -73,6 +73,13 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
             state = _first(attrs.input)
             if isinstance(state, dict) and "keys" in state:
                 ring = KeyRing.model_validate(state["keys"])
+                # Halves a run held when it continued as new, as workflows/keys.py carries them.
+                for half in (state.get("key_revocations") or {}).values():
+                    try:
+                        filing = KeyRevocation.model_validate(half)
+                    except ValidationError:
+                        continue
+                    held[filing.filed_by] = filing
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             request = event.workflow_execution_update_accepted_event_attributes.accepted_request
             filing = _filing(workflow_type, request.input.name, _first(request.input.args))
@@ -86,9 +93,12 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                 held[filing.filed_by] = filing
                 same = [h for p in revokers(filing.revoked) if (h := held.get(p)) and h.terms() == filing.terms()]
                 if len(same) == len(revokers(filing.revoked)):
-                    change, held = KeyChange(revocations=same), {}
+                    change = KeyChange(revocations=same)
+                    for p in revokers(filing.revoked):
+                        held.pop(p, None)
             if change is not None and change_problem(ring, change, at) is None:
                 ring = ring.changed(change, at)
+                held.pop(change.identity, None)  # a held half no longer counts once its filer's key changes
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             attrs = event.workflow_execution_signaled_event_attributes
             if attrs.signal_name == "keys_changed":
