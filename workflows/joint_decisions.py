@@ -111,7 +111,8 @@ class PartnershipJointDecisions:
                 f"wind-down/{filing.filing_id}",
                 "joint-wind-down",
                 now,
-                f"UK and ROK jointly decided to wind down {len(ongoing)} ongoing joint action(s) (¶32).",
+                f"UK and ROK jointly decided to wind down {len(ongoing)} joint action(s) (¶32); each still "
+                "ongoing ends.",
                 {"actions": [a.action_id for a in ongoing], "reason": reason},
                 paragraph="32",
             )
