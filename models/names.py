@@ -12,6 +12,8 @@ NOTIFY = "notify"
 STORE_TEXT = "store_text"
 #: activities/register.py: a governed thing's last summary, once it is closed (issue 12).
 FILE_CLOSED = "file_closed"
+#: activities/children.py: whether a governed thing shown closed has closed, as Temporal says.
+CHECK_CHILD = "check_child"
 
 #: workflows/partnership.py: the Partnership's default workflow id; decisions and mails are keyed by the actual one.
 PARTNERSHIP_ID = "partnership"

@@ -69,6 +69,14 @@ class ClosedEntry(Model):
     summary: dict[str, Any]
 
 
+class ChildCheck(Model):
+    """Whether a governed thing shown closed has closed. What shows it closed is its roll-up, which
+    anyone with access to the namespace can forge; so before the Partnership continues as new
+    without it, it asks Temporal whether the workflow it started under that id still runs."""
+
+    child_id: str
+
+
 class RegisterEntry(Model):
     """Where a decision stands in the register (returned by `record_decision`)."""
 

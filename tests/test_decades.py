@@ -249,7 +249,7 @@ def test_the_partnership_filled_to_every_cap_after_decades_stays_within_budget(k
 def test_what_a_run_carries_on_is_what_is_open(keys):
     """Left in by the run, closed things would grow the state by each year's amendments, actions,
     consultations and cycles; `_open_only` leaves them out and keeps a digest of their ids."""
-    from workflows.bounded import BoundedState
+    from workflows.bounded import BoundedState, _is_open
 
     state = forty_years_on(keys)
     for n, amendment in enumerate(list(state.amendments.values())[:5]):
@@ -260,6 +260,12 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
         consultation.state = ConsultationState.RESOLVED
     for forum in list(state.forums.values())[:2]:
         forum.stage = ForumStage.CLOSED
+    # Temporal said each closed one has closed (workflows/bounded._before_continuing), all but one
+    # action: shown closed by its roll-up but still running, it stays.
+    kinds = (state.amendments, state.actions, state.consultations, state.forums)
+    shown_closed = [t for things in kinds for t, summary in things.items() if not _is_open(summary)]
+    still_running = next(t for t in shown_closed if t in state.actions)
+    state.closed_confirmed = [t for t in shown_closed if t != still_running]
     replaced = seen_mark("signed-by-a-replaced-key", "f" * 16)
     state.seen_filings += [replaced, "an-id-accepted-before-marks"]
     holder = BoundedState()
@@ -267,12 +273,13 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
     carried = holder._open_only()
     assert (len(carried.amendments), len(carried.actions), len(carried.consultations), len(carried.forums)) == (
         OPEN_AMENDMENTS_MAX - 5,
-        OPEN_ACTIONS_MAX - 7,
+        OPEN_ACTIONS_MAX - 6,  # the one still running stays
         OPEN_CONSULTATIONS_MAX - 3,
         OPEN_FORUMS_MAX - 2,
     )
     assert len(carried.closed_ids) == CLOSED_IDS_KEPT  # the oldest digests made room
-    assert carried.closed(an_id(0, "action")) and not carried.closed(an_id(8, "action"))
+    assert still_running in carried.actions and not carried.closed_confirmed
+    assert carried.closed(an_id(1, "action")) and not carried.closed(an_id(8, "action"))
     assert len(carried.forum_years) == LAST_DAY.year - FIRST_DAY.year + 1  # one cycle a year, still
     # A paper signed by a key no longer current no longer verifies: its mark is not carried on.
     assert replaced not in carried.seen_filings and "an-id-accepted-before-marks" in carried.seen_filings

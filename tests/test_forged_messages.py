@@ -192,3 +192,40 @@ def test_an_amendment_report_is_taken_only_as_its_workflow_would_reach_it(keys):
     assert amendment_outcome_problem(in_effect, lapse, ring, late, terminated=True) == (
         f"amendment {ident} is IN_EFFECT; it cannot become LAPSED"
     )
+
+
+async def test_a_child_shown_closed_is_forgotten_only_once_temporal_says_it_closed(
+    local_env, local_worker, keys, task_queue
+):
+    """Before continuing as new, the Partnership asks Temporal about each child shown closed: a
+    running action a forged roll-up showed closed stays in what the new run carries (its reports,
+    wind-downs and key changes still reach it); a consultation that did close is left out."""
+    from models.consultation import ConsultationRequest, ConsultationWithdrawal
+    from tests import helpers
+    from tests.helpers import signed_partnership
+    from workflows.consultation import ConsultationWorkflow
+
+    partnership, first_run = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=90)
+    helpers.current_partnership = partnership.id
+    action = await agreed(partnership, local_env.client)
+    request = ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs")
+    receipt = await partnership.execute_update(PartnershipWorkflow.open_consultation, signed(request, to=partnership))
+    consultation = local_env.client.get_workflow_handle(receipt.consultation_id)
+    withdrawal = ConsultationWithdrawal(filed_by=Identity.UK, consultation_id=receipt.consultation_id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(withdrawal, to=consultation))
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    [genuine] = await partnership.query(PartnershipWorkflow.actions)
+    forged = genuine.model_copy(update={"state": ActionState.COMPLETED, "seq": genuine.seq + 1})
+    await partnership.signal(PartnershipWorkflow.action_changed, forged)
+
+    async def continued():
+        if (await partnership.describe()).run_id != first_run:
+            return True
+        for _ in range(10):  # any signal grows the history; these are refused
+            await partnership.signal(PartnershipWorkflow.action_changed, forged.model_copy(update={"action_id": "x"}))
+        return False
+
+    await eventually(continued, timeout=60)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    assert [a.action_id for a in await partnership.query(PartnershipWorkflow.actions)] == [action.id]
+    assert await partnership.query(PartnershipWorkflow.consultations) == []

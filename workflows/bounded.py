@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.joint_action import ActionSummary
     from models.limits import CLOSED_IDS_KEPT
     from models.partnership import PartnershipState, id_digest, seen_mark
-    from models.records import ClosedEntry
+    from models.records import ChildCheck, ClosedEntry
     from models.signing import Filing
     from rules.common import filings_per_key_problem
 
@@ -58,14 +58,34 @@ class BoundedState:
         s = self._state
         return {"amendment": s.amendments, "action": s.actions, "consultation": s.consultations, "forum": s.forums}
 
+    def _before_continuing(self) -> None:
+        """Decided (adversarial review): what shows a governed thing closed is its roll-up, which
+        anyone with access to the namespace can forge; left out of the carried state, a child still
+        running would be forgotten (its reports and a Forum cycle's decisions refused, key changes
+        no longer sent to it). So before continuing as new, the Partnership asks Temporal about each
+        one shown closed, once a run (a check is an effect: the run continues once it has landed)."""
+        asked = self.__dict__.setdefault("_asked", set())
+        for things in self._carried_kinds().values():
+            for thing_id, summary in things.items():
+                if not _is_open(summary) and thing_id not in asked and thing_id not in self._state.closed_confirmed:
+                    asked.add(thing_id)
+                    self._outbox.append(ChildCheck(child_id=thing_id))  # type: ignore[attr-defined]
+
+    def _effect_result(self, effect: object, result: object) -> None:
+        if isinstance(effect, ChildCheck) and result is True:
+            self._state.closed_confirmed.append(effect.child_id)
+
     def _open_only(self) -> PartnershipState:
         """The state to carry across continue-as-new: closed things (all filed in the register by
-        now, as a run continues as new only once its effects are done) are left out, and only the
-        digest of each id is kept; so are the marks of filings signed by keys since replaced."""
+        now, as a run continues as new only once its effects are done) are left out once Temporal
+        has said so (`_before_continuing`), and only the digest of each id is kept; so are the
+        marks of filings signed by keys since replaced. One shown closed that still runs stays."""
+        confirmed = set(self._state.closed_confirmed)
         for things in self._carried_kinds().values():
-            for thing_id in [t for t, summary in things.items() if not _is_open(summary)]:
+            for thing_id in [t for t, s in things.items() if not _is_open(s) and t in confirmed]:
                 del things[thing_id]
                 self._state.closed_ids.append(id_digest(thing_id))
+        self._state.closed_confirmed.clear()
         # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
         del self._state.closed_ids[:-CLOSED_IDS_KEPT]
         # A filing signed by a key no longer current cannot be presented again (it no longer

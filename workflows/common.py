@@ -23,7 +23,16 @@ with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
     from models.keyring import KeyRing
     from models.limits import ENTRIES_MAX, LINE_MAX
-    from models.records import ClosedEntry, DecisionRecord, Notification, RefusedMessage, RefusedMessages, StoredText
+    from models.names import CHECK_CHILD
+    from models.records import (
+        ChildCheck,
+        ClosedEntry,
+        DecisionRecord,
+        Notification,
+        RefusedMessage,
+        RefusedMessages,
+        StoredText,
+    )
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from rules.common import held_id_problem
@@ -43,6 +52,7 @@ ACTIVITIES: dict[type, tuple[str, timedelta]] = {
     Notification: ("notify", timedelta(seconds=20)),  # SMTP itself times out at 10 s
     StoredText: ("store_text", timedelta(seconds=10)),
     ClosedEntry: ("file_closed", timedelta(seconds=10)),
+    ChildCheck: (CHECK_CHILD, timedelta(seconds=30)),
 }
 
 F = TypeVar("F", bound=Filing)
@@ -132,6 +142,12 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
     def _carried_state(self) -> Any:
         raise NotImplementedError
 
+    def _before_continuing(self) -> None:
+        """Once continuing as new is due: queue what must be known before the run carries on."""
+
+    def _effect_result(self, effect: Any, result: Any) -> None:
+        """A completed effect's answer (only a read has one): it changes state, issues no command."""
+
     def _was_seen(self, filing: Filing) -> bool:
         """Whether this very filing was accepted before (a signed paper is presented once)."""
         return filing.filing_id in self._seen_filings
@@ -154,6 +170,8 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
         grown long (after what is in flight has landed)."""
         while True:
             self._on_time()
+            if self._continue_as_new_due():
+                self._before_continuing()
             self._dispatch()
             if (self._finished() or self._continue_as_new_due()) and self._quiet():
                 if self._finished():
@@ -198,6 +216,8 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
             # Only a non-retryable failure ends up here: it would fail again, and must not hold
             # up the effects behind it. Its failure stays in the history for the audit.
             workflow.logger.error("effect set aside", extra={"effect": repr(effect), "error": repr(done.exception())})
+        else:
+            self._effect_result(effect, done.result())
         self._outbox[:] = [e for e in self._outbox if e is not effect]
         self._wake()
 
