@@ -229,3 +229,29 @@ async def test_a_child_shown_closed_is_forgotten_only_once_temporal_says_it_clos
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert [a.action_id for a in await partnership.query(PartnershipWorkflow.actions)] == [action.id]
     assert await partnership.query(PartnershipWorkflow.consultations) == []
+
+
+async def test_a_check_that_cannot_be_answered_keeps_the_child_and_lets_the_run_go_on():
+    """check_child's answers when Temporal cannot say: a child whose history is gone has closed; one
+    the worker may not describe (its credentials) is kept as running, so a continue-as-new is never
+    held up by a check no retry would answer; an unreachable server is asked again (the error)."""
+    from types import SimpleNamespace
+
+    from temporalio.service import RPCError, RPCStatusCode
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.children import check_child
+    from models.records import ChildCheck
+
+    def client_answering(status: RPCStatusCode):
+        async def describe():
+            raise RPCError("no", status, b"")
+
+        return SimpleNamespace(get_workflow_handle=lambda _: SimpleNamespace(describe=describe))
+
+    check = ChildCheck(child_id="partnership-consultation-1")
+    assert await ActivityEnvironment(client=client_answering(RPCStatusCode.NOT_FOUND)).run(check_child, check)
+    kept = ActivityEnvironment(client=client_answering(RPCStatusCode.PERMISSION_DENIED))
+    assert await kept.run(check_child, check) is False
+    with pytest.raises(RPCError):
+        await ActivityEnvironment(client=client_answering(RPCStatusCode.UNAVAILABLE)).run(check_child, check)
