@@ -98,7 +98,9 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                         held.pop(p, None)
             if change is not None and change_problem(ring, change, at) is None:
                 ring = ring.changed(change, at)
-                held.pop(change.identity, None)  # a held half no longer counts once its filer's key changes
+                # A held half no longer counts once its filer's key, or the key it names, changes.
+                for filer in [f for f, half in held.items() if change.identity in (f, half.revoked)]:
+                    held.pop(filer)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             attrs = event.workflow_execution_signaled_event_attributes
             if attrs.signal_name == "keys_changed":

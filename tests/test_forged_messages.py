@@ -232,9 +232,10 @@ async def test_a_child_shown_closed_is_forgotten_only_once_temporal_says_it_clos
 
 
 async def test_a_check_that_cannot_be_answered_keeps_the_child_and_lets_the_run_go_on():
-    """check_child's answers when Temporal cannot say: a child whose history is gone has closed; one
-    the worker may not describe (its credentials) is kept as running, so a continue-as-new is never
-    held up by a check no retry would answer; an unreachable server is asked again (the error)."""
+    """check_child's answers when Temporal cannot say: a child whose history is gone has closed; when
+    the worker may not describe it (its credentials) or the server does not answer, it says so (None),
+    never fails (a failing check would hold up the continue-as-new), and the Partnership then
+    believes the roll-up, as before the checks (what it carries must stay bounded)."""
     from types import SimpleNamespace
 
     from temporalio.service import RPCError, RPCStatusCode
@@ -251,7 +252,19 @@ async def test_a_check_that_cannot_be_answered_keeps_the_child_and_lets_the_run_
 
     check = ChildCheck(child_id="partnership-consultation-1")
     assert await ActivityEnvironment(client=client_answering(RPCStatusCode.NOT_FOUND)).run(check_child, check)
-    kept = ActivityEnvironment(client=client_answering(RPCStatusCode.PERMISSION_DENIED))
-    assert await kept.run(check_child, check) is False
-    with pytest.raises(RPCError):
-        await ActivityEnvironment(client=client_answering(RPCStatusCode.UNAVAILABLE)).run(check_child, check)
+    for status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAVAILABLE):
+        assert await ActivityEnvironment(client=client_answering(status)).run(check_child, check) is None
+
+
+def test_the_roll_up_is_believed_when_temporal_would_not_say(keys):
+    """Only Temporal's "still running" keeps a child shown closed: when the check could not be
+    answered (None), the roll-up is believed, so what the Partnership carries stays bounded."""
+    from models.partnership import PartnershipState
+    from models.records import ChildCheck
+    from workflows.bounded import BoundedState
+
+    holder = BoundedState()
+    holder._state = PartnershipState(keys=keys, text_sha256="0" * 64)
+    for child, answer in (("closed", True), ("unknown", None), ("running", False)):
+        holder._effect_result(ChildCheck(child_id=child), answer)
+    assert holder._state.closed_confirmed == ["closed", "unknown"]

@@ -365,3 +365,23 @@ async def test_a_child_started_in_the_same_task_as_a_rotation_starts_with_the_ne
     payload = started.workflow_execution_started_event_attributes.input.payloads[0]
     case = pydantic_data_converter.payload_converter.from_payload(payload, JointActionCase)
     assert case.keys.current(Identity.UK).fingerprint == fingerprint(public_key_text(uk2))
+
+
+async def test_a_held_half_naming_a_key_since_rotated_no_longer_counts(partnership, local_env, data_dir):
+    """UK's half of a revocation of the SECRETARIAT's key is held; the SECRETARIAT then rotates
+    that key. The half names a key no longer current and could never be completed: the rotation's
+    mail says it no longer counts."""
+    uk, sec = load_private_key(Identity.UK), load_private_key(Identity.SECRETARIAT)
+    sec_new, sec2 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    half = revocation(Identity.UK, uk, Identity.SECRETARIAT, public_key_text(sec), sec_new, to=partnership.id)
+    assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half) is None
+    await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(Identity.SECRETARIAT, sec, sec2, to=partnership.id)
+    )
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    bodies = [
+        " ".join(m.get_payload(decode=True).decode().split())
+        for m in mails(data_dir)
+        if m["Subject"] == "SECRETARIAT's key has been rotated"
+    ]
+    assert bodies and "no longer counts: UK files it again naming SECRETARIAT's current key" in bodies[0]

@@ -30,6 +30,7 @@ class BoundedState:
     """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
 
     _state: PartnershipState
+    _asked: set[str]  # set by PartnershipWorkflow for each run
 
     # Closed things leave the carried state ---------------------------------------------------------
 
@@ -64,7 +65,7 @@ class BoundedState:
         running would be forgotten (its reports and a Forum cycle's decisions refused, key changes
         no longer sent to it). So before continuing as new, the Partnership asks Temporal about each
         one shown closed, once a run (a check is an effect: the run continues once it has landed)."""
-        asked = self.__dict__.setdefault("_asked", set())
+        asked = self._asked
         for things in self._carried_kinds().values():
             for thing_id, summary in things.items():
                 if not _is_open(summary) and thing_id not in asked and thing_id not in self._state.closed_confirmed:
@@ -72,7 +73,9 @@ class BoundedState:
                     self._outbox.append(ChildCheck(child_id=thing_id))  # type: ignore[attr-defined]
 
     def _effect_result(self, effect: object, result: object) -> None:
-        if isinstance(effect, ChildCheck) and result is True:
+        # Only "still running" keeps it; when Temporal would not say, the roll-up is believed, as
+        # before these checks: what the Partnership carries must stay bounded whatever the server.
+        if isinstance(effect, ChildCheck) and result is not False:
             self._state.closed_confirmed.append(effect.child_id)
 
     def _open_only(self) -> PartnershipState:

@@ -106,10 +106,14 @@ class KeyRegistry:
         # counts once its filer's key changes. Revoked, whoever took the key may have signed it;
         # rotated, the half would complete a revocation with a key no copy of the registry takes
         # any more, and taking retired keys for held halves let a retired key forge one.
-        if void := self._state.key_revocations.pop(change.identity, None):
+        # Nor does one naming the key that has just changed: it can no longer be completed.
+        held = self._state.key_revocations
+        for filer in [f for f, half in held.items() if change.identity in (f, half.revoked)]:
+            void = held.pop(filer)
+            again = "with its new key" if filer == change.identity else f"naming {void.revoked}'s current key"
             summary += (
                 f" {void.filed_by}'s filing to revoke {void.revoked}'s key {void.revoked_fingerprint}, held for "
-                f"the other Participant's, no longer counts: {void.filed_by} files it again with its new key."
+                f"the other Participant's, no longer counts: {void.filed_by} files it again {again}, if need be."
             )
         self._record(  # type: ignore[attr-defined]
             f"key-{change.kind}/{change.filing_id}",
