@@ -268,3 +268,24 @@ def test_the_roll_up_is_believed_when_temporal_would_not_say(keys):
     for child, answer in (("closed", True), ("unknown", None), ("running", False)):
         holder._effect_result(ChildCheck(child_id=child), answer)
     assert holder._state.closed_confirmed == ["closed", "unknown"]
+
+
+async def test_a_forged_count_of_changes_cannot_hold_an_action_open(local_env, partnership):
+    """The same for a joint action (`workflows/rollups.py` holds one such rule per kind): its own
+    close, filed by both Participants, lands after a roll-up claiming the most changes."""
+    from models.joint_action import ActionClosure
+    from models.limits import SEQ_MAX
+
+    action = await agreed(partnership, local_env.client)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    [genuine] = await partnership.query(PartnershipWorkflow.actions)
+    await partnership.signal(PartnershipWorkflow.action_changed, genuine.model_copy(update={"seq": SEQ_MAX}))
+    for side in (Identity.UK, Identity.ROK):
+        closure = ActionClosure(filed_by=side, action_id=action.id, outcome="complete")
+        await action.execute_update(JointActionWorkflow.close, signed(closure, to=action))
+
+    async def completed():
+        [shown] = await partnership.query(PartnershipWorkflow.actions)
+        return shown.state is ActionState.COMPLETED
+
+    await eventually(completed)
