@@ -88,7 +88,9 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
     await keys_and_checkpoint(client, task_queue)
+    continued = await continued_as_new(client, task_queue)
     return {
+        "partnership-continued": continued,
         "partnership-keys": "partnership-keys",
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
@@ -99,6 +101,36 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
         "amendment-declined": second.amendment_id,
         "partnership-notice-withdrawn": "partnership-notice-withdrawn",
     }
+
+
+async def continued_as_new(client: Client, task_queue: str) -> tuple[str, str]:
+    """A Partnership that continues as new with a closed consultation: before it does, it asks
+    Temporal whether the consultation has closed (check_child), then carries on without it. The
+    first run is recorded."""
+    from engine.keys import public_keys
+    from models.consultation import ConsultationRequest, ConsultationWithdrawal
+    from models.identities import Identity
+    from models.partnership import TerminationNotice
+    from tests.helpers import effects_done, signed, signed_partnership, withdrawal
+    from workflows.consultation import ConsultationWorkflow
+    from workflows.partnership import PartnershipWorkflow
+
+    handle, first_run = await signed_partnership(client, task_queue, public_keys(), continue_as_new_at_length=70)
+    request = ConsultationRequest(filed_by=Identity.UK, about="28", summary="Costs")
+    receipt = await handle.execute_update(PartnershipWorkflow.open_consultation, signed(request, to=handle))
+    consultation = client.get_workflow_handle(receipt.consultation_id)
+    filing = ConsultationWithdrawal(filed_by=Identity.UK, consultation_id=receipt.consultation_id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(filing, to=consultation))
+    await consultation.result()
+    while (await handle.describe()).run_id == first_run:  # filings grow the history to the limit
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+        notice = signed(TerminationNotice(filed_by=Identity.UK), to=handle)
+        await handle.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+        await handle.execute_update(
+            PartnershipWorkflow.withdraw_termination_notice, signed(await withdrawal(handle, Identity.UK), to=handle)
+        )
+    return handle.id, first_run
 
 
 async def cosign_checkpoint(handle, keys: dict | None = None) -> None:
@@ -395,9 +427,11 @@ async def archive_pass(client: Client, task_queue: str) -> dict[str, str]:
     return {"archive-pass": f"{task_queue}-archive-now"}
 
 
-async def record(client: Client, recorded: dict[str, str]) -> None:
-    for name, wid in recorded.items():
-        history = await client.get_workflow_handle(wid).fetch_history()
+async def record(client: Client, recorded: dict[str, str | tuple[str, str]]) -> None:
+    """Each named history: a workflow's latest run, or (workflow id, run id) for one run."""
+    for name, which in recorded.items():
+        wid, run_id = which if isinstance(which, tuple) else (which, None)
+        history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
         HISTORIES.mkdir(parents=True, exist_ok=True)
         (HISTORIES / f"{name}.json").write_text(history.to_json())
         print(f"recorded {name}.json ({len(history.events)} events)")
