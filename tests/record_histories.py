@@ -88,9 +88,10 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
     await keys_and_checkpoint(client, task_queue)
-    continued = await continued_as_new(client, task_queue)
+    continued, withdrawn_consultation = await continued_as_new(client, task_queue)
     return {
         "partnership-continued": continued,
+        "consultation-withdrawn": withdrawn_consultation,
         "partnership-keys": "partnership-keys",
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
@@ -103,10 +104,10 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     }
 
 
-async def continued_as_new(client: Client, task_queue: str) -> tuple[str, str]:
+async def continued_as_new(client: Client, task_queue: str) -> tuple[tuple[str, str], str]:
     """A Partnership that continues as new with a closed consultation: before it does, it asks
     Temporal whether the consultation has closed (check_child), then carries on without it. The
-    first run is recorded."""
+    first run is recorded, and the consultation's (the closure audit checks its roll-ups against it)."""
     from datetime import date
 
     from engine.bootstrap import start_partnership, text_sha256
@@ -139,7 +140,7 @@ async def continued_as_new(client: Client, task_queue: str) -> tuple[str, str]:
         await handle.execute_update(
             PartnershipWorkflow.withdraw_termination_notice, signed(await withdrawal(handle, Identity.UK), to=handle)
         )
-    return handle.id, first_run
+    return (handle.id, first_run), receipt.consultation_id
 
 
 async def cosign_checkpoint(handle, keys: dict | None = None) -> None:
