@@ -145,9 +145,6 @@ class PartnershipState(Model):
     continue_as_new_at_length: int | None = None
     # Effects accepted but not yet carried out when the run continued as new.
     outbox: list[DecisionRecord | Notification | StoredText | ClosedEntry | ChildCheck] = Field(default_factory=list)
-    # Governed things shown closed that Temporal has said are closed (workflows/bounded.py): only
-    # these are left out when the run continues as new.
-    closed_confirmed: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _counts_of_what_it_carried(self) -> PartnershipState:

@@ -249,7 +249,7 @@ def test_the_partnership_filled_to_every_cap_after_decades_stays_within_budget(k
 def test_what_a_run_carries_on_is_what_is_open(keys):
     """Left in by the run, closed things would grow the state by each year's amendments, actions,
     consultations and cycles; `_open_only` leaves them out and keeps a digest of their ids."""
-    from workflows.bounded import BoundedState, _is_open
+    from workflows.bounded import BoundedState, still_open
 
     state = forty_years_on(keys)
     for n, amendment in enumerate(list(state.amendments.values())[:5]):
@@ -263,13 +263,13 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
     # Temporal said each closed one has closed (workflows/bounded._before_continuing), all but one
     # action: shown closed by its roll-up but still running, it stays.
     kinds = (state.amendments, state.actions, state.consultations, state.forums)
-    shown_closed = [t for things in kinds for t, summary in things.items() if not _is_open(summary)]
+    shown_closed = [t for things in kinds for t, summary in things.items() if not still_open(summary)]
     still_running = next(t for t in shown_closed if t in state.actions)
-    state.closed_confirmed = [t for t in shown_closed if t != still_running]
     replaced = seen_mark("signed-by-a-replaced-key", "f" * 16)
     state.seen_filings += [replaced, "an-id-accepted-before-marks"]
     holder = BoundedState()
     holder._state = state
+    holder._checks = {t: t != still_running for t in shown_closed}
     carried = holder._open_only()
     assert (len(carried.amendments), len(carried.actions), len(carried.consultations), len(carried.forums)) == (
         OPEN_AMENDMENTS_MAX - 5,
@@ -278,7 +278,7 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
         OPEN_FORUMS_MAX - 2,
     )
     assert len(carried.closed_ids) == CLOSED_IDS_KEPT  # the oldest digests made room
-    assert still_running in carried.actions and not carried.closed_confirmed
+    assert still_running in carried.actions
     assert carried.closed(an_id(1, "action")) and not carried.closed(an_id(8, "action"))
     assert len(carried.forum_years) == LAST_DAY.year - FIRST_DAY.year + 1  # one cycle a year, still
     # A paper signed by a key no longer current no longer verifies: its mark is not carried on.

@@ -265,9 +265,11 @@ def test_the_roll_up_is_believed_when_temporal_would_not_say(keys):
 
     holder = BoundedState()
     holder._state = PartnershipState(keys=keys, text_sha256="0" * 64)
+    holder._checks = {}
     for child, answer in (("closed", True), ("unknown", None), ("running", False)):
+        holder._checks[child] = False  # asked
         holder._effect_result(ChildCheck(child_id=child), answer)
-    assert holder._state.closed_confirmed == ["closed", "unknown"]
+    assert holder._checks == {"closed": True, "unknown": True, "running": False}
 
 
 async def test_a_forged_count_of_changes_cannot_hold_an_action_open(local_env, partnership):

@@ -30,7 +30,7 @@ class BoundedState:
     """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
 
     _state: PartnershipState
-    _asked: set[str]  # set by PartnershipWorkflow for each run
+    _checks: dict[str, bool]  # set by PartnershipWorkflow for each run
 
     # Closed things leave the carried state ---------------------------------------------------------
 
@@ -52,7 +52,7 @@ class BoundedState:
         register replaces a row filed twice), so the next continue-as-new can leave them out."""
         for kind, things in self._carried_kinds().items():
             for thing_id, summary in things.items():
-                if not _is_open(summary):
+                if not still_open(summary):
                     self._file_closed(kind, thing_id, summary)
 
     def _carried_kinds(self) -> dict[str, dict]:
@@ -65,30 +65,27 @@ class BoundedState:
         running would be forgotten (its reports and a Forum cycle's decisions refused, key changes
         no longer sent to it). So before continuing as new, the Partnership asks Temporal about each
         one shown closed, once a run (a check is an effect: the run continues once it has landed)."""
-        asked = self._asked
         for things in self._carried_kinds().values():
             for thing_id, summary in things.items():
-                if not _is_open(summary) and thing_id not in asked and thing_id not in self._state.closed_confirmed:
-                    asked.add(thing_id)
+                if not still_open(summary) and thing_id not in self._checks:
+                    self._checks[thing_id] = False
                     self._outbox.append(ChildCheck(child_id=thing_id))  # type: ignore[attr-defined]
 
     def _effect_result(self, effect: object, result: object) -> None:
         # Only "still running" keeps it; when Temporal would not say, the roll-up is believed, as
         # before these checks: what the Partnership carries must stay bounded whatever the server.
         if isinstance(effect, ChildCheck) and result is not False:
-            self._state.closed_confirmed.append(effect.child_id)
+            self._checks[effect.child_id] = True
 
     def _open_only(self) -> PartnershipState:
         """The state to carry across continue-as-new: closed things (all filed in the register by
         now, as a run continues as new only once its effects are done) are left out once Temporal
         has said so (`_before_continuing`), and only the digest of each id is kept; so are the
         marks of filings signed by keys since replaced. One shown closed that still runs stays."""
-        confirmed = set(self._state.closed_confirmed)
         for things in self._carried_kinds().values():
-            for thing_id in [t for t, s in things.items() if not _is_open(s) and t in confirmed]:
+            for thing_id in [t for t, s in things.items() if not still_open(s) and self._checks.get(t)]:
                 del things[thing_id]
                 self._state.closed_ids.append(id_digest(thing_id))
-        self._state.closed_confirmed.clear()
         # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
         del self._state.closed_ids[:-CLOSED_IDS_KEPT]
         # A filing signed by a key no longer current cannot be presented again (it no longer
@@ -135,7 +132,7 @@ class BoundedState:
         return filings_per_key_problem(filing, key.fingerprint, filed)
 
 
-def _is_open(summary: BaseModel) -> bool:
+def still_open(summary: BaseModel) -> bool:
     """Whether an amendment, joint action, consultation or Forum cycle is still open."""
     if isinstance(summary, AmendmentSummary):
         return summary.status.is_open

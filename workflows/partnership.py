@@ -71,7 +71,7 @@ class PartnershipWorkflow(
     def __init__(self, state: PartnershipState) -> None:
         self._state = state
         self._govern(state.seen_filings, state.outbox, state.refused)
-        self._asked: set[str] = set()  # children shown closed that this run has asked Temporal about
+        self._checks: dict[str, bool] = {}  # children shown closed this run asked Temporal about: closed?
         # Issue 11: a client that starts a Partnership starts it unsigned and empty; one started
         # with signatures, amendments or actions already in it refuses to run.
         self._fresh_problem = None if workflow.info().continued_run_id else fresh_state_problem(state)
