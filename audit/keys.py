@@ -21,7 +21,9 @@ from models.keyring import (
     KeyRing,
     KeyRotation,
     change_problem,
+    completed_revocation,
     revokers,
+    void_halves,
 )
 from models.messages import KeyChanges
 from models.signing import Filing
@@ -90,16 +92,14 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
             if isinstance(filing, KeyRotation):
                 change = KeyChange(rotation=filing)
             elif isinstance(filing, KeyRevocation):
+                change = completed_revocation(held, filing)
                 held[filing.filed_by] = filing
-                same = [h for p in revokers(filing.revoked) if (h := held.get(p)) and h.terms() == filing.terms()]
-                if len(same) == len(revokers(filing.revoked)):
-                    change = KeyChange(revocations=same)
+                if change is not None:
                     for p in revokers(filing.revoked):
                         held.pop(p, None)
             if change is not None and change_problem(ring, change, at) is None:
                 ring = ring.changed(change, at)
-                # A held half no longer counts once its filer's key, or the key it names, changes.
-                for filer in [f for f, half in held.items() if change.identity in (f, half.revoked)]:
+                for filer in void_halves(held, change.identity):
                     held.pop(filer)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             attrs = event.workflow_execution_signaled_event_attributes

@@ -292,6 +292,21 @@ def revokers(revoked: Identity) -> tuple[Identity, ...]:
     return ()
 
 
+def completed_revocation(held: dict[Identity, KeyRevocation], filing: KeyRevocation) -> KeyChange | None:
+    """The revocation `filing` completes with the halves `held` for it, or None while one awaits."""
+    halves = held | {filing.filed_by: filing}
+    filings = [halves[p] for p in revokers(filing.revoked) if p in halves and halves[p].terms() == filing.terms()]
+    return KeyChange(revocations=filings) if len(filings) == len(revokers(filing.revoked)) else None
+
+
+def void_halves(held: dict[Identity, KeyRevocation], changed: Identity) -> list[Identity]:
+    """Decided (review finding 4): the filers whose held revocation half no longer counts once
+    `changed`'s key has changed: its own (revoked, whoever took the key may have signed it;
+    rotated, it would complete a revocation with a key no copy of the registry takes any more),
+    and one naming that key (it can no longer be completed)."""
+    return [filer for filer, half in held.items() if changed in (filer, half.revoked)]
+
+
 def revocation_terms_problem(ring: KeyRing, filing: KeyRevocation) -> str | None:
     """What one revocation filing names: right filer, the revoked key current, a fresh successor
     that proves possession."""

@@ -20,20 +20,15 @@ with workflow.unsafe.imports_passed_through():
         KeyRing,
         KeyRotation,
         change_problem,
+        completed_revocation,
         pin_problem,
         revocation_filing_problem,
         revokers,
         rotation_problem,
+        void_halves,
     )
     from models.partnership import PartnershipState
     from workflows.handlers import governed_update
-
-
-def completed(state: PartnershipState, filing: KeyRevocation) -> KeyChange | None:
-    """The revocation `filing` completes with the halves held for it, or None while one awaits."""
-    held = state.key_revocations | {filing.filed_by: filing}
-    filings = [held[p] for p in revokers(filing.revoked) if p in held and held[p].terms() == filing.terms()]
-    return KeyChange(revocations=filings) if len(filings) == len(revokers(filing.revoked)) else None
 
 
 def revocation_problem(state: PartnershipState, filing: KeyRevocation, at: datetime) -> str | None:
@@ -43,7 +38,8 @@ def revocation_problem(state: PartnershipState, filing: KeyRevocation, at: datet
     if problem := revocation_filing_problem(state.keys, filing, at):
         return problem
     # The children check the completed change with the same function: what this applies, they do.
-    return change_problem(state.keys, change, at) if (change := completed(state, filing)) else None
+    change = completed_revocation(state.key_revocations, filing)
+    return change_problem(state.keys, change, at) if change else None
 
 
 class KeyRegistry:
@@ -63,7 +59,7 @@ class KeyRegistry:
         """A lost or compromised key, revoked by the other Participant (the SECRETARIAT's by both):
         from receipt it verifies nothing new. None while the second Participant's filing awaits."""
         now = self._accept(filing)  # type: ignore[attr-defined]
-        change = completed(self._state, filing)
+        change = completed_revocation(self._state.key_revocations, filing)
         held = self._state.key_revocations
         held[filing.filed_by] = filing
         if change is None:
@@ -102,13 +98,8 @@ class KeyRegistry:
         assert old is not None and new is not None  # the validator saw both
         how = "rotated by its holder" if change.rotation else f"revoked by {' and '.join(change.filers)}"
         summary = f"{change.identity}'s key {old.fingerprint} was {how}; its key is now {new.fingerprint}."
-        # Decided (review finding 4): a revocation half held for the other Participant's no longer
-        # counts once its filer's key changes. Revoked, whoever took the key may have signed it;
-        # rotated, the half would complete a revocation with a key no copy of the registry takes
-        # any more, and taking retired keys for held halves let a retired key forge one.
-        # Nor does one naming the key that has just changed: it can no longer be completed.
         held = self._state.key_revocations
-        for filer in [f for f, half in held.items() if change.identity in (f, half.revoked)]:
+        for filer in void_halves(held, change.identity):
             void = held.pop(filer)
             again = "with its new key" if filer == change.identity else f"naming {void.revoked}'s current key"
             summary += (
