@@ -296,9 +296,9 @@ async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_
     from models.consultation import ResolutionAcceptance, ResolutionProposal
     from workflows.consultation import ConsultationWorkflow
 
-    handle, _ = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=80)
+    handle, first_run = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=80)
     client = local_env.client
-    years = 20
+    years = 10
     in_force: list[str] = []
     wording: dict[str, str] = {}
     for year in range(years):
@@ -361,6 +361,10 @@ async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_
         )
         await effects_done(latest, PartnershipWorkflow.pending_effects, timeout=60)
 
+    from tests.replay_all import histories_reached_from
+
+    runs = [h for h in await histories_reached_from(client, [(handle.id, first_run)]) if h.workflow_id == handle.id]
+    assert len(runs) > 3, f"the Partnership ran {len(runs)} times: too few continuations to test what each carries"
     # What the latest run started with: the state the last continue-as-new carried on.
     history = await latest.fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
