@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHistory
 
-from activities.register import chain_problems, decisions, every_closed_entry
+from activities.register import chain_problems, decisions, every_closed_entry, read_only_engine
 from audit.archive import (
     all_histories,
     archive_problems,
@@ -27,14 +27,39 @@ from audit.archive import (
 )
 from audit.checkpoint import checkpoint_problems
 from audit.closure import Finding, closure
-from audit.errors import ArchiveMissing
+from audit.errors import ArchiveMissing, RegisterUnreachable
 from audit.health import stuck_workflows
 from audit.history import activity_calls
 from audit.keys import key_report
+from engine import config
 from models.archive import ARCHIVED_KIND
 from models.names import FILE_CLOSED, RECORD_DECISION
 from models.records import aware_utc
 from models.register import encode_details
+
+
+def reachable_register() -> Engine:
+    """The register read-only, once it has answered; else RegisterUnreachable in one line naming
+    where it was looked for (a password in the URL is not shown)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+    url = config.database_url()
+    try:
+        where = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise RegisterUnreachable("DATABASE_URL is not a database URL (e.g. postgresql+psycopg://…)") from None
+    try:
+        engine = read_only_engine()
+        with engine.connect():
+            pass
+    except (SQLAlchemyError, ImportError) as err:  # no such file or server, a driver not installed
+        reason = str(err.orig if isinstance(err, DBAPIError) else err).strip().splitlines()[0][:200]
+        raise RegisterUnreachable(
+            f"no register at {where} ({reason}): run this where the register is, or point DATABASE_URL "
+            "(or PARTNERSHIP_DATA_DIR) at it"
+        ) from None
+    return engine
 
 
 class VerifyReport(BaseModel):

@@ -178,10 +178,10 @@ async def verify_command(
     archive's), the archive's hashes, and that the histories hold nothing from outside the rules
     (forged signals, direct starts, terminations, resets, cancel requests, unverified filings);
     exit 1 on any mismatch or finding."""
-    from audit.verify import verify
+    from audit.verify import reachable_register, verify
 
-    c, engine = await archive_and_server(from_archive)
-    report = await verify(c, engine, query, from_archive)
+    engine = reachable_register()  # what is verified: without it there is nothing to check
+    report = await verify(None if from_archive else await client(), engine, query, from_archive)
     if json_out:
         emit(report.model_dump(mode="json") | {"ok": report.ok})
     else:

@@ -22,7 +22,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from audit.errors import ArchiveMissing
+from audit.errors import ArchiveMissing, RegisterUnreachable
 from cli import pending
 from cli.register_reads import closed_summaries
 from cli.sending import asked_again, no_answer, send
@@ -124,6 +124,7 @@ EXPECTED = (
     Refused,
     ValidationError,
     ArchiveMissing,
+    RegisterUnreachable,
 )
 
 

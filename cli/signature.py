@@ -27,6 +27,7 @@ from cli.keys import record_pins, spaced
 from cli.status import show_status
 from engine.keys import KeyProblem, expected_keys, pin, read_public_key
 from models.identities import FILERS, Identity
+from models.keyring import KeyRing, shared_key_problem
 from models.partnership import SignPartnership
 from models.signing import fingerprint
 from workflows.partnership import PartnershipWorkflow
@@ -49,6 +50,8 @@ def registry_from(pairs: list[str]) -> dict[Identity, str]:
     missing = [i.value for i in FILERS if i not in keys]
     if missing:
         usage(f"--key is needed for {', '.join(missing)} too: the registry holds every filer's key")
+    if problem := shared_key_problem(KeyRing.model_validate(keys)):
+        raise Refused(f"{problem}; nothing was started")
     return keys
 
 

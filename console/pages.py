@@ -101,13 +101,17 @@ def overdue(actions: list[ActionSummary], now: datetime) -> list[ActionSummary]:
 
 def register_health() -> dict[str, Any]:
     """The register's hash chain, checked here (read-only); `verify` adds the histories."""
-    from activities.register import chain_problems, decisions, read_only_engine
+    from activities.register import chain_problems, decisions
+    from audit.errors import RegisterUnreachable
+    from audit.verify import reachable_register
 
     try:
-        engine = read_only_engine()
+        engine = reachable_register()
         return {"rows": len(decisions(engine)), "problems": chain_problems(engine), "error": None}
-    except Exception:  # no register in this data dir (an office that runs no stack)
-        return {"rows": 0, "problems": [], "error": "no register in this data dir"}
+    except RegisterUnreachable as err:  # an office that runs no stack has none
+        return {"rows": 0, "problems": [], "error": str(err)}
+    except Exception:  # a database file with no register in it yet
+        return {"rows": 0, "problems": [], "error": "no register in this data dir yet"}
 
 
 def overview_context(status: Any, actions: list[ActionSummary], now: datetime) -> dict[str, Any]:
@@ -333,7 +337,7 @@ async def register_page(request: Request) -> Response:
     health = register_health()
     rows = decisions(read_only_engine()) if health["error"] is None else []
     report = None
-    if request.query_params.get("verify"):
+    if request.query_params.get("verify") and health["error"] is None:  # no register here: nothing to verify
         from audit.verify import verify
 
         report = await verify(await client(), read_only_engine())

@@ -252,6 +252,19 @@ def pin_problem(ring: KeyRing, pin: KeyPin) -> str | None:
     return None
 
 
+def shared_key_problem(ring: KeyRing) -> str | None:
+    """Each identity signs with a key of its own: one key given to two would let whoever holds it
+    file for both, and every mutual rule would be decided by one side."""
+    holders: dict[str, list[Identity]] = {}
+    for entry in ring.entries:
+        holders.setdefault(entry.public_key, []).append(entry.identity)
+    for key, identities in holders.items():
+        if len(set(identities)) > 1:
+            names = " and ".join(sorted(set(identities)))
+            return f"{names} are given the same key {fingerprint(key)}: each office signs with a key of its own"
+    return None
+
+
 def new_key_problem(ring: KeyRing, new_key: str) -> str | None:
     """A key once registered is never registered again (for anyone): an old instrument it signed
     could otherwise come back to life."""

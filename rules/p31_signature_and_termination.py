@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from models.calendar import local_date, local_midnight
 from models.identities import Identity, other_participant
+from models.keyring import shared_key_problem
 from models.partnership import (
     PartnershipState,
     SignPartnership,
@@ -134,10 +135,17 @@ def withdrawal_problem(state: PartnershipState, withdrawal: TerminationWithdrawa
     return None
 
 
-@decided("31", "Messages between workflows", "a Partnership started by a client starts unsigned and empty")
+@decided(
+    "31",
+    "Messages between workflows",
+    "a Partnership started by a client starts unsigned and empty, each filer with a key of its own",
+)
 def fresh_state_problem(state: PartnershipState) -> str | None:
     """What a client may start: the key registry, the text's hash and settings, nothing else.
-    Signatures, amendments, actions and the rest come only from filings and messages."""
+    Signatures, amendments, actions and the rest come only from filings and messages. ¶31's two
+    signatures (and ¶33's mutual consent) are two only if no key is given to two identities."""
+    if problem := shared_key_problem(state.keys):
+        return problem
     fresh = PartnershipState(
         keys=state.keys,
         text_sha256=state.text_sha256,

@@ -273,3 +273,30 @@ def test_a_file_that_is_not_a_history_gets_one_line(tmp_path, command):
         assert result.stderr.strip() == (
             f"{tmp_path / name} is not a workflow history (JSON as `temporal workflow show --output json` writes it)"
         )
+
+
+@pytest.mark.parametrize(
+    ("database", "where"),
+    [
+        (None, "no register at sqlite:///{data}/register.db (unable to open database file)"),
+        ("bogus://x", "no register at bogus://x (Can't load plugin: sqlalchemy.dialects:bogus)"),
+        (
+            "postgresql+psycopg://auditor:secret@127.0.0.1:1/register",
+            "no register at postgresql+psycopg://auditor:***@",
+        ),
+    ],
+    ids=["an-office-without-one", "not-a-database", "a-server-that-does-not-answer"],
+)
+def test_verify_where_no_register_answers_says_so_in_one_line(tmp_path, database, where):
+    """An auditor's or a Participant office's data dir holds no register (only the secretariat's
+    stack writes one): `audit verify` says where it looked, in one line, without the password."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path / "office"), "TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    if database:
+        env["DATABASE_URL"] = database
+    for extra in ([], ["--from-archive"]):
+        result = run_cli("audit", "verify", *extra, env=env, timeout=60)
+        assert result.returncode == 1, result.stdout
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(where.format(data=tmp_path / "office")), line
+        assert "secret" not in line and line.endswith("or point DATABASE_URL (or PARTNERSHIP_DATA_DIR) at it")

@@ -567,3 +567,14 @@ async def test_what_is_signed_is_the_instrument_reviewed_not_what_the_confirmati
     assert status == 200 and 'id="filed"' in body, body
     (filed,) = fake_temporal
     assert (filed.addressed_to, filed.status, filed.percent) == ("action-9b-x", "on-track", 40) and filed.signature
+
+
+async def test_an_office_without_the_register_is_told_where_it_looked_and_verifies_nothing(fake_temporal, data_dir):
+    """A Participant's office runs no stack and so holds no register: the register page, and its
+    "Verify now", say so in one line naming where the register was looked for."""
+    console = Console()
+    for target in ("/register", "/register?verify=1"):
+        status, body = await console.request("GET", target)
+        assert status == 200, body
+        assert f"no register at sqlite:///{data_dir}/register.db (unable to open database file)" in body
+        assert 'id="verdict"' not in body

@@ -85,6 +85,11 @@ class Offices:
             for other in OFFICES:
                 if other != office:
                     self.ok(office, "keys", "pin", other, str(exported[other]))
+        # A careless start giving UK's key for ROK too is refused in one line. Nothing is started or
+        # pinned: the right start, next, would be refused if it had been.
+        same = {"UK": exported["UK"], "ROK": exported["UK"], "SECRETARIAT": exported["SECRETARIAT"]}
+        message = self.refused("SECRETARIAT", "start", *(f"--key={o}={same[o]}" for o in OFFICES))
+        assert message.startswith("ROK and UK are given the same key ") and message.endswith("nothing was started")
         keys = [f"--key={o}={exported[o]}" for o in OFFICES]
         started = json.loads(self.ok("SECRETARIAT", "start", *keys, "--json"))
         assert started["state"] == "AWAITING_SIGNATURES"

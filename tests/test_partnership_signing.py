@@ -6,6 +6,7 @@ time-skipping test server writes a workflow task for every Update, accepted or n
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -115,3 +116,17 @@ async def test_rejections_leave_the_state_unchanged(unsigned):
     await rejected(unsigned, signed(signature(Identity.SECRETARIAT)))
     status = await unsigned.query(PartnershipWorkflow.status)
     assert status.state is Stage.AWAITING_SIGNATURES and status.signatories == []
+
+
+async def test_a_partnership_started_with_one_key_for_two_identities_refuses_to_run(
+    local_env, local_worker, keys, task_queue
+):
+    """¶31's two signatures are two only if each Participant signs with a key of its own: a client
+    that starts the Partnership with UK's key given to ROK too starts one that refuses to run."""
+    from temporalio.client import WorkflowFailureError
+
+    state = PartnershipState(keys=keys | {Identity.ROK: keys[Identity.UK]}, text_sha256=text_sha256())
+    handle = await start_partnership(local_env.client, task_queue, f"partnership-{uuid.uuid4().hex}", state)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), timeout=30)  # one that ran would never end
+    assert failed.value.cause.message.startswith("ROK and UK are given the same key ")
