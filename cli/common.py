@@ -27,9 +27,10 @@ from cli import pending
 from cli.register_reads import closed_summaries
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect
-from engine.keys import KeyProblem, load_private_key, registry_problem
+from engine.keys import KeyProblem, load_private_key, registry_problem, replaced_here
 from models import names
 from models.identities import Identity
+from models.keyring import revokers
 from models.limits import control_free
 from models.signing import Filing, sign
 
@@ -198,6 +199,13 @@ def signed_by_filer(filing: F) -> F:
     file nothing. The CLI and the console both sign here."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    if (replaced := _replaced_here.get(filing.filed_by)) is not None:
+        raise Refused(
+            f"{filing.filed_by}'s key here replaces {replaced}, which the Partnership holds until "
+            f"{' and '.join(revokers(filing.filed_by))} {'files' if filing.filed_by.is_participant else 'each file'} "
+            f"`partnership keys revoke {filing.filed_by} --new-key "
+            f"{filing.filed_by.value.lower()}.pub`; nothing was sent"
+        )
     return sign(filing, load_private_key(filing.filed_by))
 
 
@@ -206,6 +214,13 @@ def signed_as(filing: F, to: str) -> F:
     resend the instrument an unanswered run kept."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    if (replaced := _replaced_here.get(filing.filed_by)) is not None:
+        raise Refused(
+            f"{filing.filed_by}'s key here replaces {replaced}, which the Partnership holds until "
+            f"{' and '.join(revokers(filing.filed_by))} {'files' if filing.filed_by.is_participant else 'each file'} "
+            f"`partnership keys revoke {filing.filed_by} --new-key "
+            f"{filing.filed_by.value.lower()}.pub`; nothing was sent"
+        )
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
@@ -262,6 +277,7 @@ async def together(*reads: Awaitable[Any]) -> list[Any]:
 _connected: list[asyncio.Future[Client]] = []  # one connection per command (each is one asyncio.run)
 _registry_agrees: set[str] = set()  # the Partnerships whose registry this command has checked
 _registry_checking: dict[str, asyncio.Future[None]] = {}  # a check under way, shared by the command's reads
+_replaced_here: dict[Identity, str] = {}  # this office's keys replaced here, the revocation not yet taken
 _keep_connection = False
 
 
@@ -269,6 +285,7 @@ def forget_registry_check() -> None:
     """The next read or filing checks the Partnership's key registry again (a long-running watch)."""
     _registry_agrees.clear()
     _registry_checking.clear()
+    _replaced_here.clear()
 
 
 def keep_connection() -> None:
@@ -326,6 +343,8 @@ async def _registry_check(handle: WorkflowHandle) -> None:
         raise
     if problem := registry_problem(ring):
         raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent")
+    _replaced_here.clear()  # the console checks before each filing: a revocation taken since ends it
+    _replaced_here.update(replaced_here(ring))
     if not _keep_connection:
         _registry_agrees.add(handle.id)
 

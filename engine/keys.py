@@ -227,11 +227,34 @@ def expected_keys(root: Path | None = None) -> dict[Identity, tuple[str, str]]:
     return expected | {i: (k, "this office holds") for i, k in own_public_keys(root).items()}
 
 
+def awaiting_revocation(root: Path | None = None) -> dict[Identity, str]:
+    """identity -> the fingerprint of the key this office replaced (`keys init --replace`): its
+    new public key file carries the proof of possession that the revocation will file."""
+    awaiting = {}
+    for identity in office_identities():
+        if (path := public_key_path(identity, root)).exists() and (possession := read_public_key_file(path)[1]):
+            awaiting[identity] = possession[0]
+    return awaiting
+
+
+def replaced_here(ring: KeyRing) -> dict[Identity, str]:
+    """identity -> the replaced key's fingerprint, for this office's keys replaced here whose
+    revocation the Partnership has not taken yet (it still holds the replaced key)."""
+    return {
+        identity: replaced
+        for identity, replaced in awaiting_revocation().items()
+        if (current := ring.current(identity)) is not None and current.fingerprint == replaced
+    }
+
+
 def registry_problem(ring: KeyRing) -> str | None:
     """Check a running Partnership's registry against this office's keys and pins. A pin moves on
     only along changes whose instruments verify from the pinned key onward; anything else (a
-    registry swapped under a restarted Partnership) is refused with both fingerprints."""
+    registry swapped under a restarted Partnership) is refused with both fingerprints. A key this
+    office replaced is still the registry's until the other side files the revocation: the office
+    reads (and files the revocation, where it holds the revoker's key too) meanwhile."""
     expected = expected_keys()
+    awaiting = replaced_here(ring)
     anchors: dict[Identity, int] = {}
     for identity, (key, source) in expected.items():
         history = ring.history(identity)
@@ -239,6 +262,8 @@ def registry_problem(ring: KeyRing) -> str | None:
         current = ring.current(identity)
         held = f"the Partnership holds key {current.fingerprint if current else 'none'} for {identity}"
         if current is not None and current.public_key == key:
+            continue
+        if source == "this office holds" and identity in awaiting:
             continue
         if at is None or source == "this office holds":
             return f"{held}; {source} {fingerprint(key)}"

@@ -385,3 +385,32 @@ async def test_a_held_half_naming_a_key_since_rotated_no_longer_counts(partnersh
         if m["Subject"] == "SECRETARIAT's key has been rotated"
     ]
     assert bodies and "no longer counts: UK files it again naming SECRETARIAT's current key" in bodies[0]
+
+
+def test_a_key_replaced_on_one_machine_awaits_its_revocation_without_locking_the_office_out(data_dir):
+    """`keys init --as ROK --replace` on the one-machine data dir (which holds every key): the
+    Partnership holds ROK's old key until UK files the revocation. Meanwhile the office's reads and
+    UK's revocation pass the registry check, and a ROK filing is refused before it is sent; a
+    registry holding any other key for ROK is still refused."""
+    from typer.testing import CliRunner
+
+    from engine.keys import own_public_keys, registry_problem, replaced_here
+    from models.keyring import KeyEntry, KeyRing
+    from starter import app
+
+    before = KeyRing.model_validate(own_public_keys())
+    old = before.current(Identity.ROK).fingerprint
+    assert registry_problem(before) is None and replaced_here(before) == {}
+    result = CliRunner().invoke(app, ["keys", "init", "--as", "ROK", "--replace"])
+    assert result.exit_code == 0, result.output
+    assert registry_problem(before) is None and replaced_here(before) == {Identity.ROK: old}
+    # Once the revocation is taken the registry holds the new key: nothing awaits any more.
+    after = KeyRing.model_validate(own_public_keys())
+    assert registry_problem(after) is None and replaced_here(after) == {}
+    # A registry holding a key this office never had for ROK is refused as before.
+    stranger = public_key_text(Ed25519PrivateKey.generate())
+    swapped = KeyRing(
+        entries=[e for e in before.entries if e.identity != Identity.ROK]
+        + [KeyEntry(identity=Identity.ROK, public_key=stranger)]
+    )
+    assert registry_problem(swapped).startswith(f"the Partnership holds key {fingerprint(stranger)} for ROK")

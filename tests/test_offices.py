@@ -200,7 +200,8 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     assert "UK key rotated" in o.ok("UK", "keys", "rotate", "--as", "UK")
     o.ok("ROK", "action", "agree", action, "--as", "ROK")
     o.ok("UK", "action", "report", action, "--as", "UK", "--status", "on-track", "--percent", "40")
-    new_uk = json.loads(o.ok("ROK", "status", "--json"))["keys"]["UK"]
+    status = json.loads(o.ok("ROK", "status", "--json"))
+    new_uk, rok_before = status["keys"]["UK"], status["keys"]["ROK"]
     assert new_uk != old_uk
     pins = json.loads((o.data("ROK") / "keys" / "pins.json").read_text())
     assert pins["UK"]["how"].startswith("followed the rotation")
@@ -210,6 +211,11 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
 
     # ROK's key is lost: ROK makes a new one with a proof of possession; UK files the revocation.
     o.ok("ROK", "keys", "init", "--as", "ROK", "--replace")
+    # Until UK files the revocation the Partnership holds ROK's old key: the ROK office still reads,
+    # and a filing is refused before sending, saying what it waits for.
+    assert json.loads(o.ok("ROK", "status", "--json"))["keys"]["ROK"] == rok_before
+    waiting = o.refused("ROK", "action", "report", action, "--as", "ROK", "--status", "on-track", "--percent", "45")
+    assert waiting.startswith(f"ROK's key here replaces {rok_before}, which the Partnership holds until UK files ")
     successor = tmp_path / "rok2.pub"
     successor.write_text(o.ok("ROK", "keys", "export", "--as", "ROK"))
     assert "revoked" in o.ok("UK", "keys", "revoke", "ROK", "--new-key", str(successor), "--as", "UK")
