@@ -214,13 +214,6 @@ def signed_as(filing: F, to: str) -> F:
     resend the instrument an unanswered run kept."""
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
-    if (replaced := _replaced_here.get(filing.filed_by)) is not None:
-        raise Refused(
-            f"{filing.filed_by}'s key here replaces {replaced}, which the Partnership holds until "
-            f"{' and '.join(revokers(filing.filed_by))} {'files' if filing.filed_by.is_participant else 'each file'} "
-            f"`partnership keys revoke {filing.filed_by} --new-key "
-            f"{filing.filed_by.value.lower()}.pub`; nothing was sent"
-        )
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 
