@@ -202,8 +202,11 @@ async def verify_command(
         if report.unchecked_events:
             echo(f"{report.unchecked_events} event(s) whose sender or parent is not archived yet: not checked")
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s), {len(report.findings)} finding(s)"
+        # Each archived history has a register row anchoring it (not a decision): said, so the
+        # count adds up to the register's.
+        anchors = f" and {report.archived} archive anchor{'s' * (report.archived != 1)}" if report.archived else ""
         echo(
-            f"{report.rows} register rows, {report.decisions_in_histories} decisions in "
+            f"{report.rows} register rows{anchors}, {report.decisions_in_histories} decisions in "
             f"{report.histories} histories ({report.archived} archived): {verdict}"
         )
     if not report.ok:

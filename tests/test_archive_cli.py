@@ -78,6 +78,10 @@ def test_a_history_the_server_deleted_is_audited_from_the_archive(stack):  # noq
     assert f"  {len(json.loads(exported.read_text())['events'])} events  ok" in replayed
     verified = ok(cli("audit", "verify", env=env))
     assert verified.strip().endswith("(1 archived): consistent"), verified
+    # The counts add up to the register's: its decisions, and the row anchoring the archived history.
+    with sqlite3.connect(f"file:{Path(env['PARTNERSHIP_DATA_DIR']) / 'register.db'}?mode=ro", uri=True) as db:
+        [(held,)] = db.execute("SELECT count(*) FROM decisions").fetchall()
+    assert f"{held - 1} register rows and 1 archive anchor, {held - 1} decisions in " in verified, verified
 
     stop(up)
 
