@@ -180,9 +180,11 @@ async def keys_show(json_out: JsonFlag = False) -> None:
     if json_out:
         emit({"office": office_name(), "local": local, "registry": ring.model_dump(mode="json") if ring else None})
         return
-    echo(f"office {office_name()}")
+    echo(f"office {office_name()}, data dir {config.data_dir()}")
     for identity, seen in local.items():
         echo(f"  {identity:<12} {spaced(seen['fingerprint'])}  ({seen['how']})")
+    if not local:
+        echo("  this data dir holds no key and no pin (`partnership keys init` makes this office's)")
     if ring is None:
         echo("no Partnership answers yet")
         return

@@ -7,6 +7,7 @@ worker runs against the embedded dev server, a self-hosted cluster or Temporal C
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ def connect_config(address: str | None = None) -> dict[str, Any]:
     """envconfig's connect arguments. With no address configured anywhere, the embedded stack's
     (when `partnership up` runs on this data dir), else localhost:7233. `address` wins."""
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
-    if "target_host" not in config:
+    if "target_host" not in config and not address:
+        chosen = os.environ.get("PARTNERSHIP_DATA_DIR")
+        if chosen and not settings.data_dir().is_dir():
+            # Else the default address would answer: another stack's server, read without a word.
+            raise Unreachable(
+                f"PARTNERSHIP_DATA_DIR is {chosen}, which does not exist: no stack runs there; set the "
+                "office's data dir, or TEMPORAL_ADDRESS for a server of your choosing"
+            )
         running = embedded_address_file()
         config["target_host"] = running.read_text().strip() if running.exists() else DEFAULT_ADDRESS
     if address:

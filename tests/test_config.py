@@ -15,3 +15,29 @@ def test_the_data_dir_is_found_from_any_folder_of_the_checkout(tmp_path, monkeyp
     assert config.data_dir() == tmp_path / "checkout" / ".data"
     monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "elsewhere"))
     assert config.data_dir() == tmp_path / "elsewhere"
+
+
+def test_a_data_dir_that_does_not_exist_is_named_not_replaced_by_the_default_server(tmp_path):
+    """Where PARTNERSHIP_DATA_DIR names no folder, a read would otherwise ask whatever answers on
+    localhost:7233 (another stack) without a word: it is refused in one line naming the setting.
+    `keys show` says which data dir it read, and that it holds no key."""
+    import os
+
+    from tests.cli_runner import run_cli
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_"))}
+    missing = tmp_path / "no-such-office"
+    result = run_cli("status", env=env | {"PARTNERSHIP_DATA_DIR": str(missing)}, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"PARTNERSHIP_DATA_DIR is {missing}, which does not exist: no stack runs there; set the office's "
+        "data dir, or TEMPORAL_ADDRESS for a server of your choosing"
+    )
+    empty = tmp_path / "empty-office"
+    empty.mkdir()
+    shown = run_cli("keys", "show", env=env | {"PARTNERSHIP_DATA_DIR": str(empty), "TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[:2] == [
+        f"office UK,ROK,SECRETARIAT, data dir {empty}",
+        "  this data dir holds no key and no pin (`partnership keys init` makes this office's)",
+    ]
