@@ -43,7 +43,7 @@ def signing_problem(state: PartnershipState, filing: SignPartnership, now: datet
         )
     today = local_date(now, signer)
     if filing.signed_on > today:
-        return f"signed_on {filing.signed_on} is in the future; sign on or before {today}"
+        return f"signed_on {filing.signed_on} is in the future; sign on or before {signer}'s today, {today}"
     return None
 
 

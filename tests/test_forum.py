@@ -296,6 +296,16 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         await forum.execute_update(ForumCycleWorkflow.add_item, late)
     assert caught.value.cause.message == f"the call for agenda items of {forum.id} closed on {view.agenda_deadline}"
 
+    # Not to a day already come where the host is (the message says whose today it is).
+    today = (await time_env.get_current_time()).date()
+    with pytest.raises(Exception) as caught:
+        await forum.execute_update(
+            ForumCycleWorkflow.postpone,
+            signed(Postponement(filed_by=Identity.UK, forum_id=forum.id, to=today), to=forum),
+        )
+    assert caught.value.cause.message.startswith(
+        f"the Forum can be moved only to a later date than today where its host {view.summary.host} is ("
+    )
     # Both move it a week later; one alone does not.
     later = on + timedelta(days=7)
     moved = await forum.execute_update(

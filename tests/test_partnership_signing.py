@@ -104,7 +104,7 @@ async def test_only_participants_sign(unsigned):
 async def test_a_signature_dated_in_the_future_is_rejected(unsigned):
     tomorrow = date.today() + timedelta(days=2)
     message = await rejected(unsigned, signed(signature(Identity.UK, tomorrow)))
-    assert "is in the future" in message
+    assert "is in the future; sign on or before UK's today, " in message
 
 
 async def test_a_signature_over_another_text_is_rejected(unsigned):
