@@ -201,7 +201,10 @@ def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -
         return f"{case.forum_id} has already met"
     today = local_date(now, case.host)
     if filing.to <= today:
-        return f"the Forum can be moved only to a later date than today where its host {case.host} is ({today}), not {filing.to}"
+        return (
+            f"the Forum can be moved only to a later date than today where its host {case.host} is ({today}), "
+            f"not {filing.to}"
+        )
     if filing.to == case.on:
         return f"the Forum is already on {case.on}"
     return already_filed_problem(case.postponements, filing.filed_by, filing.terms(), f"to move it to {filing.to}")
