@@ -86,7 +86,14 @@ def _multi_line(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_single_line)]
+def _a_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must name someone (it is blank)")
+    return _single_line(value)
+
+
+#: A person's name (a co-chair, a lead, an attendee): one line, never blank.
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_name)]
 Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line)]
 LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line)]

@@ -97,6 +97,21 @@ def test_multi_line_text_keeps_newlines_and_tabs_only():
     assert "control characters (found \\r)" in explain(refused.value)
 
 
+def test_a_name_is_never_blank():
+    """A co-chair, a lead or an attendee is someone: a blank name is refused before signing."""
+    from models.forum import CoChairNomination
+    from models.joint_action import JointActionProposal
+
+    for blank in ("", "   "):
+        refused = pytest.raises(
+            ValidationError, JointActionProposal, filed_by=Identity.UK, ref="20a", title="Leads", lead_rok=blank
+        )
+        assert explain(refused.value) == "refused before signing: lead_rok: must name someone (it is blank)"
+        refused = pytest.raises(ValidationError, CoChairNomination, filed_by=Identity.UK, name=blank, title="Minister")
+        assert explain(refused.value) == "refused before signing: name: must name someone (it is blank)"
+    assert JointActionProposal(filed_by=Identity.UK, ref="20a", title="Leads", lead_rok=None).lead_rok is None
+
+
 async def test_a_payload_over_a_limit_sent_directly_is_rejected_and_leaves_no_trace(partnership):
     """A client that skips the models' checks (model_construct) still cannot get it accepted: the
     workflow cannot decode it, so the Update is rejected before any event is written."""
