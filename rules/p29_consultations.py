@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from models.calendar import local_date
+from models.calendar import filers_date
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.consultation import (
     ConsultationCase,
@@ -96,11 +96,8 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound, now: dateti
 
 
 def _filers_date(moment: datetime, filing: ConsultationRound) -> tuple[date, str]:
-    """The date of `moment` where the filer is, and whose calendar that is: a Participant's own
-    time zone; the secretariat, which acts for neither side, UTC."""
-    if filing.filed_by.is_participant:
-        return local_date(moment, filing.filed_by), f"{filing.filed_by}'s"
-    return moment.date(), "UTC"
+    """The date of `moment` as the filer counts its days, and whose calendar that is."""
+    return filers_date(moment, filing.filed_by), f"{filing.filed_by}'s" if filing.filed_by.is_participant else "UTC"
 
 
 @decided("29", "Consultations", "a round is noted once held: not on a date after the filer's today")

@@ -156,3 +156,16 @@ def test_a_round_is_not_held_before_the_consultation_was_opened_in_the_filers_ca
     )
     assert round_date_problem(case, round_(Identity.ROK, the_29th), now) is None
     assert round_date_problem(case, round_(Identity.UK, date(2026, 11, 27)), now) is not None
+
+
+def test_a_round_noted_without_a_date_is_held_on_the_filers_today():
+    """`consult note` without --held-on takes the filer's today as the rules count it, not the
+    machine's: at 20:00 UTC it is already tomorrow in Seoul, so ROK's default is tomorrow's date
+    (the machine's would be refused as before a consultation UK opened a minute earlier)."""
+    from datetime import UTC, datetime
+
+    from models.calendar import filers_date
+
+    evening = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    assert filers_date(evening, Identity.ROK) == date(2026, 11, 30)
+    assert filers_date(evening, Identity.UK) == filers_date(evening, Identity.SECRETARIAT) == date(2026, 11, 29)
