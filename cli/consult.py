@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +25,7 @@ from cli.common import (
     table,
     with_closed,
 )
+from models.calendar import filers_date
 from models.consultation import (
     ConsultationRequest,
     ConsultationRound,
@@ -81,7 +82,7 @@ async def note(
     filing = ConsultationRound(
         filed_by=filer,
         consultation_id=ident,
-        held_on=day(held_on) or date.today(),
+        held_on=day(held_on) or filers_date(datetime.now(UTC), filer),  # as the rule counts the filer's today
         attendees=[a.strip() for a in attendees.split(",") if a.strip()],
         note=note,
     )

@@ -18,13 +18,22 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from engine import config
 from engine.archive import ensure_archive_schedule
-from engine.keys import KeyProblem, init_keys, load_private_key, office, office_name, public_keys
+from engine.keys import (
+    KeyProblem,
+    init_keys,
+    load_private_key,
+    office,
+    office_identities,
+    office_name,
+    own_public_keys,
+    public_keys,
+)
 from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumCalendar
 from models.identities import PARTICIPANTS, Identity
 from models.partnership import PartnershipState, PartnershipStatus, SignPartnership, Stage
 from models.search import ALL as SEARCH_ATTRIBUTES
 from models.search import GOVERNANCE_STATE, PARAGRAPH_REFS
-from models.signing import sign
+from models.signing import fingerprint, sign
 from models.text import agreement_bytes
 from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
@@ -98,6 +107,8 @@ async def bootstrap(
             f"(PARTNERSHIP_OFFICE is {office_name()}): start with `partnership start --key …`, then each "
             "Participant runs `partnership sign` from its own office"
         )
+    if problem := await other_registry_problem(client, workflow_id):
+        raise KeyProblem(problem)
     created = init_keys()
     if any(created.values()):
         log.info("keys created", identities=[i.value for i, new in created.items() if new])
@@ -123,3 +134,34 @@ async def bootstrap(
             )
         await ensure_archive_schedule(client, task_queue)
     return await handle.query(PartnershipWorkflow.status)
+
+
+async def other_registry_problem(client: Client, workflow_id: str = PARTNERSHIP_ID) -> str | None:
+    """Walk-through F13: a Partnership that already runs under keys this data dir does not hold
+    (another trial's, or the offices' of a two-ministry deployment) would refuse every signature
+    bootstrap files, after bootstrap had made private keys here that no office should hold and that
+    leave every later read refused. So it is refused first, before any key is made: where a key
+    would be made (none can be the one the Partnership holds), or where none of this dir's keys is
+    the one it holds. One key replaced here while the rest match is this trial's own (the lost-key
+    recipe: `keys init --replace`, awaiting the other side's `keys revoke`), so `up` still starts."""
+    try:
+        ring = await client.get_workflow_handle(workflow_id).query(PartnershipWorkflow.key_ring)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return None  # no Partnership yet: bootstrap starts it with this dir's keys
+        raise
+    held = own_public_keys()
+    ours = [i for i, key in held.items() if (entry := ring.current(i)) is not None and entry.public_key == key]
+    if ours and len(held) == len(office_identities()):
+        return None
+    for identity in office_identities():
+        current, mine = ring.current(identity), held.get(identity)
+        if current is not None and current.public_key == mine:
+            continue
+        theirs = f"it holds key {current.fingerprint} for {identity}" if current else f"it holds no key for {identity}"
+        here = f"this data dir holds {fingerprint(mine)}" if mine else "this data dir holds none"
+        return (
+            f"a Partnership with other keys already runs at {client.service_client.config.target_host} "
+            f"({theirs}; {here}): bootstrap is for a new one-machine trial; no key was made"
+        )
+    return None

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import CHANGES_MAX, LIST_MAX, Day, Line, LongText, Ref, WorkflowRef
+from models.limits import CHANGES_MAX, Day, Line, LongText, Paragraphs, Ref, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -53,7 +53,7 @@ class CatalogueChange(Model):
 class AmendmentProposal(Filing):
     """The proposal; filing it is the proposer's written consent (¶33)."""
 
-    paragraphs: list[int] = Field(max_length=LIST_MAX)
+    paragraphs: Paragraphs
     text: LongText
     summary: Line = ""
     respond_by: Day | None = None

@@ -24,3 +24,9 @@ def local_date(moment: datetime, participant: Identity) -> date:
 def local_midnight(day: date, participant: Identity) -> datetime:
     """00:00 on `day` where `participant` is, as an aware UTC instant."""
     return datetime.combine(day, time(0, 0), tzinfo=zone(participant)).astimezone(UTC)
+
+
+def filers_date(moment: datetime, filer: Identity) -> date:
+    """The calendar date of `moment` as `filer` counts its days: a Participant where it is; the
+    secretariat, which acts for neither side, in UTC."""
+    return local_date(moment, filer) if filer.is_participant else moment.astimezone(UTC).date()

@@ -13,7 +13,7 @@ from pydantic import Field
 from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import LIST_MAX, SEQ_MAX, About, Day, IdSized, Line, LineSized, Name, Seq, Text, WorkflowRef
+from models.limits import SEQ_MAX, About, Attendees, Day, IdSized, Line, LineSized, Seq, Text, WorkflowRef
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -37,7 +37,7 @@ class ConsultationRequest(Filing):
 class ConsultationRound(Filing):
     consultation_id: WorkflowRef
     held_on: Day
-    attendees: list[Name] = Field(max_length=LIST_MAX)
+    attendees: Attendees
     note: Text
 
 

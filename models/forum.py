@@ -16,7 +16,7 @@ from models.identities import Identity, Ministry
 from models.joint import JointFilings
 from models.keyring import KeyRing
 from models.limits import (
-    LIST_MAX,
+    Attendees,
     Day,
     FilingId,
     IdSized,
@@ -124,7 +124,7 @@ class Postponement(Filing):
 
 class Convening(Filing):
     forum_id: WorkflowRef
-    attendees: list[Name] = Field(max_length=LIST_MAX)
+    attendees: Attendees
 
 
 class DecisionTabled(Filing):

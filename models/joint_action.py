@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -252,7 +254,33 @@ def rollup(actions: list[ActionSummary]) -> Rollup:
     )
 
 
+#: Characters of a joint action's id that come from its title.
+TITLE_SLUG_MAX = 48
+
+
 def action_id_for(ref: str, title: str) -> str:
-    """`action-9b-open-ran-testbed`: derived from the commitment and the title."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-")
-    return f"action-{ref}-{slug or 'untitled'}"
+    """`action-9b-open-ran-testbed`: derived from the commitment and the title, so the same title
+    under the same ref is the same action (case, spacing and punctuation aside).
+
+    Accents fold to their Latin letters (`Café` gives `cafe`). Letters the id cannot hold (a
+    Korean title, or the Korean words of a mixed one) would vanish and make different titles one
+    id, so they add the first 8 hex digits of the title's SHA-256: `action-13a-untitled-1c9f…` for
+    a title with no Latin letter or digit at all. A long title is cut after its last whole word
+    within TITLE_SLUG_MAX characters, never mid-word."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c))
+    words = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    unheld = any(c.isalnum() and not c.isascii() for c in folded)
+    if unheld or not words:
+        same = " ".join(unicodedata.normalize("NFC", title).casefold().split())
+        digest = hashlib.sha256(same.encode()).hexdigest()[:8]
+        words = f"{_whole_words(words, TITLE_SLUG_MAX - 9) or 'untitled'}-{digest}"
+    return f"action-{ref}-{_whole_words(words, TITLE_SLUG_MAX)}"
+
+
+def _whole_words(slug: str, most: int) -> str:
+    """`slug` (words joined by hyphens) cut to at most `most` characters after a whole word; a
+    first word longer than that is cut."""
+    if len(slug) <= most:
+        return slug
+    cut = slug[: most + 1]
+    return cut.rsplit("-", 1)[0] if "-" in cut else slug[:most]

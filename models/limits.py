@@ -11,8 +11,9 @@ The README's table lists them; change both together.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -97,6 +98,30 @@ Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_
 Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line)]
 Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line)]
 LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line)]
+
+
+def _each_once(same: Callable[[Any], Any], shown: Callable[[Any], str]) -> AfterValidator:
+    """A list in which a filer names things (¶s amended, people who attended) names each once: a
+    thing named twice is a slip the filer should see, not a second thing, and a ¶ listed twice
+    would let the same amendment pass for a different one."""
+
+    def check(items: list) -> list:
+        seen: set = set()
+        for item in items:
+            if same(item) in seen:
+                raise ValueError(f"{shown(item)} named twice; name each once")
+            seen.add(same(item))
+        return items
+
+    return AfterValidator(check)
+
+
+#: The ¶s an amendment changes: each once.
+Paragraphs = Annotated[list[int], Field(max_length=LIST_MAX), _each_once(lambda p: p, lambda p: f"¶{p}")]
+#: Who attended a round or a Forum: each once (case and spacing aside, as agenda titles are).
+Attendees = Annotated[
+    list[Name], Field(max_length=LIST_MAX), _each_once(lambda n: " ".join(n.split()).casefold(), repr)
+]
 #: What a consultation is about: a ¶, a commitment ref or a governed thing's id, as typed.
 About = Annotated[str, StringConstraints(max_length=ID_MAX), AfterValidator(_single_line)]
 #: A ¶ or commitment ref ("31", "9b"), a policy area's slug ("telecoms") or a governed thing's id.

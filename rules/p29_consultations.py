@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from models.calendar import local_date
+from models.calendar import filers_date
 from models.catalogue import PARAGRAPHS, amended_catalogue
 from models.consultation import (
     ConsultationCase,
@@ -90,17 +90,35 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound, now: dateti
         return problem
     if not filing.note.strip():
         return "a consultation round needs a note of what was discussed (--note)"
-    if problem := round_date_problem(filing, now):
+    if problem := round_date_problem(case, filing, now):
         return problem
     return entries_problem(case.rounds, "rounds", case.consultation_id)
 
 
+def _filers_date(moment: datetime, filing: ConsultationRound) -> tuple[date, str]:
+    """The date of `moment` as the filer counts its days, and whose calendar that is."""
+    return filers_date(moment, filing.filed_by), f"{filing.filed_by}'s" if filing.filed_by.is_participant else "UTC"
+
+
 @decided("29", "Consultations", "a round is noted once held: not on a date after the filer's today")
-def round_date_problem(filing: ConsultationRound, now: datetime) -> str | None:
-    today = local_date(now, filing.filed_by) if filing.filed_by.is_participant else now.date()
+def round_date_problem(case: ConsultationCase, filing: ConsultationRound, now: datetime) -> str | None:
+    today, whose = _filers_date(now, filing)
     if filing.held_on > today:
-        zone = f"{filing.filed_by}'s today" if filing.filed_by.is_participant else "today (UTC)"
+        zone = f"{whose} today" if filing.filed_by.is_participant else "today (UTC)"
         return f"a round is noted once it has been held; {filing.held_on} is after {zone}, {today}"
+    return round_opened_problem(case, filing)
+
+
+@decided("29", "Consultations", "a round is held in the consultation: not before the day it was opened")
+def round_opened_problem(case: ConsultationCase, filing: ConsultationRound) -> str | None:
+    """The opening day is counted in the calendar "today" is counted in (the filer's), so a round
+    held on the day the other side opened it, a date behind in the filer's zone, is not refused."""
+    opened, whose = _filers_date(case.opened_at, filing)
+    if filing.held_on < opened:
+        return (
+            f"{case.consultation_id} was opened on {opened} ({whose} date); "
+            f"a round held on {filing.held_on}, before it, is not one of its rounds"
+        )
     return None
 
 

@@ -81,9 +81,11 @@ def open_amendments_problem(state: PartnershipState, proposal: AmendmentProposal
 
 @decided("33", "Amendments", "the same wording to the same paragraphs is not proposed twice while one is open")
 def duplicate_proposal_problem(state: PartnershipState, proposal: AmendmentProposal) -> str | None:
-    wording = text_sha256(proposal.text)
+    # The ¶s as a set: their order, or a ¶ repeated in a proposal taken before each had to be
+    # named once, does not make the same amendment another one.
+    wording, paragraphs = text_sha256(proposal.text), set(proposal.paragraphs)
     for open_one in state.amendments.values():
-        same = open_one.text_sha256 == wording and sorted(open_one.paragraphs) == sorted(proposal.paragraphs)
+        same = open_one.text_sha256 == wording and set(open_one.paragraphs) == paragraphs
         if open_one.status.is_open and same:
             return f"{open_one.amendment_id} proposes the same wording to the same paragraphs and is open"
     return None

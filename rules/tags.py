@@ -63,6 +63,13 @@ ELSEWHERE = [
         "models.keyring.change_problem",
     ),
     Rule(
+        "33",
+        "decided",
+        "Amendments",
+        "a proposal names each paragraph it changes once (as a list of attendees names each person once)",
+        "models.limits.Paragraphs",
+    ),
+    Rule(
         "31",
         "decided",
         "Each signed paper is presented once",

@@ -252,3 +252,63 @@ def test_no_response_is_taken_once_the_respond_by_date_has_passed(keys):
     late = response_problem(case, consent, case.amendment_id, "consent to", due)
     assert late == "the respond-by date of partnership-amendment-1 (2027-04-01) has passed; it has lapsed"
     assert decline_problem(case, decline, due) == late
+
+
+# Each ¶ named once (walk-through F4) ---------------------------------------------------------------
+
+
+def test_a_paragraph_named_twice_is_refused_before_signing():
+    """`--paragraph 30 --paragraph 30` is a slip, refused in one line before anything is signed."""
+    from pydantic import ValidationError
+
+    from cli.common import explain
+
+    with pytest.raises(ValidationError) as refused:
+        AmendmentProposal(filed_by=Identity.UK, paragraphs=[30, 7, 30], text="New wording.")
+    assert explain(refused.value) == "refused before signing: paragraphs: ¶30 named twice; name each once"
+    assert AmendmentProposal(filed_by=Identity.UK, paragraphs=[30, 7], text="New wording.").paragraphs == [30, 7]
+
+
+async def test_a_paragraph_named_twice_sent_directly_is_rejected_and_leaves_no_trace(partnership):
+    """A client that skips the model's check (model_construct) gets no further: the Update's
+    argument does not decode, so it is rejected before the validator, and nothing is recorded."""
+    twice = AmendmentProposal.model_construct(
+        filed_by=Identity.UK, paragraphs=[30, 30], text="New wording.", summary="", catalogue_changes=[]
+    )
+    message = await rejected(partnership, PartnershipWorkflow.propose_amendment, signed(twice, to=partnership))
+    assert message  # the SDK's "failed decoding" rejection
+    assert (await partnership.query(PartnershipWorkflow.status)).pending_amendments == []
+
+
+def test_the_same_amendment_is_the_same_paragraphs_in_any_order_or_repeated(keys):
+    """ "The same wording to the same paragraphs" compares the ¶s as a set: an open proposal carried
+    from before each ¶ had to be named once ([30, 30]) is the same as one naming ¶30 once."""
+    from datetime import UTC, date, datetime
+
+    from models.amendment import text_sha256 as wording_sha256
+    from rules.p33_amendments import duplicate_proposal_problem
+
+    def open_one(paragraphs: list[int]) -> AmendmentSummary:
+        return AmendmentSummary(
+            amendment_id="partnership-amendment-1",
+            proposed_by=Identity.UK,
+            paragraphs=paragraphs,
+            summary="",
+            text_sha256=wording_sha256("New wording."),
+            status=AmendmentStatus.PROPOSED,
+            proposed_at=datetime(2027, 1, 4, tzinfo=UTC),
+            respond_by=date(2027, 4, 1),
+        )
+
+    again = AmendmentProposal(filed_by=Identity.ROK, paragraphs=[30], text="New wording.")
+    for carried in ([30, 30], [30]):
+        state = PartnershipState(
+            keys=keys, text_sha256="0" * 64, amendments={"partnership-amendment-1": open_one(carried)}
+        )
+        assert duplicate_proposal_problem(state, again) == (
+            "partnership-amendment-1 proposes the same wording to the same paragraphs and is open"
+        )
+    state = PartnershipState(keys=keys, text_sha256="0" * 64, amendments={"partnership-amendment-1": open_one([7, 30])})
+    reordered = AmendmentProposal(filed_by=Identity.ROK, paragraphs=[30, 7], text="New wording.")
+    assert duplicate_proposal_problem(state, reordered) is not None
+    assert duplicate_proposal_problem(state, again) is None  # ¶30 alone is another amendment

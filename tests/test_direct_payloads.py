@@ -8,7 +8,7 @@ governed workflow, and then files a good instrument with each."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from temporalio import workflow
@@ -19,6 +19,7 @@ from temporalio.common import RawValue
 from temporalio.service import RPCError
 
 from models.amendment import AmendmentWithdrawal
+from models.calendar import local_date
 from models.consultation import ConsultationRequest, ConsultationRound
 from models.forum import AgendaItemFiling
 from models.identities import Identity
@@ -109,7 +110,7 @@ async def test_garbage_to_every_update_and_signal_fails_no_workflow_task(local_e
             ConsultationRound(
                 filed_by=Identity.ROK,
                 consultation_id=targets["consultation_id"],
-                held_on=date.today(),
+                held_on=local_date(datetime.now(UTC), Identity.ROK),  # ROK's today: not before it opened
                 attendees=[],
                 note="Met",
             )

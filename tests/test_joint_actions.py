@@ -244,3 +244,39 @@ async def test_termination_leaves_actions_running_and_a_joint_wind_down_ends_the
     await eventually(both_discontinued)
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert "joint-wind-down" in kinds(partnership.id)
+
+
+# Ids from titles (walk-through F7) -------------------------------------------------------------------
+
+
+def test_an_id_from_a_title_without_latin_letters_is_its_own_and_always_the_same():
+    from models.joint_action import action_id_for
+
+    ai, data = action_id_for("13a", "한국어 인공지능"), action_id_for("13a", "한국어 데이터")
+    assert ai.startswith("action-13a-untitled-") and data.startswith("action-13a-untitled-") and ai != data
+    assert action_id_for("13a", " 한국어  데이터 ") == data  # spacing aside, as for a Latin title
+    # Korean words beside Latin ones still tell two titles apart; accents fold to their letters.
+    assert action_id_for("13a", "2027 한국어 워크숍") != action_id_for("13a", "2027 데이터 워크숍")
+    assert action_id_for("9b", "Café workshops") == "action-9b-cafe-workshops"
+    assert action_id_for("9b", "Open RAN testbed!") == "action-9b-open-ran-testbed"  # unchanged
+
+
+def test_a_long_title_is_cut_after_a_whole_word():
+    from models.joint_action import TITLE_SLUG_MAX, action_id_for
+
+    title = "Semiconductors supply-chain resilience and research collaboration programme"
+    assert action_id_for("9b", title) == "action-9b-semiconductors-supply-chain-resilience-and"
+    words = action_id_for("9b", " ".join(["word"] * 30)).removeprefix("action-9b-")
+    assert len(words) <= TITLE_SLUG_MAX and words.endswith("-word") and set(words.split("-")) == {"word"}
+    assert action_id_for("9b", "x" * 80) == "action-9b-" + "x" * TITLE_SLUG_MAX  # one word: cut where it must be
+
+
+async def test_two_korean_titles_under_one_ref_are_two_joint_actions(local_env, partnership):
+    """Walk-through F7: before, every Korean title became `action-<ref>-untitled` and the second was
+    refused as a duplicate; the same title twice is still one action."""
+    first = await propose(partnership, local_env.client, ref="13a", title="한국어 인공지능", by=Identity.ROK)
+    second = await propose(partnership, local_env.client, ref="13a", title="한국어 데이터", by=Identity.ROK)
+    assert first.id != second.id
+    again = JointActionProposal(filed_by=Identity.ROK, ref="13a", title="한국어 데이터", lead_uk="A", lead_rok="B")
+    message = await rejected(partnership, PartnershipWorkflow.propose_joint_action, signed(again, to=partnership))
+    assert message == f"joint action {second.id} already exists; choose another title"

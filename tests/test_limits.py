@@ -129,3 +129,23 @@ async def test_a_payload_over_a_limit_sent_directly_is_rejected_and_leaves_no_tr
             await partnership.execute_update(update, signed(filing, to=partnership))
         assert says in str(caught.value.cause.cause)
         assert await history_length(partnership) == before
+
+
+def test_a_list_of_attendees_names_each_once():
+    """Walk-through F4's kin: a person listed twice (case and spacing aside) is a slip, refused in
+    one line before signing, for a consultation round and a Forum's convening alike."""
+    from datetime import date
+
+    from models.consultation import ConsultationRound
+    from models.forum import Convening
+
+    twice = ["A Smith", "B Kim", "a  smith"]
+    with pytest.raises(ValidationError) as round_:
+        ConsultationRound(
+            filed_by=Identity.SECRETARIAT, consultation_id="c-1", held_on=date(2027, 1, 4), attendees=twice, note="Met."
+        )
+    assert explain(round_.value) == "refused before signing: attendees: 'a  smith' named twice; name each once"
+    with pytest.raises(ValidationError) as convening:
+        Convening(filed_by=Identity.SECRETARIAT, forum_id="forum-2027", attendees=twice)
+    assert explain(convening.value) == explain(round_.value)
+    assert Convening(filed_by=Identity.SECRETARIAT, forum_id="forum-2027", attendees=twice[:2]).attendees == twice[:2]

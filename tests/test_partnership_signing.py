@@ -7,6 +7,7 @@ time-skipping test server writes a workflow task for every Update, accepted or n
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from datetime import date, timedelta
 
@@ -130,3 +131,49 @@ async def test_a_partnership_started_with_one_key_for_two_identities_refuses_to_
     with pytest.raises(WorkflowFailureError) as failed:
         await asyncio.wait_for(handle.result(), timeout=30)  # one that ran would never end
     assert failed.value.cause.message.startswith("ROK and UK are given the same key ")
+
+
+async def test_bootstrap_refuses_a_partnership_running_under_other_keys_before_making_any(
+    local_env, partnership, task_queue, data_dir, tmp_path, monkeypatch
+):
+    """Walk-through F13: `partnership bootstrap` in a data dir without keys (an auditor's), or
+    with keys of another trial, while a Partnership already runs under other keys, is refused in
+    one line before any key is made (it made three private keys, then failed to sign, and left
+    the dir unable to read anything). Where the keys match, it stays idempotent."""
+    from engine.bootstrap import bootstrap
+    from engine.keys import KeyProblem, init_keys, own_public_keys, write_key_pair
+    from models.signing import fingerprint
+
+    ring = await partnership.query(PartnershipWorkflow.key_ring)
+    before = len((await partnership.fetch_history()).events)
+    assert (await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)).state is Stage.IN_EFFECT
+
+    keyless = tmp_path / "auditor"
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(keyless))
+    with pytest.raises(KeyProblem) as refused:
+        await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)
+    address = local_env.client.service_client.config.target_host
+    assert str(refused.value) == (
+        f"a Partnership with other keys already runs at {address} "
+        f"(it holds key {ring.current(Identity.UK).fingerprint} for UK; this data dir holds none): "
+        "bootstrap is for a new one-machine trial; no key was made"
+    )
+    assert not (keyless / "keys").exists() or list((keyless / "keys").iterdir()) == []
+
+    other = tmp_path / "another-trial"
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(other))
+    init_keys()
+    made = sorted(p.name for p in (other / "keys").iterdir())
+    with pytest.raises(KeyProblem) as refused:
+        await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)
+    assert f"this data dir holds {fingerprint(own_public_keys()[Identity.UK])}" in str(refused.value)
+    assert sorted(p.name for p in (other / "keys").iterdir()) == made
+
+    # One key replaced here, awaiting the other side's revocation (README's lost-key recipe): this
+    # trial's own dir, so bootstrap (and `up`) still runs, and has nothing to do.
+    replaced = tmp_path / "replaced"
+    shutil.copytree(data_dir / "keys", replaced / "keys")
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(replaced))
+    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate())
+    assert (await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)).state is Stage.IN_EFFECT
+    assert len((await partnership.fetch_history()).events) == before  # nothing filed by any of them
