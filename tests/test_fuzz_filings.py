@@ -451,6 +451,10 @@ async def test_every_kind_of_filing_is_good_for_the_one_object_it_names(local_en
         # Kinds whose fields are seldom all drawn valid at once get one plain example too.
         if model is JointActionProposal:
             elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, ref="16b", title="Workshops"))
+        if model is GroupLeads:
+            elsewhere.append(
+                model(filed_by=Identity.UK, addressed_to=meant_for, area="telecoms", lead_uk="J. Doe", lead_rok="K. Lee")
+            )
         if model is WindDown:
             elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, actions=[second_targets["action_id"]]))
         assert elsewhere, model.__name__
