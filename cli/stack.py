@@ -10,9 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
-from cli.common import JsonFlag, echo, run, usage
+from cli.common import JsonFlag, echo, port_option, run, usage
 from cli.status import show_status
 
 if TYPE_CHECKING:
@@ -26,9 +24,9 @@ console: Callable[[str, int, str], AbstractAsyncContextManager[str]] | None = No
 
 @run
 async def up(
-    port: Annotated[int, typer.Option(help="gRPC port of the dev server.")] = 7233,
-    ui_port: Annotated[int, typer.Option(help="Port of the Temporal Web UI.")] = 8233,
-    console_port: Annotated[int, typer.Option(help="Port of the web console (127.0.0.1); 0: none.")] = 8080,
+    port: Annotated[int, port_option("gRPC port of the dev server.")] = 7233,
+    ui_port: Annotated[int, port_option("Port of the Temporal Web UI.")] = 8233,
+    console_port: Annotated[int, port_option("Port of the web console (127.0.0.1); 0: none.", none=True)] = 8080,
 ) -> None:
     """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
     from engine.bootstrap import bootstrap
