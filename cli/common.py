@@ -37,12 +37,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of te
 AsOption = Annotated[Identity, typer.Option("--as", help="Who files: UK, ROK or SECRETARIAT (signs with that key).")]
 
 
-def port_option(help: str, none: bool = False) -> Any:
-    """A TCP port, 1–65535, checked by typer before anything starts (out of range: its usage error,
-    exit 2, not a traceback from bind). `none`: 0 is allowed too and means "do not serve it"."""
-    return typer.Option(help=help, min=0 if none else 1, max=65535)
-
-
 F = TypeVar("F", bound=Filing)
 
 NOT_BOOTSTRAPPED = "no Partnership here yet: run `partnership bootstrap` (or `make run`)"

@@ -8,9 +8,11 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from cli.common import JsonFlag, echo, port_option, run, usage
+import typer
+
+from cli.common import JsonFlag, echo, run, usage
 from cli.status import show_status
 
 if TYPE_CHECKING:
@@ -20,6 +22,12 @@ if TYPE_CHECKING:
 #: context manager yielding its address. starter.py sets it: the console builds on the CLI, so the
 #: CLI does not import it (tests/test_layout.py).
 console: Callable[[str, int, str], AbstractAsyncContextManager[str]] | None = None
+
+
+def port_option(help: str, none: bool = False) -> Any:
+    """A TCP port, 1–65535, checked by typer before anything starts (out of range: its usage error,
+    exit 2, not a traceback from bind). `none`: 0 is allowed too and means "do not serve it"."""
+    return typer.Option(help=help, min=0 if none else 1, max=65535)
 
 
 @run

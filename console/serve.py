@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import keep_connection, port_option, run
+from cli.common import keep_connection, run
+from cli.stack import port_option
 from console.office import AccessRefused, required_token
 
 DEFAULT_PORT = 8080
