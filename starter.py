@@ -261,6 +261,15 @@ def options(
             raise typer.BadParameter(str(err), param_hint="--office") from None
 
 
+def path_problem(err: OSError) -> str:
+    """One line for a file or folder the OS refused (`-o /proc/x.json`, a data dir that cannot be
+    made): the path and the OS's reason, as `ls` or `cp` would say it."""
+    from models.limits import control_free
+
+    paths = " -> ".join(str(name) for name in (err.filename, err.filename2) if name is not None)
+    return control_free(f"{paths}: {err.strerror or err}")
+
+
 def main() -> None:
     code: int | str | None = 0
     try:
@@ -269,6 +278,13 @@ def main() -> None:
         code = done.code
     except KeyboardInterrupt:
         code = 130
+    except OSError as err:
+        # A path the command was given (or its data dir) that cannot be made, written or read:
+        # one line naming it and the OS's reason, wherever in whichever command it surfaced.
+        if err.filename is None:
+            raise
+        print(path_problem(err), file=sys.stderr)
+        code = 1
     # Leave without interpreter finalization: the Temporal client's native threads may still be
     # winding down, and finalizing under them can abort the process after its work is done.
     sys.stdout.flush()

@@ -52,8 +52,8 @@ async def export(
 ) -> None:
     """Histories as `temporal workflow show --output json` writes them; every run of a chain.
     A run the server no longer has comes from the archive."""
-    if all_ and output is None:
-        usage("--all writes one file per run: give a folder with -o DIR")
+    if all_ and (output is None or (output.exists() and not output.is_dir())):
+        usage(f"--all writes one file per run: give a folder with -o DIR{f' ({output} is a file)' if output else ''}")
     if not all_ and workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
     from audit.archive import archived_beyond, histories_of

@@ -8,7 +8,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,11 +24,17 @@ if TYPE_CHECKING:
 console: Callable[[str, int, str], AbstractAsyncContextManager[str]] | None = None
 
 
+def port_option(help: str, none: bool = False) -> Any:
+    """A TCP port, 1–65535, checked by typer before anything starts (out of range: its usage error,
+    exit 2, not a traceback from bind). `none`: 0 is allowed too and means "do not serve it"."""
+    return typer.Option(help=help, min=0 if none else 1, max=65535)
+
+
 @run
 async def up(
-    port: Annotated[int, typer.Option(help="gRPC port of the dev server.")] = 7233,
-    ui_port: Annotated[int, typer.Option(help="Port of the Temporal Web UI.")] = 8233,
-    console_port: Annotated[int, typer.Option(help="Port of the web console (127.0.0.1); 0: none.")] = 8080,
+    port: Annotated[int, port_option("gRPC port of the dev server.")] = 7233,
+    ui_port: Annotated[int, port_option("Port of the Temporal Web UI.")] = 8233,
+    console_port: Annotated[int, port_option("Port of the web console (127.0.0.1); 0: none.", none=True)] = 8080,
 ) -> None:
     """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
     from engine.bootstrap import bootstrap

@@ -85,7 +85,8 @@ class AmbiguousItem(Refused):
 
 def item_withdrawal_of(filer: Identity, view: ForumView, ref: str | None, title: str | None) -> AgendaItemWithdrawal:
     """`filer`'s withdrawal of the agenda item it added under `ref` and/or `title`. Where only
-    another's item answers, the withdrawal names it and the rule says whose it is."""
+    another's item answers, the withdrawal names it and the rule says whose it is; where none does
+    (already withdrawn, never added), nothing is sent."""
     from models.forum import AgendaItemWithdrawal
 
     said = " ".join((title or "").split()).casefold()
@@ -97,4 +98,9 @@ def item_withdrawal_of(filer: Identity, view: ForumView, ref: str | None, title:
             f"{len(mine)} of {filer}'s items match; name one by its title: " + "; ".join(i.title for i in mine)
         )
     forum_id = view.summary.forum_id
-    return AgendaItemWithdrawal(filed_by=filer, forum_id=forum_id, withdraws=mine[0].filing_id if mine else NOTHING)
+    if not mine:  # nobody's item answers: say what was asked for, not which filing id was not found
+        asked = " and ".join(part for part in (ref and f"with ref {ref}", title and f"titled “{title}”") if part)
+        raise Refused(
+            f"{filer} added no agenda item {asked + ' ' if asked else ''}to {forum_id} (`forum agenda show` lists them)"
+        )
+    return AgendaItemWithdrawal(filed_by=filer, forum_id=forum_id, withdraws=mine[0].filing_id)

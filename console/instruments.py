@@ -122,6 +122,8 @@ class Instrument:
     narrowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Fields the form asks that the instrument does not carry: read_fields uses them.
     asks: tuple[Field, ...] = ()
+    # Fields the form may leave empty for read_fields to infer as the CLI's command does: (name, hint).
+    inferred: tuple[tuple[str, str], ...] = ()
 
     def starting_values(self, filer: Identity) -> dict[str, str]:
         return self.prefill(filer) if self.prefill else {}
@@ -132,6 +134,8 @@ class Instrument:
         found = [field_of(n, self.model.model_fields[n]) for n in names]
         narrowed = dict(self.narrowed)
         found = [replace(f, choices=narrowed[f.name]) if f.name in narrowed else f for f in found]
+        inferred = dict(self.inferred)
+        found = [replace(f, required=False, hint=inferred[f.name]) if f.name in inferred else f for f in found]
         if self.on and self.on not in names:  # filed on a thing the instrument does not name
             found.insert(0, Field(self.on, "text", required=True, label=ON_CAPTION[self.on]))
         return found + list(self.asks)
@@ -172,8 +176,9 @@ def _withdrawal(decision: str | None = None, narrowed: tuple[str, ...] = (), kee
 
 
 def _own_co_chair(side: Identity) -> dict[str, str]:
-    """A nomination form starts with the side's own ministry and usual rank (¶7), as `forum nominate` does."""
-    return {"ministry": co_chair_ministry(side).value, "rank": default_rank(side, "").value}
+    """A nomination form starts with the side's own ministry (¶7), as `forum nominate` does; its rank
+    starts empty, to be read from the title as `forum nominate` reads it (read_fields)."""
+    return {"ministry": co_chair_ministry(side).value}
 
 
 P = PartnershipWorkflow
@@ -231,6 +236,7 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         CoChairNomination,
         ForumCycleWorkflow.nominate,
         prefill=_own_co_chair,
+        inferred=(("rank", "— : the rank the title names, else your side's usual one (as `forum nominate`)"),),
     ),
     _forum("forum-agenda-add", "Add an agenda item", AgendaItemFiling, ForumCycleWorkflow.add_item, ANY_FILER),
     _forum(
@@ -356,6 +362,8 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
     if model is TerminationWithdrawal:
         status = await ask(PartnershipWorkflow.status)
         read["notice"] = next((n.filing_id for n in status.termination_notices if n.given_by is filer), "none")
+    if model is CoChairNomination and not form.get("rank", "").strip():
+        read["rank"] = default_rank(filer, form.get("title", "")).value
     if model is WindDown and not form.get("actions", "").strip():
         ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
         form["actions"] = "\n".join(sorted(ongoing))
@@ -383,7 +391,11 @@ def parse(
                 values[field.name] = json.loads(raw) if raw.strip() else []
             except json.JSONDecodeError as err:
                 raise Refused(f"{field.name}: not JSON ({err.msg} at character {err.pos})") from None
-        elif raw.strip() or field.widget in ("textarea", "text") and field.required:
+        elif field.widget in ("textarea", "text") and field.required and not raw.strip():
+            # Said at review in the form's own words, not at signing in the CLI's (an amendment's
+            # empty text was refused by the Partnership naming --text-file).
+            raise Refused(f"{field.caption} is empty; fill it in")
+        elif raw.strip():
             values[field.name] = raw if field.widget == "textarea" else raw.strip()
     target = values.get(instrument.on) if instrument.on else None
     # What the form asked that the instrument does not carry (the Forum cycle a nomination is filed

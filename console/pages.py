@@ -192,6 +192,12 @@ async def catalogue_page(request: Request) -> Response:
 async def actions_page(request: Request) -> Response:
     q = request.query_params
     wanted = {k: q.get(k) or None for k in ("ref", "area", "pillar", "state")}
+    # A filter value nothing can match is said, as the CLI's `--state`/`--pillar` refuse it, rather
+    # than shown as "No joint action matches".
+    states, pillars = [s.value for s in ActionState], [str(p.number) for p in PILLARS]
+    for name, known in (("state", states), ("pillar", pillars)):
+        if wanted[name] is not None and wanted[name] not in known:
+            raise Refused(f"no joint-action {name} {wanted[name]!r}; choose one of {', '.join(known)}")
     actions = [
         a
         for a in await with_closed(P.actions, "action", ActionSummary, "action_id")
@@ -207,7 +213,7 @@ async def actions_page(request: Request) -> Response:
         actions=actions,
         total=rollup(actions),
         wanted=wanted,
-        states=[s.value for s in ActionState],
+        states=states,
         forms=forms_for(request, "action-propose", "action-wind-down"),
         wind_down=wind_down,
         withdraw_wind_down=withdrawal_href(request, "action-wind-down-withdraw", "wind-down", wind_down),

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import keep_connection, run
+from cli.stack import port_option
 from console.office import AccessRefused, required_token
 
 DEFAULT_PORT = 8080
@@ -40,9 +41,10 @@ def console_server(host: str, port: int, temporal_ui: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
+async def serving(host: str, port: int, temporal_ui: str, option: str = "--console-port") -> AsyncIterator[str]:
     """The console in this event loop until the block ends; yields its address. A port that cannot
-    be bound is StackError's kind of failure: said in one line."""
+    be bound is StackError's kind of failure: said in one line, naming the `option` that chose it
+    (`up --console-port`, `console --port`)."""
     from engine.client import StackError
 
     keep_connection()
@@ -56,7 +58,7 @@ async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
     except OSError as err:
         listening.close()
         raise StackError(
-            f"the console could not listen on {host}:{port} ({err.strerror}); is the port in use? (--console-port)"
+            f"the console could not listen on {host}:{port} ({err.strerror}); is the port in use? ({option})"
         ) from None
     task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
@@ -79,7 +81,7 @@ async def serving(host: str, port: int, temporal_ui: str) -> AsyncIterator[str]:
 
 @run
 async def console_command(
-    port: Annotated[int, typer.Option(help="Port of the web console.")] = DEFAULT_PORT,
+    port: Annotated[int, port_option("Port of the web console.")] = DEFAULT_PORT,
     host: Annotated[
         str, typer.Option(help="Address to bind; beyond 127.0.0.1 it needs PARTNERSHIP_CONSOLE_TOKEN.")
     ] = "127.0.0.1",
@@ -97,7 +99,7 @@ async def console_command(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with serving(host, port, temporal_ui) as address:
+        async with serving(host, port, temporal_ui, option="--port") as address:
             echo(f"Console: {address} . Ctrl-C stops.", err=True)
             await stop.wait()
     except AccessRefused as err:

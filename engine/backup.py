@@ -50,6 +50,8 @@ def sha256_of(path: Path) -> str:
 
 
 def _empty_or_new(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise BackupRefused(f"{folder} is a file; back up into a new folder")
     if folder.exists() and any(folder.iterdir()):
         raise BackupRefused(f"{folder} is not empty; back up into a new folder")
 

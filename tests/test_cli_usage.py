@@ -31,3 +31,42 @@ def test_usage_errors_exit_2_in_typers_words(args: list[str], says: str, tmp_pat
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert says in " ".join(result.stderr.replace("│", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["up", "--port", "99999", "--console-port", "0"], "--port"),
+        (["up", "--port", "-1", "--console-port", "0"], "--port"),
+        (["up", "--port", "0", "--console-port", "0"], "--port"),  # not "no server": refused, not documented
+        (["up", "--ui-port", "70000", "--console-port", "0"], "--ui-port"),
+        (["up", "--console-port", "70000"], "--console-port"),
+        (["console", "--port", "99999"], "--port"),
+        (["console", "--port", "0"], "--port"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error_before_anything_starts(args: list[str], option: str, tmp_path: Path):
+    """F12: bind()'s OverflowError used to reach the user as a traceback, after the stack's lock."""
+    env = {"PARTNERSHIP_DATA_DIR": str(tmp_path / "data"), "TEMPORAL_ADDRESS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"}
+    result = run_cli(*args, env=env, timeout=60)
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"Invalid value for '{option}'" in said and ("65535" in said or "greater than or equal to 1" in said)
+    assert not (tmp_path / "data").exists()
+
+
+def test_console_on_a_busy_port_names_its_own_option(tmp_path: Path):
+    """`partnership console` chooses its port with --port (`up` with --console-port)."""
+    import socket
+
+    env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "TEMPORAL_ADDRESS": "127.0.0.1:1", "PATH": "/usr/bin:/bin"}
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        result = run_cli("console", "--port", str(taken), env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (
+        f"the console could not listen on 127.0.0.1:{taken} (Address already in use); is the port in use? (--port)"
+    )

@@ -97,15 +97,40 @@ def test_a_form_becomes_the_instrument_the_cli_would_sign():
     amendment, _ = parse(BY_SLUG["amendment-propose"], {"paragraphs": "7, 33", "text": "New."}, Identity.UK)
     assert amendment.paragraphs == [7, 33] and amendment.catalogue_changes == []
 
+
+@pytest.mark.parametrize(
+    ("side", "title", "rank", "signed"),
+    [
+        (Identity.ROK, "Second Vice Minister", "", "second-vice-minister"),  # F18: it was preselected first-…
+        (Identity.ROK, "Vice Minister", "", "first-vice-minister"),  # the title names none: the side's usual
+        (Identity.UK, "Minister for AI", "", "minister-of-state"),
+        (Identity.ROK, "Vice Minister", "second-vice-minister", "second-vice-minister"),  # chosen: as chosen
+    ],
+)
+def test_a_nomination_form_reads_the_rank_from_the_title_as_the_cli_does(side, title, rank, signed):
+    """The form starts with the side's own ministry and no rank; left so, the rank is the one
+    `forum nominate` infers from the title (¶7), not a preselected one the title contradicts."""
+    import asyncio
+
+    from console.instruments import read_fields
+
     nominate = BY_SLUG["forum-nominate"]
-    # The form starts with the side's own ministry and usual rank, as `forum nominate` defaults (¶7).
-    assert nominate.starting_values(Identity.ROK) == {"ministry": "MSIT", "rank": "first-vice-minister"}
-    assert nominate.starting_values(Identity.UK) == {"ministry": "DSIT", "rank": "minister-of-state"}
-    assert [f.name for f in nominate.fields() if f.widget == "select"] == ["ministry", "rank"]
-    form = {"forum_id": "forum-2026", "name": "Kim", "title": "Vice Minister", **nominate.starting_values(Identity.ROK)}
-    nomination, target = parse(nominate, form, Identity.ROK)
+    assert nominate.starting_values(side) == {"ministry": "MSIT" if side is Identity.ROK else "DSIT"}
+    assert [(f.name, f.required) for f in nominate.fields() if f.widget == "select"] == [
+        ("ministry", True),
+        ("rank", False),  # offered empty ("—"), with a hint saying what empty means
+    ]
+    form = {"forum_id": "forum-2026", "name": "Kim", "title": title, "rank": rank, **nominate.starting_values(side)}
+    nomination, target = parse(nominate, form, side, asyncio.run(read_fields(nominate, form, side)))
     assert target == "forum-2026" and not hasattr(nomination, "forum_id")
-    assert (nomination.ministry, nomination.rank) == ("MSIT", "first-vice-minister")
+    assert nomination.rank == signed
+
+
+def test_an_empty_required_text_is_refused_at_review_in_the_forms_words():
+    """F18: an amendment with no text passed review and was refused at signing, naming --text-file."""
+    with pytest.raises(Refused) as refused:
+        parse(BY_SLUG["amendment-propose"], {"paragraphs": "30", "text": " \r\n "}, Identity.UK)
+    assert str(refused.value) == "Text is empty; fill it in"
 
 
 def test_a_bad_field_is_named_before_anything_is_signed():
@@ -578,3 +603,16 @@ async def test_an_office_without_the_register_is_told_where_it_looked_and_verifi
         assert status == 200, body
         assert f"no register at sqlite:///{data_dir}/register.db (unable to open database file)" in body
         assert 'id="verdict"' not in body
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("state=bogus", "no joint-action state &#39;bogus&#39;; choose one of PROPOSED"),
+        ("state=ACTIVE&pillar=x", "no joint-action pillar &#39;x&#39;; choose one of 1, 2, 3, 4"),
+    ],
+)
+async def test_a_filter_value_nothing_can_match_is_said_not_shown_as_no_match(fake_temporal, query, says):
+    """F18: `/actions?state=bogus` showed "No joint action matches", where the CLI's --state refuses."""
+    status, body = await Console().request("GET", f"/actions?{query}")
+    assert status == 400 and says in body, body
