@@ -27,10 +27,9 @@ from cli import pending
 from cli.register_reads import closed_summaries
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect
-from engine.keys import KeyProblem, load_private_key, registry_problem, replaced_here
+from engine.keys import KeyProblem, awaiting_revocation_line, load_private_key, registry_problem, replaced_here
 from models import names
 from models.identities import Identity
-from models.keyring import revokers
 from models.limits import control_free
 from models.signing import Filing, sign
 
@@ -201,12 +200,7 @@ def signed_by_filer(filing: F) -> F:
     if filing.filed_by is Identity.AUDITOR:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
     if (replaced := _replaced_here.get(filing.filed_by)) is not None:
-        raise Refused(
-            f"{filing.filed_by}'s key here replaces {replaced}, which the Partnership holds until "
-            f"{' and '.join(revokers(filing.filed_by))} {'files' if filing.filed_by.is_participant else 'each file'} "
-            f"`partnership keys revoke {filing.filed_by} --new-key "
-            f"{filing.filed_by.value.lower()}.pub`; nothing was sent"
-        )
+        raise Refused(awaiting_revocation_line(filing.filed_by, replaced))
     return sign(filing, load_private_key(filing.filed_by))
 
 
@@ -309,11 +303,9 @@ async def partnership(check_keys: bool = True) -> WorkflowHandle:
 
 
 async def check_registry(handle: WorkflowHandle) -> None:
-    """Issue 13: every filing and every read of state first checks the registry the running
-    Partnership holds against this office's own keys and pins (a Partnership restarted under a
-    swapped registry is refused here). No Partnership yet: the command itself says so. A command
-    checks once, however many reads it makes (reads sent together wait for the same check); the
-    console (one long connection) checks each time."""
+    """Issue 13: every filing and read first checks the running Partnership's registry against
+    this office's keys and pins (a swapped registry is refused here); once per command (its reads
+    wait for the same check), each time in the console. No Partnership yet: the command says so."""
     if handle.id in _registry_agrees:
         return
     if _keep_connection:

@@ -21,7 +21,8 @@ from starlette.routing import Route
 
 from cli.common import EXPECTED, Refused, explain, field_problem
 from console.app import acting_identity, one_line, page, session_of
-from console.instruments import BY_SLUG, Instrument, instrument_fields, parse, read_fields
+from console.forms import instrument_fields, parse, read_fields
+from console.instruments import BY_SLUG, Instrument
 from console.office import held_identities, key_fingerprint
 from models.identities import Identity
 from models.signing import Filing

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine import config
 from models.identities import FILERS, Identity
-from models.keyring import KeyEntry, KeyRing, change_problem, possession_bytes
+from models.keyring import KeyEntry, KeyRing, change_problem, possession_bytes, revokers
 from models.signing import fingerprint, public_key_text
 
 OFFICE_ENV = "PARTNERSHIP_OFFICE"
@@ -245,6 +245,16 @@ def replaced_here(ring: KeyRing) -> dict[Identity, str]:
         for identity, replaced in awaiting_revocation().items()
         if (current := ring.current(identity)) is not None and current.fingerprint == replaced
     }
+
+
+def awaiting_revocation_line(identity: Identity, replaced: str) -> str:
+    """Why a filing as `identity` is not sent while its key replaced here awaits the revocation."""
+    who = " and ".join(revokers(identity))
+    return (
+        f"{identity}'s key here replaces {replaced}, which the Partnership holds until {who} "
+        f"{'files' if identity.is_participant else 'each file'} `partnership keys revoke {identity} --new-key "
+        f"{identity.value.lower()}.pub`; nothing was sent"
+    )
 
 
 def registry_problem(ring: KeyRing) -> str | None:

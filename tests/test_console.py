@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from cli.common import Refused
-from console.instruments import BY_MODEL, BY_SLUG, INSTRUMENTS, instrument_fields, parse
+from console.forms import instrument_fields, parse
+from console.instruments import BY_MODEL, BY_SLUG, INSTRUMENTS
 from console.office import AccessRefused, Session, held_identities, required_token, served_hosts
 from models.identities import Identity
 
@@ -112,7 +113,7 @@ def test_a_nomination_form_reads_the_rank_from_the_title_as_the_cli_does(side, t
     `forum nominate` infers from the title (¶7), not a preselected one the title contradicts."""
     import asyncio
 
-    from console.instruments import read_fields
+    from console.forms import read_fields
 
     nominate = BY_SLUG["forum-nominate"]
     assert nominate.starting_values(side) == {"ministry": "MSIT" if side is Identity.ROK else "DSIT"}
@@ -376,7 +377,7 @@ def test_a_withdrawal_form_becomes_the_instrument_the_cli_would_sign(
 
     from typer.testing import CliRunner
 
-    from console.instruments import read_fields
+    from console.forms import read_fields
     from starter import app
 
     instrument = BY_SLUG[slug]

@@ -453,7 +453,9 @@ async def test_every_kind_of_filing_is_good_for_the_one_object_it_names(local_en
             elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, ref="16b", title="Workshops"))
         if model is GroupLeads:
             elsewhere.append(
-                model(filed_by=Identity.UK, addressed_to=meant_for, area="telecoms", lead_uk="J. Doe", lead_rok="K. Lee")
+                model(
+                    filed_by=Identity.UK, addressed_to=meant_for, area="telecoms", lead_uk="J. Doe", lead_rok="K. Lee"
+                )
             )
         if model is WindDown:
             elsewhere.append(model(filed_by=Identity.UK, addressed_to=meant_for, actions=[second_targets["action_id"]]))

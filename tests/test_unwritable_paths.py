@@ -54,9 +54,11 @@ def test_an_export_folder_that_cannot_be_made_is_one_line(output: str, says: str
 
 def test_export_all_onto_an_existing_file_is_refused_not_made_a_folder(a_file: Path, tmp_path: Path):
     result = run_cli("audit", "export", "--all", "--from-archive", "-o", str(a_file), env=nowhere(tmp_path), timeout=60)
-    said = " ".join(result.stderr.replace("│", " ").split())
+    # typer's usage box wraps a long path anywhere, so the words are compared without the spacing
+    said = "".join(result.stderr.replace("│", " ").split())
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert f"--all writes one file per run: give a folder with -o DIR ({a_file} is a file)" in said
+    expected = f"--all writes one file per run: give a folder with -o DIR ({a_file} is a file)"
+    assert "".join(expected.split()) in said
     assert a_file.read_text() == "{}\n"
 
 
