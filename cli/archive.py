@@ -40,7 +40,9 @@ async def now(
     if json_out:
         emit(outcome)
         return
-    typer.echo(f"archived {outcome.archived} histories ({outcome.already} already archived)")
+    typer.echo(
+        f"archived {outcome.archived} histor{'y' if outcome.archived == 1 else 'ies'} ({outcome.already} already archived)"
+    )
     typer.echo(archive_line())
 
 
@@ -64,11 +66,13 @@ async def status(json_out: JsonFlag = False) -> None:
 
 def archive_line() -> str:
     """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
-    from cli.register_reads import archive_summary
+    from cli.register_reads import archive_summary, no_register_here
 
+    if missing := no_register_here():  # not "none yet": this office cannot see the archive at all
+        return f"archive: not readable here (no register at {missing}; DATABASE_URL reaches the secretariat's)"
     if (s := archive_summary()) is None:
         return NO_ARCHIVE_YET
-    line = f"archive: {s.histories} histories"
+    line = f"archive: {s.histories} histor{'y' if s.histories == 1 else 'ies'}"
     if s.newest_close_time:
         line += f", newest closed {ago(s.newest_close_time)}"
     line += f", last pass {ago(s.last_pass)}" if s.last_pass else ", no pass yet"

@@ -148,8 +148,12 @@ async def watch(
     per signature; Ctrl-C stops."""
     from engine.config import checkpoint_every
 
+    from cli.register_reads import no_register_here
+
     if not filer.is_participant:
         usage(f"only a Participant (UK or ROK) signs a register checkpoint, not {filer}")
+    if missing := no_register_here():  # it could never sign: said now, not when a checkpoint falls due
+        raise Refused(f"no register at {missing} to checkpoint; DATABASE_URL reaches the secretariat's")
     if once:
         line = await sign_if_due(filer)
         if line:

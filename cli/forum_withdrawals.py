@@ -35,7 +35,7 @@ async def withdraw_item(
             usage(f"{err} (--title)")
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_item, naming, reads=True)
-    echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items; the agenda needs both agreements again")
+    echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items; the agenda as it now stands awaits both agreements")
 
 
 @run

@@ -115,6 +115,15 @@ def archive_summary() -> ArchiveSummary | None:
     return _read(sqlite, orm, None)
 
 
+def no_register_here() -> str | None:
+    """Where this machine has no SQLite register (an office that only files), where it looked."""
+    url = config.database_url()
+    if url.startswith("sqlite:///") and not any(c in url for c in "?%"):
+        path = Path(url.removeprefix("sqlite:///"))
+        return None if path.exists() else str(path)
+    return None
+
+
 def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], nothing: T) -> T:
     """`sqlite` on a read-only connection to a SQLite register, `orm` on any other; `nothing` where
     this machine has no register, or the register cannot answer (no such table yet)."""

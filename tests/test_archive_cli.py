@@ -62,7 +62,7 @@ def test_a_history_the_server_deleted_is_audited_from_the_archive(stack):  # noq
     # have landed, a moment after the filing that completed it was answered).
     until(lambda: f"awaiting archive: {ident} " in ok(cli("archive", "status", env=env)), seconds=90)
     archived = ok(cli("archive", "now", env=env))
-    assert archived.startswith("archived 1 histories (0 already archived)\narchive: 1 histories, newest closed ")
+    assert archived.startswith("archived 1 history (0 already archived)\narchive: 1 history, newest closed ")
     before = json.loads(ok(cli("audit", "timeline", ident, "--json", env=env)))
     assert json.loads(ok(cli("archive", "status", "--json", env=env)))["awaiting"] == []
 

@@ -311,7 +311,8 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmod
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines() == [
-        "archive: none yet (the first pass creates it) None [] None",
+        f"archive: not readable here (no register at {tmp_path / 'register.db'}; DATABASE_URL reaches the "
+        "secretariat's) None [] None",
         "[]",
         "[]",
     ]
