@@ -40,9 +40,8 @@ async def now(
     if json_out:
         emit(outcome)
         return
-    typer.echo(
-        f"archived {outcome.archived} histor{'y' if outcome.archived == 1 else 'ies'} ({outcome.already} already archived)"
-    )
+    histories = f"{outcome.archived} histor{'y' if outcome.archived == 1 else 'ies'}"
+    typer.echo(f"archived {histories} ({outcome.already} already archived)")
     typer.echo(archive_line())
 
 

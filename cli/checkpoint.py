@@ -146,9 +146,8 @@ async def watch(
 ) -> None:
     """Sign every checkpoint due from this office, as it falls due (after each Forum). One line
     per signature; Ctrl-C stops."""
-    from engine.config import checkpoint_every
-
     from cli.register_reads import no_register_here
+    from engine.config import checkpoint_every
 
     if not filer.is_participant:
         usage(f"only a Participant (UK or ROK) signs a register checkpoint, not {filer}")

@@ -35,7 +35,8 @@ async def withdraw_item(
             usage(f"{err} (--title)")
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_item, naming, reads=True)
-    echo(f"{view.summary.forum_id}: {len(view.agenda)} agenda items; the agenda as it now stands awaits both agreements")
+    items = f"{view.summary.forum_id}: {len(view.agenda)} agenda items"
+    echo(f"{items}; the agenda as it now stands awaits both agreements")
 
 
 @run
