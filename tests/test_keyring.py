@@ -28,7 +28,7 @@ from models.keyring import (
 from models.messages import KeyChanges
 from models.partnership import TerminationNotice
 from models.signing import fingerprint, public_key_text, sign
-from tests.helpers import effects_done, mails, rejected, subjects
+from tests.helpers import effects_done, eventually, mails, rejected, subjects
 from tests.test_joint_actions import agreed
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -414,3 +414,34 @@ def test_a_key_replaced_on_one_machine_awaits_its_revocation_without_locking_the
         + [KeyEntry(identity=Identity.ROK, public_key=stranger)]
     )
     assert registry_problem(swapped).startswith(f"the Partnership holds key {fingerprint(stranger)} for ROK")
+
+
+async def test_a_key_change_a_closed_child_cannot_take_is_routine_not_a_warning(partnership, local_env, caplog):
+    """Key changes go to every child the Partnership knows, closed ones too (what shows them closed
+    is an unsigned roll-up): one that has ended is logged at info, not as a warning an operator
+    would chase, once per closed child per change."""
+    import logging
+
+    from tests.test_joint_actions import closure
+
+    action = await agreed(partnership, local_env.client)
+    for side in (Identity.UK, Identity.ROK):
+        await action.execute_update(JointActionWorkflow.close, closure(action, side))
+    await action.result()
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    caplog.set_level(logging.INFO, logger="temporalio.workflow")
+    uk = load_private_key(Identity.UK)
+    await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(Identity.UK, uk, Ed25519PrivateKey.generate(), to=partnership.id)
+    )
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+    def undelivered():
+        return [
+            r
+            for r in caplog.records
+            if r.getMessage().startswith("message not delivered") and action.id in str(r.__dict__)
+        ]
+
+    found = await eventually(undelivered)
+    assert [r.levelno for r in found] == [logging.INFO], [r.__dict__ for r in found]

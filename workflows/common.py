@@ -237,8 +237,12 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
         self._messages_in_flight -= 1
         error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         if error is not None:
-            # A governed thing that has closed takes no more reports; nothing is lost by that.
-            workflow.logger.warning("message not delivered", extra={"to": message.target, "error": repr(error)})
+            # A governed thing that has closed takes no more reports; nothing is lost by that. Key
+            # changes and termination go to every child the Partnership knows, closed ones too (a
+            # close is shown by an unsigned roll-up), so that case is routine, not a warning.
+            closed = getattr(error, "type", None) == "ExternalWorkflowExecutionNotFound"
+            log = workflow.logger.info if closed else workflow.logger.warning
+            log("message not delivered", extra={"to": message.target, "error": repr(error)})
         held = message.start is not None and isinstance(error, WorkflowAlreadyStartedError)
         if held and message.undo is not None:
             message.undo()  # the entry made for the child goes
