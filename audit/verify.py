@@ -178,7 +178,10 @@ async def verify(
         elif record is None:
             problems.append(f"row {row.seq} ({row.decision_id}): no workflow history recorded it; it was inserted")
         elif changed := differences(row, record):
-            problems.append(f"row {row.seq} ({row.decision_id}): {', '.join(changed)} differ from the history")
+            problems.append(
+                f"row {row.seq} ({row.decision_id}): {', '.join(changed)} "
+                f"differ{'s' if len(changed) == 1 else ''} from the history"
+            )
     for decision_id, record in recorded.items():
         if decision_id not in in_register and (covered is None or record["workflow_id"] in covered):
             problems.append(

@@ -58,8 +58,8 @@ ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just it
 def progress_line(r) -> str:
     mean = "—" if r.mean_percent is None else f"{r.mean_percent:.0f} %"
     return (
-        f"{r.actions} actions: {r.active} active ({mean}), {r.proposed} proposed, {r.completed} completed, "
-        f"{r.discontinued} discontinued; {r.at_risk} at risk, {r.off_track} off track"
+        f"{r.actions} action{'s' * (r.actions != 1)}: {r.active} active ({mean}), {r.proposed} proposed, "
+        f"{r.completed} completed, {r.discontinued} discontinued; {r.at_risk} at risk, {r.off_track} off track"
     )
 
 

@@ -340,7 +340,8 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
         emit(view)
         return
     s = view.summary
-    echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host} {s.venue}")
+    venue = f", {s.venue}" if s.venue else ""
+    echo(f"{s.forum_id}: {s.stage}{' (OVERDUE)' if s.overdue else ''} — {s.on}, host {s.host}{venue}")
     for side, chair in view.co_chairs.items():
         echo(f"  co-chair {side}: {chair.name}, {chair.title} ({chair.rank.label}, {chair.ministry})")
     agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
@@ -372,8 +373,7 @@ async def schedule_show(json_out: JsonFlag = False) -> None:
     elif view.month is None:
         echo("no usual date is set: cycles start by hand (`partnership forum schedule set --as SECRETARIAT`)")
     else:
-        starts = f"{view.next_cycle_starts:%Y-%m-%d %H:%MZ}" if view.next_cycle_starts else "—"
-        echo(f"Forum usually on {view.day}/{view.month}; the next cycle starts {starts} (Forum {view.next_forum_on})")
+        echo(schedule_line(view))
 
 
 @schedule_app.command("set")
@@ -389,4 +389,10 @@ async def schedule_set(
     view = await file_on_partnership(
         PartnershipWorkflow.set_forum_calendar, ForumCalendar(filed_by=filer, month=month, day=day)
     )
-    echo(f"Forum usually on {view.day}/{view.month}; the next cycle starts {view.next_cycle_starts or '—'}")
+    echo(schedule_line(view))
+
+
+def schedule_line(view: Any) -> str:
+    """What `schedule show` and `schedule set` say, alike."""
+    starts = f"{view.next_cycle_starts:%Y-%m-%d %H:%MZ}" if view.next_cycle_starts else "—"
+    return f"Forum usually on {view.day}/{view.month}; the next cycle starts {starts} (Forum {view.next_forum_on})"

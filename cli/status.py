@@ -165,13 +165,13 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
         emit(current.model_dump(mode="json") | {"failed_effects": [f.model_dump(mode="json") for f in set_aside]})
         return
     # "since" belongs to the state it follows: a pending notice is not what began on the in-effect date.
+    version = f"text version {current.version}"
     if current.in_effect_since is None:
-        since = ""
+        echo(f"Partnership: {current.state} ({version})")
     elif current.state == "IN_EFFECT":
-        since = f" since {current.in_effect_since}"
+        echo(f"Partnership: {current.state} since {current.in_effect_since} ({version})")
     else:
-        since = f" (in effect since {current.in_effect_since})"
-    echo(f"Partnership: {current.state}{since} (text version {current.version})")
+        echo(f"Partnership: {current.state} (in effect since {current.in_effect_since}; {version})")
     for s in current.signatories:
         echo(
             f"  {s.participant.value:<4} signed {s.signed_on}  ({s.title}; "

@@ -163,7 +163,7 @@ async def test_verify_catches_an_edited_row(audited):
         conn.execute(text("UPDATE decisions SET summary = 'nothing happened' WHERE seq = 2"))
     problems = (await verify(client, register_engine(), query)).problems
     assert any("its content was edited" in p for p in problems)
-    assert any(p.endswith("summary differ from the history") for p in problems)
+    assert any(p.endswith("summary differs from the history") for p in problems)
 
 
 async def test_verify_catches_a_deleted_row(audited):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -319,7 +320,7 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     assert shown["given_by"] == "ROK" and shown["effective_at"].endswith(("T23:00:00Z", "T00:00:00Z"))
     assert json.loads(cli("status", "--json", env=env).stdout)["state"] == "TERMINATION_PENDING"
     first_line = cli("status", env=env).stdout.splitlines()[0]
-    assert first_line == "Partnership: TERMINATION_PENDING (in effect since 2023-11-22) (text version 2)"
+    assert first_line == "Partnership: TERMINATION_PENDING (in effect since 2023-11-22; text version 2)"
     withdrawn = cli("termination", "withdraw", "--as", "ROK", env=env)
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert json.loads(cli("status", "--json", env=env).stdout)["termination"] is None
@@ -473,7 +474,8 @@ def test_forum_through_the_cli(stack, tmp_path):
 
     shown = cli("forum", "show", env=env)  # no year: the latest cycle
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith(f"forum-{year}: CALLING_FOR_ITEMS")
+    first = shown.stdout.splitlines()[0]
+    assert first.startswith(f"forum-{year}: CALLING_FOR_ITEMS — {year}-11-22, host ") and first == first.rstrip()
     assert "agreed by nobody yet" in shown.stdout and "<Identity" not in shown.stdout
     assert "  co-chair UK: J. Doe, Minister for AI (Parliamentary Under-Secretary of State, DSIT)" in shown.stdout
     assert "  co-chair ROK: K. Lee, Second Vice Minister (Second Vice Minister, MSIT)" in shown.stdout
@@ -493,10 +495,14 @@ def test_forum_through_the_cli(stack, tmp_path):
     assert by_uk.returncode == 1 and by_uk.stderr.strip().endswith(
         "only the SECRETARIAT sets the Forum's usual date, not UK"
     )
-    assert (
-        cli("forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "10", "--day", "1", env=env).returncode == 0
-    )
+    moved = cli("forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "10", "--day", "1", env=env)
+    assert moved.returncode == 0, moved.stderr
     assert json.loads(cli("forum", "schedule", "show", "--json", env=env).stdout)["month"] == 10
+    # `set` and `show` say it alike, to the minute, in UTC
+    assert moved.stdout == cli("forum", "schedule", "show", env=env).stdout
+    assert re.fullmatch(
+        r"Forum usually on 1/10; the next cycle starts \d{4}-\d\d-\d\d \d\d:\d\dZ \(Forum .+\)\n", moved.stdout
+    )
     stop(up)
 
 
