@@ -6,18 +6,10 @@
 
 from __future__ import annotations
 
-from models.joint_action import ActionState, WindDown, wind_down_terms
+from models.joint_action import WindDown, wind_down_terms
 from models.partnership import PartnershipState
 from rules.common import already_filed_problem, participant_problem
-from rules.tags import decided, stated
-
-
-@decided("32", "¶32", "a joint action still awaiting agreement when the Partnership terminates is discontinued")
-def continues_after_termination(state: ActionState) -> bool:
-    """¶32 keeps ongoing programmes: an agreed action goes on. A proposal not yet agreed is none;
-    agreed after the end, it would begin a new activity under a Partnership that no longer exists
-    (which takes no new proposal either)."""
-    return state is ActionState.ACTIVE
+from rules.tags import stated
 
 
 @stated("32", "termination does not affect ongoing programmes unless otherwise jointly decided")

@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from rules.messages import cadence_changed_problem, termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
-    from rules.p32_programmes_survive import continues_after_termination
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_signal, governed_update
 
@@ -175,10 +174,6 @@ class JointActionWorkflow(GovernedWorkflow):
         if not case.state.is_open or case.partnership_terminated_on is not None:
             return
         on = message.termination.effective_on
-        if not continues_after_termination(case.state):
-            reason = f"the Partnership terminated on {on} before the action was agreed (¶32 keeps ongoing ones)"
-            self._end(ActionState.DISCONTINUED, workflow.now(), reason, paragraph="32")
-            return
         case.partnership_terminated_on = on
         self._record(
             "continues-after-termination",
