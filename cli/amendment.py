@@ -51,7 +51,7 @@ def no_such(ident: str) -> str:
 
 
 def amendment_id(value: str) -> str:
-    return f"{PARTNERSHIP_ID}-amendment-{value}" if value.isdigit() else value
+    return f"{PARTNERSHIP_ID}-amendment-{value}" if value.isdecimal() else value
 
 
 async def status_now() -> PartnershipStatus:

@@ -369,7 +369,7 @@ async def with_closed(query: Any, kind: str, model: type[M], key: str) -> list[M
 def numbered(thing_id: str) -> tuple[str, int]:
     """Sort key of an id: `…-amendment-10` after `…-amendment-9`."""
     stem, _, number = thing_id.rpartition("-")
-    return (stem, int(number)) if number.isdigit() else (thing_id, 0)
+    return (stem, int(number)) if number.isdecimal() else (thing_id, 0)
 
 
 async def file_on(

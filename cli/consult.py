@@ -47,7 +47,7 @@ ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just it
 
 
 def consultation_id(value: str) -> str:
-    return f"consultation-{value}" if value.isdigit() else value
+    return f"consultation-{value}" if value.isdecimal() else value
 
 
 def on_consultation(ident: str, update: Any, filing: Any) -> Any:

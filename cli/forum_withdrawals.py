@@ -58,15 +58,15 @@ async def withdraw_agreement(
 ) -> None:
     """Withdraw your agreement to the agenda or a decision, or your approval of the minutes, while
     it awaits the other Participant's."""
-    if to not in ("agenda", "minutes") and not to.isdigit():
+    if to not in ("agenda", "minutes") and not to.isdecimal():
         usage(f"withdraw your agreement to: agenda, minutes or a decision's number, not {to!r}")
     kind = {"agenda": "agenda-agreement", "minutes": "minutes-approval"}.get(to, "decision-agreement")
 
     def naming(ident: str, view: ForumView) -> JointWithdrawal:
-        return withdrawal_of(filer, kind, view, number=int(to) if to.isdigit() else None)  # type: ignore[arg-type]
+        return withdrawal_of(filer, kind, view, number=int(to) if to.isdecimal() else None)  # type: ignore[arg-type]
 
     view = await on_forum(year, ForumCycleWorkflow.withdraw_joint_filing, naming, reads=True)
-    echo(f"{view.summary.forum_id}: your agreement to the {'decision ' if to.isdigit() else ''}{to} is withdrawn")
+    echo(f"{view.summary.forum_id}: your agreement to the {'decision ' if to.isdecimal() else ''}{to} is withdrawn")
 
 
 def register(forum_app: typer.Typer, agenda_app: typer.Typer) -> None:

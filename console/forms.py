@@ -61,14 +61,14 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
             read["withdraws"] = named.withdraws
         else:
             number = form.get("decision", "").strip()
-            read["tabled"] = tabling_of(view, int(number)) if number.isdigit() else "none"
+            read["tabled"] = tabling_of(view, int(number)) if number.isdecimal() else "none"
     decision = dict(instrument.preset).get("decision") or form.get("decision", "")
     if model is JointWithdrawal and decision in typing.get_args(JointDecision):
         if found := find_area(form.get("area", "").strip()):  # named as `group withdraw` takes it
             form["area"] = found.slug
         number = form.get("number", "").strip()
         shown = await shown_for(decision, target)
-        waiting = waiting_in(decision, shown, form.get("area", "").strip(), int(number) if number.isdigit() else None)
+        waiting = waiting_in(decision, shown, form.get("area", "").strip(), int(number) if number.isdecimal() else None)
         read["withdraws"] = own_filing(waiting, filer)
     if model is TerminationWithdrawal:
         status = await ask(PartnershipWorkflow.status)
@@ -92,7 +92,7 @@ def parse(
         raw = form.get(field.name, "").replace("\r\n", "\n")
         if field.widget == "numbers":
             parts = [p for p in raw.replace(",", " ").split() if p]
-            if not all(p.isdigit() for p in parts):
+            if not all(p.isdecimal() for p in parts):
                 raise Refused(f"{field.name}: numbers separated by commas, e.g. 7, 33")
             values[field.name] = [int(p) for p in parts]
         elif field.widget == "lines":

@@ -27,7 +27,10 @@ from models.signing import Filing, canonical_json, fingerprint
 KEYS_KEPT = 8
 
 #: Base64 of a raw 32-byte Ed25519 public key (44 characters).
-PublicKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+#: An Ed25519 public key in base64, in its one canonical spelling: the last character before "="
+#: carries two unused bits, which must be zero (else four spellings name one key, and "the same key"
+#: compared as text could be registered for two identities).
+PublicKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
 Fingerprint = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 
 

@@ -137,8 +137,9 @@ def test_an_empty_required_text_is_refused_at_review_in_the_forms_words():
 def test_a_bad_field_is_named_before_anything_is_signed():
     with pytest.raises(ValidationError, match="percent"):
         parse(BY_SLUG["action-report"], {"action_id": "a", "status": "on-track", "percent": "140"}, Identity.UK)
-    with pytest.raises(Refused, match="paragraphs"):
-        parse(BY_SLUG["amendment-propose"], {"paragraphs": "seven", "text": "x"}, Identity.UK)
+    for not_numbers in ("seven", "7, ²"):  # "²" is a digit to str.isdigit, not to int()
+        with pytest.raises(Refused, match="paragraphs"):
+            parse(BY_SLUG["amendment-propose"], {"paragraphs": not_numbers, "text": "x"}, Identity.UK)
     with pytest.raises(Refused, match="catalogue_changes: not JSON"):
         parse(BY_SLUG["amendment-propose"], {"paragraphs": "7", "text": "x", "catalogue_changes": "["}, Identity.UK)
     with pytest.raises(ValidationError, match="title"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -445,3 +446,29 @@ async def test_a_key_change_a_closed_child_cannot_take_is_routine_not_a_warning(
 
     found = await eventually(undelivered)
     assert [r.levelno for r in found] == [logging.INFO], [r.__dict__ for r in found]
+
+
+def test_a_key_has_one_spelling_so_one_key_is_never_registered_for_two(data_dir, tmp_path):
+    """Base64 of 32 bytes leaves two bits of its last character unused: four spellings decode to one
+    key. Only the canonical one is taken (a key file, a registry, a filing), so comparing keys as
+    text cannot let UK's key in through another spelling as ROK's, or back as its own successor."""
+    from pydantic import ValidationError
+
+    from engine.keys import KeyProblem, own_public_keys, read_public_key
+    from models.keyring import KeyRing, shared_key_problem
+
+    keys = own_public_keys()
+    uk = keys[Identity.UK]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    other = uk[:42] + alphabet[alphabet.index(uk[42]) | 1] + "="
+    assert other != uk and base64.b64decode(other) == base64.b64decode(uk)
+    with pytest.raises(ValidationError, match="public_key"):
+        KeyRing.model_validate(keys | {Identity.ROK: other})
+    assert shared_key_problem(KeyRing.model_validate(keys | {Identity.ROK: uk})).startswith("ROK and UK are given")
+    made = rotation(Identity.ROK, load_private_key(Identity.ROK), Ed25519PrivateKey.generate())
+    with pytest.raises(ValidationError, match="new_key"):
+        KeyRotation.model_validate(made.model_dump() | {"new_key": other})
+    respelt = tmp_path / "uk-respelt.pub"
+    respelt.write_text(other + "\n")
+    with pytest.raises(KeyProblem, match=f"not in canonical base64 \\(it should read {re.escape(uk)}\\)"):
+        read_public_key(respelt)

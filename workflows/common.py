@@ -1,9 +1,7 @@
 """What every governance workflow shares: rejecting a filing, accepting one, and carrying out its
-effects (register rows, notifications, messages to other workflows, child workflows, timers).
-
-The invariant that makes a history replay whatever a worker had cached is written down in
-`GovernedWorkflow`'s docstring; keep to it in every workflow.
-"""
+effects (register rows, notifications, messages to other workflows, child workflows, timers). The
+invariant that makes a history replay whatever a worker had cached is written down in
+`GovernedWorkflow`'s docstring; keep to it in every workflow."""
 
 from __future__ import annotations
 
@@ -237,9 +235,7 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
         self._messages_in_flight -= 1
         error = done.exception() if not done.cancelled() else asyncio.CancelledError()
         if error is not None:
-            # A governed thing that has closed takes no more reports; nothing is lost by that. Key
-            # changes and termination go to every child the Partnership knows, closed ones too (a
-            # close is shown by an unsigned roll-up), so that case is routine, not a warning.
+            # A closed child takes no more messages, and key changes go to closed ones too: routine.
             closed = getattr(error, "type", None) == "ExternalWorkflowExecutionNotFound"
             log = workflow.logger.info if closed else workflow.logger.warning
             log("message not delivered", extra={"to": message.target, "error": repr(error)})
