@@ -27,6 +27,7 @@ from engine.keys import (
     office_name,
     own_public_keys,
     public_keys,
+    replaced_here,
 )
 from models.forum import DEFAULT_DAY, DEFAULT_MONTH, ForumCalendar
 from models.identities import PARTICIPANTS, Identity
@@ -151,12 +152,10 @@ async def other_registry_problem(client: Client, workflow_id: str = PARTNERSHIP_
             return None  # no Partnership yet: bootstrap starts it with this dir's keys
         raise
     held = own_public_keys()
-    ours = [i for i, key in held.items() if (entry := ring.current(i)) is not None and entry.public_key == key]
-    if ours and len(held) == len(office_identities()):
-        return None
+    awaiting = replaced_here(ring)
     for identity in office_identities():
         current, mine = ring.current(identity), held.get(identity)
-        if current is not None and current.public_key == mine:
+        if current is not None and (current.public_key == mine or identity in awaiting):
             continue
         theirs = f"it holds key {current.fingerprint} for {identity}" if current else f"it holds no key for {identity}"
         here = f"this data dir holds {fingerprint(mine)}" if mine else "this data dir holds none"

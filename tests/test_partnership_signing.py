@@ -174,6 +174,10 @@ async def test_bootstrap_refuses_a_partnership_running_under_other_keys_before_m
     replaced = tmp_path / "replaced"
     shutil.copytree(data_dir / "keys", replaced / "keys")
     monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(replaced))
-    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate())
+    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate())  # a key that replaces nothing: refused
+    with pytest.raises(KeyProblem, match="it holds key .* for ROK; this data dir holds "):
+        await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)
+    old_rok = ring.current(Identity.ROK).fingerprint
+    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate(), replaces=old_rok)  # as `keys init --replace`
     assert (await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)).state is Stage.IN_EFFECT
     assert len((await partnership.fetch_history()).events) == before  # nothing filed by any of them
