@@ -242,14 +242,18 @@ def awaiting_revocation(root: Path | None = None) -> dict[Identity, str]:
     return awaiting
 
 
-def replaced_here(ring: KeyRing) -> dict[Identity, str]:
+def replaced_here(ring: KeyRing, root: Path | None = None) -> dict[Identity, str]:
     """identity -> the replaced key's fingerprint, for this office's keys replaced here whose
-    revocation the Partnership has not taken yet (it still holds the replaced key)."""
-    return {
-        identity: replaced
-        for identity, replaced in awaiting_revocation().items()
-        if (current := ring.current(identity)) is not None and current.fingerprint == replaced
-    }
+    revocation the Partnership has not taken yet: it still holds the replaced key, compared in full
+    with the public half `retire` kept (a 64-bit fingerprint alone is no proof of the key)."""
+    retired = (root or config.keys_dir()) / "retired"
+    found = {}
+    for identity, replaced in awaiting_revocation(root).items():
+        current = ring.current(identity)
+        kept = retired.glob(f"{public_key_path(identity, root).stem}-{replaced}-*.pub")
+        if current is not None and current.public_key in {read_public_key(p) for p in kept}:
+            found[identity] = replaced
+    return found
 
 
 def awaiting_revocation_line(identity: Identity, replaced: str) -> str:

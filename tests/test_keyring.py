@@ -405,6 +405,12 @@ def test_a_key_replaced_on_one_machine_awaits_its_revocation_without_locking_the
     result = CliRunner().invoke(app, ["keys", "init", "--as", "ROK", "--replace"])
     assert result.exit_code == 0, result.output
     assert registry_problem(before) is None and replaced_here(before) == {Identity.ROK: old}
+    # The registry's key is compared in full with the replaced key kept aside, not by fingerprint.
+    [kept] = (data_dir / "keys" / "retired").glob(f"rok-{old}-*.pub")
+    held = kept.read_text()
+    kept.write_text(public_key_text(Ed25519PrivateKey.generate()) + "\n")
+    assert replaced_here(before) == {} and registry_problem(before) is not None
+    kept.write_text(held)
     # Once the revocation is taken the registry holds the new key: nothing awaits any more.
     after = KeyRing.model_validate(own_public_keys())
     assert registry_problem(after) is None and replaced_here(after) == {}

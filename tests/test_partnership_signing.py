@@ -141,7 +141,7 @@ async def test_bootstrap_refuses_a_partnership_running_under_other_keys_before_m
     one line before any key is made (it made three private keys, then failed to sign, and left
     the dir unable to read anything). Where the keys match, it stays idempotent."""
     from engine.bootstrap import bootstrap
-    from engine.keys import KeyProblem, init_keys, own_public_keys, write_key_pair
+    from engine.keys import KeyProblem, init_keys, own_public_keys, retire, write_key_pair
     from models.signing import fingerprint
 
     ring = await partnership.query(PartnershipWorkflow.key_ring)
@@ -177,7 +177,9 @@ async def test_bootstrap_refuses_a_partnership_running_under_other_keys_before_m
     write_key_pair(Identity.ROK, Ed25519PrivateKey.generate())  # a key that replaces nothing: refused
     with pytest.raises(KeyProblem, match="it holds key .* for ROK; this data dir holds "):
         await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)
-    old_rok = ring.current(Identity.ROK).fingerprint
-    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate(), replaces=old_rok)  # as `keys init --replace`
+    shutil.rmtree(replaced / "keys")
+    shutil.copytree(data_dir / "keys", replaced / "keys")
+    retire(Identity.ROK)  # as `keys init --replace` does: the old key kept aside, the new one naming it
+    write_key_pair(Identity.ROK, Ed25519PrivateKey.generate(), replaces=ring.current(Identity.ROK).fingerprint)
     assert (await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)).state is Stage.IN_EFFECT
     assert len((await partnership.fetch_history()).events) == before  # nothing filed by any of them
