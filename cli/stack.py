@@ -37,6 +37,7 @@ async def up(
     console_port: Annotated[int, port_option("Port of the web console (127.0.0.1); 0: none.", none=True)] = 8080,
 ) -> None:
     """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
+    from engine import config
     from engine.bootstrap import bootstrap
     from engine.client import embedded_address_file
     from engine.keys import office
@@ -78,6 +79,8 @@ async def up(
                     await stop.wait()
             finally:
                 address_file.unlink(missing_ok=True)
+        # Said once the server is down too, so the last line a user sees is that it all stopped.
+        echo(f"stopped: worker and Temporal server; the data dir {config.data_dir()} keeps everything", err=True)
 
 
 @contextlib.asynccontextmanager

@@ -229,6 +229,8 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     stop(up)
     assert processes_using(tmp_path / "data") == []
     assert not (tmp_path / "data" / "temporal.address").exists()
+    last = (tmp_path / "up.log").read_text().strip().splitlines()[-1]
+    assert last == f"stopped: worker and Temporal server; the data dir {tmp_path / 'data'} keeps everything"
 
     # A second `up` on the same data dir resumes the same Partnership: nothing is signed again.
     up = start()
