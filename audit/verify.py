@@ -89,26 +89,31 @@ def recorded_decisions(history: WorkflowHistory) -> dict[str, dict[str, Any]]:
     }
 
 
-def filed_closed(histories: list[WorkflowHistory]) -> dict[str, list[dict[str, Any]]]:
+def filed_closed(histories: list[WorkflowHistory]) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
     """entry id -> every ClosedEntry a completed `file_closed` activity wrote for it (a later report
-    files the same entry again, replacing the row)."""
+    files the same entry again, replacing the row); and the entries whose filing is under way (its
+    row may already be written before the history records the activity as completed)."""
     filed: dict[str, list[dict[str, Any]]] = {}
+    under_way: set[str] = set()
     for history in histories:
         for call in activity_calls(history):
-            if call.name == FILE_CLOSED and call.completed is not None and isinstance(call.value, dict):
-                filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
-    return filed
+            if call.name == FILE_CLOSED and isinstance(call.value, dict):
+                if call.completed is None:
+                    under_way.add(call.value.get("entry_id", ""))
+                else:
+                    filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
+    return filed, under_way
 
 
 def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], covered: set[str] | None) -> list[str]:
     """The closed entries (what `status`, `partnership text` and the lists show of closed things) are
     each one a history filed, as filed: an inserted or edited row would change what the reads
     show with the register's chain intact; a deleted one would make a closed thing vanish."""
-    filed = filed_closed(histories)
+    filed, under_way = filed_closed(histories)
     problems = []
     in_table = set()
     for row in every_closed_entry(engine):
-        if covered is not None and row.partnership_id not in covered:
+        if covered is not None and row.partnership_id not in covered or row.entry_id in under_way:
             continue
         in_table.add(row.entry_id)
         versions = filed.get(row.entry_id, [])

@@ -217,6 +217,31 @@ async def test_verify_checks_the_closed_entries_the_reads_show(local_env, local_
 
     await eventually(filed)
     assert (await verify(local_env.client, engine, query)).ok
+    # A filing under way (its row written, its completion not yet in the history an auditor
+    # fetched) is not an insertion; with no filing at all in the history, it is.
+    from temporalio.client import WorkflowHistory
+
+    from audit.verify import closed_entry_problems
+    from models.names import FILE_CLOSED
+
+    events = (await handle.fetch_history()).events
+    filing = {
+        e.event_id
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == FILE_CLOSED
+    }
+    completed = EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+    under_way = [
+        e
+        for e in events
+        if not (e.event_type == completed and e.activity_task_completed_event_attributes.scheduled_event_id in filing)
+    ]
+    assert closed_entry_problems(engine, [WorkflowHistory(wid, under_way)], {wid}) == []
+    never = [e for e in under_way if e.event_id not in filing]
+    assert closed_entry_problems(engine, [WorkflowHistory(wid, never)], {wid}) == [
+        f"closed entry {receipt.consultation_id}: no workflow history filed it; it was inserted"
+    ]
     with engine.begin() as conn:
         conn.execute(text("UPDATE closed_entries SET summary_json = replace(summary_json, 'WITHDRAWN', 'RESOLVED')"))
     problems = (await verify(local_env.client, engine, query)).problems
