@@ -238,6 +238,15 @@ async def test_verify_checks_the_closed_entries_the_reads_show(local_env, local_
         if not (e.event_type == completed and e.activity_task_completed_event_attributes.scheduled_event_id in filing)
     ]
     assert closed_entry_problems(engine, [WorkflowHistory(wid, under_way)], {wid}) == []
+    # Likewise a decision whose row is written before the history records `record_decision` done.
+    from audit.verify import recorded_decisions, recording_under_way
+
+    assert recording_under_way([WorkflowHistory(wid, events)]) == set()
+    recording = [e for e in events if e.event_type != completed]
+    assert recording_under_way([WorkflowHistory(wid, recording)]) == set(
+        recorded_decisions(WorkflowHistory(wid, events))
+    )
+    assert recorded_decisions(WorkflowHistory(wid, events))
     never = [e for e in under_way if e.event_id not in filing]
     assert closed_entry_problems(engine, [WorkflowHistory(wid, never)], {wid}) == [
         f"closed entry {receipt.consultation_id}: no workflow history filed it; it was inserted"
