@@ -140,6 +140,33 @@ def activity_calls(history: WorkflowHistory) -> list[ActivityCall]:
     return calls
 
 
+#: The events that end an activity without completing it.
+_GAVE_UP = (
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+)
+
+
+def under_way(history: WorkflowHistory, name: str) -> list[ActivityCall]:
+    """The calls of activity `name` still running when the history was fetched: neither completed
+    nor given up (failed, timed out, cancelled: an effect set aside is no longer under way)."""
+    ended = set()
+    for event in history.events:
+        if event.event_type in _GAVE_UP:
+            attrs = {
+                EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: event.activity_task_failed_event_attributes,
+                EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: event.activity_task_timed_out_event_attributes,
+                EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: event.activity_task_canceled_event_attributes,
+            }[event.event_type]
+            ended.add(attrs.scheduled_event_id)
+    return [
+        call
+        for call in activity_calls(history)
+        if call.name == name and call.completed is None and call.scheduled.event_id not in ended
+    ]
+
+
 def recorded_workflow_id(history: WorkflowHistory) -> str | None:
     """The workflow id as the history itself records it: every decision and notification it
     made names its workflow (decision `workflow_id`, notification key `<workflow id>/…`)."""

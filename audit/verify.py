@@ -29,7 +29,7 @@ from audit.checkpoint import checkpoint_problems
 from audit.closure import Finding, closure
 from audit.errors import ArchiveMissing, RegisterUnreachable
 from audit.health import stuck_workflows
-from audit.history import activity_calls
+from audit.history import activity_calls, under_way
 from audit.keys import key_report
 from engine import config
 from models.archive import ARCHIVED_KIND
@@ -95,8 +95,8 @@ def recording_under_way(histories: list[WorkflowHistory]) -> set[str]:
     return {
         call.value["decision_id"]
         for history in histories
-        for call in activity_calls(history)
-        if call.name == RECORD_DECISION and call.completed is None and isinstance(call.value, dict)
+        for call in under_way(history, RECORD_DECISION)
+        if isinstance(call.value, dict)
     }
 
 
@@ -105,26 +105,24 @@ def filed_closed(histories: list[WorkflowHistory]) -> tuple[dict[str, list[dict[
     files the same entry again, replacing the row); and the entries whose filing is under way (its
     row may already be written before the history records the activity as completed)."""
     filed: dict[str, list[dict[str, Any]]] = {}
-    under_way: set[str] = set()
+    filing: set[str] = set()
     for history in histories:
         for call in activity_calls(history):
-            if call.name == FILE_CLOSED and isinstance(call.value, dict):
-                if call.completed is None:
-                    under_way.add(call.value.get("entry_id", ""))
-                else:
-                    filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
-    return filed, under_way
+            if call.name == FILE_CLOSED and call.completed is not None and isinstance(call.value, dict):
+                filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
+        filing |= {c.value.get("entry_id", "") for c in under_way(history, FILE_CLOSED) if isinstance(c.value, dict)}
+    return filed, filing
 
 
 def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], covered: set[str] | None) -> list[str]:
     """The closed entries (what `status`, `partnership text` and the lists show of closed things) are
     each one a history filed, as filed: an inserted or edited row would change what the reads
     show with the register's chain intact; a deleted one would make a closed thing vanish."""
-    filed, under_way = filed_closed(histories)
+    filed, filing = filed_closed(histories)
     problems = []
     in_table = set()
     for row in every_closed_entry(engine):
-        if covered is not None and row.partnership_id not in covered or row.entry_id in under_way:
+        if covered is not None and row.partnership_id not in covered or row.entry_id in filing:
             continue
         in_table.add(row.entry_id)
         versions = filed.get(row.entry_id, [])
@@ -182,12 +180,12 @@ async def verify(
         unchecked = len({r.workflow_id for r in rows} - covered)
         rows = [r for r in rows if r.workflow_id in covered]
     known = {h.workflow_id for h in histories}
-    under_way = recording_under_way(histories)
+    recording = recording_under_way(histories)
     in_register = set()
     for row in rows:
         in_register.add(row.decision_id)
         record = recorded.get(row.decision_id)
-        if record is None and row.decision_id in under_way:
+        if record is None and row.decision_id in recording:
             continue  # written, its completion not yet in the history fetched
         if record is None and row.workflow_id not in known:
             problems.append(

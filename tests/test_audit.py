@@ -247,6 +247,21 @@ async def test_verify_checks_the_closed_entries_the_reads_show(local_env, local_
         recorded_decisions(WorkflowHistory(wid, events))
     )
     assert recorded_decisions(WorkflowHistory(wid, events))
+    # One given up (an effect set aside) is no longer under way: a row with its id is checked.
+    from temporalio.api.history.v1 import ActivityTaskFailedEventAttributes, HistoryEvent
+
+    gave_up = [
+        HistoryEvent(
+            event_id=10**6 + n,
+            event_type=EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+            activity_task_failed_event_attributes=ActivityTaskFailedEventAttributes(
+                scheduled_event_id=e.activity_task_completed_event_attributes.scheduled_event_id
+            ),
+        )
+        for n, e in enumerate(events)
+        if e.event_type == completed
+    ]
+    assert recording_under_way([WorkflowHistory(wid, recording + gave_up)]) == set()
     never = [e for e in under_way if e.event_id not in filing]
     assert closed_entry_problems(engine, [WorkflowHistory(wid, never)], {wid}) == [
         f"closed entry {receipt.consultation_id}: no workflow history filed it; it was inserted"
