@@ -151,7 +151,9 @@ async def watch(
 
     if not filer.is_participant:
         usage(f"only a Participant (UK or ROK) signs a register checkpoint, not {filer}")
-    if missing := no_register_here():  # it could never sign: said now, not when a checkpoint falls due
+    # A cron run that could never sign says so each time; a long watch (perhaps started before the
+    # stack made the register) waits, and says so when a checkpoint falls due.
+    if once and (missing := no_register_here()):
         raise Refused(f"no register at {missing} to checkpoint; DATABASE_URL reaches the secretariat's")
     if once:
         line = await sign_if_due(filer)
