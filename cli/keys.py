@@ -171,12 +171,12 @@ def record_pins_now() -> None:
 @run
 async def keys_show(json_out: JsonFlag = False) -> None:
     """The running Partnership's registry (every key, its validity) and what this office holds and pinned."""
-    local = {i: {"fingerprint": fingerprint(k), "how": how} for i, (k, how) in expected_keys().items()}
     try:
-        handle = await partnership()
+        handle = await partnership()  # its registry check moves a pin along a verified key change
         ring = await handle.query(PartnershipWorkflow.key_ring)
     except (RPCError, Unreachable):  # this office's own side still shows
         ring = None
+    local = {i: {"fingerprint": fingerprint(k), "how": how} for i, (k, how) in expected_keys().items()}
     if json_out:
         emit({"office": office_name(), "local": local, "registry": ring.model_dump(mode="json") if ring else None})
         return

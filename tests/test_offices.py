@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from models.signing import fingerprint
 from tests.cli_runner import Spawned, spawn
 from tests.conftest import free_port
 from tests.replay_all import served_histories_replay
@@ -198,6 +199,10 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
     # the other offices' pins follow the rotation (its instrument verifies from their pin on).
     old_uk = json.loads(o.ok("SECRETARIAT", "status", "--json"))["keys"]["UK"]
     assert "UK key rotated" in o.ok("UK", "keys", "rotate", "--as", "UK")
+    # The first thing the secretariat's office runs after it, `keys show`, shows its pin followed.
+    shown = json.loads(o.ok("SECRETARIAT", "keys", "show", "--json"))
+    [current] = [e for e in shown["registry"]["entries"] if e["identity"] == "UK" and e["valid_until"] is None]
+    assert shown["local"]["UK"]["fingerprint"] == fingerprint(current["public_key"]) != old_uk
     o.ok("ROK", "action", "agree", action, "--as", "ROK")
     o.ok("UK", "action", "report", action, "--as", "UK", "--status", "on-track", "--percent", "40")
     status = json.loads(o.ok("ROK", "status", "--json"))
