@@ -53,8 +53,9 @@ async def up(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with one_stack_per_data_dir():
-        if console is not None and console_port:
-            refuse_taken_ports({"--console-port": console_port})  # before the server and the bootstrap, not after
+        # Before the server and the bootstrap, not after; all at once, so each busy one is named.
+        with_console = {"--console-port": console_port} if console is not None and console_port else {}
+        refuse_taken_ports({"--port": port, "--ui-port": ui_port, **with_console})
         async with dev_server(port, ui_port) as client:
             address_file = embedded_address_file()
             address_file.write_text(f"127.0.0.1:{port}\n")

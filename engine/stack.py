@@ -119,16 +119,23 @@ def refuse_taken_ports(ports: dict[str, int]) -> None:
     """A port another process listens on is refused before our server starts: our server would
     fail to bind it, and until we saw that, we would be talking to whatever answers there (another
     checkout's stack, a developer's own server), which this stack did not start. `ports`: each
-    port by the option that chose it."""
+    port by the option that chose it. Every busy one is named at once, not one per attempt."""
+    taken = []
     for what, number in ports.items():
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds: only a listener blocks
             try:
                 probe.bind(("127.0.0.1", number))
             except OSError:
-                raise StackError(
-                    f"port {number} is already in use (another stack or Temporal server?): choose another with {what}"
-                ) from None
+                taken.append((what, number))
+    if len(taken) == 1:
+        [(what, number)] = taken
+        raise StackError(
+            f"port {number} is already in use (another stack or Temporal server?): choose another with {what}"
+        )
+    if taken:
+        named = ", ".join(f"{number} ({what})" for what, number in taken)
+        raise StackError(f"ports {named} are already in use (another stack or Temporal server?): choose others")
 
 
 @contextlib.asynccontextmanager

@@ -74,7 +74,7 @@ def start_up_once(env: dict[str, str], log_path: Path, ready: str, script: bool)
             said = log_path.read_bytes()[logged:].decode(errors="replace")
             if f"Temporal at 127.0.0.1:{port}," in said and "Ctrl-C stops." in said:
                 break
-            if up.poll() is not None and "is already in use" in said:
+            if up.poll() is not None and "already in use" in said:
                 raise PortTaken(said)
             assert up.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, f"stack did not say it was up: {said[-2000:]}"
@@ -553,6 +553,17 @@ def test_up_refuses_a_port_another_server_listens_on(tmp_path):
             assert refused.returncode == 1, refused.stdout + refused.stderr
             assert refused.stderr.strip() == (
                 f"port {taken} is already in use (another stack or Temporal server?): choose another with {said}"
+            )
+        # Every busy port is named in the one line, not one per attempt.
+        with socket.socket() as another:
+            another.bind(("127.0.0.1", 0))
+            another.listen()
+            also = another.getsockname()[1]
+            both = ["--port", str(taken), "--ui-port", str(free_port()), "--console-port", str(also)]
+            refused = cli("up", *both, env=env)
+            assert refused.returncode == 1 and refused.stderr.strip() == (
+                f"ports {taken} (--port), {also} (--console-port) are already in use (another stack or Temporal "
+                "server?): choose others"
             )
     same = str(free_port())
     twice = cli("up", "--port", same, "--ui-port", str(free_port()), "--console-port", same, env=env)
