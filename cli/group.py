@@ -10,13 +10,13 @@ from cli.action import ACTION_COLUMNS, action_row, progress_line
 from cli.common import (
     AsOption,
     JsonFlag,
+    Refused,
     ask,
     echo,
     emit,
     file_on_partnership,
     run,
     table,
-    usage,
 )
 from cli.joint_filings import awaiting, pending_lines, withdrawn
 from cli.withdrawals import shown_for, withdrawal_of
@@ -62,8 +62,8 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
     slug = found.slug if found else area
     reports: list[GroupReport] = await ask(PartnershipWorkflow.groups)
     report = next((r for r in reports if r.group.area == slug), None)
-    if report is None:
-        usage(f"no policy area {area!r}; areas: {', '.join(r.group.area for r in reports)}")
+    if report is None:  # as `action show` and `consult show` say of an unknown id: a rejection, exit 1
+        raise Refused(f"no policy area {area!r}; areas: {', '.join(r.group.area for r in reports)}")
     if json_out:
         emit(report)
         return

@@ -390,6 +390,8 @@ def leads_filings_that_differ_through_the_cli(env: dict[str, str]) -> None:
     assert rok.stdout.strip() == (
         "ai: filed; awaiting the same filing from UK; UK filed different terms: cadence_months: UK '3', ROK '6'"
     )
+    unknown = cli("group", "show", "nope", env=env)  # an unknown one is a rejection, as an unknown action's id
+    assert unknown.returncode == 1 and unknown.stderr.startswith("no policy area 'nope'; areas: ")
     shown = cli("group", "show", "ai", env=env).stdout.splitlines()
     assert "  pending leads (terms differ):" in shown
     assert "    cadence_months   UK '3'   ROK '6'" in shown
