@@ -107,28 +107,46 @@ def workflow_id_of(path: Path) -> str:
     return path.name.removesuffix(".json").split(RUN_SEPARATOR)[0]
 
 
+#: The events that end an activity without completing it.
+_GAVE_UP = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
+}
+
+
 @dataclass(frozen=True)
 class ActivityCall:
     """One activity the workflow scheduled: its name, its decoded input, and the event that
-    completed it (None while it had not completed)."""
+    completed it (None while it had not completed), or that ended it otherwise (failed, timed out,
+    cancelled: an effect set aside)."""
 
     name: str
     value: Any
     scheduled: Any
     completed: Any | None
+    gave_up: Any | None = None
+
+    @property
+    def under_way(self) -> bool:
+        """Still running when the history was fetched."""
+        return self.completed is None and self.gave_up is None
 
 
 def activity_calls(history: WorkflowHistory) -> list[ActivityCall]:
     """Every activity the history scheduled, in order, each with its input decoded and the event
-    that completed it. The one scan behind the timeline, `audit verify` and the recovery of a
-    history's workflow id."""
+    that completed it, or ended it otherwise. The one scan behind the timeline, `audit verify` and
+    the recovery of a history's workflow id."""
     scheduled: dict[int, Any] = {}
     completed: dict[int, Any] = {}
+    gave_up: dict[int, Any] = {}
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             scheduled[event.event_id] = event
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             completed[event.activity_task_completed_event_attributes.scheduled_event_id] = event
+        elif (attributes := _GAVE_UP.get(event.event_type)) is not None:
+            gave_up[getattr(event, attributes).scheduled_event_id] = event
     calls = []
     for event_id, event in scheduled.items():
         attrs = event.activity_task_scheduled_event_attributes
@@ -136,35 +154,10 @@ def activity_calls(history: WorkflowHistory) -> list[ActivityCall]:
             value = pydantic_data_converter.payload_converter.from_payload(attrs.input.payloads[0])
         except Exception:  # a history from elsewhere may carry payloads we cannot decode
             value = None
-        calls.append(ActivityCall(attrs.activity_type.name, value, event, completed.get(event_id)))
+        calls.append(
+            ActivityCall(attrs.activity_type.name, value, event, completed.get(event_id), gave_up.get(event_id))
+        )
     return calls
-
-
-#: The events that end an activity without completing it.
-_GAVE_UP = (
-    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
-)
-
-
-def under_way(history: WorkflowHistory, name: str) -> list[ActivityCall]:
-    """The calls of activity `name` still running when the history was fetched: neither completed
-    nor given up (failed, timed out, cancelled: an effect set aside is no longer under way)."""
-    ended = set()
-    for event in history.events:
-        if event.event_type in _GAVE_UP:
-            attrs = {
-                EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: event.activity_task_failed_event_attributes,
-                EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: event.activity_task_timed_out_event_attributes,
-                EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: event.activity_task_canceled_event_attributes,
-            }[event.event_type]
-            ended.add(attrs.scheduled_event_id)
-    return [
-        call
-        for call in activity_calls(history)
-        if call.name == name and call.completed is None and call.scheduled.event_id not in ended
-    ]
 
 
 def recorded_workflow_id(history: WorkflowHistory) -> str | None:

@@ -29,7 +29,7 @@ from audit.checkpoint import checkpoint_problems
 from audit.closure import Finding, closure
 from audit.errors import ArchiveMissing, RegisterUnreachable
 from audit.health import stuck_workflows
-from audit.history import activity_calls, under_way
+from audit.history import activity_calls
 from audit.keys import key_report
 from engine import config
 from models.archive import ARCHIVED_KIND
@@ -95,8 +95,8 @@ def recording_under_way(histories: list[WorkflowHistory]) -> set[str]:
     return {
         call.value["decision_id"]
         for history in histories
-        for call in under_way(history, RECORD_DECISION)
-        if isinstance(call.value, dict)
+        for call in activity_calls(history)
+        if call.name == RECORD_DECISION and call.under_way and isinstance(call.value, dict)
     }
 
 
@@ -108,9 +108,12 @@ def filed_closed(histories: list[WorkflowHistory]) -> tuple[dict[str, list[dict[
     filing: set[str] = set()
     for history in histories:
         for call in activity_calls(history):
-            if call.name == FILE_CLOSED and call.completed is not None and isinstance(call.value, dict):
+            if call.name != FILE_CLOSED or not isinstance(call.value, dict):
+                continue
+            if call.completed is not None:
                 filed.setdefault(call.value.get("entry_id", ""), []).append(call.value)
-        filing |= {c.value.get("entry_id", "") for c in under_way(history, FILE_CLOSED) if isinstance(c.value, dict)}
+            elif call.under_way:
+                filing.add(call.value.get("entry_id", ""))
     return filed, filing
 
 

@@ -115,21 +115,26 @@ def archive_summary() -> ArchiveSummary | None:
     return _read(sqlite, orm, None)
 
 
+def _sqlite_file() -> Path | None:
+    """The file of a SQLite register read with the standard library, or None for any other
+    database: a SQLite URL with a query or %-escapes is read as SQLAlchemy reads it, by the ORM."""
+    url = config.database_url()
+    if not url.startswith("sqlite:///") or any(c in url for c in "?%"):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
 def no_register_here() -> str | None:
     """Where this machine has no SQLite register (an office that only files), where it looked."""
-    url = config.database_url()
-    if url.startswith("sqlite:///") and not any(c in url for c in "?%"):
-        path = Path(url.removeprefix("sqlite:///"))
-        return None if path.exists() else str(path)
-    return None
+    path = _sqlite_file()
+    return str(path) if path is not None and not path.exists() else None
 
 
 def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], nothing: T) -> T:
     """`sqlite` on a read-only connection to a SQLite register, `orm` on any other; `nothing` where
     this machine has no register, or the register cannot answer (no such table yet)."""
-    url = config.database_url()
-    # A SQLite URL with a query or %-escapes is read as SQLAlchemy reads it, by the ORM.
-    if not url.startswith("sqlite:///") or any(c in url for c in "?%"):
+    path = _sqlite_file()
+    if path is None:
         from sqlalchemy.exc import SQLAlchemyError
 
         from activities.register import read_only_engine
@@ -138,13 +143,12 @@ def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], no
             return orm(read_only_engine())
         except SQLAlchemyError:
             return nothing
-    path = url.removeprefix("sqlite:///")
-    if not Path(path).exists():
+    if not path.exists():
         return nothing
     try:
         # Quoted: a `#` in a folder's name would otherwise end the path, and SQLite would open (and
         # create) another file, read-write.
-        with closing(sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=30)) as db:
+        with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30)) as db:
             return sqlite(db)
     except sqlite3.Error:
         return nothing

@@ -8,13 +8,8 @@ import json
 import typing
 from typing import Any
 
-from cli.common import Refused, partnership
-from cli.withdrawals import (
-    item_withdrawal_of,
-    own_filing,
-    shown_for,
-    waiting_in,
-)
+from cli.common import Refused, ask, client, partnership, query_or_explain
+from cli.withdrawals import item_withdrawal_of, own_filing, shown_for, waiting_in
 from console.instruments import Instrument
 from models.catalogue import find_area
 from models.forum import (
@@ -28,9 +23,7 @@ from models.forum import (
 )
 from models.identities import Identity
 from models.joint import JointDecision, JointWithdrawal
-from models.joint_action import (
-    WindDown,
-)
+from models.joint_action import WindDown
 from models.partnership import TerminationWithdrawal
 from models.signing import Filing
 from rules.p07_co_chairs import default_rank
@@ -43,7 +36,6 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
     agenda, decision or minutes agreed to as the cycle shows them now, the notice withdrawn, the
     filer's own waiting filing or agenda item withdrawn (cli/withdrawals.py, as the CLI); and, for a
     wind-down naming no action, every ongoing one."""
-    from cli.common import ask, client, query_or_explain
     from cli.forum import tabling_of
 
     model = instrument.model

@@ -179,10 +179,8 @@ def read_public_key_file(path: Path) -> tuple[str, tuple[str, str] | None]:
             raise ValueError
     except (IndexError, ValueError):
         raise KeyProblem(f"{path} holds no Ed25519 public key (base64 of 32 bytes on its first line)") from None
-    if base64.b64encode(raw).decode() != key:  # one key, one spelling (models/keyring.PublicKey)
-        raise KeyProblem(
-            f"{path}: the key is not in canonical base64 (it should read {base64.b64encode(raw).decode()})"
-        )
+    if (canonical := base64.b64encode(raw).decode()) != key:  # one key, one spelling (models/keyring.PublicKey)
+        raise KeyProblem(f"{path}: the key is not in canonical base64 (it should read {canonical})")
     possession = None
     for line in lines[1:]:
         parts = line.split()
