@@ -194,7 +194,7 @@ class Programmes:
     # ¶32 — termination does not end them (a joint wind-down does: workflows/joint_decisions.py) -----
 
     def _tell_programmes_terminated(self, message: TerminationTaken) -> None:
-        """¶32: every ongoing joint action is told, with the notice, and goes on (all it knows of)."""
+        """¶32: every joint action it knows of is told, with the notice: an ongoing one goes on."""
         for action in self._state.actions.values():
             self._tell(action.action_id, "partnership_terminated", message)
 
