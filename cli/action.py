@@ -18,19 +18,17 @@ from cli.common import (
     client,
     day,
     day_option,
-    echo,
-    emit,
     fail,
     file_on,
     file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    table,
     together,
     with_closed,
 )
 from cli.joint_filings import awaiting, pending_lines, withdrawn
+from cli.output import echo, emit, table
 from cli.withdrawals import ON_ACTION, shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointDecision, JointFilings
@@ -51,8 +49,8 @@ from models.limits import LIST_MAX
 
 action_app = typer.Typer(help="¶9–28, ¶32: joint actions, their progress and costs.")
 
-ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
-ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
+ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.", metavar="ACTION")]
+ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.", metavar="CONSULTATION")]
 
 
 def progress_line(r) -> str:

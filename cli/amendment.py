@@ -17,17 +17,15 @@ from cli.common import (
     client,
     day,
     day_option,
-    echo,
-    emit,
     file_on,
     file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    table,
     usage,
     with_closed,
 )
+from cli.output import echo, emit, table
 from models.amendment import (
     AmendmentConsent,
     AmendmentDecline,
@@ -43,7 +41,7 @@ from workflows.partnership import PARTNERSHIP_ID, PartnershipWorkflow
 
 amendment_app = typer.Typer(help="¶33: amendments by the mutual written consent of UK and ROK.")
 
-IdArgument = Annotated[str, typer.Argument(help="Amendment id, or just its number (1, 2, …).")]
+IdArgument = Annotated[str, typer.Argument(help="Amendment id, or just its number (1, 2, …).", metavar="AMENDMENT")]
 
 
 def no_such(ident: str) -> str:

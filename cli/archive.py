@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from audit.errors import NO_ARCHIVE_YET
-from cli.common import JsonFlag, Refused, client, emit, run
+from cli.common import JsonFlag, Refused, client, run
+from cli.output import emit
 from engine import config
 
 archive_app = typer.Typer(help="The archive of closed histories in the register database.")
@@ -94,7 +95,7 @@ def archive_json() -> dict | None:
 
 
 def backup_command(
-    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the backup.")],
+    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the backup.", metavar="FOLDER")],
     include_private_keys: Annotated[
         bool,
         typer.Option(
@@ -115,7 +116,9 @@ def backup_command(
     typer.echo(f"backed up {len(manifest['files'])} files to {folder}")
 
 
-def restore_command(folder: Annotated[Path, typer.Argument(help="A folder written by `partnership backup`.")]) -> None:
+def restore_command(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `partnership backup`.", metavar="FOLDER")],
+) -> None:
     """Restore a backup into a new data dir (PARTNERSHIP_DATA_DIR); `partnership up` then resumes
     everything, timers included."""
     from engine.backup import BackupRefused, restore

@@ -10,7 +10,8 @@ import typer
 from temporalio.client import WorkflowHistory
 
 from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
-from cli.common import JsonFlag, Refused, client, echo, emit, run, usage
+from cli.common import JsonFlag, Refused, client, run, usage
+from cli.output import echo, emit
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
@@ -43,7 +44,9 @@ async def archive_and_server(from_archive: bool):
 @audit_app.command("export")
 @run
 async def export(
-    workflow_id: Annotated[str | None, typer.Argument(help="The workflow, e.g. partnership.")] = None,
+    workflow_id: Annotated[
+        str | None, typer.Argument(help="The workflow, e.g. partnership.", metavar="WORKFLOW")
+    ] = None,
     run_id: Annotated[str | None, typer.Option(help="One run only.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every governed workflow (with -o DIR).")] = False,
     query: QueryOption = None,
@@ -101,7 +104,7 @@ async def export(
 @audit_app.command("replay")
 @run
 async def replay_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="History files or folders.")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="History files or folders.", metavar="PATH")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every governed run, from the server and the archive.")] = False,
     workflow: Annotated[str | None, typer.Option("-w", "--workflow", help="Every run of one workflow.")] = None,
     query: QueryOption = None,
@@ -143,7 +146,7 @@ async def replay_command(
 @audit_app.command("timeline")
 @run
 async def timeline(
-    source: Annotated[str, typer.Argument(help="A workflow id, or a history file.")],
+    source: Annotated[str, typer.Argument(help="A workflow id, or a history file.", metavar="SOURCE")],
     json_out: JsonFlag = False,
     from_archive: FromArchive = False,
 ) -> None:

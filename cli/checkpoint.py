@@ -21,8 +21,6 @@ from cli.common import (
     JsonFlag,
     Refused,
     ask,
-    echo,
-    emit,
     explain,
     file_on_partnership,
     forget_registry_check,
@@ -30,6 +28,7 @@ from cli.common import (
     run,
     usage,
 )
+from cli.output import echo, emit
 from models.identities import Identity
 
 if TYPE_CHECKING:

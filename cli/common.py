@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import re
+import typing
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+import typer.models
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
@@ -24,13 +25,13 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from audit.errors import ArchiveMissing, RegisterUnreachable
 from cli import pending
+from cli.output import echo
 from cli.register_reads import closed_summaries
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect
 from engine.keys import KeyProblem, awaiting_revocation_line, load_private_key, registry_problem, replaced_here
 from models import names
 from models.identities import Identity
-from models.limits import control_free
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -45,32 +46,6 @@ class Refused(Exception):
     """A filing or read that cannot go ahead, with the sentence that says why."""
 
 
-def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
-    """Every line the CLI prints for people. Filer-supplied text in it cannot move the cursor,
-    clear the screen or rewrite a line: its control characters show as escapes (ESC as \\x1b)."""
-    typer.echo(control_free(message, keep="\n\t"), err=err, nl=nl)
-
-
-def table(columns: list[str], rows: list[list[Any]]) -> None:
-    """Every list the CLI prints for people: one row per item under a header line, through rich.
-    Cells are plain text (filer-supplied `[bold]` is not markup) with control characters escaped
-    as in `echo`; piped or redirected, the table is as wide as its widest row instead of wrapping
-    at 80 columns, so `grep` and scripts see one line per item (`--json` is the stable format)."""
-    import sys
-
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
-    for name in columns:
-        grid.add_column(name)
-    for row in rows:
-        grid.add_row(*(Text(control_free("" if cell is None else str(cell))) for cell in row))
-    Console(width=None if sys.stdout.isatty() else 10_000, highlight=False).print(grid)
-
-
 def fail(message: str) -> NoReturn:
     echo(message, err=True)
     raise typer.Exit(1)
@@ -82,8 +57,8 @@ def usage(message: str) -> NoReturn:
     raise typer.BadParameter(message)
 
 
-def explain(err: BaseException) -> str:
-    """One line for an error a user can act on."""
+def explain(err: BaseException, named: Callable[[str], str] = str) -> str:
+    """One line for an error a user can act on; `named` names a filing's field as its filer knows it."""
     if isinstance(err, WorkflowUpdateFailedError):
         cause = err.cause
         return f"rejected: {getattr(cause, 'message', None) or cause or err}"
@@ -92,15 +67,29 @@ def explain(err: BaseException) -> str:
     if isinstance(err, RPCError):
         return f"Temporal refused the request: {err.message}"
     if isinstance(err, ValidationError):
-        return f"refused before signing: {field_problem(err)}"
+        return f"refused before signing: {field_problem(err, named)}"
     return str(err)
 
 
-def field_problem(err: ValidationError) -> str:
-    """The first field over its limit, and the limit (models/limits.py), on one line."""
+def field_problem(err: ValidationError, named: Callable[[str], str] = str) -> str:
+    """The first field over its limit, and the limit (models/limits.py), on one line; `named` gives
+    the field the name its filer knows it by."""
     first = err.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or err.title
-    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+    return f"{named(where)}: {first['msg'].removeprefix('Value error, ')}"
+
+
+def option_of(command: Callable[..., Any], field: str) -> str:
+    """The command's option for a filing's field (`--lead-uk` for lead_uk), where a parameter of the
+    same name takes it; otherwise the field's own name."""
+    try:
+        hint = typing.get_type_hints(command, include_extras=True).get(field)
+    except NameError:  # an annotation only a type checker can resolve
+        return field
+    info = next((m for m in getattr(hint, "__metadata__", ()) if isinstance(m, typer.models.OptionInfo)), None)
+    if info is None:
+        return field
+    return next((d for d in info.param_decls or () if d.startswith("--")), "--" + field.replace("_", "-"))
 
 
 def read_text(path: Path) -> str:
@@ -152,19 +141,20 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         try:
             result = asyncio.run(_once(coro(*args, **kwargs)))
         except EXPECTED as err:
+            said = explain(err, functools.partial(option_of, coro))
             if no_answer(err):
-                fail(explain(err) + pending.kept_note())
+                fail(said + pending.kept_note())
             again = pending.resent()
             pending.answered()
             # A resend, or a filing asked again within this command after the Partnership had
             # continued as new (a new run does not know the first update id): the "already
             # received" refusal says the first sending landed.
-            refused = re.search(r"filing (\S+) was already received", explain(err))
+            refused = re.search(r"filing (\S+) was already received", said)
             landed = {again.filing_id} if again is not None else set()
             if isinstance(err, WorkflowUpdateFailedError) and refused and refused[1] in landed | asked_again:
                 typer.echo(f"filing {refused[1]} was received the first time it was sent; nothing more to do")
                 return None
-            fail(explain(err))
+            fail(said)
         except typer.Exit:
             pending.answered()
             raise
@@ -172,16 +162,6 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         return result
 
     return wrapper
-
-
-def emit(model: BaseModel | list[Any] | dict[str, Any]) -> None:
-    if isinstance(model, BaseModel):
-        data: Any = model.model_dump(mode="json")
-    elif isinstance(model, list):
-        data = [m.model_dump(mode="json") if isinstance(m, BaseModel) else m for m in model]
-    else:
-        data = model
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def day_option(help: str) -> Any:

@@ -15,16 +15,14 @@ from cli.common import (
     client,
     day,
     day_option,
-    echo,
-    emit,
     file_on,
     file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    table,
     with_closed,
 )
+from cli.output import echo, emit, table
 from models.calendar import filers_date
 from models.consultation import (
     ConsultationRequest,
@@ -40,7 +38,7 @@ from workflows.partnership import PartnershipWorkflow
 
 consult_app = typer.Typer(help="¶29: consultations to resolve differences amicably.")
 
-ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.")]
+ConsultationId = Annotated[str, typer.Argument(help="Consultation id, or just its number.", metavar="CONSULTATION")]
 
 
 # Consultations -------------------------------------------------------------------------------------

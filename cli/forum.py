@@ -16,18 +16,16 @@ from cli.common import (
     client,
     day,
     day_option,
-    echo,
-    emit,
     file_on,
     file_on_partnership,
     query_or_explain,
     read_text,
     run,
-    table,
     usage,
     with_closed,
 )
 from cli.joint_filings import awaiting, pending_lines
+from cli.output import echo, emit, table
 from models.forum import (
     AgendaAgreement,
     AgendaItemFiling,
@@ -62,7 +60,7 @@ forum_app.add_typer(agenda_app, name="agenda")
 forum_app.add_typer(schedule_app, name="schedule")
 
 YearOption = Annotated[int | None, typer.Option("--year", help="The cycle's year; default the latest open one.")]
-ShownYear = Annotated[int | None, typer.Argument(help="The cycle's year; default the latest.")]
+ShownYear = Annotated[int | None, typer.Argument(help="The cycle's year; default the latest.", metavar="YEAR")]
 
 
 async def cycles() -> list[ForumSummary]:
@@ -272,7 +270,9 @@ async def decide(
 @forum_app.command("agree")
 @run
 async def agree_decision(
-    decision: Annotated[int, typer.Argument(help="The decision's number.")], filer: AsOption, year: YearOption = None
+    decision: Annotated[int, typer.Argument(help="The decision's number.", metavar="DECISION")],
+    filer: AsOption,
+    year: YearOption = None,
 ) -> None:
     """Agree a tabled decision; the second Participant's agreement takes it."""
     taken = await on_forum(

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, echo, run, usage
+from cli.common import AsOption, run, usage
 from cli.forum import YearOption, on_forum
 from cli.joint_filings import withdrawn
+from cli.output import echo
 from cli.withdrawals import AmbiguousItem, item_withdrawal_of, withdrawal_of
 from models.forum import AgendaItemWithdrawal, ForumView
 from models.joint import JointWithdrawal
@@ -52,7 +53,9 @@ async def postpone_withdraw(filer: AsOption, year: YearOption = None) -> None:
 
 @run
 async def withdraw_agreement(
-    to: Annotated[str, typer.Argument(help="What you agreed: agenda, minutes, or a decision's number.")],
+    to: Annotated[
+        str, typer.Argument(help="What you agreed: agenda, minutes, or a decision's number.", metavar="WHAT")
+    ],
     filer: AsOption,
     year: YearOption = None,
 ) -> None:

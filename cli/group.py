@@ -7,18 +7,9 @@ from typing import Annotated
 import typer
 
 from cli.action import ACTION_COLUMNS, action_row, progress_line
-from cli.common import (
-    AsOption,
-    JsonFlag,
-    Refused,
-    ask,
-    echo,
-    emit,
-    file_on_partnership,
-    run,
-    table,
-)
+from cli.common import AsOption, JsonFlag, Refused, ask, file_on_partnership, run
 from cli.joint_filings import awaiting, pending_lines, withdrawn
+from cli.output import echo, emit, table
 from cli.withdrawals import shown_for, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointFilings
@@ -30,7 +21,9 @@ from workflows.partnership import PartnershipWorkflow
 
 group_app = typer.Typer(help="¶7: working groups, one per policy area, with a lead from each side.")
 
-ActionId = Annotated[str, typer.Argument(help="Joint action id, e.g. action-9b-open-ran-testbed.")]
+Area = Annotated[
+    str, typer.Argument(help="A policy area, e.g. telecoms (`partnership catalogue` names them).", metavar="AREA")
+]
 
 
 # Working groups -----------------------------------------------------------------------------------
@@ -56,7 +49,7 @@ async def list_groups(json_out: JsonFlag = False) -> None:
 
 @group_app.command("show")
 @run
-async def show_group(area: str, json_out: JsonFlag = False) -> None:
+async def show_group(area: Area, json_out: JsonFlag = False) -> None:
     """One working group and its report for the Forum (its joint actions' latest progress)."""
     found = find_area(area)
     slug = found.slug if found else area
@@ -80,7 +73,7 @@ async def show_group(area: str, json_out: JsonFlag = False) -> None:
 @group_app.command("set-leads")
 @run
 async def set_leads(
-    area: str,
+    area: Area,
     filer: AsOption,
     lead_uk: Annotated[str, typer.Option(help="The UK lead.")],
     lead_rok: Annotated[str, typer.Option(help="The ROK lead.")],
@@ -106,7 +99,7 @@ async def set_leads(
 
 @group_app.command("withdraw")
 @run
-async def withdraw_leads(area: str, filer: AsOption) -> None:
+async def withdraw_leads(area: Area, filer: AsOption) -> None:
     """Withdraw your own filing of a group's leads while it awaits the other Participant's."""
     found = find_area(area)
     slug = found.slug if found else area

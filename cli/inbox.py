@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from cli.calls import Consultation, ForumCycle, JointAction, Partnership, Query, query
-from cli.common import AsOption, JsonFlag, ask, client, echo, emit, run
+from cli.common import AsOption, JsonFlag, ask, client, run
+from cli.output import echo, emit
 from models.amendment import AmendmentStatus, AmendmentSummary
 from models.checkpoint import CheckpointStatus
 from models.consultation import ConsultationState, ConsultationView

@@ -16,8 +16,6 @@ from cli.common import (
     AsOption,
     JsonFlag,
     Refused,
-    echo,
-    emit,
     explain,
     fail,
     forget_connection,
@@ -27,6 +25,7 @@ from cli.common import (
     signed_as,
     usage,
 )
+from cli.output import echo, emit
 from engine import config
 from engine.client import Unreachable
 from engine.keys import (
@@ -54,7 +53,9 @@ from workflows.partnership import PartnershipWorkflow
 
 keys_app = typer.Typer(help="This office's own Ed25519 keys and its pins of the others' keys (<data dir>/keys/).")
 
-PubFile = Annotated[Path, typer.Argument(help="A public key file (`partnership keys export` writes one).")]
+PubFile = Annotated[
+    Path, typer.Argument(help="A public key file (`partnership keys export` writes one).", metavar="FILE")
+]
 
 
 def own(identity: Identity) -> Identity:
@@ -111,7 +112,7 @@ def keys_export(identity: AsOption) -> None:
 
 @keys_app.command("pin")
 def keys_pin(
-    identity: Annotated[Identity, typer.Argument(help="Whose key: UK, ROK or SECRETARIAT.")],
+    identity: Annotated[Identity, typer.Argument(help="Whose key: UK, ROK or SECRETARIAT.", metavar="IDENTITY")],
     file: PubFile,
     again: Annotated[bool, typer.Option("--replace", help="Replace a pin this office already holds.")] = False,
 ) -> None:
@@ -233,7 +234,7 @@ async def keys_rotate(identity: AsOption) -> None:
 @keys_app.command("revoke")
 @run
 async def keys_revoke(
-    revoked: Annotated[Identity, typer.Argument(help="Whose key is lost or compromised.")],
+    revoked: Annotated[Identity, typer.Argument(help="Whose key is lost or compromised.", metavar="IDENTITY")],
     new_key: Annotated[Path, typer.Option("--new-key", help="Its successor, from `keys init --replace`.")],
     filer: AsOption,
 ) -> None:

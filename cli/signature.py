@@ -9,21 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cli.common import (
-    AsOption,
-    JsonFlag,
-    Refused,
-    client,
-    day,
-    day_option,
-    echo,
-    partnership,
-    run,
-    send,
-    signed_as,
-    usage,
-)
+from cli.common import AsOption, JsonFlag, Refused, client, day, day_option, partnership, run, send, signed_as, usage
 from cli.keys import record_pins, spaced
+from cli.output import echo
 from cli.status import show_status
 from engine.keys import KeyProblem, expected_keys, pin, read_public_key
 from models.identities import FILERS, Identity

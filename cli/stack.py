@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import JsonFlag, echo, run, usage
+from cli.common import JsonFlag, run, usage
+from cli.output import echo
 from cli.status import show_status
 
 if TYPE_CHECKING:

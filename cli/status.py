@@ -19,8 +19,6 @@ from cli.common import (
     called_off,
     client,
     closed_in_register,
-    echo,
-    emit,
     explain,
     fail,
     query_or_explain,
@@ -29,6 +27,7 @@ from cli.common import (
     usage,
     with_closed,
 )
+from cli.output import echo, emit
 from cli.register_reads import effects_set_aside, stored_text
 from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256

@@ -7,17 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import (
-    AsOption,
-    JsonFlag,
-    ask,
-    day,
-    day_option,
-    echo,
-    emit,
-    file_on_partnership,
-    run,
-)
+from cli.common import AsOption, JsonFlag, ask, day, day_option, file_on_partnership, run
+from cli.output import echo, emit
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from workflows.partnership import PartnershipWorkflow
 

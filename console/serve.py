@@ -88,7 +88,7 @@ async def console_command(
     temporal_ui: Annotated[str, typer.Option(help="The Temporal Web UI, for links to workflows.")] = DEFAULT_UI,
 ) -> None:
     """This office's web console (identities: the private keys in this data dir). Ctrl-C stops it."""
-    from cli.common import echo
+    from cli.output import echo
     from engine.client import StackError
     from engine.logs import configure as configure_logs
 

@@ -70,3 +70,25 @@ def test_console_on_a_busy_port_names_its_own_option(tmp_path: Path):
     assert result.stderr.strip() == (
         f"the console could not listen on 127.0.0.1:{taken} (Address already in use); is the port in use? (--port)"
     )
+
+
+def test_every_argument_is_named_for_the_user_in_usage_lines():
+    """A usage line shows each positional argument by its metavar: `{ident}` (a Python parameter's
+    name) told a new user nothing; `ACTION` does."""
+    from starter import COMMANDS, loaded
+
+    def commands(command, path):
+        subs = getattr(command, "commands", None)
+        if not subs:
+            yield path, command
+        for name, sub in (subs or {}).items():
+            yield from commands(sub, f"{path} {name}")
+
+    unnamed = [
+        f"{path} {p.name}"
+        for name in COMMANDS
+        for path, command in commands(loaded(name), name)
+        for p in command.params
+        if p.param_type_name == "argument" and not (p.metavar or "").isupper()
+    ]
+    assert not unnamed, unnamed

@@ -50,9 +50,11 @@ def test_no_filing_wedges_the_engine_through_the_cli(stack, tmp_path: Path):
     not_utf8 = cli("amendment", "propose", "--as", "UK", "--paragraph", "7", "--text-file", str(latin1), env=env)
     assert not_utf8.returncode == 1 and "is not UTF-8 text (byte 0xe9 at offset 3)" in one_line(not_utf8)
     about = cli("consult", "open", "--as", "UK", "--about", "9b\n", "--summary", "Costs", env=env)
-    assert about.returncode == 1 and one_line(about).startswith("refused before signing: about: must be one line")
+    # The refusal names the option the filer typed (`--about`), not the filing's field (`about`).
+    assert about.returncode == 1 and one_line(about).startswith("refused before signing: --about: must be one line")
     title = cli("action", "propose", "--as", "UK", "--ref", "9b", "--title", "\x1b[2JOpen RAN", env=env)
-    assert title.returncode == 1 and "(found \\x1b)" in one_line(title)
+    assert title.returncode == 1 and one_line(title).startswith("refused before signing: --title: ")
+    assert "(found \\x1b)" in one_line(title)
     assert settled_history_length(env) == before  # nothing reached the Partnership's history
 
     # An audit query cannot escape the governed filter.
