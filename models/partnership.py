@@ -56,7 +56,7 @@ class Termination(Model):
     recipient: Identity
     filing_id: str
     received_at: datetime
-    effective_on: date
+    effective_on: Day  # the calendar's own range: a date beyond it cannot be turned into a moment
     effective_at: datetime
     reminders_sent: list[str] = Field(default_factory=list)
     # The signed notice itself: what tells an amendment or a joint action that it terminated.

@@ -179,6 +179,8 @@ def termination_taken_problem(
         return f"the termination is not the one notice {notice.filing_id} brought about"
     if notice.effective_on is not None and termination.effective_on != notice.effective_on:
         return f"notice {notice.filing_id} names {notice.effective_on}, not {termination.effective_on}"
+    if (recipient := other_participant(notice.filed_by)) is not termination.recipient:
+        return f"a notice by {notice.filed_by} is given to {recipient}, not {termination.recipient}"
     if termination.effective_at != local_midnight(termination.effective_on, termination.recipient):
         return "the termination's time is not 00:00 of its date where the recipient is"
     if now < termination.effective_at:

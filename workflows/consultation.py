@@ -186,9 +186,6 @@ class ConsultationWorkflow(GovernedWorkflow):
     def _finished(self) -> bool:
         return self._case.state is not ConsultationState.OPEN
 
-    def _carried_state(self) -> ConsultationCase:
-        return self._case
-
     def _touch(self, at: datetime) -> None:
         self._case.last_activity_at = at
         self._case.idle_reminders = 0

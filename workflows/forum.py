@@ -388,9 +388,6 @@ class ForumCycleWorkflow(GovernedWorkflow):
     def _finished(self) -> bool:
         return self._case.stage is ForumStage.CLOSED
 
-    def _carried_state(self) -> ForumCase:
-        return self._case
-
     def _publish(self) -> None:
         self._case.seq += 1
         state = (

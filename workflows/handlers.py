@@ -95,6 +95,20 @@ def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable]
 M = TypeVar("M")
 
 
+def message_problem(rule: Callable[[Any, M], str | None], receiver: GovernedWorkflow, message: M) -> str | None:
+    """The rule's problem with a message. A value the rule cannot even check (a date out of the
+    calendar's range, a party with no time zone) is a problem too: raised in the workflow task, it
+    would fail that task on every attempt, and anyone who can send a signal could stop the
+    workflow for good. Nondeterminism (a sandbox refusal among it) is a defect of ours, not of the
+    message, and stays loud."""
+    try:
+        return rule(receiver, message)
+    except workflow.NondeterminismError:
+        raise
+    except Exception as err:
+        return f"its contents cannot be checked ({type(err).__name__}: {str(err)[:120]}): nothing was changed"
+
+
 def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable], Any]:
     """Declare a message from another workflow together with the rule its evidence must pass
     (rules/messages.py). Temporal does not say who sent a signal; a message that fails its rule
@@ -106,7 +120,7 @@ def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable]
 
     def declare(handler: Callable) -> Any:
         def checked(self: GovernedWorkflow, message: M) -> None:
-            if problem := payload_problem(message, handler) or rule(self, message):
+            if problem := payload_problem(message, handler) or message_problem(rule, self, message):
                 self._refuse_message(handler.__name__, problem)
                 return
             handler(self, message)

@@ -289,9 +289,6 @@ class JointActionWorkflow(GovernedWorkflow):
     def _finished(self) -> bool:
         return not self._case.state.is_open
 
-    def _carried_state(self) -> JointActionCase:
-        return self._case
-
     # Outcomes ---------------------------------------------------------------------------------------------
 
     def _end(self, state: ActionState, at: datetime, reason: str, paragraph: str | None = None) -> None:

@@ -1,0 +1,152 @@
+"""Messages no filer would send (a second adversarial review): anyone with access to the namespace
+can send a governed workflow a signal, and no signal may stop it. A value its rule cannot even
+check is refused like any other bad message, and a workflow whose history the signals have grown
+long continues as new, whichever kind it is."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from engine.stack import QUICK_ACKS
+from models.amendment import AmendmentStatus, AmendmentSummary
+from models.identities import Identity
+from models.joint_action import ActionAgreement, ActionState
+from models.messages import TerminationTaken
+from models.partnership import Termination, TerminationNotice
+from models.search import ALL as SEARCH_ATTRIBUTES
+from tests.conftest import bootstrapped
+from tests.helpers import eventually, signed
+from tests.test_amendments import consent, propose
+from tests.test_joint_actions import propose as propose_action
+from worker import build_worker
+from workflows.amendment import AmendmentWorkflow
+from workflows.handlers import message_problem
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def failed_tasks(history) -> int:
+    return sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED for e in history.events)
+
+
+async def refusals(handle) -> int:
+    return (await handle.query(JointActionWorkflow.refused_messages)).count
+
+
+def termination(notice: TerminationNotice, **fields) -> TerminationTaken:
+    """A termination as the Partnership would send it, with `fields` set as no rule would let them
+    be (built without validation, as a hand-written JSON payload is)."""
+    values = {
+        "given_by": Identity.UK,
+        "recipient": Identity.ROK,
+        "filing_id": notice.filing_id,
+        "received_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "effective_on": date(2026, 7, 2),
+        "effective_at": datetime(2026, 7, 1, 15, tzinfo=UTC),
+    }
+    return TerminationTaken.model_construct(notice=notice, termination=Termination.model_construct(**values | fields))
+
+
+async def test_a_termination_no_rule_could_check_stops_no_joint_action(local_env, partnership):
+    """F2: a genuine undated notice copied from the history, sent with year 1 as its date (Seoul's
+    midnight of it is before the calendar begins) or to the SECRETARIAT (which has no time zone),
+    failed every workflow task of the action it reached."""
+    action = await propose_action(partnership, local_env.client)
+    notice = await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
+    )
+    assert notice is not None
+    genuine = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
+    year_one = termination(genuine, effective_on=date(1, 1, 1), effective_at=datetime(1, 1, 1, tzinfo=UTC))
+    to_secretariat = termination(genuine, recipient=Identity.SECRETARIAT)
+    before = await refusals(action)
+    await action.signal(JointActionWorkflow.partnership_terminated, year_one)  # does not decode: dropped
+    await action.signal(JointActionWorkflow.partnership_terminated, to_secretariat)
+    await eventually(lambda: refusals_above(action, before))
+    refused = (await action.query(JointActionWorkflow.refused_messages)).latest
+    assert [r.signal for r in refused] == ["partnership_terminated"]
+    assert "is given to ROK, not SECRETARIAT" in refused[-1].reason
+
+    await action.execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
+    )
+    view = await action.query(JointActionWorkflow.show)
+    assert view.summary.state is ActionState.ACTIVE and view.partnership_terminated_on is None
+    assert failed_tasks(await action.fetch_history()) == 0
+
+
+async def refusals_above(handle, before: int) -> bool:
+    return await refusals(handle) > before
+
+
+def test_a_rule_that_cannot_check_a_message_refuses_it_and_a_defect_of_ours_stays_loud():
+    def raises(_wf, _message):
+        return date(1, 1, 1) - date(2, 1, 1) + date.min  # OverflowError, as a message's date can cause
+
+    said = message_problem(raises, None, object())
+    assert said is not None and said.startswith("its contents cannot be checked (OverflowError")
+
+    def restricted(_wf, _message):
+        raise workflow.NondeterminismError("a rule that reads the clock")
+
+    with pytest.raises(workflow.NondeterminismError):
+        message_problem(restricted, None, object())
+
+
+@pytest.fixture
+async def suggesting_env(data_dir: Path):
+    """A dev server of this test's own that suggests continuing as new after 60 events (Temporal's
+    default is 4,096: as many refused signals as an outsider cares to send)."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=[*QUICK_ACKS, "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=60"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def test_signals_that_grow_a_history_long_never_stop_an_amendment_or_a_joint_action(suggesting_env):
+    """F3: an amendment told to continue as new failed every task (it had no state to carry)."""
+    env = suggesting_env
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(env.client, task_queue, cold=False):
+        partnership = await bootstrapped(env, task_queue)
+        receipt, amendment = await propose(partnership, env.client)
+        action = await propose_action(partnership, env.client)
+        unsigned = TerminationNotice(filed_by=Identity.UK, addressed_to=partnership.id)
+        for handle in (amendment, action):
+            first_run = (await handle.describe()).run_id
+            for _ in range(40):  # each refused and counted, each adding to the history
+                await handle.signal("partnership_terminated", termination(unsigned))
+
+            async def continued(handle=handle, first_run=first_run) -> bool:
+                return (await env.client.get_workflow_handle(handle.id).describe()).run_id != first_run
+
+            await eventually(continued, timeout=60)
+            latest = env.client.get_workflow_handle(handle.id)
+            assert (await latest.query(AmendmentWorkflow.refused_messages)).count >= 1
+            assert failed_tasks(await latest.fetch_history()) == 0
+
+        amendment = env.client.get_workflow_handle(receipt.amendment_id, result_type=AmendmentSummary)
+        await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
+        assert (await amendment.result()).status is AmendmentStatus.IN_EFFECT
+        action = env.client.get_workflow_handle(action.id)
+        await action.execute_update(
+            JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
+        )
+        assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.ACTIVE
