@@ -216,20 +216,33 @@ def signature_problem(filing: Filing, ring: KeyRing, at: datetime) -> str | None
     )
 
 
-def carried_signature_problem(filing: Filing, ring: KeyRing, since: datetime) -> str | None:
+def carried_signature_problem(
+    filing: Filing, ring: KeyRing, since: datetime, received_at: datetime | None = None
+) -> str | None:
     """Why `filing`, an instrument received earlier and now carried as evidence in a message
     between workflows (issue 11), is not validly signed, or None. One of its filer's keys must
     verify it, and not one revoked before `since`, when the thing it concerns began: no instrument
     about it can have been received before then. (A key replaced by rotation stays good for what
-    it signed while it was current.)"""
+    it signed while it was current.)
+
+    `received_at`: where the message is the first word of a filing its sender has just taken (an
+    amendment's consent), the key must still be valid as the message arrives, as it was when the
+    sender took it: a key retired (rotated or revoked) before then signs nothing new, in a
+    message as in a filing (a second adversarial review: a revoked key's consent, sent by hand,
+    brought an amendment into effect). A change taken in the same workflow task as the message
+    came after it: the message was already waiting."""
     if not filing.signature:
         return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
     used = ring.signer(filing)
     if used is None:
         return f"the signature does not verify with any key registered for {filing.filed_by}"
-    if used.ended_by == "revocation" and used.valid_until is not None and used.valid_until <= since:
+    ended = used.valid_until
+    how = "revoked" if used.ended_by == "revocation" else "replaced by rotation"
+    if received_at is not None and ended is not None and ended < received_at:
+        return f"signed with {filing.filed_by}'s key {used.fingerprint}, {how} on {ended:%Y-%m-%d %H:%MZ}"
+    if used.ended_by == "revocation" and ended is not None and ended <= since:
         return (
-            f"signed with {filing.filed_by}'s key {used.fingerprint}, revoked on {used.valid_until:%Y-%m-%d %H:%MZ} "
+            f"signed with {filing.filed_by}'s key {used.fingerprint}, revoked on {ended:%Y-%m-%d %H:%MZ} "
             f"before {since:%Y-%m-%d %H:%MZ}"
         )
     return None

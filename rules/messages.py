@@ -37,16 +37,23 @@ TOPIC = "Messages between workflows"
 
 @decided("33", TOPIC, "a message that changes state carries the instruments it rests on, checked by the receiver")
 def instrument_problem(
-    filing: Filing | None, keys: KeyRing, addressed_to: str, filer: Identity, what: str, since: datetime
+    filing: Filing | None,
+    keys: KeyRing,
+    addressed_to: str,
+    filer: Identity,
+    what: str,
+    since: datetime,
+    received_at: datetime | None = None,
 ) -> str | None:
     """One instrument a message rests on: present, signed by `filer` with one of its keys (not one
-    revoked before `since`, when the thing it concerns began), and addressed to the workflow it
-    acted on."""
+    revoked before `since`, when the thing it concerns began; one still valid at `received_at`,
+    where the message first tells of it), and addressed to the workflow it acted on."""
     if filing is None:
         return f"it carries no {what}"
     if filing.filed_by is not filer:
         return f"its {what} is filed by {filing.filed_by}, not {filer}"
-    if problem := address_problem(filing, addressed_to) or carried_signature_problem(filing, keys, since):
+    signature = carried_signature_problem(filing, keys, since, received_at)
+    if problem := address_problem(filing, addressed_to) or signature:
         return f"its {what}: {problem}"
     return None
 
@@ -80,11 +87,13 @@ def amendment_outcome_problem(
         AmendmentStatus.CONSENTED,
     ):
         return f"amendment {ident} is CONSENTED; it cannot become {status}"
+    # A consent, decline or withdrawal first told of now was taken by the amendment just now: its
+    # key must be valid now (a consent already known was checked when it was told).
+    first_told = now if known.status is AmendmentStatus.PROPOSED else None
     if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
         consent = outcome.consent
-        if problem := instrument_problem(
-            consent, keys, ident, other_participant(proposer), "consent", known.proposed_at
-        ):
+        responder = other_participant(proposer)
+        if problem := instrument_problem(consent, keys, ident, responder, "consent", known.proposed_at, first_told):
             return problem
         # A consent can be copied from the history: the date is checked against this record.
         if known.status is AmendmentStatus.CONSENTED and summary.effective_on != known.effective_on:
@@ -95,11 +104,12 @@ def amendment_outcome_problem(
             if summary.effective_on is None or now < local_midnight(summary.effective_on, proposer):
                 return f"amendment {ident} cannot be in effect before its effective date ({summary.effective_on})"
     elif status is AmendmentStatus.DECLINED:
-        return instrument_problem(
-            outcome.decline, keys, ident, other_participant(proposer), "decline", known.proposed_at
-        )
+        responder = other_participant(proposer)
+        return instrument_problem(outcome.decline, keys, ident, responder, "decline", known.proposed_at, first_told)
     elif status is AmendmentStatus.WITHDRAWN:
-        return instrument_problem(outcome.withdrawal, keys, ident, proposer, "withdrawal", known.proposed_at)
+        return instrument_problem(
+            outcome.withdrawal, keys, ident, proposer, "withdrawal", known.proposed_at, first_told
+        )
     elif status is AmendmentStatus.LAPSED:
         if known.status is AmendmentStatus.CONSENTED and not terminated:
             return f"amendment {ident} is CONSENTED; only the Partnership's termination lapses it now"

@@ -11,22 +11,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from engine.keys import load_private_key
 from engine.stack import QUICK_ACKS
-from models.amendment import AmendmentStatus, AmendmentSummary
+from models.amendment import AmendmentConsent, AmendmentStatus, AmendmentSummary
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionState
-from models.messages import TerminationTaken
+from models.messages import AmendmentOutcome, TerminationTaken
 from models.partnership import Termination, TerminationNotice
 from models.search import ALL as SEARCH_ATTRIBUTES
+from models.signing import public_key_text, sign
+from rules.messages import earliest_effect
 from tests.conftest import bootstrapped
 from tests.helpers import eventually, signed
-from tests.test_amendments import consent, propose
+from tests.test_amendments import consent, in_force, propose
 from tests.test_joint_actions import propose as propose_action
+from tests.test_keyring import revocation, rotation
 from worker import build_worker
 from workflows.amendment import AmendmentWorkflow
 from workflows.handlers import message_problem
@@ -150,3 +155,54 @@ async def test_signals_that_grow_a_history_long_never_stop_an_amendment_or_a_joi
             JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
         )
         assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.ACTIVE
+
+
+async def test_a_consent_signed_with_a_retired_key_and_sent_by_hand_brings_no_amendment_into_effect(
+    local_env, partnership
+):
+    """F1: the Partnership took a consent carried in a hand-sent `amendment_changed` if any key its
+    filer ever held verified it, so the key a Participant lost (revoked) or rotated away still
+    consented for it. A consent first told of must be signed with a key valid as it is told."""
+    client = local_env.client
+    uk, rok = load_private_key(Identity.UK), load_private_key(Identity.ROK)
+    by_uk, _ = await propose(partnership, client)  # ROK is to respond
+    by_rok, _ = await propose(partnership, client, by=Identity.ROK, paragraphs=[20])  # UK is to respond
+    uk2, rok2 = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    lost = revocation(Identity.ROK, rok, Identity.UK, public_key_text(uk), uk2, to=partnership.id)
+    await partnership.execute_update(PartnershipWorkflow.revoke_key, lost)
+    await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(Identity.ROK, rok, rok2, to=partnership.id)
+    )
+
+    async def forged(receipt, by: Identity, key) -> str:
+        [known] = [
+            a for a in await partnership.query(PartnershipWorkflow.amendments) if a.amendment_id == receipt.amendment_id
+        ]
+        consented = known.model_copy(
+            update={"status": AmendmentStatus.CONSENTED, "effective_on": earliest_effect(known)}
+        )
+        instrument = sign(
+            AmendmentConsent(filed_by=by, amendment_id=known.amendment_id, addressed_to=known.amendment_id), key
+        )
+        before = (await partnership.query(PartnershipWorkflow.refused_messages)).count
+        await partnership.signal(
+            PartnershipWorkflow.amendment_changed, AmendmentOutcome(summary=consented, consent=instrument)
+        )
+        refused = await eventually(lambda: refused_since(partnership, before))
+        return refused.reason
+
+    assert "revoked on" in await forged(by_rok, Identity.UK, uk)
+    assert "replaced by rotation on" in await forged(by_uk, Identity.ROK, rok)
+    assert {a.status for a in await partnership.query(PartnershipWorkflow.amendments)} == {AmendmentStatus.PROPOSED}
+
+    # The genuine consent, with the key ROK holds now, still brings its amendment into effect.
+    amendment = client.get_workflow_handle(by_uk.amendment_id, result_type=AmendmentSummary)
+    genuine = sign(AmendmentConsent(filed_by=Identity.ROK, amendment_id=amendment.id, addressed_to=amendment.id), rok2)
+    await amendment.execute_update(AmendmentWorkflow.consent, genuine)
+    status = await eventually(lambda: in_force(partnership))
+    assert [a.amendment_id for a in status.amendments_in_force] == [by_uk.amendment_id]
+
+
+async def refused_since(partnership, before: int):
+    refused = await partnership.query(PartnershipWorkflow.refused_messages)
+    return refused.latest[-1] if refused.count > before else None
