@@ -167,12 +167,28 @@ def entries_problem(entries: list, what: str, holder: str) -> str | None:
     return None
 
 
-def open_things_problem(count: int, most: int, what: str) -> str | None:
-    """The one-line refusal when the Partnership already carries `most` open `what`."""
+def carried(most_open: int) -> int:
+    """How many of a kind the Partnership may carry in all, open or shown closed: what shows one
+    closed is its child's roll-up, which anyone with access to the namespace can forge, so a closed
+    one leaves the carried state only once Temporal has said it closed, when the Partnership next
+    continues as new (a second adversarial review: forged closes let one Participant's proposals
+    grow the state past Temporal's payload limit). A quarter more than may be open keeps the
+    largest state within STATE_BUDGET (tests/test_decades.py)."""
+    return most_open + most_open // 4
+
+
+def open_things_problem(count: int, most: int, what: str, carried_now: int = 0) -> str | None:
+    """The one-line refusal when the Partnership already has `most` open `what`, or carries as many
+    in all as it may (`carried`)."""
     if count >= most:
         return (
             f"the Partnership already has {most} open {what}, the most it may hold (a limit on state size); "
             "close one first"
+        )
+    if carried_now >= carried(most):
+        return (
+            f"the Partnership carries {carried_now} {what}, the most it may (a limit on state size): the closed ones "
+            "leave it when it next continues as new; file this again then"
         )
     return None
 

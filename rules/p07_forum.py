@@ -328,7 +328,7 @@ def open_forums_problem(state: PartnershipState) -> str | None:
     """Issue 12: the Partnership carries every cycle not yet closed; a year's cycle does not
     start (by hand or on the Forum's usual date) while OPEN_FORUMS_MAX older ones are open."""
     open_ones = sum(f.stage is not ForumStage.CLOSED for f in state.forums.values())
-    return open_things_problem(open_ones, OPEN_FORUMS_MAX, "Forum cycles")
+    return open_things_problem(open_ones, OPEN_FORUMS_MAX, "Forum cycles", len(state.forums))
 
 
 @decided("7", "The host of a Forum", "the host is UK or ROK: its time zone sets the cycle's deadlines")

@@ -51,7 +51,8 @@ def action_proposal_problem(state: PartnershipState, proposal: JointActionPropos
 def open_actions_problem(state: PartnershipState) -> str | None:
     """Issue 12: the Partnership carries every open joint action (a closed one leaves for the
     register); a Forum decision that would launch one more is not carried out either."""
-    return open_things_problem(sum(a.state.is_open for a in state.actions.values()), OPEN_ACTIONS_MAX, "joint actions")
+    open_ones = sum(a.state.is_open for a in state.actions.values())
+    return open_things_problem(open_ones, OPEN_ACTIONS_MAX, "joint actions", len(state.actions))
 
 
 @decided("9–27", "Joint decisions", "a filing names the joint action it acts on")

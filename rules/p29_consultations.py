@@ -52,7 +52,7 @@ def open_consultations_problem(state: PartnershipState) -> str | None:
     """Issue 12: the Partnership carries every open consultation (a closed one leaves for the
     register)."""
     open_ones = sum(c.state == "OPEN" for c in state.consultations.values())
-    return open_things_problem(open_ones, OPEN_CONSULTATIONS_MAX, "consultations")
+    return open_things_problem(open_ones, OPEN_CONSULTATIONS_MAX, "consultations", len(state.consultations))
 
 
 @decided("29", "Consultations", "one open consultation per difference: the same one is not opened twice")

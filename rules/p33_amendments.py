@@ -63,7 +63,7 @@ def open_amendments_problem(state: PartnershipState, proposal: AmendmentProposal
     """Issue 12: the Partnership carries every open proposal and every catalogue change in force
     for decades, so both are bounded; a proposal over either bound is refused in one line."""
     open_ones = sum(a.status.is_open for a in state.amendments.values())
-    if problem := open_things_problem(open_ones, OPEN_AMENDMENTS_MAX, "amendment proposals"):
+    if problem := open_things_problem(open_ones, OPEN_AMENDMENTS_MAX, "amendment proposals", len(state.amendments)):
         return problem
     # Counting the open proposals' changes too: each may come into force.
     pending = sum(len(a.catalogue_changes) for a in state.amendments.values() if a.status.is_open)

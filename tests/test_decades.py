@@ -47,12 +47,14 @@ from models.limits import (
     OPEN_FORUMS_MAX,
     STATE_BUDGET,
     TEXT_MAX,
+    carried,
     shortened,
 )
 from models.partnership import PartnershipState, Stage, Termination, id_digest, seen_mark
 from models.records import RefusedMessage, RefusedMessages
 from models.working_group import GroupLeads, WorkingGroup
 from rules.common import filings_per_key_problem
+from rules.p09_27_joint_actions import open_actions_problem
 from tests.helpers import effects_done, signed, signed_partnership
 from tests.test_bounded_state import fill, payload_bytes
 from workflows.partnership import PartnershipWorkflow
@@ -94,7 +96,9 @@ def full_key_ring(keys: dict) -> KeyRing:
 
 def forty_years_on(keys: dict) -> PartnershipState:
     """A Partnership as the validators and the decided caps let it be after decades: everything
-    it may hold open, held, each field at its limit."""
+    it may hold open, held, each field at its limit, and as many more shown closed as may be
+    carried (forged roll-ups among them: models/limits.carried), awaiting Temporal's word at the
+    next continue-as-new."""
     ring = full_key_ring(keys)
     change = CatalogueChange(action="add-commitment", ref="r" * 64, title=fill(LINE_MAX), area="a" * 64)
     amendments = {
@@ -109,7 +113,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
             respond_by=date(2067, 1, 1),
             effective_on=date(2067, 1, 1),
         )
-        for n in range(OPEN_AMENDMENTS_MAX)
+        for n in range(carried(OPEN_AMENDMENTS_MAX))
     }
     actions = {
         an_id(n, "action"): ActionSummary(
@@ -127,7 +131,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
             continues_after_termination=True,
             seq=10**6,
         )
-        for n in range(OPEN_ACTIONS_MAX)
+        for n in range(carried(OPEN_ACTIONS_MAX))
     }
     consultations = {
         an_id(n, "consultation"): ConsultationSummary(
@@ -141,7 +145,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
             proposals=ENTRIES_MAX,
             seq=10**6,
         )
-        for n in range(OPEN_CONSULTATIONS_MAX)
+        for n in range(carried(OPEN_CONSULTATIONS_MAX))
     }
     # A cycle a year, each left open (never met, never minuted) until the cap stops the next.
     years = range(FIRST_DAY.year, LAST_DAY.year + 1)
@@ -157,7 +161,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
             seq=10**6,
             started_at=NOW,
         )
-        for y in years[-OPEN_FORUMS_MAX:]
+        for y in years[-carried(OPEN_FORUMS_MAX) :]
     }
     notice = Termination(
         given_by=Identity.UK,
@@ -235,6 +239,21 @@ def test_the_partnership_filled_to_every_cap_after_decades_stays_within_budget(k
     state = forty_years_on(keys)
     size = payload_bytes(state)
     assert size < STATE_BUDGET, f"{size:,} bytes carried"
+
+
+def test_actions_shown_closed_count_until_temporal_says_they_closed(keys):
+    """F6 of the second adversarial review: a forged roll-up shows an action closed while its
+    workflow runs on, so it stays in the carried state; proposing and forging closes over and over
+    grew the state without bound, the open count never reaching its cap."""
+    state = forty_years_on(keys)
+    actions = list(state.actions.values())
+    for action in actions[: len(actions) - OPEN_ACTIONS_MAX + 1]:
+        action.state = ActionState.COMPLETED  # as a roll-up, forged or not, would show it
+    assert sum(a.state.is_open for a in actions) == OPEN_ACTIONS_MAX - 1
+    problem = open_actions_problem(state)
+    assert problem is not None and f"carries {carried(OPEN_ACTIONS_MAX)} joint actions" in problem
+    del state.actions[actions[0].action_id]  # Temporal said it closed: gone at the next continue-as-new
+    assert open_actions_problem(state) is None
     # Each cap is where a filing is refused; each key's count of remembered filings is where a
     # key must be rotated before it signs more (a rotation is still taken).
     key = state.keys.current(Identity.UK)
@@ -270,20 +289,20 @@ def test_what_a_run_carries_on_is_what_is_open(keys):
     holder = BoundedState()
     holder._state = state
     holder._checks = {t: t != still_running for t in shown_closed}
-    carried = holder._open_only()
-    assert (len(carried.amendments), len(carried.actions), len(carried.consultations), len(carried.forums)) == (
-        OPEN_AMENDMENTS_MAX - 5,
-        OPEN_ACTIONS_MAX - 6,  # the one still running stays
-        OPEN_CONSULTATIONS_MAX - 3,
-        OPEN_FORUMS_MAX - 2,
+    kept = holder._open_only()
+    assert (len(kept.amendments), len(kept.actions), len(kept.consultations), len(kept.forums)) == (
+        carried(OPEN_AMENDMENTS_MAX) - 5,
+        carried(OPEN_ACTIONS_MAX) - 6,  # the one still running stays
+        carried(OPEN_CONSULTATIONS_MAX) - 3,
+        carried(OPEN_FORUMS_MAX) - 2,
     )
-    assert len(carried.closed_ids) == CLOSED_IDS_KEPT  # the oldest digests made room
-    assert still_running in carried.actions
-    assert carried.closed(an_id(1, "action")) and not carried.closed(an_id(8, "action"))
-    assert len(carried.forum_years) == LAST_DAY.year - FIRST_DAY.year + 1  # one cycle a year, still
-    # A paper signed by a key no longer current no longer verifies: its mark is not carried on.
-    assert replaced not in carried.seen_filings and "an-id-accepted-before-marks" in carried.seen_filings
-    assert len(carried.seen_filings) == FILINGS_PER_KEY * len(carried.keys.fingerprints()) + 1
+    assert len(kept.closed_ids) == CLOSED_IDS_KEPT  # the oldest digests made room
+    assert still_running in kept.actions
+    assert kept.closed(an_id(1, "action")) and not kept.closed(an_id(8, "action"))
+    assert len(kept.forum_years) == LAST_DAY.year - FIRST_DAY.year + 1  # one cycle a year, still
+    # A paper signed by a key no longer current no longer verifies: its mark is not kept on.
+    assert replaced not in kept.seen_filings and "an-id-accepted-before-marks" in kept.seen_filings
+    assert len(kept.seen_filings) == FILINGS_PER_KEY * len(kept.keys.fingerprints()) + 1
 
 
 async def test_decades_of_closed_amendments_and_consultations_leave_the_carried_state(
