@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from models.base import Model
 from models.identities import Identity
+from models.limits import ENTRIES_MAX, LINE_MAX
 
 
 class DecisionRecord(Model):
@@ -37,6 +38,15 @@ class RefusedMessages(Model):
 
     count: int = 0
     latest: list[RefusedMessage] = Field(default_factory=list)
+
+    def add(self, signal: str, at: datetime, reason: str) -> bool:
+        """Count one more, keep it among the latest; whether it is the first refused at `at` (in
+        its workflow task: one line of log each, however many a flood brings)."""
+        first = not self.latest or self.latest[-1].received_at != at
+        self.count += 1
+        entry = RefusedMessage(signal=signal, received_at=at, reason=reason[:LINE_MAX])
+        self.latest = [*self.latest[-(ENTRIES_MAX - 1) :], entry]
+        return first
 
 
 class Notification(Model):

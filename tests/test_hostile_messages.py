@@ -22,8 +22,10 @@ from engine.stack import QUICK_ACKS
 from models.amendment import AmendmentConsent, AmendmentStatus, AmendmentSummary
 from models.identities import Identity
 from models.joint_action import ActionAgreement, ActionState
+from models.limits import ENTRIES_MAX, LINE_MAX
 from models.messages import AmendmentOutcome, TerminationTaken
 from models.partnership import Termination, TerminationNotice
+from models.records import RefusedMessages
 from models.search import ALL as SEARCH_ATTRIBUTES
 from models.signing import public_key_text, sign
 from rules.messages import earliest_effect
@@ -206,3 +208,15 @@ async def test_a_consent_signed_with_a_retired_key_and_sent_by_hand_brings_no_am
 async def refused_since(partnership, before: int):
     refused = await partnership.query(PartnershipWorkflow.refused_messages)
     return refused.latest[-1] if refused.count > before else None
+
+
+def test_a_flood_of_refused_messages_logs_one_line_a_task_and_keeps_a_few():
+    """F4: four thousand refused signals in one workflow task logged four thousand warnings, a
+    quarter of the task's time, and the task ran past the SDK's two seconds: it failed on every
+    attempt. Each is still counted; one line is logged per task, and only the latest few are kept."""
+    refused, task, next_task = RefusedMessages(), datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    first = [refused.add("partnership_terminated", task, "it carries no notice") for _ in range(4000)]
+    assert first == [True] + [False] * 3999
+    assert refused.add("wound_down", next_task, "x" * 10_000) is True
+    assert refused.count == 4001 and len(refused.latest) == ENTRIES_MAX
+    assert refused.latest[-1].signal == "wound_down" and len(refused.latest[-1].reason) == LINE_MAX

@@ -20,14 +20,12 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
     from models.keyring import KeyRing
-    from models.limits import ENTRIES_MAX, LINE_MAX
     from models.names import CHECK_CHILD
     from models.records import (
         ChildCheck,
         ClosedEntry,
         DecisionRecord,
         Notification,
-        RefusedMessage,
         RefusedMessages,
         StoredText,
     )
@@ -296,11 +294,8 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
         return self._refused
 
     def _refuse_message(self, signal: str, reason: str) -> None:
-        refused = self._refused
-        refused.count += 1
-        entry = RefusedMessage(signal=signal, received_at=workflow.now(), reason=reason[:LINE_MAX])
-        refused.latest = [*refused.latest[-(ENTRIES_MAX - 1) :], entry]
-        workflow.logger.warning("message refused", extra={"signal": signal, "reason": reason})
+        if self._refused.add(signal, workflow.now(), reason):  # a flood in one task logs one line
+            workflow.logger.warning("message refused", extra={"signal": signal, "reason": reason})
 
     def _parent_problem(self, partnership_id: str) -> str | None:
         """Issue 11: a governed thing runs only when its Partnership started it; a client that
