@@ -168,8 +168,14 @@ async def switch_identity(request: Request) -> Response:
     if wanted not in held:
         return one_line(request, f"this console holds no key for {wanted or 'nobody'}; it acts as {', '.join(held)}")
     session.acting = held[wanted]
-    back = str(form.get("back", "/"))
-    return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", status_code=303)
+    return RedirectResponse(page_here(str(form.get("back", "/"))), status_code=303)
+
+
+def page_here(back: str) -> str:
+    """`back` if it is a page of this console, else its home: browsers read `//host` and `/\\host`
+    as another site, so a switch of identity must not send the user there (adversarial review, M3)."""
+    local = back.startswith("/") and back[1:2] not in ("/", "\\") and back.isprintable()
+    return back if local else "/"
 
 
 def acting_identity(request: Request) -> Identity | None:

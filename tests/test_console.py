@@ -618,3 +618,13 @@ async def test_a_filter_value_nothing_can_match_is_said_not_shown_as_no_match(fa
     """F18: `/actions?state=bogus` showed "No joint action matches", where the CLI's --state refuses."""
     status, body = await Console().request("GET", f"/actions?{query}")
     assert status == 400 and says in body, body
+
+
+def test_switching_identity_goes_back_only_to_a_page_of_this_console():
+    """M3 of the second adversarial review: `/\\evil.example` passed as a local page, and browsers
+    go to evil.example for it."""
+    from console.app import page_here
+
+    assert page_here("/actions/action-9b-x?tab=reports") == "/actions/action-9b-x?tab=reports"
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example", "/\tevil", "", "evil"):
+        assert page_here(elsewhere) == "/", elsewhere
