@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -106,6 +107,7 @@ def read_text(path: Path) -> str:
 EXPECTED = (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowQueryFailedError,
     RPCError,
     KeyProblem,
     StackError,
@@ -217,6 +219,13 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
         return await reading
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
+            raise Refused(missing) from None
+        raise
+    except (WorkflowQueryFailedError, ValidationError) as err:
+        # No id at all, or a workflow of another kind: it has no such query, or answers another
+        # kind's view (every governed id shares one namespace, and an id pasted from the wrong line
+        # lands here). A query that failed in its handler stays what it is.
+        if isinstance(err, ValidationError) or "expected but not found" in str(err) or not handle.id:
             raise Refused(missing) from None
         raise
 

@@ -342,6 +342,16 @@ def test_joint_action_through_the_cli(stack):
     own = cli("action", "agree", ident, "--as", "UK", env=env)
     assert own.returncode == 1 and own.stderr.strip() == f"rejected: UK proposed {ident}; only ROK may agree it"
     assert cli("action", "agree", ident, "--as", "ROK", env=env).returncode == 0
+    # An id of another kind of workflow, or none at all: one line naming what was asked (walkthrough 2).
+    for kind, asked, says in [
+        ("action", "partnership", "no joint action partnership"),  # no such query there
+        ("action", "", "no joint action"),  # no workflow id at all
+        ("consult", ident, f"no consultation {ident}"),  # answers an action's view
+        ("amendment", "partnership", "no amendment partnership"),
+    ]:
+        wrong = cli(kind, "show", asked, env=env)
+        assert wrong.returncode == 1 and wrong.stderr.strip().startswith(says), (kind, asked, wrong.stderr)
+        assert "Traceback" not in wrong.stderr
     reported = cli("action", "report", ident, "--as", "UK", "--status", "on-track", "--percent", "40", env=env)
     assert reported.returncode == 0, reported.stderr
     deadline = time.monotonic() + 30
