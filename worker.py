@@ -132,11 +132,16 @@ async def run_worker(address: str | None = None) -> None:
 
 
 def main() -> None:
+    from engine.client import Unreachable
+
     configure_logs()
     try:
         asyncio.run(run_worker())
     except KeyboardInterrupt:
         pass
+    except Unreachable as err:  # no server there, or settings that cannot be used: one line
+        print(err, file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ def embedded_address_file() -> Path:
 def connect_config(address: str | None = None) -> dict[str, Any]:
     """envconfig's connect arguments. With no address configured anywhere, the embedded stack's
     (when `partnership up` runs on this data dir), else localhost:7233. `address` wins."""
-    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    try:
+        config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    except RuntimeError as err:  # the SDK's ConfigError: an unknown profile, a file that does not parse
+        raise Unreachable(
+            f"the Temporal client settings cannot be used (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): {err}"
+        ) from None
     if "target_host" not in config and not address:
         chosen = os.environ.get("PARTNERSHIP_DATA_DIR")
         if chosen and not settings.data_dir().is_dir():

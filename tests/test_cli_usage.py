@@ -92,3 +92,20 @@ def test_every_argument_is_named_for_the_user_in_usage_lines():
         if p.param_type_name == "argument" and not (p.metavar or "").isupper()
     ]
     assert not unnamed, unnamed
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "says"),
+    [
+        (["status"], {"TEMPORAL_PROFILE": "nope"}, "the Temporal client settings cannot be used"),
+        (["worker"], {"TEMPORAL_PROFILE": "nope"}, "Profile 'nope' not found"),
+        (["worker"], {"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal did not answer at 127.0.0.1:1"),
+    ],
+)
+def test_settings_that_reach_no_server_are_one_line(args: list[str], settings: dict, says: str, tmp_path: Path):
+    """Walkthrough 2: an unknown Temporal profile, or a worker started where no server answers,
+    printed the SDK's traceback."""
+    env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", **settings}
+    result = run_cli(*args, env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and says in result.stderr and len(result.stderr.splitlines()) == 1
