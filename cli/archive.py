@@ -127,12 +127,13 @@ def restore_command(
         manifest = restore(folder)
     except BackupRefused as err:
         raise typer.Exit(_refuse(str(err))) from None
-    typer.echo(f"restored {len(manifest['files'])} files into {config.data_dir()}; `partnership up` resumes it")
-    if not any(name.endswith(".key") for name in manifest["files"]):
+    restored = f"restored {len(manifest['files'])} files into {config.data_dir()}"
+    if any(name.endswith(".key") for name in manifest["files"]):
+        typer.echo(f"{restored}; `partnership up` resumes it")
+    else:
         typer.echo(
-            "note: the backup holds no private key; put each office's own key in keys/ before filing "
-            "(without one, `partnership up` makes a new key the Partnership does not know)",
-            err=True,
+            f"{restored}; the backup holds no private key: put each office's own key in {config.keys_dir()}, "
+            "then `partnership up` resumes it"
         )
 
 

@@ -21,11 +21,13 @@ from engine.archive import ensure_archive_schedule
 from engine.keys import (
     KeyProblem,
     init_keys,
+    keys_without_private_half,
     load_private_key,
     office,
     office_identities,
     office_name,
     own_public_keys,
+    private_key_path,
     public_keys,
     replaced_here,
 )
@@ -107,6 +109,12 @@ async def bootstrap(
             f"bootstrap signs for both Participants, so it runs only where one machine holds every key "
             f"(PARTNERSHIP_OFFICE is {office_name()}): start with `partnership start --key …`, then each "
             "Participant runs `partnership sign` from its own office"
+        )
+    if missing := keys_without_private_half():
+        files = ", ".join(private_key_path(i).name for i in missing)
+        raise KeyProblem(
+            f"{config.keys_dir()} holds the public key but not the private key of {', '.join(missing)}: put "
+            f"{files} there (a backup taken without --include-private-keys holds none); no key was made"
         )
     if problem := await other_registry_problem(client, workflow_id):
         raise KeyProblem(problem)

@@ -193,6 +193,15 @@ def read_public_key(path: Path) -> str:
     return read_public_key_file(path)[0]
 
 
+def keys_without_private_half(root: Path | None = None) -> list[Identity]:
+    """This office's identities whose public key is here but not their private key: a data dir
+    restored from a backup without private keys. Making a key for one would overwrite the very file
+    that says which key the restored Partnership holds (walkthrough 2)."""
+    return [
+        i for i in office_identities() if public_key_path(i, root).exists() and not private_key_path(i, root).exists()
+    ]
+
+
 def own_public_keys(root: Path | None = None) -> dict[Identity, str]:
     """This office's own public keys: identity -> base64 public key."""
     return {i: read_public_key(p) for i in office_identities() if (p := public_key_path(i, root)).exists()}

@@ -183,3 +183,17 @@ async def test_bootstrap_refuses_a_partnership_running_under_other_keys_before_m
     write_key_pair(Identity.ROK, Ed25519PrivateKey.generate(), replaces=ring.current(Identity.ROK).fingerprint)
     assert (await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)).state is Stage.IN_EFFECT
     assert len((await partnership.fetch_history()).events) == before  # nothing filed by any of them
+
+    # Restored from a backup without private keys (walkthrough 2): the public keys say which keys
+    # the Partnership holds; making new keys over them left every later command refused.
+    restored = tmp_path / "restored"
+    shutil.copytree(data_dir / "keys", restored / "keys")
+    for private in (restored / "keys").glob("*.key"):
+        private.unlink()
+    published = {p.name: p.read_bytes() for p in (restored / "keys").glob("*.pub")}
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(restored))
+    with pytest.raises(KeyProblem) as refused:
+        await bootstrap(local_env.client, task_queue, partnership.id, schedule=False)
+    assert "holds the public key but not the private key of UK, ROK, SECRETARIAT: put uk.key" in str(refused.value)
+    assert {p.name: p.read_bytes() for p in (restored / "keys").glob("*.pub")} == published
+    assert not list((restored / "keys").glob("*.key"))
