@@ -47,7 +47,7 @@ class Snapshot(BaseModel):
     actions: list[ActionView]
     groups: list[WorkingGroup]
     consultations: list[ConsultationView]
-    forum: ForumView | None  # the latest open cycle, if any
+    forums: list[ForumView]  # every open cycle, the earliest first: each has its own asks
     checkpoints: CheckpointStatus = CheckpointStatus()
 
 
@@ -73,7 +73,8 @@ def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
         items += _groups(office, snap)
         items += _consultations(office, snap)
         items += _checkpoint(office, snap)
-    items += _forum(office, snap.forum, now)
+    for forum in snap.forums:
+        items += _forum(office, forum, now)
     return items
 
 
@@ -227,9 +228,7 @@ def _checkpoint(office: Identity, snap: Snapshot) -> list[InboxItem]:
     ]
 
 
-def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[InboxItem]:
-    if forum is None:
-        return []
+def _forum(office: Identity, forum: ForumView, now: datetime) -> list[InboxItem]:
     cycle = forum.summary
     ident, year = cycle.forum_id, cycle.year
     items: list[InboxItem] = []
@@ -246,7 +245,7 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
         if office not in forum.co_chairs and cycle.stage in (ForumStage.CALLING_FOR_ITEMS, ForumStage.AGENDA_FIXED):
             ask(
                 f"name your co-chair of the Forum {year} (¶7: of the {co_chair_ministry(office).full_name})",
-                f"partnership forum nominate --as {office} --name … --title …",
+                f"partnership forum nominate --as {office} --name … --title … --year {year}",
                 instrument="CoChairNomination",
             )
         if cycle.stage is ForumStage.CALLING_FOR_ITEMS and office not in forum.agenda_agreed_by:
@@ -259,7 +258,7 @@ def _forum(office: Identity, forum: ForumView | None, now: datetime) -> list[Inb
         if theirs := awaiting_you(forum.postponements, office):
             ask(
                 f"{other(office)} asks to move the Forum {year} to {theirs['to']}",
-                f"partnership forum postpone --as {office} --to {theirs['to']}",
+                f"partnership forum postpone --as {office} --to {theirs['to']} --year {year}",
                 instrument="Postponement",
                 to=theirs["to"],
             )
@@ -307,7 +306,7 @@ async def snapshot() -> Snapshot:
     action_views, consultation_views, forum_views = await asyncio.gather(
         asyncio.gather(*(show(a.action_id, JointAction.show) for a in actions)),
         asyncio.gather(*(show(k.consultation_id, Consultation.show) for k in consultations)),
-        asyncio.gather(*(show(f.forum_id, ForumCycle.show) for f in open_cycles[-1:])),
+        asyncio.gather(*(show(f.forum_id, ForumCycle.show) for f in open_cycles)),
     )
     return Snapshot(
         status=status,
@@ -315,7 +314,7 @@ async def snapshot() -> Snapshot:
         actions=list(action_views),
         groups=[g.group for g in await ask(Partnership.groups)],
         consultations=list(consultation_views),
-        forum=forum_views[0] if forum_views else None,
+        forums=sorted(forum_views, key=lambda f: f.summary.on),
         checkpoints=await ask(Partnership.checkpoint),
     )
 

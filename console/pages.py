@@ -141,10 +141,10 @@ async def overview(request: Request) -> Response:
     status = await ask(P.status)
     actions = await ask(P.actions)
     context = overview_context(status, actions, datetime.now(UTC))
-    open_cycles = [f for f in status.forums if f.stage is not ForumStage.CLOSED]
+    open_cycles = sorted((f for f in status.forums if f.stage is not ForumStage.CLOSED), key=lambda f: f.on)
     forum = None
-    if open_cycles:
-        forum = await (await client()).get_workflow_handle(open_cycles[-1].forum_id).query(ForumCycleWorkflow.show)
+    if open_cycles:  # the next to meet, which is not always the latest started (walkthrough 2)
+        forum = await (await client()).get_workflow_handle(open_cycles[0].forum_id).query(ForumCycleWorkflow.show)
     return page(request, "overview.html", forum=forum, health=register_health(), **context)
 
 

@@ -205,13 +205,22 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
     from cli.inbox import Snapshot, inbox
 
     status = await partnership.query(PartnershipWorkflow.status)
-    snap = Snapshot(status=status, amendments=[], actions=[], groups=[], consultations=[], forum=view)
+    snap = Snapshot(status=status, amendments=[], actions=[], groups=[], consultations=[], forums=[view])
     asked = [i.command for i in inbox(Identity.UK, snap, datetime.now(UTC))]
+    year = view.summary.year
     assert asked == [
-        "partnership forum nominate --as UK --name … --title …",
-        f"partnership forum agenda agree --as UK --year {view.summary.year}",
+        f"partnership forum nominate --as UK --name … --title … --year {year}",
+        f"partnership forum agenda agree --as UK --year {year}",
     ]
     assert inbox(Identity.SECRETARIAT, snap, datetime.now(UTC)) == []
+    # Two cycles open (next year's started early): each has its asks, and each names its year, so
+    # an office following one does not file on the other (walkthrough 2).
+    later = view.model_copy(
+        update={"summary": view.summary.model_copy(update={"year": year + 1, "forum_id": f"{forum.id}-later"})}
+    )
+    both_open = snap.model_copy(update={"forums": [view, later]})
+    asked = [i.command for i in inbox(Identity.UK, both_open, datetime.now(UTC))]
+    assert [c.rpartition("--year ")[2] for c in asked] == [str(year), str(year), str(year + 1), str(year + 1)]
     view = await both(forum, ForumCycleWorkflow.agree_agenda, lambda s: agenda_agreement(forum, s))
     assert view.summary.stage is ForumStage.AGENDA_FIXED
     message = await rejected(forum, ForumCycleWorkflow.add_item, item(Identity.UK, "Late item"))
