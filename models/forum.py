@@ -41,6 +41,9 @@ AGENDA_REMINDER_DAYS = (7, 1)
 DEFAULT_MONTH, DEFAULT_DAY = 11, 22
 #: The yearly Schedule starts a cycle this many days before the Forum's usual date.
 SCHEDULE_LEAD_DAYS = 90
+#: A cycle is started at most this many days before its Forum: one for a year far ahead is a slip of
+#: the year, and nothing withdraws a cycle once started (it holds one of the open cycles' places).
+FORUM_AHEAD_MAX_DAYS = 731
 
 
 class ForumStage(StrEnum):

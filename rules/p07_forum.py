@@ -20,6 +20,7 @@ from models.forum import (
     AGENDA_REMINDER_DAYS,
     DEFAULT_DAY,
     DEFAULT_MONTH,
+    FORUM_AHEAD_MAX_DAYS,
     SCHEDULE_LEAD_DAYS,
     AgendaAgreement,
     AgendaItem,
@@ -320,6 +321,16 @@ def forum_start_problem(state: PartnershipState, convocation: ForumConvocation, 
             f"the Forum on {on} leaves no time for the call for agenda items (it closes "
             f"{AGENDA_DEADLINE_DAYS} days before); today is {today} (UTC): name {earliest} or later (--on)"
         )
+    return too_far_ahead_problem(on, today)
+
+
+@decided("7", "The Forum", "a cycle starts at most FORUM_AHEAD_MAX_DAYS before its Forum")
+def too_far_ahead_problem(on: date, today: date) -> str | None:
+    """Walkthrough 2: a slip of the year (2032 for 2027) started a cycle no one can withdraw, which
+    held one of the OPEN_FORUMS_MAX places until it met, years on."""
+    latest = today + timedelta(days=FORUM_AHEAD_MAX_DAYS)
+    if on > latest:
+        return f"the Forum on {on} is more than two years ahead (today is {today}, UTC): name {latest} or earlier"
     return None
 
 

@@ -178,6 +178,11 @@ async def test_the_agenda_takes_known_refs_once_and_agreement_is_to_the_agenda_a
     too_soon = signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=soon.year, on=soon))
     message = await rejected(partnership, PartnershipWorkflow.start_forum, too_soon)
     assert message.startswith(f"the Forum on {soon} leaves no time for the call for agenda items")
+    # A slip of the year: a cycle no one could withdraw would hold an open cycle's place for years.
+    slip = date(today.year + 6, 2, 1)
+    too_far = signed(ForumConvocation(filed_by=Identity.SECRETARIAT, year=slip.year, on=slip))
+    message = await rejected(partnership, PartnershipWorkflow.start_forum, too_far)
+    assert message.startswith(f"the Forum on {slip} is more than two years ahead")
     forum = await start(partnership, local_env.client, today.year + 1)
 
     def item(side: Identity, title: str, ref: str | None = None) -> AgendaItemFiling:
