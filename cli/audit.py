@@ -201,7 +201,7 @@ async def verify_command(
         for run_ in report.unarchived:
             echo(f"not yet archived (the next pass stores it): {run_}")
         if report.unchecked_workflows:
-            echo(f"{report.unchecked_workflows} workflow(s) still running, so not in the archive: not checked")
+            echo(f"{report.unchecked_workflows} workflow(s) not in the archive (still running): not checked")
         if report.unchecked_events:
             echo(f"{report.unchecked_events} event(s) whose sender or parent is not archived yet: not checked")
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s), {len(report.findings)} finding(s)"

@@ -349,3 +349,33 @@ def test_verify_where_no_register_answers_says_so_in_one_line(tmp_path, database
         [line] = result.stderr.strip().splitlines()
         assert line.startswith(where.format(data=tmp_path / "office")), line
         assert "secret" not in line and line.endswith("or point DATABASE_URL (or PARTNERSHIP_DATA_DIR) at it")
+
+
+def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_lost(data_dir):
+    """Walkthrough 2, A4: `audit verify --from-archive` counted a workflow whose history was lost
+    before any archive pass among those "still running" and called the register consistent. The
+    register's closed entry says it closed, so its history belongs in the archive."""
+    from datetime import UTC, datetime
+
+    from activities.register import _file_closed
+    from models.records import ClosedEntry
+
+    engine = register_engine()
+    _file_closed(ClosedEntry(entry_id="action-13a-x", kind="action", partnership_id="partnership", summary={}))
+    for workflow_id, kind in (("action-13a-x", "discontinued"), ("action-9b-still-running", "agreed")):
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        decision = DecisionRecord(
+            decision_id=f"{workflow_id}/{kind}",
+            workflow_id=workflow_id,
+            kind=kind,
+            paragraph="32",
+            decided_at=at,
+            summary=kind,
+        )
+        append_decision(engine, decision)
+    report = asyncio.run(verify(None, engine, from_archive=True))
+    assert not report.ok and report.problems == [
+        "action-13a-x: the register holds its closed entry (action of partnership) but the archive holds no "
+        "history of it: it was lost before it was archived"
+    ]
+    assert report.unchecked_workflows == 2  # neither is in the archive; one of them is a loss
