@@ -22,7 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from temporalio.workflow import _Definition as WorkflowDefinition
 
 from activities.archive import archive_closed_histories
-from activities.children import check_child
+from activities.children import check_child, check_sender
 from activities.notify import notify
 from activities.register import file_closed, record_decision, store_text
 from engine import config
@@ -30,7 +30,7 @@ from engine.logs import configure as configure_logs
 from models.base import build_all
 from workflows.registry import WORKFLOWS
 
-ACTIVITIES = [notify, record_decision, store_text, file_closed, check_child, archive_closed_histories]
+ACTIVITIES = [notify, record_decision, store_text, file_closed, check_child, check_sender, archive_closed_histories]
 #: The activities are plain functions that block on the database, SMTP or the disk; they run on
 #: this pool, one per process, shared by every worker the process builds (the tests build many).
 ACTIVITY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity")

@@ -1,6 +1,6 @@
-"""Asking Temporal about the governed things a Partnership started: the one effect that reads
-rather than writes. A child's roll-up is unsigned; Temporal's own record of the workflow the
-Partnership started under an id is not."""
+"""Asking Temporal about the governed things and their Partnership: the effects that read rather
+than write. A child's roll-up, and a message to a child, are unsigned; Temporal's own record of the
+workflow started under an id, and what that workflow answers of its state, are not."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from models.names import CHECK_CHILD
-from models.records import ChildCheck
+from models.names import CHECK_CHILD, CHECK_SENDER, TOOK
+from models.records import ChildCheck, SenderCheck
 
 
 @activity.defn(name=CHECK_CHILD)
@@ -26,3 +26,17 @@ async def check_child(check: ChildCheck) -> bool | None:
     if described.parent_id != activity.info().workflow_id:
         return True  # not the workflow this Partnership started: that one is gone
     return described.status is not WorkflowExecutionStatus.RUNNING
+
+
+@activity.defn(name=CHECK_SENDER)
+async def check_sender(check: SenderCheck) -> bool:
+    """Whether the Partnership took the decision resting on these instruments, as its own `took`
+    query answers from its state: Temporal's record of that workflow, which no signal can forge.
+    A Partnership that does not answer now (the server, its worker) is asked again, as every effect
+    is retried; one that is gone took nothing this child can still act on."""
+    try:
+        return bool(await activity.client().get_workflow_handle(check.sender).query(TOOK, check.instruments))
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise

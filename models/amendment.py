@@ -13,7 +13,7 @@ from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
 from models.limits import CHANGES_MAX, Day, Line, LongText, Paragraphs, Ref, WorkflowRef
-from models.records import DecisionRecord, Notification, RefusedMessages
+from models.records import DecisionRecord, Notification, RefusedMessages, SenderCheck
 from models.signing import Filing
 
 #: An unanswered proposal lapses this many days after it was received, unless it names a date.
@@ -131,7 +131,7 @@ class AmendmentCase(Model):
     reminders_sent: list[int] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
-    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification | SenderCheck] = Field(default_factory=list)
 
     def summary(self) -> AmendmentSummary:
         return AmendmentSummary(

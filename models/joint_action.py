@@ -29,7 +29,7 @@ from models.limits import (
     TextSized,
     WorkflowRef,
 )
-from models.records import DecisionRecord, Notification, RefusedMessages
+from models.records import DecisionRecord, Notification, RefusedMessages, SenderCheck
 from models.signing import Filing
 
 #: ¶28: "each Participant will bear its own expenses … unless otherwise jointly decided".
@@ -183,7 +183,7 @@ class JointActionCase(Model):
     seq: int = 0
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
-    outbox: list[DecisionRecord | Notification] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification | SenderCheck] = Field(default_factory=list)
 
     def summary(self) -> ActionSummary:
         latest = self.reports[-1] if self.reports else None

@@ -46,6 +46,9 @@ OPEN_FORUMS_MAX = 5  # Forum cycles not yet closed (one starts each year)
 #: Closed things whose ids the Partnership still knows (a 16-hex-digit digest each, about 19
 #: bytes): a joint action's id comes from its title, and a title one of these used is refused.
 CLOSED_IDS_KEPT = 3_000
+#: The decisions the Partnership told governed things of whose instruments it still vouches for: a
+#: child asks within moments of the message (`SenderCheck`), so the latest few hundred are plenty.
+TAKEN_KEPT = 500
 #: Filings one key of an identity signs on the Partnership (issue 12). The Partnership remembers
 #: each filing it accepted (a signed paper is presented once) only while the key that signed it is
 #: current: a paper signed by a replaced key no longer verifies. So each identity's key signs this

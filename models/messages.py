@@ -54,11 +54,19 @@ class TerminationTaken(Model):
     notice: TerminationNotice
     termination: Termination
 
+    def instruments(self) -> list[str]:
+        """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect."""
+        return [self.notice.filing_id]
+
 
 class JointWindDown(Model):
     """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
 
     filings: list[WindDown] = Field(max_length=2)
+
+    def instruments(self) -> list[str]:
+        """What the Partnership vouches for when asked (`SenderCheck`): the two wind-downs it took."""
+        return [f.filing_id for f in self.filings]
 
 
 class CadenceChanged(Model):

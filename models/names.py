@@ -14,6 +14,10 @@ STORE_TEXT = "store_text"
 FILE_CLOSED = "file_closed"
 #: activities/children.py: whether a governed thing shown closed has closed, as Temporal says.
 CHECK_CHILD = "check_child"
+#: activities/children.py: whether the Partnership took the decision a message to a child rests on.
+CHECK_SENDER = "check_sender"
+#: workflows/bounded.py: the Partnership's query of the instruments behind the decisions it took.
+TOOK = "took"
 
 #: workflows/partnership.py: the Partnership's default workflow id; decisions and mails are keyed by the actual one.
 PARTNERSHIP_ID = "partnership"

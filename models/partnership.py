@@ -136,6 +136,9 @@ class PartnershipState(Model):
     # not start): the timer moves on past them; the secretariat may still start one by hand.
     forum_years_tried: list[int] = Field(default_factory=list, max_length=3)
     closed_ids: list[str] = Field(default_factory=list)
+    # Digests of the instruments of each decision it told governed things of (a joint wind-down, a
+    # cadence, a termination's notice), the latest TAKEN_KEPT: what `took` answers them (SenderCheck).
+    taken: list[str] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.
@@ -179,6 +182,11 @@ class PartnershipState(Model):
 def id_digest(thing_id: str) -> str:
     """16 hex digits of the id's SHA-256: what the carried state keeps of a closed thing's id."""
     return hashlib.sha256(thing_id.encode()).hexdigest()[:16]
+
+
+def decision_digest(instruments: list[str]) -> str:
+    """What the Partnership keeps of a decision it took: the digest of its instruments' ids."""
+    return id_digest("+".join(sorted(instruments)))
 
 
 def seen_mark(filing_id: str, fingerprint: str) -> str:

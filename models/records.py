@@ -87,6 +87,20 @@ class ChildCheck(Model):
     child_id: str
 
 
+class SenderCheck(Model):
+    """Whether the Partnership took the decision a message to a governed thing rests on (a second
+    adversarial review). Temporal does not say who sent a signal, and every instrument one carries
+    can be copied from the histories, a withdrawn one too: a wind-down one side took back before the
+    other filed, or a notice withdrawn. So a message that would end or change a governed thing is
+    acted on only once the Partnership, asked through Temporal, answers that it took the decision
+    those instruments made (`took`); until then it waits in the outbox, carried across runs."""
+
+    signal: str  # the message's signal: its handler acts on it once the answer is yes
+    sender: str  # the Partnership's workflow id
+    instruments: list[str] = Field(max_length=2 * ENTRIES_MAX)  # the filing ids the decision rests on
+    message: dict[str, Any]  # the message as received, read again by its handler's own type
+
+
 class RegisterEntry(Model):
     """Where a decision stands in the register (returned by `record_decision`)."""
 

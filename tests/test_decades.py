@@ -46,6 +46,7 @@ from models.limits import (
     OPEN_CONSULTATIONS_MAX,
     OPEN_FORUMS_MAX,
     STATE_BUDGET,
+    TAKEN_KEPT,
     TEXT_MAX,
     carried,
     shortened,
@@ -222,6 +223,7 @@ def forty_years_on(keys: dict) -> PartnershipState:
         forums=forums,
         forum_years=list(years),
         closed_ids=[id_digest(str(n)) for n in range(CLOSED_IDS_KEPT)],
+        taken=[id_digest(str(n)) for n in range(TAKEN_KEPT)],
         seen_filings=[
             seen_mark(str(n), fingerprints[identity]) for identity in fingerprints for n in range(FILINGS_PER_KEY)
         ],

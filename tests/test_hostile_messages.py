@@ -20,10 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from engine.keys import load_private_key
 from engine.stack import QUICK_ACKS
 from models.amendment import AmendmentConsent, AmendmentStatus, AmendmentSummary
+from models.calendar import local_midnight
 from models.identities import Identity
-from models.joint_action import ActionAgreement, ActionState
+from models.joint import JointWithdrawal
+from models.joint_action import ActionAgreement, ActionState, WindDown
 from models.limits import ENTRIES_MAX, LINE_MAX
-from models.messages import AmendmentOutcome, TerminationTaken
+from models.messages import AmendmentOutcome, JointWindDown, TerminationTaken
 from models.partnership import Termination, TerminationNotice
 from models.records import RefusedMessages
 from models.search import ALL as SEARCH_ATTRIBUTES
@@ -220,3 +222,42 @@ def test_a_flood_of_refused_messages_logs_one_line_a_task_and_keeps_a_few():
     assert refused.add("wound_down", next_task, "x" * 10_000) is True
     assert refused.count == 4001 and len(refused.latest) == ENTRIES_MAX
     assert refused.latest[-1].signal == "wound_down" and len(refused.latest[-1].reason) == LINE_MAX
+
+
+async def test_a_wind_down_one_side_withdrew_ends_no_joint_action_when_sent_by_hand(local_env, partnership):
+    """F5: UK filed a wind-down and withdrew it; ROK then filed the same. Nothing was decided, yet
+    both genuine instruments, copied from the history into a hand-sent `wound_down`, ended the
+    action: each verified. The action now acts on the message only once the Partnership says it
+    took that decision; a genuine undated notice sent as a termination is likewise refused while
+    the Partnership has not terminated."""
+    action = await propose_action(partnership, local_env.client)
+    uk = signed(WindDown(filed_by=Identity.UK, actions=[action.id], reason="pause"), to=partnership)
+    await partnership.execute_update(PartnershipWorkflow.wind_down, uk)
+    withdrawal = JointWithdrawal(filed_by=Identity.UK, decision="wind-down", withdraws=uk.filing_id)
+    await partnership.execute_update(PartnershipWorkflow.withdraw_joint_filing, signed(withdrawal, to=partnership))
+    rok = signed(WindDown(filed_by=Identity.ROK, actions=[action.id], reason="pause"), to=partnership)
+    await partnership.execute_update(PartnershipWorkflow.wind_down, rok)  # awaits UK's again
+
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
+    await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+    now = datetime.now(UTC)
+    taken = termination(notice, effective_on=now.date(), effective_at=local_midnight(now.date(), Identity.ROK))
+
+    before = await refusals(action)
+    await action.signal(JointActionWorkflow.wound_down, JointWindDown(filings=[uk, rok]))
+    await action.signal(JointActionWorkflow.partnership_terminated, taken)
+    await eventually(lambda: refusals_above(action, before + 1))
+    refused = (await action.query(JointActionWorkflow.refused_messages)).latest[-2:]
+    assert {r.signal for r in refused} == {"wound_down", "partnership_terminated"}
+    assert {r.reason for r in refused} == {"the Partnership took no decision on these instruments"}
+    view = await action.query(JointActionWorkflow.show)
+    assert view.summary.state is ActionState.PROPOSED and view.partnership_terminated_on is None
+
+    # The decision the Partnership does take ends it, through the same check.
+    again = signed(WindDown(filed_by=Identity.UK, actions=[action.id], reason="pause"), to=partnership)
+    assert await partnership.execute_update(PartnershipWorkflow.wind_down, again) == []
+
+    async def discontinued():
+        return (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
+
+    await eventually(discontinued)

@@ -91,7 +91,8 @@ class AmendmentWorkflow(GovernedWorkflow):
     @governed_signal(
         lambda wf, m: termination_taken_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
-        )
+        ),
+        confirm=True,
     )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """Nothing is amended after termination: an open proposal lapses."""

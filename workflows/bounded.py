@@ -19,8 +19,9 @@ with workflow.unsafe.imports_passed_through():
     from models.consultation import ConsultationSummary
     from models.forum import ForumStage
     from models.joint_action import ActionSummary
-    from models.limits import CLOSED_IDS_KEPT
-    from models.partnership import PartnershipState, id_digest, seen_mark
+    from models.limits import CLOSED_IDS_KEPT, TAKEN_KEPT
+    from models.names import TOOK
+    from models.partnership import PartnershipState, decision_digest, id_digest, seen_mark
     from models.records import ChildCheck, ClosedEntry
     from models.signing import Filing
     from rules.common import filings_per_key_problem
@@ -70,6 +71,18 @@ class BoundedState:
                 if not still_open(summary) and thing_id not in self._checks:
                     self._checks[thing_id] = False
                     self._outbox.append(ChildCheck(child_id=thing_id))  # type: ignore[attr-defined]
+
+    # What it took, as a governed thing told of it asks (a second adversarial review) -------------------
+
+    def _taking(self, instruments: list[str]) -> None:
+        """A decision it tells governed things of: its instruments are vouched for (`took`)."""
+        self._state.taken = [*self._state.taken, decision_digest(instruments)][-TAKEN_KEPT:]
+
+    @workflow.query(name=TOOK)
+    def took(self, instruments: list[str]) -> bool:
+        """Whether it took a decision resting on exactly these instruments (models/records.SenderCheck):
+        a message anyone can send carries them, withdrawn ones too; only this workflow knows."""
+        return decision_digest(instruments) in self._state.taken
 
     def _effect_result(self, effect: object, result: object) -> None:
         # Only "still running" keeps it; when Temporal would not say, the roll-up is believed, as

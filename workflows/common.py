@@ -20,18 +20,20 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from models.identities import Identity
     from models.keyring import KeyRing
-    from models.names import CHECK_CHILD
+    from models.names import CHECK_CHILD, CHECK_SENDER
     from models.records import (
         ChildCheck,
         ClosedEntry,
         DecisionRecord,
         Notification,
         RefusedMessages,
+        SenderCheck,
         StoredText,
     )
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from rules.common import held_id_problem
+    from workflows.handlers import confirmed
     from workflows.joint_decisions import WaitingFilings
     from workflows.registry_copy import RegistryCopy
 
@@ -49,6 +51,7 @@ ACTIVITIES: dict[type, tuple[str, timedelta]] = {
     StoredText: ("store_text", timedelta(seconds=10)),
     ClosedEntry: ("file_closed", timedelta(seconds=10)),
     ChildCheck: (CHECK_CHILD, timedelta(seconds=30)),
+    SenderCheck: (CHECK_SENDER, timedelta(seconds=30)),
 }
 
 F = TypeVar("F", bound=Filing)
@@ -143,6 +146,8 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
 
     def _effect_result(self, effect: Any, result: Any) -> None:
         """A completed effect's answer (only a read has one): it changes state, issues no command."""
+        if isinstance(effect, SenderCheck):
+            confirmed(self, effect, result)
 
     def _was_seen(self, filing: Filing) -> bool:
         """Whether this very filing was accepted before (a signed paper is presented once)."""

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.keyring import KeyRing, signature_problem
+    from models.records import SenderCheck
     from models.signing import Filing, address_problem
 
 if TYPE_CHECKING:
@@ -109,10 +110,22 @@ def message_problem(rule: Callable[[Any, M], str | None], receiver: GovernedWork
         return f"its contents cannot be checked ({type(err).__name__}: {str(err)[:120]}): nothing was changed"
 
 
-def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable], Any]:
+def confirmed(receiver: GovernedWorkflow, check: SenderCheck, took: object) -> None:
+    """A message its sender confirmed is acted on now, by its own handler; one it did not is refused."""
+    if took is not True:
+        receiver._refuse_message(check.signal, "the Partnership took no decision on these instruments")
+        return
+    handler = getattr(type(receiver), check.signal).__wrapped__
+    handler(receiver, declared_type(handler).model_validate(check.message))
+
+
+def governed_signal(rule: Callable[[Any, M], str | None], confirm: bool = False) -> Callable[[Callable], Any]:
     """Declare a message from another workflow together with the rule its evidence must pass
     (rules/messages.py). Temporal does not say who sent a signal; a message that fails its rule
-    changes nothing and is counted in `refused_messages`.
+    changes nothing and is counted in `refused_messages`. With `confirm` (a message the Partnership
+    sends a governed thing), one that passes is acted on only once the Partnership says it took that
+    decision (`SenderCheck`): the instruments a message carries may be genuine and still not a
+    decision taken (one of them withdrawn before the other came).
 
         @governed_signal(lambda wf, m: wound_down_problem(m, wf._case.keys, ...))
         def wound_down(self, message: JointWindDown) -> None: ...
@@ -122,6 +135,14 @@ def governed_signal(rule: Callable[[Any, M], str | None]) -> Callable[[Callable]
         def checked(self: GovernedWorkflow, message: M) -> None:
             if problem := payload_problem(message, handler) or message_problem(rule, self, message):
                 self._refuse_message(handler.__name__, problem)
+                return
+            if confirm:
+                partnership = self._case.partnership_id  # type: ignore[attr-defined]
+                instruments = message.instruments()  # type: ignore[attr-defined]
+                told = message.model_dump(mode="json")  # type: ignore[attr-defined]
+                ask = SenderCheck(signal=handler.__name__, sender=partnership, instruments=instruments, message=told)
+                self._outbox.append(ask)
+                self._wake()
                 return
             handler(self, message)
 

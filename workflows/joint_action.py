@@ -166,7 +166,8 @@ class JointActionWorkflow(GovernedWorkflow):
     @governed_signal(
         lambda wf, m: termination_taken_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
-        )
+        ),
+        confirm=True,
     )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
@@ -188,7 +189,8 @@ class JointActionWorkflow(GovernedWorkflow):
     @governed_signal(
         lambda wf, m: wound_down_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.action_id, wf._case.proposed_at
-        )
+        ),
+        confirm=True,
     )
     def wound_down(self, message: JointWindDown) -> None:
         """¶32: both Participants jointly decided to wind down the ongoing activities."""
@@ -206,7 +208,8 @@ class JointActionWorkflow(GovernedWorkflow):
             wf._case.area,
             wf._case.proposed_at,
             wf._case.cadence_decided_by,
-        )
+        ),
+        confirm=True,
     )
     def cadence_changed(self, message: CadenceChanged) -> None:
         """¶7: the working group's reporting cadence was jointly changed; an open action follows
