@@ -259,6 +259,18 @@ class ForumCase(Model):
     def agenda(self) -> list[AgendaItem]:
         return [*self.standing_items, *self.items]
 
+    def took(self, instruments: list[str]) -> bool:
+        """Whether this cycle took the decision, or closed on the approvals, these instruments are
+        (what it answers the Partnership: models/records.SenderCheck)."""
+        wanted = set(instruments)
+        taken = [
+            {d.tabling.filing_id, *(a.filing_id for a in d.agreements)}
+            for d in self.decisions
+            if d.taken_at and d.tabling
+        ]
+        closed = {a.filing_id for a in self.minutes_approval_instruments} if self.stage is ForumStage.CLOSED else None
+        return wanted in taken or wanted == closed
+
     def summary(self) -> ForumSummary:
         return ForumSummary(
             forum_id=self.forum_id,

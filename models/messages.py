@@ -45,6 +45,10 @@ class TakenDecision(Model):
     tabled: DecisionTabled
     agreements: list[DecisionAgreement] = Field(max_length=2)
 
+    def instruments(self) -> list[str]:
+        """What the cycle vouches for when asked (`SenderCheck`): the tabling and both agreements."""
+        return [self.tabled.filing_id, *(a.filing_id for a in self.agreements)]
+
 
 class TerminationTaken(Model):
     """Partnership → an open amendment or an ongoing joint action: the Partnership terminated on
@@ -97,6 +101,10 @@ class ForumClosed(Model):
 
     forum_id: WorkflowRef
     approvals: list[MinutesApproval] = Field(max_length=2)
+
+    def instruments(self) -> list[str]:
+        """What the cycle vouches for when asked (`SenderCheck`): the approvals it closed on."""
+        return [a.filing_id for a in self.approvals]
 
 
 #: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes

@@ -18,7 +18,15 @@ from models.joint import JointFilings
 from models.joint_action import ActionSummary, Rollup, WindDown
 from models.keyring import KeyRevocation, KeyRing
 from models.limits import Day, FilingId, Sha256
-from models.records import ChildCheck, ClosedEntry, DecisionRecord, Notification, RefusedMessages, StoredText
+from models.records import (
+    ChildCheck,
+    ClosedEntry,
+    DecisionRecord,
+    Notification,
+    RefusedMessages,
+    SenderCheck,
+    StoredText,
+)
 from models.signing import Filing
 from models.working_group import WorkingGroup
 
@@ -147,7 +155,9 @@ class PartnershipState(Model):
     # Continue-as-new when the server suggests it; a history length here forces it sooner (tests).
     continue_as_new_at_length: int | None = None
     # Effects accepted but not yet carried out when the run continued as new.
-    outbox: list[DecisionRecord | Notification | StoredText | ClosedEntry | ChildCheck] = Field(default_factory=list)
+    outbox: list[DecisionRecord | Notification | StoredText | ClosedEntry | ChildCheck | SenderCheck] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _counts_of_what_it_carried(self) -> PartnershipState:

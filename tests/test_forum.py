@@ -27,6 +27,7 @@ from models.forum import (
 )
 from models.identities import Identity
 from models.joint import JointWithdrawal
+from models.messages import TakenDecision
 from rules.p07_forum import next_forum_date
 from tests.helpers import (
     agenda_agreement,
@@ -374,13 +375,27 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     )
     view = await forum.execute_update(ForumCycleWorkflow.withdraw_joint_filing, signed(mine, to=forum))
     assert view.decisions[0].agreed_by == [] and view.decisions[0].agreements == []
-    await forum.execute_update(
-        ForumCycleWorkflow.agree_decision,
-        signed(await decision_agreement(forum, Identity.UK, decision.number), to=forum),
-    )
-    taken = await forum.execute_update(
+    rok_half = await forum.execute_update(
         ForumCycleWorkflow.agree_decision,
         signed(await decision_agreement(forum, Identity.ROK, decision.number), to=forum),
+    )
+    # UK's withdrawn agreement and ROK's, copied from the history into a hand-sent decision_taken:
+    # each verifies, but the cycle took no decision on them, and says so when the Partnership asks.
+    before = (await skipping_partnership.query(PartnershipWorkflow.refused_messages)).count
+    forged = TakenDecision(
+        forum_id=forum.id, number=1, tabled=decision.tabling, agreements=[half.agreements[0], *rok_half.agreements]
+    )
+    await skipping_partnership.signal(PartnershipWorkflow.decision_taken, forged)
+
+    async def refused():
+        counted = await skipping_partnership.query(PartnershipWorkflow.refused_messages)
+        return counted.latest[-1] if counted.count > before else None
+
+    assert (await eventually(refused)).reason == f"{forum.id} took no decision on these instruments"
+    assert not [a for a in await skipping_partnership.query(PartnershipWorkflow.actions) if a.ref == "13a"]
+    taken = await forum.execute_update(
+        ForumCycleWorkflow.agree_decision,
+        signed(await decision_agreement(forum, Identity.UK, decision.number), to=forum),
     )
     assert taken.taken_at is not None
 
@@ -449,7 +464,7 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         return (await skipping_partnership.query(PartnershipWorkflow.checkpoint)).due
 
     assert (await eventually(called)).forum_id == forum.id
-    assert (await skipping_partnership.query(PartnershipWorkflow.refused_messages)).count == 0
+    assert (await skipping_partnership.query(PartnershipWorkflow.refused_messages)).count == before + 1  # the forged
     await effects_done(forum, ForumCycleWorkflow.pending_effects)
     kinds = [r.kind for r in decisions(register_engine()) if r.workflow_id == forum.id]
     assert kinds == [

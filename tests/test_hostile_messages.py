@@ -249,7 +249,7 @@ async def test_a_wind_down_one_side_withdrew_ends_no_joint_action_when_sent_by_h
     await eventually(lambda: refusals_above(action, before + 1))
     refused = (await action.query(JointActionWorkflow.refused_messages)).latest[-2:]
     assert {r.signal for r in refused} == {"wound_down", "partnership_terminated"}
-    assert {r.reason for r in refused} == {"the Partnership took no decision on these instruments"}
+    assert {r.reason for r in refused} == {f"{partnership.id} took no decision on these instruments"}
     view = await action.query(JointActionWorkflow.show)
     assert view.summary.state is ActionState.PROPOSED and view.partnership_terminated_on is None
 

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.messages import termination_taken_problem
     from rules.p33_amendments import decline_problem, lapses_at, response_problem, takes_effect_at, withdrawal_problem
     from workflows.common import GovernedWorkflow
-    from workflows.handlers import governed_signal, governed_update
+    from workflows.handlers import governed_signal, governed_update, told_by_partnership
 
 
 @workflow.defn
@@ -92,7 +92,7 @@ class AmendmentWorkflow(GovernedWorkflow):
         lambda wf, m: termination_taken_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
         ),
-        confirm=True,
+        confirm=told_by_partnership,
     )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """Nothing is amended after termination: an open proposal lapses."""

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from models.forum import ForumStage
     from models.joint_action import ActionSummary
     from models.limits import CLOSED_IDS_KEPT, TAKEN_KEPT
-    from models.names import TOOK
     from models.partnership import PartnershipState, decision_digest, id_digest, seen_mark
     from models.records import ChildCheck, ClosedEntry
     from models.signing import Filing
@@ -78,10 +77,8 @@ class BoundedState:
         """A decision it tells governed things of: its instruments are vouched for (`took`)."""
         self._state.taken = [*self._state.taken, decision_digest(instruments)][-TAKEN_KEPT:]
 
-    @workflow.query(name=TOOK)
-    def took(self, instruments: list[str]) -> bool:
-        """Whether it took a decision resting on exactly these instruments (models/records.SenderCheck):
-        a message anyone can send carries them, withdrawn ones too; only this workflow knows."""
+    def _took(self, instruments: list[str]) -> bool:
+        """Whether it took a decision resting on exactly these instruments (workflows/vouching.py)."""
         return decision_digest(instruments) in self._state.taken
 
     def _effect_result(self, effect: object, result: object) -> None:
@@ -89,6 +86,8 @@ class BoundedState:
         # before these checks: what the Partnership carries must stay bounded whatever the server.
         if isinstance(effect, ChildCheck) and result is not False:
             self._checks[effect.child_id] = True
+        elif not isinstance(effect, ChildCheck):
+            super()._effect_result(effect, result)  # type: ignore[misc]  # GovernedWorkflow's
 
     def _open_only(self) -> PartnershipState:
         """The state to carry across continue-as-new: closed things (all filed in the register by

@@ -63,7 +63,8 @@ class Checkpoints:
         return status
 
     @governed_signal(
-        lambda wf, closed: forum_closed_problem(wf._state.forums.get(closed.forum_id), closed, wf._state.keys)
+        lambda wf, closed: forum_closed_problem(wf._state.forums.get(closed.forum_id), closed, wf._state.keys),
+        confirm=lambda wf, closed: closed.forum_id,  # the cycle the rule found this Partnership started
     )
     def forum_closed(self, closed: ForumClosed) -> None:
         """A Forum cycle closed on both Participants' approvals of its minutes: a checkpoint of the

@@ -57,10 +57,11 @@ with workflow.unsafe.imports_passed_through():
     from rules.p07_forum_withdrawals import agreement_withdrawal_problem, item_withdrawal_problem
     from workflows.common import GovernedWorkflow
     from workflows.handlers import governed_update
+    from workflows.vouching import Vouches
 
 
 @workflow.defn
-class ForumCycleWorkflow(GovernedWorkflow):
+class ForumCycleWorkflow(Vouches, GovernedWorkflow):
     PARAGRAPH = "7"
 
     @workflow.init

@@ -113,17 +113,24 @@ def message_problem(rule: Callable[[Any, M], str | None], receiver: GovernedWork
 def confirmed(receiver: GovernedWorkflow, check: SenderCheck, took: object) -> None:
     """A message its sender confirmed is acted on now, by its own handler; one it did not is refused."""
     if took is not True:
-        receiver._refuse_message(check.signal, "the Partnership took no decision on these instruments")
+        receiver._refuse_message(check.signal, f"{check.sender} took no decision on these instruments")
         return
     handler = getattr(type(receiver), check.signal).__wrapped__
     handler(receiver, declared_type(handler).model_validate(check.message))
 
 
-def governed_signal(rule: Callable[[Any, M], str | None], confirm: bool = False) -> Callable[[Callable], Any]:
+def told_by_partnership(receiver: Any, _message: Any) -> str:
+    """`confirm` for a message the Partnership sends a governed thing: ask the Partnership."""
+    return receiver._case.partnership_id
+
+
+def governed_signal(
+    rule: Callable[[Any, M], str | None], confirm: Callable[[Any, M], str] | None = None
+) -> Callable[[Callable], Any]:
     """Declare a message from another workflow together with the rule its evidence must pass
     (rules/messages.py). Temporal does not say who sent a signal; a message that fails its rule
-    changes nothing and is counted in `refused_messages`. With `confirm` (a message the Partnership
-    sends a governed thing), one that passes is acted on only once the Partnership says it took that
+    changes nothing and is counted in `refused_messages`. With `confirm` (which names the workflow
+    that would have sent it), one that passes is acted on only once that workflow says it took the
     decision (`SenderCheck`): the instruments a message carries may be genuine and still not a
     decision taken (one of them withdrawn before the other came).
 
@@ -136,11 +143,11 @@ def governed_signal(rule: Callable[[Any, M], str | None], confirm: bool = False)
             if problem := payload_problem(message, handler) or message_problem(rule, self, message):
                 self._refuse_message(handler.__name__, problem)
                 return
-            if confirm:
-                partnership = self._case.partnership_id  # type: ignore[attr-defined]
+            if confirm is not None:
                 instruments = message.instruments()  # type: ignore[attr-defined]
                 told = message.model_dump(mode="json")  # type: ignore[attr-defined]
-                ask = SenderCheck(signal=handler.__name__, sender=partnership, instruments=instruments, message=told)
+                sender = confirm(self, message)
+                ask = SenderCheck(signal=handler.__name__, sender=sender, instruments=instruments, message=told)
                 self._outbox.append(ask)
                 self._wake()
                 return

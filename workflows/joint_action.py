@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
     from rules.p28_costs import cost_problem
     from workflows.common import GovernedWorkflow
-    from workflows.handlers import governed_signal, governed_update
+    from workflows.handlers import governed_signal, governed_update, told_by_partnership
 
 
 @workflow.defn
@@ -167,7 +167,7 @@ class JointActionWorkflow(GovernedWorkflow):
         lambda wf, m: termination_taken_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
         ),
-        confirm=True,
+        confirm=told_by_partnership,
     )
     def partnership_terminated(self, message: TerminationTaken) -> None:
         """¶32: the Partnership has ended; this action goes on unless jointly wound down."""
@@ -190,7 +190,7 @@ class JointActionWorkflow(GovernedWorkflow):
         lambda wf, m: wound_down_problem(
             m, wf._case.keys, wf._case.partnership_id, wf._case.action_id, wf._case.proposed_at
         ),
-        confirm=True,
+        confirm=told_by_partnership,
     )
     def wound_down(self, message: JointWindDown) -> None:
         """¶32: both Participants jointly decided to wind down the ongoing activities."""
@@ -209,7 +209,7 @@ class JointActionWorkflow(GovernedWorkflow):
             wf._case.proposed_at,
             wf._case.cadence_decided_by,
         ),
-        confirm=True,
+        confirm=told_by_partnership,
     )
     def cadence_changed(self, message: CadenceChanged) -> None:
         """¶7: the working group's reporting cadence was jointly changed; an open action follows

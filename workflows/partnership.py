@@ -57,13 +57,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.keys import KeyRegistry
     from workflows.programmes import Programmes, attributes
     from workflows.rollups import Rollups
+    from workflows.vouching import Vouches
 
 PARTNERSHIP_ID = names.PARTNERSHIP_ID  # the default id; decisions and mails are keyed by the actual one
 
 
 @workflow.defn
 class PartnershipWorkflow(
-    KeyRegistry, Programmes, Rollups, PartnershipJointDecisions, BoundedState, Checkpoints, GovernedWorkflow
+    KeyRegistry, Programmes, Rollups, PartnershipJointDecisions, BoundedState, Checkpoints, Vouches, GovernedWorkflow
 ):
     PARAGRAPH = "31"
 

@@ -294,7 +294,8 @@ class Programmes:
     @governed_signal(
         lambda wf, taken: taken_decision_problem(
             wf._state.forums.get(taken.forum_id), taken, wf._state.keys, wf._decided_on(taken.tabled.ref)
-        )
+        ),
+        confirm=lambda wf, taken: taken.forum_id,  # the cycle the rule found this Partnership started
     )
     def decision_taken(self, taken: TakenDecision) -> None:
         """A Forum decision taken by both sides that sets something going here."""
