@@ -261,3 +261,32 @@ async def test_a_wind_down_one_side_withdrew_ends_no_joint_action_when_sent_by_h
         return (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
 
     await eventually(discontinued)
+
+
+async def test_copies_of_one_message_ask_its_sender_once(local_env, data_dir):
+    """A flood of copies of one message, all passing their rule, would each ask the Partnership (an
+    activity each), past the pending activities a workflow may have: while one ask is pending, a
+    copy is refused instead. The copies arrive while no worker runs, so all in one task."""
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(local_env.client, task_queue, cold=False):
+        partnership = await bootstrapped(local_env, task_queue)
+        action = await propose_action(partnership, local_env.client)
+        uk = signed(WindDown(filed_by=Identity.UK, actions=[action.id], reason="pause"), to=partnership)
+        rok = signed(WindDown(filed_by=Identity.ROK, actions=[action.id], reason="pause"), to=partnership)
+        await partnership.execute_update(PartnershipWorkflow.wind_down, uk)
+        withdrawal = JointWithdrawal(filed_by=Identity.UK, decision="wind-down", withdraws=uk.filing_id)
+        await partnership.execute_update(PartnershipWorkflow.withdraw_joint_filing, signed(withdrawal, to=partnership))
+    for _ in range(50):
+        await action.signal(JointActionWorkflow.wound_down, JointWindDown(filings=[uk, rok]))
+    async with build_worker(local_env.client, task_queue, cold=False):
+        await eventually(lambda: refusals_above(action, 49))
+        reasons = [r.reason for r in (await action.query(JointActionWorkflow.refused_messages)).latest]
+    asked = [
+        e
+        for e in (await action.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "check_sender"
+    ]
+    assert len(asked) == 1
+    assert reasons[-1] == f"{partnership.id} took no decision on these instruments"
+    assert set(reasons[:-1]) == {f"the same message already awaits {partnership.id}'s word"}

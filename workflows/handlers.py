@@ -148,6 +148,11 @@ def governed_signal(
                 told = message.model_dump(mode="json")  # type: ignore[attr-defined]
                 sender = confirm(self, message)
                 ask = SenderCheck(signal=handler.__name__, sender=sender, instruments=instruments, message=told)
+                # Copies of one message (a flood of them, sent by hand) ask once: each ask is an
+                # activity, and a workflow may have only so many pending before its tasks fail.
+                if any(e == ask for e in self._outbox if isinstance(e, SenderCheck)):
+                    self._refuse_message(handler.__name__, f"the same message already awaits {sender}'s word")
+                    return
                 self._outbox.append(ask)
                 self._wake()
                 return
