@@ -5,6 +5,7 @@ for the console to reuse. Nothing here decides anything: it points at the filing
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -181,7 +182,9 @@ def _groups(office: Identity, snap: Snapshot) -> list[InboxItem]:
                     about=group.area,
                     what=f"{other(office)} has filed the leads of the {group.name} working group: "
                     f"UK {lead_uk}, ROK {lead_rok}, every {cadence} months",
-                    command=f"partnership group set-leads {group.area} --as {office} --lead-uk … --lead-rok …",
+                    # Every term of the filing it answers, so following it files the same (walkthrough 2).
+                    command=f"partnership group set-leads {group.area} --as {office} --lead-uk {shlex.quote(lead_uk)} "
+                    f"--lead-rok {shlex.quote(lead_rok)} --cadence-months {cadence}",
                     instrument="GroupLeads",
                     terms={"area": group.area, **theirs},
                 )

@@ -72,6 +72,17 @@ async def test_group_leads_that_differ_are_named_mailed_and_withdrawn_only_by_th
     )
     assert set(left.filed) == {ROK}
     assert await mail_to(partnership, data_dir, ROK, "UK has withdrawn its filing")
+    # UK's inbox answers ROK's filing with a command that files the same terms, cadence and all.
+    from datetime import UTC, datetime
+
+    from cli.inbox import Snapshot, inbox
+
+    groups = [r.group for r in await partnership.query(PartnershipWorkflow.groups)]
+    status = await partnership.query(PartnershipWorkflow.status)
+    snap = Snapshot(status=status, amendments=[], actions=[], groups=groups, consultations=[], forums=[])
+    assert [i.command for i in inbox(UK, snap, datetime.now(UTC)) if i.about == "ai"] == [
+        "partnership group set-leads ai --as UK --lead-uk 'A. Smith' --lead-rok 'J. Kim' --cadence-months 6"
+    ]
     again = signed(withdrawal(UK, shown.pending, UK, "group-leads", area="ai"))
     message = await rejected(partnership, PartnershipWorkflow.withdraw_joint_filing, again)
     assert (
