@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calendar import month_name
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,8 +91,7 @@ async def on_forum(year: int | None, update: Any, make: Any, reads: bool = False
     ident = await forum_id(year)
     if reads:
         handle = (await client()).get_workflow_handle(ident)
-        view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
-        filing = make(ident, view)
+        filing = make(ident, await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}"))
     else:
         filing = make(ident)
     return await file_on(ident, update, filing, ForumCycleWorkflow.show, "forum")
@@ -393,6 +393,8 @@ async def schedule_set(
 
 
 def schedule_line(view: Any) -> str:
-    """What `schedule show` and `schedule set` say, alike."""
-    starts = f"{view.next_cycle_starts:%Y-%m-%d %H:%MZ}" if view.next_cycle_starts else "—"
-    return f"Forum usually on {view.day}/{view.month}; the next cycle starts {starts} (Forum {view.next_forum_on})"
+    """What `schedule show` and `schedule set` say, alike (the month by name: 1/3 reads as 3 January)."""
+    usual, starts = f"{view.day} {month_name[view.month]}", view.next_cycle_starts
+    if starts is None:
+        return f"Forum usually on {usual}; no cycle is due to start by itself"
+    return f"Forum usually on {usual}; the next cycle starts {starts:%Y-%m-%d %H:%MZ} (Forum {view.next_forum_on})"

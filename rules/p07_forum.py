@@ -367,7 +367,7 @@ def next_cycle_start(now: datetime, month: int, day: int, started: set[int]) -> 
     SCHEDULE_LEAD_DAYS before the usual date, in the first year with no cycle yet whose call for
     items could still run (a late start is made at once while the call's deadline is ahead)."""
     today = now.date()
-    for year in range(today.year, today.year + 3):
+    for year in range(today.year, today.year + 4):  # a cycle starts at most two years ahead: one is free
         forum_on = on_day_of(year, month, day)
         if year in started or forum_on - timedelta(days=AGENDA_DEADLINE_DAYS) <= today:
             continue

@@ -515,7 +515,7 @@ def test_forum_through_the_cli(stack, tmp_path):
     # `set` and `show` say it alike, to the minute, in UTC
     assert moved.stdout == cli("forum", "schedule", "show", env=env).stdout
     assert re.fullmatch(
-        r"Forum usually on 1/10; the next cycle starts \d{4}-\d\d-\d\d \d\d:\d\dZ \(Forum .+\)\n", moved.stdout
+        r"Forum usually on 1 October; the next cycle starts \d{4}-\d\d-\d\d \d\d:\d\dZ \(Forum .+\)\n", moved.stdout
     )
     stop(up)
 

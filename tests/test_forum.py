@@ -580,3 +580,13 @@ def test_a_launch_decision_whose_text_cannot_be_a_title_is_refused_when_tabled()
         assert tabling_problem(case, tabled) == refused
     general = DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id=case.forum_id, text="Two\nlines")
     assert tabling_problem(case, general) is None
+
+
+def test_the_next_cycle_is_found_past_cycles_started_by_hand_two_years_ahead():
+    """Walkthrough 2, S3: with this and the next two years' cycles started by hand (a cycle may be
+    started up to two years ahead), the search stopped short and no cycle was due to start at all."""
+    from rules.p07_forum import next_cycle_start
+
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    starts, forum_on = next_cycle_start(now, 3, 1, {2027, 2028})
+    assert forum_on == date(2029, 3, 1) and starts == datetime(2028, 12, 1, tzinfo=UTC)
