@@ -218,6 +218,10 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
     try:
         return await reading
     except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND and err.message.startswith("Namespace "):
+            # A namespace misspelt is not a Partnership yet to bootstrap (walkthrough 2).
+            where = (await client()).service_client.config.target_host
+            raise Refused(f"{err.message.rstrip('.')} at {where}: check TEMPORAL_NAMESPACE") from None
         if err.status is RPCStatusCode.NOT_FOUND:
             raise Refused(missing) from None
         raise

@@ -342,6 +342,10 @@ def test_joint_action_through_the_cli(stack):
     own = cli("action", "agree", ident, "--as", "UK", env=env)
     assert own.returncode == 1 and own.stderr.strip() == f"rejected: UK proposed {ident}; only ROK may agree it"
     assert cli("action", "agree", ident, "--as", "ROK", env=env).returncode == 0
+    # A namespace misspelt is named as such, not as a Partnership yet to bootstrap (walkthrough 2).
+    misspelt = cli("status", env=env | {"TEMPORAL_NAMESPACE": "nope"})
+    assert misspelt.returncode == 1 and "Namespace nope is not found at 127.0.0.1:" in misspelt.stderr, misspelt.stderr
+    assert misspelt.stderr.strip().endswith("check TEMPORAL_NAMESPACE")
     # An id of another kind of workflow, or none at all: one line naming what was asked (walkthrough 2).
     for kind, asked, says in [
         ("action", "partnership", "no joint action partnership"),  # no such query there
