@@ -48,7 +48,7 @@ from models.forum import (
     MinutesFiling,
     Postponement,
 )
-from models.identities import PARTICIPANTS, Identity
+from models.identities import FILERS, PARTICIPANTS, Identity
 from models.joint import JointWithdrawal
 from models.joint_action import (
     ActionAgreement,
@@ -150,8 +150,9 @@ def _amendment(slug: str, title: str, model: type[Filing], update: Any) -> Instr
     return Instrument(slug, title, model, update, on="amendment_id", show=AmendmentWorkflow.show, kind="amendment")
 
 
-def _consult(slug: str, title: str, model: type[Filing], update: Any) -> Instrument:
-    return Instrument(slug, title, model, update, on="consultation_id", show=ConsultationWorkflow.show, kind="consult")
+def _consult(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS) -> Instrument:
+    show = ConsultationWorkflow.show
+    return Instrument(slug, title, model, update, filers, on="consultation_id", show=show, kind="consult")
 
 
 def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS, **more: Any) -> Instrument:
@@ -215,7 +216,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         **_withdrawal("group-leads", keeps="area"),
     ),
     Instrument("consult-open", "Raise a difference (¶29)", ConsultationRequest, P.open_consultation),
-    _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note),
+    # The secretariat records a round it convened, as the CLI lets it (walkthrough 2).
+    _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note, FILERS),
     _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
     _consult("consult-accept", "Accept a proposed outcome", ResolutionAcceptance, ConsultationWorkflow.accept),
     _consult(

@@ -70,6 +70,7 @@ def test_every_instrument_has_a_form_and_every_inbox_answer_an_instrument():
         assert Identity.AUDITOR not in instrument.filers
         assert "withdraws" not in {f.name for f in instrument.fields()}  # never typed: read (issue 15)
     assert Identity.SECRETARIAT in BY_SLUG["forum-agenda-withdraw"].filers  # it adds items too
+    assert Identity.SECRETARIAT in BY_SLUG["consult-note"].filers  # it convenes rounds, as the CLI lets it
     assert all(i.filers == (Identity.UK, Identity.ROK) for i in withdrawals.values())
     answered = {"AmendmentConsent", "ActionAgreement", "ProgressReport", "CostArrangement", "ActionClosure"}
     answered |= {"GroupLeads", "ResolutionAcceptance", "CoChairNomination", "AgendaAgreement", "Postponement"}
