@@ -31,8 +31,10 @@ RUN_SEPARATOR = "__"
 
 
 def history_json(history: WorkflowHistory) -> str:
-    """The same JSON as `temporal workflow show --output json`."""
-    return json.dumps(history.to_json_dict(), indent=2) + "\n"
+    """The same JSON as `temporal workflow show --output json`, its keys sorted: a protobuf map (a
+    header's fields, a payload's metadata) has no order, so the same history exported twice gave
+    different bytes, and an auditor could not check a saved SHA-256 (walkthrough 2)."""
+    return json.dumps(history.to_json_dict(), indent=2, sort_keys=True) + "\n"
 
 
 #: Characters of a workflow id kept in a file name (a file system allows 255 bytes in all).

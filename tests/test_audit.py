@@ -102,6 +102,9 @@ async def test_a_temporal_cli_export_of_a_real_run_replays(local_env, local_work
     (tmp_path / f"{wid}.json").write_text(shown.stdout)
     ours = history_json(await fetch(local_env.client, wid))
     assert json.loads(ours) == json.loads(shown.stdout)
+    # One history, one spelling (its keys sorted: protobuf maps have no order), so a saved hash holds.
+    assert ours == json.dumps(json.loads(ours), indent=2, sort_keys=True) + "\n"
+    assert ours == history_json(await fetch(local_env.client, wid))
     result = run_cli("audit", "replay", str(tmp_path), env=dict(os.environ))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("1 replayed, 0 failed")
