@@ -83,6 +83,11 @@ async def histories_of(
     return sorted(found.values(), key=lambda h: h.events[0].event_time.ToDatetime() if h.events else datetime.min)
 
 
+def readable_archive(engine: Engine) -> None:
+    """Raise ArchiveMissing unless the register's archive can be read (a query that finds nothing)."""
+    _rows(engine, (ArchivedHistory.seq < 0,), with_bytes=False)
+
+
 def archived_beyond(engine: Engine, seen: dict[str, str], only_seen_workflows: bool) -> list[WorkflowHistory]:
     """The archived runs not in `seen` (run id -> workflow id, what the server gave); only of the
     workflows seen if asked (a query's export). None if the register holds no archive."""

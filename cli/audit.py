@@ -59,11 +59,13 @@ async def export(
         usage(f"--all writes one file per run: give a folder with -o DIR{f' ({output} is a file)' if output else ''}")
     if not all_ and workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
-    from audit.archive import archived_beyond, histories_of
+    from audit.archive import archived_beyond, histories_of, readable_archive
 
     c, engine = await archive_and_server(from_archive)
     if all_:
         assert output is not None
+        if c is None:  # the archive alone: one that cannot be read is said, not "0 histories written"
+            readable_archive(engine)
         output.mkdir(parents=True, exist_ok=True)
         written = 0
         seen: dict[str, str] = {}  # run id -> workflow id

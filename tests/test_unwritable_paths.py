@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from activities.register import register_engine
 from tests.cli_runner import run_cli
 
 
@@ -38,7 +39,11 @@ def a_file(tmp_path: Path) -> Path:
     ],
     ids=["proc", "no-parent", "a-file-as-parent"],
 )
-def test_an_export_folder_that_cannot_be_made_is_one_line(output: str, says: str, a_file: Path, tmp_path: Path):
+def test_an_export_folder_that_cannot_be_made_is_one_line(
+    output: str, says: str, a_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path))
+    register_engine()  # an archive to read (empty): what cannot be written is the folder
     result = run_cli(
         "audit",
         "export",
@@ -84,3 +89,11 @@ def test_a_restore_into_a_data_dir_that_cannot_be_made_is_one_line(stack_dir: Pa
     assert run_cli("backup", str(backup), env=nowhere(stack_dir), timeout=60).returncode == 0
     result = run_cli("restore", str(backup), env=nowhere(Path("/proc/walkr")), timeout=60)
     assert one_line(result) == "/proc/walkr: No such file or directory"
+
+
+def test_export_all_from_an_archive_that_cannot_be_read_is_one_line_and_makes_no_folder(tmp_path: Path):
+    """Walkthrough 2, A8: it said "0 histories written" (exit 0), and an auditor took the archive
+    for empty."""
+    result = run_cli("audit", "export", "--all", "--from-archive", "-o", str(tmp_path / "out"), env=nowhere(tmp_path))
+    assert one_line(result).startswith("no archive in the register database")
+    assert not (tmp_path / "out").exists()
