@@ -94,6 +94,8 @@ def test_a_restore_into_a_data_dir_that_cannot_be_made_is_one_line(stack_dir: Pa
 def test_export_all_from_an_archive_that_cannot_be_read_is_one_line_and_makes_no_folder(tmp_path: Path):
     """Walkthrough 2, A8: it said "0 histories written" (exit 0), and an auditor took the archive
     for empty."""
-    result = run_cli("audit", "export", "--all", "--from-archive", "-o", str(tmp_path / "out"), env=nowhere(tmp_path))
+    result = run_cli(
+        "audit", "export", "--all", "--from-archive", "-o", str(tmp_path / "out"), env=nowhere(tmp_path), timeout=60
+    )
     assert one_line(result).startswith("no archive in the register database")
     assert not (tmp_path / "out").exists()
