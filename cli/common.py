@@ -379,6 +379,10 @@ async def file_on(
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise
         view = await query_or_explain(handle, show, f"no {kind} {ident}; `partnership {kind} list` shows them")
+        ended = (await handle.describe()).status
+        if ended is not None and ended.name in ("TERMINATED", "CANCELED", "TIMED_OUT"):  # not by its rules
+            how = f"{ended.name.lower().replace('_', ' ')} from outside the rules (`partnership audit verify` names it)"
+            raise Refused(f"{ident}'s workflow was {how}; nothing can be filed on it") from None
         raise Refused(f"{ident} is {lifecycle_of(view)}; nothing more can be filed on it") from None
 
 

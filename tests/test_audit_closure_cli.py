@@ -224,6 +224,7 @@ def acted(operator):
     temporal(env, "workflow", "terminate", "--workflow-id", "action-9b-open-ran-testbed", "--reason", "by hand")
     action = "action-9b-open-ran-testbed"
     at["terminated"] = (action, *last_event(env, action, "WORKFLOW_EXECUTION_TERMINATED"))
+    on_terminated = cli("action", "report", action, "--as", "UK", "--status", "on-track", "--percent", "5", env=env)
 
     # A workflow reset (a new run from its last workflow task).
     for ref, title in (("9c", "Reset me"), ("9a", "Cancel me")):
@@ -255,6 +256,7 @@ def acted(operator):
     text, as_json = verify(env), verify(env, "--json")
     assert cli("archive", "now", env=env).returncode == 0
     forged = {"before": before, "after": after, "refusals": refusals, "statuses": statuses(env, nobody)}
+    forged["on_terminated"] = (on_terminated.returncode, on_terminated.stderr.strip())
     return clean, text, as_json, verify(env, "--from-archive"), at, forged
 
 
@@ -297,6 +299,16 @@ def test_a_terminated_child_is_named_from_the_server_and_the_archive(acted):
     _, text, _, archive, at, _ = acted
     assert named(text, "terminated", at["terminated"]).endswith("terminated from outside: by hand")
     named(archive, "terminated", at["terminated"])
+
+
+def test_a_filing_on_a_child_terminated_from_outside_says_so(acted):
+    """Walkthrough 2, A10: it said the action "is ACTIVE; nothing more can be filed on it"."""
+    *_, forged = acted
+    assert forged["on_terminated"] == (
+        1,
+        "action-9b-open-ran-testbed's workflow was terminated from outside the rules (`partnership audit verify` "
+        "names it); nothing can be filed on it",
+    )
 
 
 def test_a_reset_is_named_and_so_is_the_termination_of_the_run_it_replaced(acted):
