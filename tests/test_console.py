@@ -629,3 +629,26 @@ def test_switching_identity_goes_back_only_to_a_page_of_this_console():
     assert page_here("/actions/action-9b-x?tab=reports") == "/actions/action-9b-x?tab=reports"
     for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example", "/\tevil", "", "evil"):
         assert page_here(elsewhere) == "/", elsewhere
+
+
+def test_verify_now_shows_what_happened_outside_the_rules():
+    """Walkthrough 2, C1: the console's verification listed the problems only, and its verdict left
+    out the findings `audit verify` names (outside signals, terminations, resets)."""
+    from datetime import UTC, datetime
+
+    from audit.closure import Finding
+    from audit.verify import VerifyReport
+    from console.app import NAV, Settings, templates
+
+    finding = Finding(
+        kind="terminated", workflow_id="action-9b-x", run_id="r1", event_id=19, at=datetime(2026, 11, 29, tzinfo=UTC),
+        identity="temporal-cli:root@vm", detail="terminated from outside: by hand",
+    )  # fmt: skip
+    report = VerifyReport(rows=3, histories=2, decisions_in_histories=3, problems=[], findings=[finding])
+    body = templates.get_template("register.html").render(
+        nav=NAV, path="/register", acting=None, held=[], fingerprint=None, switch_token="",
+        settings=Settings(temporal_ui="http://127.0.0.1:8233"), rows=[],
+        health={"error": None, "rows": 3, "problems": []}, report=report,
+    )  # fmt: skip
+    assert "0 problem(s), 1 finding(s)" in body and "consistent" not in body
+    assert finding.line() in body
