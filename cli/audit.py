@@ -57,6 +57,8 @@ async def export(
     A run the server no longer has comes from the archive."""
     if all_ and (output is None or (output.exists() and not output.is_dir())):
         usage(f"--all writes one file per run: give a folder with -o DIR{f' ({output} is a file)' if output else ''}")
+    if all_ and workflow_id is not None:
+        usage(f"name one workflow ({workflow_id}) or use --all, not both")
     if not all_ and workflow_id is None:
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
     from audit.archive import archived_beyond, histories_of, readable_archive
@@ -187,6 +189,8 @@ async def verify_command(
 
     engine = reachable_register()  # what is verified: without it there is nothing to check
     report = await verify(None if from_archive else await client(), engine, query, from_archive)
+    if query and not report.histories:  # a typo in a query verifies nothing; not "consistent"
+        raise Refused(f"no governed workflow matches {query!r}: nothing was verified")
     if json_out:
         emit(report.model_dump(mode="json") | {"ok": report.ok})
     else:
@@ -203,7 +207,8 @@ async def verify_command(
         for run_ in report.unarchived:
             echo(f"not yet archived (the next pass stores it): {run_}")
         if report.unchecked_workflows:
-            echo(f"{report.unchecked_workflows} workflow(s) not in the archive (still running): not checked")
+            why = "outside the query" if query else "not in the archive (still running)"
+            echo(f"{report.unchecked_workflows} workflow(s) {why}: not checked")
         if report.unchecked_events:
             echo(f"{report.unchecked_events} event(s) whose sender or parent is not archived yet: not checked")
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s), {len(report.findings)} finding(s)"

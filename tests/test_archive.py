@@ -114,6 +114,11 @@ async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, lo
     cut = audit_verify(local_env, action.id, partnership.id)
     assert cut.returncode == 1
     assert cut.stdout.splitlines()[:-1] == [f"{where}: no register row anchors it; it was inserted or its row deleted"]
+    # A query that matches no governed workflow verifies nothing: it is not called consistent.
+    typo = audit_verify(local_env, f"{partnership.id}-typo")
+    assert typo.returncode == 1 and typo.stderr.strip() == (
+        f"no governed workflow matches \"WorkflowId IN ('{partnership.id}-typo')\": nothing was verified"
+    )
 
 
 async def test_a_closed_run_not_yet_archived_is_listed_and_once_lost_is_reported(local_env, partnership):

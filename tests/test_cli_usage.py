@@ -20,6 +20,7 @@ from tests.cli_runner import run_cli
         (["audit", "replay"], "give history files or folders, -w WORKFLOW, or --all"),
         (["audit", "export", "--all"], "--all writes one file per run: give a folder with -o DIR"),
         (["audit", "export"], "name a workflow (e.g. `audit export partnership`) or use --all -o DIR"),
+        (["audit", "export", "partnership", "--all", "-o", "out"], "name one workflow (partnership) or use --all"),
         (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "11", "--day", "31"], "November has no day 31"),
         (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "2", "--day", "30"], "choose 1–29"),
         (["forum", "schedule", "set", "--month", "10", "--day", "1"], "Missing option '--as'"),
