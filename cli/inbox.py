@@ -127,9 +127,11 @@ def _actions(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]
                     terms={"action_id": ident},
                 )
             )
-        if action.state is not ActionState.ACTIVE:
+        if not action.state.is_open:
             continue
-        if view.report_due is not None:
+        # The other side's joint filings wait on a proposed action too (a discontinuation, a cost
+        # arrangement); reports are due on an active one only (walkthrough 2).
+        if action.state is ActionState.ACTIVE and view.report_due is not None:
             due = view.report_due.date()
             if due <= now.date():
                 items.append(

@@ -193,3 +193,21 @@ async def test_a_consultation_is_withdrawn_only_by_the_side_that_opened_it(local
         ConsultationWorkflow.withdraw, signed(ConsultationWithdrawal(filed_by=ROK, consultation_id=ident))
     )
     assert view.summary.state is ConsultationState.WITHDRAWN
+
+
+async def test_the_other_sides_discontinuation_of_a_proposed_action_reaches_the_inbox(local_env, partnership):
+    """Walkthrough 2, S5: the inbox looked at active actions only, so a discontinuation filed on a
+    proposed one never reached the other side (a report is still asked of active ones only)."""
+    from datetime import UTC, datetime
+
+    from cli.inbox import Snapshot, inbox
+    from tests.test_joint_actions import closure, propose
+
+    action = await propose(partnership, local_env.client)  # by UK
+    await action.execute_update(JointActionWorkflow.close, closure(action, ROK, "discontinue"))
+    view = await action.query(JointActionWorkflow.show)
+    status = await partnership.query(PartnershipWorkflow.status)
+    snap = Snapshot(status=status, amendments=[], actions=[view], groups=[], consultations=[], forums=[])
+    assert [i.command for i in inbox(UK, snap, datetime.now(UTC))] == [
+        f"partnership action discontinue {action.id} --as UK"
+    ]
