@@ -148,12 +148,20 @@ def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], cove
 def lost_before_archiving(engine: Engine, absent: set[str]) -> list[str]:
     """From the archive alone, a workflow with register rows and no archived run may still be
     running; but one the register also holds a closed entry of has closed, so its history belongs
-    in the archive: without it, it was lost before an archive pass stored it (walkthrough 2)."""
+    in the archive once an archive pass has run since its last decision: without it, it was lost
+    before a pass stored it (walkthrough 2). One that closed after the last pass is not yet
+    archived, not lost (review 5)."""
+    every = decisions(engine)
+    passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND]
+    latest: dict[str, Any] = {}
+    for row in every:
+        latest[row.workflow_id] = max(latest.get(row.workflow_id, row.decided_at), row.decided_at)
     closed = {row.entry_id: row for row in every_closed_entry(engine) if row.entry_id in absent}
     return [
         f"{entry_id}: the register holds its closed entry ({row.kind} of {row.partnership_id}) but the archive "
-        "holds no history of it: it was lost before it was archived"
+        "holds no history of it, though a pass ran since: it was lost before it was archived"
         for entry_id, row in sorted(closed.items())
+        if passes and entry_id in latest and aware_utc(latest[entry_id]) < aware_utc(max(passes))
     ]
 
 

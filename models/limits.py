@@ -43,6 +43,13 @@ OPEN_AMENDMENTS_MAX = 20
 OPEN_ACTIONS_MAX = 100
 OPEN_CONSULTATIONS_MAX = 20
 OPEN_FORUMS_MAX = 5  # Forum cycles not yet closed (one starts each year)
+#: The open things of each kind the Partnership carries, by the kind's name in its state.
+OPEN_MAX = {
+    "amendment": OPEN_AMENDMENTS_MAX,
+    "action": OPEN_ACTIONS_MAX,
+    "consultation": OPEN_CONSULTATIONS_MAX,
+    "forum": OPEN_FORUMS_MAX,
+}
 #: Closed things whose ids the Partnership still knows (a 16-hex-digit digest each, about 19
 #: bytes): a joint action's id comes from its title, and a title one of these used is refused.
 CLOSED_IDS_KEPT = 3_000

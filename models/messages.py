@@ -59,8 +59,9 @@ class TerminationTaken(Model):
     termination: Termination
 
     def instruments(self) -> list[str]:
-        """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect."""
-        return [self.notice.filing_id]
+        """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect,
+        and the date it did (a genuine undated notice, copied, would otherwise carry any date)."""
+        return [self.notice.filing_id, f"effective-on:{self.termination.effective_on.isoformat()}"]
 
 
 class JointWindDown(Model):

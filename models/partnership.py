@@ -147,6 +147,8 @@ class PartnershipState(Model):
     # Digests of the instruments of each decision it told governed things of (a joint wind-down, a
     # cadence, a termination's notice), the latest TAKEN_KEPT: what `took` answers them (SenderCheck).
     taken: list[str] = Field(default_factory=list)
+    # Digests of the things shown closed that Temporal said still ran at the last continue-as-new.
+    still_running: list[str] = Field(default_factory=list)
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     # A revocation of the SECRETARIAT's key filed by one Participant, awaiting the other's.

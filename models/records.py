@@ -96,9 +96,14 @@ class SenderCheck(Model):
     those instruments made (`took`); until then it waits in the outbox, carried across runs."""
 
     signal: str  # the message's signal: its handler acts on it once the answer is yes
-    sender: str  # the Partnership's workflow id
-    instruments: list[str] = Field(max_length=2 * ENTRIES_MAX)  # the filing ids the decision rests on
+    sender: str  # the workflow id of the one that would have sent it
+    instruments: list[str] = Field(max_length=2 * ENTRIES_MAX)  # what the decision rests on
     message: dict[str, Any]  # the message as received, read again by its handler's own type
+    again: bool = False  # the same decision was told again meanwhile: a "no" is asked once more
+
+    def key(self) -> tuple[str, str, tuple[str, ...]]:
+        """The decision asked about: copies of one message (a flood of them) ask once."""
+        return self.signal, self.sender, tuple(sorted(self.instruments))
 
 
 class RegisterEntry(Model):

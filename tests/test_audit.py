@@ -357,28 +357,34 @@ def test_verify_where_no_register_answers_says_so_in_one_line(tmp_path, database
 def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_lost(data_dir):
     """Walkthrough 2, A4: `audit verify --from-archive` counted a workflow whose history was lost
     before any archive pass among those "still running" and called the register consistent. The
-    register's closed entry says it closed, so its history belongs in the archive."""
+    register's closed entry says it closed, so its history belongs in the archive once a pass has
+    run since its last decision; one that closed after the last pass is not yet archived (review 5)."""
     from datetime import UTC, datetime
 
     from activities.register import _file_closed
+    from models.archive import ARCHIVED_KIND
     from models.records import ClosedEntry
 
     engine = register_engine()
-    _file_closed(ClosedEntry(entry_id="action-13a-x", kind="action", partnership_id="partnership", summary={}))
-    for workflow_id, kind in (("action-13a-x", "discontinued"), ("action-9b-still-running", "agreed")):
-        at = datetime(2026, 1, 1, tzinfo=UTC)
-        decision = DecisionRecord(
-            decision_id=f"{workflow_id}/{kind}",
-            workflow_id=workflow_id,
-            kind=kind,
-            paragraph="32",
-            decided_at=at,
-            summary=kind,
-        )
-        append_decision(engine, decision)
+
+    def row(workflow_id: str, kind: str, day: int) -> None:
+        at = datetime(2026, 1, day, tzinfo=UTC)
+        append_decision(
+            engine,
+            DecisionRecord(
+                decision_id=f"{workflow_id}/{kind}", workflow_id=workflow_id, kind=kind, paragraph="32",
+                decided_at=at, summary=kind,
+            ),
+        )  # fmt: skip
+
+    for workflow_id in ("action-13a-lost", "action-13a-just-closed"):
+        _file_closed(ClosedEntry(entry_id=workflow_id, kind="action", partnership_id="partnership", summary={}))
+    row("action-13a-lost", "discontinued", 1)
+    row("action-9b-still-running", "agreed", 1)
+    row("archive", ARCHIVED_KIND, 2)  # a pass ran (it archived something else)
+    row("action-13a-just-closed", "completed", 3)
     report = asyncio.run(verify(None, engine, from_archive=True))
     assert not report.ok and report.problems == [
-        "action-13a-x: the register holds its closed entry (action of partnership) but the archive holds no "
-        "history of it: it was lost before it was archived"
+        "action-13a-lost: the register holds its closed entry (action of partnership) but the archive holds no "
+        "history of it, though a pass ran since: it was lost before it was archived"
     ]
-    assert report.unchecked_workflows == 2  # neither is in the archive; one of them is a loss

@@ -243,6 +243,24 @@ def test_the_partnership_filled_to_every_cap_after_decades_stays_within_budget(k
     assert size < STATE_BUDGET, f"{size:,} bytes carried"
 
 
+def test_a_kind_carried_to_its_limit_with_one_shown_closed_makes_continuing_as_new_due(keys):
+    """Review 5: closed things leave the carried state only as the Partnership continues as new, and
+    a quiet Partnership is seldom told to; six closed Forum cycles then refused the seventh. Once a
+    kind carries all it may, continuing as new is due, unless Temporal already said that each one
+    shown closed still runs (asking again would loop)."""
+    from workflows.bounded import BoundedState
+
+    state = forty_years_on(keys)
+    holder = BoundedState()
+    holder._state = state
+    assert not holder._carrying_all_it_may()  # full, but nothing shown closed: nothing would leave
+    forum = next(iter(state.forums.values()))
+    forum.stage = ForumStage.CLOSED
+    assert holder._carrying_all_it_may()
+    state.still_running = [id_digest(forum.forum_id)]
+    assert not holder._carrying_all_it_may()
+
+
 def test_actions_shown_closed_count_until_temporal_says_they_closed(keys):
     """F6 of the second adversarial review: a forged roll-up shows an action closed while its
     workflow runs on, so it stays in the carried state; proposing and forging closes over and over

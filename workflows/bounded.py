@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from models.consultation import ConsultationSummary
     from models.forum import ForumStage
     from models.joint_action import ActionSummary
-    from models.limits import CLOSED_IDS_KEPT, TAKEN_KEPT
+    from models.limits import CLOSED_IDS_KEPT, OPEN_MAX, TAKEN_KEPT, carried
     from models.partnership import PartnershipState, decision_digest, id_digest, seen_mark
     from models.records import ChildCheck, ClosedEntry
     from models.signing import Filing
@@ -58,6 +58,20 @@ class BoundedState:
     def _carried_kinds(self) -> dict[str, dict]:
         s = self._state
         return {"amendment": s.amendments, "action": s.actions, "consultation": s.consultations, "forum": s.forums}
+
+    def _continue_as_new_due(self) -> bool:
+        return super()._continue_as_new_due() or self._carrying_all_it_may()  # type: ignore[misc]
+
+    def _carrying_all_it_may(self) -> bool:
+        """A kind carries as many as it may (models/limits.carried) while one of them is shown closed
+        and Temporal was never asked about it: closed ones leave only as the Partnership continues as
+        new, which a quiet one is seldom told to do, and its next Forum cycle would wait (review 5)."""
+        asked = set(self._state.still_running)
+        return any(
+            len(things) >= carried(OPEN_MAX[kind])
+            and any(not still_open(s) and id_digest(t) not in asked for t, s in things.items())
+            for kind, things in self._carried_kinds().items()
+        )
 
     def _before_continuing(self) -> None:
         """Decided (adversarial review): what shows a governed thing closed is its roll-up, which
@@ -98,6 +112,9 @@ class BoundedState:
             for thing_id in [t for t, s in things.items() if not still_open(s) and self._checks.get(t)]:
                 del things[thing_id]
                 self._state.closed_ids.append(id_digest(thing_id))
+        self._state.still_running = [
+            id_digest(t) for things in self._carried_kinds().values() for t, s in things.items() if not still_open(s)
+        ]
         # Decided (issue 12): only the latest CLOSED_IDS_KEPT; an older action's title may be used again.
         del self._state.closed_ids[:-CLOSED_IDS_KEPT]
         # A filing signed by a key no longer current cannot be presented again (it no longer

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from models.search import GOVERNANCE_STATE
     from models.signing import Filing
     from rules.common import held_id_problem
-    from workflows.handlers import confirmed
+    from workflows.handlers import confirmed, waits_its_turn
     from workflows.joint_decisions import WaitingFilings
     from workflows.registry_copy import RegistryCopy
 
@@ -196,7 +196,7 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
             workflow.upsert_search_attributes([GOVERNANCE_STATE.value_set(self._state_to_show)])
             self._shown_state = self._state_to_show
         for effect in self._outbox:
-            if id(effect) in self._in_flight:
+            if id(effect) in self._in_flight or waits_its_turn(effect, self._in_flight):
                 continue
             self._in_flight[id(effect)] = effect
             activity, timeout = ACTIVITIES[type(effect)]

@@ -106,17 +106,49 @@ def message_problem(rule: Callable[[Any, M], str | None], receiver: GovernedWork
         return rule(receiver, message)
     except workflow.NondeterminismError:
         raise
-    except Exception as err:
+    except Exception as err:  # said loudly too: it may be a defect of the rule, not of the message
+        if workflow.in_workflow():
+            workflow.logger.error("a message's rule failed", extra={"error": repr(err)[:300]})
         return f"its contents cannot be checked ({type(err).__name__}: {str(err)[:120]}): nothing was changed"
 
 
+#: Messages that may await their senders' word at once in one workflow: each ask is an activity,
+#: and a workflow may have only so many pending before its tasks fail.
+ASKS_MAX = 20
+
+
 def confirmed(receiver: GovernedWorkflow, check: SenderCheck, took: object) -> None:
-    """A message its sender confirmed is acted on now, by its own handler; one it did not is refused."""
-    if took is not True:
+    """A message its sender confirmed is acted on now, by its own handler; one it did not is refused,
+    unless the same decision was told again meanwhile (the genuine message may have come after a
+    copy sent ahead of it): then it is asked once more."""
+    if took is not True and check.again:
+        receiver._outbox.append(check.model_copy(update={"again": False}))
+    elif took is not True:
         receiver._refuse_message(check.signal, f"{check.sender} took no decision on these instruments")
-        return
-    handler = getattr(type(receiver), check.signal).__wrapped__
-    handler(receiver, declared_type(handler).model_validate(check.message))
+    else:
+        handler = getattr(type(receiver), check.signal).__wrapped__
+        handler(receiver, declared_type(handler).model_validate(check.message))
+
+
+def ask_sender(receiver: GovernedWorkflow, name: str, ask: SenderCheck) -> None:
+    """Queue the ask, once per decision (a copy marks the pending one to be asked again, not a second
+    activity), and only ASKS_MAX at once."""
+    asks = [e for e in receiver._outbox if isinstance(e, SenderCheck)]
+    if same := next((e for e in asks if e.key() == ask.key()), None):
+        same.again = True
+        receiver._refuse_message(name, f"the same decision already awaits {ask.sender}'s word")
+    elif len(asks) >= ASKS_MAX:
+        receiver._refuse_message(name, f"{ASKS_MAX} messages already await their senders' word; send it later")
+    else:
+        receiver._outbox.append(ask)
+
+
+def waits_its_turn(effect: object, in_flight: dict) -> bool:
+    """An ask goes out only once the one before it of the same signal is answered, so messages of one
+    kind are acted on in the order they came (a later cadence is never undone by an earlier one)."""
+    return isinstance(effect, SenderCheck) and any(
+        isinstance(e, SenderCheck) and e.signal == effect.signal for e in in_flight.values()
+    )
 
 
 def told_by_partnership(receiver: Any, _message: Any) -> str:
@@ -147,13 +179,11 @@ def governed_signal(
                 instruments = message.instruments()  # type: ignore[attr-defined]
                 told = message.model_dump(mode="json")  # type: ignore[attr-defined]
                 sender = confirm(self, message)
-                ask = SenderCheck(signal=handler.__name__, sender=sender, instruments=instruments, message=told)
-                # Copies of one message (a flood of them, sent by hand) ask once: each ask is an
-                # activity, and a workflow may have only so many pending before its tasks fail.
-                if any(e == ask for e in self._outbox if isinstance(e, SenderCheck)):
-                    self._refuse_message(handler.__name__, f"the same message already awaits {sender}'s word")
-                    return
-                self._outbox.append(ask)
+                ask_sender(
+                    self,
+                    handler.__name__,
+                    SenderCheck(signal=handler.__name__, sender=sender, instruments=instruments, message=told),
+                )
                 self._wake()
                 return
             handler(self, message)

@@ -164,8 +164,12 @@ class JointActionWorkflow(GovernedWorkflow):
     # ¶32 ------------------------------------------------------------------------------------------------
 
     @governed_signal(
-        lambda wf, m: termination_taken_problem(
-            m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
+        lambda wf, m: (
+            "the Partnership's termination is recorded here already"
+            if wf._case.partnership_terminated_on is not None
+            else termination_taken_problem(
+                m, wf._case.keys, wf._case.partnership_id, wf._case.proposed_at, workflow.now()
+            )
         ),
         confirm=told_by_partnership,
     )

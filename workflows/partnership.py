@@ -252,7 +252,7 @@ class PartnershipWorkflow(
         if pending.notice is None:
             return  # a notice accepted before notices were kept (pre-1.0 histories): nothing to show
         message = TerminationTaken(notice=pending.notice, termination=pending.model_copy(update={"notice": None}))
-        self._taking([pending.notice.filing_id])
+        self._taking(message.instruments())
         self._tell_programmes_terminated(message)
         for amendment in self._state.amendments.values():
             if amendment.status.is_open:
