@@ -25,6 +25,7 @@ from engine.bootstrap import bootstrap
 from models.consultation import ConsultationRequest, ResolutionAcceptance, ResolutionProposal
 from models.forum import ForumConvocation
 from models.identities import Identity
+from models.joint_action import JointActionProposal
 from models.partnership import TerminationNotice
 from rules.p07_forum import standing_items
 from tests.conftest import bootstrapped
@@ -126,6 +127,84 @@ async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_t
         assert len(histories) == 1 + 1 + 6 + 3 + 2
         forum_view = await client.get_workflow_handle(forum.forum_id).query(ForumCycleWorkflow.show)
         assert forum_view.agenda == standing_items()
+        outcomes = await replay(histories, processes=1)
+        assert [o.problem for o in outcomes if not o.ok] == []
+    finally:
+        await worker.shutdown()
+        await run
+
+
+async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_that_replay(
+    local_env, data_dir, task_queue
+):
+    """Review 5: a message the Partnership sends its joint actions (a new cadence, a wind-down) is
+    acted on once the Partnership answers the action's ask, an activity whose completion runs the
+    message's handler; asks of one kind go out in turn. Two cadence changes, a wind-down and
+    reports, on workers that cache nothing and are replaced mid-way: the later cadence stands, the
+    wound-down actions end, and every history replays."""
+    from models.joint_action import ActionAgreement, ActionState, Progress, ProgressReport, WindDown
+    from models.working_group import GroupLeads
+    from workflows.joint_action import JointActionWorkflow
+
+    client = local_env.client
+    wid = f"partnership-{uuid.uuid4().hex}"
+    worker = build_worker(client, task_queue, cold=True)
+    run = asyncio.create_task(worker.run())
+    try:
+        await bootstrap(client, task_queue, wid, schedule=False)
+        partnership = client.get_workflow_handle(wid)
+        actions = []
+        for n in range(4):
+            receipt = await partnership.execute_update(
+                PartnershipWorkflow.propose_joint_action,
+                signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title=f"Testbed {n}"), to=partnership),
+            )
+            action = client.get_workflow_handle(receipt.action_id)
+            agreement = ActionAgreement(filed_by=Identity.ROK, action_id=action.id)
+            await action.execute_update(JointActionWorkflow.agree, signed(agreement, to=action))
+            actions.append(action)
+
+        async def leads(cadence: int) -> None:
+            for side in (Identity.UK, Identity.ROK):
+                filing = GroupLeads(
+                    filed_by=side, area="telecoms", lead_uk="A. Lee", lead_rok="B. Kim", cadence_months=cadence
+                )
+                await partnership.execute_update(PartnershipWorkflow.set_group_leads, signed(filing, to=partnership))
+
+        async def wind_down() -> None:
+            for side in (Identity.UK, Identity.ROK):
+                filing = WindDown(filed_by=side, actions=[a.id for a in actions[:2]], reason="merged")
+                await partnership.execute_update(PartnershipWorkflow.wind_down, signed(filing, to=partnership))
+
+        async def reports() -> None:
+            for n, action in enumerate(actions[2:]):
+                report = ProgressReport(
+                    filed_by=Identity.UK, action_id=action.id, status=Progress.ON_TRACK, percent=10 + n
+                )
+                await action.execute_update(JointActionWorkflow.report, signed(report, to=action))
+
+        async def in_turn() -> None:
+            await leads(6)
+            await leads(12)
+
+        load = asyncio.gather(in_turn(), wind_down(), reports())
+        await asyncio.sleep(0.5)
+        await worker.shutdown()
+        await run
+        worker = build_worker(client, task_queue, cold=True)
+        run = asyncio.create_task(worker.run())
+        await asyncio.wait_for(load, timeout=120)
+
+        async def settled() -> bool:
+            views = [await a.query(JointActionWorkflow.show) for a in actions[2:]]
+            ended = [(await a.describe()).status.name for a in actions[:2]]
+            return all(v.cadence_months == 12 for v in views) and ended == ["COMPLETED", "COMPLETED"]
+
+        await eventually(settled, timeout=90)
+        for action in actions[:2]:
+            assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
+        await effects_done(partnership, PartnershipWorkflow.pending_effects)
+        histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
         outcomes = await replay(histories, processes=1)
         assert [o.problem for o in outcomes if not o.ok] == []
     finally:
