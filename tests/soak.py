@@ -39,6 +39,8 @@ RETRYABLE = ("already received",)  # the rejection a resent instrument gets once
 # that one, and so does the soak.
 STALE = "has changed since this agreement was signed"
 AGENDA_ATTEMPTS = 30
+#: Joint actions whose cadence two working-group decisions change and a joint wind-down ends.
+VOUCHED_ACTIONS = 2
 
 
 class Miss(Exception):
@@ -182,6 +184,36 @@ class Round:
                 closure = ActionClosure(filed_by=side, action_id=ident, outcome="complete")
                 await self.file(action, JointActionWorkflow.close, closure)
 
+    async def vouched(self, client: Any, partnership: Any) -> None:
+        """Messages the Partnership vouches for (review 5): two cadence changes of a working group,
+        in turn, reach its two joint actions, which a joint wind-down then ends; each is acted on
+        once the Partnership answers the action's ask, an activity whose completion runs it."""
+        from models.identities import Identity
+        from models.joint_action import ActionAgreement, JointActionProposal, WindDown, action_id_for
+        from models.working_group import GroupLeads
+        from rules.common import child_id
+        from workflows.joint_action import JointActionWorkflow
+        from workflows.partnership import PartnershipWorkflow
+
+        idents = []
+        for n in range(VOUCHED_ACTIONS):
+            proposal = JointActionProposal(filed_by=Identity.UK, ref="9b", title=f"Testbed {n}")
+            await self.file(partnership, PartnershipWorkflow.propose_joint_action, proposal)
+            ident = child_id(partnership.id, action_id_for(proposal.ref, proposal.title))
+            agreement = ActionAgreement(filed_by=Identity.ROK, action_id=ident)
+            await self.file(client.get_workflow_handle(ident), JointActionWorkflow.agree, agreement)
+            idents.append(ident)
+        for cadence in (6, 12):
+            for side in (Identity.UK, Identity.ROK):
+                leads = GroupLeads(
+                    filed_by=side, area="telecoms", lead_uk="A. Lee", lead_rok="B. Kim", cadence_months=cadence
+                )
+                await self.file(partnership, PartnershipWorkflow.set_group_leads, leads)
+        for side in (Identity.UK, Identity.ROK):
+            await self.file(
+                partnership, PartnershipWorkflow.wind_down, WindDown(filed_by=side, actions=idents, reason="merged")
+            )
+
     async def amendments(self, client: Any, partnership: Any) -> None:
         from models.amendment import AmendmentConsent, AmendmentProposal
         from models.identities import Identity
@@ -309,7 +341,11 @@ class Round:
         outcomes = await replay(histories)
         misses += [f"{o.workflow_id} does not replay: {o.problem}" for o in outcomes if not o.ok][:5]
         status = await partnership.query(PartnershipWorkflow.status)
-        if status.state != "IN_EFFECT" or status.joint_actions.actions != 20 or status.open_consultations:
+        if (
+            status.state != "IN_EFFECT"
+            or status.joint_actions.actions != 20 + VOUCHED_ACTIONS
+            or status.open_consultations
+        ):
             misses.append(f"unexpected end state: {status.state}, {status.joint_actions}")
         if misses:
             raise Miss("; ".join(misses))
@@ -335,6 +371,7 @@ class Round:
             self.amendments(client, partnership),
             self.consultations_and_notice(client, partnership),
             self.forum(client, partnership),
+            self.vouched(client, partnership),
         )
         await asyncio.gather(load, self.faults())
         if self.worker is None or self.worker.poll() is not None:
