@@ -4,6 +4,7 @@ the record (DESIGN §2, "The record outlives the server"; issue 14)."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from typing import Annotated
 import typer
 
 from audit.errors import NO_ARCHIVE_YET
-from cli.common import JsonFlag, Refused, client, run
+from cli.common import JsonFlag, Refused, client, run, usage
 from cli.output import emit
 from engine import config
 
@@ -122,6 +123,9 @@ def restore_command(
     """Restore a backup into a new data dir (PARTNERSHIP_DATA_DIR); `partnership up` then resumes
     everything, timers included."""
     from engine.backup import BackupRefused, restore
+
+    if not os.environ.get("PARTNERSHIP_DATA_DIR"):  # not a `.data` made wherever it is typed (walkthrough 2)
+        usage("set PARTNERSHIP_DATA_DIR to the new data dir to restore into")
 
     try:
         manifest = restore(folder)

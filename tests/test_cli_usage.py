@@ -110,3 +110,13 @@ def test_settings_that_reach_no_server_are_one_line(args: list[str], settings: d
     result = run_cli(*args, env=env, timeout=60)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and says in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_restore_names_the_data_dir_it_fills(tmp_path: Path):
+    """Walkthrough 2, B2: without PARTNERSHIP_DATA_DIR, `restore` made a `.data` wherever it was typed."""
+    env = {"TEMPORAL_ADDRESS": "127.0.0.1:1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = run_cli("restore", str(tmp_path / "backup"), env=env, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "set PARTNERSHIP_DATA_DIR to the new data dir to restore into" in " ".join(
+        result.stderr.replace("│", " ").split()
+    )
