@@ -154,7 +154,7 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
         await bootstrap(client, task_queue, wid, schedule=False)
         partnership = client.get_workflow_handle(wid)
         actions = []
-        for n in range(4):
+        for n in range(2):  # one wound down, one that takes both cadences (a cold worker replays all)
             receipt = await partnership.execute_update(
                 PartnershipWorkflow.propose_joint_action,
                 signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title=f"Testbed {n}"), to=partnership),
@@ -173,11 +173,11 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
 
         async def wind_down() -> None:
             for side in (Identity.UK, Identity.ROK):
-                filing = WindDown(filed_by=side, actions=[a.id for a in actions[:2]], reason="merged")
+                filing = WindDown(filed_by=side, actions=[actions[0].id], reason="merged")
                 await partnership.execute_update(PartnershipWorkflow.wind_down, signed(filing, to=partnership))
 
         async def reports() -> None:
-            for n, action in enumerate(actions[2:]):
+            for n, action in enumerate(actions[1:]):
                 report = ProgressReport(
                     filed_by=Identity.UK, action_id=action.id, status=Progress.ON_TRACK, percent=10 + n
                 )
@@ -196,12 +196,12 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
         await asyncio.wait_for(load, timeout=120)
 
         async def settled() -> bool:
-            views = [await a.query(JointActionWorkflow.show) for a in actions[2:]]
-            ended = [(await a.describe()).status.name for a in actions[:2]]
-            return all(v.cadence_months == 12 for v in views) and ended == ["COMPLETED", "COMPLETED"]
+            views = [await a.query(JointActionWorkflow.show) for a in actions[1:]]
+            ended = [(await a.describe()).status.name for a in actions[:1]]
+            return all(v.cadence_months == 12 for v in views) and ended == ["COMPLETED"]
 
         await eventually(settled, timeout=90)
-        for action in actions[:2]:
+        for action in actions[:1]:
             assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
         await effects_done(partnership, PartnershipWorkflow.pending_effects)
         histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
