@@ -145,13 +145,12 @@ def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], cove
     return problems
 
 
-def lost_before_archiving(engine: Engine, absent: set[str]) -> list[str]:
+def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) -> list[str]:
     """From the archive alone, a workflow with register rows and no archived run may still be
     running; but one the register also holds a closed entry of has closed, so its history belongs
     in the archive once an archive pass has run since its last decision: without it, it was lost
     before a pass stored it (walkthrough 2). One that closed after the last pass is not yet
-    archived, not lost (review 5)."""
-    every = decisions(engine)
+    archived, not lost (review 5). `every`: the register's rows, archive anchors among them."""
     passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND]
     latest: dict[str, Any] = {}
     for row in every:
@@ -192,7 +191,8 @@ async def verify(
     recorded: dict[str, dict[str, Any]] = {}
     for history in histories:
         recorded |= recorded_decisions(history)
-    rows = [r for r in decisions(engine) if r.kind != ARCHIVED_KIND]  # anchors: see archive_problems
+    every = decisions(engine)
+    rows = [r for r in every if r.kind != ARCHIVED_KIND]  # anchors: see archive_problems
     covered = None
     if query:  # a partial audit: the workflows it finds and those they started (found or not)
         covered = {h.workflow_id for h in histories} | started_by(histories)
@@ -202,7 +202,7 @@ async def verify(
     if covered is not None:
         outside = {r.workflow_id for r in rows} - covered
         if from_archive and not query:
-            problems += lost_before_archiving(engine, outside - {h.workflow_id for h in histories})
+            problems += lost_before_archiving(engine, every, outside - {h.workflow_id for h in histories})
         unchecked = len(outside)
         rows = [r for r in rows if r.workflow_id in covered]
     known = {h.workflow_id for h in histories}
