@@ -16,6 +16,7 @@ which activities were scheduled ahead of an Update's acceptance (temporalio/sdk-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import timedelta
 
@@ -82,16 +83,53 @@ async def consultation(partnership, client, n: int) -> str:
     return cid
 
 
+class ColdStack:
+    """A Partnership of its own served by a worker that caches nothing, which `crash` replaces as
+    after a crash (filings and reports pile up meanwhile); shut down by `cold_stack` at the end."""
+
+    def __init__(self, client, task_queue: str) -> None:
+        self.client, self.task_queue = client, task_queue
+        self.wid = f"partnership-{uuid.uuid4().hex}"
+        self.partnership = client.get_workflow_handle(self.wid)
+        self._start()
+
+    def _start(self) -> None:
+        self.worker = build_worker(self.client, self.task_queue, cold=True)
+        self.run = asyncio.create_task(self.worker.run())
+
+    async def stop(self) -> None:
+        await self.worker.shutdown()
+        await self.run
+
+    async def crash(self, pause: float = 0.0) -> None:
+        await self.stop()
+        await asyncio.sleep(pause)
+        self._start()
+
+    async def histories(self) -> list:
+        return await fetch_all(self.client, f"WorkflowId STARTS_WITH '{self.wid}'")
+
+    async def assert_every_history_replays(self) -> None:
+        outcomes = await replay(await self.histories(), processes=1)
+        assert [o.problem for o in outcomes if not o.ok] == []
+
+
+@contextlib.asynccontextmanager
+async def cold_stack(client, task_queue: str):
+    stack = ColdStack(client, task_queue)
+    try:
+        await bootstrap(client, task_queue, stack.wid, schedule=False)
+        yield stack
+    finally:
+        await stack.stop()
+
+
 async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_that_replay(
     local_env, data_dir, task_queue
 ):
     client = local_env.client
-    wid = f"partnership-{uuid.uuid4().hex}"
-    worker = build_worker(client, task_queue, cold=True)
-    run = asyncio.create_task(worker.run())
-    try:
-        await bootstrap(client, task_queue, wid, schedule=False)
-        partnership = client.get_workflow_handle(wid)
+    async with cold_stack(client, task_queue) as stack:
+        partnership = stack.partnership
         # An open Forum cycle beside it all (its agenda moves only by signed filings).
         now = await local_env.get_current_time()
         on = (now + timedelta(days=120)).date()
@@ -108,11 +146,7 @@ async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_t
         # reports pile up until a new (cold) worker takes the tasks that waited.
         for pause in (0.8, 1.5, 1.1):
             await asyncio.sleep(pause)
-            await worker.shutdown()
-            await run
-            await asyncio.sleep(pause)
-            worker = build_worker(client, task_queue, cold=True)
-            run = asyncio.create_task(worker.run())
+            await stack.crash(pause)
         amendments = (await asyncio.wait_for(load, timeout=150))[6:9]
 
         async def settled():
@@ -123,15 +157,10 @@ async def test_concurrent_filings_and_reports_on_a_cold_worker_write_histories_t
         await effects_done(partnership, PartnershipWorkflow.pending_effects)
         in_force = (await partnership.query(PartnershipWorkflow.status)).amendments_in_force
         assert sorted(a.amendment_id for a in in_force) == sorted(amendments)
-        histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
-        assert len(histories) == 1 + 1 + 6 + 3 + 2
+        assert len(await stack.histories()) == 1 + 1 + 6 + 3 + 2
         forum_view = await client.get_workflow_handle(forum.forum_id).query(ForumCycleWorkflow.show)
         assert forum_view.agenda == standing_items()
-        outcomes = await replay(histories, processes=1)
-        assert [o.problem for o in outcomes if not o.ok] == []
-    finally:
-        await worker.shutdown()
-        await run
+        await stack.assert_every_history_replays()
 
 
 async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_that_replay(
@@ -147,12 +176,8 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
     from workflows.joint_action import JointActionWorkflow
 
     client = local_env.client
-    wid = f"partnership-{uuid.uuid4().hex}"
-    worker = build_worker(client, task_queue, cold=True)
-    run = asyncio.create_task(worker.run())
-    try:
-        await bootstrap(client, task_queue, wid, schedule=False)
-        partnership = client.get_workflow_handle(wid)
+    async with cold_stack(client, task_queue) as stack:
+        partnership = stack.partnership
         actions = []
         for n in range(2):  # one wound down, one that takes both cadences (a cold worker replays all)
             receipt = await partnership.execute_update(
@@ -189,10 +214,7 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
 
         load = asyncio.gather(in_turn(), wind_down(), reports())
         await asyncio.sleep(0.5)
-        await worker.shutdown()
-        await run
-        worker = build_worker(client, task_queue, cold=True)
-        run = asyncio.create_task(worker.run())
+        await stack.crash()
         await asyncio.wait_for(load, timeout=120)
 
         async def settled() -> bool:
@@ -204,9 +226,4 @@ async def test_messages_a_sender_vouches_for_on_a_cold_worker_write_histories_th
         for action in actions[:1]:
             assert (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
         await effects_done(partnership, PartnershipWorkflow.pending_effects)
-        histories = await fetch_all(client, f"WorkflowId STARTS_WITH '{wid}'")
-        outcomes = await replay(histories, processes=1)
-        assert [o.problem for o in outcomes if not o.ok] == []
-    finally:
-        await worker.shutdown()
-        await run
+        await stack.assert_every_history_replays()
