@@ -60,6 +60,14 @@ def wait_for(url: str, process: Spawned, log: Path, contains: str = "", seconds:
         time.sleep(0.3)
 
 
+def follow(locator) -> None:
+    """Click a link or button that loads another page and wait for that page: a click only starts
+    the navigation, and reading the page at once could read the one being left (it did, on a
+    loaded machine)."""
+    with locator.page.expect_navigation():
+        locator.click()
+
+
 class Stack:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -182,16 +190,14 @@ class Office:
                 field.select_option(value)
             else:
                 field.fill(value)
-        page.get_by_role("button", name="Review before signing").click()
+        follow(page.get_by_role("button", name="Review before signing"))
         return self.sign()
 
     def sign(self) -> str:
-        """Sign on the confirmation page and wait for the receipt page (a click starts the page's
-        navigation; counting elements at once raced the page's load on a loaded machine)."""
+        """Sign on the confirmation page and return the receipt."""
         page = self.page
         page.locator("#key-fingerprint").wait_for(state="attached")
-        page.get_by_role("button", name="Sign and file").click()
-        page.locator("#filed, #refusal").first.wait_for(state="attached")
+        follow(page.get_by_role("button", name="Sign and file"))
         assert page.locator("#filed").count() == 1, page.locator("main").inner_text()
         return page.locator("#receipt").inner_text()
 
@@ -234,7 +240,7 @@ def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
     page = rok.open("/inbox")
     assert "Open RAN test bed" in page.locator("main").inner_text()
     rok.checked("inbox")
-    page.get_by_role("button", name="Agree a proposed joint action…").first.click()
+    follow(page.get_by_role("button", name="Agree a proposed joint action…").first)
     assert "ActionAgreement" in page.locator("#instrument").inner_text()
     assert "ROK" in page.locator("main").inner_text()
     rok.checked("confirm")
@@ -243,10 +249,10 @@ def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
     page = uk.open(f"/actions/{action_id}")
     assert page.locator("#action-state").inner_text() == "ACTIVE"
     uk.checked("action")
-    page.get_by_role("link", name="Report progress on a joint action").click()
+    follow(page.get_by_role("link", name="Report progress on a joint action"))
     page.locator("#f-status").select_option("on-track")
     page.locator("#f-percent").fill("40")
-    page.get_by_role("button", name="Review before signing").click()
+    follow(page.get_by_role("button", name="Review before signing"))
     uk.sign()
 
     assert bar_value(uk, AREA_OF_9B) > before
@@ -259,9 +265,9 @@ def test_joint_action_proposed_by_uk_agreed_by_rok_and_reported(offices):
     page = uk.open(f"/actions/{action_id}")
     assert "UK has filed: UK pays travel." in page.locator("main").inner_text()
     assert rok.open(f"/actions/{action_id}").get_by_role("link", name="Withdraw your cost arrangement").count() == 0
-    page.get_by_role("link", name="Withdraw your cost arrangement").click()
+    follow(page.get_by_role("link", name="Withdraw your cost arrangement"))
     uk.checked("withdraw-form")
-    page.get_by_role("button", name="Review before signing").click()
+    follow(page.get_by_role("button", name="Review before signing"))
     assert "JointWithdrawal" in page.locator("#instrument").inner_text()
     uk.sign()
     assert "UK pays travel." not in uk.open(f"/actions/{action_id}").locator("main").inner_text()
@@ -275,7 +281,7 @@ def test_amendment_proposed_by_uk_consented_in_the_rok_console(offices):
         {"paragraphs": "7", "text": "The Forum meets twice a year.", "summary": "Two Forums a year"},
     )
     page = rok.open("/inbox")
-    page.get_by_role("button", name="Consent to an amendment…").first.click()
+    follow(page.get_by_role("button", name="Consent to an amendment…").first)
     rok.sign()
     deadline = time.monotonic() + 30
     while uk.open("/").locator("#version").inner_text() != "2":
@@ -294,7 +300,7 @@ def test_forged_and_replayed_posts_are_refused_and_leave_no_history(stack, offic
     page = rok.open("/file/consult-open")
     page.locator("#f-about").fill("28")
     page.locator("#f-summary").fill("Costs of the test bed")
-    page.get_by_role("button", name="Review before signing").click()
+    follow(page.get_by_role("button", name="Review before signing"))
     csrf = page.locator('input[name="csrf"]').last.get_attribute("value")
     before = stack.history_length("partnership")
     forged = rok.context.request.post(
@@ -307,7 +313,7 @@ def test_forged_and_replayed_posts_are_refused_and_leave_no_history(stack, offic
     page = uk.open("/file/consult-open")
     page.locator("#f-about").fill("28")
     page.locator("#f-summary").fill("Costs of the test bed, from London")
-    page.get_by_role("button", name="Review before signing").click()
+    follow(page.get_by_role("button", name="Review before signing"))
     form = {"csrf": page.locator('input[name="csrf"]').last.get_attribute("value")}
     uk.sign()
     after_one = stack.history_length("partnership")
@@ -338,10 +344,10 @@ def test_the_auditor_console_shows_no_form(offices):
     page = auditor.open("/actions")
     # Once loaded, the page lists the action (or says, in its text, why it could not).
     assert page.locator("a[href^='/actions/action-']").count() >= 1, page.locator("main").inner_text()
-    page.locator("a[href^='/actions/action-']").first.click()
+    follow(page.locator("a[href^='/actions/action-']").first)
     assert page.locator("form").count() == 0 and page.locator("a[href^='/file/']").count() == 0
     auditor.checked("action")
-    page.get_by_role("link", name="Timeline of this action").click()
+    follow(page.get_by_role("link", name="Timeline of this action"))
     assert page.get_by_role("link", name="This workflow in the Temporal UI").count() == 1
     auditor.checked("timeline")
     refused = auditor.open("/file/action-propose")
@@ -353,7 +359,7 @@ def test_the_stack_console_holds_every_key_and_switches(offices):
     page = one_machine.open("/forum")
     assert page.get_by_role("link", name="Start a Forum cycle").count() == 0  # acting as UK
     page.locator("#acting").select_option("SECRETARIAT")
-    page.get_by_role("button", name="Switch").click()
+    follow(page.get_by_role("button", name="Switch"))
     assert page.get_by_role("link", name="Start a Forum cycle").count() == 1
     one_machine.checked("forum-secretariat")
     page = one_machine.open("/register?verify=1")
