@@ -40,7 +40,7 @@ async def up(
     """Run the embedded stack in the foreground: dev server, worker, bootstrap, web console. Ctrl-C stops it."""
     from engine import config
     from engine.bootstrap import bootstrap
-    from engine.client import embedded_address_file
+    from engine.client import embedded_address_file, embedded_ui_file
     from engine.keys import office
     from engine.logs import configure as configure_logs
     from engine.stack import dev_server, one_stack_per_data_dir, refuse_taken_ports
@@ -58,8 +58,10 @@ async def up(
         with_console = {"--console-port": console_port} if console is not None and console_port else {}
         refuse_taken_ports({"--port": port, "--ui-port": ui_port, **with_console})
         async with dev_server(port, ui_port) as client:
-            address_file = embedded_address_file()
+            address_file, ui_file = embedded_address_file(), embedded_ui_file()
             address_file.write_text(f"127.0.0.1:{port}\n")
+            ui = f"http://localhost:{ui_port}"
+            ui_file.write_text(ui + "\n")
             try:
                 async with build_worker(client), contextlib.AsyncExitStack() as beside:
                     if office() is None:  # one machine, every key: set up and signed here
@@ -70,7 +72,6 @@ async def up(
                     signers = await beside.enter_async_context(checkpoint_watchers(stop))
                     if signers:
                         state += f"; checkpoints due are signed here for {', '.join(signers)}"
-                    ui = f"http://localhost:{ui_port}"
                     where = ""
                     if console is not None and console_port:
                         where = f", console: {await beside.enter_async_context(console('127.0.0.1', console_port, ui))}"
@@ -81,6 +82,7 @@ async def up(
                     await stop.wait()
             finally:
                 address_file.unlink(missing_ok=True)
+                ui_file.unlink(missing_ok=True)
         # Said once the server is down too, so the last line a user sees is that it all stopped.
         echo(f"stopped: worker and Temporal server; the data dir {config.data_dir()} keeps everything", err=True)
 

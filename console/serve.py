@@ -21,6 +21,15 @@ DEFAULT_PORT = 8080
 DEFAULT_UI = "http://localhost:8233"
 
 
+def stack_web_ui() -> str:
+    """The Web UI of the stack running on this data dir (`partnership up --ui-port` writes it there),
+    else Temporal's default: a console beside a stack on other ports links to that stack's UI."""
+    from engine.client import embedded_ui_file
+
+    written = embedded_ui_file()
+    return written.read_text().strip() if written.is_file() else DEFAULT_UI
+
+
 def console_server(host: str, port: int, temporal_ui: str) -> Any:
     import uvicorn
 
@@ -85,13 +94,22 @@ async def console_command(
     host: Annotated[
         str, typer.Option(help="Address to bind; beyond 127.0.0.1 it needs PARTNERSHIP_CONSOLE_TOKEN.")
     ] = "127.0.0.1",
-    temporal_ui: Annotated[str, typer.Option(help="The Temporal Web UI, for links to workflows.")] = DEFAULT_UI,
+    temporal_ui: Annotated[
+        str | None,
+        typer.Option(
+            help="The Temporal Web UI, for links to workflows [default: the Web UI of the stack running on "
+            f"this data dir, else {DEFAULT_UI}]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """This office's web console (identities: the private keys in this data dir). Ctrl-C stops it."""
     from cli.output import echo
     from engine.client import StackError
     from engine.logs import configure as configure_logs
 
+    if temporal_ui is None:
+        temporal_ui = stack_web_ui()
     configure_logs()
     keep_connection()
     stop = asyncio.Event()

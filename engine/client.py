@@ -25,6 +25,12 @@ def embedded_address_file() -> Path:
     return settings.data_dir() / "temporal.address"
 
 
+def embedded_ui_file() -> Path:
+    """Where `partnership up` writes the address of its Temporal Web UI (a console started beside
+    the stack on the same data dir links to it, whatever `--ui-port` the stack was given)."""
+    return settings.data_dir() / "temporal.ui"
+
+
 def connect_config(address: str | None = None) -> dict[str, Any]:
     """envconfig's connect arguments. With no address configured anywhere, the embedded stack's
     (when `partnership up` runs on this data dir), else localhost:7233. `address` wins."""

@@ -80,6 +80,8 @@ def start_up_once(env: dict[str, str], log_path: Path, ready: str, script: bool)
             assert time.monotonic() < deadline, f"stack did not say it was up: {said[-2000:]}"
             time.sleep(0.1)
         assert address.read_text().strip() == f"127.0.0.1:{port}"
+        # A console started on this data dir links to this stack's Web UI (walkthrough 2, C4).
+        assert (address.parent / "temporal.ui").read_text().strip() == f"http://localhost:{ui_port}"
         while True:
             result = cli("status", "--json", env=env)
             if result.returncode == 0 and json.loads(result.stdout)["state"] == ready:
@@ -229,6 +231,7 @@ def test_up_bootstraps_resumes_and_stops_cleanly(stack):
     stop(up)
     assert processes_using(tmp_path / "data") == []
     assert not (tmp_path / "data" / "temporal.address").exists()
+    assert not (tmp_path / "data" / "temporal.ui").exists()
     last = (tmp_path / "up.log").read_text().strip().splitlines()[-1]
     assert last == f"stopped: worker and Temporal server; the data dir {tmp_path / 'data'} keeps everything"
 

@@ -52,6 +52,14 @@ def test_an_office_holds_the_keys_in_its_data_dir(data_dir):
     assert held_identities() == [Identity.ROK, Identity.SECRETARIAT]
 
 
+def test_a_console_beside_a_stack_links_to_that_stacks_web_ui(data_dir):
+    from console.serve import DEFAULT_UI, stack_web_ui
+
+    assert stack_web_ui() == DEFAULT_UI  # no stack on this data dir
+    (data_dir / "temporal.ui").write_text("http://localhost:8300\n")  # what `up --ui-port 8300` writes
+    assert stack_web_ui() == "http://localhost:8300"
+
+
 def test_every_instrument_has_a_form_and_every_inbox_answer_an_instrument():
     # One form per instrument, but a JointWithdrawal has one per kind of thing it is filed on (as
     # the CLI has a command each) and answers no inbox item: it is offered beside what it withdraws.
