@@ -13,12 +13,15 @@ from models.limits import control_free
 PRODID = "-//UK-RoK Digital Partnership//Governance engine//EN"
 
 
-def _all_day(uid: str, on: date, summary: str, description: str, stamp: datetime, location: str | None = None) -> Event:
+def _all_day(
+    uid: str, on: date, summary: str, description: str, stamp: datetime, sequence: int, location: str | None = None
+) -> Event:
     # RFC 5545 TEXT holds no control characters but the newline icalendar escapes: a venue with
     # CR or ESC must not put a raw one into a line.
     event = Event()
     event.add("uid", control_free(uid))
     event.add("dtstamp", stamp)
+    event.add("sequence", sequence)  # each postponement moves every event of the cycle
     event.add("dtstart", on)
     event.add("dtend", on + timedelta(days=1))
     event.add("summary", control_free(summary, keep="\n"))
@@ -44,6 +47,7 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
             f"UK-RoK Digital Partnership Forum {s.year}",
             f"The annual Forum (¶7){where}, hosted by {s.host}.",
             stamp,
+            view.times_moved,
             s.venue,
         ),
         _all_day(
@@ -52,6 +56,7 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
             f"Forum {s.year}: agenda items due",
             "The call for agenda items closes at the end of this day.",
             stamp,
+            view.times_moved,
         ),
     ]
     events += [
@@ -61,6 +66,7 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
             f"Forum {s.year}: agenda items due in {days} day(s)",
             "Reminder of the call for agenda items.",
             stamp,
+            view.times_moved,
         )
         for days in AGENDA_REMINDER_DAYS
     ]

@@ -240,6 +240,9 @@ class ForumCase(Model):
     agenda_agreements: JointFilings = Field(default_factory=JointFilings)  # the filings (a withdrawal names one)
     agenda_fixed_at: datetime | None = None
     postponements: JointFilings = Field(default_factory=JointFilings)
+    # Times both moved the meeting: the iCalendar SEQUENCE, so a calendar that imported the file
+    # before a postponement takes the new date instead of keeping both (RFC 5545 §3.8.7.4).
+    times_moved: int = 0
     reminders_sent: list[str] = Field(default_factory=list)
     convened_at: datetime | None = None
     attendees: list[str] = Field(default_factory=list)
@@ -293,6 +296,7 @@ class ForumView(Model):
     agenda_agreed_by: list[Identity]
     agenda_fixed_at: datetime | None
     postponements: JointFilings
+    times_moved: int = 0
     convened_at: datetime | None
     attendees: list[str]
     decisions: list[ForumDecision]

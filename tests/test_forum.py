@@ -331,6 +331,10 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
         ForumCycleWorkflow.postpone, signed(Postponement(filed_by=Identity.ROK, forum_id=forum.id, to=later), to=forum)
     )
     assert moved.summary.on == later
+    # A calendar that imported the cycle's file before takes the new date (issue 15: the .ics
+    # SEQUENCE counts the moves; walkthrough 2, S2).
+    moved_ics = icalendar.Calendar.from_ical(forum_calendar(moved))
+    assert {int(e["SEQUENCE"]) for e in moved_ics.walk("VEVENT")} == {1}
 
     await ready_to_meet(forum)
     attendance = signed(
@@ -531,6 +535,7 @@ async def test_the_calendar_parses(time_env, skipping_partnership):
     assert meeting.decoded("DTSTART") == on and str(meeting["LOCATION"]) == "Seoul"
     assert events[f"Forum {on.year}: agenda items due"].decoded("DTSTART") == on - timedelta(days=30)
     assert len(events) == 4
+    assert {int(e["SEQUENCE"]) for e in events.values()} == {0}  # never moved
 
 
 async def run_id(client, workflow_id):

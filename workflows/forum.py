@@ -158,6 +158,7 @@ class ForumCycleWorkflow(Vouches, GovernedWorkflow):
         if self._file_jointly(case.postponements, filing, filing.terms(), what, command):
             was = case.on
             case.on = filing.to
+            case.times_moved += 1
             case.postponements.clear()
             self._record(
                 f"postponed/{was}-{filing.to}",
@@ -338,6 +339,7 @@ class ForumCycleWorkflow(Vouches, GovernedWorkflow):
             agenda_agreed_by=case.agenda_agreed_by,
             agenda_fixed_at=case.agenda_fixed_at,
             postponements=case.postponements,
+            times_moved=case.times_moved,
             convened_at=case.convened_at,
             attendees=case.attendees,
             decisions=case.decisions,
