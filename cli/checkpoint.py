@@ -47,10 +47,10 @@ def row_hash(engine: Engine, rows: int) -> str | None:
     return found[rows - 1].hash if 0 < rows <= len(found) else None
 
 
-async def sign_register(filer: Identity) -> tuple[RegisterCheckpoint, CheckpointStatus]:
-    """The one place an office signs the register as it reads it: if the other side has signed a
-    checkpoint this office's register agrees with, co-sign that one, else sign the register as it
-    stands. `sign` and `watch` both file through here."""
+async def checkpoint_to_sign(filer: Identity) -> RegisterCheckpoint:
+    """The one place an office reads what it signs of the register: if the other side has signed a
+    checkpoint this office's register agrees with, that one (co-signing it), else the register as
+    it stands. `sign`, `watch` and the console's form all sign what this reads."""
     from sqlalchemy.exc import DBAPIError
 
     from activities.register import decisions, read_only_engine
@@ -67,9 +67,15 @@ async def sign_register(filer: Identity) -> tuple[RegisterCheckpoint, Checkpoint
     current = await ask(PartnershipWorkflow.checkpoint)
     pending_one = current.pending
     if pending_one and filer not in pending_one.filings and row_hash(engine, pending_one.rows) == pending_one.head_hash:
-        filing = RegisterCheckpoint(filed_by=filer, rows=pending_one.rows, head_hash=pending_one.head_hash)
-    else:
-        filing = RegisterCheckpoint(filed_by=filer, rows=len(rows), head_hash=rows[-1].hash)
+        return RegisterCheckpoint(filed_by=filer, rows=pending_one.rows, head_hash=pending_one.head_hash)
+    return RegisterCheckpoint(filed_by=filer, rows=len(rows), head_hash=rows[-1].hash)
+
+
+async def sign_register(filer: Identity) -> tuple[RegisterCheckpoint, CheckpointStatus]:
+    """Sign and file what `checkpoint_to_sign` read."""
+    from workflows.partnership import PartnershipWorkflow
+
+    filing = await checkpoint_to_sign(filer)
     status = await file_on_partnership(PartnershipWorkflow.sign_checkpoint, filing)
     return filing, status
 

@@ -229,6 +229,7 @@ def _checkpoint(office: Identity, snap: Snapshot) -> list[InboxItem]:
             f"(since {due.since:%Y-%m-%d %H:%M}Z)",
             command=f"partnership checkpoint sign --as {office}  (or keep `partnership checkpoint watch --as {office}` "
             "running)",
+            instrument="RegisterCheckpoint",
         )
     ]
 

@@ -12,6 +12,7 @@ from cli.common import Refused, ask, client, partnership, query_or_explain
 from cli.withdrawals import item_withdrawal_of, own_filing, shown_for, waiting_in
 from console.instruments import Instrument
 from models.catalogue import find_area
+from models.checkpoint import RegisterCheckpoint
 from models.forum import (
     AgendaAgreement,
     AgendaItemWithdrawal,
@@ -36,6 +37,7 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
     agenda, decision or minutes agreed to as the cycle shows them now, the notice withdrawn, the
     filer's own waiting filing or agenda item withdrawn (cli/withdrawals.py, as the CLI); and, for a
     wind-down naming no action, every ongoing one."""
+    from cli.checkpoint import checkpoint_to_sign
     from cli.forum import tabling_of
 
     model = instrument.model
@@ -67,6 +69,9 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
         read["notice"] = next((n.filing_id for n in status.termination_notices if n.given_by is filer), "none")
     if model is CoChairNomination and not form.get("rank", "").strip():
         read["rank"] = default_rank(filer, form.get("title", "")).value
+    if model is RegisterCheckpoint:  # the register as this office reads it, as `checkpoint sign` signs it
+        found = await checkpoint_to_sign(filer)
+        read |= {"rows": found.rows, "head_hash": found.head_hash}
     if model is WindDown and not form.get("actions", "").strip():
         ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
         form["actions"] = "\n".join(sorted(ongoing))

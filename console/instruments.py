@@ -28,6 +28,7 @@ from models.amendment import (
     AmendmentProposal,
     AmendmentWithdrawal,
 )
+from models.checkpoint import RegisterCheckpoint
 from models.consultation import (
     ConsultationRequest,
     ConsultationRound,
@@ -43,6 +44,7 @@ from models.forum import (
     Convening,
     DecisionAgreement,
     DecisionTabled,
+    ForumCalendar,
     ForumConvocation,
     MinutesApproval,
     MinutesFiling,
@@ -72,7 +74,17 @@ from workflows.partnership import PartnershipWorkflow
 #: Fields the console reads from the thing filed on (issue 11: a filing names the workflow it acts
 #: on and, where it agrees to something, exactly what it agrees to), as the CLI does.
 #: A withdrawal's `withdraws` is the filer's own pending filing (issue 15; cli/withdrawals.py).
-READ_BY_CONSOLE = ("addressed_to", "agenda_sha256", "tabled", "minutes_sha256", "notice", "withdraws")
+#: A checkpoint's rows and head hash are the register's as this office reads it (cli/checkpoint.py).
+READ_BY_CONSOLE = (
+    "addressed_to",
+    "agenda_sha256",
+    "tabled",
+    "minutes_sha256",
+    "notice",
+    "withdraws",
+    "rows",
+    "head_hash",
+)
 #: Fields every instrument has that the console sets, never the user.
 SET_BY_CONSOLE = ("filed_by", "filing_id", "signature", *READ_BY_CONSOLE)
 FORUM = "forum_id"  # the field (or, for a nomination, the extra form field) naming the Forum cycle
@@ -224,6 +236,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         "consult-withdraw", "Withdraw a consultation you opened", ConsultationWithdrawal, ConsultationWorkflow.withdraw
     ),
     Instrument("forum-start", "Start a Forum cycle", ForumConvocation, P.start_forum, SECRETARIAT_ONLY),
+    Instrument(
+        "forum-schedule",
+        "Set the Forum's usual date (each cycle then starts itself)",
+        ForumCalendar,
+        P.set_forum_calendar,
+        SECRETARIAT_ONLY,
+    ),
     _forum(
         "forum-nominate",
         "Nominate your co-chair",
@@ -261,6 +280,12 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         JointWithdrawal,
         ForumCycleWorkflow.withdraw_joint_filing,
         **_withdrawal(narrowed=ON_FORUM_AGREEMENTS, keeps="number"),
+    ),
+    Instrument(
+        "checkpoint-sign",
+        "Sign the decision register as this office reads it (a checkpoint)",
+        RegisterCheckpoint,
+        P.sign_checkpoint,
     ),
 )
 BY_SLUG = {i.slug: i for i in INSTRUMENTS}

@@ -305,7 +305,7 @@ async def forum_page(request: Request) -> Response:
         views=views,
         cycle_forms=cycle_forms,
         withdraw=withdraw,
-        forms=forms_for(request, "forum-start"),
+        forms=forms_for(request, "forum-start", "forum-schedule"),
     )
 
 
@@ -347,7 +347,8 @@ async def register_page(request: Request) -> Response:
         from audit.verify import verify
 
         report = await verify(await client(), read_only_engine())
-    return page(request, "register.html", rows=rows[-200:], health=health, report=report)
+    forms = forms_for(request, "checkpoint-sign") if health["error"] is None else []  # it signs what it reads
+    return page(request, "register.html", rows=rows[-200:], health=health, report=report, forms=forms)
 
 
 async def timeline_page(request: Request) -> Response:

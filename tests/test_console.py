@@ -82,7 +82,7 @@ def test_every_instrument_has_a_form_and_every_inbox_answer_an_instrument():
     assert all(i.filers == (Identity.UK, Identity.ROK) for i in withdrawals.values())
     answered = {"AmendmentConsent", "ActionAgreement", "ProgressReport", "CostArrangement", "ActionClosure"}
     answered |= {"GroupLeads", "ResolutionAcceptance", "CoChairNomination", "AgendaAgreement", "Postponement"}
-    answered |= {"DecisionAgreement", "MinutesApproval", "Convening", "MinutesFiling"}
+    answered |= {"DecisionAgreement", "MinutesApproval", "Convening", "MinutesFiling", "RegisterCheckpoint"}
     assert answered <= set(BY_MODEL)
 
 
@@ -522,6 +522,35 @@ async def test_a_waiting_filing_withdrawn_from_its_page_is_gone_and_nothing_pend
         "rejected: no filing of the leads of the working group ai is pending; there is nothing to withdraw"
     )
     assert await settled_history_length(partnership) == before
+
+
+@pytest.mark.timeout(120)
+async def test_the_register_page_signs_the_register_as_this_office_reads_it(partnership, console_on):
+    """Walkthrough 2, C2: a checkpoint is signed from the console as `checkpoint sign` signs it: the
+    office's own register (rows, head hash) is read for it, never typed."""
+    import re
+
+    from activities.register import decisions, register_engine
+    from tests.helpers import effects_done
+    from workflows.partnership import PartnershipWorkflow as P
+
+    await effects_done(partnership, P.pending_effects)  # the entry into effect is in the register
+    rows = decisions(register_engine())
+    status, page = await console_on.request("GET", "/register")
+    (link,) = re.findall(r'href="(/file/checkpoint-sign\?[^"]*)"', page)
+    status, filed = await console_on.file(link)
+    assert status == 200 and 'id="filed"' in filed, filed
+    pending = (await partnership.query(P.checkpoint)).pending
+    assert (pending.rows, pending.head_hash, list(pending.filings)) == (len(rows), rows[-1].hash, [Identity.UK])
+
+
+def test_the_forum_schedule_form_is_the_secretariats_and_signs_what_the_cli_does():
+    instrument = BY_SLUG["forum-schedule"]
+    assert instrument.filers == (Identity.SECRETARIAT,)
+    usual, target = parse(instrument, {"month": "11", "day": "22"}, Identity.SECRETARIAT)
+    assert target is None and (type(usual).__name__, usual.month, usual.day) == ("ForumCalendar", 11, 22)
+    with pytest.raises(ValidationError):
+        parse(instrument, {"month": "13", "day": "22"}, Identity.SECRETARIAT)
 
 
 @pytest.mark.timeout(120)
