@@ -13,15 +13,16 @@ from starlette.routing import Route
 from cli.common import Refused, ask, client, query_or_explain, with_closed
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
-from cli.withdrawals import NOTHING, ON_ACTION, own_filing, waiting_in
+from cli.withdrawals import ON_ACTION
 from console.app import acting_identity, page, session_of
-from console.instruments import BY_MODEL, offered_to
+from console.instruments import BY_MODEL
+from console.offers import action_forms, forms_for, forum_forms, forum_withdrawals, termination_forms, withdrawal_href
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, amended_areas
 from models.consultation import ConsultationSummary
-from models.forum import ForumStage, ForumSummary, ForumView
+from models.forum import ForumStage, ForumSummary
 from models.identities import Identity
-from models.joint import JointDecision, JointFilings
+from models.joint import JointFilings
 from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup
 from models.text import agreement_text, blocks
 from models.working_group import GroupReport
@@ -31,55 +32,6 @@ from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
 from workflows.joint_action import JointActionWorkflow
 from workflows.partnership import PartnershipWorkflow as P
-
-
-def forms_for(request: Request, *slugs: str, **terms: Any) -> list[dict[str, str]]:
-    """Links to the forms this office may file here, filled in with what the page already knows."""
-    offered = {i.slug: i for i in offered_to(acting_identity(request))}
-    query = urlencode({k: v for k, v in terms.items() if v is not None})
-    return [{"title": offered[s].title, "href": f"/file/{s}?{query}"} for s in slugs if s in offered]
-
-
-def withdrawal_href(request: Request, slug: str, decision: JointDecision, shown: Any, **terms: Any) -> str | None:
-    """The form withdrawing the acting side's own waiting filing of `decision` in what a page shows,
-    filled in, where that side has one (cli/withdrawals.py says which) and files that form."""
-    acting = acting_identity(request)
-    if slug not in {i.slug for i in offered_to(acting)} or acting is None:
-        return None
-    if own_filing(waiting_in(decision, shown, terms.get("area"), terms.get("number")), acting) == NOTHING:
-        return None
-    return f"/file/{slug}?{urlencode({**terms, 'decision': decision})}"
-
-
-def forum_withdrawals(request: Request, view: ForumView) -> dict[str, str | None]:
-    """A cycle's withdrawals the acting side may file: of its postponement, its agreements to the
-    agenda, a decision not yet taken or the minutes, and of the agenda items it added while the
-    call is open. Keyed as forum.html shows them."""
-    ident, acting = view.summary.forum_id, acting_identity(request)
-    links = {
-        "postponement": withdrawal_href(request, "forum-postpone-withdraw", "postponement", view, forum_id=ident),
-        **{
-            kind: withdrawal_href(request, "forum-withdraw-agreement", kind, view, forum_id=ident)  # type: ignore[arg-type]
-            for kind in ("agenda-agreement", "minutes-approval")
-        },
-    }
-    for d in view.decisions:
-        if d.taken_at is None:
-            agreement = withdrawal_href(
-                request, "forum-withdraw-agreement", "decision-agreement", view, forum_id=ident, number=d.number
-            )
-            links[f"decision-{d.number}"] = agreement
-    if view.summary.stage is ForumStage.CALLING_FOR_ITEMS:
-        for item in view.agenda:
-            if item.filing_id and item.added_by is acting:
-                named = {"forum_id": ident, "ref": item.ref or "", "title": item.title}
-                links[f"item-{item.filing_id}"] = forms_href(request, "forum-agenda-withdraw", **named)
-    return links
-
-
-def forms_href(request: Request, slug: str, **terms: Any) -> str | None:
-    found = forms_for(request, slug, **terms)
-    return found[0]["href"] if found else None
 
 
 def overdue(actions: list[ActionSummary], now: datetime) -> list[ActionSummary]:
@@ -224,7 +176,7 @@ async def action_page(request: Request) -> Response:
     ident = request.path_params["ident"]
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
-    slugs = ("action-agree", "action-report", "action-cost-share", "action-close")
+    slugs = action_forms(view.summary, acting_identity(request))
     withdraw = {d: withdrawal_href(request, "action-withdraw", d, view, action_id=ident) for d in ON_ACTION}
     return page(request, "action.html", view=view, forms=forms_for(request, *slugs, action_id=ident), withdraw=withdraw)
 
@@ -280,19 +232,8 @@ async def forum_page(request: Request) -> Response:
     # closed cycles too, also those the Partnership left in the register at continue-as-new
     cycles = await with_closed(P.forums, "forum", ForumSummary, "forum_id")
     views = await shown([f.forum_id for f in reversed(cycles)], ForumCycleWorkflow.show)
-    slugs = (
-        "forum-nominate",
-        "forum-agenda-add",
-        "forum-agenda-agree",
-        "forum-postpone",
-        "forum-convene",
-        "forum-decide",
-        "forum-agree",
-        "forum-minutes",
-        "forum-approve",
-    )
     cycle_forms = {
-        v.summary.forum_id: forms_for(request, *slugs, forum_id=v.summary.forum_id)
+        v.summary.forum_id: forms_for(request, *forum_forms(v), forum_id=v.summary.forum_id)
         for v in views
         if v.summary.stage is not ForumStage.CLOSED
     }
@@ -321,6 +262,7 @@ async def forum_calendar_file(request: Request) -> Response:
 
 
 async def consultations_page(request: Request) -> Response:
+    status = await ask(P.status)
     summaries = await with_closed(P.consultations, "consultation", ConsultationSummary, "consultation_id")
     views = await shown([k.consultation_id for k in summaries], ConsultationWorkflow.show)
     slugs = ("consult-note", "consult-propose", "consult-accept", "consult-withdraw")
@@ -333,7 +275,9 @@ async def consultations_page(request: Request) -> Response:
             for v in views
             if v.summary.state.value == "OPEN"
         },
-        forms=forms_for(request, "consult-open", "group-set-leads", "termination-notify", "termination-withdraw"),
+        forms=forms_for(
+            request, "consult-open", "group-set-leads", *termination_forms(status, acting_identity(request))
+        ),
     )
 
 

@@ -544,6 +544,40 @@ async def test_the_register_page_signs_the_register_as_this_office_reads_it(part
     assert (pending.rows, pending.head_hash, list(pending.filings)) == (len(rows), rows[-1].hash, [Identity.UK])
 
 
+def test_a_page_offers_only_the_forms_its_state_could_take():
+    """Walkthrough 2, C3: no form the rules would surely refuse (the workflow still decides)."""
+    from types import SimpleNamespace as Shown
+
+    from console.offers import action_forms, forum_forms, termination_forms
+    from models.forum import ForumStage
+    from models.joint_action import ActionState
+    from models.partnership import Stage
+
+    proposed = Shown(state=ActionState.PROPOSED, proposed_by=Identity.UK)
+    assert action_forms(proposed, Identity.UK) == ("action-cost-share", "action-close")  # UK cannot agree its own
+    assert action_forms(proposed, Identity.ROK)[0] == "action-agree"
+    assert "action-report" in action_forms(Shown(state=ActionState.ACTIVE, proposed_by=Identity.UK), Identity.ROK)
+    assert action_forms(Shown(state=ActionState.COMPLETED, proposed_by=Identity.UK), Identity.ROK) == ()
+
+    def cycle(stage, decisions=(), minutes=None):
+        return Shown(summary=Shown(stage=stage), decisions=list(decisions), minutes=minutes)
+
+    assert "forum-convene" not in forum_forms(cycle(ForumStage.CALLING_FOR_ITEMS))
+    assert forum_forms(cycle(ForumStage.AGENDA_FIXED)) == ("forum-nominate", "forum-postpone", "forum-convene")
+    assert forum_forms(cycle(ForumStage.CONVENED)) == ("forum-decide", "forum-minutes")
+    tabled = Shown(taken_at=None)
+    assert forum_forms(cycle(ForumStage.CONVENED, [tabled], "Minutes.")) == (
+        "forum-decide", "forum-agree", "forum-minutes", "forum-approve",
+    )  # fmt: skip
+    assert forum_forms(cycle(ForumStage.CLOSED)) == ()
+
+    notice = Shown(given_by=Identity.ROK)
+    pending = Shown(state=Stage.TERMINATION_PENDING, termination_notices=[notice])
+    assert termination_forms(pending, Identity.ROK) == ("termination-withdraw",)
+    assert termination_forms(pending, Identity.UK) == ("termination-notify",)
+    assert termination_forms(Shown(state=Stage.TERMINATED, termination_notices=[]), Identity.UK) == ()
+
+
 def test_the_forum_schedule_form_is_the_secretariats_and_signs_what_the_cli_does():
     instrument = BY_SLUG["forum-schedule"]
     assert instrument.filers == (Identity.SECRETARIAT,)
