@@ -64,7 +64,11 @@ def closed_query(task_queue: str, since: datetime | None) -> str:
 def last_sweep_start(engine: Engine, task_queue: str) -> datetime | None:
     with Session(engine) as session:
         started = session.exec(
-            select(func.max(ArchiveSweep.started_at)).where(ArchiveSweep.task_queue == task_queue)
+            # A pass cannot have begun after it finished: a row that says so (written before passes
+            # were dated by their own clock) must not hide every run closed before its date.
+            select(func.max(ArchiveSweep.started_at)).where(
+                ArchiveSweep.task_queue == task_queue, ArchiveSweep.started_at <= ArchiveSweep.finished_at
+            )
         ).one()
     return aware_utc(started) if started else None
 
@@ -137,12 +141,13 @@ async def archive_batch(client: Client, engine: Engine, request: ArchiveRequest)
 
 
 def record_sweep(engine: Engine, request: ArchiveRequest, archived: int) -> None:
+    finished = datetime.now(UTC)
     with Session(engine) as session:
         session.add(
             ArchiveSweep(
                 task_queue=request.task_queue,
-                started_at=aware_utc(request.sweep_started),
-                finished_at=datetime.now(UTC),
+                started_at=min(aware_utc(request.sweep_started), finished),
+                finished_at=finished,
                 archived=archived,
             )
         )

@@ -29,16 +29,14 @@ async def now(
     json_out: JsonFlag = False,
 ) -> None:
     """Run an archive pass now (the schedule runs one every hour) and wait for it."""
-    from engine.archive import archive_now
+    from engine.archive import archive_now, why_not_finished
 
     try:
         async with asyncio.timeout(wait):
             outcome = await archive_now(await client(), full=full)
     except TimeoutError:
-        raise Refused(
-            f"the archive pass did not finish within {wait} s: is a worker running "
-            "(`partnership up` or `partnership worker`)?"
-        ) from None
+        why = await why_not_finished(await client())
+        raise Refused(f"the archive pass did not finish within {wait} s: {why}") from None
     if json_out:
         emit(outcome)
         return

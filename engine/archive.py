@@ -94,6 +94,30 @@ async def ensure_archive_schedule(client: Client, task_queue: str | None = None)
         return client.get_schedule_handle(schedule_id(queue))
 
 
+def on_demand_id(task_queue: str | None = None) -> str:
+    return f"{task_queue or config.task_queue()}-archive-now"
+
+
+async def why_not_finished(client: Client, task_queue: str | None = None) -> str:
+    """What kept `archive now` waiting: the pass it joined, if one runs, and whether its workflow
+    task fails (a pass anyone started with input no worker can run), else no worker took it."""
+    from temporalio.service import RPCError
+
+    ident = on_demand_id(task_queue)
+    try:
+        described = await client.get_workflow_handle(ident).describe()
+    except RPCError:
+        described = None
+    task = described.raw_description.pending_workflow_task if described else None
+    if described and task and task.attempt > 1:
+        return (
+            f"the archive pass {ident} (started {described.start_time:%Y-%m-%d %H:%M}Z) cannot run: its workflow "
+            f"task has failed {task.attempt - 1} time(s); if neither `archive now` nor the schedule started it, "
+            f"`temporal workflow terminate --workflow-id {ident}` ends it and the next `archive now` starts afresh"
+        )
+    return "is a worker running (`partnership up` or `partnership worker`)?"
+
+
 async def archive_now(client: Client, task_queue: str | None = None, full: bool = False) -> ArchiveOutcome:
     """Run a pass and wait for it; a pass already running on demand is joined, not doubled."""
     from models.archive_pass import ArchiveSettings
@@ -103,7 +127,7 @@ async def archive_now(client: Client, task_queue: str | None = None, full: bool 
     return await client.execute_workflow(
         ArchiveWorkflow.run,
         ArchiveSettings(task_queue=queue, full=full),
-        id=f"{queue}-archive-now",
+        id=on_demand_id(queue),
         task_queue=queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

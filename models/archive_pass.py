@@ -41,7 +41,8 @@ class ArchiveOutcome(Model):
 
 class ArchiveSettings(Model):
     """The input of ArchiveWorkflow, as the schedule (or `partnership archive now`) starts it.
-    `sweep_started` and `so_far` are carried across continue-as-new within one pass."""
+    `sweep_started` and `so_far` are carried across continue-as-new within one pass, and read only
+    there; the pass runs on its own task queue whatever `task_queue` says (workflows/archive.py)."""
 
     task_queue: str
     batch_size: int = 100

@@ -81,6 +81,61 @@ async def test_a_completed_joint_action_is_archived_once_and_anchored(register_d
     assert report.archived == 1 and report.unarchived == []
 
 
+async def test_a_pass_started_from_outside_cannot_steer_later_passes(register_db, local_env, partnership, task_queue):
+    """Adversarial review 2, F1/F2: anyone may start ArchiveWorkflow, so its input steers nothing.
+    A pass dated 2999 made every later pass look only past 2999 (nothing was archived again); a batch
+    size of -1 looped for ever; another task queue's name recorded its sweep there."""
+    from datetime import UTC, datetime, timedelta
+
+    from activities.archive import last_sweep_start
+    from models.archive import ArchiveSweep
+    from models.archive_pass import ArchiveSettings
+    from workflows.archive import ArchiveWorkflow
+
+    future = datetime(2999, 1, 1, tzinfo=UTC)
+    forged = ArchiveSettings(task_queue="elsewhere", batch_size=-1, sweep_started=future)
+    outcome = await local_env.client.execute_workflow(
+        ArchiveWorkflow.run,
+        forged,
+        id=f"forged-archive-{uuid.uuid4()}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=60),
+    )
+    assert outcome.batches == 1
+    with Session(archive_engine()) as session:
+        sweeps = list(session.exec(select(ArchiveSweep).where(ArchiveSweep.task_queue == task_queue)))
+        elsewhere = list(session.exec(select(ArchiveSweep).where(ArchiveSweep.task_queue == "elsewhere")))
+    assert len(sweeps) == 1 and sweeps[0].started_at <= sweeps[0].finished_at and elsewhere == []
+    # A row dated so before this change is not taken for the last pass either.
+    with Session(archive_engine()) as session:
+        session.add(ArchiveSweep(task_queue=task_queue, started_at=future, finished_at=datetime.now(UTC), archived=0))
+        session.commit()
+    assert last_sweep_start(archive_engine(), task_queue) < datetime.now(UTC)
+
+    action = await completed_action(partnership, local_env.client)
+    assert (await archive_now(local_env.client, task_queue)).archived == 1
+    assert len(archived_rows(action.id)) == 1
+
+
+@pytest.mark.timeout(90)
+async def test_archive_now_names_a_pass_it_joined_that_cannot_run(local_env, local_worker, task_queue):
+    """Adversarial review 2, F2: a pass started under `archive now`'s id with input no worker can
+    read holds every `archive now`; it is named, with how to end it, not blamed on the worker."""
+    from engine.archive import on_demand_id, why_not_finished
+
+    assert "is a worker running" in await why_not_finished(local_env.client, task_queue)
+    ident = on_demand_id(task_queue)
+    await local_env.client.start_workflow("ArchiveWorkflow", "not settings", id=ident, task_queue=task_queue)
+
+    async def stuck() -> str | None:
+        said = await why_not_finished(local_env.client, task_queue)
+        return said if "cannot run" in said else None
+
+    said = await eventually(stuck, timeout=60, interval=0.5)
+    assert said.startswith(f"the archive pass {ident} (started ") and f"terminate --workflow-id {ident}" in said
+    await local_env.client.get_workflow_handle(ident).terminate("test over")
+
+
 def audit_verify(local_env, *ids: str) -> subprocess.CompletedProcess[str]:
     """`partnership audit verify` through the CLI, over these workflows (the namespace is shared)."""
     env = os.environ | {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host}

@@ -4,6 +4,9 @@ governed history not yet archived, batch by batch.
 
 It changes no governed state (it sends no signal, files nothing, and its activity only adds rows),
 so it carries no signature; its own history lists what each batch archived, with the hashes.
+Anyone who can start a workflow can start one, so nothing in its input may steer what later passes
+do: the task queue is its own, the batch size is bounded, and when a pass began (from which the next
+pass looks for runs closed since) is this run's clock, or a run of the same pass it continued from.
 """
 
 from __future__ import annotations
@@ -18,21 +21,27 @@ with workflow.unsafe.imports_passed_through():
 
 #: Batches in one run before it continues as new, so a first pass over decades stays a short history.
 BATCHES_PER_RUN = 100
+#: Closed runs stored in one batch at most (a batch size given outside 1…BATCH_MAX is brought inside).
+BATCH_MAX = 1000
 
 
 @workflow.defn
 class ArchiveWorkflow:
     @workflow.run
     async def run(self, settings: ArchiveSettings) -> ArchiveOutcome:
-        started = settings.sweep_started or workflow.now()
-        outcome = settings.so_far or ArchiveOutcome(archived=0, already=0, batches=0)
+        now, carried = workflow.now(), workflow.info().continued_run_id is not None
+        # A pass dated in the future would make every later pass look past every run closed before
+        # that date (adversarial review 2, F1): only the pass's own earlier run dates it.
+        started = min(settings.sweep_started, now) if carried and settings.sweep_started else now
+        outcome = (carried and settings.so_far) or ArchiveOutcome(archived=0, already=0, batches=0)
+        size = min(max(settings.batch_size, 1), BATCH_MAX)  # below 1 it looped for ever (F2)
         for _ in range(BATCHES_PER_RUN):
             batch: ArchiveBatch = await workflow.execute_activity(
                 "archive_closed_histories",
                 ArchiveRequest(
-                    task_queue=settings.task_queue,
+                    task_queue=workflow.info().task_queue,
                     sweep_started=started,
-                    batch_size=settings.batch_size,
+                    batch_size=size,
                     full=settings.full,
                 ),
                 result_type=ArchiveBatch,
