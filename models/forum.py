@@ -22,7 +22,7 @@ from models.limits import (
     IdSized,
     Line,
     LineSized,
-    LongText,
+    MinutesText,
     Name,
     Ref,
     Seq,
@@ -152,7 +152,7 @@ class DecisionAgreement(Filing):
 
 class MinutesFiling(Filing):
     forum_id: WorkflowRef
-    text: LongText
+    text: MinutesText
 
 
 class MinutesApproval(Filing):

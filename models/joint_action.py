@@ -172,7 +172,8 @@ class JointActionCase(Model):
     cadence_decided_by: list[str] = Field(default_factory=list)
     state: ActionState = ActionState.PROPOSED
     agreed_at: datetime | None = None
-    reports: list[ProgressEntry] = Field(default_factory=list)
+    reports: list[ProgressEntry] = Field(default_factory=list)  # the latest REPORTS_KEPT
+    reports_filed: int = 0  # every report, shown or not
     cost_arrangement: str = OWN_EXPENSES
     cost_filings: JointFilings = Field(default_factory=JointFilings)
     closure_filings: JointFilings = Field(default_factory=JointFilings)
@@ -216,7 +217,8 @@ class ActionView(Model):
     proposed_at: datetime
     agreed_at: datetime | None
     cadence_months: int
-    reports: list[ProgressEntry]
+    reports: list[ProgressEntry]  # the latest REPORTS_KEPT of `reports_filed`
+    reports_filed: int = 0
     cadence_changed_at: datetime | None = None
     report_due: datetime | None = None  # ACTIVE only: the next report's due date (past: overdue)
     cost_filings: JointFilings

@@ -21,7 +21,12 @@ from pydantic import AfterValidator, Field, StringConstraints
 NAME_MAX = 80  # a person's name, an attendee
 LINE_MAX = 300  # a title, summary, venue, reason on one line
 TEXT_MAX = 4_000  # a description, note, resolution, decision, cost arrangement: about a page
-LONG_TEXT_MAX = 100_000  # an amendment's wording, a Forum's minutes
+LONG_TEXT_MAX = 100_000  # an amendment's wording
+MINUTES_MAX = 50_000  # a Forum's minutes: about 25 pages (with 20 decisions, a cycle within STATE_BUDGET)
+#: Bytes a character of a bounded text may take on average in UTF-8: as many as Korean takes, so a
+#: text of 4-byte characters (emoji, mathematical letters) cannot hold a third more than the
+#: budgets reckon (adversarial review 2, F5).
+BYTES_PER_CHARACTER = 3
 ID_MAX = 128  # a governed thing's workflow id
 #: A governed thing's count of its own changes, as its roll-ups carry it: far above what decades of
 #: filings reach. (A forged roll-up can still claim more changes than the child has made, and hold
@@ -36,6 +41,10 @@ CHANGES_MAX = 10
 #: beyond these, a new cycle or consultation. With the limits above, each workflow's carried
 #: state stays under STATE_BUDGET however its filers fill it.
 ENTRIES_MAX = 20
+#: Progress reports a joint action shows (the latest): reports are an obligation, never refused for
+#: number, so older ones leave the state (each stays in the action's history, which `audit timeline`
+#: reads) rather than grow it past the 2 MB payload limit (adversarial review 2, F3).
+REPORTS_KEPT = 20
 #: Open things the Partnership carries at once (issue 12): a closed one leaves its carried state
 #: for the register, so these, with the limits above, keep the Partnership within STATE_BUDGET
 #: however many years pass. Beyond them a new one waits until one closes.
@@ -103,11 +112,28 @@ def _a_name(value: str) -> str:
     return _single_line(value)
 
 
+def _fits(characters: int) -> AfterValidator:
+    most = characters * BYTES_PER_CHARACTER
+
+    def check(value: str) -> str:
+        if (size := len(value.encode("utf-8", "surrogatepass"))) > most:
+            raise ValueError(
+                f"takes {size} bytes in UTF-8, more than the {most} its {characters} characters may "
+                "(emoji and some symbols take 4 bytes each)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 #: A person's name (a co-chair, a lead, an attendee): one line, never blank.
-Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_name)]
-Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line)]
-Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line)]
-LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line)]
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_name), _fits(NAME_MAX)]
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line), _fits(LINE_MAX)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line), _fits(TEXT_MAX)]
+LongText = Annotated[
+    str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line), _fits(LONG_TEXT_MAX)
+]
+MinutesText = Annotated[str, StringConstraints(max_length=MINUTES_MAX), AfterValidator(_multi_line), _fits(MINUTES_MAX)]
 
 
 def _each_once(same: Callable[[Any], Any], shown: Callable[[Any], str]) -> AfterValidator:

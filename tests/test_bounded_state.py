@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.amendment import AmendmentCase, AmendmentProposal, CatalogueChange
 from models.consultation import ConsultationCase, ConsultationRequest, ProposalRecord, RoundRecord
-from models.forum import AgendaItem, ForumCase, ForumDecision
+from models.forum import AgendaItem, DecisionAgreement, DecisionTabled, ForumCase, ForumDecision
 from models.identities import Identity
 from models.limits import (
     CHANGES_MAX,
@@ -21,12 +21,13 @@ from models.limits import (
     LINE_MAX,
     LIST_MAX,
     LONG_TEXT_MAX,
+    MINUTES_MAX,
     NAME_MAX,
     STATE_BUDGET,
     TEXT_MAX,
     entries_problem,
 )
-from models.records import Notification
+from models.records import DecisionRecord, Notification
 from tests.helpers import effects_done, signed, signed_partnership
 from workflows.amendment import AmendmentWorkflow
 from workflows.partnership import PartnershipWorkflow
@@ -76,6 +77,7 @@ def test_an_amendment_filled_to_the_limits_stays_within_budget(keys):
 
 
 def test_a_forum_cycle_filled_to_the_limits_stays_within_budget(keys):
+    tabling = DecisionTabled(filed_by=Identity.SECRETARIAT, forum_id="forum-2027", text=fill(TEXT_MAX), ref="9b")
     attendees = [fill(NAME_MAX)] * LIST_MAX
     case = ForumCase(
         forum_id="forum-2027",
@@ -89,16 +91,85 @@ def test_a_forum_cycle_filled_to_the_limits_stays_within_budget(keys):
         refs_in_force=["9a"] * 200,
         items=[AgendaItem(title=fill(LINE_MAX), ref="9b", added_by=Identity.UK)] * ENTRIES_MAX,
         attendees=attendees,
+        # Each decision carries its instruments (the tabling repeats the text), as a taken one does
+        # (adversarial review 2, F5: leaving them out undercounted the state by a third).
         decisions=[
-            ForumDecision(number=n, text=fill(TEXT_MAX), ref="9b", kind="general", tabled_at=NOW)
+            ForumDecision(
+                number=n,
+                text=fill(TEXT_MAX),
+                ref="9b",
+                kind="general",
+                tabled_at=NOW,
+                tabling=tabling,
+                agreements=[
+                    DecisionAgreement(filed_by=side, forum_id="forum-2027", decision=n, tabled=tabling.filing_id)
+                    for side in (Identity.UK, Identity.ROK)
+                ],
+            )
             for n in range(ENTRIES_MAX)
         ],
-        minutes=fill(LONG_TEXT_MAX),
-        outbox=[mail(fill(LONG_TEXT_MAX))],
+        minutes=fill(MINUTES_MAX),
     )
+    # At the minutes' approval, what is carried until the effects are done: their register row and
+    # their mail, each with the minutes (the largest moment of a cycle).
+    record = DecisionRecord(
+        workflow_id="forum-2027",
+        decision_id="forum-2027/minutes-approved",
+        kind="forum-minutes-approved",
+        paragraph="7",
+        decided_at=NOW,
+        summary=fill(LINE_MAX),
+        details={"minutes": case.minutes, "decisions": ENTRIES_MAX},
+    )
+    case.outbox = [record, mail(fill(MINUTES_MAX))]
     assert payload_bytes(case) < STATE_BUDGET
     assert entries_problem(case.decisions, "decisions", case.forum_id)  # no more than that is accepted
     assert entries_problem(case.items, "agenda items", case.forum_id)
+
+
+def test_a_joint_action_filled_to_the_limits_stays_within_budget(keys):
+    from models.joint_action import JointActionCase, JointActionProposal, ProgressEntry
+    from models.limits import REPORTS_KEPT
+
+    proposal = JointActionProposal(
+        filed_by=Identity.UK,
+        ref="9b",
+        title=fill(LINE_MAX),
+        description=fill(TEXT_MAX),
+        lead_uk=fill(NAME_MAX),
+        lead_rok=fill(NAME_MAX),
+    )
+    entry = ProgressEntry(by=Identity.UK, received_at=NOW, status="on-track", percent=5, note=fill(TEXT_MAX))
+    case = JointActionCase(
+        action_id="action-9b-" + "x" * 100,
+        partnership_id="partnership",
+        ref="9b",
+        area="telecoms",
+        pillar=1,
+        proposal=proposal,
+        proposed_at=NOW,
+        keys=keys,
+        reports=[entry] * REPORTS_KEPT,
+        cost_arrangement=fill(TEXT_MAX),
+        outbox=[mail(fill(TEXT_MAX))] * 4,
+    )
+    assert payload_bytes(case) < STATE_BUDGET // 2
+
+
+def test_a_text_of_four_byte_characters_holds_no_more_bytes_than_one_of_korean():
+    """Adversarial review 2, F5: limits count characters, budgets bytes; 𝕏 takes 4 bytes."""
+    import pytest
+    from pydantic import ValidationError
+
+    from models.joint_action import ProgressReport
+
+    def report(note: str) -> ProgressReport:
+        return ProgressReport(filed_by=Identity.UK, action_id="action-9b-x", status="on-track", percent=5, note=note)
+
+    assert report(fill(TEXT_MAX)).note  # Korean to the character limit
+    assert report("\U0001d54f" * (TEXT_MAX * 3 // 4)).note  # as many bytes of 𝕏
+    with pytest.raises(ValidationError, match="emoji and some symbols take 4 bytes each"):
+        report("\U0001d54f" * TEXT_MAX)
 
 
 def test_a_consultation_filled_to_the_limits_stays_within_budget(keys):

@@ -100,6 +100,22 @@ async def test_lifecycle_proposed_agreed_reported_completed(local_env, partnersh
     assert f"Joint action {action.id} completed" in subjects(data_dir)
 
 
+async def test_an_action_shows_its_latest_reports_and_counts_them_all(local_env, partnership):
+    """Adversarial review 2, F3: reports are never refused for number, so the state keeps only the
+    latest REPORTS_KEPT (about 130 long ones passed 2 MB and no workflow task could run again)."""
+    from models.limits import REPORTS_KEPT
+
+    action = await propose(partnership, local_env.client)
+    await action.execute_update(
+        JointActionWorkflow.agree, signed(ActionAgreement(filed_by=Identity.ROK, action_id=action.id), to=action)
+    )
+    for percent in range(REPORTS_KEPT + 3):
+        view = await action.execute_update(JointActionWorkflow.report, report(action, percent))
+    assert view.reports_filed == REPORTS_KEPT + 3 and len(view.reports) == REPORTS_KEPT
+    assert [r.percent for r in view.reports] == list(range(3, REPORTS_KEPT + 3))  # the latest, in order
+    assert view.summary.percent == REPORTS_KEPT + 2
+
+
 async def test_filings_the_lifecycle_cannot_take(local_env, partnership):
     unknown = signed(JointActionProposal(filed_by=Identity.UK, ref="99z", title="x"))
     message = await rejected(partnership, PartnershipWorkflow.propose_joint_action, unknown)

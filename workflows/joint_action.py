@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ProgressReport,
         decided_since,
     )
+    from models.limits import REPORTS_KEPT
     from models.messages import CadenceChanged, JointWindDown, TerminationTaken
     from rules.messages import cadence_changed_problem, termination_taken_problem, wound_down_problem
     from rules.p09_27_joint_actions import agreement_problem, closure_problem, report_due, report_problem
@@ -100,6 +101,8 @@ class JointActionWorkflow(GovernedWorkflow):
                 note=filing.note,
             )
         )
+        del self._case.reports[:-REPORTS_KEPT]
+        self._case.reports_filed += 1
         self._case.overdue_reminders = 0
         self._publish()
         return self.show()
@@ -254,6 +257,7 @@ class JointActionWorkflow(GovernedWorkflow):
             cadence_changed_at=case.cadence_changed_at,
             report_due=self._report_due(reminded=False),
             reports=case.reports,
+            reports_filed=case.reports_filed,
             cost_filings=case.cost_filings,
             closure_filings=case.closure_filings,
             ended_at=case.ended_at,
