@@ -28,8 +28,15 @@ class Pillar(BaseModel, frozen=True):
     name: str
 
 
+def paragraph_of(ref: str) -> int | None:
+    """The ¶ a commitment ref names by its leading digits (9b: ¶9), or None: a commitment added by
+    amendment may be named otherwise (quantum-a), and sits under no ¶ of the text as signed."""
+    digits = ref[: len(ref) - len(ref.lstrip("0123456789"))]
+    return int(digits) if digits else None
+
+
 def _c(ref: str, title: str) -> Commitment:
-    return Commitment(ref=ref, paragraph=int(ref.rstrip("abcdef")), title=title)
+    return Commitment(ref=ref, paragraph=paragraph_of(ref) or 0, title=title)
 
 
 PILLARS: tuple[Pillar, ...] = (
@@ -235,8 +242,7 @@ def amended_areas(changes: list) -> list[PolicyArea]:
             )
         elif change.action == "add-commitment" and change.area in areas:
             area = areas[change.area]
-            paragraph = int("".join(ch for ch in change.ref if ch.isdigit()) or 0)
-            added = Commitment(ref=change.ref, paragraph=paragraph, title=change.title)
+            added = Commitment(ref=change.ref, paragraph=paragraph_of(change.ref) or 0, title=change.title)
             areas[change.area] = area.model_copy(update={"commitments": (*area.commitments, added)})
         elif change.action == "retire-commitment":
             areas = {

@@ -91,6 +91,25 @@ async def test_catalogue_changes_come_into_force_with_the_amendment(local_env, p
     assert message == "commitment 9d already exists"
 
 
+async def test_a_commitment_added_under_any_ref_takes_joint_actions(local_env, partnership):
+    """Walkthrough 3, F5: an action under `quantum-a` (a ref with no ¶ digits) failed every task of
+    the Partnership; it sits under no ¶ of the text as signed."""
+    from models.joint_action import JointActionProposal
+    from workflows.joint_action import JointActionWorkflow
+
+    changes = [
+        CatalogueChange(action="add-policy-area", area="quantum", title="Quantum", pillar=2),
+        CatalogueChange(action="add-commitment", ref="quantum-a", title="Quantum networks", area="quantum"),
+    ]
+    receipt, amendment = await propose(partnership, local_env.client, paragraphs=[8], catalogue_changes=changes)
+    await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
+    await eventually(lambda: in_force(partnership))
+    filed = signed(JointActionProposal(filed_by=Identity.UK, ref="quantum-a", title="Testbed"), to=partnership)
+    action = await partnership.execute_update(PartnershipWorkflow.propose_joint_action, filed)
+    view = await local_env.client.get_workflow_handle(action.action_id).query(JointActionWorkflow.show)
+    assert (view.summary.ref, view.summary.area) == ("quantum-a", "quantum")
+
+
 async def test_a_response_is_the_other_sides_alone(local_env, partnership):
     receipt, amendment = await propose(partnership, local_env.client, effective_on=None)
     ident = receipt.amendment_id

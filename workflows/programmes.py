@@ -18,7 +18,7 @@ from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
-    from models.catalogue import amended_catalogue, areas_in_force, locate
+    from models.catalogue import amended_catalogue, areas_in_force, locate, paragraph_of
     from models.consultation import ConsultationCase, ConsultationRequest, ConsultationSummary
     from models.forum import (
         AGENDA_DEADLINE_DAYS,
@@ -152,8 +152,11 @@ class Programmes:
     async def propose_joint_action(self, proposal: JointActionProposal) -> ActionReceipt:
         """A concrete action under a commitment; it starts its own JointActionWorkflow."""
         self._accept(proposal)
-        paragraph = str(int(proposal.ref.rstrip("abcdef")))
-        action_id, started = self._start_action(proposal, ActionState.PROPOSED, [proposal.ref, paragraph])
+        # Searchable by its ref and the ¶ it sits under, where it sits under one (walkthrough 3, F5:
+        # a commitment added as `quantum-a` failed every task of the Partnership here).
+        paragraph = paragraph_of(proposal.ref)
+        refs = [proposal.ref, *([str(paragraph)] if paragraph else [])]
+        action_id, started = self._start_action(proposal, ActionState.PROPOSED, refs)
         await self._opened(started, proposal)
         return ActionReceipt(action_id=action_id)
 
