@@ -56,6 +56,7 @@ class Partnership:
     groups = Query("working_group:GroupReport", many=True)
     checkpoint = Query("checkpoint:CheckpointStatus")
     wind_down_filings = Query("joint:JointFilings")
+    pending_revocations = Query("keyring:KeyRevocation", many=True)
     propose_joint_action = Update("joint_action:ActionReceipt")
     wind_down = Update("joint_action:ActionSummary", many=True)
     withdraw_joint_filing = Update("joint:JointFilings")

@@ -21,7 +21,9 @@ from models.forum import ForumStage, ForumView
 from models.identities import PARTICIPANTS, Identity
 from models.joint import JointFilings
 from models.joint_action import ActionState, ActionView
+from models.keyring import KeyRevocation
 from models.partnership import PartnershipStatus
+from models.signing import fingerprint
 from models.working_group import WorkingGroup
 from rules.p07_co_chairs import co_chair_ministry
 
@@ -50,6 +52,8 @@ class Snapshot(BaseModel):
     consultations: list[ConsultationView]
     forums: list[ForumView]  # every open cycle, the earliest first: each has its own asks
     checkpoints: CheckpointStatus = CheckpointStatus()
+    wind_down: JointFilings = JointFilings()  # ¶32: the Participants' waiting wind-down filings
+    revocations: list[KeyRevocation] = []  # halves of a revocation of the SECRETARIAT's key
 
 
 def other(side: Identity) -> Identity:
@@ -74,6 +78,8 @@ def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
         items += _groups(office, snap)
         items += _consultations(office, snap)
         items += _checkpoint(office, snap)
+        items += _wind_down(office, snap)
+        items += _revocations(office, snap)
     for forum in snap.forums:
         items += _forum(office, forum, now)
     return items
@@ -216,6 +222,41 @@ def _consultations(office: Identity, snap: Snapshot) -> list[InboxItem]:
     return items
 
 
+def _wind_down(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    """¶32: the other side's wind-down, decided once this side files the same actions (walkthrough 3)."""
+    terms = awaiting_you(snap.wind_down, office)
+    if terms is None:
+        return []
+    actions = [a for a in terms.get("actions", "").split(",") if a]
+    return [
+        InboxItem(
+            paragraph="32",
+            about="partnership",
+            what=f"{other(office)} has filed a wind-down of {len(actions)} joint action(s): {', '.join(actions)}",
+            command="partnership action wind-down " + " ".join(f"--action {a}" for a in actions) + f" --as {office}",
+            instrument="WindDown",
+            terms={"actions": "\n".join(actions)},
+        )
+    ]
+
+
+def _revocations(office: Identity, snap: Snapshot) -> list[InboxItem]:
+    """Issue 13: the SECRETARIAT's key is revoked by both; the half this side has not filed."""
+    return [
+        InboxItem(
+            paragraph="31",
+            about="partnership",
+            what=f"{half.filed_by} has filed a revocation of the {half.revoked}'s key {half.revoked_fingerprint}; "
+            f"its new key is {fingerprint(half.new_key)}: it is revoked once you file the same",
+            command=f"partnership keys revoke {half.revoked} --new-key <its new key file, fingerprint "
+            f"{fingerprint(half.new_key)}> --as {office}",
+        )
+        for half in snap.revocations
+        if half.filed_by is not office
+        and not any(h.filed_by is office and h.terms() == half.terms() for h in snap.revocations)
+    ]
+
+
 def _checkpoint(office: Identity, snap: Snapshot) -> list[InboxItem]:
     """Issue 14: after each Forum, the register's checkpoint, until this office has signed one."""
     due = snap.checkpoints.due
@@ -322,6 +363,8 @@ async def snapshot() -> Snapshot:
         consultations=list(consultation_views),
         forums=sorted(forum_views, key=lambda f: f.summary.on),
         checkpoints=await ask(Partnership.checkpoint),
+        wind_down=await ask(Partnership.wind_down_filings),
+        revocations=await ask(Partnership.pending_revocations),
     )
 
 

@@ -211,3 +211,49 @@ async def test_the_other_sides_discontinuation_of_a_proposed_action_reaches_the_
     assert [i.command for i in inbox(UK, snap, datetime.now(UTC))] == [
         f"partnership action discontinue {action.id} --as UK"
     ]
+
+
+async def test_a_waiting_wind_down_and_a_waiting_revocation_reach_the_other_sides_inbox(
+    local_env, partnership, data_dir
+):
+    """Walkthrough 3, F1 and F1b: the inbox named every joint filing but a ¶32 wind-down, and the
+    first half of a revocation of the SECRETARIAT's key reached the other Participant nowhere (no
+    inbox item, no mail) while the secretariat could file nothing."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cli.inbox import Snapshot, inbox
+    from engine.keys import load_private_key, public_key_text
+    from models.joint_action import WindDown
+    from models.signing import fingerprint
+    from tests.test_joint_actions import propose
+    from tests.test_keyring import revocation
+
+    action = await propose(partnership, local_env.client)
+    await partnership.execute_update(PartnershipWorkflow.wind_down, signed(WindDown(filed_by=UK, actions=[action.id])))
+    sec, new = load_private_key(Identity.SECRETARIAT), Ed25519PrivateKey.generate()
+    half = revocation(UK, load_private_key(UK), Identity.SECRETARIAT, public_key_text(sec), new, to=partnership.id)
+    assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half) is None
+
+    snap = Snapshot(
+        status=await partnership.query(PartnershipWorkflow.status),
+        amendments=[],
+        actions=[],
+        groups=[],
+        consultations=[],
+        forums=[],
+        wind_down=await partnership.query(PartnershipWorkflow.wind_down_filings),
+        revocations=await partnership.query(PartnershipWorkflow.pending_revocations),
+    )
+    now = datetime.now(UTC)
+    assert [i.command for i in inbox(UK, snap, now)] == []  # its own filings await nobody on its side
+    wind_down, revoke = inbox(ROK, snap, now)
+    assert wind_down.command == f"partnership action wind-down --action {action.id} --as ROK"
+    assert wind_down.instrument == "WindDown" and wind_down.terms == {"actions": action.id}
+    new_fingerprint = fingerprint(public_key_text(new))
+    assert revoke.command == (
+        f"partnership keys revoke SECRETARIAT --new-key <its new key file, fingerprint {new_fingerprint}> --as ROK"
+    )
+    (mailed,) = await mail_to(partnership, data_dir, ROK, "awaits your filing: a revocation of the SECRETARIAT's key")
+    assert new_fingerprint in mailed["Subject"]

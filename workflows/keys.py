@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         void_halves,
     )
     from models.partnership import PartnershipState
+    from models.signing import fingerprint
     from workflows.handlers import governed_update
 
 
@@ -62,7 +63,11 @@ class KeyRegistry:
         change = completed_revocation(self._state.key_revocations, filing)
         held = self._state.key_revocations
         held[filing.filed_by] = filing
-        if change is None:
+        if change is None:  # the SECRETARIAT's: the other Participant is told it awaits its filing
+            new = fingerprint(filing.new_key)
+            what = f"a revocation of the {filing.revoked}'s key {filing.revoked_fingerprint} (its new key: {new})"
+            command = f"partnership keys revoke {filing.revoked} --new-key <the {filing.revoked}'s new key {new}>"
+            self._awaits_other(filing, what, command)  # type: ignore[attr-defined]  # JointDecisions'
             return None
         for p in revokers(filing.revoked):
             held.pop(p, None)
@@ -136,6 +141,11 @@ class KeyRegistry:
         to the namespace can forge; a closed one just does not take the message."""
         s = self._state
         return [*s.amendments, *s.actions, *s.consultations, *s.forums]
+
+    @workflow.query
+    def pending_revocations(self) -> list[KeyRevocation]:
+        """The halves of a revocation filed while the other Participant's is awaited (the inbox's)."""
+        return list(self._state.key_revocations.values())
 
     @workflow.query
     def key_ring(self) -> KeyRing:
