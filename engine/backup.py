@@ -1,5 +1,6 @@
 """Backup and restore of the embedded stack's data dir (issue 14): the dev server's SQLite file,
-the register, the Maildir and the public keys, copied consistently while the stack runs.
+the register, the Maildir, the public keys (retired ones too) and the office's pins, copied
+consistently while the stack runs.
 
 Each SQLite file is copied with SQLite's online backup API, which gives a snapshot of the whole
 file at one instant even while the server or the worker writes to it. The files are taken in the
@@ -75,8 +76,13 @@ def backup(target: Path, private_keys: bool = False) -> dict:
             shutil.copytree(mail / sub, target / "mail" / sub)
     keys = config.keys_dir()
     (target / "keys").mkdir()
-    for key in sorted(keys.glob("*.pub")) + (sorted(keys.glob("*.key")) if private_keys else []):
-        shutil.copy2(key, target / "keys" / key.name)
+    # The office's pins (what it checks the Partnership's registry against) and its retired keys
+    # are its record too: a restore without them silently checked nothing (walkthrough 3, F2).
+    kept = [*keys.glob("*.pub"), *keys.glob("retired/*.pub"), *keys.glob("pins.json")]
+    kept += [*keys.glob("*.key"), *keys.glob("retired/*.key")] if private_keys else []
+    for key in sorted(kept):
+        (target / "keys" / key.relative_to(keys)).parent.mkdir(exist_ok=True)
+        shutil.copy2(key, target / "keys" / key.relative_to(keys))
     files = {str(p.relative_to(target)): sha256_of(p) for p in sorted(target.rglob("*")) if p.is_file()}
     manifest = {"taken_at": datetime.now(UTC).isoformat(), "from": str(data), "files": files, "notes": notes}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

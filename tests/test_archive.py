@@ -253,6 +253,26 @@ def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, 
     assert not (tmp_path / "new").exists()  # a refused restore changes nothing
 
 
+def test_a_backup_keeps_the_offices_pins_and_retired_keys(data_dir, tmp_path, monkeypatch):
+    """Walkthrough 3, F2: only keys/*.pub were copied, so a restored office had no pins to hold the
+    Partnership's registry to, and lost the keys it had rotated away."""
+    from engine.backup import backup, restore
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    keys = data_dir / "keys"
+    (keys / "pins.json").write_text('{"UK": "pinned"}\n')
+    (keys / "retired").mkdir()
+    (keys / "retired" / "uk-0123456789abcdef-1.pub").write_text("old public key\n")
+    (keys / "retired" / "uk-0123456789abcdef-1.key").write_text("old private key\n")
+    public_only = backup(tmp_path / "public")
+    assert {"keys/pins.json", "keys/retired/uk-0123456789abcdef-1.pub"} <= set(public_only["files"])
+    assert "keys/retired/uk-0123456789abcdef-1.key" not in public_only["files"]
+    assert "keys/retired/uk-0123456789abcdef-1.key" in backup(tmp_path / "all", private_keys=True)["files"]
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "restored"))
+    restore(tmp_path / "public")
+    assert (tmp_path / "restored" / "keys" / "pins.json").read_text() == '{"UK": "pinned"}\n'
+
+
 RECORD = {
     "decision_id": "partnership/entry-into-effect",
     "workflow_id": "partnership",
