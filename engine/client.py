@@ -41,18 +41,22 @@ def connect_config(address: str | None = None) -> dict[str, Any]:
             f"the Temporal client settings cannot be used (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): {err}"
         ) from None
     if "target_host" not in config and not address:
-        chosen = os.environ.get("PARTNERSHIP_DATA_DIR")
-        if chosen and not settings.data_dir().is_dir():
+        if problem := missing_data_dir():
             # Else the default address would answer: another stack's server, read without a word.
-            raise Unreachable(
-                f"PARTNERSHIP_DATA_DIR is {chosen}, which does not exist: no stack runs there; set the "
-                "office's data dir, or TEMPORAL_ADDRESS for a server of your choosing"
-            )
+            raise Unreachable(f"{problem}: no stack runs there; set the office's data dir, or TEMPORAL_ADDRESS")
         running = embedded_address_file()
         config["target_host"] = running.read_text().strip() if running.exists() else DEFAULT_ADDRESS
     if address:
         config["target_host"] = address
     return config
+
+
+def missing_data_dir() -> str | None:
+    """The data dir PARTNERSHIP_DATA_DIR names, where it does not exist (a typo, most often)."""
+    chosen = os.environ.get("PARTNERSHIP_DATA_DIR")
+    if chosen and not settings.data_dir().is_dir():
+        return f"PARTNERSHIP_DATA_DIR is {chosen}, which does not exist"
+    return None
 
 
 class Unreachable(Exception):

@@ -27,12 +27,15 @@ def test_a_data_dir_that_does_not_exist_is_named_not_replaced_by_the_default_ser
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "PARTNERSHIP_"))}
     missing = tmp_path / "no-such-office"
-    result = run_cli("status", env=env | {"PARTNERSHIP_DATA_DIR": str(missing)}, timeout=60)
-    assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.strip() == (
-        f"PARTNERSHIP_DATA_DIR is {missing}, which does not exist: no stack runs there; set the office's "
-        "data dir, or TEMPORAL_ADDRESS for a server of your choosing"
-    )
+    # With TEMPORAL_ADDRESS set too (as an office's is), the read would go unchecked by any pin
+    # (walkthrough 3, F13): refused the same way.
+    for server in ({}, {"TEMPORAL_ADDRESS": "127.0.0.1:1"}):
+        result = run_cli("status", env=env | server | {"PARTNERSHIP_DATA_DIR": str(missing)}, timeout=60)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.strip() == (
+            f"PARTNERSHIP_DATA_DIR is {missing}, which does not exist: this office's keys and pins are not "
+            "there; set the office's data dir"
+        )
     empty = tmp_path / "empty-office"
     empty.mkdir()
     shown = run_cli("keys", "show", env=env | {"PARTNERSHIP_DATA_DIR": str(empty), "TEMPORAL_ADDRESS": "127.0.0.1:1"})
