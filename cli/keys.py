@@ -32,6 +32,7 @@ from engine.keys import (
     KeyProblem,
     expected_keys,
     init_keys,
+    key_file_label,
     load_private_key,
     mark_recorded,
     office,
@@ -126,6 +127,12 @@ def keys_pin(
         key = read_public_key(file)
     except KeyProblem as err:
         fail(str(err))
+    labelled = key_file_label(file)
+    if labelled is not None and labelled is not identity:  # walkthrough 3, F8: ROK's file pinned as UK
+        fail(
+            f"{file.name} says it holds {labelled}'s key, not {identity}'s; pin it as {labelled}, "
+            f"or ask {identity} for its own"
+        )
     held = pins().get(identity)
     if held and held["public_key"] != key and not again:
         fail(
@@ -158,12 +165,15 @@ async def record_pins() -> list[str]:
 
 def record_pins_now() -> None:
     """Best effort after a pin: the Partnership may not be started yet (then `sign` or `start`
-    records it), or not reachable."""
+    records it), or not reachable; the pin is kept either way. A Partnership that answers and holds
+    another key than the one pinned is a refusal (exit 1): the office must check with the holder."""
     try:
         for line in asyncio.run(record_pins()):
             echo(line)
-    except Exception as err:  # one line whatever it is: the pin itself is kept
+    except (Unreachable, RPCError) as err:
         echo(f"pin kept here, not yet on the Partnership's register: {explain(err)}", err=True)
+    except Exception as err:  # one line whatever it is: the pin itself is kept
+        fail(f"pin kept here, not on the Partnership's register: {explain(err)}")
     finally:
         forget_connection()
 

@@ -189,6 +189,18 @@ def read_public_key_file(path: Path) -> tuple[str, tuple[str, str] | None]:
     return key, possession
 
 
+def key_file_label(path: Path) -> Identity | None:
+    """Whose key an exported `.pub` file says it holds (`# ROK key, fingerprint …`), if it says."""
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for words in (line.split() for line in lines):
+        if len(words) >= 3 and words[0] == "#" and words[2].startswith("key") and words[1] in Identity.__members__:
+            return Identity(words[1])
+    return None
+
+
 def read_public_key(path: Path) -> str:
     return read_public_key_file(path)[0]
 

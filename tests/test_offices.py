@@ -153,6 +153,20 @@ def test_three_offices_each_with_only_its_own_key(offices, tmp_path):
         held = json.loads((o.data(office) / "keys" / "pins.json").read_text())
         assert all(p.get("recorded") for p in held.values()), held
 
+    # Walkthrough 3, F8: a file that says it holds ROK's key is not pinned as UK's; one that does not
+    # say, pinned as UK's where the Partnership holds another key for UK, is refused (exit 1).
+    exported = {office: o.tmp / f"{office.lower()}.pub" for office in OFFICES}
+    scratch = o.env["ROK"] | {"PARTNERSHIP_DATA_DIR": str(tmp_path / "scratch")}
+    (tmp_path / "scratch").mkdir()
+    labelled = cli("keys", "pin", "UK", str(exported["ROK"]), env=scratch)
+    assert labelled.returncode == 1 and labelled.stderr.strip() == (
+        "rok.pub says it holds ROK's key, not UK's; pin it as ROK, or ask UK for its own"
+    )
+    unlabelled = tmp_path / "key.pub"
+    unlabelled.write_text(exported["ROK"].read_text().splitlines()[0] + "\n")
+    wrong = cli("keys", "pin", "UK", str(unlabelled), env=scratch)
+    assert wrong.returncode == 1 and "pin kept here, not on the Partnership's register" in wrong.stderr, wrong.stderr
+
     # From the UK office, ROK's signature cannot be made: one line naming the missing key, nothing sent.
     before = o.history_length()
     message = o.refused("UK", "termination", "notify", "--as", "ROK")
