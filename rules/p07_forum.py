@@ -208,6 +208,11 @@ def postponement_problem(case: ForumCase, filing: Postponement, now: datetime) -
         )
     if filing.to == case.on:
         return f"the Forum is already on {case.on}"
+    if filing.to.year != case.year:  # walkthrough 3, F6: it met after the next year's Forum
+        return (
+            f"the Forum {case.year} is held in {case.year} (¶7: annually); it can be moved within that year, "
+            f"not to {filing.to}"
+        )
     return already_filed_problem(case.postponements, filing.filed_by, filing.terms(), f"to move it to {filing.to}")
 
 

@@ -122,16 +122,22 @@ async def test_a_cost_arrangement_that_differs_is_named_mailed_and_withdrawn_onl
 
 
 async def test_a_postponement_waits_with_a_mail_and_the_filer_withdraws_it(local_env, partnership, data_dir):
-    forum = await start(partnership, local_env.client, 2027)
-    filing = signed(Postponement(filed_by=ROK, forum_id=forum.id, to=date(2027, 12, 2)), to=forum)
+    year = date.today().year + 1
+    forum = await start(partnership, local_env.client, year)
+    # Walkthrough 3, F6: not out of its year (it would meet after the next year's Forum).
+    next_year = signed(Postponement(filed_by=ROK, forum_id=forum.id, to=date(year + 1, 3, 1)), to=forum)
+    assert await rejected(forum, ForumCycleWorkflow.postpone, next_year) == (
+        f"the Forum {year} is held in {year} (¶7: annually); it can be moved within that year, not to {year + 1}-03-01"
+    )
+    filing = signed(Postponement(filed_by=ROK, forum_id=forum.id, to=date(year, 12, 2)), to=forum)
     view = await forum.execute_update(ForumCycleWorkflow.postpone, filing)
-    assert view.postponements.filed[ROK].terms == {"to": "2027-12-02"}
-    assert await mail_to(forum, data_dir, UK, "ROK awaits your filing: to move the Forum 2027")
+    assert view.postponements.filed[ROK].terms == {"to": f"{year}-12-02"}
+    assert await mail_to(forum, data_dir, UK, f"ROK awaits your filing: to move the Forum {year}")
     view = await forum.execute_update(
         ForumCycleWorkflow.withdraw_joint_filing,
         signed(withdrawal(ROK, view.postponements, ROK, "postponement"), to=forum),
     )
-    assert not view.postponements and view.summary.on == date(2027, 11, 22)
+    assert not view.postponements and view.summary.on == date(year, 11, 22)
 
 
 async def test_an_agreement_that_waits_mails_the_other_side_and_only_its_filer_withdraws_it(
