@@ -11,6 +11,8 @@ from starlette.requests import Request
 from cli.withdrawals import NOTHING, own_filing, waiting_in
 from console.app import acting_identity
 from console.instruments import offered_to
+from models.amendment import AmendmentStatus, AmendmentView
+from models.consultation import ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import Identity
 from models.joint import JointDecision
@@ -45,6 +47,23 @@ def forum_forms(view: ForumView) -> tuple[str, ...]:
     agree = ("forum-agree",) if any(d.taken_at is None for d in view.decisions) else ()
     approve = ("forum-approve",) if view.minutes else ()
     return ("forum-decide", *agree, "forum-minutes", *approve) if stage is ForumStage.CONVENED else ()
+
+
+def amendment_forms(view: AmendmentView, acting: Identity | None) -> tuple[str, ...]:
+    """The proposer may withdraw its proposal; the other side consents or declines (walkthrough 3, F4)."""
+    if view.status is not AmendmentStatus.PROPOSED:  # consented: nothing is left to file on it
+        return ()
+    return ("amendment-withdraw",) if acting is view.proposed_by else ("amendment-consent", "amendment-decline")
+
+
+def consultation_forms(view: ConsultationView, acting: Identity | None) -> tuple[str, ...]:
+    """A round or a proposal from either side; the opener alone withdraws; an outcome the other side
+    proposed is accepted (walkthrough 3, F4)."""
+    if view.summary.state != "OPEN":
+        return ()
+    withdraw = ("consult-withdraw",) if acting is view.summary.opened_by else ()
+    accept = ("consult-accept",) if any(p.by is not acting for p in view.proposals) else ()
+    return ("consult-note", "consult-propose", *accept, *withdraw)
 
 
 def termination_forms(status: PartnershipStatus, acting: Identity | None) -> tuple[str, ...]:

@@ -16,7 +16,16 @@ from cli.inbox import inbox, snapshot
 from cli.withdrawals import ON_ACTION
 from console.app import acting_identity, page, session_of
 from console.instruments import BY_MODEL
-from console.offers import action_forms, forms_for, forum_forms, forum_withdrawals, termination_forms, withdrawal_href
+from console.offers import (
+    action_forms,
+    amendment_forms,
+    consultation_forms,
+    forms_for,
+    forum_forms,
+    forum_withdrawals,
+    termination_forms,
+    withdrawal_href,
+)
 from models.amendment import AmendmentSummary
 from models.catalogue import PILLARS, amended_areas
 from models.consultation import ConsultationSummary
@@ -203,7 +212,7 @@ async def amendment_page(request: Request) -> Response:
     ident = request.path_params["ident"]
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, AmendmentWorkflow.show, f"no amendment {ident}")
-    slugs = ("amendment-consent", "amendment-decline", "amendment-withdraw") if view.status.is_open else ()
+    slugs = amendment_forms(view, acting_identity(request))
     return page(
         request,
         "amendment.html",
@@ -265,19 +274,17 @@ async def consultations_page(request: Request) -> Response:
     status = await ask(P.status)
     summaries = await with_closed(P.consultations, "consultation", ConsultationSummary, "consultation_id")
     views = await shown([k.consultation_id for k in summaries], ConsultationWorkflow.show)
-    slugs = ("consult-note", "consult-propose", "consult-accept", "consult-withdraw")
+    acting = acting_identity(request)
     return page(
         request,
         "consultations.html",
         views=views,
         view_forms={
-            v.summary.consultation_id: forms_for(request, *slugs, consultation_id=v.summary.consultation_id)
+            ident: forms_for(request, *consultation_forms(v, acting), consultation_id=ident)
             for v in views
-            if v.summary.state.value == "OPEN"
+            if (ident := v.summary.consultation_id) and v.summary.state.value == "OPEN"
         },
-        forms=forms_for(
-            request, "consult-open", "group-set-leads", *termination_forms(status, acting_identity(request))
-        ),
+        forms=forms_for(request, "consult-open", "group-set-leads", *termination_forms(status, acting)),
     )
 
 

@@ -571,6 +571,21 @@ def test_a_page_offers_only_the_forms_its_state_could_take():
     )  # fmt: skip
     assert forum_forms(cycle(ForumStage.CLOSED)) == ()
 
+    from console.offers import amendment_forms, consultation_forms
+    from models.amendment import AmendmentStatus
+
+    # Walkthrough 3, F4: each side is offered what it may file on the thing the page shows.
+    proposal = Shown(status=AmendmentStatus.PROPOSED, proposed_by=Identity.UK)
+    assert amendment_forms(proposal, Identity.UK) == ("amendment-withdraw",)
+    assert amendment_forms(proposal, Identity.ROK) == ("amendment-consent", "amendment-decline")
+    assert amendment_forms(Shown(status=AmendmentStatus.CONSENTED, proposed_by=Identity.UK), Identity.UK) == ()
+    opened = Shown(summary=Shown(state="OPEN", opened_by=Identity.UK), proposals=[Shown(by=Identity.ROK)])
+    assert consultation_forms(opened, Identity.UK) == (
+        "consult-note", "consult-propose", "consult-accept", "consult-withdraw",
+    )  # fmt: skip
+    assert consultation_forms(opened, Identity.ROK) == ("consult-note", "consult-propose")  # its own proposal
+    assert consultation_forms(Shown(summary=Shown(state="RESOLVED", opened_by=Identity.UK), proposals=[]), None) == ()
+
     notice = Shown(given_by=Identity.ROK)
     pending = Shown(state=Stage.TERMINATION_PENDING, termination_notices=[notice])
     assert termination_forms(pending, Identity.ROK) == ("termination-withdraw",)
