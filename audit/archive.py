@@ -113,10 +113,20 @@ async def all_histories(
     A visibility query can only be asked of the server: with one, it is the workflows the server
     finds and those they started (a Partnership's actions, amendments…), each from the server
     or the archive. `from_archive`: the archive alone (no server needed)."""
+    return (await histories_and_rewrites(client, engine, query, from_archive))[0]
+
+
+async def histories_and_rewrites(
+    client: Client | None, engine: Engine, query: str | None = None, from_archive: bool = False
+) -> tuple[list[WorkflowHistory], list[str]]:
+    """`all_histories`, and each archived run the server still holds whose events are not the
+    server's: whoever can write the register database can rewrite an archived history and
+    recompute its hash, its anchor and the chain after it; only the server's own copy, while it
+    has one, shows it (adversarial review 2, F4)."""
     from audit.history import fetch_all
 
     if from_archive or client is None:
-        return archived(engine)
+        return archived(engine), []
     server = await fetch_all(client, query)
     try:
         archive = archived(engine)
@@ -128,7 +138,18 @@ async def all_histories(
             server += await histories_of(client, engine, child)  # its runs, from the server or the archive
         covered = found | started_by(server)
         archive = [h for h in archive if h.workflow_id in covered]
-    return merged(server, archive)
+    return merged(server, archive), rewritten(server, archive)
+
+
+def rewritten(server: list[WorkflowHistory], archive: list[WorkflowHistory]) -> list[str]:
+    """The archived runs that differ, event for event, from the server's history of the same run."""
+    held = {h.run_id: h for h in server}
+    return [
+        f"archived history {h.workflow_id} run {h.run_id} differs from the server's history of that run; "
+        "the archive was rewritten"
+        for h in archive
+        if h.run_id in held and History(events=h.events) != History(events=held[h.run_id].events)
+    ]
 
 
 # Integrity --------------------------------------------------------------------------------------

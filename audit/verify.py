@@ -17,10 +17,10 @@ from temporalio.client import Client, WorkflowHistory
 
 from activities.register import chain_problems, decisions, every_closed_entry, read_only_engine
 from audit.archive import (
-    all_histories,
     archive_problems,
     archived_count,
     ended_chains,
+    histories_and_rewrites,
     histories_of,
     not_yet_archived,
     started_by,
@@ -187,7 +187,8 @@ async def verify(
     archived history must hash to the SHA-256 its register row anchors, and every closed run of a
     workflow in the register must be archived. `from_archive`: the archive alone, no server."""
     problems = chain_problems(engine)
-    histories = await all_histories(client, engine, query, from_archive)
+    histories, rewrites = await histories_and_rewrites(client, engine, query, from_archive)
+    problems += rewrites
     recorded: dict[str, dict[str, Any]] = {}
     for history in histories:
         recorded |= recorded_decisions(history)

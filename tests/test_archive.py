@@ -176,6 +176,42 @@ async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, lo
     )
 
 
+async def test_an_archive_rewritten_with_its_hashes_is_caught_against_the_servers_copy(
+    local_env, partnership, task_queue
+):
+    """Adversarial review 2, F4: whoever writes the register database can rewrite an archived
+    history and recompute its SHA-256 and anchor (and the chain after it); while the server still
+    has the run, verify compares the two copies event by event."""
+    import json
+
+    from temporalio.api.history.v1 import History
+
+    from audit.verify import verify
+    from models.archive import pack, unpack
+
+    action = await completed_action(partnership, local_env.client)
+    await archive_now(local_env.client, task_queue)
+    [row] = archived_rows(action.id)
+    history = History.FromString(unpack(row.compressed))
+    history.events[0].workflow_execution_started_event_attributes.identity = "someone else"
+    sha256, compressed = pack(history.SerializeToString())
+    anchor = next(d for d in decisions(register_engine()) if d.kind == ARCHIVED_KIND and d.workflow_id == action.id)
+    details = json.loads(anchor.details_json) | {"sha256": sha256}
+    with archive_engine().begin() as conn:
+        conn.execute(
+            text("UPDATE histories SET compressed = :b, sha256 = :h WHERE seq = :s"),
+            {"b": compressed, "h": sha256, "s": row.seq},
+        )
+        conn.execute(
+            text("UPDATE decisions SET details_json = :d WHERE seq = :s"), {"d": json.dumps(details), "s": anchor.seq}
+        )
+    report = await verify(local_env.client, register_engine(), f"WorkflowId IN ('{action.id}', '{partnership.id}')")
+    assert (
+        f"archived history {action.id} run {row.run_id} differs from the server's history of that run; "
+        "the archive was rewritten"
+    ) in report.problems
+
+
 async def test_a_closed_run_not_yet_archived_is_listed_and_once_lost_is_reported(local_env, partnership):
     action = await completed_action(partnership, local_env.client)
     query = f"WorkflowId = '{partnership.id}'"  # the Partnership's audit covers the actions it started
