@@ -10,6 +10,7 @@ The README's table lists them; change both together.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Callable
 from datetime import date
@@ -70,6 +71,18 @@ TAKEN_KEPT = 500
 #: current: a paper signed by a replaced key no longer verifies. So each identity's key signs this
 #: many, then is rotated (key rotations and revocations are taken beyond it).
 FILINGS_PER_KEY = 1_000
+#: Filings one identity makes on one amendment, joint action, consultation or Forum cycle, each
+#: remembered by its id's digest and filer (about 30 bytes): a filer re-filing without end (a
+#: co-chair named again and again) grew the state past 2 MB (adversarial review 2, F5). Quarterly
+#: reports on a joint action reach it in 250 years.
+FILINGS_PER_THING = 1_000
+
+
+def filer_mark(filing_id: str, filer: str) -> str:
+    """What a governed thing remembers of a filing it accepted: its id's digest and its filer."""
+    return f"{hashlib.sha256(filing_id.encode()).hexdigest()[:16]}:{filer}"
+
+
 #: Catalogue changes in force at once (each amendment in force adds up to CHANGES_MAX).
 CATALOGUE_CHANGES_MAX = 50
 #: Policy areas added to the catalogue's eleven (each has a working group the Partnership carries).

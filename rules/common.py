@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, JointWithdrawal, PendingFiling
 from models.keyring import KeyRevocation, KeyRotation
-from models.limits import FILINGS_PER_KEY
+from models.limits import FILINGS_PER_KEY, FILINGS_PER_THING
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.tags import decided
@@ -90,6 +90,16 @@ def filings_per_key_problem(filing: Filing, fingerprint: str, filed: int) -> str
     return (
         f"{filing.filed_by}'s key {fingerprint} has signed {FILINGS_PER_KEY} filings on the Partnership, the most one "
         f"key may (a limit on state size); rotate it: partnership keys rotate --as {filing.filed_by}"
+    )
+
+
+@decided("31", "Bounded state", "one identity makes at most FILINGS_PER_THING filings on one governed thing")
+def filings_per_thing_problem(filing: Filing, filed: int) -> str | None:
+    if filed < FILINGS_PER_THING:
+        return None
+    return (
+        f"{filing.filed_by} has made {FILINGS_PER_THING} filings on {filing.addressed_to}, the most one identity "
+        "may on one governed thing (a limit on state size)"
     )
 
 

@@ -228,3 +228,30 @@ def text_sha256_of(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def test_one_identity_makes_a_bounded_number_of_filings_on_one_governed_thing(
+    local_env, partnership, monkeypatch
+):
+    """Adversarial review 2, F5: a co-chair named again and again added a 160-character filing id
+    to the cycle's state each time, without end. Each filing is remembered by its id's digest and
+    filer, and one identity's filings on one thing are bounded; the other side's are its own."""
+    import rules.common
+    from tests.helpers import nomination, rejected
+    from tests.test_forum import ROK_CHAIR, UK_CHAIR, start
+    from workflows.forum import ForumCycleWorkflow
+
+    monkeypatch.setattr(rules.common, "FILINGS_PER_THING", 3)
+    forum = await start(partnership, local_env.client, date.today().year + 1)
+
+    def named(side: Identity, chair: tuple[str, str]):
+        filing_id = f"nomination-{uuid.uuid4()}-" + "x" * 100
+        return signed(nomination(side, *chair, forum_id=forum.id, filing_id=filing_id), to=forum)
+
+    for _ in range(3):
+        await forum.execute_update(ForumCycleWorkflow.nominate, named(Identity.UK, UK_CHAIR))
+    message = await rejected(forum, ForumCycleWorkflow.nominate, named(Identity.UK, UK_CHAIR))
+    assert message == (
+        f"UK has made 3 filings on {forum.id}, the most one identity may on one governed thing (a limit on state size)"
+    )
+    await forum.execute_update(ForumCycleWorkflow.nominate, named(Identity.ROK, ROK_CHAIR))

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.handlers import confirmed, waits_its_turn
     from workflows.joint_decisions import WaitingFilings
     from workflows.registry_copy import RegistryCopy
+    from workflows.remembered import RemembersFilings
 
 #: Effects retry until they succeed: a decision or a notice is never dropped, only delayed.
 EFFECT_RETRY = RetryPolicy(
@@ -70,7 +71,7 @@ class Message:
     undo: Callable[[], None] | None = field(default=None, repr=False)  # a child's entry, if its id is held
 
 
-class GovernedWorkflow(WaitingFilings, RegistryCopy):
+class GovernedWorkflow(RemembersFilings, WaitingFilings, RegistryCopy):
     """Base of the governance workflows. A subclass calls `_govern` from its `__init__` with the
     lists in its state that hold accepted filing ids and queued effects, says when it is finished
     and what its clock makes due, and runs `_serve()` from its `@workflow.run`.
@@ -148,17 +149,6 @@ class GovernedWorkflow(WaitingFilings, RegistryCopy):
         """A completed effect's answer (only a read has one): it changes state, issues no command."""
         if isinstance(effect, SenderCheck):
             confirmed(self, effect, result)
-
-    def _was_seen(self, filing: Filing) -> bool:
-        """Whether this very filing was accepted before (a signed paper is presented once)."""
-        return filing.filing_id in self._seen_filings
-
-    def _remember(self, filing: Filing) -> None:
-        self._seen_filings.append(filing.filing_id)
-
-    def _filings_problem(self, filing: Filing) -> str | None:
-        """Why this workflow takes no more filings of this filer, or None (its own bounds say)."""
-        return None
 
     def _filing_keys(self) -> KeyRing:
         return self._case.keys  # type: ignore[attr-defined]
