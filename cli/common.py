@@ -282,10 +282,7 @@ async def client() -> Client:
     if _connected and _connected[0].done() and (_connected[0].cancelled() or _connected[0].exception()):
         _connected.clear()  # it failed (whether or not anyone was waiting for it)
     if not _connected:
-        if problem := missing_data_dir():
-            # Wherever the server is (TEMPORAL_ADDRESS), a command reads and files as an office: a
-            # folder that is not there holds no key or pin to check the Partnership against, and
-            # reads would go unchecked without a word (walkthrough 3, F13).
+        if problem := missing_data_dir():  # wherever the server is: no key or pin there to check it by
             raise Refused(f"{problem}: this office's keys and pins are not there; set the office's data dir")
         _connected.append(asyncio.ensure_future(connect()))
     return await asyncio.shield(_connected[0])  # a caller called off leaves the others' connection

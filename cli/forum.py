@@ -50,7 +50,7 @@ from models.forum import (
 )
 from models.identities import Identity
 from rules.p07_co_chairs import co_chair_ministry, default_rank
-from rules.p07_forum import usual_date_problem
+from rules.p07_schedule import usual_date_problem
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
 

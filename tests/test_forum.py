@@ -28,7 +28,7 @@ from models.forum import (
 from models.identities import Identity
 from models.joint import JointWithdrawal
 from models.messages import TakenDecision
-from rules.p07_forum import next_forum_date
+from rules.p07_schedule import next_forum_date
 from tests.helpers import (
     agenda_agreement,
     decision_agreement,
@@ -590,7 +590,7 @@ def test_a_launch_decision_whose_text_cannot_be_a_title_is_refused_when_tabled()
 def test_the_next_cycle_is_found_past_cycles_started_by_hand_two_years_ahead():
     """Walkthrough 2, S3: with this and the next two years' cycles started by hand (a cycle may be
     started up to two years ahead), the search stopped short and no cycle was due to start at all."""
-    from rules.p07_forum import next_cycle_start
+    from rules.p07_schedule import next_cycle_start
 
     now = datetime(2026, 11, 29, tzinfo=UTC)
     starts, forum_on = next_cycle_start(now, 3, 1, {2027, 2028})

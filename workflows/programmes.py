@@ -46,15 +46,8 @@ with workflow.unsafe.imports_passed_through():
     from models.working_group import GroupLeads, GroupReport, WorkingGroup
     from rules.common import child_id, held_id_problem
     from rules.messages import taken_decision_problem
-    from rules.p07_forum import (
-        default_host,
-        forum_calendar_problem,
-        forum_date,
-        forum_start_problem,
-        next_cycle_start,
-        open_forums_problem,
-        standing_items,
-    )
+    from rules.p07_forum import default_host, forum_date, forum_start_problem, open_forums_problem, standing_items
+    from rules.p07_schedule import forum_calendar_problem, next_cycle_start
     from rules.p07_working_groups import leads_problem
     from rules.p09_27_joint_actions import action_proposal_problem, open_actions_problem
     from rules.p29_consultations import consultation_problem
