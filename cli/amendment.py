@@ -144,13 +144,7 @@ async def list_amendments(json_out: JsonFlag = False) -> None:
     rows = []
     for a in summaries:
         paragraphs = ",".join(f"¶{p}" for p in a.paragraphs)
-        if a.version:
-            when = f"in effect {a.effective_on} (v{a.version})"
-        elif a.effective_on:  # consented, taking effect on the later date the proposal names
-            when = f"effective {a.effective_on}"
-        else:
-            when = f"respond by {a.respond_by}" if a.status.is_open else ""
-        rows.append([a.amendment_id, a.status, a.proposed_by, paragraphs, when, a.summary])
+        rows.append([a.amendment_id, a.status, a.proposed_by, paragraphs, a.when(), a.summary])
     table(["amendment", "status", "by", "paragraphs", "when", "summary"], rows)
 
 

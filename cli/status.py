@@ -183,9 +183,11 @@ def show_status(current: PartnershipStatus, json_out: bool) -> None:
             f"effective {t.effective_on} ({t.effective_at:%Y-%m-%d %H:%M}Z)"
         )
     for a in current.pending_amendments:
-        echo(f"Pending amendment: {a.amendment_id} ({a.status}, respond by {a.respond_by}) {a.summary}")
+        echo(f"Pending amendment: {a.amendment_id} ({a.status}, {a.when()}) {a.summary}")
     for a in current.amendments_in_force:
         echo(f"Amendment in force: {a.amendment_id} from {a.effective_on} (version {a.version})")
+    for change in current.catalogue_changes:  # walkthrough 3, F7: `--json` had them, the text not
+        echo(f"Catalogue as amended: {change.line()}")
     if current.joint_actions.actions:
         echo(f"Joint actions: {progress_line(current.joint_actions)}")
         for pillar, r in current.joint_actions_by_pillar.items():

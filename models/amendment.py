@@ -49,6 +49,14 @@ class CatalogueChange(Model):
     area: Ref | None = None  # slug of the area the commitment sits under, or of the new area
     pillar: int | None = Field(default=None, ge=1, le=4)  # of a new area
 
+    def line(self) -> str:
+        """The change in words (`status`, `amendment show`)."""
+        if self.action == "add-policy-area":
+            return f"policy area {self.area} added under pillar {self.pillar}: {self.title}"
+        if self.action == "add-commitment":
+            return f"commitment {self.ref} added under {self.area}: {self.title}"
+        return f"commitment {self.ref} retired"
+
 
 class AmendmentProposal(Filing):
     """The proposal; filing it is the proposer's written consent (¶33)."""
@@ -94,6 +102,14 @@ class AmendmentSummary(Model):
     # The date the proposal asked for, as the Partnership received it: no report may bring the
     # amendment into effect before it.
     requested_effective_on: date | None = None
+
+    def when(self) -> str:
+        """When it took or takes effect, or by when it must be answered (`status`, `amendment list`)."""
+        if self.version:
+            return f"in effect {self.effective_on} (v{self.version})"
+        if self.effective_on:  # consented, taking effect on the later date the proposal names
+            return f"effective {self.effective_on}"
+        return f"respond by {self.respond_by}" if self.status.is_open else ""
 
     @model_validator(mode="before")
     @classmethod

@@ -35,8 +35,11 @@ def action_proposal_problem(state: PartnershipState, proposal: JointActionPropos
     if problem := in_effect_problem(state, "new joint action"):
         return problem
     if locate(proposal.ref, state.catalogue_changes) is None:
+        if any(c.action == "retire-commitment" and c.ref == proposal.ref for c in state.catalogue_changes):
+            return f"commitment {proposal.ref} was retired by an amendment in force (¶33); it takes no new joint action"
         refs, _ = amended_catalogue(state.catalogue_changes)
-        return f"unknown commitment ref {proposal.ref!r}; `partnership catalogue` lists them ({len(refs)} refs)"
+        listed = f"`partnership catalogue --in-force` lists them ({len(refs)} refs)"
+        return f"unknown commitment ref {proposal.ref!r}; {listed}"
     if not proposal.title.strip():
         return "a joint action needs a title (--title)"
     if proposal.starts and proposal.ends and proposal.ends < proposal.starts:

@@ -100,6 +100,7 @@ async def test_a_commitment_added_under_any_ref_takes_joint_actions(local_env, p
     changes = [
         CatalogueChange(action="add-policy-area", area="quantum", title="Quantum", pillar=2),
         CatalogueChange(action="add-commitment", ref="quantum-a", title="Quantum networks", area="quantum"),
+        CatalogueChange(action="retire-commitment", ref="13a"),
     ]
     receipt, amendment = await propose(partnership, local_env.client, paragraphs=[8], catalogue_changes=changes)
     await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
@@ -108,6 +109,11 @@ async def test_a_commitment_added_under_any_ref_takes_joint_actions(local_env, p
     action = await partnership.execute_update(PartnershipWorkflow.propose_joint_action, filed)
     view = await local_env.client.get_workflow_handle(action.action_id).query(JointActionWorkflow.show)
     assert (view.summary.ref, view.summary.area) == ("quantum-a", "quantum")
+    # A retired one is named as such, not as unknown (walkthrough 3, F7).
+    retired = signed(JointActionProposal(filed_by=Identity.UK, ref="13a", title="Late"), to=partnership)
+    assert await rejected(partnership, PartnershipWorkflow.propose_joint_action, retired) == (
+        "commitment 13a was retired by an amendment in force (¶33); it takes no new joint action"
+    )
 
 
 async def test_a_response_is_the_other_sides_alone(local_env, partnership):
@@ -331,3 +337,40 @@ def test_the_same_amendment_is_the_same_paragraphs_in_any_order_or_repeated(keys
     reordered = AmendmentProposal(filed_by=Identity.ROK, paragraphs=[30, 7], text="New wording.")
     assert duplicate_proposal_problem(state, reordered) is not None
     assert duplicate_proposal_problem(state, again) is None  # ¶30 alone is another amendment
+
+
+def test_status_says_when_an_amendment_takes_effect_and_what_it_changes_in_the_catalogue():
+    """Issue 15 and walkthrough 3 (F7, F12): a consented amendment showed "respond by" in `status`,
+    and the catalogue changes in force showed in `status --json` only."""
+    from datetime import UTC, date, datetime
+
+    from models.amendment import AmendmentStatus, AmendmentSummary
+
+    def summary(status: AmendmentStatus, **more) -> AmendmentSummary:
+        return AmendmentSummary(
+            amendment_id="partnership-amendment-2",
+            proposed_by=Identity.UK,
+            paragraphs=[7],
+            summary="s",
+            status=status,
+            proposed_at=datetime(2027, 1, 1, tzinfo=UTC),
+            respond_by=date(2027, 2, 28),
+            **more,
+        )
+
+    assert summary(AmendmentStatus.PROPOSED).when() == "respond by 2027-02-28"
+    assert summary(AmendmentStatus.CONSENTED, effective_on=date(2027, 3, 1)).when() == "effective 2027-03-01"
+    assert summary(AmendmentStatus.IN_EFFECT, effective_on=date(2027, 3, 1), version=2).when() == (
+        "in effect 2027-03-01 (v2)"
+    )
+    assert summary(AmendmentStatus.WITHDRAWN).when() == ""
+    changes = [
+        CatalogueChange(action="add-policy-area", area="quantum", title="Quantum", pillar=2),
+        CatalogueChange(action="add-commitment", ref="quantum-a", title="Networks", area="quantum"),
+        CatalogueChange(action="retire-commitment", ref="13a"),
+    ]
+    assert [c.line() for c in changes] == [
+        "policy area quantum added under pillar 2: Quantum",
+        "commitment quantum-a added under quantum: Networks",
+        "commitment 13a retired",
+    ]
