@@ -54,10 +54,11 @@ async def withdraw_notice(filer: AsOption) -> None:
 async def show_termination(json_out: JsonFlag = False) -> None:
     """The pending (or effective) termination notice, if any."""
     status = await ask(PartnershipWorkflow.status)
-    if json_out:
-        emit(status.termination.model_dump(mode="json") if status.termination else None)  # type: ignore[arg-type]
-        return
     notices = status.termination_notices or [t for t in [status.termination] if t]
+    if json_out:  # the one that takes effect, and every pending one as the text lists them (walkthrough 3, F11)
+        shown = status.termination.model_dump(mode="json") if status.termination else None
+        emit(shown and shown | {"notices": [t.model_dump(mode="json") for t in notices]})  # type: ignore[arg-type]
+        return
     if not notices:
         echo(f"no termination notice; the Partnership is {status.state}")
     for t in notices:  # the earliest first: it is the one that takes effect

@@ -323,6 +323,11 @@ def test_amendment_and_termination_through_the_cli(stack, tmp_path):
     assert given.returncode == 0, given.stderr
     shown = json.loads(cli("termination", "show", "--json", env=env).stdout)
     assert shown["given_by"] == "ROK" and shown["effective_at"].endswith(("T23:00:00Z", "T00:00:00Z"))
+    late = cli("termination", "notify", "--as", "UK", "--effective-on", "2199-12-31", env=env)
+    assert late.returncode == 0, late.stderr
+    both = json.loads(cli("termination", "show", "--json", env=env).stdout)  # each pending one (walkthrough 3)
+    assert both["given_by"] == "ROK" and [n["given_by"] for n in both["notices"]] == ["ROK", "UK"]
+    assert cli("termination", "withdraw", "--as", "UK", env=env).returncode == 0
     assert json.loads(cli("status", "--json", env=env).stdout)["state"] == "TERMINATION_PENDING"
     first_line = cli("status", env=env).stdout.splitlines()[0]
     assert first_line == "Partnership: TERMINATION_PENDING (in effect since 2023-11-22; text version 2)"
