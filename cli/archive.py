@@ -52,7 +52,11 @@ async def status(json_out: JsonFlag = False) -> None:
     closed runs the server has that the archive does not hold yet."""
     from activities.register import read_only_engine
     from audit.archive import awaiting_archive, summary
+    from cli.register_reads import no_register_here
 
+    if missing := no_register_here():  # it cannot tell what the archive holds, so nor what it lacks
+        where = f"no register at {missing}; DATABASE_URL reaches the secretariat's"
+        raise Refused(f"the archive is not readable here ({where})")
     engine = read_only_engine()
     waiting = await awaiting_archive(await client(), engine)
     if json_out:

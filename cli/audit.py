@@ -87,7 +87,7 @@ async def export(
         usage("name a workflow (e.g. `audit export partnership`) or use --all -o DIR")
     histories = await histories_of(c, engine, workflow_id, run_id)
     if not histories:
-        raise Refused(f"no workflow {workflow_id} on the server or in the archive")
+        raise Refused(none_of(workflow_id, from_archive=c is None))
     if len(histories) == 1 and (output is None or not output.is_dir()):
         text = history_json(histories[0])
         if output is None:
@@ -165,7 +165,7 @@ async def timeline(
     else:
         runs = await histories_of(*await archive_and_server(from_archive), source)
         if not runs:
-            raise Refused(f"no workflow {source} on the server or in the archive")
+            raise Refused(none_of(source, from_archive))
         history = runs[-1]
     entries = reconstruct(history)
     if json_out:
@@ -228,3 +228,14 @@ def read_histories(paths: list[Path]) -> list[WorkflowHistory]:
         return load(paths)
     except NotAHistory as err:
         raise Refused(str(err)) from None
+
+
+def none_of(workflow_id: str, from_archive: bool) -> str:
+    """Why no history of `workflow_id` was found, as where it was looked for (walkthrough 3, F3: a
+    running Partnership read from the archive alone was said to be nowhere)."""
+    if from_archive:
+        return (
+            f"no run of {workflow_id} in the archive: a run is archived once it has closed (a workflow still "
+            "running, such as the Partnership before it continues as new, is read from the server)"
+        )
+    return f"no workflow {workflow_id} on the server or in the archive"

@@ -317,3 +317,33 @@ RECORD = {
     "decided_at": "2023-11-22T00:00:00Z",
     "summary": "In effect.",
 }
+
+
+def test_a_run_not_yet_archived_is_said_to_be_so_from_the_archive(data_dir):
+    """Walkthrough 3, F3: read from the archive alone, the running Partnership was said to be on
+    neither the server nor the archive, which reads as a record lost."""
+    append_decision(register_engine(), DecisionRecord(**RECORD))  # a register with no archived run
+    env = os.environ | {"PARTNERSHIP_DATA_DIR": str(data_dir)}
+    for command in (("audit", "timeline"), ("audit", "export")):
+        done = run_cli(*command, "partnership", "--from-archive", env=env)
+        assert done.returncode == 1 and done.stderr.strip() == (
+            "no run of partnership in the archive: a run is archived once it has closed (a workflow still "
+            "running, such as the Partnership before it continues as new, is read from the server)"
+        )
+
+
+def test_archive_status_where_no_register_is_says_only_that(data_dir, tmp_path):
+    """Walkthrough 3, F10: an office without the register was told it cannot read the archive, then
+    shown every archived run as awaiting archive."""
+    office = tmp_path / "uk-office"
+    office.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {
+        "PARTNERSHIP_DATA_DIR": str(office),
+        "TEMPORAL_ADDRESS": "127.0.0.1:1",  # never asked
+    }
+    done = run_cli("archive", "status", env=env)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip() == (
+        f"the archive is not readable here (no register at {office / 'register.db'}; DATABASE_URL reaches the "
+        "secretariat's)"
+    )
