@@ -263,3 +263,5 @@ async def test_a_waiting_wind_down_and_a_waiting_revocation_reach_the_other_side
     )
     (mailed,) = await mail_to(partnership, data_dir, ROK, "awaits your filing: a revocation of the SECRETARIAT's key")
     assert new_fingerprint in mailed["Subject"]
+    (waiting,) = await mail_to(partnership, data_dir, ROK, "UK awaits your filing: a wind-down")
+    assert waiting["X-Partnership-Paragraph"] == "32"  # not the Partnership's own ¶31 (walkthrough 3, F12)

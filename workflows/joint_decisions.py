@@ -33,7 +33,7 @@ class WaitingFilings:
         raise NotImplementedError  # GovernedWorkflow's
 
     def _file_jointly(
-        self, filed: JointFilings, filing: Filing, terms: dict[str, str], what: str, command: str
+        self, filed: JointFilings, filing: Filing, terms: dict[str, str], what: str, command: str, paragraph: str = ""
     ) -> bool:
         """True when both sides now stand on the same terms; otherwise the other side is told, once
         (the mail is keyed by the filing), with these terms and how they differ from its own."""
@@ -42,10 +42,10 @@ class WaitingFilings:
         lines = [f"  {field}: {value}" for field, value in terms.items()]
         if filed.differs:
             lines.append(f"Your own pending filing differs: {filed.differs}.")
-        self._awaits_other(filing, what, command, "\n".join(lines))
+        self._awaits_other(filing, what, command, "\n".join(lines), paragraph)
         return False
 
-    def _awaits_other(self, filing: Filing, what: str, command: str, details: str = "") -> None:
+    def _awaits_other(self, filing: Filing, what: str, command: str, details: str = "", paragraph: str = "") -> None:
         """Tell the other Participant that `filing` (a side's terms, an agreement) waits for its own."""
         other = other_participant(filing.filed_by)
         body = [f"{filing.filed_by} has filed {what}.", details, f"It is decided only when {other} files the same:"]
@@ -54,6 +54,7 @@ class WaitingFilings:
             [other],
             f"{filing.filed_by} awaits your filing: {what}",
             "\n".join(line for line in body if line) + f" `{command} --as {other}`",
+            paragraph or None,  # the ¶ the filing is under where it is not the workflow's own (¶32 on the Partnership)
         )
 
     def _joint(self, withdrawal: JointWithdrawal) -> tuple[JointFilings | None, str]:
@@ -101,7 +102,7 @@ class PartnershipJointDecisions:
         self._state.wind_down_instruments[filing.filed_by] = filing
         what = f"a wind-down of {len(set(filing.actions))} joint action(s) (¶32)"
         command = "partnership action wind-down " + " ".join(f"--action {a}" for a in sorted(set(filing.actions)))
-        if self._file_jointly(self._state.wind_down_filings, filing, wind_down_terms(filing), what, command):
+        if self._file_jointly(self._state.wind_down_filings, filing, wind_down_terms(filing), what, command, "32"):
             evidence = JointWindDown(filings=list(self._state.wind_down_instruments.values()))
             self._state.wind_down_filings.clear()
             self._state.wind_down_instruments.clear()

@@ -78,7 +78,7 @@ class Programmes:
         self._state.working_groups[filing.area] = group
         group.instruments[filing.filed_by] = filing
         command = f"partnership group set-leads {filing.area} --lead-uk … --lead-rok … --cadence-months …"
-        if self._file_jointly(group.pending, filing, filing.terms(), f"the leads of {group.name}", command):
+        if self._file_jointly(group.pending, filing, filing.terms(), f"the leads of {group.name}", command, "7"):
             evidence = CadenceChanged(filings=[group.instruments[p] for p in PARTICIPANTS])
             group.lead_uk, group.lead_rok = filing.lead_uk, filing.lead_rok
             self._cadence_decided(group, filing.cadence_months, evidence)
