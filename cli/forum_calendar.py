@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from models.forum import AGENDA_REMINDER_DAYS, ForumView
+from models.forum import AGENDA_REMINDER_DAYS, ForumStage, ForumView
 from models.limits import control_free
 
 PRODID = "-//UK-RoK Digital Partnership//Governance engine//EN"
@@ -70,6 +70,13 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
         )
         for days in AGENDA_REMINDER_DAYS
     ]
+    if s.stage is not ForumStage.CALLING_FOR_ITEMS:
+        # The call has closed (the agenda is fixed): its deadline and reminders are cancelled, one
+        # revision on, so a calendar that imported them takes them off (walkthrough 3, F12).
+        for event in events[1:]:
+            event.pop("sequence")
+            event.add("sequence", view.times_moved + 1)
+            event.add("status", "CANCELLED")
     for event in events:
         calendar.add_component(event)
     return calendar.to_ical().decode()

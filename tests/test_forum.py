@@ -336,7 +336,12 @@ async def test_a_cycle_from_call_for_items_to_published_minutes(time_env, skippi
     moved_ics = icalendar.Calendar.from_ical(forum_calendar(moved))
     assert {int(e["SEQUENCE"]) for e in moved_ics.walk("VEVENT")} == {1}
 
-    await ready_to_meet(forum)
+    fixed = await ready_to_meet(forum)
+    # The agenda fixed, the call's deadline and reminders are cancelled in the calendar, one
+    # revision on; the meeting stays (walkthrough 3, F12).
+    events = icalendar.Calendar.from_ical(forum_calendar(fixed)).walk("VEVENT")
+    assert {(str(e.get("STATUS", "")), int(e["SEQUENCE"])) for e in events} == {("", 1), ("CANCELLED", 2)}
+    assert [str(e["SUMMARY"]) for e in events if "STATUS" not in e] == [f"UK-RoK Digital Partnership Forum {on.year}"]
     attendance = signed(
         Convening(filed_by=Identity.SECRETARIAT, forum_id=forum.id, attendees=["Jane Doe", "Kim Min-ji"])
     )
