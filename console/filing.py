@@ -132,6 +132,7 @@ async def confirm(request: Request) -> Response:
         refusal=None,
         instrument=instrument,
         filing_id=filing.filing_id,
+        said=instrument.said(filing, receipt) if instrument.said else "",
         receipt=as_json(receipt),
     )
 

@@ -128,6 +128,8 @@ class Instrument:
     asks: tuple[Field, ...] = ()
     # Fields the form may leave empty for read_fields to infer as the CLI's command does: (name, hint).
     inferred: tuple[tuple[str, str], ...] = ()
+    # What the receipt means, in the CLI's words, where the Update's answer does not say it.
+    said: Any = None  # (filing, receipt) -> str
 
     def starting_values(self, filer: Identity) -> dict[str, str]:
         return self.prefill(filer) if self.prefill else {}
@@ -180,6 +182,13 @@ def _withdrawal(decision: str | None = None, narrowed: tuple[str, ...] = (), kee
     return {"preset": tuple(preset.items()), "narrowed": (("decision", narrowed),) if narrowed else ()}
 
 
+def wound_down(filing: WindDown, still_open: list) -> str:
+    """The Update answers the actions still ongoing: a bare `[]` told nobody it worked (walkthrough 3)."""
+    if {a.action_id for a in still_open} & set(filing.actions):
+        return f"filed; {len(filing.actions)} action(s) are wound down once the other Participant files the same"
+    return f"wound down by both Participants (¶32): {', '.join(filing.actions)}"
+
+
 def _own_co_chair(side: Identity) -> dict[str, str]:
     """A nomination form starts with the side's own ministry (¶7), as `forum nominate` does; its rank
     starts empty, to be read from the title as `forum nominate` reads it (read_fields)."""
@@ -200,7 +209,13 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         JointActionWorkflow.withdraw_joint_filing,
         **_withdrawal(narrowed=ON_ACTION),
     ),
-    Instrument("action-wind-down", "Wind down ongoing joint actions (¶32; none named: all)", WindDown, P.wind_down),
+    Instrument(
+        "action-wind-down",
+        "Wind down ongoing joint actions (¶32; none named: all)",
+        WindDown,
+        P.wind_down,
+        said=wound_down,
+    ),
     Instrument(
         "action-wind-down-withdraw",
         "Withdraw your waiting wind-down (¶32)",

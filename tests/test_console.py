@@ -738,3 +738,18 @@ def test_verify_now_shows_what_happened_outside_the_rules():
     )  # fmt: skip
     assert "0 problem(s), 1 finding(s)" in body and "consistent" not in body
     assert finding.line() in body
+
+
+def test_a_wind_down_receipt_says_whether_it_was_taken():
+    """Walkthrough 3, F12: the receipt of a completed wind-down was a bare `[]`."""
+    from types import SimpleNamespace as Shown
+
+    from console.instruments import wound_down
+    from models.joint_action import WindDown
+
+    filing = WindDown(filed_by=Identity.ROK, actions=["action-9b-x"])
+    assert wound_down(filing, []) == "wound down by both Participants (¶32): action-9b-x"
+    assert wound_down(filing, [Shown(action_id="action-9b-x")]) == (
+        "filed; 1 action(s) are wound down once the other Participant files the same"
+    )
+    assert BY_SLUG["action-wind-down"].said is wound_down
