@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import shlex
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from pydantic import BaseModel
 
 from cli.calls import Consultation, ForumCycle, JointAction, Partnership, Query, query
-from cli.common import AsOption, JsonFlag, ask, client, run
+from cli.common import JsonFlag, ask, client, run, usage
 from cli.output import echo, emit
 from models.amendment import AmendmentStatus, AmendmentSummary
 from models.checkpoint import CheckpointStatus
@@ -369,8 +370,21 @@ async def snapshot() -> Snapshot:
 
 
 @run
-async def inbox_command(office: AsOption, json_out: JsonFlag = False) -> None:
+async def inbox_command(
+    office: Annotated[
+        Identity | None,
+        typer.Option("--as", help="Whose inbox [default: the office PARTNERSHIP_OFFICE names, where it names one]"),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
     """What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings."""
+    if office is None:
+        from engine.keys import office as this_office
+
+        named = this_office()
+        if not named or len(named) != 1:  # the one-machine data dir acts for everyone: say whom
+            usage("name the office: --as UK, ROK, SECRETARIAT or AUDITOR")
+        office = named[0]
     snapshot_now = await snapshot()
     items = inbox(office, snapshot_now, datetime.now(UTC))
     if json_out:

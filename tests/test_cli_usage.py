@@ -24,6 +24,7 @@ from tests.cli_runner import run_cli
         (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "11", "--day", "31"], "November has no day 31"),
         (["forum", "schedule", "set", "--as", "SECRETARIAT", "--month", "2", "--day", "30"], "choose 1–29"),
         (["forum", "schedule", "set", "--month", "10", "--day", "1"], "Missing option '--as'"),
+        (["inbox"], "name the office: --as UK, ROK, SECRETARIAT or AUDITOR"),  # one machine: every office
     ],
 )
 def test_usage_errors_exit_2_in_typers_words(args: list[str], says: str, tmp_path: Path):

@@ -177,6 +177,8 @@ def test_three_offices_each_with_only_its_own_key(offices, tmp_path):
     wording = tmp_path / "amendment.txt"
     wording.write_text("The Forum will be held twice a year.\n")
     ident = o.ok("UK", "amendment", "propose", "--as", "UK", "--paragraph", "7", "--text-file", str(wording)).strip()
+    # An office's inbox is its own without --as (walkthrough 3, F9).
+    assert f"partnership amendment consent {ident} --as ROK" in o.ok("ROK", "inbox")
     o.ok("ROK", "amendment", "consent", ident, "--as", "ROK")
 
     # A joint action: proposed, agreed, reported, completed by both.
