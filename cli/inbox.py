@@ -259,16 +259,19 @@ def _revocations(office: Identity, snap: Snapshot) -> list[InboxItem]:
 
 
 def _checkpoint(office: Identity, snap: Snapshot) -> list[InboxItem]:
-    """Issue 14: after each Forum, the register's checkpoint, until this office has signed one."""
-    due = snap.checkpoints.due
-    if due is None or office not in due.awaiting:
+    """Issue 14: the checkpoint due after a Forum, or one the other side signed (walkthrough 3)."""
+    due, pending = snap.checkpoints.due, snap.checkpoints.pending
+    if due is not None and office in due.awaiting:
+        what = f"co-sign a checkpoint of the register, due after the Forum {due.year} (since {due.since:%F %R}Z)"
+    elif pending is not None and office not in pending.filings:
+        what = f"{other(office)} has signed the register at {pending.rows} rows: co-sign it if your register agrees"
+    else:
         return []
     return [
         InboxItem(
             paragraph="7",
             about="partnership",
-            what=f"co-sign a checkpoint of the register, due after the Forum {due.year} "
-            f"(since {due.since:%Y-%m-%d %H:%M}Z)",
+            what=what,
             command=f"partnership checkpoint sign --as {office}  (or keep `partnership checkpoint watch --as {office}` "
             "running)",
             instrument="RegisterCheckpoint",
@@ -378,13 +381,10 @@ async def inbox_command(
     json_out: JsonFlag = False,
 ) -> None:
     """What awaits this office: consents, agreements, approvals, reports due, the other side's joint filings."""
-    if office is None:
-        from engine.keys import office as this_office
+    if office is None:  # an office's own; the one-machine data dir acts for everyone: say whom
+        from engine.keys import the_office
 
-        named = this_office()
-        if not named or len(named) != 1:  # the one-machine data dir acts for everyone: say whom
-            usage("name the office: --as UK, ROK, SECRETARIAT or AUDITOR")
-        office = named[0]
+        office = the_office() or usage("name the office: --as UK, ROK, SECRETARIAT or AUDITOR")
     snapshot_now = await snapshot()
     items = inbox(office, snapshot_now, datetime.now(UTC))
     if json_out:

@@ -48,6 +48,12 @@ def office() -> tuple[Identity, ...] | None:
     return tuple(Identity(n) for n in names)
 
 
+def the_office() -> Identity | None:
+    """The one identity this data dir acts for, where PARTNERSHIP_OFFICE names one."""
+    named = office()
+    return named[0] if named and len(named) == 1 else None
+
+
 def office_identities() -> tuple[Identity, ...]:
     return office() or FILERS
 

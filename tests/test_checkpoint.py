@@ -311,3 +311,21 @@ def test_a_watch_in_an_office_without_the_register_says_so_at_once(tmp_path):
     assert result.stderr.strip() == (
         f"no register at {tmp_path / 'register.db'} to checkpoint; DATABASE_URL reaches the secretariat's"
     )
+
+
+def test_a_checkpoint_one_side_signed_of_its_own_accord_reaches_the_others_inbox():
+    """Walkthrough 3, F12: only a checkpoint called for after a Forum reached the inbox."""
+    from datetime import UTC, datetime
+
+    from cli.inbox import Snapshot, _checkpoint
+    from models.checkpoint import Checkpoint, CheckpointStatus
+
+    signed_by_uk = Checkpoint(rows=37, head_hash="a" * 64, filings={Identity.UK: "f-1"}, filed_at=datetime.now(UTC))
+    snap = Snapshot.model_construct(
+        status=None, amendments=[], actions=[], groups=[], consultations=[], forums=[], wind_down=None,
+        revocations=[], checkpoints=CheckpointStatus(pending=signed_by_uk),
+    )  # fmt: skip
+    assert _checkpoint(Identity.UK, snap) == []  # its own signature awaits the other side
+    (item,) = _checkpoint(Identity.ROK, snap)
+    assert item.what == "UK has signed the register at 37 rows: co-sign it if your register agrees"
+    assert item.command.startswith("partnership checkpoint sign --as ROK") and item.instrument == "RegisterCheckpoint"
