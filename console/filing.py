@@ -11,6 +11,7 @@ key this office holds.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,7 +125,7 @@ async def confirm(request: Request) -> Response:
     try:
         receipt = await instrument.file(filing, target)
     except EXPECTED as err:
-        return one_line(request, explain(err), 409, "Not filed")
+        return one_line(request, in_form_words(explain(err), instrument), 409, "Not filed")
     return page(
         request,
         "answer.html",
@@ -135,6 +136,18 @@ async def confirm(request: Request) -> Response:
         said=instrument.said(filing, receipt) if instrument.said else "",
         receipt=as_json(receipt),
     )
+
+
+def in_form_words(message: str, instrument: Instrument) -> str:
+    """The engine's refusal with each CLI option it names (`(--on)`, `--text-file`) said as the
+    form's field, which is what the console's user typed (walkthrough 3, F12)."""
+    captions = {f.name: f.caption for f in instrument.fields()}
+
+    def field(match: re.Match) -> str:
+        name = match.group(1).removesuffix("-file").replace("-", "_")
+        return f"the “{captions[name]}” field" if name in captions else match.group(0)
+
+    return re.sub(r"--([a-z][a-z-]*)", field, message)
 
 
 def as_json(value: Any) -> str:

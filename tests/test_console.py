@@ -753,3 +753,18 @@ def test_a_wind_down_receipt_says_whether_it_was_taken():
         "filed; 1 action(s) are wound down once the other Participant files the same"
     )
     assert BY_SLUG["action-wind-down"].said is wound_down
+
+
+def test_a_refusal_names_the_forms_field_not_the_cli_option():
+    """Walkthrough 3, F12: the console's refusals quoted CLI options its forms do not have."""
+    from console.filing import in_form_words
+
+    start = BY_SLUG["forum-start"]
+    assert in_form_words("rejected: name 2026-12-31 or later (--on)", start) == (
+        "rejected: name 2026-12-31 or later (the “On” field)"
+    )
+    propose = BY_SLUG["amendment-propose"]
+    assert in_form_words("rejected: the wording is empty (--text-file)", propose) == (
+        "rejected: the wording is empty (the “Text” field)"
+    )
+    assert in_form_words("rotate it: partnership keys rotate --as UK", propose).endswith("--as UK")  # no such field
