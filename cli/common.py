@@ -33,6 +33,7 @@ from engine.client import StackError, Unreachable, connect, missing_data_dir
 from engine.keys import KeyProblem, awaiting_revocation_line, load_private_key, registry_problem, replaced_here
 from models import names
 from models.identities import Identity
+from models.limits import bytes_problem
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -182,14 +183,14 @@ def signed_by_filer(filing: F) -> F:
         raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
     if (replaced := _replaced_here.get(filing.filed_by)) is not None:
         raise Refused(awaiting_revocation_line(filing.filed_by, replaced))
+    if problem := bytes_problem(filing):
+        raise Refused(f"refused before signing: {problem}")
     return sign(filing, load_private_key(filing.filed_by))
 
 
 def signed_as(filing: F, to: str) -> F:
     """Address the filing to the workflow `to` (issue 11) and sign it with the filer's own key, or
-    resend the instrument an unanswered run kept."""
-    if filing.filed_by is Identity.AUDITOR:
-        raise Refused("AUDITOR only reads; file as UK, ROK or SECRETARIAT")
+    resend the instrument an unanswered run kept (an auditor's is refused in signed_by_filer)."""
     return pending.kept_or_signed(filing.model_copy(update={"addressed_to": to}), signed_by_filer)
 
 

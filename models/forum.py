@@ -22,7 +22,7 @@ from models.limits import (
     IdSized,
     Line,
     LineSized,
-    MinutesText,
+    LongText,
     Name,
     Ref,
     Seq,
@@ -152,7 +152,7 @@ class DecisionAgreement(Filing):
 
 class MinutesFiling(Filing):
     forum_id: WorkflowRef
-    text: MinutesText
+    text: LongText  # at most MINUTES_MAX characters when filed (rules/p07_forum.minutes_problem)
 
 
 class MinutesApproval(Filing):

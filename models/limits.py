@@ -11,22 +11,25 @@ The README's table lists them; change both together.
 from __future__ import annotations
 
 import hashlib
+import typing
 import unicodedata
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 #: Characters (as Python counts them) of each kind of text.
 NAME_MAX = 80  # a person's name, an attendee
 LINE_MAX = 300  # a title, summary, venue, reason on one line
 TEXT_MAX = 4_000  # a description, note, resolution, decision, cost arrangement: about a page
 LONG_TEXT_MAX = 100_000  # an amendment's wording
-MINUTES_MAX = 50_000  # a Forum's minutes: about 25 pages (with 20 decisions, a cycle within STATE_BUDGET)
+#: A Forum's minutes, when filed: about 25 pages (with 20 decisions, a cycle within STATE_BUDGET).
+MINUTES_MAX = 50_000
 #: Bytes a character of a bounded text may take on average in UTF-8: as many as Korean takes, so a
 #: text of 4-byte characters (emoji, mathematical letters) cannot hold a third more than the
-#: budgets reckon (adversarial review 2, F5).
+#: budgets reckon (adversarial review 2, F5). Checked when a filing is accepted (`bytes_problem`),
+#: never when a payload is read back: a history or state written before stays readable.
 BYTES_PER_CHARACTER = 3
 ID_MAX = 128  # a governed thing's workflow id
 #: A governed thing's count of its own changes, as its roll-ups carry it: far above what decades of
@@ -125,28 +128,40 @@ def _a_name(value: str) -> str:
     return _single_line(value)
 
 
-def _fits(characters: int) -> AfterValidator:
-    most = characters * BYTES_PER_CHARACTER
-
-    def check(value: str) -> str:
-        if (size := len(value.encode("utf-8", "surrogatepass"))) > most:
-            raise ValueError(
-                f"takes {size} bytes in UTF-8, more than the {most} its {characters} characters may "
-                "(emoji and some symbols take 4 bytes each)"
-            )
-        return value
-
-    return AfterValidator(check)
-
-
 #: A person's name (a co-chair, a lead, an attendee): one line, never blank.
-Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_name), _fits(NAME_MAX)]
-Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line), _fits(LINE_MAX)]
-Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line), _fits(TEXT_MAX)]
-LongText = Annotated[
-    str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line), _fits(LONG_TEXT_MAX)
-]
-MinutesText = Annotated[str, StringConstraints(max_length=MINUTES_MAX), AfterValidator(_multi_line), _fits(MINUTES_MAX)]
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(_a_name)]
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX), AfterValidator(_single_line)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_multi_line)]
+LongText = Annotated[str, StringConstraints(max_length=LONG_TEXT_MAX), AfterValidator(_multi_line)]
+
+
+def bytes_problem(model: BaseModel) -> str | None:
+    """The first text of a filing (or of a model it holds) that takes more than BYTES_PER_CHARACTER
+    bytes a character of its limit, or None."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        characters = _most_characters([*info.metadata, info.annotation])
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, BaseModel) and (problem := bytes_problem(item)):
+                return f"{name}.{problem}"
+            if isinstance(item, str) and characters:
+                most = characters * BYTES_PER_CHARACTER
+                if (size := len(item.encode("utf-8", "surrogatepass"))) > most:
+                    return (
+                        f"{name}: takes {size} bytes in UTF-8, more than the {most} its {characters} characters "
+                        "may (emoji and some symbols take 4 bytes each)"
+                    )
+    return None
+
+
+def _most_characters(found: list) -> int | None:
+    """The max_length of the first string constraint among these metadata and annotations."""
+    for item in found:
+        if isinstance(item, StringConstraints) and isinstance(item.max_length, int):
+            return item.max_length
+        if (inner := typing.get_args(item)) and (most := _most_characters(list(inner))):
+            return most
+    return None
 
 
 def _each_once(same: Callable[[Any], Any], shown: Callable[[Any], str]) -> AfterValidator:

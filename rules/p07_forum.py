@@ -36,7 +36,14 @@ from models.forum import (
     minutes_digest,
 )
 from models.identities import PARTICIPANTS, Identity
-from models.limits import LINE_MAX, OPEN_FORUMS_MAX, control_characters, entries_problem, open_things_problem
+from models.limits import (
+    LINE_MAX,
+    MINUTES_MAX,
+    OPEN_FORUMS_MAX,
+    control_characters,
+    entries_problem,
+    open_things_problem,
+)
 from models.partnership import PartnershipState
 from models.signing import Filing
 from rules.common import already_filed_problem, in_effect_problem
@@ -277,6 +284,8 @@ def decision_agreement_problem(case: ForumCase, filing: DecisionAgreement) -> st
 def minutes_problem(case: ForumCase, filing: MinutesFiling) -> str | None:
     if problem := cycle_problem(case, filing, filing.forum_id) or secretariat_only(filing, "files the minutes"):
         return problem
+    if len(filing.text) > MINUTES_MAX:  # decided (adversarial review 2, F5): a cycle within STATE_BUDGET
+        return f"the minutes are {len(filing.text)} characters; at most {MINUTES_MAX} (a limit on state size)"
     if case.stage is not ForumStage.CONVENED:
         return f"minutes are filed once the Forum has met; {case.forum_id} is {case.stage}"
     if not filing.text.strip():

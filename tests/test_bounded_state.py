@@ -157,19 +157,25 @@ def test_a_joint_action_filled_to_the_limits_stays_within_budget(keys):
 
 
 def test_a_text_of_four_byte_characters_holds_no_more_bytes_than_one_of_korean():
-    """Adversarial review 2, F5: limits count characters, budgets bytes; 𝕏 takes 4 bytes."""
-    import pytest
-    from pydantic import ValidationError
-
+    """Adversarial review 2, F5: limits count characters, budgets bytes; 𝕏 takes 4 bytes. Checked
+    when a filing is accepted, so a payload written before the limit still decodes (review 6, F2)."""
     from models.joint_action import ProgressReport
+    from models.limits import bytes_problem
 
     def report(note: str) -> ProgressReport:
         return ProgressReport(filed_by=Identity.UK, action_id="action-9b-x", status="on-track", percent=5, note=note)
 
-    assert report(fill(TEXT_MAX)).note  # Korean to the character limit
-    assert report("\U0001d54f" * (TEXT_MAX * 3 // 4)).note  # as many bytes of 𝕏
-    with pytest.raises(ValidationError, match="emoji and some symbols take 4 bytes each"):
-        report("\U0001d54f" * TEXT_MAX)
+    assert bytes_problem(report(fill(TEXT_MAX))) is None  # Korean to the character limit
+    assert bytes_problem(report("\U0001d54f" * (TEXT_MAX * 3 // 4))) is None  # as many bytes of 𝕏
+    too_wide = report("\U0001d54f" * TEXT_MAX)  # it decodes, as one in an old history must
+    assert bytes_problem(too_wide) == (
+        "note: takes 16000 bytes in UTF-8, more than the 12000 its 4000 characters may (emoji and some symbols "
+        "take 4 bytes each)"
+    )
+    from models.forum import Convening
+
+    names = Convening(filed_by=Identity.SECRETARIAT, forum_id="forum-2027", attendees=["\U0001d54f" * NAME_MAX])
+    assert bytes_problem(names).startswith("attendees: takes 320 bytes")
 
 
 def test_a_consultation_filled_to_the_limits_stays_within_budget(keys):
@@ -255,3 +261,24 @@ async def test_one_identity_makes_a_bounded_number_of_filings_on_one_governed_th
         f"UK has made 3 filings on {forum.id}, the most one identity may on one governed thing (a limit on state size)"
     )
     await forum.execute_update(ForumCycleWorkflow.nominate, named(Identity.ROK, ROK_CHAIR))
+
+
+async def test_the_engine_refuses_a_filing_over_its_bytes_and_minutes_over_their_limit(local_env, partnership):
+    """The byte limit and MINUTES_MAX are rules of acceptance (review 6, F2): a direct payload over
+    them is refused in the workflow's one line; what an older engine accepted still decodes."""
+    from models.forum import ForumCase, ForumStage, MinutesFiling
+    from models.joint_action import JointActionProposal
+    from models.limits import MINUTES_MAX
+    from rules.p07_forum import minutes_problem
+    from tests.helpers import rejected
+
+    wide = signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Wide", lead_uk="\U0001d54f" * NAME_MAX))
+    assert await rejected(partnership, PartnershipWorkflow.propose_joint_action, wide) == (
+        "lead_uk: takes 320 bytes in UTF-8, more than the 240 its 80 characters may (emoji and some symbols take 4 "
+        "bytes each)"
+    )
+    case = ForumCase.model_construct(forum_id="forum-2027", stage=ForumStage.CONVENED)
+    long = MinutesFiling(filed_by=Identity.SECRETARIAT, forum_id="forum-2027", text="x" * (MINUTES_MAX + 1))
+    assert minutes_problem(case, long) == (
+        f"the minutes are {MINUTES_MAX + 1} characters; at most {MINUTES_MAX} (a limit on state size)"
+    )

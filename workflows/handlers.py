@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.keyring import KeyRing, signature_problem
+    from models.limits import bytes_problem
     from models.records import SenderCheck
     from models.signing import Filing, address_problem
 
@@ -75,7 +76,7 @@ def governed_update(rule: Callable[[Any, F], str | None]) -> Callable[[Callable]
         update = workflow.update(handler)
 
         def validate(self: GovernedWorkflow, filing: F) -> None:
-            raise_if(payload_problem(filing, handler))
+            raise_if(payload_problem(filing, handler) or bytes_problem(filing))
             if self._was_seen(filing):  # a resent paper: say so before any rule
                 raise reject(f"filing {filing.filing_id} was already received; file a new instrument")
             # Issue 11: a paper signed for another workflow (another cycle, amendment, action) is
