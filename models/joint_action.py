@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from models.base import Model
 from models.identities import Identity
@@ -185,6 +185,12 @@ class JointActionCase(Model):
     seen_filings: list[str] = Field(default_factory=list)
     refused: RefusedMessages = Field(default_factory=RefusedMessages)  # messages not acted on
     outbox: list[DecisionRecord | Notification | SenderCheck] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _count_reports_carried_from_before(self) -> JointActionCase:
+        """A case carried from before reports were counted holds every report it took (review 6)."""
+        self.reports_filed = max(self.reports_filed, len(self.reports))
+        return self
 
     def summary(self) -> ActionSummary:
         latest = self.reports[-1] if self.reports else None

@@ -79,6 +79,10 @@ FILINGS_PER_KEY = 1_000
 #: co-chair named again and again) grew the state past 2 MB (adversarial review 2, F5). Quarterly
 #: reports on a joint action reach it in 250 years.
 FILINGS_PER_THING = 1_000
+#: Filings that end a governed thing (a closure, a consent or decline, a withdrawal of it, an
+#: accepted outcome, an approval of the minutes) are taken this many times beyond it: a side at
+#: its limit can still close what it filed on (review 6, F5), and the state stays bounded.
+ENDING_MARGIN = 10
 
 
 def filer_mark(filing_id: str, filer: str) -> str:

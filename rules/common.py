@@ -9,10 +9,14 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentWithdrawal
+from models.consultation import ConsultationWithdrawal, ResolutionAcceptance
+from models.forum import MinutesApproval
 from models.identities import PARTICIPANTS, Identity, other_participant
 from models.joint import JointFilings, JointWithdrawal, PendingFiling
+from models.joint_action import ActionClosure
 from models.keyring import KeyRevocation, KeyRotation
-from models.limits import FILINGS_PER_KEY, FILINGS_PER_THING
+from models.limits import ENDING_MARGIN, FILINGS_PER_KEY, FILINGS_PER_THING
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
 from rules.tags import decided
@@ -95,7 +99,9 @@ def filings_per_key_problem(filing: Filing, fingerprint: str, filed: int) -> str
 
 @decided("31", "Bounded state", "one identity makes at most FILINGS_PER_THING filings on one governed thing")
 def filings_per_thing_problem(filing: Filing, filed: int) -> str | None:
-    if filed < FILINGS_PER_THING:
+    ending = (ActionClosure, AmendmentConsent, AmendmentDecline, AmendmentWithdrawal, ConsultationWithdrawal)
+    ending += (ResolutionAcceptance, MinutesApproval)
+    if filed < FILINGS_PER_THING + (ENDING_MARGIN if isinstance(filing, ending) else 0):
         return None
     return (
         f"{filing.filed_by} has made {FILINGS_PER_THING} filings on {filing.addressed_to}, the most one identity "

@@ -154,6 +154,9 @@ def test_a_joint_action_filled_to_the_limits_stays_within_budget(keys):
         outbox=[mail(fill(TEXT_MAX))] * 4,
     )
     assert payload_bytes(case) < STATE_BUDGET // 2
+    # A case carried from before reports were counted counts those it holds (review 6, F4).
+    before = case.model_dump(mode="json", exclude={"reports_filed"})
+    assert JointActionCase.model_validate(before).reports_filed == REPORTS_KEPT
 
 
 def test_a_text_of_four_byte_characters_holds_no_more_bytes_than_one_of_korean():
@@ -282,3 +285,17 @@ async def test_the_engine_refuses_a_filing_over_its_bytes_and_minutes_over_their
     assert minutes_problem(case, long) == (
         f"the minutes are {MINUTES_MAX + 1} characters; at most {MINUTES_MAX} (a limit on state size)"
     )
+
+
+def test_a_side_at_its_limit_of_filings_can_still_close_what_it_filed_on():
+    """Review 6, F5: at the limit, a side could no longer complete, discontinue or withdraw."""
+    from models.joint_action import ActionClosure, ProgressReport
+    from models.limits import ENDING_MARGIN, FILINGS_PER_THING
+    from rules.common import filings_per_thing_problem
+
+    report = ProgressReport(filed_by=Identity.UK, action_id="action-9b-x", status="on-track", percent=5)
+    closure = ActionClosure(filed_by=Identity.UK, action_id="action-9b-x", outcome="complete")
+    assert filings_per_thing_problem(report, FILINGS_PER_THING - 1) is None
+    assert filings_per_thing_problem(report, FILINGS_PER_THING)
+    assert filings_per_thing_problem(closure, FILINGS_PER_THING + ENDING_MARGIN - 1) is None
+    assert filings_per_thing_problem(closure, FILINGS_PER_THING + ENDING_MARGIN)  # still bounded
