@@ -19,6 +19,7 @@ from cli.common import (
     explain,
     fail,
     forget_connection,
+    no_answer,
     partnership,
     run,
     send,
@@ -170,10 +171,11 @@ def record_pins_now() -> None:
     try:
         for line in asyncio.run(record_pins()):
             echo(line)
-    except (Unreachable, RPCError) as err:
-        echo(f"pin kept here, not yet on the Partnership's register: {explain(err)}", err=True)
     except Exception as err:  # one line whatever it is: the pin itself is kept
-        fail(f"pin kept here, not on the Partnership's register: {explain(err)}")
+        if isinstance(err, RPCError) or no_answer(err):  # not started, or not answering: `sign` or `start` files it
+            echo(f"pin kept here, not yet on the Partnership's register: {explain(err)}", err=True)
+        else:
+            fail(f"pin kept here, not on the Partnership's register: {explain(err)}")
     finally:
         forget_connection()
 

@@ -44,3 +44,29 @@ def test_a_data_dir_that_does_not_exist_is_named_not_replaced_by_the_default_ser
         f"office UK,ROK,SECRETARIAT, data dir {empty}",
         "  this data dir holds no key and no pin (`partnership keys init` makes this office's)",
     ]
+
+
+def test_a_pin_the_partnership_did_not_answer_is_kept_quietly_and_one_it_refused_exits_1(monkeypatch, capsys):
+    """Walkthrough 3, F8 and review 6, F6: a refusal exits 1; no answer (no worker in time, no
+    server) is best effort, as before: `sign` or `start` files the pin later."""
+    import pytest
+    import typer
+    from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
+    import cli.keys
+    from cli.common import Refused
+
+    async def silent() -> list[str]:
+        raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+    async def refused() -> list[str]:
+        raise Refused("the Partnership holds key 050c1781e15b2d00 for UK")
+
+    monkeypatch.setattr(cli.keys, "record_pins", silent)
+    cli.keys.record_pins_now()  # no exit
+    assert "pin kept here, not yet on the Partnership's register" in capsys.readouterr().err
+    monkeypatch.setattr(cli.keys, "record_pins", refused)
+    with pytest.raises(typer.Exit) as exited:
+        cli.keys.record_pins_now()
+    assert exited.value.exit_code == 1
+    assert "pin kept here, not on the Partnership's register: the Partnership holds key" in capsys.readouterr().err
