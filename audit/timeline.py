@@ -51,6 +51,12 @@ def _first(payloads: Payloads) -> Any:
     return values[0] if values else None
 
 
+#: A filing's fields that say who and how, not what: the entry names them itself.
+BOOKKEEPING = ("filed_by", "filing_id", "signature", "addressed_to")
+#: Characters of a filing's terms the entry's line shows (its `terms` detail holds them all).
+TERMS_SHOWN = 200
+
+
 def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     _, signed = signed_filings(history)
@@ -88,15 +94,19 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
             paragraph = UPDATE_PARAGRAPHS.get(name) or filing.get("ref") or TYPE_PARAGRAPHS.get(workflow_type) or ref
             entry = keys.get(event.event_id)
             key = entry.fingerprint if entry else None
+            terms = {k: v for k, v in filing.items() if k not in BOOKKEEPING and v not in (None, "", [], {})}
+            said = "; ".join(f"{k}: {v}" for k, v in terms.items())
             add(
                 event,
                 "filing",
-                f"{filer} filed {name} (received; signed with key {key or 'unknown'})",
+                f"{filer} filed {name} (received; signed with key {key or 'unknown'})"
+                + (f": {said[:TERMS_SHOWN]}{'…' if len(said) > TERMS_SHOWN else ''}" if said else ""),
                 paragraph,
                 filed_by=filer,
                 filing_id=filing.get("filing_id"),
                 key=key,
                 update=name,
+                terms=terms,  # what was filed (a report's status, percent and note), in full
             )
         elif call := completions.get(event.event_id):
             value = call.value or {}

@@ -85,6 +85,15 @@ def test_the_timeline_of_a_termination(tmp_path):
     assert len(json.loads(result.stdout)) == len(entries)
 
 
+def test_the_timeline_says_what_each_filing_filed():
+    """Review 6, F3: a joint action shows its latest reports; the timeline must show every one's
+    status, percent and note (it said only "UK filed report")."""
+    [history] = load([HISTORIES / "joint-action-completed.json"])
+    (report,) = [e for e in timeline(history) if e.kind == "filing" and e.detail["update"] == "report"]
+    assert {k: report.detail["terms"][k] for k in ("status", "percent")} == {"status": "on-track", "percent": 40}
+    assert report.text.endswith("status: on-track; percent: 40") and "signature" not in report.detail["terms"]
+
+
 # Against a real server -----------------------------------------------------------------------------
 
 
