@@ -245,7 +245,7 @@ async def show_action(ident: ActionId, json_out: JsonFlag = False) -> None:
         echo(line)
     if view.reports_filed > len(view.reports):
         shown = f"the latest {len(view.reports)} of {view.reports_filed} reports"
-        echo(f"  {shown} (`partnership audit timeline {s.action_id}` lists all)")
+        echo(f"  {shown} (each is in the action's history: `partnership audit timeline {s.action_id}`, `audit export`)")
     for r in view.reports:
         echo(f"  {r.received_at:%Y-%m-%d} {r.by:<3} {r.status:<9} {r.percent:>3} %  {r.note}")
     if view.partnership_terminated_on:
