@@ -12,7 +12,6 @@ import typer
 
 from cli.calls import JointAction, Partnership
 from cli.common import (
-    AsOption,
     JsonFlag,
     ask,
     client,
@@ -28,6 +27,7 @@ from cli.common import (
     with_closed,
 )
 from cli.joint_filings import awaiting, pending_lines, withdrawn
+from cli.options import ParticipantAs
 from cli.output import echo, emit, table
 from cli.withdrawals import ON_ACTION, shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
@@ -67,7 +67,7 @@ def progress_line(r) -> str:
 @action_app.command("propose")
 @run
 async def propose(
-    filer: AsOption,
+    filer: ParticipantAs,
     ref: Annotated[str, typer.Option(help="The commitment, e.g. 9b (`partnership catalogue`).")],
     title: Annotated[str, typer.Option(help="What the action is.")],
     description_file: Annotated[Path | None, typer.Option(exists=True, help="Longer description.")] = None,
@@ -98,7 +98,7 @@ def on_action(ident: str, update: Any, filing: Any) -> Any:
 
 @action_app.command("agree")
 @run
-async def agree(ident: ActionId, filer: AsOption) -> None:
+async def agree(ident: ActionId, filer: ParticipantAs) -> None:
     """Agree the other Participant's proposed action: it becomes ACTIVE."""
     view = await on_action(ident, JointAction.agree, ActionAgreement(filed_by=filer, action_id=ident))
     echo(f"{ident} {view.summary.state}")
@@ -108,7 +108,7 @@ async def agree(ident: ActionId, filer: AsOption) -> None:
 @run
 async def report(
     ident: ActionId,
-    filer: AsOption,
+    filer: ParticipantAs,
     status: Annotated[Progress, typer.Option(help="on-track, at-risk or off-track.")],
     percent: Annotated[int, typer.Option(min=0, max=100, help="Per cent complete.")],
     note: Annotated[str, typer.Option(help="What happened.")] = "",
@@ -123,7 +123,7 @@ async def report(
 @run
 async def cost_share(
     ident: ActionId,
-    filer: AsOption,
+    filer: ParticipantAs,
     arrangement_file: Annotated[Path, typer.Option(exists=True, help="The arrangement, in words.")],
 ) -> None:
     """¶28: propose another cost arrangement; it applies when the other side files the same."""
@@ -136,7 +136,9 @@ async def cost_share(
 
 
 def closing(outcome: str):
-    async def close(ident: ActionId, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    async def close(
+        ident: ActionId, filer: ParticipantAs, reason: Annotated[str, typer.Option(help="Why.")] = ""
+    ) -> None:
         filing = ActionClosure(filed_by=filer, action_id=ident, outcome=outcome, reason=reason)  # type: ignore[arg-type]
         view = await on_action(ident, JointAction.close, filing)
         if view.summary.state.is_open:
@@ -155,7 +157,7 @@ action_app.command("discontinue")(closing("discontinue"))
 @action_app.command("wind-down")
 @run
 async def wind_down(
-    filer: AsOption,
+    filer: ParticipantAs,
     reason: Annotated[str, typer.Option(help="Why.")] = "",
     actions: Annotated[
         list[str] | None, typer.Option("--action", help="An action to wind down (repeat); default: every ongoing one.")
@@ -262,7 +264,7 @@ JointOnAction = StrEnum("JointOnAction", {d.upper().replace("-", "_"): d for d i
 @run
 async def withdraw(
     ident: ActionId,
-    filer: AsOption,
+    filer: ParticipantAs,
     filing: Annotated[JointOnAction, typer.Option(help="Which of your pending filings: cost-arrangement or closure.")],
 ) -> None:
     """Withdraw your own cost arrangement or closure filing while it awaits the other Participant's."""
@@ -274,7 +276,7 @@ async def withdraw(
 
 @action_app.command("wind-down-withdraw")
 @run
-async def wind_down_withdraw(filer: AsOption) -> None:
+async def wind_down_withdraw(filer: ParticipantAs) -> None:
     """¶32: withdraw your own wind-down filing while it awaits the other Participant's."""
     withdrawal = withdrawal_of(filer, "wind-down", await shown_for("wind-down", None))
     left = await file_on_partnership(Partnership.withdraw_joint_filing, withdrawal)

@@ -11,7 +11,6 @@ import typer
 from pydantic import TypeAdapter, ValidationError
 
 from cli.common import (
-    AsOption,
     JsonFlag,
     ask,
     client,
@@ -25,6 +24,7 @@ from cli.common import (
     usage,
     with_closed,
 )
+from cli.options import ParticipantAs
 from cli.output import echo, emit, table
 from models.amendment import (
     AmendmentConsent,
@@ -62,7 +62,7 @@ async def status_now() -> PartnershipStatus:
 @amendment_app.command("propose")
 @run
 async def propose(
-    filer: AsOption,
+    filer: ParticipantAs,
     paragraph: Annotated[list[int], typer.Option("--paragraph", help="A ¶ the amendment changes.")],
     text_file: Annotated[Path, typer.Option(help="File with the amended wording.", exists=True)],
     summary: Annotated[str, typer.Option(help="One line saying what changes.")] = "",
@@ -97,7 +97,7 @@ def file_on_amendment(ident: str, update: Any, filing: Any) -> Any:
 
 @amendment_app.command("consent")
 @run
-async def consent(ident: IdArgument, filer: AsOption) -> None:
+async def consent(ident: IdArgument, filer: ParticipantAs) -> None:
     """Give your written consent to the other Participant's proposal."""
     ident = amendment_id(ident)
     view = await file_on_amendment(
@@ -108,7 +108,7 @@ async def consent(ident: IdArgument, filer: AsOption) -> None:
 
 @amendment_app.command("decline")
 @run
-async def decline(ident: IdArgument, filer: AsOption, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
+async def decline(ident: IdArgument, filer: ParticipantAs, reason: Annotated[str, typer.Option(help="Why.")]) -> None:
     """Decline the other Participant's proposal."""
     ident = amendment_id(ident)
     view = await file_on_amendment(
@@ -121,7 +121,7 @@ async def decline(ident: IdArgument, filer: AsOption, reason: Annotated[str, typ
 
 @amendment_app.command("withdraw")
 @run
-async def withdraw(ident: IdArgument, filer: AsOption) -> None:
+async def withdraw(ident: IdArgument, filer: ParticipantAs) -> None:
     """Withdraw your own proposal (until the other Participant consents)."""
     ident = amendment_id(ident)
     view = await file_on_amendment(

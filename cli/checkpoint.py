@@ -17,7 +17,6 @@ import typer
 from cli import pending
 from cli.common import (
     EXPECTED,
-    AsOption,
     JsonFlag,
     Refused,
     ask,
@@ -28,6 +27,7 @@ from cli.common import (
     run,
     usage,
 )
+from cli.options import ParticipantAs
 from cli.output import echo, emit
 from models.identities import Identity
 
@@ -88,7 +88,7 @@ def signed_line(filing: RegisterCheckpoint, status: CheckpointStatus) -> str:
 
 @checkpoint_app.command("sign")
 @run
-async def sign(filer: AsOption, json_out: JsonFlag = False) -> None:
+async def sign(filer: ParticipantAs, json_out: JsonFlag = False) -> None:
     """Sign the register as it stands; if the other side has signed a checkpoint that this
     office's register agrees with, co-sign that one."""
     filing, status = await sign_register(filer)
@@ -143,7 +143,7 @@ async def watch_checkpoints(
 @checkpoint_app.command("watch")
 @run
 async def watch(
-    filer: AsOption,
+    filer: ParticipantAs,
     every: Annotated[
         float | None, typer.Option(min=1, help="Seconds between looks (default PARTNERSHIP_CHECKPOINT_EVERY, 60).")
     ] = None,

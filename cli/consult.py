@@ -22,6 +22,7 @@ from cli.common import (
     run,
     with_closed,
 )
+from cli.options import ParticipantAs
 from cli.output import echo, emit, table
 from models.calendar import filers_date
 from models.consultation import (
@@ -55,7 +56,7 @@ def on_consultation(ident: str, update: Any, filing: Any) -> Any:
 @consult_app.command("open")
 @run
 async def open_consultation(
-    filer: AsOption,
+    filer: ParticipantAs,
     about: Annotated[str, typer.Option(help="A ¶ (e.g. 28), a commitment ref (9b) or an action/amendment id.")],
     summary: Annotated[str, typer.Option(help="The difference, in a sentence.")],
 ) -> None:
@@ -92,7 +93,7 @@ async def note(
 @run
 async def propose_outcome(
     ident: ConsultationId,
-    filer: AsOption,
+    filer: ParticipantAs,
     resolution_file: Annotated[Path, typer.Option(exists=True, help="The proposed outcome.")],
 ) -> None:
     """Propose an outcome; it counts only when the other Participant accepts it."""
@@ -106,7 +107,7 @@ async def propose_outcome(
 @run
 async def accept(
     ident: ConsultationId,
-    filer: AsOption,
+    filer: ParticipantAs,
     proposal: Annotated[int | None, typer.Option(help="Which proposal; default the latest.")] = None,
 ) -> None:
     """Accept the other Participant's proposed outcome: the difference is resolved."""
@@ -161,7 +162,7 @@ async def show_consultation(ident: ConsultationId, json_out: JsonFlag = False) -
 
 @consult_app.command("withdraw")
 @run
-async def withdraw(ident: ConsultationId, filer: AsOption) -> None:
+async def withdraw(ident: ConsultationId, filer: ParticipantAs) -> None:
     """Withdraw a consultation you opened, while it is open."""
     filing = ConsultationWithdrawal(filed_by=filer, consultation_id=consultation_id(ident))
     view = await on_consultation(filing.consultation_id, ConsultationWorkflow.withdraw, filing)

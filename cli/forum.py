@@ -26,6 +26,7 @@ from cli.common import (
     with_closed,
 )
 from cli.joint_filings import awaiting, pending_lines
+from cli.options import ParticipantAs, SecretariatAs
 from cli.output import echo, emit, table
 from models.forum import (
     AgendaAgreement,
@@ -89,11 +90,10 @@ async def on_forum(year: int | None, update: Any, make: Any, reads: bool = False
     """File on the year's cycle; `make(ident)` builds the filing, or `make(ident, view)` where
     the filing signs what the cycle shows now (`reads`: the agenda, the minutes, a decision)."""
     ident = await forum_id(year)
-    if reads:
-        handle = (await client()).get_workflow_handle(ident)
-        filing = make(ident, await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}"))
-    else:
-        filing = make(ident)
+    if not reads:
+        return await file_on(ident, update, make(ident), ForumCycleWorkflow.show, "forum")
+    handle = (await client()).get_workflow_handle(ident)
+    filing = make(ident, await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}"))
     return await file_on(ident, update, filing, ForumCycleWorkflow.show, "forum")
 
 
@@ -113,7 +113,7 @@ async def view_of(year: int | None, closed_too: bool = False) -> ForumView:
 @forum_app.command("start")
 @run
 async def start(
-    filer: AsOption,
+    filer: SecretariatAs,
     year: Annotated[int, typer.Option(help="The Forum's year.")],
     on: Annotated[datetime | None, day_option("A date in that year; default 22 November.")] = None,
     venue: Annotated[str, typer.Option(help="Where it meets.")] = "",
@@ -129,7 +129,7 @@ async def start(
 @forum_app.command("nominate")
 @run
 async def nominate(
-    filer: AsOption,
+    filer: ParticipantAs,
     name: Annotated[str, typer.Option(help="The co-chair's name.")],
     title: Annotated[str, typer.Option(help="Their own title, e.g. 'Second Vice Minister of Science and ICT'.")],
     ministry: Annotated[
@@ -174,7 +174,7 @@ async def add_item(
 
 @agenda_app.command("agree")
 @run
-async def agree_agenda(filer: AsOption, year: YearOption = None) -> None:
+async def agree_agenda(filer: ParticipantAs, year: YearOption = None) -> None:
     """Agree the agenda; it is fixed when both Participants have agreed."""
     view = await on_forum(
         year,
@@ -203,7 +203,7 @@ async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> No
 @forum_app.command("postpone")
 @run
 async def postpone(
-    filer: AsOption, to: Annotated[datetime, day_option("The new date.")], year: YearOption = None
+    filer: ParticipantAs, to: Annotated[datetime, day_option("The new date.")], year: YearOption = None
 ) -> None:
     """Move the Forum; it moves when both Participants file the same new date."""
     new_date = day(to)
@@ -219,7 +219,7 @@ async def postpone(
 @forum_app.command("convene")
 @run
 async def convene(
-    filer: AsOption,
+    filer: SecretariatAs,
     attendees_file: Annotated[Path, typer.Option(exists=True, help="Who attended, one name a line.")],
     year: YearOption = None,
 ) -> None:
@@ -234,7 +234,7 @@ async def convene(
 @forum_app.command("decide")
 @run
 async def decide(
-    filer: AsOption,
+    filer: SecretariatAs,
     text: Annotated[str, typer.Option(help="The decision.")],
     ref: Annotated[str | None, typer.Option(help="A ¶ or commitment ref.")] = None,
     kind: Annotated[DecisionKind, typer.Option(help="What the decision does.")] = "general",
@@ -271,7 +271,7 @@ async def decide(
 @run
 async def agree_decision(
     decision: Annotated[int, typer.Argument(help="The decision's number.", metavar="DECISION")],
-    filer: AsOption,
+    filer: ParticipantAs,
     year: YearOption = None,
 ) -> None:
     """Agree a tabled decision; the second Participant's agreement takes it."""
@@ -287,7 +287,7 @@ async def agree_decision(
 @forum_app.command("minutes")
 @run
 async def minutes(
-    filer: AsOption, file: Annotated[Path, typer.Option(exists=True, help="The minutes.")], year: YearOption = None
+    filer: SecretariatAs, file: Annotated[Path, typer.Option(exists=True, help="The minutes.")], year: YearOption = None
 ) -> None:
     """File the minutes (secretariat); both Participants then approve them."""
     text = read_text(file)
@@ -299,7 +299,7 @@ async def minutes(
 
 @forum_app.command("approve")
 @run
-async def approve(filer: AsOption, year: YearOption = None) -> None:
+async def approve(filer: ParticipantAs, year: YearOption = None) -> None:
     """Approve the minutes; approved by both, they are published and the cycle closes."""
     view = await on_forum(
         year,
@@ -379,7 +379,7 @@ async def schedule_show(json_out: JsonFlag = False) -> None:
 @schedule_app.command("set")
 @run
 async def schedule_set(
-    filer: AsOption,
+    filer: SecretariatAs,
     month: Annotated[int, typer.Option(min=1, max=12, help="The Forum's usual month.")],
     day: Annotated[int, typer.Option(min=1, max=31, help="The Forum's usual day.")],
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 from cli.common import AsOption, run, usage
 from cli.forum import YearOption, on_forum
 from cli.joint_filings import withdrawn
+from cli.options import ParticipantAs
 from cli.output import echo
 from cli.withdrawals import AmbiguousItem, item_withdrawal_of, withdrawal_of
 from models.forum import AgendaItemWithdrawal, ForumView
@@ -41,7 +42,7 @@ async def withdraw_item(
 
 
 @run
-async def postpone_withdraw(filer: AsOption, year: YearOption = None) -> None:
+async def postpone_withdraw(filer: ParticipantAs, year: YearOption = None) -> None:
     """Withdraw your own postponement while it awaits the other Participant's."""
 
     def naming(ident: str, view: ForumView) -> JointWithdrawal:
@@ -56,7 +57,7 @@ async def withdraw_agreement(
     to: Annotated[
         str, typer.Argument(help="What you agreed: agenda, minutes, or a decision's number.", metavar="WHAT")
     ],
-    filer: AsOption,
+    filer: ParticipantAs,
     year: YearOption = None,
 ) -> None:
     """Withdraw your agreement to the agenda or a decision, or your approval of the minutes, while

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from cli.action import ACTION_COLUMNS, action_row, progress_line
-from cli.common import AsOption, JsonFlag, Refused, ask, file_on_partnership, run
+from cli.common import JsonFlag, Refused, ask, file_on_partnership, run
 from cli.joint_filings import awaiting, pending_lines, withdrawn
+from cli.options import ParticipantAs
 from cli.output import echo, emit, table
 from cli.withdrawals import shown_for, withdrawal_of
 from models.catalogue import find_area
@@ -74,7 +75,7 @@ async def show_group(area: Area, json_out: JsonFlag = False) -> None:
 @run
 async def set_leads(
     area: Area,
-    filer: AsOption,
+    filer: ParticipantAs,
     lead_uk: Annotated[str, typer.Option(help="The UK lead.")],
     lead_rok: Annotated[str, typer.Option(help="The ROK lead.")],
     cadence_months: Annotated[int, typer.Option(help="Months between progress reports.", min=1, max=12)] = 3,
@@ -99,7 +100,7 @@ async def set_leads(
 
 @group_app.command("withdraw")
 @run
-async def withdraw_leads(area: Area, filer: AsOption) -> None:
+async def withdraw_leads(area: Area, filer: ParticipantAs) -> None:
     """Withdraw your own filing of a group's leads while it awaits the other Participant's."""
     found = find_area(area)
     slug = found.slug if found else area

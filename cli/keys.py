@@ -26,6 +26,7 @@ from cli.common import (
     signed_as,
     usage,
 )
+from cli.options import ParticipantAs
 from cli.output import echo, emit
 from engine import config
 from engine.client import Unreachable
@@ -248,7 +249,7 @@ async def keys_rotate(identity: AsOption) -> None:
 async def keys_revoke(
     revoked: Annotated[Identity, typer.Argument(help="Whose key is lost or compromised.", metavar="IDENTITY")],
     new_key: Annotated[Path, typer.Option("--new-key", help="Its successor, from `keys init --replace`.")],
-    filer: AsOption,
+    filer: ParticipantAs,
 ) -> None:
     """Revoke another identity's lost or compromised key (the other Participant files; for the
     SECRETARIAT's key, both): from receipt it verifies nothing new."""

@@ -9,8 +9,20 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, JsonFlag, Refused, client, day, day_option, partnership, run, send, signed_as, usage
+from cli.common import (
+    JsonFlag,
+    Refused,
+    client,
+    day,
+    day_option,
+    partnership,
+    run,
+    send,
+    signed_as,
+    usage,
+)
 from cli.keys import record_pins, spaced
+from cli.options import ParticipantAs
 from cli.output import echo
 from cli.status import show_status
 from engine.keys import KeyProblem, expected_keys, pin, read_public_key
@@ -86,7 +98,7 @@ async def start(
 
 @run
 async def sign_command(
-    filer: AsOption,
+    filer: ParticipantAs,
     signed_on: Annotated[datetime | None, day_option("The date on the signed copy; default today.")] = None,
 ) -> None:
     """¶31: file this Participant's signature of the text, from its own office."""

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, JsonFlag, ask, day, day_option, file_on_partnership, run
+from cli.common import JsonFlag, ask, day, day_option, file_on_partnership, run
+from cli.options import ParticipantAs
 from cli.output import echo, emit
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from workflows.partnership import PartnershipWorkflow
@@ -21,7 +22,7 @@ termination_app = typer.Typer(help="¶31–32: written notice of termination, si
 @termination_app.command("notify")
 @run
 async def notify(
-    filer: AsOption,
+    filer: ParticipantAs,
     effective_on: Annotated[datetime | None, day_option("Default the earliest permissible date.")] = None,
 ) -> None:
     """Give written notice of termination to the other Participant (¶31)."""
@@ -35,7 +36,7 @@ async def notify(
 
 @termination_app.command("withdraw")
 @run
-async def withdraw_notice(filer: AsOption) -> None:
+async def withdraw_notice(filer: ParticipantAs) -> None:
     """Withdraw the notice you gave, before it takes effect."""
     status = await ask(PartnershipWorkflow.status)
     notice = next((n for n in status.termination_notices if n.given_by is filer), None)

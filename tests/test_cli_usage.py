@@ -121,3 +121,19 @@ def test_restore_names_the_data_dir_it_fills(tmp_path: Path):
     assert "set PARTNERSHIP_DATA_DIR to the new data dir to restore into" in " ".join(
         result.stderr.replace("│", " ").split()
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["action", "propose"], "Which Participant files: UK or ROK"),
+        (["termination", "notify"], "Which Participant files: UK or ROK"),
+        (["forum", "decide"], "The SECRETARIAT files it"),
+        (["forum", "agenda", "add"], "Who files: UK, ROK or SECRETARIAT"),
+    ],
+)
+def test_the_as_option_says_who_files(command: list[str], says: str, tmp_path: Path):
+    """Walkthrough 3, F9: every filing's help said "UK, ROK or SECRETARIAT", also where one role files."""
+    env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    shown = run_cli(*command, "--help", env=env, timeout=60)
+    assert shown.returncode == 0 and says in " ".join(shown.stdout.replace("│", " ").split())
