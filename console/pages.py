@@ -13,6 +13,7 @@ from starlette.routing import Route
 from cli.common import Refused, ask, client, query_or_explain, with_closed
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
+from cli.status import wording_of
 from cli.withdrawals import ON_ACTION
 from console.app import acting_identity, page, session_of
 from console.instruments import BY_MODEL
@@ -202,10 +203,20 @@ async def amendments_page(request: Request) -> Response:
     )
 
 
-def current_wording(paragraphs: list[int]) -> list[tuple[int, str]]:
-    """The named paragraphs as signed (amendments in force are listed with their own wording)."""
+def current_wording(
+    paragraphs: list[int], in_force: list[AmendmentSummary], wording: dict[str, str]
+) -> list[tuple[int, str, list[tuple[str, str]]]]:
+    """The named paragraphs as signed, each with the amendments in force to it and their wording, as
+    `partnership text` lists them (walkthrough: the page showed 2023's wording under "Current")."""
     texts = {b.paragraph: b.text for b in blocks(agreement_text()) if b.paragraph is not None}
-    return [(p, texts.get(p, "(no such paragraph in the text as signed)")) for p in paragraphs]
+    return [
+        (
+            p,
+            texts.get(p, "(no such paragraph in the text as signed)"),
+            [(a.amendment_id, wording[a.amendment_id]) for a in in_force if p in a.paragraphs],
+        )
+        for p in paragraphs
+    ]
 
 
 async def amendment_page(request: Request) -> Response:
@@ -213,11 +224,13 @@ async def amendment_page(request: Request) -> Response:
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, AmendmentWorkflow.show, f"no amendment {ident}")
     slugs = amendment_forms(view, acting_identity(request))
+    touched = [a for a in (await ask(P.status)).amendments_in_force if set(a.paragraphs) & set(view.paragraphs)]
+    touched = [a for a in touched if a.amendment_id != ident]
     return page(
         request,
         "amendment.html",
         view=view,
-        current=current_wording(view.paragraphs),
+        current=current_wording(view.paragraphs, touched, await wording_of(touched)),
         forms=forms_for(request, *slugs, amendment_id=ident),
     )
 

@@ -768,3 +768,21 @@ def test_a_refusal_names_the_forms_field_not_the_cli_option():
         "rejected: the wording is empty (the “Text” field)"
     )
     assert in_form_words("rotate it: partnership keys rotate --as UK", propose).endswith("--as UK")  # no such field
+
+
+@pytest.mark.timeout(120)
+async def test_an_amendments_page_shows_the_wording_in_force_not_only_as_signed(partnership, local_env, console_on):
+    """Console walkthrough 3, F5: the page showed 2023's ¶7 as "Current text" beside a proposal,
+    though an amendment in force had changed ¶7: the other side was asked to consent against it."""
+    from tests.helpers import eventually
+    from tests.test_amendments import consent, in_force, propose
+    from workflows.amendment import AmendmentWorkflow
+
+    first, amendment = await propose(partnership, local_env.client, text="The Forum meets twice a year.")
+    await amendment.execute_update(AmendmentWorkflow.consent, consent(first.amendment_id))
+    await eventually(lambda: in_force(partnership))
+    second, _ = await propose(partnership, local_env.client, text="The Forum meets three times a year.")
+    status, page = await console_on.request("GET", f"/amendments/{second.amendment_id}")
+    current = page.split('id="current-h"')[1].split('id="proposed-h"')[0]
+    assert status == 200 and f'As amended by <a href="/amendments/{first.amendment_id}">' in current
+    assert "The Forum meets twice a year." in current
