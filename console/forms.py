@@ -74,6 +74,8 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
         read |= {"rows": found.rows, "head_hash": found.head_hash}
     if model is WindDown and not form.get("actions", "").strip():
         ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
+        if not ongoing:  # as `action wind-down` says it
+            raise Refused("no joint action is ongoing; there is nothing to wind down")
         form["actions"] = "\n".join(sorted(ongoing))
     return read
 

@@ -215,6 +215,7 @@ INSTRUMENTS: tuple[Instrument, ...] = (
         WindDown,
         P.wind_down,
         said=wound_down,
+        inferred=(("actions", "— : every ongoing one (as `action wind-down`)"),),
     ),
     Instrument(
         "action-wind-down-withdraw",
@@ -250,7 +251,14 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     _consult(
         "consult-withdraw", "Withdraw a consultation you opened", ConsultationWithdrawal, ConsultationWorkflow.withdraw
     ),
-    Instrument("forum-start", "Start a Forum cycle", ForumConvocation, P.start_forum, SECRETARIAT_ONLY),
+    Instrument(
+        "forum-start",
+        "Start a Forum cycle",
+        ForumConvocation,
+        P.start_forum,
+        SECRETARIAT_ONLY,
+        narrowed=(("host", tuple(p.value for p in PARTICIPANTS)),),  # a Participant hosts (rules/p07_forum)
+    ),
     Instrument(
         "forum-schedule",
         "Set the Forum's usual date (each cycle then starts itself)",

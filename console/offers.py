@@ -3,6 +3,7 @@ the forms each state of a thing could take, and the withdrawals of the side's ow
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from cli.withdrawals import NOTHING, own_filing, waiting_in
 from console.app import acting_identity
 from console.instruments import offered_to
 from models.amendment import AmendmentStatus, AmendmentView
+from models.calendar import local_date
 from models.consultation import ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import Identity
@@ -38,15 +40,21 @@ def action_forms(action: ActionSummary, acting: Identity | None) -> tuple[str, .
     return ("action-report", "action-cost-share", "action-close") if action.state is ActionState.ACTIVE else ()
 
 
-def forum_forms(view: ForumView) -> tuple[str, ...]:
-    stage = view.summary.stage
+def forum_forms(view: ForumView, acting: Identity | None, now: datetime) -> tuple[str, ...]:
+    """By the cycle's stage, and what the acting side has already filed (console walkthrough 3)."""
+    stage, s = view.summary.stage, view.summary
     if stage is ForumStage.CALLING_FOR_ITEMS:
-        return ("forum-nominate", "forum-agenda-add", "forum-agenda-agree", "forum-postpone")
-    if stage is ForumStage.AGENDA_FIXED:
-        return ("forum-nominate", "forum-postpone", "forum-convene")
-    agree = ("forum-agree",) if any(d.taken_at is None for d in view.decisions) else ()
-    approve = ("forum-approve",) if view.minutes else ()
-    return ("forum-decide", *agree, "forum-minutes", *approve) if stage is ForumStage.CONVENED else ()
+        agree = ("forum-agenda-agree",) if acting not in view.agenda_agreed_by else ()
+        return ("forum-nominate", "forum-agenda-add", *agree, "forum-postpone")
+    if stage is ForumStage.AGENDA_FIXED:  # convened on or after its date where its host is
+        return ("forum-nominate", "forum-postpone", *(("forum-convene",) if local_date(now, s.host) >= s.on else ()))
+    undecided = [d for d in view.decisions if d.taken_at is None and acting not in d.agreed_by]
+    approve = ("forum-approve",) if view.minutes and acting not in view.minutes_approved_by else ()
+    return (
+        ("forum-decide", *(("forum-agree",) if undecided else ()), "forum-minutes", *approve)
+        if stage is ForumStage.CONVENED
+        else ()
+    )
 
 
 def amendment_forms(view: AmendmentView, acting: Identity | None) -> tuple[str, ...]:

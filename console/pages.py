@@ -160,9 +160,10 @@ async def actions_page(request: Request) -> Response:
     for name, known in (("state", states), ("pillar", pillars)):
         if wanted[name] is not None and wanted[name] not in known:
             raise Refused(f"no joint-action {name} {wanted[name]!r}; choose one of {', '.join(known)}")
+    every = await with_closed(P.actions, "action", ActionSummary, "action_id")
     actions = [
         a
-        for a in await with_closed(P.actions, "action", ActionSummary, "action_id")
+        for a in every
         if (wanted["ref"] is None or a.ref == wanted["ref"])
         and (wanted["area"] is None or a.area == wanted["area"])
         and (wanted["pillar"] is None or str(a.pillar) == wanted["pillar"])
@@ -176,7 +177,9 @@ async def actions_page(request: Request) -> Response:
         total=rollup(actions),
         wanted=wanted,
         states=states,
-        forms=forms_for(request, "action-propose", "action-wind-down"),
+        forms=forms_for(
+            request, "action-propose", *(["action-wind-down"] if any(a.state.is_open for a in every) else [])
+        ),
         wind_down=wind_down,
         withdraw_wind_down=withdrawal_href(request, "action-wind-down-withdraw", "wind-down", wind_down),
     )
@@ -254,8 +257,9 @@ async def forum_page(request: Request) -> Response:
     # closed cycles too, also those the Partnership left in the register at continue-as-new
     cycles = await with_closed(P.forums, "forum", ForumSummary, "forum_id")
     views = await shown([f.forum_id for f in reversed(cycles)], ForumCycleWorkflow.show)
+    acting, now = acting_identity(request), datetime.now(UTC)
     cycle_forms = {
-        v.summary.forum_id: forms_for(request, *forum_forms(v), forum_id=v.summary.forum_id)
+        v.summary.forum_id: forms_for(request, *forum_forms(v, acting, now), forum_id=v.summary.forum_id)
         for v in views
         if v.summary.stage is not ForumStage.CLOSED
     }

@@ -559,17 +559,33 @@ def test_a_page_offers_only_the_forms_its_state_could_take():
     assert "action-report" in action_forms(Shown(state=ActionState.ACTIVE, proposed_by=Identity.UK), Identity.ROK)
     assert action_forms(Shown(state=ActionState.COMPLETED, proposed_by=Identity.UK), Identity.ROK) == ()
 
-    def cycle(stage, decisions=(), minutes=None):
-        return Shown(summary=Shown(stage=stage), decisions=list(decisions), minutes=minutes)
+    from datetime import UTC, date, datetime
 
-    assert "forum-convene" not in forum_forms(cycle(ForumStage.CALLING_FOR_ITEMS))
-    assert forum_forms(cycle(ForumStage.AGENDA_FIXED)) == ("forum-nominate", "forum-postpone", "forum-convene")
-    assert forum_forms(cycle(ForumStage.CONVENED)) == ("forum-decide", "forum-minutes")
-    tabled = Shown(taken_at=None)
-    assert forum_forms(cycle(ForumStage.CONVENED, [tabled], "Minutes.")) == (
+    def cycle(stage, decisions=(), minutes=None, agreed=(), approved=()):
+        summary = Shown(stage=stage, host=Identity.ROK, on=date(2027, 11, 22))
+        return Shown(
+            summary=summary, decisions=list(decisions), minutes=minutes, agenda_agreed_by=list(agreed),
+            minutes_approved_by=list(approved),
+        )  # fmt: skip
+
+    before, on_the_day = datetime(2027, 11, 20, tzinfo=UTC), datetime(2027, 11, 22, 1, tzinfo=UTC)
+    uk = Identity.UK
+    assert "forum-convene" not in forum_forms(cycle(ForumStage.CALLING_FOR_ITEMS), uk, on_the_day)
+    assert "forum-agenda-agree" in forum_forms(cycle(ForumStage.CALLING_FOR_ITEMS), uk, before)
+    assert "forum-agenda-agree" not in forum_forms(cycle(ForumStage.CALLING_FOR_ITEMS, agreed=[uk]), uk, before)
+    fixed = cycle(ForumStage.AGENDA_FIXED)
+    assert forum_forms(fixed, Identity.SECRETARIAT, before) == ("forum-nominate", "forum-postpone")  # not yet met
+    assert forum_forms(fixed, Identity.SECRETARIAT, on_the_day)[-1] == "forum-convene"  # its day, in Seoul
+    assert forum_forms(cycle(ForumStage.CONVENED), uk, on_the_day) == ("forum-decide", "forum-minutes")
+    tabled = Shown(taken_at=None, agreed_by=[])
+    assert forum_forms(cycle(ForumStage.CONVENED, [tabled], "Minutes."), uk, on_the_day) == (
         "forum-decide", "forum-agree", "forum-minutes", "forum-approve",
     )  # fmt: skip
-    assert forum_forms(cycle(ForumStage.CLOSED)) == ()
+    agreed_by_uk = Shown(taken_at=None, agreed_by=[uk])
+    assert forum_forms(cycle(ForumStage.CONVENED, [agreed_by_uk], "M.", approved=[uk]), uk, on_the_day) == (
+        "forum-decide", "forum-minutes",
+    )  # fmt: skip
+    assert forum_forms(cycle(ForumStage.CLOSED), uk, on_the_day) == ()
 
     from console.offers import amendment_forms, consultation_forms
     from models.amendment import AmendmentStatus
