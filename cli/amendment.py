@@ -168,6 +168,8 @@ async def show_amendment(ident: IdArgument, json_out: JsonFlag = False) -> None:
         echo(f"  awaiting the written consent of {view.consent_needed_from}")
     if view.effective_on:
         echo(f"  effective on {view.effective_on}")
+    elif view.requested_effective_on:  # what the other side consents to (console walkthrough 3, F7)
+        echo(f"  to take effect on {view.requested_effective_on} at the earliest, once consented")
     if view.reason:
         echo(f"  reason: {view.reason}")
     if view.summary:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import typing
+from datetime import UTC, datetime
 from typing import Any
 
 from cli.common import Refused, ask, client, partnership, query_or_explain
 from cli.withdrawals import item_withdrawal_of, own_filing, shown_for, waiting_in
 from console.instruments import Instrument
+from models.calendar import filers_date
 from models.catalogue import find_area
 from models.checkpoint import RegisterCheckpoint
+from models.consultation import ConsultationRound, ResolutionAcceptance
 from models.forum import (
     AgendaAgreement,
     AgendaItemWithdrawal,
@@ -28,6 +31,7 @@ from models.joint_action import WindDown
 from models.partnership import TerminationWithdrawal
 from models.signing import Filing
 from rules.p07_co_chairs import default_rank
+from workflows.consultation import ConsultationWorkflow
 from workflows.forum import ForumCycleWorkflow
 from workflows.partnership import PartnershipWorkflow
 
@@ -72,6 +76,15 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
     if model is RegisterCheckpoint:  # the register as this office reads it, as `checkpoint sign` signs it
         found = await checkpoint_to_sign(filer)
         read |= {"rows": found.rows, "head_hash": found.head_hash}
+    if model is ConsultationRound and not form.get("held_on", "").strip():  # as `consult note`: the filer's today
+        form["held_on"] = filers_date(datetime.now(UTC), filer).isoformat()
+    if model is ResolutionAcceptance and not form.get("proposal", "").strip() and target:  # the latest, as the CLI
+        view = await query_or_explain(
+            (await client()).get_workflow_handle(target), ConsultationWorkflow.show, f"no consultation {target}"
+        )
+        if not view.proposals:
+            raise Refused(f"{target} has no proposed outcome to accept yet")
+        form["proposal"] = str(view.proposals[-1].number)
     if model is WindDown and not form.get("actions", "").strip():
         ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
         if not ongoing:  # as `action wind-down` says it

@@ -164,9 +164,9 @@ def _amendment(slug: str, title: str, model: type[Filing], update: Any) -> Instr
     return Instrument(slug, title, model, update, on="amendment_id", show=AmendmentWorkflow.show, kind="amendment")
 
 
-def _consult(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS) -> Instrument:
+def _consult(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS, **more: Any) -> Instrument:
     show = ConsultationWorkflow.show
-    return Instrument(slug, title, model, update, filers, on="consultation_id", show=show, kind="consult")
+    return Instrument(slug, title, model, update, filers, on="consultation_id", show=show, kind="consult", **more)
 
 
 def _forum(slug: str, title: str, model: type[Filing], update: Any, filers=PARTICIPANTS, **more: Any) -> Instrument:
@@ -245,9 +245,22 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     ),
     Instrument("consult-open", "Raise a difference (¶29)", ConsultationRequest, P.open_consultation),
     # The secretariat records a round it convened, as the CLI lets it (walkthrough 2).
-    _consult("consult-note", "Record a round of consultation", ConsultationRound, ConsultationWorkflow.note, FILERS),
+    _consult(
+        "consult-note",
+        "Record a round of consultation",
+        ConsultationRound,
+        ConsultationWorkflow.note,
+        FILERS,
+        inferred=(("held_on", "— : today, the filer's (as `consult note`)"),),
+    ),
     _consult("consult-propose", "Propose an outcome", ResolutionProposal, ConsultationWorkflow.propose),
-    _consult("consult-accept", "Accept a proposed outcome", ResolutionAcceptance, ConsultationWorkflow.accept),
+    _consult(
+        "consult-accept",
+        "Accept a proposed outcome",
+        ResolutionAcceptance,
+        ConsultationWorkflow.accept,
+        inferred=(("proposal", "— : the latest (as `consult accept`)"),),
+    ),
     _consult(
         "consult-withdraw", "Withdraw a consultation you opened", ConsultationWithdrawal, ConsultationWorkflow.withdraw
     ),

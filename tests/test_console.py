@@ -797,8 +797,35 @@ async def test_an_amendments_page_shows_the_wording_in_force_not_only_as_signed(
     first, amendment = await propose(partnership, local_env.client, text="The Forum meets twice a year.")
     await amendment.execute_update(AmendmentWorkflow.consent, consent(first.amendment_id))
     await eventually(lambda: in_force(partnership))
-    second, _ = await propose(partnership, local_env.client, text="The Forum meets three times a year.")
+    from datetime import timedelta
+
+    later = date.today() + timedelta(days=400)
+    second, _ = await propose(
+        partnership, local_env.client, text="The Forum meets three times a year.", effective_on=later
+    )
     status, page = await console_on.request("GET", f"/amendments/{second.amendment_id}")
+    assert f"on {later} at the earliest, once consented" in page  # what is consented to (F7)
     current = page.split('id="current-h"')[1].split('id="proposed-h"')[0]
     assert status == 200 and f'As amended by <a href="/amendments/{first.amendment_id}">' in current
     assert "The Forum meets twice a year." in current
+
+
+@pytest.mark.timeout(120)
+async def test_a_round_and_an_acceptance_take_the_clis_defaults(partnership, local_env, console_on):
+    """Console walkthrough 3, F8, F9: a round's date defaulted to the filer's today in the CLI but
+    was required in the form; an acceptance needed a proposal number the page did not show."""
+    from models.consultation import ConsultationState, ResolutionProposal
+    from tests.helpers import signed
+    from tests.test_consultations import open_one
+    from workflows.consultation import ConsultationWorkflow
+
+    consultation = await open_one(partnership, local_env.client)  # by ROK
+    ident = consultation.id
+    status, noted = await console_on.file(f"/file/consult-note?consultation_id={ident}&amp;note=Met.")  # as UK
+    assert status == 200 and 'id="filed"' in noted, noted
+    proposal = ResolutionProposal(filed_by=Identity.ROK, consultation_id=ident, resolution="Split 50/50.")
+    await consultation.execute_update(ConsultationWorkflow.propose, signed(proposal, to=consultation))
+    status, accepted = await console_on.file(f"/file/consult-accept?consultation_id={ident}")
+    assert status == 200 and 'id="filed"' in accepted, accepted
+    view = await consultation.query(ConsultationWorkflow.show)
+    assert view.summary.state is ConsultationState.RESOLVED and view.rounds[0].held_on is not None
