@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cli.common import Refused, ask, client, query_or_explain, with_closed
+from cli.forum import schedule_line
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
 from cli.status import wording_of
@@ -258,6 +259,7 @@ async def forum_page(request: Request) -> Response:
     cycles = await with_closed(P.forums, "forum", ForumSummary, "forum_id")
     views = await shown([f.forum_id for f in reversed(cycles)], ForumCycleWorkflow.show)
     acting, now = acting_identity(request), datetime.now(UTC)
+    usual = await ask(P.forum_calendar)  # the secretariat's form starts from it (console walkthrough 3, F2)
     cycle_forms = {
         v.summary.forum_id: forms_for(request, *forum_forms(v, acting, now), forum_id=v.summary.forum_id)
         for v in views
@@ -272,7 +274,9 @@ async def forum_page(request: Request) -> Response:
         views=views,
         cycle_forms=cycle_forms,
         withdraw=withdraw,
-        forms=forms_for(request, "forum-start", "forum-schedule"),
+        forms=forms_for(request, "forum-start")
+        + forms_for(request, "forum-schedule", month=usual.month, day=usual.day),
+        schedule=schedule_line(usual) if usual.month else "No usual date is set: each cycle is started by hand.",
     )
 
 

@@ -645,6 +645,8 @@ async def test_the_forum_page_offers_each_side_its_own_withdrawals_and_an_item_w
 
     status, page = await console_on.request("GET", "/forum")
     assert status == 200 and f"Pending: UK has filed to move it to {year}-12-01" in page
+    # The usual date is said (console walkthrough 3, F2): none set on this Partnership.
+    assert '<p id="schedule">No usual date is set: each cycle is started by hand.</p>' in page
     assert re.search(r'href="/file/forum-postpone-withdraw\?[^"]+">Withdraw your postponement<', page)
     assert "Withdraw “Chips”" not in page
     (link,) = re.findall(r'href="(/file/forum-agenda-withdraw\?[^"]+)">Withdraw “AI safety”<', page)
