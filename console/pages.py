@@ -320,7 +320,11 @@ async def register_page(request: Request) -> Response:
 
         report = await verify(await client(), read_only_engine())
     forms = forms_for(request, "checkpoint-sign") if health["error"] is None else []  # it signs what it reads
-    return page(request, "register.html", rows=rows[-200:], health=health, report=report, forms=forms)
+    # The latest co-signed checkpoint, one awaiting a side, one due (console walkthrough 3), beside the register.
+    checkpoints = await ask(P.checkpoint) if health["error"] is None else None
+    return page(
+        request, "register.html", rows=rows[-200:], health=health, report=report, forms=forms, checkpoints=checkpoints
+    )
 
 
 async def timeline_page(request: Request) -> Response:

@@ -542,6 +542,9 @@ async def test_the_register_page_signs_the_register_as_this_office_reads_it(part
     assert status == 200 and 'id="filed"' in filed, filed
     pending = (await partnership.query(P.checkpoint)).pending
     assert (pending.rows, pending.head_hash, list(pending.filings)) == (len(rows), rows[-1].hash, [Identity.UK])
+    # The Register page says so (console walkthrough 3, F12).
+    status, page = await console_on.request("GET", "/register")
+    assert f"Awaiting a second signature: {len(rows)} rows, signed by UK." in page
 
 
 def test_a_page_offers_only_the_forms_its_state_could_take():
