@@ -108,7 +108,8 @@ async def overview(request: Request) -> Response:
     forum = None
     if open_cycles:  # the next to meet, which is not always the latest started (walkthrough 2)
         forum = await (await client()).get_workflow_handle(open_cycles[0].forum_id).query(ForumCycleWorkflow.show)
-    return page(request, "overview.html", forum=forum, health=register_health(), **context)
+    forms = forms_for(request, *termination_forms(status, acting_identity(request)))  # ¶31, where it shows the notices
+    return page(request, "overview.html", forum=forum, health=register_health(), forms=forms, **context)
 
 
 async def inbox_page(request: Request) -> Response:
@@ -149,6 +150,7 @@ async def catalogue_page(request: Request) -> Response:
         version=status.version,
         pending=pending,
         withdraw=withdraw,
+        forms=forms_for(request, "group-set-leads"),  # the groups' leads, where the areas are (console walkthrough 3)
     )
 
 
@@ -191,8 +193,11 @@ async def action_page(request: Request) -> Response:
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, JointActionWorkflow.show, f"no joint action {ident}")
     slugs = action_forms(view.summary, acting_identity(request))
+    # A proposed action can only be discontinued: its closure form starts there (console walkthrough 3, F4).
+    outcome = "discontinue" if view.summary.state is ActionState.PROPOSED else None
     withdraw = {d: withdrawal_href(request, "action-withdraw", d, view, action_id=ident) for d in ON_ACTION}
-    return page(request, "action.html", view=view, forms=forms_for(request, *slugs, action_id=ident), withdraw=withdraw)
+    forms = forms_for(request, *slugs, action_id=ident, outcome=outcome)
+    return page(request, "action.html", view=view, forms=forms, withdraw=withdraw)
 
 
 async def amendments_page(request: Request) -> Response:
@@ -292,7 +297,6 @@ async def forum_calendar_file(request: Request) -> Response:
 
 
 async def consultations_page(request: Request) -> Response:
-    status = await ask(P.status)
     summaries = await with_closed(P.consultations, "consultation", ConsultationSummary, "consultation_id")
     views = await shown([k.consultation_id for k in summaries], ConsultationWorkflow.show)
     acting = acting_identity(request)
@@ -305,7 +309,7 @@ async def consultations_page(request: Request) -> Response:
             for v in views
             if (ident := v.summary.consultation_id) and v.summary.state.value == "OPEN"
         },
-        forms=forms_for(request, "consult-open", "group-set-leads", *termination_forms(status, acting)),
+        forms=forms_for(request, "consult-open"),  # the groups' leads on the Catalogue, notices on the Overview
     )
 
 

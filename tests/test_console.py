@@ -834,3 +834,18 @@ async def test_a_round_and_an_acceptance_take_the_clis_defaults(partnership, loc
     assert status == 200 and 'id="filed"' in accepted, accepted
     view = await consultation.query(ConsultationWorkflow.show)
     assert view.summary.state is ConsultationState.RESOLVED and view.rounds[0].held_on is not None
+
+
+@pytest.mark.timeout(120)
+async def test_forms_sit_where_what_they_file_on_is_shown(partnership, local_env, console_on):
+    """Console walkthrough 3, F4, F10: a group's leads on the Catalogue and a notice on the Overview
+    (they were on the Consultations page only); a proposed action's closure starts at discontinue."""
+    from tests.test_joint_actions import propose
+
+    assert "/file/group-set-leads?" in (await console_on.request("GET", "/catalogue"))[1]
+    assert "/file/termination-notify?" in (await console_on.request("GET", "/"))[1]
+    consultations = (await console_on.request("GET", "/consultations"))[1]
+    assert "/file/consult-open?" in consultations and "/file/group-set-leads" not in consultations
+    action = await propose(partnership, local_env.client)  # by UK, still PROPOSED
+    status, page = await console_on.request("GET", f"/actions/{action.id}")
+    assert status == 200 and "/file/action-close?" in page and "outcome=discontinue" in page
