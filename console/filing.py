@@ -86,8 +86,10 @@ async def review(request: Request) -> Response:
         return one_line(request, EXPIRED, 403)
     try:
         filing, target = parse(instrument, form, acting, await read_fields(instrument, form, acting))
-    except ValidationError as err:
-        return form_page(request, instrument, form, f"refused before signing: {field_problem(err)}")
+    except ValidationError as err:  # the field named as the form captions it (console walkthrough 3, F6)
+        captions = {f.name: f"“{f.caption}”" for f in instrument.fields()}
+        named = field_problem(err, lambda where: captions.get(where, where))
+        return form_page(request, instrument, form, f"refused before signing: {named}")
     except Refused as err:
         return form_page(request, instrument, form, f"refused before signing: {err}")
     return page(

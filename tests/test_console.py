@@ -849,3 +849,16 @@ async def test_forms_sit_where_what_they_file_on_is_shown(partnership, local_env
     action = await propose(partnership, local_env.client)  # by UK, still PROPOSED
     status, page = await console_on.request("GET", f"/actions/{action.id}")
     assert status == 200 and "/file/action-close?" in page and "outcome=discontinue" in page
+
+
+async def test_a_refusal_before_signing_names_the_forms_caption(fake_temporal):
+    """Console walkthrough 3, F6: it named the model's field (`percent:`), not the form's."""
+    import re
+
+    console = Console()
+    status, form = await console.request("GET", "/file/action-report?action_id=action-9b-x")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.split('action="/file/action-report"')[1]).group(1)
+    post = {"action_id": "action-9b-x", "status": "on-track", "percent": "140", "csrf": csrf}
+    status, review = await console.request("POST", "/file/action-report", post)
+    (problem,) = re.findall(r'id="problem">([^<]*)<', review)
+    assert status == 400 and problem.startswith("refused before signing: “Percent”: ") and fake_temporal == []
