@@ -849,6 +849,17 @@ async def test_forms_sit_where_what_they_file_on_is_shown(partnership, local_env
     action = await propose(partnership, local_env.client)  # by UK, still PROPOSED
     status, page = await console_on.request("GET", f"/actions/{action.id}")
     assert status == 200 and "/file/action-close?" in page and "outcome=discontinue" in page
+    # Both sides' pending notices show on the Overview, not only the earlier one (F14).
+    from models.partnership import TerminationNotice
+    from tests.helpers import signed
+    from workflows.partnership import PartnershipWorkflow as P
+
+    for side in (Identity.UK, Identity.ROK):
+        await partnership.execute_update(
+            P.give_termination_notice, signed(TerminationNotice(filed_by=side), to=partnership)
+        )
+    overview = (await console_on.request("GET", "/"))[1]
+    assert "notice by " in overview and "; also by " in overview
 
 
 async def test_a_refusal_before_signing_names_the_forms_caption(fake_temporal):
