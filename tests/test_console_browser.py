@@ -80,29 +80,44 @@ class Stack:
         self.consoles: dict[str, str] = {}
 
     def start(self) -> None:
-        port, ui_port, console_port = free_port(), free_port(), free_port()
-        self.address = f"127.0.0.1:{port}"
-        env = self.env | {"PARTNERSHIP_DATA_DIR": str(self.root / "stack"), "LOG_FORMAT": "json"}
-        log = self.root / "up.log"
-        up = self.spawn(
-            ["up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(console_port)], env, log
-        )
-        self.consoles["stack"] = f"http://127.0.0.1:{console_port}"
-        wait_for(self.consoles["stack"] + "/", up, log, contains="IN_EFFECT")
-        started = [self.office(name, keys) for name, keys in (("UK", ["uk"]), ("ROK", ["rok"]), ("AUDITOR", []))]
+        for attempt in range(3):
+            port, ui_port, console_port = free_port(), free_port(), free_port()
+            self.address = f"127.0.0.1:{port}"
+            env = self.env | {"PARTNERSHIP_DATA_DIR": str(self.root / "stack"), "LOG_FORMAT": "json"}
+            log = self.root / f"up-{attempt}.log"
+            up = self.spawn(
+                ["up", "--port", str(port), "--ui-port", str(ui_port), "--console-port", str(console_port)], env, log
+            )
+            self.consoles["stack"] = f"http://127.0.0.1:{console_port}"
+            try:
+                wait_for(self.consoles["stack"] + "/", up, log, contains="IN_EFFECT")
+                break
+            except AssertionError:
+                # A free port another worker's server took meanwhile (tests/test_cli_embedded.py's
+                # PortTaken): `up` refuses it in one line before starting anything; again, elsewhere.
+                if attempt == 2 or up.poll() is None or "in use" not in log.read_text():
+                    raise
+        offices = {"UK": ["uk"], "ROK": ["rok"], "AUDITOR": []}
+        started = [self.office(name, keys) for name, keys in offices.items()]
         for name, process, log in started:  # started together: each takes seconds to import
-            wait_for(self.consoles[name] + "/", process, log, contains="IN_EFFECT")
+            try:
+                wait_for(self.consoles[name] + "/", process, log, contains="IN_EFFECT")
+            except AssertionError:  # its free port taken meanwhile, as `up`'s above: once more, elsewhere
+                if process.poll() is None or "in use" not in log.read_text():
+                    raise
+                _, process, log = self.office(name, offices[name])
+                wait_for(self.consoles[name] + "/", process, log, contains="IN_EFFECT")
 
     def office(self, name: str, private: list[str]) -> tuple[str, Spawned, Path]:
         """An office's own data dir: its own private key and every public key, nothing else."""
         data = self.root / name.lower()
-        (data / "keys").mkdir(parents=True)
+        (data / "keys").mkdir(parents=True, exist_ok=True)
         for source in (self.root / "stack" / "keys").iterdir():
             if source.suffix == ".pub" or source.stem in private:
                 shutil.copy2(source, data / "keys" / source.name)
         port = free_port()
         env = self.env | {"PARTNERSHIP_DATA_DIR": str(data), "TEMPORAL_ADDRESS": self.address}
-        log = self.root / f"console-{name.lower()}.log"
+        log = self.root / f"console-{name.lower()}-{port}.log"
         console = self.spawn(["console", "--port", str(port)], env, log)
         self.consoles[name] = f"http://127.0.0.1:{port}"
         return name, console, log
