@@ -147,9 +147,12 @@ def in_form_words(message: str, instrument: Instrument) -> str:
 
     def field(match: re.Match) -> str:
         name = match.group(1).removesuffix("-file").replace("-", "_")
-        return f"the “{captions[name]}” field" if name in captions else match.group(0)
+        if name not in captions:
+            return match.group(0)
+        value = match.group(2)  # an option given with its value: `--ministry DSIT`
+        return f"the “{captions[name]}” field" + (f" set to {value}" if value else "")
 
-    return re.sub(r"--([a-z][a-z-]*)", field, message)
+    return re.sub(r"--([a-z][a-z-]*)(?: ([A-Z0-9][\w.-]*))?", field, message)
 
 
 def as_json(value: Any) -> str:

@@ -789,6 +789,10 @@ def test_a_refusal_names_the_forms_field_not_the_cli_option():
         "rejected: the wording is empty (the “Text” field)"
     )
     assert in_form_words("rotate it: partnership keys rotate --as UK", propose).endswith("--as UK")  # no such field
+    nominate = BY_SLUG["forum-nominate"]
+    assert in_form_words("a UK co-chair is at DSIT (--ministry DSIT)", nominate) == (
+        "a UK co-chair is at DSIT (the “Ministry” field set to DSIT)"
+    )
 
 
 @pytest.mark.timeout(120)
