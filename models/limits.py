@@ -10,7 +10,6 @@ The README's table lists them; change both together.
 
 from __future__ import annotations
 
-import hashlib
 import typing
 import unicodedata
 from collections.abc import Callable
@@ -83,12 +82,6 @@ FILINGS_PER_THING = 1_000
 #: accepted outcome, an approval of the minutes) are taken this many times beyond it: a side at
 #: its limit can still close what it filed on (review 6, F5), and the state stays bounded.
 ENDING_MARGIN = 10
-
-
-def filer_mark(filing_id: str, filer: str) -> str:
-    """What a governed thing remembers of a filing it accepted: its id's digest and its filer."""
-    return f"{hashlib.sha256(filing_id.encode()).hexdigest()[:16]}:{filer}"
-
 
 #: Catalogue changes in force at once (each amendment in force adds up to CHANGES_MAX).
 CATALOGUE_CHANGES_MAX = 50

@@ -201,6 +201,17 @@ def decision_digest(instruments: list[str]) -> str:
     return id_digest("+".join(sorted(instruments)))
 
 
+def filer_mark(filing_id: str, filer: str) -> str:
+    """What a governed thing other than the Partnership remembers of a filing it accepted: its id's
+    digest and its filer, whose filings on it are bounded (workflows/remembered.py)."""
+    return f"{id_digest(filing_id)}:{filer}"
+
+
+def marked_by(seen: list[str], filer: str) -> int:
+    """How many of the filings `filer_mark` remembered `filer` made."""
+    return sum(mark.endswith(f":{filer}") for mark in seen)
+
+
 def seen_mark(filing_id: str, fingerprint: str) -> str:
     """What the Partnership remembers of a filing it accepted: its id's digest and the key that
     signed it (issue 12), so it can forget the filing once that key is replaced."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from models.limits import filer_mark
+    from models.partnership import filer_mark, marked_by
     from models.signing import Filing
     from rules.common import filings_per_thing_problem
 
@@ -26,5 +26,4 @@ class RemembersFilings:
 
     def _filings_problem(self, filing: Filing) -> str | None:
         """Why this thing takes no more filings of this filer, or None."""
-        filed = sum(s.endswith(f":{filing.filed_by}") for s in self._seen_filings)
-        return filings_per_thing_problem(filing, filed)
+        return filings_per_thing_problem(filing, marked_by(self._seen_filings, filing.filed_by))
