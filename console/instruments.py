@@ -13,7 +13,6 @@ from datetime import date
 from enum import Enum
 from typing import Any, Literal
 
-from annotated_types import MaxLen
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
@@ -60,7 +59,7 @@ from models.joint_action import (
     ProgressReport,
     WindDown,
 )
-from models.limits import LINE_MAX
+from models.limits import LINE_MAX, max_characters
 from models.partnership import TerminationNotice, TerminationWithdrawal
 from models.signing import Filing
 from models.working_group import GroupLeads
@@ -346,18 +345,6 @@ def _optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _max_length(annotation: Any, info: FieldInfo) -> int | None:
-    metadata = list(info.metadata)
-    if typing.get_origin(annotation) is typing.Annotated:
-        metadata += list(typing.get_args(annotation)[1:])
-    for item in metadata:
-        if isinstance(item, MaxLen) or hasattr(item, "max_length"):
-            value = getattr(item, "max_length", None)
-            if isinstance(value, int):
-                return value
-    return None
-
-
 def field_of(name: str, info: FieldInfo) -> Field:
     annotation, optional = _optional(info.annotation)
     required = info.is_required()
@@ -377,7 +364,7 @@ def field_of(name: str, info: FieldInfo) -> Field:
         if item is str or typing.get_origin(item) is typing.Annotated:
             return Field(name, "lines", required, hint="one a line")
         return Field(name, "json", required, hint="a JSON list; leave empty for none")
-    longest = _max_length(annotation, info)
+    longest = max_characters([*info.metadata, annotation])
     widget = "textarea" if longest is not None and longest > LINE_MAX else "text"
     return Field(name, widget, required, max_length=longest)
 

@@ -137,7 +137,7 @@ def bytes_problem(model: BaseModel) -> str | None:
     bytes a character of its limit, or None."""
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
-        characters = _most_characters([*info.metadata, info.annotation])
+        characters = max_characters([*info.metadata, info.annotation])
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, BaseModel) and (problem := bytes_problem(item)):
                 return f"{name}.{problem}"
@@ -151,12 +151,13 @@ def bytes_problem(model: BaseModel) -> str | None:
     return None
 
 
-def _most_characters(found: list) -> int | None:
-    """The max_length of the first string constraint among these metadata and annotations."""
+def max_characters(found: list) -> int | None:
+    """The max_length of the first length constraint among a field's metadata and annotations,
+    looking inside `X | None`, `list[X]` and `Annotated[...]` (the byte check; the console's forms)."""
     for item in found:
-        if isinstance(item, StringConstraints) and isinstance(item.max_length, int):
-            return item.max_length
-        if (inner := typing.get_args(item)) and (most := _most_characters(list(inner))):
+        if isinstance(most := getattr(item, "max_length", None), int):
+            return most
+        if (inner := typing.get_args(item)) and (most := max_characters(list(inner))):
             return most
     return None
 
