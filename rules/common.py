@@ -97,11 +97,21 @@ def filings_per_key_problem(filing: Filing, fingerprint: str, filed: int) -> str
     )
 
 
+#: The filings that end a governed thing, taken ENDING_MARGIN times beyond FILINGS_PER_THING.
+ENDING = (
+    ActionClosure,
+    AmendmentConsent,
+    AmendmentDecline,
+    AmendmentWithdrawal,
+    ConsultationWithdrawal,
+    ResolutionAcceptance,
+    MinutesApproval,
+)
+
+
 @decided("31", "Bounded state", "one identity makes at most FILINGS_PER_THING filings on one governed thing")
 def filings_per_thing_problem(filing: Filing, filed: int) -> str | None:
-    ending = (ActionClosure, AmendmentConsent, AmendmentDecline, AmendmentWithdrawal, ConsultationWithdrawal)
-    ending += (ResolutionAcceptance, MinutesApproval)
-    if filed < FILINGS_PER_THING + (ENDING_MARGIN if isinstance(filing, ending) else 0):
+    if filed < FILINGS_PER_THING + (ENDING_MARGIN if isinstance(filing, ENDING) else 0):
         return None
     return (
         f"{filing.filed_by} has made {FILINGS_PER_THING} filings on {filing.addressed_to}, the most one identity "
