@@ -27,6 +27,7 @@ from models.partnership import PartnershipStatus
 from models.signing import fingerprint
 from models.working_group import WorkingGroup
 from rules.p07_co_chairs import co_chair_ministry
+from rules.p07_forum import meets_at
 
 
 class InboxItem(BaseModel):
@@ -328,7 +329,7 @@ def _forum(office: Identity, forum: ForumView, now: datetime) -> list[InboxItem]
                 instrument="MinutesApproval",
             )
     elif office is Identity.SECRETARIAT:
-        if cycle.stage is ForumStage.AGENDA_FIXED and now.date() >= cycle.on:
+        if cycle.stage is ForumStage.AGENDA_FIXED and now >= meets_at(cycle):  # as the rule: in the host's zone
             ask(
                 f"record that the Forum {year} met",
                 f"partnership forum convene --as SECRETARIAT --attendees-file F --year {year}",

@@ -13,13 +13,13 @@ from cli.withdrawals import NOTHING, own_filing, waiting_in
 from console.app import acting_identity
 from console.instruments import offered_to
 from models.amendment import AmendmentStatus, AmendmentView
-from models.calendar import local_date
 from models.consultation import ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import Identity
 from models.joint import JointDecision
 from models.joint_action import ActionState, ActionSummary
 from models.partnership import PartnershipStatus, Stage
+from rules.p07_forum import meets_at
 
 
 def forms_for(request: Request, *slugs: str, **terms: Any) -> list[dict[str, str]]:
@@ -46,8 +46,8 @@ def forum_forms(view: ForumView, acting: Identity | None, now: datetime) -> tupl
     if stage is ForumStage.CALLING_FOR_ITEMS:
         agree = ("forum-agenda-agree",) if acting not in view.agenda_agreed_by else ()
         return ("forum-nominate", "forum-agenda-add", *agree, "forum-postpone")
-    if stage is ForumStage.AGENDA_FIXED:  # convened on or after its date where its host is
-        return ("forum-nominate", "forum-postpone", *(("forum-convene",) if local_date(now, s.host) >= s.on else ()))
+    if stage is ForumStage.AGENDA_FIXED:  # convened once it meets (the rule's own instant)
+        return ("forum-nominate", "forum-postpone", *(("forum-convene",) if now >= meets_at(s) else ()))
     undecided = [d for d in view.decisions if d.taken_at is None and acting not in d.agreed_by]
     approve = ("forum-approve",) if view.minutes and acting not in view.minutes_approved_by else ()
     return (

@@ -29,6 +29,7 @@ from models.forum import (
     ForumCase,
     ForumConvocation,
     ForumStage,
+    ForumSummary,
     MinutesApproval,
     MinutesFiling,
     Postponement,
@@ -87,7 +88,7 @@ def call_closes_at(case: ForumCase) -> datetime:
 
 
 @decided("7", "The Forum", "the Forum meets on its date in the host's time zone")
-def meets_at(case: ForumCase) -> datetime:
+def meets_at(case: ForumCase | ForumSummary) -> datetime:
     return local_midnight(case.on, case.host)
 
 

@@ -600,3 +600,23 @@ def test_the_next_cycle_is_found_past_cycles_started_by_hand_two_years_ahead():
     now = datetime(2026, 11, 29, tzinfo=UTC)
     starts, forum_on = next_cycle_start(now, 3, 1, {2027, 2028})
     assert forum_on == date(2029, 3, 1) and starts == datetime(2028, 12, 1, tzinfo=UTC)
+
+
+def test_the_secretariats_inbox_asks_to_record_the_meeting_from_the_instant_the_rule_allows():
+    """The inbox asked from the UTC date, the rule allows it from midnight where the host is: a
+    Forum in Seoul could be recorded nine hours before the inbox said so."""
+    from types import SimpleNamespace
+
+    from cli.inbox import _forum
+
+    summary = SimpleNamespace(
+        forum_id="forum-2027", year=2027, on=date(2027, 11, 22), host=Identity.ROK, stage=ForumStage.AGENDA_FIXED
+    )
+    fixed = SimpleNamespace(summary=summary, minutes=None, decisions=[])
+    seoul_midnight = datetime(2027, 11, 21, 15, tzinfo=UTC)
+
+    def asks(now: datetime) -> list[str]:
+        return [i.command for i in _forum(Identity.SECRETARIAT, fixed, now)]
+
+    assert asks(seoul_midnight - timedelta(minutes=1)) == []
+    assert asks(seoul_midnight)[0].startswith("partnership forum convene --as SECRETARIAT")
