@@ -14,20 +14,29 @@ PRODID = "-//UK-RoK Digital Partnership//Governance engine//EN"
 
 
 def _all_day(
-    uid: str, on: date, summary: str, description: str, stamp: datetime, sequence: int, location: str | None = None
+    uid: str,
+    on: date,
+    summary: str,
+    description: str,
+    stamp: datetime,
+    sequence: int,
+    location: str | None = None,
+    cancelled: bool = False,
 ) -> Event:
     # RFC 5545 TEXT holds no control characters but the newline icalendar escapes: a venue with
     # CR or ESC must not put a raw one into a line.
     event = Event()
     event.add("uid", control_free(uid))
     event.add("dtstamp", stamp)
-    event.add("sequence", sequence)  # each postponement moves every event of the cycle
+    event.add("sequence", sequence)
     event.add("dtstart", on)
     event.add("dtend", on + timedelta(days=1))
     event.add("summary", control_free(summary, keep="\n"))
     event.add("description", control_free(description, keep="\n"))
     if location:
         event.add("location", control_free(location, keep="\n"))
+    if cancelled:
+        event.add("status", "CANCELLED")
     return event
 
 
@@ -40,6 +49,11 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
     for key, value in (("version", "2.0"), ("prodid", PRODID), ("calscale", "GREGORIAN"), ("method", "PUBLISH")):
         calendar.add(key, value)
     where = f" at {s.venue}" if s.venue else ""
+    # Each postponement moves every event (SEQUENCE). Once the call has closed (the agenda is fixed),
+    # its deadline and reminders are cancelled, one revision on, so a calendar that imported them
+    # takes them off (walkthrough 3, F12).
+    call_closed = s.stage is not ForumStage.CALLING_FOR_ITEMS
+    call_sequence = view.times_moved + int(call_closed)
     events = [
         _all_day(
             f"meeting-{uid}",
@@ -56,7 +70,8 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
             f"Forum {s.year}: agenda items due",
             "The call for agenda items closes at the end of this day.",
             stamp,
-            view.times_moved,
+            call_sequence,
+            cancelled=call_closed,
         ),
     ]
     events += [
@@ -66,17 +81,11 @@ def forum_calendar(view: ForumView, stamp: datetime | None = None) -> str:
             f"Forum {s.year}: agenda items due in {days} day(s)",
             "Reminder of the call for agenda items.",
             stamp,
-            view.times_moved,
+            call_sequence,
+            cancelled=call_closed,
         )
         for days in AGENDA_REMINDER_DAYS
     ]
-    if s.stage is not ForumStage.CALLING_FOR_ITEMS:
-        # The call has closed (the agenda is fixed): its deadline and reminders are cancelled, one
-        # revision on, so a calendar that imported them takes them off (walkthrough 3, F12).
-        for event in events[1:]:
-            event.pop("sequence")
-            event.add("sequence", view.times_moved + 1)
-            event.add("status", "CANCELLED")
     for event in events:
         calendar.add_component(event)
     return calendar.to_ical().decode()
