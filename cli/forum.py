@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from calendar import month_name
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,10 +89,12 @@ async def on_forum(year: int | None, update: Any, make: Any, reads: bool = False
     """File on the year's cycle; `make(ident)` builds the filing, or `make(ident, view)` where
     the filing signs what the cycle shows now (`reads`: the agenda, the minutes, a decision)."""
     ident = await forum_id(year)
-    if not reads:
-        return await file_on(ident, update, make(ident), ForumCycleWorkflow.show, "forum")
-    handle = (await client()).get_workflow_handle(ident)
-    filing = make(ident, await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}"))
+    if reads:
+        handle = (await client()).get_workflow_handle(ident)
+        view = await query_or_explain(handle, ForumCycleWorkflow.show, f"no Forum cycle {ident}")
+        filing = make(ident, view)
+    else:
+        filing = make(ident)
     return await file_on(ident, update, filing, ForumCycleWorkflow.show, "forum")
 
 
@@ -373,7 +374,7 @@ async def schedule_show(json_out: JsonFlag = False) -> None:
     elif view.month is None:
         echo("no usual date is set: cycles start by hand (`partnership forum schedule set --as SECRETARIAT`)")
     else:
-        echo(schedule_line(view))
+        echo(view.line())
 
 
 @schedule_app.command("set")
@@ -389,12 +390,4 @@ async def schedule_set(
     view = await file_on_partnership(
         PartnershipWorkflow.set_forum_calendar, ForumCalendar(filed_by=filer, month=month, day=day)
     )
-    echo(schedule_line(view))
-
-
-def schedule_line(view: Any) -> str:
-    """What `schedule show` and `schedule set` say, alike (the month by name: 1/3 reads as 3 January)."""
-    usual, starts = f"{view.day} {month_name[view.month]}", view.next_cycle_starts
-    if starts is None:
-        return f"Forum usually on {usual}; no cycle is due to start by itself"
-    return f"Forum usually on {usual}; the next cycle starts {starts:%Y-%m-%d %H:%MZ} (Forum {view.next_forum_on})"
+    echo(view.line())

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cli.common import Refused, ask, client, query_or_explain, with_closed
-from cli.forum import schedule_line
 from cli.forum_calendar import forum_calendar
 from cli.inbox import inbox, snapshot
 from cli.status import wording_of
@@ -281,7 +280,7 @@ async def forum_page(request: Request) -> Response:
         withdraw=withdraw,
         forms=forms_for(request, "forum-start")
         + forms_for(request, "forum-schedule", month=usual.month, day=usual.day),
-        schedule=schedule_line(usual) if usual.month else "No usual date is set: each cycle is started by hand.",
+        schedule=usual.line() if usual.month else "No usual date is set: each cycle is started by hand.",
     )
 
 

@@ -5,6 +5,7 @@ Innovation and Technology; it oversees the Partnership and reviews scope, object
 from __future__ import annotations
 
 import hashlib
+from calendar import month_name
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
@@ -207,6 +208,16 @@ class ForumCalendarView(Model):
     day: int | None
     next_cycle_starts: datetime | None
     next_forum_on: date | None
+
+    def line(self) -> str:
+        """A usual date set, in words, as `schedule show` and `schedule set` and the console's Forum page
+        say it (the month by name: 1/3 reads as 3 January)."""
+        if self.month is None:
+            return "no usual date is set"
+        usual, starts = f"{self.day} {month_name[self.month]}", self.next_cycle_starts
+        if starts is None:
+            return f"Forum usually on {usual}; no cycle is due to start by itself"
+        return f"Forum usually on {usual}; the next cycle starts {starts:%Y-%m-%d %H:%MZ} (Forum {self.next_forum_on})"
 
 
 class ForumSummary(Model):
