@@ -13,7 +13,7 @@ from cli.withdrawals import NOTHING, own_filing, waiting_in
 from console.app import acting_identity
 from console.instruments import offered_to
 from models.amendment import AmendmentStatus, AmendmentView
-from models.consultation import ConsultationView
+from models.consultation import ConsultationState, ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import Identity
 from models.joint import JointDecision
@@ -67,7 +67,7 @@ def amendment_forms(view: AmendmentView, acting: Identity | None) -> tuple[str, 
 def consultation_forms(view: ConsultationView, acting: Identity | None) -> tuple[str, ...]:
     """A round or a proposal from either side; the opener alone withdraws; an outcome the other side
     proposed is accepted (walkthrough 3, F4)."""
-    if view.summary.state != "OPEN":
+    if view.summary.state is not ConsultationState.OPEN:
         return ()
     withdraw = ("consult-withdraw",) if acting is view.summary.opened_by else ()
     accept = ("consult-accept",) if any(p.by is not acting for p in view.proposals) else ()

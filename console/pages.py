@@ -232,8 +232,8 @@ async def amendment_page(request: Request) -> Response:
     handle = (await client()).get_workflow_handle(ident)
     view = await query_or_explain(handle, AmendmentWorkflow.show, f"no amendment {ident}")
     slugs = amendment_forms(view, acting_identity(request))
-    touched = [a for a in (await ask(P.status)).amendments_in_force if set(a.paragraphs) & set(view.paragraphs)]
-    touched = [a for a in touched if a.amendment_id != ident]
+    in_force = (await ask(P.status)).amendments_in_force
+    touched = [a for a in in_force if a.amendment_id != ident and set(a.paragraphs) & set(view.paragraphs)]
     return page(
         request,
         "amendment.html",
@@ -303,10 +303,11 @@ async def consultations_page(request: Request) -> Response:
         request,
         "consultations.html",
         views=views,
-        view_forms={
-            ident: forms_for(request, *consultation_forms(v, acting), consultation_id=ident)
+        view_forms={  # none on a closed one (consultation_forms)
+            v.summary.consultation_id: forms_for(
+                request, *consultation_forms(v, acting), consultation_id=v.summary.consultation_id
+            )
             for v in views
-            if (ident := v.summary.consultation_id) and v.summary.state.value == "OPEN"
         },
         forms=forms_for(request, "consult-open"),  # the groups' leads on the Catalogue, notices on the Overview
     )

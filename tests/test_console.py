@@ -598,12 +598,21 @@ def test_a_page_offers_only_the_forms_its_state_could_take():
     assert amendment_forms(proposal, Identity.UK) == ("amendment-withdraw",)
     assert amendment_forms(proposal, Identity.ROK) == ("amendment-consent", "amendment-decline")
     assert amendment_forms(Shown(status=AmendmentStatus.CONSENTED, proposed_by=Identity.UK), Identity.UK) == ()
-    opened = Shown(summary=Shown(state="OPEN", opened_by=Identity.UK), proposals=[Shown(by=Identity.ROK)])
+    from models.consultation import ConsultationState
+
+    opened = Shown(
+        summary=Shown(state=ConsultationState.OPEN, opened_by=Identity.UK), proposals=[Shown(by=Identity.ROK)]
+    )
     assert consultation_forms(opened, Identity.UK) == (
         "consult-note", "consult-propose", "consult-accept", "consult-withdraw",
     )  # fmt: skip
     assert consultation_forms(opened, Identity.ROK) == ("consult-note", "consult-propose")  # its own proposal
-    assert consultation_forms(Shown(summary=Shown(state="RESOLVED", opened_by=Identity.UK), proposals=[]), None) == ()
+    assert (
+        consultation_forms(
+            Shown(summary=Shown(state=ConsultationState.RESOLVED, opened_by=Identity.UK), proposals=[]), None
+        )
+        == ()
+    )
 
     notice = Shown(given_by=Identity.ROK)
     pending = Shown(state=Stage.TERMINATION_PENDING, termination_notices=[notice])
