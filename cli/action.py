@@ -33,6 +33,7 @@ from cli.withdrawals import ON_ACTION, shown_for, waiting_in, withdrawal_of
 from models.catalogue import find_area
 from models.joint import JointDecision, JointFilings
 from models.joint_action import (
+    NOTHING_TO_WIND_DOWN,
     ActionAgreement,
     ActionClosure,
     ActionState,
@@ -44,6 +45,7 @@ from models.joint_action import (
     ProgressReport,
     WindDown,
     rollup,
+    wound_down_line,
 )
 from models.limits import LIST_MAX
 
@@ -167,17 +169,15 @@ async def wind_down(
     if not actions:
         actions = sorted(a.action_id for a in await ask(Partnership.actions) if a.state.is_open)
     if not actions:
-        fail("no joint action is ongoing; there is nothing to wind down")
+        fail(NOTHING_TO_WIND_DOWN)
     if len(actions) > LIST_MAX:
         fail(f"{len(actions)} actions are ongoing; a wind-down names at most {LIST_MAX}: file several, with --action")
-    still_open = await file_on_partnership(
-        Partnership.wind_down, WindDown(filed_by=filer, reason=reason, actions=actions)
-    )
-    if {a.action_id for a in still_open} & set(actions):
+    filing = WindDown(filed_by=filer, reason=reason, actions=actions)
+    if (taken := wound_down_line(filing, await file_on_partnership(Partnership.wind_down, filing))) is None:
         pending: JointFilings = await ask(Partnership.wind_down_filings)
         echo(f"{awaiting(pending, filer)}; {len(actions)} action(s) wound down once it does")
     else:
-        echo(f"wound down by both Participants (¶32): {', '.join(actions)}")
+        echo(taken)
 
 
 ACTION_COLUMNS = ["action", "ref", "state", "done", "progress", "title"]

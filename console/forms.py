@@ -27,7 +27,7 @@ from models.forum import (
 )
 from models.identities import Identity
 from models.joint import JointDecision, JointWithdrawal
-from models.joint_action import WindDown
+from models.joint_action import NOTHING_TO_WIND_DOWN, WindDown
 from models.partnership import TerminationWithdrawal
 from models.signing import Filing
 from rules.p07_co_chairs import default_rank
@@ -88,7 +88,7 @@ async def read_fields(instrument: Instrument, form: dict[str, str], filer: Ident
     if model is WindDown and not form.get("actions", "").strip():
         ongoing = [a.action_id for a in await ask(PartnershipWorkflow.actions) if a.state.is_open]
         if not ongoing:  # as `action wind-down` says it
-            raise Refused("no joint action is ongoing; there is nothing to wind down")
+            raise Refused(NOTHING_TO_WIND_DOWN)
         form["actions"] = "\n".join(sorted(ongoing))
     return read
 

@@ -58,6 +58,7 @@ from models.joint_action import (
     JointActionProposal,
     ProgressReport,
     WindDown,
+    wound_down_line,
 )
 from models.limits import LINE_MAX, max_characters
 from models.partnership import TerminationNotice, TerminationWithdrawal
@@ -183,9 +184,8 @@ def _withdrawal(decision: str | None = None, narrowed: tuple[str, ...] = (), kee
 
 def wound_down(filing: WindDown, still_open: list) -> str:
     """The Update answers the actions still ongoing: a bare `[]` told nobody it worked (walkthrough 3)."""
-    if {a.action_id for a in still_open} & set(filing.actions):
-        return f"filed; {len(filing.actions)} action(s) are wound down once the other Participant files the same"
-    return f"wound down by both Participants (¶32): {', '.join(filing.actions)}"
+    waiting = f"filed; {len(filing.actions)} action(s) are wound down once the other Participant files the same"
+    return wound_down_line(filing, still_open) or waiting
 
 
 def _own_co_chair(side: Identity) -> dict[str, str]:

@@ -126,6 +126,18 @@ def wind_down_terms(filing: WindDown) -> dict[str, str]:
     return {"actions": ",".join(sorted(set(filing.actions)))}
 
 
+#: What filing a wind-down with no action named, when none is ongoing, is told (the CLI, the console).
+NOTHING_TO_WIND_DOWN = "no joint action is ongoing; there is nothing to wind down"
+
+
+def wound_down_line(filing: WindDown, still_open: list[ActionSummary]) -> str | None:
+    """What a wind-down's receipt (the actions still ongoing) means once it is taken; None while it
+    awaits the other Participant's (the CLI and the console say that each in its own way)."""
+    if {a.action_id for a in still_open} & set(filing.actions):
+        return None
+    return f"wound down by both Participants (¶32): {', '.join(filing.actions)}"
+
+
 class ProgressEntry(Model):
     by: Identity
     received_at: datetime
