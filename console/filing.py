@@ -87,8 +87,8 @@ async def review(request: Request) -> Response:
     try:
         filing, target = parse(instrument, form, acting, await read_fields(instrument, form, acting))
     except ValidationError as err:  # the field named as the form captions it (console walkthrough 3, F6)
-        captions = {f.name: f"“{f.caption}”" for f in instrument.fields()}
-        named = field_problem(err, lambda where: captions.get(where, where))
+        captions = instrument.captions()
+        named = field_problem(err, lambda where: f"“{captions[where]}”" if where in captions else where)
         return form_page(request, instrument, form, f"refused before signing: {named}")
     except Refused as err:
         return form_page(request, instrument, form, f"refused before signing: {err}")
@@ -143,7 +143,7 @@ async def confirm(request: Request) -> Response:
 def in_form_words(message: str, instrument: Instrument) -> str:
     """The engine's refusal with each CLI option it names (`(--on)`, `--text-file`) said as the
     form's field, which is what the console's user typed (walkthrough 3, F12)."""
-    captions = {f.name: f.caption for f in instrument.fields()}
+    captions = instrument.captions()
 
     def field(match: re.Match) -> str:
         name = match.group(1).removesuffix("-file").replace("-", "_")

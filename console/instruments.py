@@ -131,6 +131,10 @@ class Instrument:
     # What the receipt means, in the CLI's words, where the Update's answer does not say it.
     said: Any = None  # (filing, receipt) -> str
 
+    def captions(self) -> dict[str, str]:
+        """Each field's caption on the form, by the instrument's field name (what refusals name)."""
+        return {f.name: f.caption for f in self.fields()}
+
     def starting_values(self, filer: Identity) -> dict[str, str]:
         return self.prefill(filer) if self.prefill else {}
 
