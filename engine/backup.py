@@ -81,8 +81,9 @@ def backup(target: Path, private_keys: bool = False) -> dict:
     kept = [*keys.glob("*.pub"), *keys.glob("retired/*.pub"), *keys.glob("pins.json")]
     kept += [*keys.glob("*.key"), *keys.glob("retired/*.key")] if private_keys else []
     for key in sorted(kept):
-        (target / "keys" / key.relative_to(keys)).parent.mkdir(exist_ok=True)
-        shutil.copy2(key, target / "keys" / key.relative_to(keys))
+        copy = target / "keys" / key.relative_to(keys)
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy2(key, copy)
     files = {str(p.relative_to(target)): sha256_of(p) for p in sorted(target.rglob("*")) if p.is_file()}
     manifest = {"taken_at": datetime.now(UTC).isoformat(), "from": str(data), "files": files, "notes": notes}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
