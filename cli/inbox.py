@@ -21,7 +21,7 @@ from models.consultation import ConsultationState, ConsultationView
 from models.forum import ForumStage, ForumView
 from models.identities import PARTICIPANTS, Identity
 from models.joint import JointFilings
-from models.joint_action import ActionState, ActionView
+from models.joint_action import ActionState, ActionView, wind_down_actions
 from models.keyring import KeyRevocation
 from models.partnership import PartnershipStatus
 from models.signing import fingerprint
@@ -229,7 +229,7 @@ def _wind_down(office: Identity, snap: Snapshot) -> list[InboxItem]:
     terms = awaiting_you(snap.wind_down, office)
     if terms is None:
         return []
-    actions = [a for a in terms.get("actions", "").split(",") if a]
+    actions = wind_down_actions(terms)
     return [
         InboxItem(
             paragraph="32",

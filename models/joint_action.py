@@ -126,6 +126,11 @@ def wind_down_terms(filing: WindDown) -> dict[str, str]:
     return {"actions": ",".join(sorted(set(filing.actions)))}
 
 
+def wind_down_actions(terms: dict[str, str]) -> list[str]:
+    """The actions a wind-down's terms (`wind_down_terms`) name."""
+    return [a for a in terms.get("actions", "").split(",") if a]
+
+
 #: What filing a wind-down with no action named, when none is ongoing, is told (the CLI, the console).
 NOTHING_TO_WIND_DOWN = "no joint action is ongoing; there is nothing to wind down"
 
