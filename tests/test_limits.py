@@ -4,8 +4,10 @@ workflow for a payload sent directly."""
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
+import unicodedata
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +17,7 @@ from cli.common import explain
 from models.amendment import AmendmentProposal
 from models.forum import ForumConvocation
 from models.identities import Identity
-from models.limits import LONG_TEXT_MAX, control_characters
+from models.limits import CONTROL, LONG_TEXT_MAX, control_characters, control_free
 from tests.helpers import effects_done, history_length, signed
 from tests.test_fuzz_filings import UPDATES, limits
 from workflows.partnership import PartnershipWorkflow
@@ -95,6 +97,14 @@ def test_multi_line_text_keeps_newlines_and_tabs_only():
     assert set(found) == {"\\r", "\\x07", "\\x1b", "\\x85", "\\u2028"}
     refused = pytest.raises(ValidationError, AmendmentProposal, filed_by=Identity.UK, paragraphs=[7], text="a\rb")
     assert "control characters (found \\r)" in explain(refused.value)
+
+
+def test_the_control_characters_are_unicodes_categories_cc_zl_and_zp():
+    """models.limits.CONTROL names them by range; this Python's Unicode database agrees."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    by_category = {ch for ch in every if unicodedata.category(ch) in ("Cc", "Zl", "Zp")}
+    assert set(CONTROL.findall(every)) == by_category
+    assert control_free("a\x1bb\tc\u2028", keep="\t") == "a\\x1bb\tc\\u2028"
 
 
 def test_a_name_is_never_blank():
