@@ -3,18 +3,18 @@ a fresh interpreter's imports each time.
 
 A CLI run is mostly the import of the CLI (Temporal's SDK, its protobufs, pydantic, SQLAlchemy…):
 about 1.5 s of CPU, and the end-to-end tests make well over a hundred runs. So each test process
-keeps one interpreter that has imported `starter` and every sub-command's module (`partnership`
-itself imports only the command it runs; here all are imported once, before any fork) and nothing
-else (one thread, no client, no Temporal runtime), and each run is a fork of it: a new process that
-takes the run's arguments, environment and working directory, writes to its own stdout and stderr,
-and ends through `starter.main()` as the installed script does. The settings are read when used
-(engine/config), so a fork sees the run's environment; the interpreter itself is started with an
-environment that points nowhere (a closed port, a missing data dir), so a module that read a
-setting at import would fail these tests rather than hide behind a fork. Commands that keep
-running (`up`, `console`, a worker) are forked likewise, by multiprocessing's fork server (`spawn`
-below). The installed `partnership` script itself runs in one `partnership up` (the first test of
-tests/test_cli_embedded.py), in `partnership worker`, in the checkpoint watcher, in
-tests/test_cli_usage.py, the audit tests and tests/test_install.py.
+keeps one interpreter that has imported every sub-command and all a command may import, every model
+built (tests/preload.py; `partnership` itself imports only what the command it runs needs; here all
+is imported once, before any fork), and nothing else (one thread, no client, no Temporal runtime),
+and each run is a fork of it: a new process that takes the run's arguments, environment and working
+directory, writes to its own stdout and stderr, and ends through `starter.main()` as the installed
+script does. The settings are read when used (engine/config), so a fork sees the run's environment;
+the interpreter itself is started with an environment that points nowhere (a closed port, a missing
+data dir), so a module that read a setting at import would fail these tests rather than hide behind
+a fork. Commands that keep running (`up`, `console`, a worker) are forked likewise, by
+multiprocessing's fork server (`spawn` below). The installed `partnership` script itself runs in one
+`partnership up` (the first test of tests/test_cli_embedded.py), in `partnership worker`, in the
+checkpoint watcher, in tests/test_cli_usage.py, the audit tests and tests/test_install.py.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ sys.path[0] = os.path.dirname(sys.executable)  # as for the installed script, no
 replies = os.fdopen(os.dup(1), "w", buffering=1)
 devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(devnull, 1)
+sys.path.append(sys.argv[1])  # the checkout, for tests.preload only
+from tests.preload import import_everything
+import_everything()  # every sub-command and all it may import, and every model built, once here
+sys.path.remove(sys.argv[1])
 import starter
-starter.load_all()  # every sub-command imported once here, not again in each run
-from models.base import build_all
-build_all()  # and every model built once (a command builds those it uses on first use)
 for line in sys.stdin:
     request = json.loads(line)
     pid = os.fork()
@@ -82,7 +83,7 @@ class _Zygote:
     def __init__(self) -> None:
         env = pointing_nowhere(dict(os.environ))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE],
+            [sys.executable, "-c", ZYGOTE, str(ROOT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -139,14 +140,40 @@ def run_cli(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.C
 
 # Long-running commands (`partnership up`, `partnership console`, `python worker.py`) are forked the
 # same way, but the test keeps them running and stops them with a signal: each is a child of
-# multiprocessing's fork server, which has imported the CLI, the worker and every workflow once and
-# built every model (tests/spawn_preload.py: about two seconds of CPU that each stack, console and
-# restarted worker paid again), under an environment that points nowhere. Its children are handled
-# like `subprocess.Popen` (see Spawned).
+# multiprocessing's fork server, which has imported all a command may import once and built every
+# model (tests/spawn_preload.py: about two seconds of CPU that each stack, console and restarted
+# worker paid again), under an environment that points nowhere. Its children are handled like
+# `subprocess.Popen` (see Spawned).
 _SERVER = multiprocessing.get_context("forkserver")
-_SERVER.set_forkserver_preload(["tests.spawn_preload"])
 _starting = threading.Lock()
 _server_started = False
+# A process has one fork server, and whoever starts it first names its preload: a test's command
+# here, or `audit replay`'s pool run in-process by a test (which names its own modules; ours
+# imports those too). Either way it starts with ours, found through PYTHONPATH from whatever
+# directory the tests run in (it takes no sys.path from us), which is set only while it starts.
+_FORK_SERVER = multiprocessing.forkserver._forkserver
+_start_fork_server = _FORK_SERVER.ensure_running
+
+
+def _started_with_our_preload() -> None:
+    global _server_started
+    with _starting:
+        if not _server_started:
+            _SERVER.set_forkserver_preload(["tests.spawn_preload"])
+            before = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), before]))
+            try:
+                _start_fork_server()
+            finally:
+                if before is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = before
+            _server_started = True
+    _start_fork_server()  # started again if it died
+
+
+_FORK_SERVER.ensure_running = _started_with_our_preload
 _spawned: list[Spawned] = []
 
 
@@ -223,21 +250,6 @@ def spawn(args: list[str], env: dict[str, str], log: Path, cwd: Path | None = No
         main, script_dir, argv = "worker:main", str(ROOT), [str(ROOT / "worker.py")]
     else:
         main, script_dir, argv = "starter:main", os.path.dirname(sys.executable), [CLI, *args]
-    global _server_started
-    with _starting:
-        if not _server_started:
-            # The fork server finds tests.spawn_preload through PYTHONPATH, from whatever directory
-            # the tests run in (it takes no sys.path from us); it is set only while the server starts.
-            before = os.environ.get("PYTHONPATH")
-            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), before]))
-            try:
-                multiprocessing.forkserver.ensure_running()
-            finally:
-                if before is None:
-                    del os.environ["PYTHONPATH"]
-                else:
-                    os.environ["PYTHONPATH"] = before
-            _server_started = True
     log.touch(mode=0o600)  # there at once, as with Popen's stdout=open(log, "a")
     arguments = (main, script_dir, argv, env, str(cwd or os.getcwd()), str(log))
     process = _SERVER.Process(target=_serve, args=arguments, daemon=True)

@@ -1,7 +1,7 @@
 """Imported once by the fork server of tests/cli_runner.py before it forks any command: the CLI's
 every sub-command, the worker with every workflow and activity, and every model built, under an
 environment that points nowhere (a module that read a setting at import would fail the tests that
-fork from here, not hide behind the fork)."""
+fork from here, not hide behind the fork). What is imported: tests/preload.py."""
 
 import os
 import sys
@@ -14,9 +14,6 @@ nowhere = pointing_nowhere(dict(os.environ))
 os.environ.clear()
 os.environ.update(nowhere)
 
-import starter  # noqa: E402  (imported under the environment above)
-import worker  # noqa: E402, F401  (imported for its children)
-from models.base import build_all  # noqa: E402
+from tests.preload import import_everything  # noqa: E402
 
-starter.load_all()
-build_all()
+import_everything()  # under the environment above
