@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.errors import ArchiveMissing, RegisterUnreachable
 from cli import pending
 from cli.output import echo
-from cli.register_reads import closed_summaries
+from cli.register_reads import closed_in_register, numbered
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect, missing_data_dir
 from engine.keys import KeyProblem, awaiting_revocation_line, load_private_key, registry_problem, replaced_here
@@ -46,6 +46,10 @@ NOT_BOOTSTRAPPED = "no Partnership here yet: run `partnership bootstrap` (or `ma
 
 class Refused(Exception):
     """A filing or read that cannot go ahead, with the sentence that says why."""
+
+
+class Missing(Refused):
+    """A read of a governed thing that is not there (the console answers 404)."""
 
 
 def fail(message: str) -> NoReturn:
@@ -224,14 +228,14 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
             where = (await client()).service_client.config.target_host
             raise Refused(f"{err.message.rstrip('.')} at {where}: check TEMPORAL_NAMESPACE") from None
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise Refused(missing) from None
+            raise Missing(missing) from None
         raise
     except (WorkflowQueryFailedError, ValidationError) as err:
         # No id at all, or a workflow of another kind: it has no such query, or answers another
         # kind's view (every governed id shares one namespace, and an id pasted from the wrong line
         # lands here). A query that failed in its handler stays what it is.
         if isinstance(err, ValidationError) or "expected but not found" in str(err) or not handle.id:
-            raise Refused(missing) from None
+            raise Missing(missing) from None
         raise
 
 
@@ -338,19 +342,6 @@ async def ask(query: Any) -> Any:
 M = TypeVar("M", bound=BaseModel)
 
 
-def closed_in_register(kind: str, model: type[M]) -> list[M]:
-    """Issue 12: the closed amendments, joint actions, consultations or Forum cycles the running
-    Partnership no longer carries, from the register where this machine has it (none in an office
-    that only files: the Partnership's own list)."""
-    closed = []
-    for summary in closed_summaries(names.PARTNERSHIP_ID, kind):
-        try:
-            closed.append(model.model_validate(summary))
-        except ValidationError:  # an edited row: left out, and said (`audit verify` names it)
-            echo(f"a closed {kind} entry in the register does not read as one; run partnership audit verify", err=True)
-    return closed
-
-
 async def with_closed(query: Any, kind: str, model: type[M], key: str) -> list[M]:
     """What the Partnership answers to `query` (what it carries: everything open, and what closed
     since it last continued as new), after the closed ones it left in the register (issue 12).
@@ -359,12 +350,6 @@ async def with_closed(query: Any, kind: str, model: type[M], key: str) -> list[M
     held = {getattr(thing, key) for thing in carried}
     closed = [thing for thing in closed_in_register(kind, model) if getattr(thing, key) not in held]
     return sorted(closed, key=lambda thing: numbered(getattr(thing, key))) + carried
-
-
-def numbered(thing_id: str) -> tuple[str, int]:
-    """Sort key of an id: `…-amendment-10` after `…-amendment-9`."""
-    stem, _, number = thing_id.rpartition("-")
-    return (stem, int(number)) if number.isdecimal() else (thing_id, 0)
 
 
 async def file_on(

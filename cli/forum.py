@@ -194,8 +194,7 @@ async def show_agenda(year: YearOption = None, json_out: JsonFlag = False) -> No
     if json_out:
         emit(view.agenda)
         return
-    state = "fixed" if view.agenda_fixed_at else f"open for items until {view.agenda_deadline}"
-    echo(f"Agenda of {view.summary.forum_id} ({state})")
+    echo(f"Agenda of {view.summary.forum_id} ({view.agenda_state()})")
     for i, item in enumerate(view.agenda, 1):
         who = "standing" if item.standing else f"added by {item.added_by}"
         echo(f"  {i:>2}. {item.title}  [{who}{', ¶' + item.ref if item.ref else ''}]")
@@ -346,7 +345,7 @@ async def show(year: ShownYear = None, json_out: JsonFlag = False) -> None:
     for side, chair in view.co_chairs.items():
         echo(f"  co-chair {side}: {chair.name}, {chair.title} ({chair.rank.label}, {chair.ministry})")
     agreed = ", ".join(view.agenda_agreed_by) or "nobody yet"
-    echo(f"  agenda: {len(view.agenda)} items, deadline {view.agenda_deadline}, agreed by {agreed}")
+    echo(f"  agenda: {len(view.agenda)} items, {view.agenda_state()}, agreed by {agreed}")
     for line in pending_lines(view.postponements, "postponement"):
         echo(line)
     for d in view.decisions:

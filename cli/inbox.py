@@ -74,14 +74,9 @@ def inbox(office: Identity, snap: Snapshot, now: datetime) -> list[InboxItem]:
     """Everything awaiting `office`, oldest obligation first within each kind."""
     items: list[InboxItem] = []
     if office.is_participant:
-        items += _amendments(office, snap)
-        items += _termination(office, snap)
-        items += _actions(office, snap, now)
-        items += _groups(office, snap)
-        items += _consultations(office, snap)
-        items += _checkpoint(office, snap)
-        items += _wind_down(office, snap)
-        items += _revocations(office, snap)
+        items += _amendments(office, snap) + _termination(office, snap) + _actions(office, snap, now)
+        items += _groups(office, snap) + _consultations(office, snap) + _checkpoint(office, snap)
+        items += _wind_down(office, snap) + _revocations(office, snap)
     for forum in snap.forums:
         items += _forum(office, forum, now)
     return items
@@ -113,8 +108,10 @@ def _termination(office: Identity, snap: Snapshot) -> list[InboxItem]:
             paragraph="31",
             about="partnership",
             what=f"{notice.given_by} has given notice of termination, effective {notice.effective_on}",
-            command="partnership termination show  (¶29: `partnership consult open` to raise a difference)",
+            command="partnership termination show  (¶29: `partnership consult open --about 31` to raise a difference)",
             due=notice.effective_on,
+            instrument="ConsultationRequest",  # nothing answers a notice; a difference over it is raised (¶29)
+            terms={"about": "31"},
         )
     ]
 

@@ -18,7 +18,6 @@ from cli.common import (
     ask,
     called_off,
     client,
-    closed_in_register,
     explain,
     fail,
     query_or_explain,
@@ -28,7 +27,7 @@ from cli.common import (
     with_closed,
 )
 from cli.output import echo, emit
-from cli.register_reads import effects_set_aside, stored_text
+from cli.register_reads import closed_in_register, effects_set_aside, stored_text
 from models import names
 from models.amendment import AmendmentStatus, AmendmentSummary, text_sha256
 from models.catalogue import PILLARS, POLICY_AREAS, amended_areas

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from cli.common import EXPECTED, explain, no_answer
+from cli.common import EXPECTED, Missing, explain, no_answer
 from console.office import COOKIE, Session, Sessions, held_identities, key_fingerprint, served_hosts
 from models.identities import Identity
 
@@ -135,7 +135,7 @@ def set_session_cookie(response: Response, sid: str) -> None:
 
 def failure(request: Request, err: BaseException) -> HTMLResponse:
     if isinstance(err, EXPECTED):
-        status = 503 if no_answer(err) else 400
+        status = 503 if no_answer(err) else 404 if isinstance(err, Missing) else 400
         return one_line(request, explain(err), status, "Temporal did not answer" if status == 503 else "Refused")
     log.exception("console page failed", path=request.url.path)
     if getattr(request.state, "session", None) is None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from cli.common import Refused, ask, client, query_or_explain, with_closed
 from cli.forum_calendar import forum_calendar
-from cli.inbox import inbox, snapshot
+from cli.inbox import InboxItem, inbox, snapshot
 from cli.status import wording_of
 from cli.withdrawals import ON_ACTION
 from console.app import acting_identity, page, session_of
@@ -33,7 +33,7 @@ from models.consultation import ConsultationSummary
 from models.forum import ForumStage, ForumSummary
 from models.identities import Identity
 from models.joint import JointFilings
-from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup
+from models.joint_action import DEFAULT_CADENCE_MONTHS, ActionState, ActionSummary, rollup, wind_down_actions
 from models.text import agreement_text, blocks
 from models.working_group import GroupReport
 from rules.p09_27_joint_actions import report_due
@@ -126,8 +126,20 @@ async def inbox_page(request: Request) -> Response:
                 "terms": item.terms if filled else None,  # complete: straight to the confirmation
                 "csrf": session_of(request).issue() if filled else "",
             }
-        answers.append((item, answer))
+        answers.append((item, shown_at(item), answer))
     return page(request, "inbox.html", office=office, answers=answers)
+
+
+def shown_at(item: InboxItem) -> str:
+    """The page that shows what an inbox item is about: an amendment's or action's own, the
+    Overview for a notice of termination (with the countdown), else the thing's timeline."""
+    if item.about.startswith("partnership-amendment"):
+        return f"/amendments/{item.about}"
+    if item.about.startswith("action-"):
+        return f"/actions/{item.about}"
+    if item.paragraph == "31":
+        return "/"
+    return f"/timeline/{item.about}"
 
 
 async def catalogue_page(request: Request) -> Response:
@@ -183,6 +195,7 @@ async def actions_page(request: Request) -> Response:
             request, "action-propose", *(["action-wind-down"] if any(a.state.is_open for a in every) else [])
         ),
         wind_down=wind_down,
+        winding_down={who: ", ".join(wind_down_actions(filed.terms)) for who, filed in wind_down.filed.items()},
         withdraw_wind_down=withdrawal_href(request, "action-wind-down-withdraw", "wind-down", wind_down),
     )
 

@@ -317,6 +317,10 @@ class ForumView(Model):
     agenda_agreements: JointFilings = Field(default_factory=JointFilings)
     minutes_approvals: JointFilings = Field(default_factory=JointFilings)
 
+    def agenda_state(self) -> str:
+        """Where the call for items stands (the CLI's `forum agenda show`, the console's pages)."""
+        return "fixed" if self.agenda_fixed_at else f"open for items until {self.agenda_deadline}"
+
 
 def agenda_digest(agenda: list[AgendaItem]) -> str:
     """What an agenda agreement signs: the SHA-256 of the agenda's items, in order."""

@@ -172,6 +172,7 @@ async def test_a_command_checks_the_registry_once_and_the_console_every_time(mon
 
     monkeypatch.setattr(common, "registry_problem", lambda ring: None)
     monkeypatch.setattr(common, "_keep_connection", False)
+    common.forget_registry_check()  # whatever an earlier test in this process checked
     handle = CountingHandle()
     for _ in range(3):  # one command's reads
         await common.check_registry(handle)
@@ -203,6 +204,7 @@ async def test_reads_sent_together_wait_for_one_registry_check(monkeypatch):
 
     monkeypatch.setattr(common, "registry_problem", lambda ring: None)
     monkeypatch.setattr(common, "_keep_connection", False)
+    common.forget_registry_check()
     handle = SlowHandle()
     await common.together(*(common.check_registry(handle) for _ in range(3)))
     assert handle.asked == 1

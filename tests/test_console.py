@@ -657,6 +657,10 @@ async def test_the_forum_page_offers_each_side_its_own_withdrawals_and_an_item_w
 
     status, page = await console_on.request("GET", "/forum")
     assert status == 200 and f"Pending: UK has filed to move it to {year}-12-01" in page
+    # Where the call for items stands; once the agenda is fixed it says so, not a deadline (F14).
+    view = await forum.query(ForumCycleWorkflow.show)
+    assert f"agenda open for items until {view.agenda_deadline}." in page
+    assert view.model_copy(update={"agenda_fixed_at": view.summary.started_at}).agenda_state() == "fixed"
     # The usual date is said (console walkthrough 3, F2): none set on this Partnership.
     assert '<p id="schedule">No usual date is set: each cycle is started by hand.</p>' in page
     assert re.search(r'href="/file/forum-postpone-withdraw\?[^"]+">Withdraw your postponement<', page)
@@ -853,7 +857,11 @@ async def test_a_round_and_an_acceptance_take_the_clis_defaults(partnership, loc
 async def test_forms_sit_where_what_they_file_on_is_shown(partnership, local_env, console_on):
     """Console walkthrough 3, F4, F10: a group's leads on the Catalogue and a notice on the Overview
     (they were on the Consultations page only); a proposed action's closure starts at discontinue."""
+    import re
+
+    from tests.helpers import signed
     from tests.test_joint_actions import propose
+    from workflows.partnership import PartnershipWorkflow as P
 
     assert "/file/group-set-leads?" in (await console_on.request("GET", "/catalogue"))[1]
     assert "/file/termination-notify?" in (await console_on.request("GET", "/"))[1]
@@ -862,15 +870,29 @@ async def test_forms_sit_where_what_they_file_on_is_shown(partnership, local_env
     action = await propose(partnership, local_env.client)  # by UK, still PROPOSED
     status, page = await console_on.request("GET", f"/actions/{action.id}")
     assert status == 200 and "/file/action-close?" in page and "outcome=discontinue" in page
+    # The other side's pending wind-down names each action, as a list (F14).
+    from models.joint_action import WindDown
+
+    second = await propose(partnership, local_env.client, ref="13a", title="AI safety exchange")
+    wind_down = WindDown(filed_by=Identity.ROK, actions=[action.id, second.id])
+    await partnership.execute_update(P.wind_down, signed(wind_down, to=partnership))
+    actions = (await console_on.request("GET", "/actions"))[1]
+    assert f"ROK has filed to wind down {', '.join(sorted([action.id, second.id]))}" in actions
+    # A thing that is not there is not found (404), in one line (F14: it was 400).
+    for path in ("/actions/action-9b-nope", "/amendments/partnership-amendment-99"):
+        status, page = await console_on.request("GET", path)
+        assert status == 404 and re.search(r"no (joint action|amendment) \S+nope|no amendment \S+-99", page), page
     # Both sides' pending notices show on the Overview, not only the earlier one (F14).
     from models.partnership import TerminationNotice
-    from tests.helpers import signed
-    from workflows.partnership import PartnershipWorkflow as P
 
-    for side in (Identity.UK, Identity.ROK):
+    for side in (Identity.ROK, Identity.UK):
         await partnership.execute_update(
             P.give_termination_notice, signed(TerminationNotice(filed_by=side), to=partnership)
         )
+        if side is Identity.ROK:  # the other side's notice in UK's inbox: the Overview, a difference to raise (F11)
+            inbox = (await console_on.request("GET", "/inbox"))[1]
+            assert "ROK has given notice of termination" in inbox and '<a href="/">partnership</a>' in inbox
+            assert "/file/consult-open?about=31" in inbox and "From the CLI" not in inbox
     overview = (await console_on.request("GET", "/"))[1]
     assert "notice by " in overview and "; also by " in overview
 
