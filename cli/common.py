@@ -37,7 +37,6 @@ from models.limits import bytes_problem
 from models.signing import Filing, sign
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-AsOption = Annotated[Identity, typer.Option("--as", help="Who files: UK, ROK or SECRETARIAT (signs with that key).")]
 
 F = TypeVar("F", bound=Filing)
 

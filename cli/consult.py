@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import (
-    AsOption,
     JsonFlag,
     Refused,
     client,
@@ -22,7 +21,7 @@ from cli.common import (
     run,
     with_closed,
 )
-from cli.options import ParticipantAs
+from cli.options import AsOption, ParticipantAs
 from cli.output import echo, emit, table
 from models.calendar import filers_date
 from models.consultation import (

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from cli.common import (
-    AsOption,
     JsonFlag,
     Refused,
     ask,
@@ -25,7 +24,7 @@ from cli.common import (
     with_closed,
 )
 from cli.joint_filings import awaiting, pending_lines
-from cli.options import ParticipantAs, SecretariatAs
+from cli.options import AsOption, ParticipantAs, SecretariatAs
 from cli.output import echo, emit, table
 from models.forum import (
     AgendaAgreement,

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, run, usage
+from cli.common import run, usage
 from cli.forum import YearOption, on_forum
 from cli.joint_filings import withdrawn
-from cli.options import ParticipantAs
+from cli.options import AsOption, ParticipantAs
 from cli.output import echo
 from cli.withdrawals import AmbiguousItem, item_withdrawal_of, withdrawal_of
 from models.forum import AgendaItemWithdrawal, ForumView

@@ -13,7 +13,6 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from cli.common import (
-    AsOption,
     JsonFlag,
     Refused,
     explain,
@@ -26,7 +25,7 @@ from cli.common import (
     signed_as,
     usage,
 )
-from cli.options import ParticipantAs
+from cli.options import AsOption, ParticipantAs
 from cli.output import echo, emit
 from engine import config
 from engine.client import Unreachable

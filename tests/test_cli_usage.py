@@ -124,16 +124,21 @@ def test_restore_names_the_data_dir_it_fills(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    ("command", "says"),
+    ("command", "says", "who"),
     [
-        (["action", "propose"], "Which Participant files: UK or ROK"),
-        (["termination", "notify"], "Which Participant files: UK or ROK"),
-        (["forum", "decide"], "The SECRETARIAT files it"),
-        (["forum", "agenda", "add"], "Who files: UK, ROK or SECRETARIAT"),
+        (["action", "propose"], "<UK|ROK> Which Participant files: UK or ROK", "UK ROK"),
+        (["termination", "notify"], "<UK|ROK> Which Participant files: UK or ROK", "UK ROK"),
+        (["forum", "decide"], "SECRETARIAT The SECRETARIAT files it", "SECRETARIAT"),
+        (["forum", "agenda", "add"], "<UK|ROK|SECRETARIAT> Who files: UK, ROK or SECRETARIAT", "UK ROK SECRETARIAT"),
     ],
 )
-def test_the_as_option_says_who_files(command: list[str], says: str, tmp_path: Path):
-    """Walkthrough 3, F9: every filing's help said "UK, ROK or SECRETARIAT", also where one role files."""
+def test_the_as_option_says_who_files(command: list[str], says: str, who: str, tmp_path: Path):
+    """Walkthrough 3, F9: every filing's help said "UK, ROK or SECRETARIAT", also where one role
+    files; its choices, in the help and in shell completion, listed the AUDITOR too."""
     env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
     shown = run_cli(*command, "--help", env=env, timeout=60)
     assert shown.returncode == 0 and says in " ".join(shown.stdout.replace("│", " ").split())
+    words = " ".join(["partnership", *command, "--as", ""])
+    completing = {"_PARTNERSHIP_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(command) + 2)}
+    completed = run_cli(env=env | completing, timeout=60)
+    assert completed.stdout.split() == who.split()
