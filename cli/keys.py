@@ -66,11 +66,6 @@ def own(identity: Identity) -> Identity:
     return identity
 
 
-def spaced(fp: str) -> str:
-    """A fingerprint in groups of four, for reading aloud or on paper."""
-    return " ".join(fp[i : i + 4] for i in range(0, len(fp), 4))
-
-
 @keys_app.command("init")
 def keys_init(
     identity: Annotated[Identity | None, typer.Option("--as", help="Only this identity's key.")] = None,
@@ -99,7 +94,7 @@ def keys_init(
     for ident, created in init_keys(identities=identities).items():
         state = "created" if created else "kept"
         fp = fingerprint(read_public_key(public_key_path(ident)))
-        echo(f"{ident.value:<12} {state}  {private_key_path(ident)}  fingerprint {spaced(fp)}")
+        echo(f"{ident.value:<12} {state}  {private_key_path(ident)}  fingerprint {fp}")
 
 
 @keys_app.command("export")
@@ -141,7 +136,7 @@ def keys_pin(
             "check with them, then `partnership keys pin --replace`"
         )
     pin(identity, key, f"pinned from {file.name}")
-    echo(f"pinned {identity} key {spaced(fingerprint(key))}: read it back to {identity} to confirm")
+    echo(f"pinned {identity} key {fingerprint(key)}: read it back to {identity} to confirm")
     record_pins_now()
 
 
@@ -195,7 +190,7 @@ async def keys_show(json_out: JsonFlag = False) -> None:
         return
     echo(f"office {office_name()}, data dir {config.data_dir()}")
     for identity, seen in local.items():
-        echo(f"  {identity:<12} {spaced(seen['fingerprint'])}  ({seen['how']})")
+        echo(f"  {identity:<12} {seen['fingerprint']}  ({seen['how']})")
     if not local:
         echo("  this data dir holds no key and no pin (`partnership keys init` makes this office's)")
     if ring is None:
@@ -203,7 +198,7 @@ async def keys_show(json_out: JsonFlag = False) -> None:
         return
     echo("the Partnership's registry:")
     for entry in ring.entries:
-        echo(f"  {entry.identity:<12} {spaced(entry.fingerprint)}  valid {entry.interval()}")
+        echo(f"  {entry.identity:<12} {entry.fingerprint}  valid {entry.interval()}")
 
 
 @keys_app.command("rotate")
@@ -240,7 +235,7 @@ async def keys_rotate(identity: AsOption) -> None:
     retire(identity)
     for path in (private_key_path(identity, staged), public_key_path(identity, staged)):
         path.rename(config.keys_dir() / path.name)
-    echo(f"{identity} key rotated: {spaced(entry.fingerprint)} from {entry.valid_from:%Y-%m-%d %H:%MZ}")
+    echo(f"{identity} key rotated: {entry.fingerprint} from {entry.valid_from:%Y-%m-%d %H:%MZ}")
 
 
 @keys_app.command("revoke")
@@ -267,4 +262,4 @@ async def keys_revoke(
         return
     if revoked not in office_identities():
         pin(revoked, key, f"revocation filed by {filer}")
-    echo(f"{revoked}'s key {replaced} revoked; its key is now {spaced(entry.fingerprint)}")
+    echo(f"{revoked}'s key {replaced} revoked; its key is now {entry.fingerprint}")

@@ -21,7 +21,7 @@ from cli.common import (
     signed_as,
     usage,
 )
-from cli.keys import record_pins, spaced
+from cli.keys import record_pins
 from cli.options import ParticipantAs
 from cli.output import echo
 from cli.status import show_status
@@ -92,7 +92,7 @@ async def start(
     status = await checked.query(PartnershipWorkflow.status)
     if not json_out:
         for identity, fp in status.keys.items():
-            echo(f"{identity:<12} {spaced(fp)}")
+            echo(f"{identity:<12} {fp}")
     show_status(status, json_out)
 
 

@@ -85,7 +85,11 @@ class Offices:
         for office in ("UK", "ROK"):
             for other in OFFICES:
                 if other != office:
-                    self.ok(office, "keys", "pin", other, str(exported[other]))
+                    pinned = self.ok(office, "keys", "pin", other, str(exported[other]))
+                    # The fingerprint read back is written as the exported file writes it (and as
+                    # every other command does), not in groups of four.
+                    said = exported[other].read_text().split("fingerprint ", 1)[1].split()[0]
+                    assert f"pinned {other} key {said}:" in pinned and len(said) == 16
         # A careless start giving UK's key for ROK too is refused in one line. Nothing is started or
         # pinned: the right start, next, would be refused if it had been.
         same = {"UK": exported["UK"], "ROK": exported["UK"], "SECRETARIAT": exported["SECRETARIAT"]}
