@@ -17,13 +17,27 @@ import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine import config
 
 MANIFEST = "backup.json"
 SERVER_DB = "temporal.db"
 REGISTER_DB = "register.db"
+#: Every name a backup can hold (what `backup` copies), as paths inside the data dir. A manifest
+#: naming anything else (`mail/../../.ssh/authorized_keys`) is not one of ours, and nothing of it
+#: is restored (adversarial review 3, F6).
+HELD = (
+    SERVER_DB,
+    REGISTER_DB,
+    "mail/cur/*",
+    "mail/new/*",
+    "keys/*.pub",
+    "keys/retired/*.pub",
+    "keys/pins.json",
+    "keys/*.key",
+    "keys/retired/*.key",
+)
 
 
 class BackupRefused(Exception):
@@ -95,7 +109,15 @@ def restore(source: Path) -> dict:
     manifest_path = source / MANIFEST
     if not manifest_path.is_file():
         raise BackupRefused(f"{source} is not a backup (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        names = list(manifest["files"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise BackupRefused(f"{manifest_path} does not read as a backup's manifest; nothing was restored") from None
+    if foreign := [name for name in names if not held(source, name)]:
+        raise BackupRefused(f"the backup names {', '.join(foreign)}, which no backup holds; nothing was restored")
+    if SERVER_DB not in names and REGISTER_DB not in names:
+        raise BackupRefused(f"the backup holds no stack (no {SERVER_DB}, no {REGISTER_DB}); nothing was restored")
     damaged = [name for name, digest in manifest["files"].items() if not (source / name).is_file()]
     damaged += [n for n, d in manifest["files"].items() if n not in damaged and sha256_of(source / n) != d]
     if damaged:
@@ -105,7 +127,21 @@ def restore(source: Path) -> dict:
     if present:
         raise BackupRefused(f"{data} already holds a stack ({', '.join(present)}); restore into a new data dir")
     data.mkdir(parents=True, exist_ok=True)
-    for name in manifest["files"]:
+    for name in names:
         (data / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / name, data / name)
     return manifest
+
+
+def held(source: Path, name: str) -> bool:
+    """Whether `name` is one a backup holds: one of HELD, no step out of the folder, and in
+    `source` a file of its own (no link to somewhere else)."""
+    if not isinstance(name, str):
+        return False
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or str(path) != name:
+        return False
+    if not any(path.match(pattern) and len(path.parts) == len(PurePosixPath(pattern).parts) for pattern in HELD):
+        return False
+    found = source / name
+    return not found.is_symlink() and found.resolve().is_relative_to(source.resolve())

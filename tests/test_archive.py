@@ -309,6 +309,50 @@ def test_a_backup_keeps_the_offices_pins_and_retired_keys(data_dir, tmp_path, mo
     assert (tmp_path / "restored" / "keys" / "pins.json").read_text() == '{"UK": "pinned"}\n'
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["mail/../../outside", "ABSOLUTE", "keys/../../outside.pub", "mail/cur/../../../outside", "notes.txt"],
+)
+def test_a_restore_takes_only_what_a_backup_holds_and_writes_nothing_outside(data_dir, tmp_path, monkeypatch, name):
+    """Adversarial review 3, F6: a manifest's names were copied as they were, `..` and all, so an
+    edited backup wrote wherever it liked (`~/.ssh/authorized_keys`)."""
+    import hashlib
+    import json
+
+    from engine.backup import BackupRefused, backup, restore
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    target = tmp_path / "deep" / "er" / "backup"
+    backup(target)
+    name = str(tmp_path / "deep" / "outside") if name == "ABSOLUTE" else name
+    planted = target / name  # an absolute name is itself
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text("planted\n")
+    manifest = json.loads((target / "backup.json").read_text())
+    manifest["files"][name] = hashlib.sha256(b"planted\n").hexdigest()
+    (target / "backup.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "deep" / "new" / ".data"))
+    with pytest.raises(BackupRefused, match=r"which no backup holds; nothing was restored"):
+        restore(target)
+    assert not (tmp_path / "deep" / "new").exists()
+
+
+def test_a_restore_refuses_a_manifest_that_is_not_one_or_holds_no_stack(data_dir, tmp_path, monkeypatch):
+    from engine.backup import BackupRefused, backup, restore
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    target = tmp_path / "backup"
+    backup(target)
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "new"))
+    (target / "backup.json").write_text('{"files": {"keys/uk.pub": "0"}}')
+    with pytest.raises(BackupRefused, match=r"holds no stack \(no temporal.db, no register.db\)"):
+        restore(target)
+    (target / "backup.json").write_text("[1, 2")
+    with pytest.raises(BackupRefused, match=r"does not read as a backup's manifest; nothing was restored"):
+        restore(target)
+    assert not (tmp_path / "new").exists()
+
+
 RECORD = {
     "decision_id": "partnership/entry-into-effect",
     "workflow_id": "partnership",
