@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlmodel import Session, SQLModel, select
 from temporalio import activity
 from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecution
 
+from activities.failures import describe, set_aside
 from activities.register import append_decision, register_engine
 from models.archive import (
     ARCHIVED_KIND,
@@ -129,7 +131,15 @@ async def archive_batch(client: Client, engine: Engine, request: ArchiveRequest)
         chunk = waiting[start : min(start + FETCHING, request.batch_size)]
         fetched = await asyncio.gather(*(history_bytes(client, e) for e in chunk))
         for execution, (data, events) in zip(chunk, fetched, strict=True):
-            done = await asyncio.to_thread(store, engine, execution, data, events)
+            try:
+                done = await asyncio.to_thread(store, engine, execution, data, events)
+            except DataError as err:
+                # A run the database cannot take as it is (a value it refuses) would fail every
+                # attempt and every later pass: set aside and reported, the pass goes on.
+                run = ArchivedRun(workflow_id=execution.id, run_id=execution.run_id, sha256="")
+                reason = f"the archive cannot store this run: {type(err.orig).__name__}"
+                await asyncio.to_thread(set_aside, f"archive/{execution.run_id}", "archive", run, reason)
+                continue
             if done is None:
                 batch.already += 1
             else:
@@ -157,7 +167,10 @@ def record_sweep(engine: Engine, request: ArchiveRequest, archived: int) -> None
 @activity.defn
 async def archive_closed_histories(request: ArchiveRequest) -> ArchiveBatch:
     """One batch of the archive: closed governed runs on this task queue, not yet archived."""
-    batch = await archive_batch(activity.client(), archive_engine(), request)
+    try:
+        batch = await archive_batch(activity.client(), archive_engine(), request)
+    except DBAPIError as err:  # retried; said without the statement's parameters (whole histories)
+        raise RuntimeError(f"the register did not take the archive's write: {describe(err.orig)}") from None
     activity.logger.info(
         "histories archived", extra={"archived": len(batch.archived), "already": batch.already, "more": batch.more}
     )

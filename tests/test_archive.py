@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -35,10 +36,10 @@ from workflows.partnership import PartnershipWorkflow
 BIN = Path(sys.executable).parent
 
 
-async def completed_action(partnership, client):
+async def completed_action(partnership, client, title="Open RAN testbed"):
     receipt = await partnership.execute_update(
         PartnershipWorkflow.propose_joint_action,
-        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title="Open RAN testbed"), to=partnership),
+        signed(JointActionProposal(filed_by=Identity.UK, ref="9b", title=title), to=partnership),
     )
     action = client.get_workflow_handle(receipt.action_id)
     await action.execute_update(
@@ -269,6 +270,46 @@ async def test_a_continue_as_new_chain_is_archived_run_by_run(local_env, local_w
     outcomes = await replay(chain)
     assert [o.problem for o in outcomes] == [None] * len(runs)
     del handle
+
+
+@pytest.mark.timeout(150)
+async def test_a_run_the_database_refuses_never_stops_the_archive(register_db, local_env, partnership, task_queue):
+    """Adversarial review 3, F5: an outsider's run of a governed type under a 500-character id
+    failed every pass on PostgreSQL (the column held 400), for ever. Ids of any length are stored;
+    and a run the database still refuses is set aside and reported, the pass going on."""
+    import activities.archive
+    from models.keyring import KeyRing
+    from models.register import FailedEffect
+
+    action = await completed_action(partnership, local_env.client)
+    long_id = f"x{uuid.uuid4().hex}" + "y" * 500
+    outsider = await local_env.client.start_workflow(
+        PartnershipWorkflow.run,
+        PartnershipState(keys=KeyRing(), text_sha256="0" * 64),
+        id=long_id,
+        task_queue=task_queue,
+    )
+    await outsider.terminate("an outsider's run")
+    done = await archive_now(local_env.client, task_queue)
+    assert done.archived == 2 and len(archived_rows(long_id)) == 1 and len(archived_rows(action.id)) == 1
+
+    refused = await completed_action(partnership, local_env.client, title="Refused by the database")
+    stored = activities.archive.store
+
+    def store(engine, execution, *args):
+        if execution.id == refused.id:
+            raise DataError("INSERT …", {}, ValueError("value too long"))
+        return stored(engine, execution, *args)
+
+    activities.archive.store = store
+    try:
+        done = await archive_now(local_env.client, task_queue)
+    finally:
+        activities.archive.store = stored
+    assert done.archived == 0 and archived_rows(refused.id) == []
+    with Session(register_engine()) as session:
+        (aside,) = session.exec(select(FailedEffect).where(FailedEffect.kind == "archive")).all()
+    assert aside.effect_id.startswith("archive/") and "cannot store this run: ValueError" in aside.reason
 
 
 def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, tmp_path, monkeypatch):
