@@ -218,11 +218,20 @@ def control_free(value: str, keep: str = "") -> str:
     return CONTROL.sub(lambda found: found[0] if found[0] in keep else repr(found[0])[1:-1], value)
 
 
-def entries_problem(entries: list, what: str, holder: str) -> str | None:
+def entries_problem(
+    entries: list, what: str, holder: str, mine: tuple[Any, int] | None = None, sharing: int = 1
+) -> str | None:
     """Decided here: a Forum cycle or consultation holds at most ENTRIES_MAX of each kind of entry,
-    so its state stays within STATE_BUDGET."""
+    so its state stays within STATE_BUDGET. Where `sharing` filers add them, each may hold its
+    share (`mine`: the filer, and how many it added), so that none can fill the holder for the others: one
+    Participant's twenty agenda items left the other none to add (adversarial review 3, F2, F3)."""
     if len(entries) >= ENTRIES_MAX:
         return f"{holder} already has {ENTRIES_MAX} {what}, the most it may hold (a limit on state size)"
+    if mine is not None and mine[1] >= (share := ENTRIES_MAX // sharing):
+        return (
+            f"{holder} already has {share} {what} from {mine[0]}, its share of the {ENTRIES_MAX} it may hold "
+            "(a limit on state size)"
+        )
     return None
 
 
@@ -236,13 +245,22 @@ def carried(most_open: int) -> int:
     return most_open + most_open // 4
 
 
-def open_things_problem(count: int, most: int, what: str, carried_now: int = 0) -> str | None:
+def open_things_problem(
+    count: int, most: int, what: str, carried_now: int = 0, own: tuple[str, int] | None = None
+) -> str | None:
     """The one-line refusal when the Partnership already has `most` open `what`, or carries as many
-    in all as it may (`carried`)."""
+    in all as it may (`carried`), or `own` (a Participant, and how many of them it opened) holds
+    its share: two fifths, so that neither Participant alone can fill the Partnership for the
+    other, which cannot close them alone (adversarial review 3, F1)."""
     if count >= most:
         return (
             f"the Partnership already has {most} open {what}, the most it may hold (a limit on state size); "
             "close one first"
+        )
+    if own is not None and own[1] >= (share := most * 2 // 5):
+        return (
+            f"{own[0]} already has {share} open {what} of its own, its share of the {most} the Partnership may "
+            "hold (a limit on state size); close one first"
         )
     if carried_now >= carried(most):
         return (

@@ -170,7 +170,8 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     same = [i for i, item in enumerate(case.agenda(), 1) if same_item(item, filing)]
     if same:
         return f"that item is already on the agenda of {case.forum_id} (item {same[0]})"
-    return entries_problem(case.items, "agenda items", case.forum_id)
+    mine = (filing.filed_by, sum(item.added_by is filing.filed_by for item in case.items))
+    return entries_problem(case.items, "agenda items", case.forum_id, mine, sharing=3)
 
 
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from models.catalogue import amended_catalogue, locate
-from models.identities import other_participant
+from models.identities import Identity, other_participant
 from models.joint_action import (
     ActionAgreement,
     ActionClosure,
@@ -47,15 +47,18 @@ def action_proposal_problem(state: PartnershipState, proposal: JointActionPropos
     action_id = child_id(partnership_id, action_id_for(proposal.ref, proposal.title))
     if action_id in state.actions or state.closed(action_id):
         return f"joint action {action_id} already exists; choose another title"
-    return open_actions_problem(state)
+    return open_actions_problem(state, proposal.filed_by)
 
 
-@decided("9–27", "Bounded state", "at most OPEN_ACTIONS_MAX joint actions open at once")
-def open_actions_problem(state: PartnershipState) -> str | None:
+@decided("9–27", "Bounded state", "at most OPEN_ACTIONS_MAX joint actions open at once, two fifths by each Participant")
+def open_actions_problem(state: PartnershipState, by: Identity) -> str | None:
     """Issue 12: the Partnership carries every open joint action (a closed one leaves for the
-    register); a Forum decision that would launch one more is not carried out either."""
-    open_ones = sum(a.state.is_open for a in state.actions.values())
-    return open_things_problem(open_ones, OPEN_ACTIONS_MAX, "joint actions", len(state.actions))
+    register); a Forum decision that would launch one more is not carried out either. A proposed
+    action ends only by both, so each Participant proposes at most its share (a Forum's launches,
+    which both agreed, have none)."""
+    open_ones = [a for a in state.actions.values() if a.state.is_open]
+    own = (by, sum(a.proposed_by is by for a in open_ones)) if by.is_participant else None
+    return open_things_problem(len(open_ones), OPEN_ACTIONS_MAX, "joint actions", len(state.actions), own)
 
 
 @decided("9–27", "Joint decisions", "a filing names the joint action it acts on")

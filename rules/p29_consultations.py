@@ -19,6 +19,7 @@ from models.consultation import (
     ResolutionAcceptance,
     ResolutionProposal,
 )
+from models.identities import Identity
 from models.limits import OPEN_CONSULTATIONS_MAX, entries_problem, open_things_problem
 from models.partnership import PartnershipState, Stage
 from models.signing import Filing
@@ -42,17 +43,18 @@ def consultation_problem(state: PartnershipState, request: ConsultationRequest) 
             f"{request.about!r} is neither a ¶ (1–33), a commitment ref (e.g. 9b), "
             "nor the id of a joint action or amendment"
         )
-    if problem := open_consultations_problem(state):
+    if problem := open_consultations_problem(state, request.filed_by):
         return problem
     return duplicate_consultation_problem(state, request)
 
 
-@decided("29", "Bounded state", "at most OPEN_CONSULTATIONS_MAX consultations open at once")
-def open_consultations_problem(state: PartnershipState) -> str | None:
+@decided("29", "Bounded state", "at most OPEN_CONSULTATIONS_MAX consultations open at once, two fifths by each")
+def open_consultations_problem(state: PartnershipState, by: Identity) -> str | None:
     """Issue 12: the Partnership carries every open consultation (a closed one leaves for the
-    register)."""
-    open_ones = sum(c.state == "OPEN" for c in state.consultations.values())
-    return open_things_problem(open_ones, OPEN_CONSULTATIONS_MAX, "consultations", len(state.consultations))
+    register). Only its opener withdraws one, so each Participant opens at most its share."""
+    open_ones = [c for c in state.consultations.values() if c.state == "OPEN"]
+    own = (by, sum(c.opened_by is by for c in open_ones))
+    return open_things_problem(len(open_ones), OPEN_CONSULTATIONS_MAX, "consultations", len(state.consultations), own)
 
 
 @decided("29", "Consultations", "one open consultation per difference: the same one is not opened twice")
@@ -92,7 +94,8 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound, now: dateti
         return "a consultation round needs a note of what was discussed (--note)"
     if problem := round_date_problem(case, filing, now):
         return problem
-    return entries_problem(case.rounds, "rounds", case.consultation_id)
+    mine = (filing.filed_by, sum(r.by is filing.filed_by for r in case.rounds))  # the secretariat notes them too
+    return entries_problem(case.rounds, "rounds", case.consultation_id, mine, sharing=3)
 
 
 def _filers_date(moment: datetime, filing: ConsultationRound) -> tuple[date, str]:
@@ -130,7 +133,8 @@ def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str 
         return f"only a Participant (UK or ROK) proposes an outcome, not {filing.filed_by}"
     if not filing.resolution.strip():
         return "the proposed resolution is empty (--resolution-file)"
-    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id)
+    mine = (filing.filed_by, sum(p.by is filing.filed_by for p in case.proposals))
+    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id, mine, sharing=2)
 
 
 @stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")

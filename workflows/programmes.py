@@ -310,7 +310,7 @@ class Programmes:
         located = locate(tabled.ref, self._state.catalogue_changes)
         if self._state.known(action_id) or located is None or self._state.stage is Stage.TERMINATED:
             return
-        if problem := open_actions_problem(self._state):
+        if problem := open_actions_problem(self._state, Identity.SECRETARIAT):
             return self._refuse_message("decision_taken", f"decision {taken.number}: {problem}")  # type: ignore
         proposal = JointActionProposal(
             filed_by=Identity.SECRETARIAT,
