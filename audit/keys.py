@@ -14,17 +14,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from models.keyring import (
-    KeyChange,
-    KeyEntry,
-    KeyRevocation,
-    KeyRing,
-    KeyRotation,
-    change_problem,
-    completed_revocation,
-    revokers,
-    void_halves,
-)
+from models.key_changes import change_problem, completed_revocation, revokers, void_halves
+from models.keyring import KeyChange, KeyEntry, KeyRevocation, KeyRing, KeyRotation
 from models.messages import KeyChanges
 from models.signing import Filing
 from rules.messages import changes_problem
@@ -99,7 +90,7 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                         held.pop(p, None)
             if change is not None and change_problem(ring, change, at) is None:
                 ring = ring.changed(change, at)
-                for filer in void_halves(held, change.identity):
+                for filer in void_halves(held, change):
                     held.pop(filer)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
             attrs = event.workflow_execution_signaled_event_attributes

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine import config
 from models.identities import FILERS, Identity
-from models.keyring import KeyEntry, KeyRing, change_problem, possession_bytes, revokers
+from models.key_changes import change_problem, lost_key_problem, revokers
+from models.keyring import KeyEntry, KeyRing, possession_bytes
 from models.signing import fingerprint, public_key_text
 
 OFFICE_ENV = "PARTNERSHIP_OFFICE"
@@ -269,14 +270,16 @@ def awaiting_revocation(root: Path | None = None) -> dict[Identity, str]:
 
 def replaced_here(ring: KeyRing, root: Path | None = None) -> dict[Identity, str]:
     """identity -> the replaced key's fingerprint, for this office's keys replaced here whose
-    revocation the Partnership has not taken yet: it still holds the replaced key, compared in full
-    with the public half `retire` kept (a 64-bit fingerprint alone is no proof of the key)."""
+    revocation the Partnership has not taken yet: it still holds the replaced key, or one it was
+    rotated to since (by whoever took it: the revocation still lands, `lost_key_problem`), the
+    replaced key compared in full with the public half `retire` kept (a 64-bit fingerprint alone is
+    no proof of the key)."""
     retired = (root or config.keys_dir()) / "retired"
     found = {}
     for identity, replaced in awaiting_revocation(root).items():
-        current = ring.current(identity)
-        kept = retired.glob(f"{public_key_path(identity, root).stem}-{replaced}-*.pub")
-        if current is not None and current.public_key in {read_public_key(p) for p in kept}:
+        kept = {read_public_key(p) for p in retired.glob(f"{public_key_path(identity, root).stem}-{replaced}-*.pub")}
+        held = any(e.public_key in kept for e in ring.history(identity))
+        if held and lost_key_problem(ring, identity, replaced) is None:
             found[identity] = replaced
     return found
 

@@ -18,7 +18,8 @@ from models.amendment import AmendmentStatus, AmendmentSummary
 from models.calendar import local_date, local_midnight
 from models.forum import ForumSummary
 from models.identities import PARTICIPANTS, Identity, other_participant
-from models.keyring import KeyRing, carried_signature_problem, change_problem
+from models.key_changes import change_problem
+from models.keyring import KeyRing, carried_signature_problem
 from models.messages import (
     AmendmentOutcome,
     CadenceChanged,

@@ -60,7 +60,7 @@ ELSEWHERE = [
         "Signed instruments",
         "a revocation half held for the other Participant's no longer counts once its filer's key is "
         "rotated or revoked; every half is signed with its filer's key valid on receipt",
-        "models.keyring.change_problem",
+        "models.key_changes.change_problem",
     ),
     Rule(
         "33",

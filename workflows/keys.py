@@ -12,21 +12,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.identities import FILERS
-    from models.keyring import (
-        KeyChange,
-        KeyEntry,
-        KeyPin,
-        KeyRevocation,
-        KeyRing,
-        KeyRotation,
+    from models.key_changes import (
         change_problem,
         completed_revocation,
-        pin_problem,
         revocation_filing_problem,
         revokers,
+        rotation_pause_problem,
         rotation_problem,
         void_halves,
     )
+    from models.keyring import KeyChange, KeyEntry, KeyPin, KeyRevocation, KeyRing, KeyRotation, pin_problem
     from models.partnership import PartnershipState
     from models.signing import fingerprint
     from workflows.handlers import governed_update
@@ -49,7 +44,12 @@ class KeyRegistry:
     _state: PartnershipState
     KEYS_FROM_PARTNERSHIP = False  # its registry changes only by the filings below
 
-    @governed_update(lambda wf, rotation: rotation_problem(wf._state.keys, rotation, workflow.now()))
+    @governed_update(
+        lambda wf, rotation: (
+            rotation_problem(wf._state.keys, rotation, workflow.now())
+            or rotation_pause_problem(wf._state.keys, rotation, workflow.now())
+        )
+    )
     async def rotate_key(self, rotation: KeyRotation) -> KeyEntry:
         """The holder's new key, signed by old and new key; in use from its receipt."""
         now = self._accept(rotation)  # type: ignore[attr-defined]
@@ -104,7 +104,7 @@ class KeyRegistry:
         how = "rotated by its holder" if change.rotation else f"revoked by {' and '.join(change.filers)}"
         summary = f"{change.identity}'s key {old.fingerprint} was {how}; its key is now {new.fingerprint}."
         held = self._state.key_revocations
-        for filer in void_halves(held, change.identity):
+        for filer in void_halves(held, change):
             void = held.pop(filer)
             again = "with its new key" if filer == change.identity else f"naming {void.revoked}'s current key"
             summary += (

@@ -1,0 +1,80 @@
+"""A stolen key is revoked whatever its thief does with it (adversarial review 3, F4): a revocation
+had to name the current key, and a rotation needed only the current key, so whoever took a key
+rotated it once and the revocation its office made for the key it knew could no longer land; each
+rotation also voided the halves of a revocation of the secretariat's key already filed."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.keys import load_private_key
+from models.identities import Identity
+from models.joint_action import Progress, ProgressReport
+from models.signing import fingerprint, public_key_text, sign
+from tests.helpers import rejected
+from tests.test_joint_actions import agreed
+from tests.test_keyring import revocation, rotation
+from workflows.joint_action import JointActionWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+UK, ROK, SECRETARIAT = Identity.UK, Identity.ROK, Identity.SECRETARIAT
+
+
+def key_of(private: Ed25519PrivateKey) -> str:
+    return fingerprint(public_key_text(private))
+
+
+@pytest.mark.timeout(120)
+async def test_a_key_rotated_by_its_thief_is_still_revoked_and_the_thief_cannot_rotate_fast(
+    partnership, local_env, data_dir
+):
+    action = await agreed(partnership, local_env.client)  # a child, which takes the changes too
+    stolen, rok = load_private_key(UK), load_private_key(ROK)
+    thief = Ed25519PrivateKey.generate()
+    await partnership.execute_update(PartnershipWorkflow.rotate_key, rotation(UK, stolen, thief, to=partnership.id))
+    # Rotating again at once, to push the stolen key out of the registry's memory, is refused.
+    again = await rejected(
+        partnership,
+        PartnershipWorkflow.rotate_key,
+        rotation(UK, thief, Ed25519PrivateKey.generate(), to=partnership.id),
+    )
+    assert again.startswith("UK's key came in at ") and "rotated at most once a day" in again
+    # ROK revokes the key UK's office knows it lost, with the key that office made to replace it.
+    successor = Ed25519PrivateKey.generate()
+    taken = await partnership.execute_update(
+        PartnershipWorkflow.revoke_key, revocation(ROK, rok, UK, public_key_text(stolen), successor, to=partnership.id)
+    )
+    assert taken.fingerprint == key_of(successor)
+    ring = await partnership.query(PartnershipWorkflow.key_ring)
+    assert ring.current(UK).fingerprint == key_of(successor)
+    assert [e.ended_by for e in ring.history(UK)] == ["rotation", "revocation", None]
+    # The thief's key signs nothing any more; the successor signs, on the child too.
+    report = ProgressReport(
+        filed_by=UK, addressed_to=action.id, action_id=action.id, status=Progress.ON_TRACK, percent=50, note="n"
+    )
+    refused = await rejected(action, JointActionWorkflow.report, sign(report, thief))
+    assert "signature" in refused or "key" in refused, refused
+    await action.execute_update(
+        JointActionWorkflow.report, sign(report.model_copy(update={"filing_id": "r2"}), successor)
+    )
+
+
+@pytest.mark.timeout(120)
+async def test_a_half_of_a_revocation_of_the_secretariats_key_outlives_its_thiefs_rotation(
+    partnership, local_env, data_dir
+):
+    uk, rok, stolen = load_private_key(UK), load_private_key(ROK), load_private_key(SECRETARIAT)
+    successor = Ed25519PrivateKey.generate()
+    half = revocation(UK, uk, SECRETARIAT, public_key_text(stolen), successor, to=partnership.id)
+    assert await partnership.execute_update(PartnershipWorkflow.revoke_key, half) is None
+    thief = Ed25519PrivateKey.generate()
+    await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation(SECRETARIAT, stolen, thief, to=partnership.id)
+    )
+    assert len(await partnership.query(PartnershipWorkflow.pending_revocations)) == 1  # UK's half stands
+    other = revocation(ROK, rok, SECRETARIAT, public_key_text(stolen), successor, to=partnership.id)
+    taken = await partnership.execute_update(PartnershipWorkflow.revoke_key, other)
+    assert taken is not None and taken.fingerprint == key_of(successor)
+    ring = await partnership.query(PartnershipWorkflow.key_ring)
+    assert ring.current(SECRETARIAT).fingerprint == key_of(successor)
