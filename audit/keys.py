@@ -110,21 +110,29 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
 
 def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
     """(the key history of every identity, as the Partnership's history holds it; the filings
-    signed with a key revoked after they were received)."""
+    signed with a key revoked after they were received). A filing's key is looked up in that key
+    history, not in the registry of the run it was made in: a closed child, or an earlier run of
+    the Partnership, never learns of a later revocation (audit walkthrough 4, F10)."""
     later: list[str] = []
     rings: list[tuple[bool, KeyRing]] = []
+    signed = []
     for history in histories:
         ring, filings = signed_filings(history)
         rings.append((_is_partnership(history), ring))
-        for f in filings:
-            if f.key is not None and f.key.ended_by == "revocation" and f.key.valid_until and f.at < f.key.valid_until:
-                later.append(
-                    f"{history.workflow_id} event {f.event_id}: {f.update} by {f.filed_by} (filing {f.filing_id}) "
-                    f"was made with key {f.key.fingerprint}, revoked later ({f.key.valid_until:%Y-%m-%d %H:%MZ}); "
-                    "it was valid when received"
-                )
+        signed.append((history, filings))
     candidates = [r for p, r in rings if p] or [r for _, r in rings]
     latest = max(candidates, key=lambda r: len(r.entries), default=KeyRing())
+    for history, filings in signed:
+        for f in filings:
+            if f.key is None:
+                continue
+            key = next((e for e in latest.history(f.key.identity) if e.public_key == f.key.public_key), f.key)
+            if key.ended_by == "revocation" and key.valid_until and f.at < key.valid_until:
+                later.append(
+                    f"{history.workflow_id} event {f.event_id}: {f.update} by {f.filed_by} (filing {f.filing_id}) "
+                    f"was made with key {key.fingerprint}, revoked later ({key.valid_until:%Y-%m-%d %H:%MZ}); "
+                    "it was valid when received"
+                )
     if not any(e.valid_until for e in latest.entries):
         return [], later  # no key ever changed: nothing to tell beyond `keys show`
     return [f"{e.identity} key {e.fingerprint}: valid {e.interval()}" for e in latest.entries], later

@@ -6,6 +6,7 @@ the histories are closed under the rules (audit/closure.py: nothing from outside
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from temporalio.client import Client, WorkflowHistory
 
 from activities.register import chain_problems, decisions, every_closed_entry, read_only_engine
@@ -32,17 +34,18 @@ from audit.health import stuck_workflows
 from audit.history import activity_calls
 from audit.keys import key_report
 from engine import config
-from models.archive import ARCHIVED_KIND
-from models.names import FILE_CLOSED, RECORD_DECISION
+from models.archive import ARCHIVED_KIND, ArchiveSweep
+from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
 from models.records import aware_utc
-from models.register import encode_details
+from models.register import FailedEffect, StoredTextRow, encode_details
 
 
 def reachable_register() -> Engine:
     """The register read-only, once it has answered; else RegisterUnreachable in one line naming
     where it was looked for (a password in the URL is not shown)."""
+    from sqlalchemy import text
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
     url = config.database_url()
     try:
@@ -54,12 +57,22 @@ def reachable_register() -> Engine:
         with engine.connect():
             pass
     except (SQLAlchemyError, ImportError) as err:  # no such file or server, a driver not installed
-        reason = str(err.orig if isinstance(err, DBAPIError) else err).strip().splitlines()[0][:200]
         raise RegisterUnreachable(
-            f"no register at {where} ({reason}): run this where the register is, or point DATABASE_URL "
+            f"no register at {where} ({reason_of(err)}): run this where the register is, or point DATABASE_URL "
             "(or PARTNERSHIP_DATA_DIR) at it"
         ) from None
+    try:  # SQLite opens any file: a damaged one, or another database, fails at the first read
+        with engine.connect() as connection:
+            connection.execute(text("SELECT seq FROM decisions ORDER BY seq DESC LIMIT 1")).all()
+    except SQLAlchemyError as err:
+        raise RegisterUnreachable(f"the register at {where} cannot be read ({reason_of(err)})") from None
     return engine
+
+
+def reason_of(err: BaseException) -> str:
+    from sqlalchemy.exc import DBAPIError
+
+    return str(err.orig if isinstance(err, DBAPIError) else err).strip().splitlines()[0][:200]
 
 
 class VerifyReport(BaseModel):
@@ -70,6 +83,7 @@ class VerifyReport(BaseModel):
     archived: int = 0  # histories in the archive
     unarchived: list[str] = []  # closed runs of register workflows the archive does not hold yet
     unchecked_workflows: int = 0  # --from-archive: workflows still running, so not in the archive
+    unchecked_rows: int = 0  # --from-archive: their rows no archived run recorded (the running run's)
     findings: list[Finding] = []  # events the rules did not produce (issue 11)
     unchecked_events: int = 0  # --from-archive: events whose sender or parent is not archived yet
     key_history: list[str] = []  # every key of each identity and the interval it was valid in
@@ -145,13 +159,39 @@ def closed_entry_problems(engine: Engine, histories: list[WorkflowHistory], cove
     return problems
 
 
+def text_problems(engine: Engine, histories: list[WorkflowHistory]) -> list[str]:
+    """The long texts the register keeps by SHA-256 (an amendment's wording, which the consolidated
+    text reads once its workflow is gone): each hashes to its key, and each a workflow stored is
+    there, unless it was set aside (audit walkthrough 4, F3)."""
+    with Session(engine) as session:
+        kept = {row.sha256: row.text for row in session.exec(select(StoredTextRow))}
+        aside = set(session.exec(select(FailedEffect.effect_id).where(FailedEffect.kind == "text")))
+    problems = [
+        f"stored text {sha}: its bytes do not hash to its key; it was edited"
+        for sha, text in sorted(kept.items())
+        if hashlib.sha256(text.encode()).hexdigest() != sha
+    ]
+    for history in histories:
+        for call in activity_calls(history):
+            if call.name != STORE_TEXT or call.completed is None or not isinstance(call.value, dict):
+                continue
+            sha = call.value.get("sha256", "")
+            if sha not in kept and f"text/{sha}" not in aside:
+                problems.append(
+                    f"stored text {sha}: stored by {history.workflow_id} but missing from the register; it was deleted"
+                )
+    return problems
+
+
 def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) -> list[str]:
     """From the archive alone, a workflow with register rows and no archived run may still be
     running; but one the register also holds a closed entry of has closed, so its history belongs
     in the archive once an archive pass has run since its last decision: without it, it was lost
     before a pass stored it (walkthrough 2). One that closed after the last pass is not yet
-    archived, not lost (review 5). `every`: the register's rows, archive anchors among them."""
-    passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND]
+    archived, not lost (review 5). `every`: the register's rows, archive anchors among them. A pass
+    is dated by the anchors it wrote and by its sweep row, so one that archived nothing counts too
+    (audit walkthrough 4, F14)."""
+    passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND] + sweeps_started(engine)
     latest: dict[str, Any] = {}
     for row in every:
         latest[row.workflow_id] = max(latest.get(row.workflow_id, row.decided_at), row.decided_at)
@@ -162,6 +202,16 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
         for entry_id, row in sorted(closed.items())
         if passes and entry_id in latest and aware_utc(latest[entry_id]) < aware_utc(max(passes))
     ]
+
+
+def sweeps_started(engine: Engine) -> list[datetime]:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        with Session(engine) as session:
+            return list(session.exec(select(ArchiveSweep.started_at)))
+    except (OperationalError, ProgrammingError):  # no pass has ever run: no table yet
+        return []
 
 
 def differences(row: Any, record: dict[str, Any]) -> list[str]:
@@ -199,13 +249,20 @@ async def verify(
         covered = {h.workflow_id for h in histories} | started_by(histories)
     elif from_archive:  # only workflows whose archived chain has ended (the others are still running)
         covered = ended_chains(histories)
-    unchecked = 0
+        if not every:  # a wiped register, or another database: nothing agrees because nothing is there
+            problems.append("the register holds no decision at all: nothing could be checked against the archive")
+    unchecked = unchecked_rows = 0
     if covered is not None:
         outside = {r.workflow_id for r in rows} - covered
         if from_archive and not query:
-            problems += lost_before_archiving(engine, every, outside - {h.workflow_id for h in histories})
+            anchored = {r.workflow_id for r in every if r.kind == ARCHIVED_KIND}  # archive_problems says those
+            problems += lost_before_archiving(engine, every, outside - {h.workflow_id for h in histories} - anchored)
         unchecked = len(outside)
-        rows = [r for r in rows if r.workflow_id in covered]
+        # A chain still running has closed, archived runs too (the Partnership's, each time it
+        # continued as new): what they recorded is final, and checked (audit walkthrough 4, F1).
+        final = recorded if from_archive and not query else {}
+        unchecked_rows = sum(r.workflow_id not in covered and r.decision_id not in final for r in rows)
+        rows = [r for r in rows if r.workflow_id in covered or r.decision_id in final]
     known = {h.workflow_id for h in histories}
     recording = recording_under_way(histories)
     in_register = set()
@@ -227,13 +284,14 @@ async def verify(
                 f"differ{'s' if len(changed) == 1 else ''} from the history"
             )
     for decision_id, record in recorded.items():
-        if decision_id not in in_register and (covered is None or record["workflow_id"] in covered):
+        if decision_id not in in_register and (covered is None or record["workflow_id"] in covered or from_archive):
             problems.append(
                 f"{decision_id}: recorded by {record['workflow_id']} but missing from the register; it was deleted"
             )
     problems += closed_entry_problems(engine, histories, covered)
-    problems += archive_problems(engine, covered)
+    problems += archive_problems(engine, covered if query else None)  # every archived run is final
     problems += checkpoint_problems(engine, recorded)
+    problems += text_problems(engine, histories)
     key_history, revoked_later = key_report(histories)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
         problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
@@ -246,6 +304,7 @@ async def verify(
         archived=archived_count(engine),
         unarchived=not_yet_archived(histories, engine, {r.workflow_id for r in rows}),
         unchecked_workflows=unchecked,
+        unchecked_rows=unchecked_rows,
         findings=closed.findings,
         unchecked_events=len(closed.unchecked),
         key_history=key_history,

@@ -185,10 +185,15 @@ async def verify_command(
     archive's), the archive's hashes, and that the histories hold nothing from outside the rules
     (forged signals, direct starts, terminations, resets, cancel requests, unverified filings);
     exit 1 on any mismatch or finding."""
-    from audit.verify import reachable_register, verify
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from audit.verify import reachable_register, reason_of, verify
 
     engine = reachable_register()  # what is verified: without it there is nothing to check
-    report = await verify(None if from_archive else await client(), engine, query, from_archive)
+    try:
+        report = await verify(None if from_archive else await client(), engine, query, from_archive)
+    except SQLAlchemyError as err:  # damaged past what the first read touched
+        raise Refused(f"the register cannot be read ({reason_of(err)}); nothing was verified") from None
     if query and not report.histories:  # a typo in a query verifies nothing; not "consistent"
         raise Refused(f"no governed workflow matches {query!r}: nothing was verified")
     if json_out:
@@ -208,7 +213,8 @@ async def verify_command(
             echo(f"not yet archived (the next pass stores it): {run_}")
         if report.unchecked_workflows:
             why = "outside the query" if query else "not in the archive (still running)"
-            echo(f"{report.unchecked_workflows} workflow(s) {why}: not checked")
+            rows = f" ({report.unchecked_rows} register rows of their running runs)" if report.unchecked_rows else ""
+            echo(f"{report.unchecked_workflows} workflow(s) {why}: not checked{rows}")
         if report.unchecked_events:
             echo(f"{report.unchecked_events} event(s) whose sender or parent is not archived yet: not checked")
         verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s), {len(report.findings)} finding(s)"

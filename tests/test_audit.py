@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 
 from activities.register import append_decision, register_engine
@@ -371,7 +372,6 @@ def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_l
     from datetime import UTC, datetime
 
     from activities.register import _file_closed
-    from models.archive import ARCHIVED_KIND
     from models.records import ClosedEntry
 
     engine = register_engine()
@@ -390,8 +390,15 @@ def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_l
         _file_closed(ClosedEntry(entry_id=workflow_id, kind="action", partnership_id="partnership", summary={}))
     row("action-13a-lost", "discontinued", 1)
     row("action-9b-still-running", "agreed", 1)
-    row("archive", ARCHIVED_KIND, 2)  # a pass ran (it archived something else)
     row("action-13a-just-closed", "completed", 3)
+    # A pass ran on day 2 and archived nothing: its sweep row dates it (audit walkthrough 4, F14).
+    from activities.archive import archive_engine
+    from models.archive import ArchiveSweep
+
+    with Session(archive_engine()) as session:
+        on = datetime(2026, 1, 2, tzinfo=UTC)
+        session.add(ArchiveSweep(task_queue="partnership", started_at=on, finished_at=on, archived=0))
+        session.commit()
     report = asyncio.run(verify(None, engine, from_archive=True))
     assert not report.ok and report.problems == [
         "action-13a-lost: the register holds its closed entry (action of partnership) but the archive holds no "

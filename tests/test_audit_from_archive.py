@@ -1,0 +1,125 @@
+"""`audit verify --from-archive`, the auditor's check decades on, with only the archive, the
+register and the public keys (audit walkthrough 4): what archived runs recorded is checked even
+while their chain runs on, an anchor whose history is gone is a problem, the stored wording is
+checked, an empty or damaged register is said, and filings made with a key revoked later are
+listed however closed their run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session, select
+
+from activities.register import register_engine
+from audit.verify import verify
+from engine.archive import archive_now
+from engine.keys import load_private_key
+from models.identities import Identity
+from models.register import GENESIS, Decision, StoredTextRow, hash_of
+from models.signing import public_key_text
+from tests.cli_runner import run_cli
+from tests.helpers import effects_done, signed_partnership
+from tests.test_amendments import consent, in_force, propose
+from tests.test_keyring import revocation
+from workflows.partnership import PartnershipWorkflow
+
+
+def rewrite(engine, change) -> None:
+    """Change the register as a database writer can, then recompute the chain after it, so that
+    only the histories can tell."""
+    with Session(engine) as session:
+        rows = list(session.exec(select(Decision).order_by(Decision.seq)))
+        change(session, rows)
+        session.flush()
+        prev = GENESIS
+        for row in session.exec(select(Decision).order_by(Decision.seq)):
+            row.prev_hash = prev
+            row.hash = hash_of(row)
+            prev = row.hash
+        session.commit()
+
+
+def audit() -> list[str]:
+    return asyncio.run(verify(None, register_engine(), from_archive=True)).problems
+
+
+@pytest.mark.timeout(150)
+async def test_the_archive_alone_checks_what_archived_runs_recorded_and_what_they_anchor(
+    local_env, local_worker, keys, task_queue, data_dir
+):
+    handle, first_run = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=12)
+    partnership = local_env.client.get_workflow_handle(handle.id)
+    receipt, amendment = await propose(partnership, local_env.client, to=partnership.id)
+    await amendment.execute_update("consent", consent(receipt.amendment_id))
+    assert await in_force(partnership)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    await archive_now(local_env.client, task_queue)
+    engine = register_engine()
+    assert await asyncio.to_thread(audit) == []
+
+    # F1: a row the Partnership's first run recorded (archived, though the Partnership runs on),
+    # rewritten and the chain recomputed, is caught from the archive alone.
+    def edit_entry(session, rows):
+        (row,) = [r for r in rows if r.kind == "entry-into-effect"]
+        row.summary = "In effect since 1999."
+
+    rewrite(engine, edit_entry)
+    problems = await asyncio.to_thread(audit)
+    assert any("entry-into-effect): summary differs from the history" in p for p in problems), problems
+
+    # F3: the stored wording is checked by its hash.
+    with Session(engine) as session:
+        (text,) = session.exec(select(StoredTextRow)).all()
+        text.text, sha = "The Forum will be held once a decade.", text.sha256
+        session.commit()
+    assert f"stored text {sha}: its bytes do not hash to its key; it was edited" in await asyncio.to_thread(audit)
+
+    # F2: an archived history dropped is missed by its anchor, from the archive alone too.
+    with Session(engine) as session:
+        from models.archive import ArchivedHistory
+
+        dropped = session.exec(select(ArchivedHistory).where(ArchivedHistory.workflow_id == amendment.id)).one()
+        session.delete(dropped)
+        session.commit()
+    problems = await asyncio.to_thread(audit)
+    assert any(
+        p.endswith("the archived history it anchors is missing from the archive; it was deleted") for p in problems
+    )
+    assert not any("lost before it was archived" in p and amendment.id in p for p in problems), problems
+
+
+def test_an_empty_or_damaged_register_is_said_not_called_consistent(data_dir, tmp_path):
+    """F7, F8: a wiped register was "consistent" from the archive; a damaged one or another
+    database file gave a traceback."""
+    register_engine()  # the tables, no row
+    assert audit() == ["the register holds no decision at all: nothing could be checked against the archive"]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PARTNERSHIP_DATA_DIR": str(data_dir)}
+    broken = tmp_path / "broken.db"
+    broken.write_bytes((data_dir / "register.db").read_bytes()[:3000])
+    for database in (broken, tmp_path / "not-a-register.json"):
+        if not database.exists():
+            database.write_text('{"events": []}\n')
+        done = run_cli("audit", "verify", "--from-archive", env=env | {"DATABASE_URL": f"sqlite:///{database}"})
+        [line] = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and "Traceback" not in done.stderr and "cannot be read" in line, done.stderr
+
+
+@pytest.mark.timeout(120)
+async def test_a_filing_made_with_a_key_revoked_later_is_listed_whatever_run_it_is_in(local_env, partnership, data_dir):
+    """F10: a closed child (here an amendment in force) never learns of a later revocation, so
+    none of its filings was listed as made with a key revoked since."""
+    receipt, amendment = await propose(partnership, local_env.client, to=partnership.id, by=Identity.ROK)
+    await amendment.execute_update("consent", consent(receipt.amendment_id, by=Identity.UK))
+    assert await in_force(partnership)
+    uk, rok = load_private_key(Identity.UK), load_private_key(Identity.ROK)
+    revoked = revocation(
+        Identity.ROK, rok, Identity.UK, public_key_text(uk), Ed25519PrivateKey.generate(), to=partnership.id
+    )
+    await partnership.execute_update(PartnershipWorkflow.revoke_key, revoked)
+    report = await verify(
+        local_env.client, register_engine(), query=f"WorkflowId = '{partnership.id}' OR WorkflowId = '{amendment.id}'"
+    )
+    assert any(line.startswith(f"{amendment.id} event ") and "revoked later" in line for line in report.revoked_later)
