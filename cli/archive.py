@@ -52,11 +52,13 @@ async def status(json_out: JsonFlag = False) -> None:
     closed runs the server has that the archive does not hold yet."""
     from activities.register import read_only_engine
     from audit.archive import awaiting_archive, summary
-    from cli.register_reads import no_register_here
+    from cli.register_reads import archive_summary, no_register_here, unreadable
 
     if missing := no_register_here():  # it cannot tell what the archive holds, so nor what it lacks
         where = f"no register at {missing}; DATABASE_URL reaches the secretariat's"
         raise Refused(f"the archive is not readable here ({where})")
+    if archive_summary() is None and unreadable():
+        raise Refused(archive_line())
     engine = read_only_engine()
     waiting = await awaiting_archive(await client(), engine)
     if json_out:
@@ -69,11 +71,13 @@ async def status(json_out: JsonFlag = False) -> None:
 
 def archive_line() -> str:
     """The line `partnership status` shows: "archive: 412 histories, newest closed 3 min ago"."""
-    from cli.register_reads import archive_summary, no_register_here
+    from cli.register_reads import archive_summary, no_register_here, unreadable
 
     if missing := no_register_here():  # not "none yet": this office cannot see the archive at all
         return f"archive: not readable here (no register at {missing}; DATABASE_URL reaches the secretariat's)"
     if (s := archive_summary()) is None:
+        if why := unreadable():  # not "none yet": there may be one, in a register damaged since
+            return f"archive: not readable: the register {why}; `partnership audit verify` checks it"
         return NO_ARCHIVE_YET
     line = f"archive: {s.histories} histor{'y' if s.histories == 1 else 'ies'}"
     if s.newest_close_time:

@@ -154,9 +154,22 @@ def _read(sqlite: Callable[[sqlite3.Connection], T], orm: Callable[[Any], T], no
         # Quoted: a `#` in a folder's name would otherwise end the path, and SQLite would open (and
         # create) another file, read-write.
         with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30)) as db:
-            return sqlite(db)
-    except sqlite3.Error:
+            answer = sqlite(db)
+    except sqlite3.Error as err:
+        if not str(err).startswith("no such table"):  # damaged, or not a register: said (walkthrough 4, F9)
+            _unreadable["why"] = f"{path} cannot be read ({err})"
         return nothing
+    _unreadable.pop("why", None)
+    return answer
+
+
+#: Why the SQLite register could not be read the last time it was (a damaged file, another
+#: database), which "nothing" would otherwise hide: `archive_line` says it.
+_unreadable: dict[str, str] = {}
+
+
+def unreadable() -> str | None:
+    return _unreadable.get("why")
 
 
 def _stored_time(value: str) -> datetime:
