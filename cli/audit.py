@@ -96,7 +96,8 @@ async def export(
             output.write_text(text)
             echo(f"{workflow_id}: {len(histories[0].events)} events written to {output}", err=True)
         return
-    if output is None or (output.exists() and not output.is_dir()):
+    # A name like a file's is not made a folder (audit walkthrough 4, F11): a script reading it breaks.
+    if output is None or (output.exists() and not output.is_dir()) or (output.suffix and not output.exists()):
         raise Refused(f"{workflow_id} has {len(histories)} runs (it continued as new): give a folder with -o DIR")
     output.mkdir(parents=True, exist_ok=True)
     for history in histories:

@@ -130,6 +130,10 @@ async def test_export_writes_every_run_of_a_chain(local_env, local_worker, keys,
     await effects_done(local_env.client.get_workflow_handle(wid), PartnershipWorkflow.pending_effects)
     env = {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host, "PATH": str(BIN)}
     out = tmp_path / "export"
+    # A chain's runs are not written into a folder named like a file (audit walkthrough 4, F11).
+    named = await asyncio.to_thread(run_cli, "audit", "export", wid, "-o", str(tmp_path / "chain.json"), env=env)
+    assert named.returncode == 1 and "continued as new): give a folder with -o DIR" in named.stderr, named.stderr
+    assert not (tmp_path / "chain.json").exists()
     # In a thread: the in-process worker must go on serving the continued run meanwhile (a blocked
     # event loop let its task time out over and over: the `attempt=11` of issue 17).
     result = await asyncio.to_thread(run_cli, "audit", "export", wid, "-o", str(out), env=env)

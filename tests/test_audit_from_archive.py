@@ -107,8 +107,10 @@ def test_an_empty_or_damaged_register_is_said_not_called_consistent(data_dir, tm
         assert done.returncode == 1 and "Traceback" not in done.stderr and "cannot be read" in line, done.stderr
     # Nor is its archive "none yet" (F9): the register may hold one, damaged since.
     done = run_cli("archive", "status", env=env | {"DATABASE_URL": f"sqlite:///{broken}"})
-    assert done.returncode == 1 and done.stderr.startswith("archive: not readable: the register ") and (
-        "cannot be read (" in done.stderr
+    assert (
+        done.returncode == 1
+        and done.stderr.startswith("archive: not readable: the register ")
+        and ("cannot be read (" in done.stderr)
     ), done.stderr
 
 
