@@ -15,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from audit.history import activity_calls
 from audit.keys import signed_filings
+from models.limits import control_free
 from models.names import NOTIFY, RECORD_DECISION
 from workflows.registry import TYPE_PARAGRAPHS
 
@@ -95,11 +96,14 @@ def timeline(history: WorkflowHistory) -> list[TimelineEntry]:
             entry = keys.get(event.event_id)
             key = entry.fingerprint if entry else None
             terms = {k: v for k, v in filing.items() if k not in BOOKKEEPING and v not in (None, "", [], {})}
-            said = "; ".join(f"{k}: {v}" for k, v in terms.items())
+            said = control_free("; ".join(f"{k}: {v}" for k, v in terms.items()))  # one line an entry
+            # No key of the run's registry verifies it: the run accepted it, so the history was
+            # altered since (audit walkthrough 4, F6).
+            signed = f"signed with key {key}" if key else "its signature verifies with NO key of the registry: altered"
             add(
                 event,
                 "filing",
-                f"{filer} filed {name} (received; signed with key {key or 'unknown'})"
+                f"{filer} filed {name} (received; {signed})"
                 + (f": {said[:TERMS_SHOWN]}{'…' if len(said) > TERMS_SHOWN else ''}" if said else ""),
                 paragraph,
                 filed_by=filer,

@@ -171,10 +171,14 @@ async def timeline(
     entries = reconstruct(history)
     if json_out:
         emit(entries)
-        return
-    for e in entries:
-        paragraph = f"¶{e.paragraph}" if e.paragraph else ""
-        echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<5} {e.kind:<15} {e.text}")
+    else:
+        for e in entries:
+            paragraph = f"¶{e.paragraph}" if e.paragraph else ""
+            echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<5} {e.kind:<15} {e.text}")
+    if altered := sum(e.kind == "filing" and e.detail.get("key") is None for e in entries):
+        raise Refused(
+            f"{altered} filing(s) whose signature no key of the run's registry verifies: the history was altered"
+        )
 
 
 @audit_app.command("verify")

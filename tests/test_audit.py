@@ -63,6 +63,30 @@ def test_the_cli_replay_exits_1_on_a_broken_history(tmp_path):
     assert result.stdout.strip().endswith("0 replayed, 1 failed")
 
 
+def test_the_timeline_of_an_altered_history_says_so_and_exits_1(tmp_path):
+    """Audit walkthrough 4, F6: a filing altered in an exported history read "signed with key
+    unknown", exit 0."""
+    import base64
+
+    exported = json.loads((HISTORIES / "joint-action-completed.json").read_text())
+    accepted = [e for e in exported["events"] if "workflowExecutionUpdateAcceptedEventAttributes" in e]
+    payload = accepted[0]["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["args"]
+    filing = json.loads(base64.b64decode(payload["payloads"][0]["data"]))
+    filing["filing_id"] = "a-paper-never-signed"
+    payload["payloads"][0]["data"] = base64.b64encode(json.dumps(filing).encode()).decode()
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(exported))
+    result = run_cli("audit", "timeline", str(altered), env=dict(os.environ))
+    assert result.returncode == 1 and "its signature verifies with NO key of the registry: altered" in result.stdout
+    assert result.stderr.strip() == (
+        "1 filing(s) whose signature no key of the run's registry verifies: the history was altered"
+    )
+    assert (
+        run_cli("audit", "timeline", str(HISTORIES / "joint-action-completed.json"), env=dict(os.environ)).returncode
+        == 0
+    )
+
+
 def test_the_timeline_of_a_termination(tmp_path):
     [history] = load([HISTORIES / "partnership-terminated.json"])
     entries = timeline(history)
