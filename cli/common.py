@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from audit.errors import ArchiveMissing, RegisterUnreachable
 from cli import pending
 from cli.output import echo
-from cli.register_reads import closed_in_register, numbered
+from cli.register_reads import closed_here, closed_in_register, numbered
 from cli.sending import asked_again, no_answer, send
 from engine.client import StackError, Unreachable, connect, missing_data_dir
 from engine.keys import KeyProblem, awaiting_revocation_line, load_private_key, registry_problem, replaced_here
@@ -227,7 +227,7 @@ async def query_or_explain(handle: WorkflowHandle, query: Any, missing: str) -> 
             where = (await client()).service_client.config.target_host
             raise Refused(f"{err.message.rstrip('.')} at {where}: check TEMPORAL_NAMESPACE") from None
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise Missing(missing) from None
+            raise Missing(closed_here(handle.id) or missing) from None
         raise
     except (WorkflowQueryFailedError, ValidationError) as err:
         # No id at all, or a workflow of another kind: it has no such query, or answers another

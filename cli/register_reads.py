@@ -51,6 +51,28 @@ def closed_summaries(partnership_id: str, kind: str) -> list[dict[str, Any]]:
     return _read(sqlite, orm, [])
 
 
+def closed_here(entry_id: str) -> str | None:
+    """What to say of a governed thing the server no longer has but the register holds closed
+    (retention deleted its workflow): not "no such thing" (audit walkthrough 4, F5)."""
+
+    def sqlite(db: sqlite3.Connection) -> str | None:
+        found = db.execute("SELECT kind FROM closed_entries WHERE entry_id = ?", (entry_id,)).fetchone()
+        return found[0] if found else None
+
+    def orm(engine: Any) -> str | None:
+        from activities.register import every_closed_entry
+
+        return next((row.kind for row in every_closed_entry(engine) if row.entry_id == entry_id), None)
+
+    if (kind := _read(sqlite, orm, None)) is None:
+        return None
+    listing = {"action": "action list", "consultation": "consult list", "forum": "forum list"}.get(kind, f"{kind} list")
+    return (
+        f"{entry_id} has closed and its workflow is no longer on the server: `partnership {listing}` shows its "
+        f"last summary, `partnership audit timeline {entry_id}` its record (from the archive)"
+    )
+
+
 def stored_text(sha256: str) -> str | None:
     """A long text (an amendment's wording) by its SHA-256, where the register has it."""
 

@@ -312,6 +312,43 @@ async def test_a_run_the_database_refuses_never_stops_the_archive(register_db, l
     assert aside.effect_id.startswith("archive/") and "cannot store this run: ValueError" in aside.reason
 
 
+@pytest.mark.timeout(120)
+async def test_a_thing_the_server_no_longer_has_is_said_closed_not_missing(local_env, partnership, monkeypatch):
+    """Audit walkthrough 4, F5: once retention deleted a closed action's workflow, `action show`
+    said there was no such action, and pointed to the list that showed it."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+
+    import cli.common
+    import models.names
+
+    action = await completed_action(partnership, local_env.client)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)  # its closed entry filed
+    gone = DeleteWorkflowExecutionRequest(
+        namespace=local_env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=action.id)
+    )
+    await local_env.client.workflow_service.delete_workflow_execution(gone)
+
+    async def deleted() -> bool:
+        try:
+            await action.describe()
+        except RPCError as err:
+            return err.status is RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(deleted, timeout=60, interval=0.5)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", local_env.client.service_client.config.target_host)
+    monkeypatch.setattr(models.names, "PARTNERSHIP_ID", partnership.id)
+    monkeypatch.setattr(cli.common, "_connected", [])
+    with pytest.raises(cli.common.Missing) as said:
+        await cli.common.query_or_explain(action, JointActionWorkflow.show, f"no joint action {action.id}")
+    assert str(said.value) == (
+        f"{action.id} has closed and its workflow is no longer on the server: `partnership action list` shows its "
+        f"last summary, `partnership audit timeline {action.id}` its record (from the archive)"
+    )
+    cli.common.forget_connection()
+
+
 def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, tmp_path, monkeypatch):
     from engine.backup import BackupRefused, backup, restore
 
