@@ -266,9 +266,11 @@ async def verify(
     known = {h.workflow_id for h in histories}
     recording = recording_under_way(histories)
     in_register = set()
+    agreeing = 0
     for row in rows:
         in_register.add(row.decision_id)
         record = recorded.get(row.decision_id)
+        agreeing += record is not None and not differences(row, record)
         if record is None and row.decision_id in recording:
             continue  # written, its completion not yet in the history fetched
         if record is None and row.workflow_id not in known:
@@ -283,6 +285,15 @@ async def verify(
                 f"row {row.seq} ({row.decision_id}): {', '.join(changed)} "
                 f"differ{'s' if len(changed) == 1 else ''} from the history"
             )
+    if rows and recorded and not agreeing and client is not None:
+        # Not one row agrees: most likely another Partnership's server (audit walkthrough 4, F12).
+        where = client.service_client.config.target_host
+        problems.insert(
+            0,
+            f"not one of the register's {len(rows)} rows agrees with what the histories at {where} recorded: that "
+            "server runs another Partnership (point TEMPORAL_ADDRESS at this register's, or use --from-archive), "
+            "or every row was rewritten",
+        )
     for decision_id, record in recorded.items():
         if decision_id not in in_register and (covered is None or record["workflow_id"] in covered or from_archive):
             problems.append(

@@ -130,3 +130,21 @@ async def test_a_filing_made_with_a_key_revoked_later_is_listed_whatever_run_it_
         local_env.client, register_engine(), query=f"WorkflowId = '{partnership.id}' OR WorkflowId = '{amendment.id}'"
     )
     assert any(line.startswith(f"{amendment.id} event ") and "revoked later" in line for line in report.revoked_later)
+
+
+@pytest.mark.timeout(120)
+async def test_a_register_no_row_of_which_the_server_recorded_is_said_first(local_env, partnership, data_dir):
+    """F12: against another Partnership's server every row read as an edit, an insertion or a
+    deletion; when not one row agrees, that is said first."""
+    from datetime import UTC, datetime
+
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+    def elsewhere(session, rows):
+        for row in rows:
+            row.decided_at = datetime(2031, 1, 1, tzinfo=UTC)
+
+    rewrite(register_engine(), elsewhere)
+    report = await verify(local_env.client, register_engine(), query=f"WorkflowId = '{partnership.id}'")
+    first = report.problems[0]
+    assert first.startswith("not one of the register's ") and "that server runs another Partnership" in first
