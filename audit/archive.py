@@ -185,6 +185,8 @@ def archive_problems(engine: Engine, workflow_ids: set[str] | None = None) -> li
         anchored.add(anchor.decision_id)
         if _anchored_sha256(anchor) != row.sha256:
             problems.append(f"{where}: its SHA-256 differs from register row {anchor.seq}; it was replaced")
+        elif edited := described_otherwise(row, anchor):
+            problems.append(f"{where}: its {', '.join(edited)} differ from register row {anchor.seq}; it was edited")
     for decision_id, anchor in anchors.items():
         if decision_id not in anchored:
             problems.append(
@@ -192,6 +194,22 @@ def archive_problems(engine: Engine, workflow_ids: set[str] | None = None) -> li
                 "it was deleted"
             )
     return problems
+
+
+def described_otherwise(row: ArchivedHistory, anchor: Decision) -> list[str]:
+    """The columns of an archived history that say other than the register row anchoring it (its
+    time is the run's close time; its details, the events and size; its summary, the status):
+    what `archive status` and the lists report of it (audit walkthrough 4, F15)."""
+    try:
+        details = json.loads(anchor.details_json)
+    except ValueError:
+        details = {}
+    edited = [name for name in ("events", "size") if getattr(row, name) != details.get(name)]
+    if aware_utc(row.close_time) != aware_utc(anchor.decided_at):
+        edited.append("close time")
+    if not anchor.summary.endswith(f"({row.status})."):
+        edited.append("status")
+    return edited
 
 
 def _anchored_sha256(anchor: Decision) -> str | None:

@@ -77,6 +77,9 @@ async def test_a_completed_joint_action_is_archived_once_and_anchored(register_d
     assert row.sha256 in anchors[0].details_json
     assert summary(archive_engine()).histories == 1
 
+    # The Partnership's filing of the action's closed entry settled first: a history read before
+    # it filed, and the register after, would show the row as inserted.
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
     report = await verify(local_env.client, register_engine(), f"WorkflowId IN ('{action.id}', '{partnership.id}')")
     assert report.ok, report.problems
     assert report.archived == 1 and report.unarchived == []

@@ -77,10 +77,20 @@ async def test_the_archive_alone_checks_what_archived_runs_recorded_and_what_the
         session.commit()
     assert f"stored text {sha}: its bytes do not hash to its key; it was edited" in await asyncio.to_thread(audit)
 
+    # F15: what the archive says of a run (status, close time, events) is held to its anchor.
+    from datetime import UTC, datetime
+
+    from models.archive import ArchivedHistory
+
+    with Session(engine) as session:
+        row = session.exec(select(ArchivedHistory).where(ArchivedHistory.workflow_id == amendment.id)).one()
+        row.status, row.close_time = "TERMINATED", datetime(2030, 1, 1, tzinfo=UTC)
+        session.commit()
+    problems = await asyncio.to_thread(audit)
+    assert any(f"{amendment.id} run " in p and "its close time, status differ from register row" in p for p in problems)
+
     # F2: an archived history dropped is missed by its anchor, from the archive alone too.
     with Session(engine) as session:
-        from models.archive import ArchivedHistory
-
         dropped = session.exec(select(ArchivedHistory).where(ArchivedHistory.workflow_id == amendment.id)).one()
         session.delete(dropped)
         session.commit()
