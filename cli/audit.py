@@ -10,7 +10,7 @@ import typer
 from temporalio.client import WorkflowHistory
 
 from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
-from cli.common import JsonFlag, Refused, client, run, usage
+from cli.common import JsonFlag, Refused, client, explain, run, usage
 from cli.output import echo, emit
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
@@ -38,7 +38,17 @@ async def archive_and_server(from_archive: bool):
     """The server (unless `--from-archive`) and the register read-only: where histories come from."""
     from activities.register import read_only_engine
 
-    return (None if from_archive else await client()), read_only_engine()
+    return (None if from_archive else await server()), read_only_engine()
+
+
+async def server():
+    """The server; where none answers, an auditor is told of the archive (audit walkthrough 4, F13)."""
+    from engine.client import Unreachable
+
+    try:
+        return await client()
+    except Unreachable as err:
+        raise Refused(f"{explain(err)}; to audit from the archive alone, add --from-archive") from None
 
 
 @audit_app.command("export")
@@ -196,7 +206,7 @@ async def verify_command(
 
     engine = reachable_register()  # what is verified: without it there is nothing to check
     try:
-        report = await verify(None if from_archive else await client(), engine, query, from_archive)
+        report = await verify(None if from_archive else await server(), engine, query, from_archive)
     except SQLAlchemyError as err:  # damaged past what the first read touched
         raise Refused(f"the register cannot be read ({reason_of(err)}); nothing was verified") from None
     if query and not report.histories:  # a typo in a query verifies nothing; not "consistent"

@@ -118,10 +118,12 @@ def restore(source: Path) -> dict:
         raise BackupRefused(f"the backup names {', '.join(foreign)}, which no backup holds; nothing was restored")
     if SERVER_DB not in names and REGISTER_DB not in names:
         raise BackupRefused(f"the backup holds no stack (no {SERVER_DB}, no {REGISTER_DB}); nothing was restored")
-    damaged = [name for name, digest in manifest["files"].items() if not (source / name).is_file()]
-    damaged += [n for n, d in manifest["files"].items() if n not in damaged and sha256_of(source / n) != d]
-    if damaged:
-        raise BackupRefused(f"the backup is damaged: {', '.join(damaged)} do(es) not match {MANIFEST}")
+    missing = [name for name in names if not (source / name).is_file()]
+    changed = [n for n, d in manifest["files"].items() if n not in missing and sha256_of(source / n) != d]
+    if missing or changed:
+        said = [f"{', '.join(missing)} missing"] if missing else []
+        said += [f"{', '.join(changed)} not as {MANIFEST} says"] if changed else []
+        raise BackupRefused(f"the backup is damaged ({'; '.join(said)}); nothing was restored")
     data = config.data_dir()
     present = [n for n in (SERVER_DB, REGISTER_DB, "temporal.address") if (data / n).exists()]
     if present:

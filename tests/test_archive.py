@@ -365,7 +365,7 @@ def test_backup_and_restore_refuse_what_would_overwrite_or_is_damaged(data_dir, 
         restore(target)
     (target / "keys" / "uk.pub").write_text("not the key that was backed up\n")
     monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "new"))
-    with pytest.raises(BackupRefused, match=r"the backup is damaged: keys/uk.pub"):
+    with pytest.raises(BackupRefused, match=r"the backup is damaged \(keys/uk.pub not as backup.json says\); nothing"):
         restore(target)
     assert not (tmp_path / "new").exists()  # a refused restore changes nothing
 

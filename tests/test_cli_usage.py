@@ -102,6 +102,8 @@ def test_every_argument_is_named_for_the_user_in_usage_lines():
         (["status"], {"TEMPORAL_PROFILE": "nope"}, "the Temporal client settings cannot be used"),
         (["worker"], {"TEMPORAL_PROFILE": "nope"}, "Profile 'nope' not found"),
         (["worker"], {"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "Temporal did not answer at 127.0.0.1:1"),
+        # An auditor with no server is told of the archive (audit walkthrough 4, F13).
+        (["audit", "timeline", "partnership"], {"TEMPORAL_ADDRESS": "127.0.0.1:1"}, "add --from-archive"),
     ],
 )
 def test_settings_that_reach_no_server_are_one_line(args: list[str], settings: dict, says: str, tmp_path: Path):
