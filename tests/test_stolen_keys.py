@@ -12,7 +12,7 @@ from engine.keys import load_private_key
 from models.identities import Identity
 from models.joint_action import Progress, ProgressReport
 from models.signing import fingerprint, public_key_text, sign
-from tests.helpers import rejected
+from tests.helpers import effects_done, rejected
 from tests.test_joint_actions import agreed
 from tests.test_keyring import revocation, rotation
 from workflows.joint_action import JointActionWorkflow
@@ -49,7 +49,9 @@ async def test_a_key_rotated_by_its_thief_is_still_revoked_and_the_thief_cannot_
     ring = await partnership.query(PartnershipWorkflow.key_ring)
     assert ring.current(UK).fingerprint == key_of(successor)
     assert [e.ended_by for e in ring.history(UK)] == ["rotation", "revocation", None]
-    # The thief's key signs nothing any more; the successor signs, on the child too.
+    # The thief's key signs nothing any more; the successor signs, on the child too (once the
+    # Partnership has sent it the changes).
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
     report = ProgressReport(
         filed_by=UK, addressed_to=action.id, action_id=action.id, status=Progress.ON_TRACK, percent=50, note="n"
     )
