@@ -183,8 +183,9 @@ async def timeline(
         emit(entries)
     else:
         for e in entries:
-            paragraph = f"¶{e.paragraph}" if e.paragraph else ""
-            echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<5} {e.kind:<15} {e.text}")
+            # A ¶ or a commitment ref (9b) is marked ¶; the archive's "record" is no paragraph.
+            paragraph = f"¶{e.paragraph}" if e.paragraph and e.paragraph[0].isdigit() else e.paragraph or ""
+            echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z  {paragraph:<6} {e.kind:<15} {e.text}")
     if altered := sum(e.kind == "filing" and e.detail.get("key") is None for e in entries):
         raise Refused(
             f"{altered} filing(s) whose signature no key of the run's registry verifies: the history was altered"

@@ -144,3 +144,12 @@ def test_the_as_option_says_who_files(command: list[str], says: str, who: str, t
     completing = {"_PARTNERSHIP_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(command) + 2)}
     completed = run_cli(env=env | completing, timeout=60)
     assert completed.stdout.split() == who.split()
+
+
+def test_a_groups_list_gives_each_command_one_wrapped_line(tmp_path: Path):
+    """Audit walkthrough 4, F13: the list kept each docstring's own line ends, so a description
+    broke mid-sentence whatever the terminal's width."""
+    env = {"PARTNERSHIP_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "250"}
+    shown = run_cli("audit", "--help", env=env, timeout=60)
+    [timeline] = [line for line in shown.stdout.splitlines() if "│ timeline" in line]
+    assert "notifications. Of a workflow id: its latest run" in timeline
