@@ -137,7 +137,7 @@ async def replay_command(
     elif paths:
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            raise Refused(f"no such file or folder: {', '.join(missing)}")
+            usage(f"no such file or folder: {', '.join(missing)}")  # an argument mistyped: exit 2
         histories = read_histories(paths)
     else:
         usage("give history files or folders, -w WORKFLOW, or --all")

@@ -18,6 +18,7 @@ from tests.cli_runner import run_cli
         (["catalogue", "--area", "nowhere"], "no policy area 'nowhere'"),
         (["amendment", "propose", "--as", "MARS", "--text-file", "x"], "'MARS' is not one of"),
         (["audit", "replay"], "give history files or folders, -w WORKFLOW, or --all"),
+        (["audit", "replay", "/nonexistent/history.json"], "no such file or folder: /nonexistent/history.json"),
         (["audit", "export", "--all"], "--all writes one file per run: give a folder with -o DIR"),
         (["audit", "export"], "name a workflow (e.g. `audit export partnership`) or use --all -o DIR"),
         (["audit", "export", "partnership", "--all", "-o", "out"], "name one workflow (partnership) or use --all"),
