@@ -160,6 +160,8 @@ def run(coro: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
             if isinstance(err, WorkflowUpdateFailedError) and refused and refused[1] in landed | asked_again:
                 typer.echo(f"filing {refused[1]} was received the first time it was sent; nothing more to do")
                 return None
+            if isinstance(err, RPCError) and err.status is RPCStatusCode.INVALID_ARGUMENT and "query" in said:
+                usage(f"--query: {err.message}")  # a query Temporal cannot parse is the user's to fix (exit 2)
             fail(said)
         except typer.Exit:
             pending.answered()

@@ -174,6 +174,9 @@ async def test_an_edited_archive_and_a_cut_register_are_reported(register_db, lo
     assert cut.returncode == 1
     assert cut.stdout.splitlines()[:-1] == [f"{where}: no register row anchors it; it was inserted or its row deleted"]
     # A query that matches no governed workflow verifies nothing: it is not called consistent.
+    env = os.environ | {"TEMPORAL_ADDRESS": local_env.client.service_client.config.target_host}
+    bogus = run_cli("audit", "verify", "--query", "WorkflowId ===", env=env)
+    assert bogus.returncode == 2 and "--query: " in bogus.stderr, bogus.stderr  # a usage error
     typo = audit_verify(local_env, f"{partnership.id}-typo")
     assert typo.returncode == 1 and typo.stderr.strip() == (
         f"no governed workflow matches \"WorkflowId IN ('{partnership.id}-typo')\": nothing was verified"
