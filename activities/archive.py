@@ -32,6 +32,7 @@ from models.archive import (
 )
 from models.archive_pass import ArchiveBatch, ArchivedRun, ArchiveRequest
 from models.records import DecisionRecord, aware_utc
+from models.register import FailedEffect
 from workflows.registry import GOVERNED
 
 #: A pass lists what closed since the start of the last pass, less this: visibility may show a
@@ -76,8 +77,13 @@ def last_sweep_start(engine: Engine, task_queue: str) -> datetime | None:
 
 
 def already_archived(engine: Engine, run_ids: list[str]) -> set[str]:
+    """The runs archived, and those set aside as the database refused them: a pass does not wait
+    for them again, or more of them than a batch holds would keep it going for ever (review 7, F3)."""
     with Session(engine) as session:
-        return set(session.exec(select(ArchivedHistory.run_id).where(ArchivedHistory.run_id.in_(run_ids))))
+        stored = set(session.exec(select(ArchivedHistory.run_id).where(ArchivedHistory.run_id.in_(run_ids))))
+        aside = [f"archive/{run_id}" for run_id in run_ids]
+        refused = session.exec(select(FailedEffect.effect_id).where(FailedEffect.effect_id.in_(aside)))
+        return stored | {effect_id.removeprefix("archive/") for effect_id in refused}
 
 
 def store(engine: Engine, execution: WorkflowExecution, history_bytes: bytes, events: int) -> ArchivedRun | None:

@@ -111,7 +111,10 @@ def restore(source: Path) -> dict:
         raise BackupRefused(f"{source} is not a backup (no {MANIFEST})")
     try:
         manifest = json.loads(manifest_path.read_text())
-        names = list(manifest["files"])
+        files = manifest["files"]
+        if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()):
+            raise TypeError("files: not a name -> SHA-256 mapping")
+        names = list(files)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BackupRefused(f"{manifest_path} does not read as a backup's manifest; nothing was restored") from None
     if foreign := [name for name in names if not held(source, name)]:
@@ -119,7 +122,7 @@ def restore(source: Path) -> dict:
     if SERVER_DB not in names and REGISTER_DB not in names:
         raise BackupRefused(f"the backup holds no stack (no {SERVER_DB}, no {REGISTER_DB}); nothing was restored")
     missing = [name for name in names if not (source / name).is_file()]
-    changed = [n for n, d in manifest["files"].items() if n not in missing and sha256_of(source / n) != d]
+    changed = [n for n, d in files.items() if n not in missing and sha256_of(source / n) != d]
     if missing or changed:
         said = [f"{', '.join(missing)} missing"] if missing else []
         said += [f"{', '.join(changed)} not as {MANIFEST} says"] if changed else []

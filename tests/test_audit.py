@@ -414,17 +414,19 @@ def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_l
             ),
         )  # fmt: skip
 
-    for workflow_id in ("action-13a-lost", "action-13a-just-closed"):
+    for workflow_id in ("action-13a-lost", "action-13a-just-closed", "action-13a-closing"):
         _file_closed(ClosedEntry(entry_id=workflow_id, kind="action", partnership_id="partnership", summary={}))
     row("action-13a-lost", "discontinued", 1)
     row("action-9b-still-running", "agreed", 1)
     row("action-13a-just-closed", "completed", 3)
+    # Closed half a day before the pass, its run may still have been sending its last mail (review 7, F5).
+    row("action-13a-closing", "completed", 2)
     # A pass ran on day 2 and archived nothing: its sweep row dates it (audit walkthrough 4, F14).
     from activities.archive import archive_engine
     from models.archive import ArchiveSweep
 
     with Session(archive_engine()) as session:
-        on = datetime(2026, 1, 2, tzinfo=UTC)
+        on = datetime(2026, 1, 2, 12, tzinfo=UTC)  # more than a day after the lost one's last decision
         session.add(ArchiveSweep(task_queue="partnership", started_at=on, finished_at=on, archived=0))
         session.commit()
     report = asyncio.run(verify(None, engine, from_archive=True))
