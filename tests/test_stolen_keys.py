@@ -80,3 +80,35 @@ async def test_a_half_of_a_revocation_of_the_secretariats_key_outlives_its_thief
     assert taken is not None and taken.fingerprint == key_of(successor)
     ring = await partnership.query(PartnershipWorkflow.key_ring)
     assert ring.current(SECRETARIAT).fingerprint == key_of(successor)
+
+
+def test_an_office_still_follows_a_revocation_whose_named_key_has_left_the_registry():
+    """Review 7, F2: a revocation naming a key rotations back was refused by an office checking it
+    later, once that key had left the KEYS_KEPT, and the office was locked out as if the registry
+    had been swapped."""
+    from datetime import timedelta
+
+    from engine.keys import _change_trusted
+    from models.key_changes import change_problem
+    from models.keyring import KeyChange
+    from tests.test_keyring import T0, ring_of
+
+    held = {i: Ed25519PrivateKey.generate() for i in (UK, ROK, SECRETARIAT)}
+    ring, at = ring_of(held), T0
+    thief = Ed25519PrivateKey.generate()
+    ring = ring.changed(KeyChange(rotation=rotation(UK, held[UK], thief)), at)  # ROK's office pins this
+    successor = Ed25519PrivateKey.generate()
+    revoked = KeyChange(revocations=[revocation(ROK, held[ROK], UK, public_key_text(held[UK]), successor)])
+    at += timedelta(hours=1)
+    assert change_problem(ring, revoked, at) is None
+    ring = ring.changed(revoked, at)
+    current = successor
+    for _ in range(6):  # UK rotates once a day; the stolen key leaves the registry
+        at += timedelta(days=1, minutes=1)
+        following = Ed25519PrivateKey.generate()
+        ring = ring.changed(KeyChange(rotation=rotation(UK, current, following)), at)
+        current = following
+    assert public_key_text(held[UK]) not in {e.public_key for e in ring.history(UK)}
+    trusted = {public_key_text(k) for k in (held[ROK], held[SECRETARIAT], thief)}
+    entry = next(e for e in ring.history(UK) if e.public_key == public_key_text(successor))
+    assert _change_trusted(ring, entry, trusted) is None
