@@ -43,10 +43,13 @@ sys.path[0] = os.path.dirname(sys.executable)  # as for the installed script, no
 replies = os.fdopen(os.dup(1), "w", buffering=1)
 devnull = os.open(os.devnull, os.O_RDWR)
 os.dup2(devnull, 1)
-sys.path.append(sys.argv[1])  # the checkout, for tests.preload only
-from tests.preload import import_everything
-import_everything()  # every sub-command and all it may import, and every model built, once here
-sys.path.remove(sys.argv[1])
+# tests/preload.py by its path: the checkout is not put on sys.path, so what it imports resolves as
+# for the installed script (a module the installation lacks fails here, and every CLI test with it).
+import importlib.util
+spec = importlib.util.spec_from_file_location("preload", sys.argv[1])
+preload = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preload)
+preload.import_everything()  # every sub-command and all it may import, and every model built, once here
 import starter
 for line in sys.stdin:
     request = json.loads(line)
@@ -83,7 +86,7 @@ class _Zygote:
     def __init__(self) -> None:
         env = pointing_nowhere(dict(os.environ))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE, str(ROOT)],
+            [sys.executable, "-c", ZYGOTE, str(ROOT / "tests" / "preload.py")],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
