@@ -218,16 +218,21 @@ def control_free(value: str, keep: str = "") -> str:
     return CONTROL.sub(lambda found: found[0] if found[0] in keep else repr(found[0])[1:-1], value)
 
 
-def entries_problem(
-    entries: list, what: str, holder: str, mine: tuple[Any, int] | None = None, sharing: int = 1
-) -> str | None:
+def share_of(most: int) -> int:
+    """Decided (adversarial review 3): what one Participant alone may hold of what a workflow may,
+    two fifths, so that neither fills it for the other, which could not free it alone (one
+    Participant's twenty agenda items left the other none to add). The secretariat, party to no
+    difference (a consultation's note-taker, the agenda's keeper), has only the whole."""
+    return most * 2 // 5
+
+
+def entries_problem(entries: list, what: str, holder: str, mine: tuple[Any, int] | None = None) -> str | None:
     """Decided here: a Forum cycle or consultation holds at most ENTRIES_MAX of each kind of entry,
-    so its state stays within STATE_BUDGET. Where `sharing` filers add them, each may hold its
-    share (`mine`: the filer, and how many it added), so that none can fill the holder for the others: one
-    Participant's twenty agenda items left the other none to add (adversarial review 3, F2, F3)."""
+    so its state stays within STATE_BUDGET; a Participant filing one (`mine`: it, and how many it
+    added) at most its share."""
     if len(entries) >= ENTRIES_MAX:
         return f"{holder} already has {ENTRIES_MAX} {what}, the most it may hold (a limit on state size)"
-    if mine is not None and mine[1] >= (share := ENTRIES_MAX // sharing):
+    if mine is not None and mine[1] >= (share := share_of(ENTRIES_MAX)):
         return (
             f"{holder} already has {share} {what} from {mine[0]}, its share of the {ENTRIES_MAX} it may hold "
             "(a limit on state size)"
@@ -250,14 +255,13 @@ def open_things_problem(
 ) -> str | None:
     """The one-line refusal when the Partnership already has `most` open `what`, or carries as many
     in all as it may (`carried`), or `own` (a Participant, and how many of them it opened) holds
-    its share: two fifths, so that neither Participant alone can fill the Partnership for the
-    other, which cannot close them alone (adversarial review 3, F1)."""
+    its share (`share_of`: the other cannot close them alone; adversarial review 3, F1)."""
     if count >= most:
         return (
             f"the Partnership already has {most} open {what}, the most it may hold (a limit on state size); "
             "close one first"
         )
-    if own is not None and own[1] >= (share := most * 2 // 5):
+    if own is not None and own[1] >= (share := share_of(most)):
         return (
             f"{own[0]} already has {share} open {what} of its own, its share of the {most} the Partnership may "
             "hold (a limit on state size); close one first"

@@ -94,8 +94,10 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound, now: dateti
         return "a consultation round needs a note of what was discussed (--note)"
     if problem := round_date_problem(case, filing, now):
         return problem
-    mine = (filing.filed_by, sum(r.by is filing.filed_by for r in case.rounds))  # the secretariat notes them too
-    return entries_problem(case.rounds, "rounds", case.consultation_id, mine, sharing=3)
+    mine = (filing.filed_by, sum(r.by is filing.filed_by for r in case.rounds))
+    return entries_problem(
+        case.rounds, "rounds", case.consultation_id, mine if filing.filed_by.is_participant else None
+    )
 
 
 def _filers_date(moment: datetime, filing: ConsultationRound) -> tuple[date, str]:
@@ -134,7 +136,7 @@ def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str 
     if not filing.resolution.strip():
         return "the proposed resolution is empty (--resolution-file)"
     mine = (filing.filed_by, sum(p.by is filing.filed_by for p in case.proposals))
-    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id, mine, sharing=2)
+    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id, mine)  # Participants only
 
 
 @stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")

@@ -14,7 +14,7 @@ from models.consultation import ConsultationRequest, ConsultationRound, Resoluti
 from models.forum import AgendaItemFiling
 from models.identities import Identity
 from models.joint_action import JointActionProposal
-from models.limits import ENTRIES_MAX, OPEN_ACTIONS_MAX, OPEN_CONSULTATIONS_MAX
+from models.limits import ENTRIES_MAX, OPEN_ACTIONS_MAX, OPEN_CONSULTATIONS_MAX, share_of
 from tests.helpers import rejected, signed
 from tests.test_forum import start
 from tests.test_joint_actions import propose
@@ -33,7 +33,7 @@ async def open_consultation(partnership, by: Identity, summary: str) -> str:
 
 @pytest.mark.timeout(150)
 async def test_one_participant_opens_its_share_of_consultations_and_the_other_still_opens(partnership):
-    share = OPEN_CONSULTATIONS_MAX * 2 // 5
+    share = share_of(OPEN_CONSULTATIONS_MAX)
     for n in range(share):
         await open_consultation(partnership, UK, f"difference {n}")
     refused = await rejected(
@@ -60,16 +60,19 @@ async def test_one_participant_fills_its_share_of_a_consultation_and_the_other_s
             filed_by=by, consultation_id=consultation.id, held_on=date.today(), attendees=["A. Smith"], note=f"n{n}"
         )
 
-    for n in range(ENTRIES_MAX // 2):
+    share = share_of(ENTRIES_MAX)
+    for n in range(share):
         await consultation.execute_update(ConsultationWorkflow.propose, signed(proposal(UK, n)))
-    for n in range(ENTRIES_MAX // 3):
         await consultation.execute_update(ConsultationWorkflow.note, signed(held(UK, n)))
     more = await rejected(consultation, ConsultationWorkflow.propose, signed(proposal(UK, 99)))
-    assert f"already has {ENTRIES_MAX // 2} proposed resolutions from UK, its share of the {ENTRIES_MAX}" in more
+    assert f"already has {share} proposed resolutions from UK, its share of the {ENTRIES_MAX}" in more
     more = await rejected(consultation, ConsultationWorkflow.note, signed(held(UK, 99)))
-    assert f"already has {ENTRIES_MAX // 3} rounds from UK, its share" in more
+    assert f"already has {share} rounds from UK, its share" in more
     await consultation.execute_update(ConsultationWorkflow.propose, signed(proposal(ROK, 1)))
     await consultation.execute_update(ConsultationWorkflow.note, signed(held(ROK, 1)))
+    # The secretariat, a consultation's note-taker, has no share of its own: only the whole.
+    for n in range(ENTRIES_MAX - share - 1):
+        await consultation.execute_update(ConsultationWorkflow.note, signed(held(Identity.SECRETARIAT, n)))
 
 
 @pytest.mark.timeout(150)
@@ -79,17 +82,18 @@ async def test_one_participant_fills_its_share_of_the_agenda_and_the_other_still
     def item(by: Identity, title: str) -> AgendaItemFiling:
         return AgendaItemFiling(filed_by=by, forum_id=forum.id, title=title)
 
-    for n in range(ENTRIES_MAX // 3):
+    share = share_of(ENTRIES_MAX)
+    for n in range(share):
         await forum.execute_update(ForumCycleWorkflow.add_item, signed(item(UK, f"UK item {n}")))
     more = await rejected(forum, ForumCycleWorkflow.add_item, signed(item(UK, "one more")))
-    assert f"already has {ENTRIES_MAX // 3} agenda items from UK, its share of the {ENTRIES_MAX}" in more
+    assert f"already has {share} agenda items from UK, its share of the {ENTRIES_MAX}" in more
     for by in (ROK, Identity.SECRETARIAT):
         await forum.execute_update(ForumCycleWorkflow.add_item, signed(item(by, f"{by}'s item")))
 
 
 @pytest.mark.timeout(150)
 async def test_one_participant_proposes_its_share_of_joint_actions_and_the_other_still_proposes(partnership, local_env):
-    share = OPEN_ACTIONS_MAX * 2 // 5
+    share = share_of(OPEN_ACTIONS_MAX)
     for n in range(share):
         await propose(partnership, local_env.client, title=f"UK's action {n}")
     refused = await rejected(
