@@ -199,7 +199,8 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
     closed = {row.entry_id: row for row in every_closed_entry(engine) if row.entry_id in absent}
     return [
         f"{entry_id}: the register holds its closed entry ({row.kind} of {row.partnership_id}) but the archive "
-        "holds no history of it, though a pass ran since: it was lost before it was archived"
+        "holds no history of it, though a pass ran a day after its last decision: it was lost before it was "
+        "archived, unless its run is still sending its last effects (a mail retrying)"
         for entry_id, row in sorted(closed.items())
         if last_pass and entry_id in latest and aware_utc(latest[entry_id]) + SETTLING < last_pass
     ]

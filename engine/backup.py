@@ -117,6 +117,8 @@ def restore(source: Path) -> dict:
         names = list(files)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BackupRefused(f"{manifest_path} does not read as a backup's manifest; nothing was restored") from None
+    except OSError as err:
+        raise BackupRefused(f"{manifest_path} cannot be read ({err.strerror}); nothing was restored") from None
     if foreign := [name for name in names if not held(source, name)]:
         raise BackupRefused(f"the backup names {', '.join(foreign)}, which no backup holds; nothing was restored")
     if SERVER_DB not in names and REGISTER_DB not in names:
@@ -141,7 +143,7 @@ def restore(source: Path) -> dict:
 def held(source: Path, name: str) -> bool:
     """Whether `name` is one a backup holds: one of HELD, no step out of the folder, and in
     `source` a file of its own (no link to somewhere else)."""
-    if not isinstance(name, str):
+    if not isinstance(name, str) or "\x00" in name:  # no path holds a NUL (review 8, R8-3)
         return False
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or str(path) != name:

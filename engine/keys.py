@@ -352,7 +352,7 @@ def _change_trusted(ring: KeyRing, entry: KeyEntry, trusted: set[str]) -> str | 
     if change is None or at is None:
         return f"key {entry.fingerprint} came in without an instrument"
     before = ring.as_of(at)
-    if problem := change_problem(before, change, at):
+    if problem := change_problem(before, change, at, looking_back=True):
         return f"the change to key {entry.fingerprint} does not verify ({problem})"
     filings = [change.rotation] if change.rotation else change.revocations
     for filing in filings:

@@ -33,7 +33,7 @@ def current_key_problem(ring: KeyRing, identity: Identity, named: str) -> str | 
     return None
 
 
-def lost_key_problem(ring: KeyRing, identity: Identity, named: str) -> str | None:
+def lost_key_problem(ring: KeyRing, identity: Identity, named: str, looking_back: bool = False) -> str | None:
     """Decided (adversarial review 3, F4): the key a revocation names as lost is the identity's
     current key, or one it was rotated away from since, by rotations only: whoever took a key
     could otherwise keep it for good by rotating it once before the revocation, made for the key
@@ -44,10 +44,11 @@ def lost_key_problem(ring: KeyRing, identity: Identity, named: str) -> str | Non
     history = ring.history(identity)
     at = next((n for n, e in enumerate(history) if e.fingerprint == named), None)
     first = history[0]
-    if at is None and first.valid_from is not None and first.change is not None and first.change.rotation:
-        # Older keys have left the KEYS_KEPT: the named one may be among them, in the same line of
-        # rotations, which an office checking this change later sees without it (review 7, F2).
-        # Its revoker could as well name the current key, so nothing more is given away.
+    if looking_back and at is None and first.valid_from is not None and first.change and first.change.rotation:
+        # An office checking, later, a change the Partnership took: older keys have left the
+        # KEYS_KEPT, and the named one may be among them, in the same line of rotations (review 7,
+        # F2). Only there: a workflow taking a change holds the named key if the change is new,
+        # and an old revocation sent to it again must not land (review 8, R8-1).
         at = 0
     if at is None or any(e.ended_by != "rotation" for e in history[at:-1]):
         return f"{identity}'s key is {current.fingerprint}, not {named}: the instrument names a key no longer in use"
@@ -114,7 +115,7 @@ def void_halves(held: dict[Identity, KeyRevocation], change: KeyChange) -> list[
     ]
 
 
-def revocation_terms_problem(ring: KeyRing, filing: KeyRevocation) -> str | None:
+def revocation_terms_problem(ring: KeyRing, filing: KeyRevocation, looking_back: bool = False) -> str | None:
     """What one revocation filing names: right filer, the revoked key current, a fresh successor
     that proves possession."""
     allowed = revokers(filing.revoked)
@@ -123,7 +124,7 @@ def revocation_terms_problem(ring: KeyRing, filing: KeyRevocation) -> str | None
     if filing.filed_by not in allowed:
         who = " and ".join(allowed)
         return f"{filing.revoked}'s key is revoked by {who}, not by {filing.filed_by}"
-    if problem := lost_key_problem(ring, filing.revoked, filing.revoked_fingerprint):
+    if problem := lost_key_problem(ring, filing.revoked, filing.revoked_fingerprint, looking_back):
         return problem
     if problem := new_key_problem(ring, filing.new_key):
         return problem
@@ -136,13 +137,15 @@ def revocation_terms_problem(ring: KeyRing, filing: KeyRevocation) -> str | None
     return None
 
 
-def revocation_filing_problem(ring: KeyRing, filing: KeyRevocation, at: datetime) -> str | None:
+def revocation_filing_problem(
+    ring: KeyRing, filing: KeyRevocation, at: datetime, looking_back: bool = False
+) -> str | None:
     """One revocation filing on its own, as received at `at`: its terms, and the filer's own
     signature with the key valid at `at`."""
-    return revocation_terms_problem(ring, filing) or signature_problem(filing, ring, at)
+    return revocation_terms_problem(ring, filing, looking_back) or signature_problem(filing, ring, at)
 
 
-def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None:
+def change_problem(ring: KeyRing, change: KeyChange, at: datetime, looking_back: bool = False) -> str | None:
     """Whether a forwarded key change is genuine against this registry at `at`: what a child
     workflow checks before applying it, so a forged one changes nothing, and what the Partnership
     checks before completing a revocation, so what it applies every child applies too."""
@@ -164,6 +167,6 @@ def change_problem(ring: KeyRing, change: KeyChange, at: datetime) -> str | None
     # completes a revocation, here or there; and it forwards the changes it takes together in one
     # signal, in order (models.messages.KeyChanges), so the keys valid there are the keys valid here.
     for filing in change.revocations:
-        if problem := revocation_filing_problem(ring, filing, at):
+        if problem := revocation_filing_problem(ring, filing, at, looking_back):
             return problem
     return None

@@ -403,7 +403,14 @@ def test_a_backup_keeps_the_offices_pins_and_retired_keys(data_dir, tmp_path, mo
 
 @pytest.mark.parametrize(
     "name",
-    ["mail/../../outside", "ABSOLUTE", "keys/../../outside.pub", "mail/cur/../../../outside", "notes.txt"],
+    [
+        "mail/../../outside",
+        "ABSOLUTE",
+        "keys/../../outside.pub",
+        "mail/cur/../../../outside",
+        "notes.txt",
+        "keys/a\x00b.pub",
+    ],
 )
 def test_a_restore_takes_only_what_a_backup_holds_and_writes_nothing_outside(data_dir, tmp_path, monkeypatch, name):
     """Adversarial review 3, F6: a manifest's names were copied as they were, `..` and all, so an
@@ -417,9 +424,10 @@ def test_a_restore_takes_only_what_a_backup_holds_and_writes_nothing_outside(dat
     target = tmp_path / "deep" / "er" / "backup"
     backup(target)
     name = str(tmp_path / "deep" / "outside") if name == "ABSOLUTE" else name
-    planted = target / name  # an absolute name is itself
-    planted.parent.mkdir(parents=True, exist_ok=True)
-    planted.write_text("planted\n")
+    if "\x00" not in name:  # a NUL: no file can be planted, the manifest alone names it (review 8)
+        planted = target / name  # an absolute name is itself
+        planted.parent.mkdir(parents=True, exist_ok=True)
+        planted.write_text("planted\n")
     manifest = json.loads((target / "backup.json").read_text())
     manifest["files"][name] = hashlib.sha256(b"planted\n").hexdigest()
     (target / "backup.json").write_text(json.dumps(manifest))

@@ -432,5 +432,6 @@ def test_from_the_archive_alone_a_closed_workflow_with_no_archived_history_was_l
     report = asyncio.run(verify(None, engine, from_archive=True))
     assert not report.ok and report.problems == [
         "action-13a-lost: the register holds its closed entry (action of partnership) but the archive holds no "
-        "history of it, though a pass ran since: it was lost before it was archived"
+        "history of it, though a pass ran a day after its last decision: it was lost before it was archived, "
+        "unless its run is still sending its last effects (a mail retrying)"
     ]

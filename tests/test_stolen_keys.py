@@ -112,3 +112,30 @@ def test_an_office_still_follows_a_revocation_whose_named_key_has_left_the_regis
     trusted = {public_key_text(k) for k in (held[ROK], held[SECRETARIAT], thief)}
     entry = next(e for e in ring.history(UK) if e.public_key == public_key_text(successor))
     assert _change_trusted(ring, entry, trusted) is None
+
+
+def test_an_old_revocation_sent_again_to_a_child_is_refused_once_its_keys_have_left_the_registry():
+    """Review 8, R8-1: looking past the keys kept is an office's check only. Taken by a child, an
+    old revocation copied from the history put a retired key back once both the key it named and
+    the key it brought in had left the registry."""
+    from datetime import timedelta
+
+    from models.keyring import KeyChange
+    from models.messages import KeyChanges
+    from rules.messages import changes_problem
+    from tests.test_keyring import T0, ring_of
+
+    held = {i: Ed25519PrivateKey.generate() for i in (UK, ROK, SECRETARIAT)}
+    ring, at = ring_of(held), T0
+    successor = Ed25519PrivateKey.generate()
+    old = KeyChange(revocations=[revocation(ROK, held[ROK], UK, public_key_text(held[UK]), successor)])
+    ring = ring.changed(old, at)
+    current = successor
+    for _ in range(8):  # years of routine rotation by UK
+        at += timedelta(days=30)
+        following = Ed25519PrivateKey.generate()
+        ring = ring.changed(KeyChange(rotation=rotation(UK, current, following)), at)
+        current = following
+    assert public_key_text(successor) not in {e.public_key for e in ring.history(UK)}
+    refused = changes_problem(ring, KeyChanges(changes=[old]), at + timedelta(days=1))
+    assert refused is not None and "names a key no longer in use" in refused
