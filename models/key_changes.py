@@ -148,7 +148,9 @@ def revocation_filing_problem(
 def change_problem(ring: KeyRing, change: KeyChange, at: datetime, looking_back: bool = False) -> str | None:
     """Whether a forwarded key change is genuine against this registry at `at`: what a child
     workflow checks before applying it, so a forged one changes nothing, and what the Partnership
-    checks before completing a revocation, so what it applies every child applies too."""
+    checks before completing a revocation, so what it applies every child applies too. An office
+    checking later, `looking_back`, against a registry that may have let the named key go, takes
+    a revocation naming a key before the oldest kept (`lost_key_problem`)."""
     if change.rotation is not None:
         return (
             "a key change is one rotation or one revocation"
