@@ -65,7 +65,13 @@ def reachable_register() -> Engine:
         with engine.connect() as connection:
             connection.execute(text("SELECT seq FROM decisions ORDER BY seq DESC LIMIT 1")).all()
     except SQLAlchemyError as err:
-        raise RegisterUnreachable(f"the register at {where} cannot be read ({reason_of(err)})") from None
+        reason = reason_of(err)
+        if "no such table" in reason or "does not exist" in reason:  # SQLite's words, PostgreSQL's
+            raise RegisterUnreachable(
+                f"the database at {where} holds no register (no decisions table): nothing recorded there yet, "
+                "or another database"
+            ) from None
+        raise RegisterUnreachable(f"the register at {where} cannot be read ({reason})") from None
     return engine
 
 

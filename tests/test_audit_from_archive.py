@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -109,6 +110,10 @@ def test_an_empty_or_damaged_register_is_said_not_called_consistent(data_dir, tm
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PARTNERSHIP_DATA_DIR": str(data_dir)}
     broken = tmp_path / "broken.db"
     broken.write_bytes((data_dir / "register.db").read_bytes()[:3000])
+    other = tmp_path / "other.db"  # a database, but not a register
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    done = run_cli("audit", "verify", "--from-archive", env=env | {"DATABASE_URL": f"sqlite:///{other}"})
+    assert done.returncode == 1 and "holds no register (no decisions table)" in done.stderr, done.stderr
     for database in (broken, tmp_path / "not-a-register.json"):
         if not database.exists():
             database.write_text('{"events": []}\n')
