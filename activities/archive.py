@@ -21,11 +21,12 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecution
 
 from activities.failures import describe, set_aside
-from activities.register import append_decision, register_engine
+from activities.register import append_decision, every_closed_entry, register_engine
 from models.archive import (
     ARCHIVED_KIND,
     ARCHIVED_PARAGRAPH,
     ArchivedHistory,
+    ArchiveLingering,
     ArchiveSweep,
     archived_decision_id,
     pack,
@@ -47,13 +48,26 @@ _CREATING = threading.Lock()
 @cache
 def _tables_on(engine: Engine) -> Engine:
     with _CREATING:
-        SQLModel.metadata.create_all(engine, tables=[ArchivedHistory.__table__, ArchiveSweep.__table__])
+        tables = [ArchivedHistory.__table__, ArchiveSweep.__table__, ArchiveLingering.__table__]
+        SQLModel.metadata.create_all(engine, tables=tables)
     return engine
 
 
 def archive_engine() -> Engine:
     """The register's engine, with the archive's tables (created on first use)."""
     return _tables_on(register_engine())
+
+
+def running_query(task_queue: str) -> str:
+    return f"{GOVERNED} AND TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+
+
+async def lingering(client: Client, engine: Engine, task_queue: str) -> list[str]:
+    """The governed things still running whose closed entry the register holds already."""
+    closed = {row.entry_id for row in await asyncio.to_thread(every_closed_entry, engine)}
+    if not closed:
+        return []
+    return sorted({e.id async for e in client.list_workflows(running_query(task_queue)) if e.id in closed})
 
 
 def closed_query(task_queue: str, since: datetime | None) -> str:
@@ -152,21 +166,19 @@ async def archive_batch(client: Client, engine: Engine, request: ArchiveRequest)
                 batch.archived.append(done)
         activity.heartbeat(len(batch.archived))
     if not batch.more:
-        await asyncio.to_thread(record_sweep, engine, request, len(batch.archived))
+        still = await lingering(client, engine, request.task_queue)
+        await asyncio.to_thread(record_sweep, engine, request, len(batch.archived), still)
     return batch
 
 
-def record_sweep(engine: Engine, request: ArchiveRequest, archived: int) -> None:
+def record_sweep(engine: Engine, request: ArchiveRequest, archived: int, still: list[str] = ()) -> None:
     finished = datetime.now(UTC)
+    started = min(aware_utc(request.sweep_started), finished)
     with Session(engine) as session:
         session.add(
-            ArchiveSweep(
-                task_queue=request.task_queue,
-                started_at=min(aware_utc(request.sweep_started), finished),
-                finished_at=finished,
-                archived=archived,
-            )
+            ArchiveSweep(task_queue=request.task_queue, started_at=started, finished_at=finished, archived=archived)
         )
+        session.add_all(ArchiveLingering(started_at=started, workflow_id=wid) for wid in still)
         session.commit()
 
 

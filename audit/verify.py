@@ -34,7 +34,7 @@ from audit.health import stuck_workflows
 from audit.history import activity_calls
 from audit.keys import key_report
 from engine import config
-from models.archive import ARCHIVED_KIND, ArchiveSweep
+from models.archive import ARCHIVED_KIND, ArchiveLingering, ArchiveSweep
 from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
 from models.records import aware_utc
 from models.register import FailedEffect, StoredTextRow, encode_details
@@ -196,9 +196,12 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
     before a pass stored it (walkthrough 2). One that closed after the last pass is not yet
     archived, not lost (review 5). `every`: the register's rows, archive anchors among them. A pass
     is dated by the anchors it wrote and by its sweep row, so one that archived nothing counts too
-    (audit walkthrough 4, F14)."""
-    passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND] + sweeps_started(engine)
+    (audit walkthrough 4, F14); one the latest pass found still running (its last effects under
+    way, a mail retrying) is not lost (review 8, R8-2)."""
+    sweeps = sweeps_started(engine)
+    passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND] + sweeps
     last_pass = aware_utc(max(passes)) if passes else None
+    absent = absent - still_running_at(engine, max(sweeps)) if sweeps else absent
     latest: dict[str, Any] = {}
     for row in every:
         latest[row.workflow_id] = max(latest.get(row.workflow_id, row.decided_at), row.decided_at)
@@ -206,7 +209,7 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
     return [
         f"{entry_id}: the register holds its closed entry ({row.kind} of {row.partnership_id}) but the archive "
         "holds no history of it, though a pass ran a day after its last decision: it was lost before it was "
-        "archived, unless its run is still sending its last effects (a mail retrying)"
+        "archived"
         for entry_id, row in sorted(closed.items())
         if last_pass and entry_id in latest and aware_utc(latest[entry_id]) + SETTLING < last_pass
     ]
@@ -226,6 +229,18 @@ def sweeps_started(engine: Engine) -> list[datetime]:
             return list(session.exec(select(ArchiveSweep.started_at)))
     except (OperationalError, ProgrammingError):  # no pass has ever run: no table yet
         return []
+
+
+def still_running_at(engine: Engine, started: datetime) -> set[str]:
+    """The governed things the pass that started then found running, their closed entry filed."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        with Session(engine) as session:
+            rows = session.exec(select(ArchiveLingering.workflow_id).where(ArchiveLingering.started_at == started))
+            return set(rows)
+    except (OperationalError, ProgrammingError):  # a register from before passes recorded them
+        return set()
 
 
 def differences(row: Any, record: dict[str, Any]) -> list[str]:

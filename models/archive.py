@@ -58,6 +58,18 @@ class ArchiveSweep(SQLModel, table=True):
     archived: int
 
 
+class ArchiveLingering(SQLModel, table=True):
+    """A governed thing a pass found still running though the register holds its closed entry
+    (filed before its run ends; a mail retrying can keep it running for days): not lost, only not
+    yet archived (review 8, R8-2). Written with the pass's sweep, by the pass's start."""
+
+    __tablename__ = "archive_lingering"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(index=True)
+    workflow_id: str = Field(sa_column=Column(Text, nullable=False))
+
+
 def pack(history_bytes: bytes) -> tuple[str, bytes]:
     """SHA-256 of a history's bytes, and the bytes as stored."""
     return hashlib.sha256(history_bytes).hexdigest(), zlib.compress(history_bytes, 9)

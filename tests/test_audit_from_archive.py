@@ -163,3 +163,27 @@ async def test_a_register_no_row_of_which_the_server_recorded_is_said_first(loca
     report = await verify(local_env.client, register_engine(), query=f"WorkflowId = '{partnership.id}'")
     first = report.problems[0]
     assert first.startswith("not one of the register's ") and "that server runs another Partnership" in first
+
+
+@pytest.mark.timeout(150)
+async def test_a_pass_records_what_it_found_still_running_after_its_closed_entry(
+    partnership, local_env, task_queue, data_dir, monkeypatch
+):
+    """Review 8, R8-2: a thing files its closed entry before its run ends, and a mail retrying can
+    keep it running for days; the pass records it as still running, so the archive-only audit
+    does not call its history lost."""
+    from activities.register import every_closed_entry
+    from audit.verify import still_running_at, sweeps_started
+    from models.consultation import ConsultationWithdrawal
+    from tests.helpers import eventually, signed
+    from tests.test_consultations import open_one
+    from workflows.consultation import ConsultationWorkflow
+
+    consultation = await open_one(partnership, local_env.client)
+    monkeypatch.setenv("PARTNERSHIP_SMTP_URL", "smtp://127.0.0.1:1")  # every mail from now on retries
+    withdrawal = ConsultationWithdrawal(filed_by=Identity.ROK, consultation_id=consultation.id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(withdrawal, to=consultation))
+    engine = register_engine()
+    await eventually(lambda: any(r.entry_id == consultation.id for r in every_closed_entry(engine)), timeout=60)
+    await archive_now(local_env.client, task_queue)
+    assert consultation.id in still_running_at(engine, max(sweeps_started(engine)))
