@@ -299,7 +299,8 @@ async def verify(
     for row in rows:
         in_register.add(row.decision_id)
         record = recorded.get(row.decision_id)
-        agreeing += record is not None and not differences(row, record)
+        changed = differences(row, record) if record is not None else []
+        agreeing += record is not None and not changed
         if record is None and row.decision_id in recording:
             continue  # written, its completion not yet in the history fetched
         if record is None and row.workflow_id not in known:
@@ -309,7 +310,7 @@ async def verify(
             )
         elif record is None:
             problems.append(f"row {row.seq} ({row.decision_id}): no workflow history recorded it; it was inserted")
-        elif changed := differences(row, record):
+        elif changed:
             problems.append(
                 f"row {row.seq} ({row.decision_id}): {', '.join(changed)} "
                 f"differ{'s' if len(changed) == 1 else ''} from the history"
