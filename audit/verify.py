@@ -198,10 +198,10 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
     is dated by the anchors it wrote and by its sweep row, so one that archived nothing counts too
     (audit walkthrough 4, F14); one the latest pass found still running (its last effects under
     way, a mail retrying) is not lost (review 8, R8-2)."""
-    sweeps = sweeps_started(engine)
+    sweeps, still_running = swept(engine)
     passes = [r.decided_at for r in every if r.kind == ARCHIVED_KIND] + sweeps
     last_pass = aware_utc(max(passes)) if passes else None
-    absent = absent - still_running_at(engine, max(sweeps)) if sweeps else absent
+    absent = absent - still_running
     latest: dict[str, Any] = {}
     for row in every:
         latest[row.workflow_id] = max(latest.get(row.workflow_id, row.decided_at), row.decided_at)
@@ -221,26 +221,23 @@ def lost_before_archiving(engine: Engine, every: list[Any], absent: set[str]) ->
 SETTLING = timedelta(days=1)
 
 
-def sweeps_started(engine: Engine) -> list[datetime]:
+def swept(engine: Engine) -> tuple[list[datetime], set[str]]:
+    """When each archive pass started, and the governed things the latest found still running
+    though their closed entry was filed; nothing where no pass has run (no tables yet)."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    try:
-        with Session(engine) as session:
-            return list(session.exec(select(ArchiveSweep.started_at)))
-    except (OperationalError, ProgrammingError):  # no pass has ever run: no table yet
-        return []
-
-
-def still_running_at(engine: Engine, started: datetime) -> set[str]:
-    """The governed things the pass that started then found running, their closed entry filed."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    try:
-        with Session(engine) as session:
-            rows = session.exec(select(ArchiveLingering.workflow_id).where(ArchiveLingering.started_at == started))
-            return set(rows)
-    except (OperationalError, ProgrammingError):  # a register from before passes recorded them
-        return set()
+    with Session(engine) as session:
+        try:
+            starts = list(session.exec(select(ArchiveSweep.started_at)))
+        except (OperationalError, ProgrammingError):  # no pass has ever run
+            return [], set()
+        if not starts:
+            return [], set()
+        try:
+            latest = select(ArchiveLingering.workflow_id).where(ArchiveLingering.started_at == max(starts))
+            return starts, set(session.exec(latest))
+        except (OperationalError, ProgrammingError):  # a register from before passes recorded them
+            return starts, set()
 
 
 def differences(row: Any, record: dict[str, Any]) -> list[str]:

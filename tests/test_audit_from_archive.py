@@ -180,7 +180,7 @@ async def test_a_pass_records_what_it_found_still_running_after_its_closed_entry
     keep it running for days; the pass records it as still running, so the archive-only audit
     does not call its history lost."""
     from activities.register import every_closed_entry
-    from audit.verify import still_running_at, sweeps_started
+    from audit.verify import swept
     from models.consultation import ConsultationWithdrawal
     from tests.helpers import eventually, signed
     from tests.test_consultations import open_one
@@ -193,7 +193,7 @@ async def test_a_pass_records_what_it_found_still_running_after_its_closed_entry
     engine = register_engine()
     await eventually(lambda: any(r.entry_id == consultation.id for r in every_closed_entry(engine)), timeout=60)
     await archive_now(local_env.client, task_queue)
-    assert consultation.id in still_running_at(engine, max(sweeps_started(engine)))
+    assert consultation.id in swept(engine)[1]
     # The Partnership never continued as new: none of its rows is in the archive yet, and the
     # verdict says how far the archive reaches.
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PARTNERSHIP_DATA_DIR": str(data_dir)}
