@@ -18,6 +18,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from models.identities import Identity
+
 #: Characters (as Python counts them) of each kind of text.
 NAME_MAX = 80  # a person's name, an attendee
 LINE_MAX = 300  # a title, summary, venue, reason on one line
@@ -226,13 +228,20 @@ def share_of(most: int) -> int:
     return most * 2 // 5
 
 
-def entries_problem(entries: list, what: str, holder: str, mine: tuple[Any, int] | None = None) -> str | None:
+def over_share(filed: tuple[Identity, int] | None, most: int) -> int | None:
+    """The share `filed` (a filer, and how many it holds) has reached, if a Participant's."""
+    if filed is not None and filed[0].is_participant and filed[1] >= (share := share_of(most)):
+        return share
+    return None
+
+
+def entries_problem(entries: list, what: str, holder: str, mine: tuple[Identity, int] | None = None) -> str | None:
     """Decided here: a Forum cycle or consultation holds at most ENTRIES_MAX of each kind of entry,
     so its state stays within STATE_BUDGET; a Participant filing one (`mine`: it, and how many it
     added) at most its share."""
     if len(entries) >= ENTRIES_MAX:
         return f"{holder} already has {ENTRIES_MAX} {what}, the most it may hold (a limit on state size)"
-    if mine is not None and mine[1] >= (share := share_of(ENTRIES_MAX)):
+    if share := over_share(mine, ENTRIES_MAX):
         return (
             f"{holder} already has {share} {what} from {mine[0]}, its share of the {ENTRIES_MAX} it may hold "
             "(a limit on state size)"
@@ -251,7 +260,7 @@ def carried(most_open: int) -> int:
 
 
 def open_things_problem(
-    count: int, most: int, what: str, carried_now: int = 0, own: tuple[str, int] | None = None
+    count: int, most: int, what: str, carried_now: int = 0, own: tuple[Identity, int] | None = None
 ) -> str | None:
     """The one-line refusal when the Partnership already has `most` open `what`, or carries as many
     in all as it may (`carried`), or `own` (a Participant, and how many of them it opened) holds
@@ -261,7 +270,7 @@ def open_things_problem(
             f"the Partnership already has {most} open {what}, the most it may hold (a limit on state size); "
             "close one first"
         )
-    if own is not None and own[1] >= (share := share_of(most)):
+    if share := over_share(own, most):
         return (
             f"{own[0]} already has {share} open {what} of its own, its share of the {most} the Partnership may "
             "hold (a limit on state size); close one first"

@@ -171,7 +171,7 @@ def item_problem(case: ForumCase, filing: AgendaItemFiling, now: datetime) -> st
     if same:
         return f"that item is already on the agenda of {case.forum_id} (item {same[0]})"
     mine = (filing.filed_by, sum(item.added_by is filing.filed_by for item in case.items))
-    return entries_problem(case.items, "agenda items", case.forum_id, mine if filing.filed_by.is_participant else None)
+    return entries_problem(case.items, "agenda items", case.forum_id, mine)
 
 
 @decided("7", "The Forum", "an agenda item cites a paragraph, a commitment in force or a policy area")

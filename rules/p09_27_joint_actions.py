@@ -57,7 +57,7 @@ def open_actions_problem(state: PartnershipState, by: Identity) -> str | None:
     action ends only by both, so each Participant proposes at most its share (a Forum's launches,
     which both agreed, have none)."""
     open_ones = [a for a in state.actions.values() if a.state.is_open]
-    own = (by, sum(a.proposed_by is by for a in open_ones)) if by.is_participant else None
+    own = (by, sum(a.proposed_by is by for a in open_ones))
     return open_things_problem(len(open_ones), OPEN_ACTIONS_MAX, "joint actions", len(state.actions), own)
 
 

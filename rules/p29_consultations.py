@@ -95,9 +95,7 @@ def round_problem(case: ConsultationCase, filing: ConsultationRound, now: dateti
     if problem := round_date_problem(case, filing, now):
         return problem
     mine = (filing.filed_by, sum(r.by is filing.filed_by for r in case.rounds))
-    return entries_problem(
-        case.rounds, "rounds", case.consultation_id, mine if filing.filed_by.is_participant else None
-    )
+    return entries_problem(case.rounds, "rounds", case.consultation_id, mine)
 
 
 def _filers_date(moment: datetime, filing: ConsultationRound) -> tuple[date, str]:
@@ -136,7 +134,7 @@ def proposal_problem(case: ConsultationCase, filing: ResolutionProposal) -> str 
     if not filing.resolution.strip():
         return "the proposed resolution is empty (--resolution-file)"
     mine = (filing.filed_by, sum(p.by is filing.filed_by for p in case.proposals))
-    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id, mine)  # Participants only
+    return entries_problem(case.proposals, "proposed resolutions", case.consultation_id, mine)
 
 
 @stated("29", "resolved amicably: an outcome counts only when the other Participant accepts it")
