@@ -21,7 +21,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client, WorkflowExecution
 
 from activities.failures import describe, set_aside
-from activities.register import append_decision, every_closed_entry, register_engine
+from activities.register import append_decision, register_engine
 from models.archive import (
     ARCHIVED_KIND,
     ARCHIVED_PARAGRAPH,
@@ -33,7 +33,7 @@ from models.archive import (
 )
 from models.archive_pass import ArchiveBatch, ArchivedRun, ArchiveRequest
 from models.records import DecisionRecord, aware_utc
-from models.register import FailedEffect
+from models.register import ClosedEntryRow, FailedEffect
 from workflows.registry import GOVERNED
 
 #: A pass lists what closed since the start of the last pass, less this: visibility may show a
@@ -64,10 +64,14 @@ def running_query(task_queue: str) -> str:
 
 async def lingering(client: Client, engine: Engine, task_queue: str) -> list[str]:
     """The governed things still running whose closed entry the register holds already."""
-    closed = {row.entry_id for row in await asyncio.to_thread(every_closed_entry, engine)}
-    if not closed:
-        return []
-    return sorted({e.id async for e in client.list_workflows(running_query(task_queue)) if e.id in closed})
+    running = [e.id async for e in client.list_workflows(running_query(task_queue))]
+    return sorted(await asyncio.to_thread(closed_among, engine, running)) if running else []
+
+
+def closed_among(engine: Engine, workflow_ids: list[str]) -> set[str]:
+    """Which of these the register holds a closed entry of (their ids only, not every entry)."""
+    with Session(engine) as session:
+        return set(session.exec(select(ClosedEntryRow.entry_id).where(ClosedEntryRow.entry_id.in_(workflow_ids))))
 
 
 def closed_query(task_queue: str, since: datetime | None) -> str:

@@ -60,9 +60,13 @@ def closed_here(entry_id: str) -> str | None:
         return found[0] if found else None
 
     def orm(engine: Any) -> str | None:
-        from activities.register import every_closed_entry
+        from sqlmodel import Session
 
-        return next((row.kind for row in every_closed_entry(engine) if row.entry_id == entry_id), None)
+        from models.register import ClosedEntryRow
+
+        with Session(engine) as session:
+            row = session.get(ClosedEntryRow, entry_id)
+            return row.kind if row is not None else None
 
     if (kind := _read(sqlite, orm, None)) is None:
         return None
