@@ -35,7 +35,7 @@ async def signed_partnership(client: Client, task_queue: str, wid: str, schedule
     return handle
 
 
-async def real_server(client: Client, task_queue: str) -> dict[str, str]:
+async def real_server(client: Client, task_queue: str) -> dict[str, str | tuple[str, str]]:
     """Scenarios without long timers, on the dev server."""
     from models.amendment import AmendmentConsent, AmendmentDecline, AmendmentProposal
     from models.identities import Identity
@@ -87,12 +87,12 @@ async def real_server(client: Client, task_queue: str) -> dict[str, str]:
     )
     await effects_done(withdrawn, PartnershipWorkflow.pending_effects)
     action_id, consultation_id = await programmes(client, task_queue)
-    await keys_and_checkpoint(client, task_queue)
+    keys = await keys_and_checkpoint(client, task_queue)
     continued, withdrawn_consultation = await continued_as_new(client, task_queue)
     return {
         "partnership-continued": continued,
         "consultation-withdrawn": withdrawn_consultation,
-        "partnership-keys": "partnership-keys",
+        "partnership-keys": keys,
         "partnership-programmes": "partnership-programmes",
         "joint-action-completed": action_id,
         "consultation-resolved": consultation_id,
@@ -143,26 +143,36 @@ async def continued_as_new(client: Client, task_queue: str) -> tuple[tuple[str, 
     return (handle.id, first_run), receipt.consultation_id
 
 
-async def cosign_checkpoint(handle, keys: dict | None = None) -> None:
-    """Both Participants sign the register as it stands (issue 14), each with its key now."""
+async def cosign_checkpoint(client: Client, handle, keys: dict | None = None) -> tuple[str, str]:
+    """Both Participants sign the register as it stands (issue 14), each with its key now. The run
+    that holds the co-signed checkpoint continues as new behind it: returns that run (id, run id)."""
+    from temporalio.client import WorkflowExecutionStatus
+
     from activities.register import decisions, register_engine
     from engine.keys import load_private_key
     from models.checkpoint import RegisterCheckpoint
     from models.identities import PARTICIPANTS
     from models.signing import sign
-    from tests.helpers import effects_done
+    from tests.helpers import effects_done, eventually
     from workflows.partnership import PartnershipWorkflow
 
     await effects_done(handle, PartnershipWorkflow.pending_effects)
+    cosigning = client.get_workflow_handle(handle.id, run_id=(await handle.describe()).run_id)
     rows = decisions(register_engine())
     for by in PARTICIPANTS:
         filing = RegisterCheckpoint(filed_by=by, addressed_to=handle.id, rows=len(rows), head_hash=rows[-1].hash)
         key = (keys or {}).get(by) or load_private_key(by)
         await handle.execute_update(PartnershipWorkflow.sign_checkpoint, sign(filing, key))
+
+    async def continued():
+        return (await cosigning.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+    await eventually(continued)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
+    return handle.id, cosigning.run_id
 
 
-async def keys_and_checkpoint(client: Client, task_queue: str) -> None:
+async def keys_and_checkpoint(client: Client, task_queue: str) -> tuple[str, str]:
     """The key registry's filings on the Partnership (issue 13): ROK's office pins UK's key, UK
     rotates its key, UK revokes ROK's lost key; then both co-sign a checkpoint with their new keys."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -189,7 +199,7 @@ async def keys_and_checkpoint(client: Client, task_queue: str) -> None:
         PartnershipWorkflow.revoke_key, sign(revoked.model_copy(update={"addressed_to": handle.id}), uk_new)
     )
     await effects_done(handle, PartnershipWorkflow.pending_effects)
-    await cosign_checkpoint(handle, {Identity.UK: uk_new, Identity.ROK: rok_new})
+    return await cosign_checkpoint(client, handle, {Identity.UK: uk_new, Identity.ROK: rok_new})
 
 
 async def programmes(client: Client, task_queue: str) -> tuple[str, str]:
@@ -366,7 +376,7 @@ async def forum_cycle(env: WorkflowEnvironment, partnership, task_queue: str) ->
     return fid
 
 
-async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str, str]:
+async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str, str | tuple[str, str]]:
     """Scenarios whose timers fire: six months of notice, an unanswered proposal."""
     from models.amendment import AmendmentProposal
     from models.identities import Identity
@@ -416,11 +426,11 @@ async def skipping_server(env: WorkflowEnvironment, task_queue: str) -> dict[str
         return (await forum_partnership.query(PartnershipWorkflow.checkpoint)).due
 
     await eventually(called)
-    await cosign_checkpoint(forum_partnership)
+    cosigned = await cosign_checkpoint(env.client, forum_partnership)
     assert (await forum_partnership.query(PartnershipWorkflow.checkpoint)).due is None
     return {
         "forum-cycle-closed": forum_id,
-        "partnership-forum": "partnership-forum",
+        "partnership-forum": cosigned,
         "partnership-forum-scheduled": await forum_started_by_its_calendar(env, task_queue),
         "partnership-terminated": "partnership-terminated",
         "amendment-lapsed": lapsing.amendment_id,

@@ -12,6 +12,7 @@ import sqlite3
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from activities.register import register_engine
@@ -199,3 +200,38 @@ async def test_a_pass_records_what_it_found_still_running_after_its_closed_entry
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"PARTNERSHIP_DATA_DIR": str(data_dir)}
     said = await asyncio.to_thread(run_cli, "audit", "verify", "--from-archive", env=env)
     assert said.stdout.strip().endswith("rows not checked)"), said.stdout
+
+
+@pytest.mark.timeout(150)
+async def test_a_cosigned_checkpoint_reaches_the_archive_and_holds_the_register_to_it(
+    local_env, partnership, task_queue, data_dir
+):
+    """The running run is never archived, so a checkpoint kept only there was out of the archive's
+    reach, and with it every row it anchors. A run that holds a co-signed checkpoint now continues
+    as new behind it: the next pass stores it, and the archive alone catches a register cut back."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from tests.helpers import eventually
+    from tests.test_checkpoint import checkpoint, head
+
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    running = (await partnership.describe()).run_id
+    rows, head_hash = head()
+    for participant in (Identity.UK, Identity.ROK):
+        await partnership.execute_update(PartnershipWorkflow.sign_checkpoint, checkpoint(participant, rows, head_hash))
+    cosigning = local_env.client.get_workflow_handle(partnership.id, run_id=running)
+
+    async def continued():
+        return (await cosigning.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+    assert await eventually(continued, timeout=60)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    assert (await partnership.query(PartnershipWorkflow.checkpoint)).latest.rows == rows  # carried on
+    await archive_now(local_env.client, task_queue)
+    report = await verify(None, register_engine(), from_archive=True)
+    assert report.problems == [] and report.unchecked_rows == 0, report
+
+    with register_engine().begin() as conn:  # the last rows go, the checkpoint's own row with them
+        conn.execute(text("DELETE FROM decisions WHERE seq >= :keep"), {"keep": rows})
+    problems = await asyncio.to_thread(audit)
+    assert any(p.startswith(f"the register has {rows - 1} rows, fewer than the checkpoint co-signed") for p in problems)

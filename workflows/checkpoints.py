@@ -33,6 +33,7 @@ class Checkpoints:
     """Mixin of PartnershipWorkflow; it relies on the GovernedWorkflow plumbing and `_state`."""
 
     _state: PartnershipState
+    _cosigned_here: bool  # set by PartnershipWorkflow for each run
 
     @governed_update(lambda wf, filing: checkpoint_problem(wf._state.checkpoints, filing))
     async def sign_checkpoint(self, filing: RegisterCheckpoint) -> CheckpointStatus:
@@ -46,6 +47,7 @@ class Checkpoints:
             pending.filings[filing.filed_by] = filing.filing_id
             pending.cosigned_at = now
             status.latest, status.pending = pending, None
+            self._cosigned_here = True
             self._record(
                 f"{CHECKPOINT_KIND}/{pending.rows}",
                 CHECKPOINT_KIND,
@@ -61,6 +63,12 @@ class Checkpoints:
         if status.due is not None:
             status.due = after_signing(status.due, status)
         return status
+
+    def _continue_as_new_due(self) -> bool:
+        """Decided: a run that holds a co-signed checkpoint closes behind it (continues as new), so
+        the archive's next pass stores it: `audit verify --from-archive` can then hold the register
+        to that checkpoint and check every row before it, long after the server has forgotten."""
+        return super()._continue_as_new_due() or self._cosigned_here  # type: ignore[misc]
 
     @governed_signal(
         lambda wf, closed: forum_closed_problem(wf._state.forums.get(closed.forum_id), closed, wf._state.keys),

@@ -73,6 +73,7 @@ class PartnershipWorkflow(
         self._state = state
         self._govern(state.seen_filings, state.outbox, state.refused)
         self._checks: dict[str, bool] = {}  # children shown closed this run asked Temporal about: closed?
+        self._cosigned_here = False  # a checkpoint co-signed in this run (it then continues as new)
         # Issue 11: a client that starts a Partnership starts it unsigned and empty; one started
         # with signatures, amendments or actions already in it refuses to run.
         self._fresh_problem = None if workflow.info().continued_run_id else fresh_state_problem(state)
