@@ -63,15 +63,23 @@ def running_query(task_queue: str) -> str:
 
 
 async def lingering(client: Client, engine: Engine, task_queue: str) -> list[str]:
-    """The governed things still running whose closed entry the register holds already."""
-    running = [e.id async for e in client.list_workflows(running_query(task_queue))]
-    return sorted(await asyncio.to_thread(closed_among, engine, running)) if running else []
+    """The governed things still running whose closed entry the register holds already: the run
+    its Partnership started, still sending its last mails. A run under that id which the
+    Partnership did not start (an outsider's, once the real history was deleted) is not one: it
+    would keep the audit from calling the lost history lost for as long as it ran."""
+    parents = {e.id: e.parent_id async for e in client.list_workflows(running_query(task_queue))}
+    if not parents:
+        return []
+    closed = await asyncio.to_thread(closed_among, engine, list(parents))
+    return sorted(wid for wid, partnership_id in closed.items() if parents[wid] == partnership_id)
 
 
-def closed_among(engine: Engine, workflow_ids: list[str]) -> set[str]:
-    """Which of these the register holds a closed entry of (their ids only, not every entry)."""
+def closed_among(engine: Engine, workflow_ids: list[str]) -> dict[str, str]:
+    """Which of these the register holds a closed entry of, with the Partnership that filed it
+    (their ids only, not every entry)."""
     with Session(engine) as session:
-        return set(session.exec(select(ClosedEntryRow.entry_id).where(ClosedEntryRow.entry_id.in_(workflow_ids))))
+        closed = select(ClosedEntryRow.entry_id, ClosedEntryRow.partnership_id)
+        return dict(session.exec(closed.where(ClosedEntryRow.entry_id.in_(workflow_ids))).all())
 
 
 def closed_query(task_queue: str, since: datetime | None) -> str:

@@ -235,3 +235,60 @@ async def test_a_cosigned_checkpoint_reaches_the_archive_and_holds_the_register_
         conn.execute(text("DELETE FROM decisions WHERE seq >= :keep"), {"keep": rows})
     problems = await asyncio.to_thread(audit)
     assert any(p.startswith(f"the register has {rows - 1} rows, fewer than the checkpoint co-signed") for p in problems)
+
+
+@pytest.mark.timeout(150)
+async def test_a_run_the_partnership_did_not_start_is_not_taken_for_a_thing_still_closing(
+    partnership, local_env, task_queue, data_dir
+):
+    """A closed thing's history deleted from the server before a pass stored it, and a run of the
+    same type started under its id by someone with namespace access, was recorded as still
+    running: the archive-only audit then did not call the history lost for as long as that ran."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from activities.archive import lingering, running_query
+    from audit.verify import swept
+    from models.consultation import ConsultationWithdrawal
+    from tests.helpers import eventually, signed
+    from tests.test_consultations import open_one
+    from workflows.consultation import ConsultationWorkflow
+
+    client = local_env.client
+    consultation = await open_one(partnership, client)
+    withdrawal = ConsultationWithdrawal(filed_by=Identity.ROK, consultation_id=consultation.id)
+    await consultation.execute_update(ConsultationWorkflow.withdraw, signed(withdrawal, to=consultation))
+    await consultation.result()
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)  # its closed entry filed
+
+    def delete(wid: str) -> DeleteWorkflowExecutionRequest:
+        return DeleteWorkflowExecutionRequest(
+            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=wid)
+        )
+
+    async def deleted() -> bool:
+        try:
+            await consultation.describe()
+        except RPCError as err:
+            return err.status is RPCStatusCode.NOT_FOUND
+        return False
+
+    await client.workflow_service.delete_workflow_execution(delete(consultation.id))
+    await eventually(deleted, timeout=60, interval=0.5)
+    stand_in = await client.start_workflow(
+        "ConsultationWorkflow", "not a case", id=consultation.id, task_queue=task_queue
+    )
+    listed = f"{running_query(task_queue)} AND WorkflowId = '{consultation.id}'"
+
+    async def running() -> bool:
+        return [e.id async for e in client.list_workflows(listed)] == [consultation.id]
+
+    try:
+        await eventually(running, timeout=60, interval=0.5)
+        assert consultation.id not in await lingering(client, register_engine(), task_queue)
+        await archive_now(client, task_queue)
+        assert consultation.id not in swept(register_engine())[1]
+    finally:  # nobody's history: it is not one of those the run's end replays
+        await stand_in.terminate("test over")
+        await client.workflow_service.delete_workflow_execution(delete(consultation.id))
