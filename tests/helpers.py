@@ -138,6 +138,27 @@ async def eventually(check, timeout: float = 30, interval: float = 0.05):
             await asyncio.sleep(interval)
 
 
+async def delete_history(client, workflow_id: str) -> None:
+    """Delete a workflow's history from the server, as retention (or someone with namespace
+    access) does, and return once the server no longer has it."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+    from temporalio.service import RPCStatusCode
+
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    request = DeleteWorkflowExecutionRequest(namespace=client.namespace, workflow_execution=execution)
+    await client.workflow_service.delete_workflow_execution(request)
+
+    async def deleted() -> bool:
+        try:
+            await client.get_workflow_handle(workflow_id).describe()
+        except RPCError as err:
+            return err.status is RPCStatusCode.NOT_FOUND
+        return False
+
+    await eventually(deleted, timeout=60, interval=0.5)
+
+
 async def rejected(handle: WorkflowHandle, update, filing) -> str:
     """File `filing` by `update`, expect a validator's rejection, prove the history did not grow;
     return the rejection's message. (Meaningful on the real dev server only.)"""

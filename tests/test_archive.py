@@ -330,27 +330,13 @@ async def test_a_run_the_database_refuses_never_stops_the_archive(register_db, l
 async def test_a_thing_the_server_no_longer_has_is_said_closed_not_missing(local_env, partnership, monkeypatch):
     """Audit walkthrough 4, F5: once retention deleted a closed action's workflow, `action show`
     said there was no such action, and pointed to the list that showed it."""
-    from temporalio.api.common.v1 import WorkflowExecution
-    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-
     import cli.common
     import models.names
+    from tests.helpers import delete_history
 
     action = await completed_action(partnership, local_env.client)
     await effects_done(partnership, PartnershipWorkflow.pending_effects)  # its closed entry filed
-    gone = DeleteWorkflowExecutionRequest(
-        namespace=local_env.client.namespace, workflow_execution=WorkflowExecution(workflow_id=action.id)
-    )
-    await local_env.client.workflow_service.delete_workflow_execution(gone)
-
-    async def deleted() -> bool:
-        try:
-            await action.describe()
-        except RPCError as err:
-            return err.status is RPCStatusCode.NOT_FOUND
-        return False
-
-    await eventually(deleted, timeout=60, interval=0.5)
+    await delete_history(local_env.client, action.id)
     monkeypatch.setenv("TEMPORAL_ADDRESS", local_env.client.service_client.config.target_host)
     monkeypatch.setattr(models.names, "PARTNERSHIP_ID", partnership.id)
     monkeypatch.setattr(cli.common, "_connected", [])

@@ -244,14 +244,10 @@ async def test_a_run_the_partnership_did_not_start_is_not_taken_for_a_thing_stil
     """A closed thing's history deleted from the server before a pass stored it, and a run of the
     same type started under its id by someone with namespace access, was recorded as still
     running: the archive-only audit then did not call the history lost for as long as that ran."""
-    from temporalio.api.common.v1 import WorkflowExecution
-    from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-    from temporalio.service import RPCError, RPCStatusCode
-
     from activities.archive import lingering, running_query
     from audit.verify import swept
     from models.consultation import ConsultationWithdrawal
-    from tests.helpers import eventually, signed
+    from tests.helpers import delete_history, eventually, signed
     from tests.test_consultations import open_one
     from workflows.consultation import ConsultationWorkflow
 
@@ -262,20 +258,7 @@ async def test_a_run_the_partnership_did_not_start_is_not_taken_for_a_thing_stil
     await consultation.result()
     await effects_done(partnership, PartnershipWorkflow.pending_effects)  # its closed entry filed
 
-    def delete(wid: str) -> DeleteWorkflowExecutionRequest:
-        return DeleteWorkflowExecutionRequest(
-            namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=wid)
-        )
-
-    async def deleted() -> bool:
-        try:
-            await consultation.describe()
-        except RPCError as err:
-            return err.status is RPCStatusCode.NOT_FOUND
-        return False
-
-    await client.workflow_service.delete_workflow_execution(delete(consultation.id))
-    await eventually(deleted, timeout=60, interval=0.5)
+    await delete_history(client, consultation.id)
     stand_in = await client.start_workflow(
         "ConsultationWorkflow", "not a case", id=consultation.id, task_queue=task_queue
     )
@@ -291,4 +274,4 @@ async def test_a_run_the_partnership_did_not_start_is_not_taken_for_a_thing_stil
         assert consultation.id not in swept(register_engine())[1]
     finally:  # nobody's history: it is not one of those the run's end replays
         await stand_in.terminate("test over")
-        await client.workflow_service.delete_workflow_execution(delete(consultation.id))
+        await delete_history(client, consultation.id)
