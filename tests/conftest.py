@@ -186,14 +186,15 @@ async def skipping_partnership(time_env, time_worker, task_queue):
     started are terminated: a timer left to fire with no worker would stop time for later tests."""
     from temporalio.service import RPCError
 
+    from tests.helpers import answer
     from workflows.partnership import PartnershipWorkflow
 
     handle = await bootstrapped(time_env, task_queue)
     yield handle
-    children = [a.action_id for a in await handle.query(PartnershipWorkflow.actions)]
-    children += [a.amendment_id for a in await handle.query(PartnershipWorkflow.amendments)]
-    children += [c.consultation_id for c in await handle.query(PartnershipWorkflow.consultations)]
-    children += [f.forum_id for f in await handle.query(PartnershipWorkflow.forums)]
+    children = [a.action_id for a in await answer(handle, PartnershipWorkflow.actions)]
+    children += [a.amendment_id for a in await answer(handle, PartnershipWorkflow.amendments)]
+    children += [c.consultation_id for c in await answer(handle, PartnershipWorkflow.consultations)]
+    children += [f.forum_id for f in await answer(handle, PartnershipWorkflow.forums)]
     for workflow_id in [*children, handle.id]:
         try:
             await time_env.client.get_workflow_handle(workflow_id).terminate("test over")

@@ -104,15 +104,22 @@ async def settled_history_length(handle: WorkflowHandle, timeout: float = 30) ->
             await asyncio.sleep(0.05)
 
 
-async def effects_done(handle: WorkflowHandle, query, timeout: float = 30) -> None:
-    """Wait until the workflow has carried out every queued decision and notification."""
+async def answer(handle: WorkflowHandle, query, timeout: float = 30):
+    """A query's answer, asked again where none came: one asked of a run just as it continues as
+    new (the Partnership does after each co-signed checkpoint) the time-skipping server never
+    answers, and the next one reaches the new run."""
     async with asyncio.timeout(timeout):
         while True:
             try:
-                if await handle.query(query, rpc_timeout=timedelta(seconds=3)) == 0:
-                    return
+                return await handle.query(query, rpc_timeout=timedelta(seconds=3))
             except RPCError:
-                pass  # asked of a run that continued as new meanwhile: the test server never answers
+                await asyncio.sleep(0.05)
+
+
+async def effects_done(handle: WorkflowHandle, query, timeout: float = 30) -> None:
+    """Wait until the workflow has carried out every queued decision and notification."""
+    async with asyncio.timeout(timeout):
+        while await answer(handle, query) != 0:
             await asyncio.sleep(0.05)
 
 

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from models.identities import Identity
 from models.messages import ForumClosed
 from models.partnership import TerminationNotice
 from tests.cli_runner import run_cli
-from tests.helpers import effects_done, eventually, mails, rejected, signed
+from tests.helpers import answer, effects_done, eventually, mails, rejected, signed
 from tests.record_histories import forum_cycle
 from workflows.partnership import PartnershipWorkflow
 
@@ -132,16 +131,16 @@ async def test_a_closed_forum_calls_for_a_checkpoint_that_both_signatures_answer
     await partnership.signal(PartnershipWorkflow.forum_closed, ForumClosed(forum_id="forum-2031", approvals=approvals))
 
     async def refused():
-        return (await partnership.query(PartnershipWorkflow.refused_messages)).count == 3
+        return (await answer(partnership, PartnershipWorkflow.refused_messages)).count == 3
 
     await eventually(refused)
-    reasons = [r.reason for r in (await partnership.query(PartnershipWorkflow.refused_messages)).latest]
+    reasons = [r.reason for r in (await answer(partnership, PartnershipWorkflow.refused_messages)).latest]
     assert reasons == [
         f"it carries no ROK approval of the minutes of {forum_id}",
         f"UK and ROK approved different minutes of {forum_id}",
         "no Forum cycle forum-2031 was started by this Partnership",
     ]
-    assert (await partnership.query(PartnershipWorkflow.checkpoint)).due is None
+    assert (await answer(partnership, PartnershipWorkflow.checkpoint)).due is None
 
 
 @pytest.fixture
@@ -163,7 +162,7 @@ async def the_partnership(time_env, time_worker, task_queue):
     handle = time_env.client.get_workflow_handle(PARTNERSHIP_ID)
     await effects_done(handle, PartnershipWorkflow.pending_effects)
     yield handle
-    for workflow_id in [f.forum_id for f in await handle.query(PartnershipWorkflow.forums)] + [PARTNERSHIP_ID]:
+    for workflow_id in [f.forum_id for f in await answer(handle, PartnershipWorkflow.forums)] + [PARTNERSHIP_ID]:
         try:
             await time_env.client.get_workflow_handle(workflow_id).terminate("test over")
         except RPCError:
@@ -220,8 +219,7 @@ async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
     try:
 
         async def cosigned():
-            status = await the_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
-            return status.due is None
+            return (await answer(the_partnership, PartnershipWorkflow.checkpoint)).due is None
 
         try:
             await eventually(cosigned, timeout=60, interval=0.2)
@@ -236,7 +234,7 @@ async def test_checkpoint_watch_once_signs_what_is_due_and_nothing_else(
     assert out == f"checkpoint at {rows} rows co-signed by UK and ROK (due after the Forum {forum.year})\n"
     # (a query the loaded test server left unanswered is said in one line, and the watch goes on)
     assert err.startswith("watching for checkpoints due from ROK. Ctrl-C stops.\n") and "Traceback" not in err
-    status = await the_partnership.query(PartnershipWorkflow.checkpoint)
+    status = await answer(the_partnership, PartnershipWorkflow.checkpoint)
     assert status.due is None and status.latest.rows == rows
     assert (await cli("checkpoint", "watch", "--as", "ROK", "--once")).stdout == ""
 
@@ -263,7 +261,7 @@ async def test_the_stack_signs_for_the_keys_it_holds_after_a_forum(
         await forum_cycle(time_env, skipping_partnership, task_queue)
 
         async def cosigned():
-            status = await skipping_partnership.query(PartnershipWorkflow.checkpoint, rpc_timeout=timedelta(seconds=5))
+            status = await answer(skipping_partnership, PartnershipWorkflow.checkpoint)
             return status.called_after and status.due is None and status.latest
 
         latest = await eventually(cosigned, timeout=90, interval=0.2)
