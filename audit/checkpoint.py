@@ -10,23 +10,41 @@ from sqlalchemy import Engine
 
 from activities.register import decisions
 from models.checkpoint import CHECKPOINT_KIND
+from models.partnership import ENTRY_INTO_EFFECT
 
 
-def latest_checkpoint(recorded: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The co-signed checkpoint with the most rows among the decisions the histories recorded."""
-    checkpoints = [r for r in recorded.values() if r["kind"] == CHECKPOINT_KIND]
+def latest_checkpoint(recorded: dict[str, dict[str, Any]], partnership_id: str) -> dict[str, Any] | None:
+    """The co-signed checkpoint with the most rows among those the Partnership's histories recorded."""
+    checkpoints = [r for r in recorded.values() if r["kind"] == CHECKPOINT_KIND and r["workflow_id"] == partnership_id]
     return max(checkpoints, key=lambda r: r["details"]["rows"], default=None)
 
 
 def checkpoint_problems(engine: Engine, recorded: dict[str, dict[str, Any]]) -> list[str]:
-    checkpoint = latest_checkpoint(recorded)
-    if checkpoint is None:
+    """The register against the latest checkpoint of the Partnership it serves: the one whose entry
+    into effect it recorded first. Anyone with access to the namespace can start a second
+    Partnership on the engine's task queue, with keys of its own, and co-sign whatever it likes
+    there (adversarial review 5): its checkpoints say nothing of this register, and a register
+    holding one is said."""
+    rows = decisions(engine)
+    ours = next((r.workflow_id for r in rows if r.kind == ENTRY_INTO_EFFECT), None)
+    if ours is None:  # an empty register, or one whose first row is gone: said by the other checks
         return []
+    others = sorted({r["workflow_id"] for r in recorded.values() if r["kind"] == CHECKPOINT_KIND} - {ours})
+    problems = [
+        f"{other} recorded a register checkpoint, but the register serves {ours}: a second Partnership runs on "
+        "the engine's task queue; its checkpoints are not held against this register"
+        for other in others
+    ]
+    checkpoint = latest_checkpoint(recorded, ours)
+    if checkpoint is None:
+        return problems
     count, head = checkpoint["details"]["rows"], checkpoint["details"]["head_hash"]
     signed = f"the checkpoint co-signed by UK and ROK on {checkpoint['decided_at'][:10]} ({count} rows)"
-    rows = decisions(engine)
     if len(rows) < count:
-        return [f"the register has {len(rows)} rows, fewer than {signed}: its last rows were cut off"]
+        return [*problems, f"the register has {len(rows)} rows, fewer than {signed}: its last rows were cut off"]
     if rows[count - 1].hash != head:
-        return [f"row {rows[count - 1].seq} does not end the chain {signed} vouches for: the register was rewritten"]
-    return []
+        return [
+            *problems,
+            f"row {rows[count - 1].seq} does not end the chain {signed} vouches for: the register was rewritten",
+        ]
+    return problems

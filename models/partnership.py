@@ -30,6 +30,9 @@ from models.records import (
 from models.signing import Filing
 from models.working_group import WorkingGroup
 
+#: The register's first decision (¶31), by which the audit knows which Partnership a register serves.
+ENTRY_INTO_EFFECT = "entry-into-effect"
+
 
 class Stage(StrEnum):
     AWAITING_SIGNATURES = "AWAITING_SIGNATURES"

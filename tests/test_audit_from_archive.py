@@ -23,7 +23,7 @@ from models.identities import Identity
 from models.register import GENESIS, Decision, StoredTextRow, hash_of
 from models.signing import public_key_text
 from tests.cli_runner import run_cli
-from tests.helpers import effects_done, signed_partnership
+from tests.helpers import effects_done, signed, signed_partnership
 from tests.test_amendments import consent, in_force, propose
 from tests.test_keyring import revocation
 from workflows.partnership import PartnershipWorkflow
@@ -183,7 +183,7 @@ async def test_a_pass_records_what_it_found_still_running_after_its_closed_entry
     from activities.register import every_closed_entry
     from audit.verify import swept
     from models.consultation import ConsultationWithdrawal
-    from tests.helpers import eventually, signed
+    from tests.helpers import eventually
     from tests.test_consultations import open_one
     from workflows.consultation import ConsultationWorkflow
 
@@ -211,9 +211,12 @@ async def test_a_cosigned_checkpoint_reaches_the_archive_and_holds_the_register_
     as new behind it: the next pass stores it, and the archive alone catches a register cut back."""
     from temporalio.client import WorkflowExecutionStatus
 
+    from models.partnership import TerminationNotice
     from tests.helpers import eventually
     from tests.test_checkpoint import checkpoint, head
 
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
+    await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     running = (await partnership.describe()).run_id
     rows, head_hash = head()

@@ -29,8 +29,8 @@ from workflows.partnership import PartnershipWorkflow
 CLI = str(Path(sys.executable).parent / "partnership")
 
 
-def checkpoint(by: Identity, rows: int, head_hash: str) -> RegisterCheckpoint:
-    return signed(RegisterCheckpoint(filed_by=by, rows=rows, head_hash=head_hash))
+def checkpoint(by: Identity, rows: int, head_hash: str, to=None) -> RegisterCheckpoint:
+    return signed(RegisterCheckpoint(filed_by=by, rows=rows, head_hash=head_hash), to=to)
 
 
 def head() -> tuple[int, str]:
@@ -70,6 +70,40 @@ async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(loca
         f"the register has 1 rows, fewer than the checkpoint co-signed by UK and ROK on {cosigned:%Y-%m-%d} (2 rows): "
         "its last rows were cut off"
     ) in problems
+
+
+@pytest.mark.timeout(120)
+async def test_a_second_partnerships_checkpoint_is_not_held_against_the_register(
+    local_env, partnership, local_worker, keys, task_queue
+):
+    """Adversarial review 5, F3: anyone with access to the namespace can start a second Partnership
+    on the engine's task queue and co-sign what it likes there; the audit held the register to
+    its checkpoint, the largest of any history's, and said UK and ROK had co-signed it."""
+    from tests.helpers import signed_partnership
+
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
+    await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    rows, head_hash = head()
+    for participant in (Identity.UK, Identity.ROK):
+        await partnership.execute_update(PartnershipWorkflow.sign_checkpoint, checkpoint(participant, rows, head_hash))
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    rogue, _ = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=10_000)
+    for participant in (Identity.UK, Identity.ROK):
+        huge = checkpoint(participant, 10**6, "0" * 64, to=rogue)
+        await rogue.execute_update(PartnershipWorkflow.sign_checkpoint, huge)
+    await effects_done(rogue, PartnershipWorkflow.pending_effects)
+    query = f"WorkflowId = '{partnership.id}' OR WorkflowId = '{rogue.id}'"
+    problems = (await verify(local_env.client, register_engine(), query)).problems
+    assert problems == [
+        f"{rogue.id} recorded a register checkpoint, but the register serves {partnership.id}: a second Partnership "
+        "runs on the engine's task queue; its checkpoints are not held against this register"
+    ]
+    with register_engine().begin() as conn:  # the genuine checkpoint still holds the register
+        conn.execute(text("DELETE FROM decisions WHERE seq >= :keep"), {"keep": rows})
+    problems = (await verify(local_env.client, register_engine(), query)).problems
+    cut = f"the register has {rows - 1} rows, fewer than the checkpoint co-signed"
+    assert any(p.startswith(cut) for p in problems), problems
 
 
 # After each Forum (issue 14) ---------------------------------------------------------------------

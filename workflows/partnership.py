@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.keyring import KeyRing
     from models.messages import AmendmentOutcome, TerminationTaken
     from models.partnership import (
+        ENTRY_INTO_EFFECT,
         AmendmentReceipt,
         NoticeReceipt,
         PartnershipState,
@@ -124,8 +125,8 @@ class PartnershipWorkflow(
         self._state.in_effect_since = since
         self._publish_stage()
         self._record(
-            "entry-into-effect",
-            "entry-into-effect",
+            ENTRY_INTO_EFFECT,
+            ENTRY_INTO_EFFECT,
             decided_at,
             f"The Partnership is in effect from {since}, signed by UK and ROK.",
             {
@@ -136,7 +137,7 @@ class PartnershipWorkflow(
             },
         )
         self._notify(
-            "entry-into-effect",
+            ENTRY_INTO_EFFECT,
             list(FILERS),
             "The UK-RoK Digital Partnership is in effect",
             f"Both Participants have signed. The Partnership is in effect from {since}.",
