@@ -53,7 +53,9 @@ def _filing(workflow_type: str, update: str, arg: Any) -> Filing | None:
 
 
 def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling]]:
-    """The registry as the history leaves it, and each accepted filing with the key that signed it."""
+    """The registry as the history leaves it, and each accepted filing with the key that signed it.
+    Every key the run held is kept, not only the latest few a workflow carries: a filing made with
+    a key changed many times since is still found signed (adversarial review 5, F2)."""
     ring = KeyRing()
     workflow_type = ""
     accepted: list[tuple[int, datetime, str, Filing]] = []
@@ -89,7 +91,7 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                     for p in revokers(filing.revoked):
                         held.pop(p, None)
             if change is not None and change_problem(ring, change, at) is None:
-                ring = ring.changed(change, at)
+                ring = ring.changed(change, at, kept=None)
                 for filer in void_halves(held, change):
                     held.pop(filer)
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
@@ -101,11 +103,24 @@ def signed_filings(history: WorkflowHistory) -> tuple[KeyRing, list[SignedFiling
                     continue
                 if changes_problem(ring, batch, at) is None:
                     for change in batch.changes:
-                        ring = ring.changed(change, at)
+                        ring = ring.changed(change, at, kept=None)
     return ring, [
         SignedFiling(event_id, at, update, filing.filed_by, filing.filing_id, ring.signer(filing))
         for event_id, at, update, filing in accepted
     ]
+
+
+def every_key(rings: list[KeyRing]) -> KeyRing:
+    """Every key these registries hold, each once, as the latest word on it says (ended, if any
+    says so): a run carries only the latest few keys into the next, so no one run has them all."""
+    known: dict[tuple[str, str], KeyEntry] = {}
+    for ring in rings:
+        for entry in ring.entries:
+            seen = known.get((entry.identity, entry.public_key))
+            if seen is None or (seen.valid_until is None and entry.valid_until is not None):
+                known[(entry.identity, entry.public_key)] = entry
+    first = datetime.min.replace(tzinfo=UTC)
+    return KeyRing(entries=sorted(known.values(), key=lambda e: e.valid_from or first))
 
 
 def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
@@ -120,8 +135,7 @@ def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
         ring, filings = signed_filings(history)
         rings.append((_is_partnership(history), ring))
         signed.append((history, filings))
-    candidates = [r for p, r in rings if p] or [r for _, r in rings]
-    latest = max(candidates, key=lambda r: len(r.entries), default=KeyRing())
+    latest = every_key([r for p, r in rings if p] or [r for _, r in rings])
     for history, filings in signed:
         for f in filings:
             if f.key is None:

@@ -177,8 +177,9 @@ class KeyRing(Model):
             kept.append(e if ended else e.model_copy(update={"valid_until": None, "ended_by": None}))
         return KeyRing(entries=kept)
 
-    def changed(self, change: KeyChange, at: datetime) -> KeyRing:
-        """The registry after `change`, received at `at` (verify it first: `change_problem`)."""
+    def changed(self, change: KeyChange, at: datetime, kept: int | None = KEYS_KEPT) -> KeyRing:
+        """The registry after `change`, received at `at` (verify it first: `change_problem`), keeping
+        the latest `kept` keys of each identity (the audit, bound by no carried state, keeps all)."""
         entries = [
             e.model_copy(update={"valid_until": at, "ended_by": change.kind})
             if e.identity == change.identity and e.valid_until is None
@@ -187,7 +188,7 @@ class KeyRing(Model):
         ]
         entries.append(KeyEntry(identity=change.identity, public_key=change.new_key, valid_from=at, change=change))
         own = [e for e in entries if e.identity == change.identity]
-        dropped = {id(e) for e in own[: max(0, len(own) - KEYS_KEPT)]}
+        dropped = {id(e) for e in own[: max(0, len(own) - kept)]} if kept is not None else set()
         return KeyRing(entries=[e for e in entries if id(e) not in dropped])
 
 

@@ -478,3 +478,25 @@ def test_a_key_has_one_spelling_so_one_key_is_never_registered_for_two(data_dir,
     respelt.write_text(other + "\n")
     with pytest.raises(KeyProblem, match=f"not in canonical base64 \\(it should read {re.escape(uk)}\\)"):
         read_public_key(respelt)
+
+
+@pytest.mark.timeout(120)
+async def test_filings_stay_signed_in_the_audit_however_often_the_key_changed_since(local_env, partnership):
+    """Adversarial review 5, F2: a workflow carries only the latest KEYS_KEPT keys of an identity;
+    the audit looked each filing's signer up in that registry, so once ROK's key had changed that
+    often, ROK's own signature of the Partnership was called altered and audit verify failed."""
+    from audit.verify import verify
+    from models.keyring import KEYS_KEPT
+
+    uk, rok = load_private_key(Identity.UK), load_private_key(Identity.ROK)
+    first = public_key_text(rok)
+    for _ in range(KEYS_KEPT + 1):
+        new = Ed25519PrivateKey.generate()
+        revoked = revocation(Identity.UK, uk, Identity.ROK, public_key_text(rok), new, to=partnership.id)
+        await partnership.execute_update(PartnershipWorkflow.revoke_key, revoked)
+        rok = new
+    assert first not in [e.public_key for e in (await partnership.query(PartnershipWorkflow.key_ring)).entries]
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    report = await verify(local_env.client, register_engine(), f"WorkflowId = '{partnership.id}'")
+    assert report.problems == [] and report.findings == [], report
+    assert f"ROK key {fingerprint(first)}: valid" in "\n".join(report.key_history)
