@@ -102,6 +102,9 @@ class AmendmentSummary(Model):
     # The date the proposal asked for, as the Partnership received it: no report may bring the
     # amendment into effect before it.
     requested_effective_on: date | None = None
+    # The consent the Partnership checked when first told of it (its `evidence`): the one the
+    # amendment may later be in effect on, checked by that, not by a key long since changed.
+    consent: str | None = None
 
     def when(self) -> str:
         """When it took or takes effect, or by when it must be answered (`status`, `amendment list`)."""

@@ -278,11 +278,11 @@ class ForumCase(Model):
         (what it answers the Partnership: models/records.SenderCheck)."""
         wanted = set(instruments)
         taken = [
-            {d.tabling.filing_id, *(a.filing_id for a in d.agreements)}
+            {d.tabling.evidence(), *(a.evidence() for a in d.agreements)}
             for d in self.decisions
             if d.taken_at and d.tabling
         ]
-        closed = {a.filing_id for a in self.minutes_approval_instruments} if self.stage is ForumStage.CLOSED else None
+        closed = {a.evidence() for a in self.minutes_approval_instruments} if self.stage is ForumStage.CLOSED else None
         return wanted in taken or wanted == closed
 
     def summary(self) -> ForumSummary:

@@ -46,8 +46,12 @@ class TakenDecision(Model):
     agreements: list[DecisionAgreement] = Field(max_length=2)
 
     def instruments(self) -> list[str]:
-        """What the cycle vouches for when asked (`SenderCheck`): the tabling and both agreements."""
+        """The filing ids of the tabling and both agreements."""
         return [self.tabled.filing_id, *(a.filing_id for a in self.agreements)]
+
+    def vouched(self) -> list[str]:
+        """What the cycle vouches for when asked (`SenderCheck`): the tabling and both agreements."""
+        return [self.tabled.evidence(), *(a.evidence() for a in self.agreements)]
 
 
 class TerminationTaken(Model):
@@ -58,10 +62,10 @@ class TerminationTaken(Model):
     notice: TerminationNotice
     termination: Termination
 
-    def instruments(self) -> list[str]:
+    def vouched(self) -> list[str]:
         """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect,
         and the date it did (a genuine undated notice, copied, would otherwise carry any date)."""
-        return [self.notice.filing_id, f"effective-on:{self.termination.effective_on.isoformat()}"]
+        return [self.notice.evidence(), f"effective-on:{self.termination.effective_on.isoformat()}"]
 
 
 class JointWindDown(Model):
@@ -69,9 +73,9 @@ class JointWindDown(Model):
 
     filings: list[WindDown] = Field(max_length=2)
 
-    def instruments(self) -> list[str]:
+    def vouched(self) -> list[str]:
         """What the Partnership vouches for when asked (`SenderCheck`): the two wind-downs it took."""
-        return [f.filing_id for f in self.filings]
+        return [f.evidence() for f in self.filings]
 
 
 class CadenceChanged(Model):
@@ -92,8 +96,14 @@ class CadenceChanged(Model):
     def instruments(self) -> list[str]:
         """The filing ids the change rests on (an action takes each change once)."""
         if self.decision is not None:
-            return [self.decision.tabled.filing_id, *(a.filing_id for a in self.decision.agreements)]
+            return self.decision.instruments()
         return [f.filing_id for f in self.filings]
+
+    def vouched(self) -> list[str]:
+        """What the Partnership vouches for when asked (`SenderCheck`): the instruments as signed."""
+        if self.decision is not None:
+            return self.decision.vouched()
+        return [f.evidence() for f in self.filings]
 
 
 class ForumClosed(Model):
@@ -103,9 +113,9 @@ class ForumClosed(Model):
     forum_id: WorkflowRef
     approvals: list[MinutesApproval] = Field(max_length=2)
 
-    def instruments(self) -> list[str]:
+    def vouched(self) -> list[str]:
         """What the cycle vouches for when asked (`SenderCheck`): the approvals it closed on."""
-        return [a.filing_id for a in self.approvals]
+        return [a.evidence() for a in self.approvals]
 
 
 #: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes

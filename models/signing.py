@@ -48,6 +48,13 @@ class Filing(Model):
         body["instrument"] = type(self).__name__
         return canonical_json(body)
 
+    def evidence(self) -> str:
+        """The instrument exactly as signed: its id and a digest of its bytes and signature. What a
+        sender vouches for (models/records.SenderCheck) when its receiver can no longer check the
+        signature itself, the key behind it having left the registry it carries."""
+        digest = hashlib.sha256(self.canonical_bytes() + b"." + self.signature.encode()).hexdigest()
+        return f"{self.filing_id}#{digest[:32]}"
+
 
 F = TypeVar("F", bound=Filing)
 

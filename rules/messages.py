@@ -45,15 +45,17 @@ def instrument_problem(
     what: str,
     since: datetime,
     received_at: datetime | None = None,
+    vouched: bool = False,
 ) -> str | None:
     """One instrument a message rests on: present, signed by `filer` with one of its keys (not one
     revoked before `since`, when the thing it concerns began; one still valid at `received_at`,
-    where the message first tells of it), and addressed to the workflow it acted on."""
+    where the message first tells of it), and addressed to the workflow it acted on. `vouched`:
+    the message's sender is asked about it before it is acted on (see carried_signature_problem)."""
     if filing is None:
         return f"it carries no {what}"
     if filing.filed_by is not filer:
         return f"its {what} is filed by {filing.filed_by}, not {filer}"
-    signature = carried_signature_problem(filing, keys, since, received_at)
+    signature = carried_signature_problem(filing, keys, since, received_at, vouched)
     if problem := address_problem(filing, addressed_to) or signature:
         return f"its {what}: {problem}"
     return None
@@ -94,7 +96,11 @@ def amendment_outcome_problem(
     if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
         consent = outcome.consent
         responder = other_participant(proposer)
-        if problem := instrument_problem(consent, keys, ident, responder, "consent", known.proposed_at, first_told):
+        if known.consent is not None:  # checked when first told (adversarial review 5: not again,
+            # by a registry its signer's key may have left since): the very same instrument
+            if consent is None or consent.evidence() != known.consent:
+                return f"its consent is not the one {ident} was consented to by"
+        elif problem := instrument_problem(consent, keys, ident, responder, "consent", known.proposed_at, first_told):
             return problem
         # A consent can be copied from the history: the date is checked against this record.
         if known.status is AmendmentStatus.CONSENTED and summary.effective_on != known.effective_on:
@@ -147,12 +153,13 @@ def decision_instruments_problem(decision: TakenDecision, keys: KeyRing, since: 
     where = f"decision {decision.number} of {decision.forum_id}"
     tabled = decision.tabled
     forum_id = decision.forum_id
-    if problem := instrument_problem(tabled, keys, forum_id, Identity.SECRETARIAT, f"tabling of {where}", since):
+    what = f"tabling of {where}"
+    if problem := instrument_problem(tabled, keys, forum_id, Identity.SECRETARIAT, what, since, vouched=True):
         return problem
     for participant in PARTICIPANTS:
         agreement = next((a for a in decision.agreements if a.filed_by is participant), None)
         what = f"{participant} agreement"
-        if problem := instrument_problem(agreement, keys, forum_id, participant, what, since):
+        if problem := instrument_problem(agreement, keys, forum_id, participant, what, since, vouched=True):
             return f"{where}: {problem}"
         assert agreement is not None
         if agreement.decision != decision.number or agreement.tabled != tabled.filing_id:
@@ -169,7 +176,7 @@ def forum_closed_problem(forum: ForumSummary | None, closed: ForumClosed, keys: 
     for participant in PARTICIPANTS:
         approval = next((a for a in closed.approvals if a.filed_by is participant), None)
         what = f"{participant} approval of the minutes of {forum.forum_id}"
-        if problem := instrument_problem(approval, keys, forum.forum_id, participant, what, since):
+        if problem := instrument_problem(approval, keys, forum.forum_id, participant, what, since, vouched=True):
             return problem
         approvals.append(approval)
     if len({a.minutes_sha256 for a in approvals if a is not None}) != 1:
@@ -184,7 +191,8 @@ def termination_taken_problem(
     notice, termination = message.notice, message.termination
     if not notice.filed_by.is_participant:
         return f"a notice of termination is given by a Participant, not {notice.filed_by}"
-    if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, "notice of termination", since):
+    what = "notice of termination"
+    if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, what, since, vouched=True):
         return problem
     if termination.filing_id != notice.filing_id or termination.given_by is not notice.filed_by:
         return f"the termination is not the one notice {notice.filing_id} brought about"
@@ -205,7 +213,8 @@ def wound_down_problem(
 ) -> str | None:
     for participant in PARTICIPANTS:
         filing = next((f for f in message.filings if f.filed_by is participant), None)
-        if problem := instrument_problem(filing, keys, partnership_id, participant, f"{participant} wind-down", since):
+        what = f"{participant} wind-down"
+        if problem := instrument_problem(filing, keys, partnership_id, participant, what, since, vouched=True):
             return problem
         assert filing is not None
         if action_id not in filing.actions:
@@ -237,7 +246,7 @@ def cadence_changed_problem(
         for participant in PARTICIPANTS:
             filing = next((f for f in message.filings if f.filed_by is participant), None)
             what = f"{participant} set-leads filing"
-            if problem := instrument_problem(filing, keys, partnership_id, participant, what, since):
+            if problem := instrument_problem(filing, keys, partnership_id, participant, what, since, vouched=True):
                 return problem
         first, second = message.filings
         if first.area != area or second.area != first.area or second.terms() != first.terms():

@@ -177,7 +177,7 @@ def governed_signal(
                 self._refuse_message(handler.__name__, problem)
                 return
             if confirm is not None:
-                instruments = message.instruments()  # type: ignore[attr-defined]
+                instruments = message.vouched()  # type: ignore[attr-defined]
                 told = message.model_dump(mode="json")  # type: ignore[attr-defined]
                 sender = confirm(self, message)
                 ask_sender(

@@ -117,7 +117,7 @@ class PartnershipJointDecisions:
                 {"actions": [a.action_id for a in ongoing], "reason": reason},
                 paragraph="32",
             )
-            self._taking([f.filing_id for f in evidence.filings])  # type: ignore[attr-defined]  # BoundedState's
+            self._taking(evidence.vouched())  # type: ignore[attr-defined]  # BoundedState's
             for action in ongoing:
                 self._tell(action.action_id, "wound_down", evidence)
             ending = {a.action_id for a in ongoing}

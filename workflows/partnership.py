@@ -254,7 +254,7 @@ class PartnershipWorkflow(
         if pending.notice is None:
             return  # a notice accepted before notices were kept (pre-1.0 histories): nothing to show
         message = TerminationTaken(notice=pending.notice, termination=pending.model_copy(update={"notice": None}))
-        self._taking(message.instruments())
+        self._taking(message.vouched())
         self._tell_programmes_terminated(message)
         for amendment in self._state.amendments.values():
             if amendment.status.is_open:
@@ -307,12 +307,12 @@ class PartnershipWorkflow(
         known = self._state.amendments[outcome.summary.amendment_id]  # the rule saw it
         if not known.status.is_open or outcome.summary.status.stage < known.status.stage:
             return  # signals may arrive out of order; a status never moves back, an outcome is final
+        # A consent first told of now was checked by the rule just now: kept as the one to hold to.
+        consent = known.consent or (outcome.consent.evidence() if outcome.consent else None)
         summary = known.model_copy(
-            update={"status": outcome.summary.status, "effective_on": outcome.summary.effective_on}
+            update={"status": outcome.summary.status, "effective_on": outcome.summary.effective_on, "consent": consent}
         )
-        newly_in_effect = summary.status is AmendmentStatus.IN_EFFECT and (
-            known is None or known.status is not AmendmentStatus.IN_EFFECT
-        )
+        newly_in_effect = summary.status is AmendmentStatus.IN_EFFECT and known.status is not AmendmentStatus.IN_EFFECT
         if newly_in_effect and self._state.stage is not Stage.TERMINATED:
             self._state.version += 1
             summary = summary.model_copy(update={"version": self._state.version})

@@ -125,7 +125,7 @@ class Programmes:
         if cadence_months == group.cadence_months:
             return
         group.cadence_months = cadence_months
-        self._taking(evidence.instruments())  # type: ignore[attr-defined]  # BoundedState's
+        self._taking(evidence.vouched())  # type: ignore[attr-defined]  # BoundedState's
         for action in self._state.actions.values():  # also those shown closed (see _tell_programmes_terminated)
             if action.area == group.area:
                 self._tell(action.action_id, "cadence_changed", evidence)

@@ -1,0 +1,126 @@
+"""An instrument received long ago stays good evidence however often its signer's key changed since
+(adversarial review 5, F1). A workflow carries only the latest KEYS_KEPT keys of each identity, and
+some messages carry an instrument again long after it was filed: an amendment's consent when the
+amendment takes effect, a notice of termination when it does. Once the key behind one had left
+the receiver's registry, the genuine message was refused: a consented amendment never came into
+force (and its consenter could bring that about alone, by rotating daily), and a termination never
+reached the open amendments, which then took consents after it."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from engine.keys import load_private_key, write_key_pair
+from models.amendment import AmendmentStatus
+from models.calendar import local_midnight
+from models.identities import Identity
+from models.keyring import KEYS_KEPT, KeyRevocation, KeyRotation, possession_bytes
+from models.messages import TerminationTaken
+from models.partnership import Termination, TerminationNotice
+from models.signing import fingerprint, public_key_text, sign
+from tests.helpers import answer, effects_done, eventually, signed, sleep_until
+from tests.test_amendments import consent, ended, propose
+from workflows.amendment import AmendmentWorkflow
+from workflows.partnership import PartnershipWorkflow
+
+UK, ROK = Identity.UK, Identity.ROK
+
+
+async def revoke(partnership, revoked: Identity, by: Identity) -> None:
+    """`by` revokes `revoked`'s key (a lost key: no pause); the new key goes into the data dir."""
+    new = Ed25519PrivateKey.generate()
+    old = fingerprint(public_key_text(load_private_key(revoked)))
+    new_key = public_key_text(new)
+    proof = base64.b64encode(new.sign(possession_bytes(revoked, new_key, old))).decode()
+    filing = KeyRevocation(filed_by=by, revoked=revoked, revoked_fingerprint=old, new_key=new_key, possession=proof)
+    await partnership.execute_update(PartnershipWorkflow.revoke_key, signed(filing, to=partnership))
+    write_key_pair(revoked, new)
+
+
+async def rotate(partnership, who: Identity) -> None:
+    old, new = load_private_key(who), Ed25519PrivateKey.generate()
+    rotation = KeyRotation(
+        filed_by=who, addressed_to=partnership.id, old_fingerprint=fingerprint(public_key_text(old)),
+        new_key=public_key_text(new),
+    )  # fmt: skip
+    rotation = sign(rotation, old)
+    proof = base64.b64encode(new.sign(rotation.canonical_bytes())).decode()
+    await partnership.execute_update(
+        PartnershipWorkflow.rotate_key, rotation.model_copy(update={"new_key_signature": proof})
+    )
+    write_key_pair(who, new)
+
+
+async def in_effect_after(time_env, partnership, change_rok_key) -> None:
+    now = await time_env.get_current_time()
+    effective_on = (now + timedelta(days=60)).date()
+    receipt, amendment = await propose(partnership, time_env.client, effective_on=effective_on)
+    consented = consent(receipt.amendment_id)
+    view = await amendment.execute_update(AmendmentWorkflow.consent, consented)
+    assert view.status is AmendmentStatus.CONSENTED
+    for _ in range(KEYS_KEPT):
+        await change_rok_key()
+    ring = await answer(partnership, PartnershipWorkflow.key_ring)
+    assert ring.forgot(ROK) and ring.signer(consented) is None  # the consent's key has left the registry
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    await sleep_until(time_env, local_midnight(effective_on, UK) + timedelta(minutes=1))
+    assert (await eventually(lambda: ended(amendment))).status is AmendmentStatus.IN_EFFECT
+
+    async def in_force():
+        return (await answer(partnership, PartnershipWorkflow.status)).version == 2
+
+    assert await eventually(in_force), await answer(partnership, PartnershipWorkflow.refused_messages)
+    shown = {a.amendment_id: a.status for a in await answer(partnership, PartnershipWorkflow.amendments)}
+    assert shown.get(receipt.amendment_id, AmendmentStatus.IN_EFFECT) is AmendmentStatus.IN_EFFECT
+
+
+async def test_a_consented_amendment_comes_into_force_after_its_consenters_key_was_lost_often(
+    time_env, skipping_partnership
+):
+    await in_effect_after(time_env, skipping_partnership, lambda: revoke(skipping_partnership, ROK, UK))
+
+
+async def test_the_consenter_cannot_undo_its_consent_by_rotating_its_key_daily(time_env, skipping_partnership):
+    async def a_day_later_rotated():
+        await rotate(skipping_partnership, ROK)
+        await sleep_until(time_env, await time_env.get_current_time() + timedelta(days=1, minutes=1))
+
+    await in_effect_after(time_env, skipping_partnership, a_day_later_rotated)
+
+
+async def test_a_termination_reaches_an_open_amendment_after_the_notice_givers_key_was_lost_often(
+    time_env, skipping_partnership
+):
+    partnership = skipping_partnership
+    now = await time_env.get_current_time()
+    receipt, amendment = await propose(partnership, time_env.client, respond_by=(now + timedelta(days=400)).date())
+    notice = signed(TerminationNotice(filed_by=UK), to=partnership)
+    given = await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+    for _ in range(KEYS_KEPT):
+        await revoke(partnership, UK, ROK)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+    # Where the registry can no longer check the notice, only the Partnership's word on exactly
+    # that notice counts: one altered to take effect today is refused once the Partnership says no.
+    today = now.date()
+    altered = notice.model_copy(update={"effective_on": today})
+    termination = Termination(
+        given_by=UK, recipient=ROK, filing_id=notice.filing_id, received_at=now, effective_on=today,
+        effective_at=local_midnight(today, ROK),
+    )  # fmt: skip
+    await amendment.signal(
+        AmendmentWorkflow.partnership_terminated, TerminationTaken(notice=altered, termination=termination)
+    )
+
+    async def refused():
+        return (await amendment.query(AmendmentWorkflow.refused_messages)).count == 1
+
+    await eventually(refused)
+    assert (await amendment.query(AmendmentWorkflow.show)).status is AmendmentStatus.PROPOSED
+
+    await sleep_until(time_env, given.effective_at + timedelta(minutes=5))
+    view = await eventually(lambda: ended(amendment))
+    assert view.status is AmendmentStatus.LAPSED, await amendment.query(AmendmentWorkflow.refused_messages)
