@@ -13,7 +13,19 @@ from pydantic import Field
 from models.base import Model
 from models.identities import Identity
 from models.keyring import KeyRing
-from models.limits import SEQ_MAX, About, Attendees, Day, IdSized, Line, LineSized, Seq, Text, WorkflowRef
+from models.limits import (
+    SEQ_MAX,
+    About,
+    Attendees,
+    Day,
+    IdSized,
+    Line,
+    LineSized,
+    Moment,
+    Seq,
+    Text,
+    WorkflowRef,
+)
 from models.records import DecisionRecord, Notification, RefusedMessages
 from models.signing import Filing
 
@@ -77,11 +89,11 @@ class ConsultationSummary(Model):
     about: IdSized
     summary: LineSized
     opened_by: Identity
-    opened_at: datetime
+    opened_at: Moment
     state: ConsultationState
     rounds: int = Field(default=0, ge=0, le=SEQ_MAX)
     proposals: int = Field(default=0, ge=0, le=SEQ_MAX)
-    resolved_at: datetime | None = None
+    resolved_at: Moment | None = None
     seq: Seq = 0
 
 

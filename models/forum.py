@@ -24,6 +24,7 @@ from models.limits import (
     Line,
     LineSized,
     LongText,
+    Moment,
     Name,
     Ref,
     Seq,
@@ -223,13 +224,13 @@ class ForumCalendarView(Model):
 class ForumSummary(Model):
     forum_id: IdSized  # bounded as ActionSummary's fields are, for the same reason
     year: int
-    on: date
+    on: Day
     venue: LineSized
     host: Identity
     stage: ForumStage
     overdue: bool = False
     seq: Seq = 0
-    started_at: datetime | None = None  # instruments about the cycle come after it (issue 11)
+    started_at: Moment | None = None  # instruments about the cycle come after it (issue 11)
 
 
 class ForumCase(Model):

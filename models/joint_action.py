@@ -22,6 +22,7 @@ from models.limits import (
     IdSized,
     Line,
     LineSized,
+    Moment,
     Name,
     Ref,
     Seq,
@@ -165,7 +166,7 @@ class ActionSummary(Model):
     proposed_by: Identity
     percent: int | None = Field(default=None, ge=0, le=100)
     progress: Progress | None = None
-    last_report_at: datetime | None = None
+    last_report_at: Moment | None = None
     cost_arrangement: TextSized = OWN_EXPENSES
     continues_after_termination: bool = False
     seq: Seq = 0  # bumped on every change; the Partnership ignores a stale (reordered) signal

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
 from models.identities import Identity
 
@@ -199,6 +199,13 @@ FilingId = Annotated[str, StringConstraints(pattern=rf"^[A-Za-z0-9][A-Za-z0-9._/
 Signature = Annotated[str, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9+/=]*$")]
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
+#: A moment a roll-up reports (a report's time, a thing's opening): aware, within the calendar's
+#: range, as every moment the workflows set is. A forged one in year 9999, or with no time zone,
+#: broke every page that counted from it (adversarial review 5, F4).
+Moment = Annotated[
+    AwareDatetime,
+    Field(ge=datetime.combine(FIRST_DAY, time(), UTC), le=datetime.combine(LAST_DAY, time.max, UTC)),
+]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 #: A roll-up's count of changes (models/joint_action.py ActionSummary and its kin).
 Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]

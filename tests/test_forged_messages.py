@@ -291,3 +291,29 @@ async def test_a_forged_count_of_changes_cannot_hold_an_action_open(local_env, p
         return shown.state is ActionState.COMPLETED
 
     await eventually(completed)
+
+
+async def test_a_rollup_dated_beyond_the_calendar_or_with_no_time_zone_is_not_taken(local_env, partnership):
+    """Adversarial review 5, F4: a forged roll-up whose last report was dated in year 9999, or
+    had no time zone, with a seq far above the action's, was kept until the action closed, and the
+    console Overview failed on it (year 10000 is out of range; naive against aware)."""
+    from datetime import UTC, datetime
+
+    from console.pages import overdue
+    from tests.test_joint_actions import report
+
+    action = await agreed(partnership, local_env.client)
+    shown = {a.action_id: a for a in await partnership.query(PartnershipWorkflow.actions)}[action.id]
+    for when in ("9999-12-31T00:00:00+00:00", "0001-01-01T00:00:00"):
+        forged = shown.model_dump(mode="json") | {"last_report_at": when, "seq": 9_000_000}
+        await partnership.signal("action_changed", forged)
+    await action.execute_update(JointActionWorkflow.report, report(action, percent=55))
+
+    async def reported():
+        actions = await partnership.query(PartnershipWorkflow.actions)
+        return actions if any(a.action_id == action.id and a.percent == 55 for a in actions) else None
+
+    actions = await eventually(reported)
+    [taken] = [a for a in actions if a.action_id == action.id]
+    assert taken.last_report_at is not None and taken.last_report_at.year < 9999
+    assert overdue(actions, datetime.now(UTC)) == []
