@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import functools
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -117,18 +118,26 @@ async def run_worker(address: str | None = None) -> None:
 
     client = await connect(address)
     target = client.service_client.config.target_host
+    # Ctrl-C, and SIGTERM (what systemd, docker and Kubernetes send), stop it the same way: the
+    # effects begun run to their end first. Handlers, not KeyboardInterrupt: a worker started in the
+    # background by a shell script inherits SIGINT ignored, and SIGTERM would otherwise kill it.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with build_worker(client) as worker:
-        # An operator starting a worker by hand wants to know it is serving, and where.
+        # An operator starting a worker by hand wants to know it is serving, where, and where it writes.
         print(
             f"worker ready: Temporal at {target}, namespace {client.namespace}, "
-            f"task queue {worker.task_queue}. Ctrl-C stops.",
+            f"task queue {worker.task_queue}; {config.effects_go_to()}. Ctrl-C stops.",
             file=sys.stderr,
             flush=True,
         )
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
-            print("worker stopped", file=sys.stderr, flush=True)
+            print("worker stopping: effects begun finish first", file=sys.stderr, flush=True)
+    print("worker stopped", file=sys.stderr, flush=True)
 
 
 def main() -> None:

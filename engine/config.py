@@ -58,6 +58,22 @@ def smtp_url() -> str | None:
     return os.environ.get("PARTNERSHIP_SMTP_URL") or None
 
 
+def effects_go_to() -> str:
+    """Where a worker writes: the register and the mail, passwords not shown (its ready line)."""
+    from urllib.parse import urlsplit
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        register = make_url(database_url()).render_as_string(hide_password=True)
+    except ArgumentError:
+        register = "DATABASE_URL (not a database URL)"
+    smtp = smtp_url()
+    mail = f"SMTP {urlsplit(smtp).hostname}:{urlsplit(smtp).port or 25}" if smtp else f"Maildir {maildir()}"
+    return f"register {register}, mail {mail}"
+
+
 def mail_address(identity: Identity) -> str:
     """`PARTNERSHIP_MAIL_UK`, `…_ROK`, `…_SECRETARIAT`, `…_AUDITOR` override the defaults."""
     return os.environ.get(f"PARTNERSHIP_MAIL_{identity.value}", DEFAULT_ADDRESSES[identity])

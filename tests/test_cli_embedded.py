@@ -532,19 +532,35 @@ def test_forum_through_the_cli(stack, tmp_path):
     stop(up)
 
 
-def test_a_worker_says_when_it_is_ready_and_when_it_stops(local_env, tmp_path):
+def ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell script's `worker &` starts it
+
+
+@pytest.mark.parametrize(
+    "stop_with, started", [(signal.SIGTERM, None), (signal.SIGINT, ignore_ctrl_c)], ids=["sigterm", "in-background"]
+)
+def test_a_worker_says_when_it_is_ready_where_it_writes_and_when_it_stops(local_env, tmp_path, stop_with, started):
+    """A two-ministry walkthrough (deploy 5): SIGTERM, what systemd and docker send, killed the
+    worker outright, and one a script started in the background ignored Ctrl-C; its ready line did
+    not say which register and mail it writes to."""
     address = local_env.client.service_client.config.target_host
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")}
     env |= {"TEMPORAL_ADDRESS": address, "PARTNERSHIP_DATA_DIR": str(tmp_path), "PARTNERSHIP_TASK_QUEUE": "tq-ready"}
-    worker = subprocess.Popen([CLI, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'register.db'}",
+        "PARTNERSHIP_SMTP_URL": "smtp://u:secret@mx.example:2525",
+    }
+    worker = subprocess.Popen(
+        [CLI, "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=started
+    )
     try:
         assert worker.stderr is not None
         first = worker.stderr.readline()  # blocks until the worker prints (the test's timeout bounds it)
-        assert (
-            first.strip()
-            == f"worker ready: Temporal at {address}, namespace default, task queue tq-ready. Ctrl-C stops."
+        assert first.strip() == (
+            f"worker ready: Temporal at {address}, namespace default, task queue tq-ready; "
+            f"register sqlite:///{tmp_path / 'register.db'}, mail SMTP mx.example:2525. Ctrl-C stops."
         )
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(stop_with)
         assert worker.wait(timeout=90) == 0  # its polls end as the server answers them: slow when loaded
         assert "worker stopped" in worker.stderr.read()
     finally:
