@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +32,7 @@ from cli.output import echo, emit
 from engine import config
 from engine.client import Unreachable
 from engine.keys import (
+    PASSPHRASE_ENV,
     KeyProblem,
     expected_keys,
     init_keys,
@@ -66,6 +69,28 @@ def own(identity: Identity) -> Identity:
     return identity
 
 
+def on_a_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def passphrase_for_new_keys() -> bool:
+    """Whether the keys about to be made are encrypted at rest: with PARTNERSHIP_KEY_PASSPHRASE,
+    or, on a terminal without it, with the passphrase asked for now (empty: none)."""
+    if not os.environ.get(PASSPHRASE_ENV) and on_a_terminal():
+        chosen = typer.prompt(
+            "Passphrase to encrypt the private key at rest (empty: none)",
+            default="", hide_input=True, confirmation_prompt=True, show_default=False,
+        )  # fmt: skip
+        if chosen:
+            os.environ[PASSPHRASE_ENV] = chosen  # for this command's keys; later ones ask for it or read it
+    return bool(os.environ.get(PASSPHRASE_ENV))
+
+
+def say_if_in_clear(encrypted: bool) -> None:
+    if not encrypted:
+        echo(f"  written unencrypted: set {PASSPHRASE_ENV} (or answer the prompt on a terminal) to encrypt a new key")
+
+
 @keys_app.command("init")
 def keys_init(
     identity: Annotated[Identity | None, typer.Option("--as", help="Only this identity's key.")] = None,
@@ -82,19 +107,25 @@ def keys_init(
         if not path.exists():
             fail(f"no public key of {identity} at {path}: --replace needs the lost key's public half")
         old = fingerprint(read_public_key(path))
+        encrypted = passphrase_for_new_keys()
         retire(identity)
         key = Ed25519PrivateKey.generate()
         write_key_pair(identity, key, replaces=old)
         new = fingerprint(public_key_text(key))
         echo(f"{identity:<12} new key {new} replacing {old}; the old files are in {config.keys_dir() / 'retired'}")
+        say_if_in_clear(encrypted)
         revokers = "UK and ROK each" if identity is Identity.SECRETARIAT else "ROK" if identity is Identity.UK else "UK"
         echo(f"send {path} to {revokers}, to file `partnership keys revoke {identity} --new-key {path.name}`")
         return
     identities = (own(identity),) if identity else office_identities()
+    making = any(not private_key_path(i).exists() for i in identities)
+    encrypted = passphrase_for_new_keys() if making else True
     for ident, created in init_keys(identities=identities).items():
         state = "created" if created else "kept"
         fp = fingerprint(read_public_key(public_key_path(ident)))
         echo(f"{ident.value:<12} {state}  {private_key_path(ident)}  fingerprint {fp}")
+    if making:
+        say_if_in_clear(encrypted)
 
 
 @keys_app.command("export")

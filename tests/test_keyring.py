@@ -500,3 +500,29 @@ async def test_filings_stay_signed_in_the_audit_however_often_the_key_changed_si
     report = await verify(local_env.client, register_engine(), f"WorkflowId = '{partnership.id}'")
     assert report.problems == [] and report.findings == [], report
     assert f"ROK key {fingerprint(first)}: valid" in "\n".join(report.key_history)
+
+
+def test_keys_init_asks_for_a_passphrase_on_a_terminal_and_says_when_a_key_is_in_clear(tmp_path, monkeypatch):
+    """A two-ministry walkthrough (deploy 5): README promised a prompt to encrypt a new key; there
+    was none, and nothing said the key was written in clear."""
+    from typer.testing import CliRunner
+
+    import cli.keys
+    from engine.keys import PASSPHRASE_ENV
+    from starter import app
+
+    monkeypatch.setenv(PASSPHRASE_ENV, "")  # undone after the test, with what the prompt sets
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    monkeypatch.setenv("PARTNERSHIP_OFFICE", "UK")
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "piped"))
+    piped = CliRunner().invoke(app, ["keys", "init", "--as", "UK"])
+    assert piped.exit_code == 0 and "written unencrypted: set PARTNERSHIP_KEY_PASSPHRASE" in piped.output
+    assert (tmp_path / "piped" / "keys" / "uk.key").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    again = CliRunner().invoke(app, ["keys", "init", "--as", "UK"])  # kept: nothing new, nothing said
+    assert again.exit_code == 0 and "unencrypted" not in again.output
+
+    monkeypatch.setattr(cli.keys, "on_a_terminal", lambda: True)
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "typed"))
+    typed = CliRunner().invoke(app, ["keys", "init", "--as", "UK"], input="correct horse\ncorrect horse\n")
+    assert typed.exit_code == 0 and "unencrypted" not in typed.output, typed.output
+    assert (tmp_path / "typed" / "keys" / "uk.key").read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
