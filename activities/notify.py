@@ -109,8 +109,12 @@ def send(notification: Notification) -> str:
     mid = message_id(notification.key)
     engine = register_engine()
     with Session(engine) as session:
-        if session.get(SentNotification, mid) is not None:
-            return "already-sent"
+        sent = session.get(SentNotification, mid)
+    if sent is not None and sent.subject != notification.subject:  # as a decision reusing an id (register.py)
+        reason = f"a mail under this key, {sent.subject!r}, went out {sent.sent_at:%Y-%m-%d}; this one says otherwise"
+        return set_aside(mid, "notification", notification, reason, not_alert(notification))
+    if sent is not None:
+        return "already-sent"
     try:
         msg = compose(notification)
         msg.as_bytes()  # a header the policy cannot write fails here, not half-way into a send

@@ -66,14 +66,27 @@ def read_only_engine() -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def append_decision(engine: Engine, decision: DecisionRecord, also: Sequence[SQLModel] = ()) -> RegisterEntry:
+class DecisionConflict(ValueError):
+    """The register holds a decision under this id that says something else."""
+
+
+def append_decision(
+    engine: Engine, decision: DecisionRecord, also: Sequence[SQLModel] = (), same_only: bool = False
+) -> RegisterEntry:
     """Insert the decision at the end of the chain, or return the row already there. `also`: rows
-    written in the same transaction, only with a new decision (an archived history and its anchor)."""
+    written in the same transaction, only with a new decision (an archived history and its anchor).
+    `same_only`: the row there must say what this decision says, else DecisionConflict."""
     details_json = encode_details(decision.details)
     decided_at = aware_utc(decision.decided_at)
     for _ in range(20):
         with Session(engine) as session:
             existing = session.exec(select(Decision).where(Decision.decision_id == decision.decision_id)).first()
+            said = (decision.workflow_id, decision.kind, decision.summary, details_json)
+            if existing is not None and same_only and said != row_said(existing):
+                raise DecisionConflict(
+                    f"the register already holds decision {decision.decision_id} (row {existing.seq}) saying something "
+                    "else: it is ahead of this server's histories (restored from an older backup of the server?)"
+                )
             if existing is not None:
                 return RegisterEntry(
                     seq=existing.seq or 0,
@@ -132,16 +145,23 @@ def decisions(engine: Engine) -> list[Decision]:
         return list(session.exec(select(Decision).order_by(Decision.seq)))
 
 
+def row_said(row: Decision) -> tuple[str, str, str, str]:
+    return row.workflow_id, row.kind, row.summary, row.details_json
+
+
 @effect(RECORD_DECISION)
 def record_decision(decision: DecisionRecord) -> RegisterEntry:
     """Record one decision in the register; a retry returns the row already written. A plain
-    function: it blocks on the database, so it runs on the worker's activity thread pool."""
+    function: it blocks on the database, so it runs on the worker's activity thread pool. A row
+    under the same id saying something else is not taken for this one (a two-ministry
+    walkthrough: a register kept from after a server's backup held decisions the restored server
+    never took, and a later decision reusing an id was silently dropped): set aside and reported."""
     try:
-        entry = append_decision(register_engine(), decision)
+        entry = append_decision(register_engine(), decision, same_only=True)
     except Exception as err:
         from activities.failures import permanent_reason, set_aside  # it records through this module
 
-        if (reason := permanent_reason(err)) is None:
+        if (reason := str(err) if isinstance(err, DecisionConflict) else permanent_reason(err)) is None:
             raise
         # The row can never be written: set it aside, so the decisions after it are recorded.
         set_aside(decision.decision_id, "decision", decision, reason)

@@ -135,3 +135,30 @@ async def test_the_partnership_lane_goes_on_past_a_mail_that_can_never_be_sent(
     show_status(await partnership.query(PartnershipWorkflow.status), json_out=False)
     shown = capsys.readouterr().out
     assert f"Set aside (notification of {partnership.id}" in shown and "554" in shown
+
+
+def test_a_decision_or_mail_reusing_an_id_with_other_content_is_set_aside_not_taken_as_done(data_dir):
+    """A two-ministry walkthrough (deploy 5): a register kept from after the server's backup held
+    decisions the restored server never took; a later decision reusing one's id (the next
+    amendment's number) was taken as recorded already, and its mails as sent."""
+    env = ActivityEnvironment()
+    first = DecisionRecord(
+        decision_id="partnership/amendment-in-effect/partnership-amendment-2", workflow_id="partnership",
+        kind="amendment-in-effect", paragraph="33", decided_at=datetime(2026, 11, 30, tzinfo=UTC),
+        summary="Amendment 2 (biennial review) is in effect.",
+    )  # fmt: skip
+    assert env.run(record_decision, first).created
+    assert env.run(record_decision, first).created is False  # a retry: the same row, nothing set aside
+    other = first.model_copy(update={"summary": "Amendment 2 (quinquennial review) is in effect."})
+    assert env.run(record_decision, other).created is False
+    [failed] = failed_effects(register_engine())
+    assert failed.effect_id == first.decision_id and "already holds decision" in failed.reason
+    assert [row.summary for row in decisions(register_engine())] == [first.summary]  # the old row stays, said
+
+    sent = notice("Amendment 2 is in effect (text version 2)", key="partnership/amendment-in-effect/a2")
+    assert env.run(notify, sent) == "maildir"
+    assert env.run(notify, sent) == "already-sent"
+    assert (
+        env.run(notify, sent.model_copy(update={"subject": "Amendment 2 is in effect (text version 3)"})) == "set-aside"
+    )
+    assert [f.effect_id for f in failed_effects(register_engine())] == [first.decision_id, message_id(sent.key)]
