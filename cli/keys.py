@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 from cli.common import (
     JsonFlag,
     Refused,
+    check_registry,
     explain,
     fail,
     forget_connection,
@@ -52,7 +53,7 @@ from engine.keys import (
     write_key_pair,
 )
 from models.identities import FILERS, Identity
-from models.keyring import KeyPin, KeyRevocation, KeyRotation
+from models.keyring import KeyPin, KeyRevocation, KeyRing, KeyRotation
 from models.signing import fingerprint, public_key_text, sign
 from workflows.partnership import PartnershipWorkflow
 
@@ -209,17 +210,31 @@ def record_pins_now() -> None:
 @keys_app.command("show")
 @run
 async def keys_show(json_out: JsonFlag = False) -> None:
-    """The running Partnership's registry (every key, its validity) and what this office holds and pinned."""
+    """The running Partnership's registry (every key, its validity) and what this office holds and
+    pinned; where they disagree, both, and the disagreement (exit 1): it is the command to diagnose it."""
+    disagreement = None
     try:
-        handle = await partnership()  # its registry check moves a pin along a verified key change
+        handle = await partnership(check_keys=False)
+        try:
+            await check_registry(handle)  # moves a pin along a verified key change
+        except Refused as err:
+            disagreement = str(err)
         ring = await handle.query(PartnershipWorkflow.key_ring)
     except (RPCError, Unreachable):  # this office's own side still shows
         ring = None
     local = {i: {"fingerprint": fingerprint(k), "how": how} for i, (k, how) in expected_keys().items()}
     if json_out:
-        emit({"office": office_name(), "local": local, "registry": ring.model_dump(mode="json") if ring else None})
-        return
-    echo(f"office {office_name()}, data dir {config.data_dir()}")
+        registry = ring.model_dump(mode="json") if ring else None
+        emit({"office": office_name(), "local": local, "registry": registry, "disagreement": disagreement})
+    else:
+        show_keys(local, ring)
+    if disagreement:
+        fail(disagreement)
+
+
+def show_keys(local: dict, ring: KeyRing | None) -> None:
+    acting = office_name() if office() else f"{office_name()} (one machine: PARTNERSHIP_OFFICE unset)"
+    echo(f"office {acting}, data dir {config.data_dir()}")
     for identity, seen in local.items():
         echo(f"  {identity:<12} {seen['fingerprint']}  ({seen['how']})")
     if not local:

@@ -41,7 +41,7 @@ def test_a_data_dir_that_does_not_exist_is_named_not_replaced_by_the_default_ser
     shown = run_cli("keys", "show", env=env | {"PARTNERSHIP_DATA_DIR": str(empty), "TEMPORAL_ADDRESS": "127.0.0.1:1"})
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines()[:2] == [
-        f"office UK,ROK,SECRETARIAT, data dir {empty}",
+        f"office UK,ROK,SECRETARIAT (one machine: PARTNERSHIP_OFFICE unset), data dir {empty}",
         "  this data dir holds no key and no pin (`partnership keys init` makes this office's)",
     ]
 

@@ -265,6 +265,10 @@ def test_rotation_revocation_and_a_swapped_registry(offices, tmp_path):
         assert message.startswith("the Partnership holds key ") and "for UK;" in message, message
     # A governed thing's state too: it is shown only under the registry the office agreed to.
     assert o.refused("ROK", "action", "show", action).startswith("the Partnership holds key ")
+    # `keys show`, the command to look into it, shows both sides beside the disagreement (deploy 5).
+    shown = o.run("ROK", "keys", "show")
+    assert shown.returncode == 1 and "the Partnership's registry:" in shown.stdout, shown
+    assert shown.stderr.strip().startswith("the Partnership holds key ") and "office ROK, data dir" in shown.stdout
 
 
 async def connected(o: Offices):
