@@ -137,6 +137,12 @@ def restore_command(
         manifest = restore(folder)
     except BackupRefused as err:
         raise typer.Exit(_refuse(str(err))) from None
+    if not config.database_url().startswith("sqlite:///"):  # a two-ministry walkthrough (deploy 5)
+        typer.echo(
+            "note: the register is in DATABASE_URL, not in the backup: restore it from the dump taken with this "
+            "backup; a register from later holds decisions this server never took",
+            err=True,
+        )
     restored = f"restored {len(manifest['files'])} files into {config.data_dir()}"
     if any(name.endswith(".key") for name in manifest["files"]):
         typer.echo(f"{restored}; `partnership up` resumes it")

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHistory
 
 from audit.history import NotAHistory, file_name, governed, history_json, load, query_problem
 from cli.common import JsonFlag, Refused, client, explain, run, usage
-from cli.output import echo, emit
+from cli.output import counted, echo, emit
 
 audit_app = typer.Typer(help="For auditors: export, replay, timeline and verify. Read-only; no key needed.")
 
@@ -238,10 +238,10 @@ async def verify_command(
             verdict += f" as far as the archive reaches ({report.unchecked_rows} rows not checked)"
         # Each archived history has a register row anchoring it (not a decision): said, so the
         # count adds up to the register's.
-        anchors = f" and {report.archived} archive anchor{'s' * (report.archived != 1)}" if report.archived else ""
+        anchors = f" and {counted(report.archived, 'archive anchor')}" if report.archived else ""
         echo(
-            f"{report.rows} register rows{anchors}, {report.decisions_in_histories} decisions in "
-            f"{report.histories} histories ({report.archived} archived): {verdict}"
+            f"{counted(report.rows, 'register row')}{anchors}, {counted(report.decisions_in_histories, 'decision')} "
+            f"in {counted(report.histories, 'history', 'histories')} ({report.archived} archived): {verdict}"
         )
     if not report.ok:
         raise typer.Exit(1)

@@ -12,6 +12,11 @@ from pydantic import BaseModel
 from models.limits import control_free
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 history`, `2 histories`: a count with its noun as English says it."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def echo(message: str = "", err: bool = False, nl: bool = True) -> None:
     """Every line the CLI prints for people. Filer-supplied text in it cannot move the cursor,
     clear the screen or rewrite a line: its control characters show as escapes (ESC as \\x1b)."""

@@ -3,11 +3,13 @@ the offices' public keys alone, and each Participant files its own signature fro
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from temporalio.service import RPCError
 
 from cli.common import (
     JsonFlag,
@@ -62,7 +64,7 @@ async def start(
 ) -> None:
     """Start the Partnership with this registry of public keys (no private key needed); its
     signatures are then filed by each Participant from its own office (`partnership sign`)."""
-    from engine.archive import ensure_archive_schedule
+    from engine.archive import ensure_archive_schedule, retention, retention_note
     from engine.bootstrap import ensure_search_attributes, start_partnership, text_sha256
     from models.partnership import PartnershipState
 
@@ -89,6 +91,9 @@ async def start(
     for line in await record_pins():  # the secretariat's office: the keys it was given, now pinned
         echo(line, err=True)  # stdout is the status (`--json`)
     await ensure_archive_schedule(c)
+    with contextlib.suppress(RPCError):  # a role that may not describe the namespace: nothing to say
+        if note := retention_note(await retention(c)):
+            echo(note, err=True)
     status = await checked.query(PartnershipWorkflow.status)
     if not json_out:
         for identity, fp in status.keys.items():

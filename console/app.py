@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from cli.common import EXPECTED, Missing, explain, no_answer
+from cli.output import counted
 from console.office import COOKIE, Session, Sessions, held_identities, key_fingerprint, served_hosts
 from models.identities import Identity
 
@@ -46,6 +47,7 @@ templates = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+templates.filters["counted"] = counted  # {{ n|counted("action") }}: "1 action", "2 actions"
 
 
 @dataclass(frozen=True)

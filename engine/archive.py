@@ -51,6 +51,18 @@ async def retention(client: Client) -> timedelta:
     return described.config.workflow_execution_retention_ttl.ToTimedelta()
 
 
+def retention_note(kept: timedelta) -> str | None:
+    """What `partnership start` says of a namespace that forgets closed histories soon (a cluster's
+    default is a day): the archive keeps the record, but an auditor is better off with both."""
+    if kept >= timedelta(days=90):  # Temporal Cloud's most
+        return None
+    span = f"{kept.days} day{'s' * (kept.days != 1)}" if kept.days else str(kept)
+    return (
+        f"note: this namespace keeps a closed workflow's history {span}; the hourly archive keeps the record, "
+        'but set a longer retention too (README, "Retention and the archive")'
+    )
+
+
 async def keep_histories(client: Client, keep: timedelta = TEN_YEARS) -> None:
     """Set the namespace's retention (on the embedded dev server, whose default is a day). On a
     cluster or Cloud the operator sets it (README, "Retention and the archive"); a refusal there

@@ -478,3 +478,35 @@ def test_archive_status_where_no_register_is_says_only_that(data_dir, tmp_path):
         f"the archive is not readable here (no register at {office / 'register.db'}; DATABASE_URL reaches the "
         "secretariat's)"
     )
+
+
+def test_a_restore_with_the_register_elsewhere_says_how_to_restore_the_register(data_dir, tmp_path):
+    """A two-ministry walkthrough (deploy 5): `restore` said nothing of a register in DATABASE_URL,
+    and one kept from later swallowed the decisions the restored server took again."""
+    import os
+
+    from engine.backup import backup
+    from tests.cli_runner import run_cli
+
+    append_decision(register_engine(), DecisionRecord(**RECORD))
+    backup(tmp_path / "backup")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"PARTNERSHIP_DATA_DIR": str(tmp_path / "new"), "DATABASE_URL": "postgresql+psycopg://r@127.0.0.1:1/p"}
+    done = run_cli("restore", str(tmp_path / "backup"), env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("note: the register is in DATABASE_URL, not in the backup: restore it from the dump")
+
+
+def test_start_says_when_the_namespace_forgets_closed_histories_soon():
+    """A two-ministry walkthrough (deploy 5): on a cluster `start` left the default retention of a
+    day without a word."""
+    from datetime import timedelta
+
+    from engine.archive import TEN_YEARS, retention_note
+
+    assert retention_note(timedelta(days=1)) == (
+        "note: this namespace keeps a closed workflow's history 1 day; the hourly archive keeps the record, but set "
+        'a longer retention too (README, "Retention and the archive")'
+    )
+    assert "history 30 days;" in (retention_note(timedelta(days=30)) or "")
+    assert retention_note(timedelta(days=90)) is None and retention_note(TEN_YEARS) is None

@@ -908,3 +908,14 @@ async def test_a_refusal_before_signing_names_the_forms_caption(fake_temporal):
     status, review = await console.request("POST", "/file/action-report", post)
     (problem,) = re.findall(r'id="problem">([^<]*)<', review)
     assert status == 400 and problem.startswith("refused before signing: “Percent”: ") and fake_temporal == []
+
+
+def test_counts_read_as_english_in_the_cli_and_the_console():
+    """A two-ministry walkthrough (deploy 5): "0 decisions in 1 histories", "1 actions: 1 active"."""
+    from cli.output import counted
+    from console.app import templates
+
+    assert [counted(n, "history", "histories") for n in (0, 1, 2)] == ["0 histories", "1 history", "2 histories"]
+    assert (
+        templates.from_string('{{ 1|counted("action") }}, {{ 3|counted("action") }}').render() == "1 action, 3 actions"
+    )
