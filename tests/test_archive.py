@@ -510,3 +510,17 @@ def test_start_says_when_the_namespace_forgets_closed_histories_soon():
     )
     assert "history 30 days;" in (retention_note(timedelta(days=30)) or "")
     assert retention_note(timedelta(days=90)) is None and retention_note(TEN_YEARS) is None
+
+
+def test_a_pass_asks_about_more_running_things_than_a_statement_takes(register_db):
+    """Adversarial review 5: the running things a pass asks the register about were bound one
+    parameter each, and PostgreSQL takes at most 65,535: more runs of a governed type than that,
+    which anyone with namespace access can start, would have failed every pass."""
+    from activities.archive import archive_engine, closed_among
+    from activities.register import _file_closed
+    from models.records import ClosedEntry
+
+    for entry_id in ("action-9b-a", "action-9b-b"):
+        _file_closed(ClosedEntry(entry_id=entry_id, kind="action", partnership_id="partnership", summary={}))
+    running = [f"squatter-{n}" for n in range(70_000)] + ["action-9b-b", "action-9b-a"]
+    assert closed_among(archive_engine(), running) == {"action-9b-a": "partnership", "action-9b-b": "partnership"}
