@@ -35,6 +35,11 @@ class AmendmentStatus(StrEnum):
         return self in (AmendmentStatus.PROPOSED, AmendmentStatus.CONSENTED)
 
     @property
+    def rests_on_consent(self) -> bool:
+        """The statuses a report of which must carry the other Participant's consent (¶33)."""
+        return self in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT)
+
+    @property
     def stage(self) -> int:
         """Statuses only move forward: PROPOSED, then CONSENTED, then an outcome."""
         return {AmendmentStatus.PROPOSED: 0, AmendmentStatus.CONSENTED: 1}.get(self, 2)

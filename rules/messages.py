@@ -93,7 +93,7 @@ def amendment_outcome_problem(
     # A consent, decline or withdrawal first told of now was taken by the amendment just now: its
     # key must be valid now (a consent already known was checked when it was told).
     first_told = now if known.status is AmendmentStatus.PROPOSED else None
-    if status in (AmendmentStatus.CONSENTED, AmendmentStatus.IN_EFFECT):
+    if status.rests_on_consent:
         consent = outcome.consent
         responder = other_participant(proposer)
         if known.consent is not None:  # checked when first told (adversarial review 5: not again,

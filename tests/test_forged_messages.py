@@ -317,3 +317,31 @@ async def test_a_rollup_dated_beyond_the_calendar_or_with_no_time_zone_is_not_ta
     [taken] = [a for a in actions if a.action_id == action.id]
     assert taken.last_report_at is not None and taken.last_report_at.year < 9999
     assert overdue(actions, datetime.now(UTC)) == []
+
+
+async def test_a_consent_carried_by_a_report_that_needs_none_is_not_held_to(time_env, skipping_partnership):
+    """Review 9: a forged PROPOSED report carrying an unsigned consent planted it as the one the
+    Partnership held the amendment to; a second forged report then brought the amendment into
+    effect with no consent of ROK's, and the genuine consent was refused ever after."""
+    from models.amendment import AmendmentConsent, AmendmentStatus
+    from tests.helpers import answer
+    from tests.test_amendments import ended
+
+    partnership = skipping_partnership
+    receipt, amendment = await propose(partnership, time_env.client)
+    [known] = await partnership.query(PartnershipWorkflow.amendments)
+    fake = AmendmentConsent(filed_by=Identity.ROK, amendment_id=receipt.amendment_id, signature="x")
+    await partnership.signal(PartnershipWorkflow.amendment_changed, AmendmentOutcome(summary=known, consent=fake))
+    in_effect = known.model_copy(update={"status": AmendmentStatus.IN_EFFECT, "effective_on": known.proposed_at.date()})
+    await partnership.signal(PartnershipWorkflow.amendment_changed, AmendmentOutcome(summary=in_effect, consent=fake))
+
+    async def refused():
+        return (await answer(partnership, PartnershipWorkflow.refused_messages)).count >= 1
+
+    await eventually(refused)
+    [shown] = await answer(partnership, PartnershipWorkflow.amendments)
+    assert shown.consent is None and (await answer(partnership, PartnershipWorkflow.status)).version == 1
+    # The genuine consent still brings it into effect.
+    await amendment.execute_update(AmendmentWorkflow.consent, consent(receipt.amendment_id))
+    assert (await eventually(lambda: ended(amendment))).status is AmendmentStatus.IN_EFFECT
+    assert await eventually(lambda: in_force(partnership))

@@ -307,8 +307,9 @@ class PartnershipWorkflow(
         known = self._state.amendments[outcome.summary.amendment_id]  # the rule saw it
         if not known.status.is_open or outcome.summary.status.stage < known.status.stage:
             return  # signals may arrive out of order; a status never moves back, an outcome is final
-        # A consent first told of now was checked by the rule just now: kept as the one to hold to.
-        consent = known.consent or (outcome.consent.evidence() if outcome.consent else None)
+        # Held to from now on: a consent the rule checked (in a report that needs one), never another.
+        checked = outcome.consent if outcome.summary.status.rests_on_consent else None
+        consent = known.consent or (checked.evidence() if checked else None)
         summary = known.model_copy(
             update={"status": outcome.summary.status, "effective_on": outcome.summary.effective_on, "consent": consent}
         )
