@@ -162,11 +162,12 @@ class KeyRing(Model):
         """identity -> fingerprint of its current key."""
         return {i: e.fingerprint for i in self.identities() if (e := self.current(i))}
 
-    def forgot(self, identity: Identity) -> bool:
-        """Whether keys of `identity` have left this registry (it keeps the latest KEYS_KEPT): an
-        instrument signed with one of them no longer verifies here, genuine or not."""
+    def forgot(self, identity: Identity, since: datetime) -> bool:
+        """Whether a key `identity` held at some time after `since` has left this registry (it keeps
+        the latest KEYS_KEPT): an instrument about something begun at `since` may then verify with
+        no key held here, genuine or not. Otherwise every key it could carry is here."""
         held = self.history(identity)
-        return len(held) >= KEYS_KEPT and held[0].valid_from is not None
+        return bool(held) and held[0].valid_from is not None and held[0].valid_from > since
 
     def signer(self, filing: Filing) -> KeyEntry | None:
         """Which of the filer's keys made the signature, whenever it was valid (audit)."""
@@ -247,7 +248,7 @@ def carried_signature_problem(
     if not filing.signature:
         return f"the filing is unsigned; sign it with {filing.filed_by}'s key"
     used = ring.signer(filing)
-    if used is None and vouched and ring.forgot(filing.filed_by):
+    if used is None and vouched and ring.forgot(filing.filed_by, since):
         return None
     if used is None:
         return f"the signature does not verify with any key registered for {filing.filed_by}"

@@ -21,6 +21,7 @@ from models.joint_action import WindDown
 from models.keyring import KeyChange
 from models.limits import ENTRIES_MAX, WorkflowRef
 from models.partnership import Termination, TerminationNotice
+from models.signing import Filing
 from models.working_group import GroupLeads
 
 
@@ -49,9 +50,12 @@ class TakenDecision(Model):
         """The filing ids of the tabling and both agreements."""
         return [self.tabled.filing_id, *(a.filing_id for a in self.agreements)]
 
+    def carried(self) -> list[Filing]:
+        return [self.tabled, *self.agreements]
+
     def vouched(self) -> list[str]:
         """What the cycle vouches for when asked (`SenderCheck`): the tabling and both agreements."""
-        return [self.tabled.evidence(), *(a.evidence() for a in self.agreements)]
+        return [f.evidence() for f in self.carried()]
 
 
 class TerminationTaken(Model):
@@ -61,6 +65,9 @@ class TerminationTaken(Model):
 
     notice: TerminationNotice
     termination: Termination
+
+    def carried(self) -> list[Filing]:
+        return [self.notice]
 
     def vouched(self) -> list[str]:
         """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect,
@@ -73,9 +80,12 @@ class JointWindDown(Model):
 
     filings: list[WindDown] = Field(max_length=2)
 
+    def carried(self) -> list[Filing]:
+        return list(self.filings)
+
     def vouched(self) -> list[str]:
         """What the Partnership vouches for when asked (`SenderCheck`): the two wind-downs it took."""
-        return [f.evidence() for f in self.filings]
+        return [f.evidence() for f in self.carried()]
 
 
 class CadenceChanged(Model):
@@ -99,11 +109,12 @@ class CadenceChanged(Model):
             return self.decision.instruments()
         return [f.filing_id for f in self.filings]
 
+    def carried(self) -> list[Filing]:
+        return self.decision.carried() if self.decision is not None else list(self.filings)
+
     def vouched(self) -> list[str]:
         """What the Partnership vouches for when asked (`SenderCheck`): the instruments as signed."""
-        if self.decision is not None:
-            return self.decision.vouched()
-        return [f.evidence() for f in self.filings]
+        return [f.evidence() for f in self.carried()]
 
 
 class ForumClosed(Model):
@@ -113,9 +124,12 @@ class ForumClosed(Model):
     forum_id: WorkflowRef
     approvals: list[MinutesApproval] = Field(max_length=2)
 
+    def carried(self) -> list[Filing]:
+        return list(self.approvals)
+
     def vouched(self) -> list[str]:
         """What the cycle vouches for when asked (`SenderCheck`): the approvals it closed on."""
-        return [a.evidence() for a in self.approvals]
+        return [f.evidence() for f in self.carried()]
 
 
 #: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes

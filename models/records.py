@@ -100,6 +100,9 @@ class SenderCheck(Model):
     instruments: list[str] = Field(max_length=2 * ENTRIES_MAX)  # what the decision rests on
     message: dict[str, Any]  # the message as received, read again by its handler's own type
     again: bool = False  # the same decision was told again meanwhile: a "no" is asked once more
+    # An instrument it carries verifies with no key the receiver holds (its key has left the
+    # registry): only the sender's word stands for it, and anyone can send such a message.
+    unchecked: bool = False
 
     def key(self) -> tuple[str, str, tuple[str, ...]]:
         """The decision asked about: copies of one message (a flood of them) ask once."""

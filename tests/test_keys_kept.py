@@ -24,6 +24,7 @@ from models.signing import fingerprint, public_key_text, sign
 from tests.helpers import answer, effects_done, eventually, signed, sleep_until
 from tests.test_amendments import consent, ended, propose
 from workflows.amendment import AmendmentWorkflow
+from workflows.handlers import ASKS_MAX, UNCHECKED_ASKS_MAX
 from workflows.partnership import PartnershipWorkflow
 
 UK, ROK = Identity.UK, Identity.ROK
@@ -64,7 +65,7 @@ async def in_effect_after(time_env, partnership, change_rok_key) -> None:
     for _ in range(KEYS_KEPT):
         await change_rok_key()
     ring = await answer(partnership, PartnershipWorkflow.key_ring)
-    assert ring.forgot(ROK) and ring.signer(consented) is None  # the consent's key has left the registry
+    assert ring.forgot(ROK, now) and ring.signer(consented) is None  # the consent's key has left the registry
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     await sleep_until(time_env, local_midnight(effective_on, UK) + timedelta(minutes=1))
     assert (await eventually(lambda: ended(amendment))).status is AmendmentStatus.IN_EFFECT
@@ -124,3 +125,77 @@ async def test_a_termination_reaches_an_open_amendment_after_the_notice_givers_k
     await sleep_until(time_env, given.effective_at + timedelta(minutes=5))
     view = await eventually(lambda: ended(amendment))
     assert view.status is AmendmentStatus.LAPSED, await amendment.query(AmendmentWorkflow.refused_messages)
+
+
+async def test_messages_no_held_key_verifies_never_crowd_out_a_genuine_one(time_env, skipping_partnership):
+    """Review 9, finding 2: once a key had left a registry, anyone's unsigned instruments passed the
+    rule as ones only the sender could vouch for, each an ask of the sender; a flood of them kept
+    every place of ASKS_MAX taken, and the genuine wind-down was refused and never sent again. Now
+    only a thing older than a dropped key takes such messages, and they have places of their own."""
+    from models.joint_action import ActionState, WindDown
+    from models.messages import JointWindDown
+    from tests.test_hostile_messages import asks
+    from tests.test_joint_actions import agreed
+    from workflows.joint_action import JointActionWorkflow
+
+    partnership = skipping_partnership
+    action = await agreed(partnership, time_env.client)
+    for _ in range(KEYS_KEPT):
+        await revoke(partnership, UK, ROK)
+        await revoke(partnership, ROK, UK)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+
+    def junk(n: int) -> JointWindDown:
+        filings = [
+            WindDown(filed_by=side, filing_id=f"junk-{side}-{n}", addressed_to=partnership.id, actions=[action.id])
+            for side in (UK, ROK)
+        ]
+        return JointWindDown(filings=[f.model_copy(update={"signature": "x" * 88}) for f in filings])
+
+    for n in range(ASKS_MAX + 3):
+        await action.signal(JointActionWorkflow.wound_down, junk(n))
+    for side in (UK, ROK):
+        wind_down = signed(WindDown(filed_by=side, actions=[action.id]), to=partnership)
+        await partnership.execute_update(PartnershipWorkflow.wind_down, wind_down)
+
+    async def ended():
+        return (await action.query(JointActionWorkflow.show)).summary.state is ActionState.DISCONTINUED
+
+    assert await eventually(ended, timeout=60), await action.query(JointActionWorkflow.refused_messages)
+
+    # A thing begun after the keys changed holds every key its instruments can carry: the same junk
+    # is refused by its rule, and its sender is never asked.
+    later = await agreed(partnership, time_env.client, title="AI safety institutes")
+    await later.signal(JointActionWorkflow.wound_down, junk(99).model_copy(update={"filings": [
+        f.model_copy(update={"actions": [later.id]}) for f in junk(99).filings
+    ]}))  # fmt: skip
+
+    async def refused():
+        return (await later.query(JointActionWorkflow.refused_messages)).latest
+
+    [reason] = [r.reason for r in await eventually(refused)]
+    assert "the signature does not verify with any key registered for" in reason and await asks(later) == []
+
+
+def test_asks_that_no_held_key_backs_have_places_of_their_own():
+    """Review 9, finding 2: whoever floods messages only the sender could vouch for fills at most
+    UNCHECKED_ASKS_MAX places; a message whose instruments verify here still gets one."""
+    from types import SimpleNamespace
+
+    from models.records import SenderCheck
+    from workflows.handlers import ask_sender
+
+    refused: list[str] = []
+    receiver = SimpleNamespace(_outbox=[], _refuse_message=lambda name, why: refused.append(why))
+
+    def ask(n: int, unchecked: bool) -> SenderCheck:
+        return SenderCheck(signal="wound_down", sender="p", instruments=[f"i{n}"], message={}, unchecked=unchecked)
+
+    for n in range(ASKS_MAX + 3):
+        ask_sender(receiver, "wound_down", ask(n, unchecked=True))
+    ask_sender(receiver, "wound_down", ask(1000, unchecked=False))
+    assert [a.unchecked for a in receiver._outbox] == [True] * UNCHECKED_ASKS_MAX + [False]
+    assert refused == [
+        f"{UNCHECKED_ASKS_MAX} messages on instruments no key held here verifies already await their senders' word; "
+        "send it later"
+    ] * (ASKS_MAX + 3 - UNCHECKED_ASKS_MAX)

@@ -116,6 +116,9 @@ def message_problem(rule: Callable[[Any, M], str | None], receiver: GovernedWork
 #: Messages that may await their senders' word at once in one workflow: each ask is an activity,
 #: and a workflow may have only so many pending before its tasks fail.
 ASKS_MAX = 20
+#: Of those, messages resting on an instrument no key held here verifies (review 9): anyone can make
+#: such a message, so a flood of them has a few places of its own and never crowds out the others.
+UNCHECKED_ASKS_MAX = 4
 
 
 def confirmed(receiver: GovernedWorkflow, check: SenderCheck, took: object) -> None:
@@ -135,11 +138,14 @@ def ask_sender(receiver: GovernedWorkflow, name: str, ask: SenderCheck) -> None:
     """Queue the ask, once per decision (a copy marks the pending one to be asked again, not a second
     activity), and only ASKS_MAX at once."""
     asks = [e for e in receiver._outbox if isinstance(e, SenderCheck)]
+    alike = [e for e in asks if e.unchecked == ask.unchecked]
+    most = UNCHECKED_ASKS_MAX if ask.unchecked else ASKS_MAX
     if same := next((e for e in asks if e.key() == ask.key()), None):
         same.again = True
         receiver._refuse_message(name, f"the same decision already awaits {ask.sender}'s word")
-    elif len(asks) >= ASKS_MAX:
-        receiver._refuse_message(name, f"{ASKS_MAX} messages already await their senders' word; send it later")
+    elif len(alike) >= most:
+        what = "messages on instruments no key held here verifies" if ask.unchecked else "messages"
+        receiver._refuse_message(name, f"{most} {what} already await their senders' word; send it later")
     else:
         receiver._outbox.append(ask)
 
@@ -180,11 +186,12 @@ def governed_signal(
                 instruments = message.vouched()  # type: ignore[attr-defined]
                 told = message.model_dump(mode="json")  # type: ignore[attr-defined]
                 sender = confirm(self, message)
-                ask_sender(
-                    self,
-                    handler.__name__,
-                    SenderCheck(signal=handler.__name__, sender=sender, instruments=instruments, message=told),
+                keys = self._filing_keys()
+                unchecked = any(keys.signer(f) is None for f in message.carried())  # type: ignore[attr-defined]
+                ask = SenderCheck(
+                    signal=handler.__name__, sender=sender, instruments=instruments, message=told, unchecked=unchecked
                 )
+                ask_sender(self, handler.__name__, ask)
                 self._wake()
                 return
             handler(self, message)
