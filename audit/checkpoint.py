@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from activities.register import decisions
 from models.checkpoint import CHECKPOINT_KIND
-from models.partnership import ENTRY_INTO_EFFECT
 
 
 def latest_checkpoint(recorded: dict[str, dict[str, Any]], partnership_id: str) -> dict[str, Any] | None:
@@ -19,16 +18,13 @@ def latest_checkpoint(recorded: dict[str, dict[str, Any]], partnership_id: str) 
     return max(checkpoints, key=lambda r: r["details"]["rows"], default=None)
 
 
-def checkpoint_problems(engine: Engine, recorded: dict[str, dict[str, Any]]) -> list[str]:
-    """The register against the latest checkpoint of the Partnership it serves: the one whose entry
-    into effect it recorded first. Anyone with access to the namespace can start a second
-    Partnership on the engine's task queue, with keys of its own, and co-sign whatever it likes
-    there (adversarial review 5): its checkpoints say nothing of this register, and a register
-    holding one is said."""
+def checkpoint_problems(engine: Engine, recorded: dict[str, dict[str, Any]], ours: str) -> list[str]:
+    """The register against the latest checkpoint of the Partnership it serves (`ours`, the id the
+    CLI files on: not whichever signed first, which an outsider can race for, review 9). Anyone
+    with access to the namespace can start a second Partnership on the engine's task queue, with
+    keys of its own, and co-sign whatever it likes there (adversarial review 5): its checkpoints
+    say nothing of this register, and a register holding one is said."""
     rows = decisions(engine)
-    ours = next((r.workflow_id for r in rows if r.kind == ENTRY_INTO_EFFECT), None)
-    if ours is None:  # an empty register, or one whose first row is gone: said by the other checks
-        return []
     others = sorted({r["workflow_id"] for r in recorded.values() if r["kind"] == CHECKPOINT_KIND} - {ours})
     problems = [
         f"{other} recorded a register checkpoint, but the register serves {ours}: a second Partnership runs on "

@@ -123,19 +123,23 @@ def every_key(rings: list[KeyRing]) -> KeyRing:
     return KeyRing(entries=sorted(known.values(), key=lambda e: e.valid_from or first))
 
 
-def key_report(histories: list[WorkflowHistory]) -> tuple[list[str], list[str]]:
+def key_report(histories: list[WorkflowHistory], partnership_id: str) -> tuple[list[str], list[str]]:
     """(the key history of every identity, as the Partnership's history holds it; the filings
     signed with a key revoked after they were received). A filing's key is looked up in that key
     history, not in the registry of the run it was made in: a closed child, or an earlier run of
     the Partnership, never learns of a later revocation (audit walkthrough 4, F10)."""
     later: list[str] = []
-    rings: list[tuple[bool, KeyRing]] = []
+    ours: list[KeyRing] = []  # the audited Partnership's runs
+    others: list[KeyRing] = []  # the rest, but another Partnership's (review 9: its keys are not ours)
     signed = []
     for history in histories:
         ring, filings = signed_filings(history)
-        rings.append((_is_partnership(history), ring))
+        if not _is_partnership(history):
+            others.append(ring)
+        elif history.workflow_id == partnership_id:
+            ours.append(ring)
         signed.append((history, filings))
-    latest = every_key([r for p, r in rings if p] or [r for _, r in rings])
+    latest = every_key(ours or others)
     for history, filings in signed:
         for f in filings:
             if f.key is None:

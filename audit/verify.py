@@ -34,6 +34,7 @@ from audit.health import stuck_workflows
 from audit.history import activity_calls
 from audit.keys import key_report
 from engine import config
+from models import names
 from models.archive import ARCHIVED_KIND, ArchiveLingering, ArchiveSweep
 from models.names import FILE_CLOSED, RECORD_DECISION, STORE_TEXT
 from models.records import aware_utc
@@ -257,11 +258,18 @@ def differences(row: Any, record: dict[str, Any]) -> list[str]:
 
 
 async def verify(
-    client: Client | None, engine: Engine, query: str | None = None, from_archive: bool = False
+    client: Client | None,
+    engine: Engine,
+    query: str | None = None,
+    from_archive: bool = False,
+    partnership_id: str | None = None,
 ) -> VerifyReport:
     """Also the archive (DESIGN §2): histories the server no longer has are read from it, each
     archived history must hash to the SHA-256 its register row anchors, and every closed run of a
-    workflow in the register must be archived. `from_archive`: the archive alone, no server."""
+    workflow in the register must be archived. `from_archive`: the archive alone, no server.
+    `partnership_id`: the Partnership the register serves (the CLI's, `partnership`), whose
+    checkpoints the register is held to and whose key history is told."""
+    partnership_id = partnership_id or names.PARTNERSHIP_ID
     problems = chain_problems(engine)
     histories, rewrites = await histories_and_rewrites(client, engine, query, from_archive)
     problems += rewrites
@@ -328,9 +336,9 @@ async def verify(
             )
     problems += closed_entry_problems(engine, histories, covered)
     problems += archive_problems(engine, covered if query else None)  # every archived run is final
-    problems += checkpoint_problems(engine, recorded)
+    problems += checkpoint_problems(engine, recorded, partnership_id)
     problems += text_problems(engine, histories)
-    key_history, revoked_later = key_report(histories)
+    key_history, revoked_later = key_report(histories, partnership_id)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
         problems += [stuck.line() for stuck in await stuck_workflows(client, query)]
     closed = await closure(histories, partial(_runs_of, client, engine), partial=from_archive)

@@ -44,8 +44,8 @@ def rewrite(engine, change) -> None:
         session.commit()
 
 
-def audit() -> list[str]:
-    return asyncio.run(verify(None, register_engine(), from_archive=True)).problems
+def audit(partnership_id: str | None = None) -> list[str]:
+    return asyncio.run(verify(None, register_engine(), from_archive=True, partnership_id=partnership_id)).problems
 
 
 @pytest.mark.timeout(150)
@@ -149,9 +149,8 @@ async def test_a_filing_made_with_a_key_revoked_later_is_listed_whatever_run_it_
         Identity.ROK, rok, Identity.UK, public_key_text(uk), Ed25519PrivateKey.generate(), to=partnership.id
     )
     await partnership.execute_update(PartnershipWorkflow.revoke_key, revoked)
-    report = await verify(
-        local_env.client, register_engine(), query=f"WorkflowId = '{partnership.id}' OR WorkflowId = '{amendment.id}'"
-    )
+    query = f"WorkflowId = '{partnership.id}' OR WorkflowId = '{amendment.id}'"
+    report = await verify(local_env.client, register_engine(), query=query, partnership_id=partnership.id)
     assert any(line.startswith(f"{amendment.id} event ") and "revoked later" in line for line in report.revoked_later)
 
 
@@ -231,12 +230,12 @@ async def test_a_cosigned_checkpoint_reaches_the_archive_and_holds_the_register_
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert (await partnership.query(PartnershipWorkflow.checkpoint)).latest.rows == rows  # carried on
     await archive_now(local_env.client, task_queue)
-    report = await verify(None, register_engine(), from_archive=True)
+    report = await verify(None, register_engine(), from_archive=True, partnership_id=partnership.id)
     assert report.problems == [] and report.unchecked_rows == 0, report
 
     with register_engine().begin() as conn:  # the last rows go, the checkpoint's own row with them
         conn.execute(text("DELETE FROM decisions WHERE seq >= :keep"), {"keep": rows})
-    problems = await asyncio.to_thread(audit)
+    problems = await asyncio.to_thread(audit, partnership.id)
     assert any(p.startswith(f"the register has {rows - 1} rows, fewer than the checkpoint co-signed") for p in problems)
 
 

@@ -52,7 +52,7 @@ async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(loca
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
     assert [r.kind for r in decisions(register_engine())][-1] == CHECKPOINT_KIND
     query = f"WorkflowId = '{partnership.id}'"
-    assert (await verify(local_env.client, register_engine(), query)).ok
+    assert (await verify(local_env.client, register_engine(), query, partnership_id=partnership.id)).ok
 
     behind = checkpoint(Identity.UK, 1, decisions(register_engine())[0].hash)
     message = await rejected(partnership, PartnershipWorkflow.sign_checkpoint, behind)
@@ -64,7 +64,7 @@ async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(loca
 
     with register_engine().begin() as conn:  # the last two rows go, the checkpoint's own row with them
         conn.execute(text("DELETE FROM decisions WHERE seq >= 2"))
-    problems = (await verify(local_env.client, register_engine(), query)).problems
+    problems = (await verify(local_env.client, register_engine(), query, partnership_id=partnership.id)).problems
     cosigned = both.latest.cosigned_at
     assert (
         f"the register has 1 rows, fewer than the checkpoint co-signed by UK and ROK on {cosigned:%Y-%m-%d} (2 rows): "
@@ -74,34 +74,47 @@ async def test_a_register_cut_back_behind_a_cosigned_checkpoint_is_reported(loca
 
 @pytest.mark.timeout(120)
 async def test_a_second_partnerships_checkpoint_is_not_held_against_the_register(
-    local_env, partnership, local_worker, keys, task_queue
+    local_env, local_worker, keys, task_queue
 ):
     """Adversarial review 5, F3: anyone with access to the namespace can start a second Partnership
     on the engine's task queue and co-sign what it likes there; the audit held the register to
-    its checkpoint, the largest of any history's, and said UK and ROK had co-signed it."""
-    from tests.helpers import signed_partnership
+    its checkpoint, the largest of any history's, and said UK and ROK had co-signed it. Review 9:
+    nor is the register's Partnership whichever signed first (an outsider can race for that), and
+    the other's key changes are not told as this one's."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    notice = signed(TerminationNotice(filed_by=Identity.UK), to=partnership)
-    await partnership.execute_update(PartnershipWorkflow.give_termination_notice, notice)
-    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    from engine.keys import load_private_key
+    from tests.helpers import signed_partnership
+    from tests.test_keyring import rotation
+
+    rogue, _ = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=10_000)
+    await effects_done(rogue, PartnershipWorkflow.pending_effects)  # its entry into effect is the register's first
+    ours, _ = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=10_000)
+    notice = signed(TerminationNotice(filed_by=Identity.UK), to=ours)
+    await ours.execute_update(PartnershipWorkflow.give_termination_notice, notice)
+    await effects_done(ours, PartnershipWorkflow.pending_effects)
     rows, head_hash = head()
     for participant in (Identity.UK, Identity.ROK):
-        await partnership.execute_update(PartnershipWorkflow.sign_checkpoint, checkpoint(participant, rows, head_hash))
-    await effects_done(partnership, PartnershipWorkflow.pending_effects)
-    rogue, _ = await signed_partnership(local_env.client, task_queue, keys, continue_as_new_at_length=10_000)
+        await ours.execute_update(
+            PartnershipWorkflow.sign_checkpoint, checkpoint(participant, rows, head_hash, to=ours)
+        )
     for participant in (Identity.UK, Identity.ROK):
         huge = checkpoint(participant, 10**6, "0" * 64, to=rogue)
         await rogue.execute_update(PartnershipWorkflow.sign_checkpoint, huge)
-    await effects_done(rogue, PartnershipWorkflow.pending_effects)
-    query = f"WorkflowId = '{partnership.id}' OR WorkflowId = '{rogue.id}'"
-    problems = (await verify(local_env.client, register_engine(), query)).problems
-    assert problems == [
-        f"{rogue.id} recorded a register checkpoint, but the register serves {partnership.id}: a second Partnership "
+    moved = rotation(Identity.UK, load_private_key(Identity.UK), Ed25519PrivateKey.generate(), to=rogue.id)
+    await rogue.execute_update(PartnershipWorkflow.rotate_key, moved)
+    for handle in (ours, rogue):
+        await effects_done(handle, PartnershipWorkflow.pending_effects)
+    query = f"WorkflowId = '{ours.id}' OR WorkflowId = '{rogue.id}'"
+    report = await verify(local_env.client, register_engine(), query, partnership_id=ours.id)
+    assert report.problems == [
+        f"{rogue.id} recorded a register checkpoint, but the register serves {ours.id}: a second Partnership "
         "runs on the engine's task queue; its checkpoints are not held against this register"
     ]
+    assert report.key_history == []  # no key of ours changed; the other's rotation is not ours
     with register_engine().begin() as conn:  # the genuine checkpoint still holds the register
         conn.execute(text("DELETE FROM decisions WHERE seq >= :keep"), {"keep": rows})
-    problems = (await verify(local_env.client, register_engine(), query)).problems
+    problems = (await verify(local_env.client, register_engine(), query, partnership_id=ours.id)).problems
     cut = f"the register has {rows - 1} rows, fewer than the checkpoint co-signed"
     assert any(p.startswith(cut) for p in problems), problems
 

@@ -497,7 +497,8 @@ async def test_filings_stay_signed_in_the_audit_however_often_the_key_changed_si
         rok = new
     assert first not in [e.public_key for e in (await partnership.query(PartnershipWorkflow.key_ring)).entries]
     await effects_done(partnership, PartnershipWorkflow.pending_effects)
-    report = await verify(local_env.client, register_engine(), f"WorkflowId = '{partnership.id}'")
+    query = f"WorkflowId = '{partnership.id}'"
+    report = await verify(local_env.client, register_engine(), query, partnership_id=partnership.id)
     assert report.problems == [] and report.findings == [], report
     assert f"ROK key {fingerprint(first)}: valid" in "\n".join(report.key_history)
 
