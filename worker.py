@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import configure_mappers
@@ -35,6 +36,9 @@ ACTIVITIES = [notify, record_decision, store_text, file_closed, check_child, che
 #: The activities are plain functions that block on the database, SMTP or the disk; they run on
 #: this pool, one per process, shared by every worker the process builds (the tests build many).
 ACTIVITY_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activity")
+#: How long a stopping worker (Ctrl-C, SIGTERM) lets the effects it has begun finish and report
+#: before the SDK cancels them (review 9): each is short, and one cut off is only retried.
+SHUTDOWN_GRACE = timedelta(seconds=30)
 
 
 def workflow_runner(strict: bool | None = None) -> SandboxedWorkflowRunner:
@@ -125,7 +129,7 @@ async def run_worker(address: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with build_worker(client) as worker:
+    async with build_worker(client, graceful_shutdown_timeout=SHUTDOWN_GRACE) as worker:
         # An operator starting a worker by hand wants to know it is serving, where, and where it writes.
         print(
             f"worker ready: Temporal at {target}, namespace {client.namespace}, "

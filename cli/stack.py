@@ -44,7 +44,7 @@ async def up(
     from engine.keys import office
     from engine.logs import configure as configure_logs
     from engine.stack import dev_server, one_stack_per_data_dir, refuse_taken_ports
-    from worker import build_worker
+    from worker import SHUTDOWN_GRACE, build_worker
 
     if console is not None and console_port and console_port in (port, ui_port):
         usage(f"--console-port {console_port} is also the {'--port' if console_port == port else '--ui-port'}")
@@ -63,7 +63,8 @@ async def up(
             ui = f"http://localhost:{ui_port}"
             ui_file.write_text(ui + "\n")
             try:
-                async with build_worker(client), contextlib.AsyncExitStack() as beside:
+                serving = build_worker(client, graceful_shutdown_timeout=SHUTDOWN_GRACE)
+                async with serving, contextlib.AsyncExitStack() as beside:
                     if office() is None:  # one machine, every key: set up and signed here
                         status = await bootstrap(client)
                         state = f"Partnership {status.state} since {status.in_effect_since} (version {status.version})"

@@ -562,7 +562,8 @@ def test_a_worker_says_when_it_is_ready_where_it_writes_and_when_it_stops(local_
         )
         worker.send_signal(stop_with)
         assert worker.wait(timeout=90) == 0  # its polls end as the server answers them: slow when loaded
-        assert "worker stopped" in worker.stderr.read()
+        said = worker.stderr.read()
+        assert "will wait 0:00:30 before cancelling activities" in said and "worker stopped" in said
     finally:
         if worker.poll() is None:
             worker.kill()
