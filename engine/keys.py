@@ -85,9 +85,15 @@ def _write(path: Path, data: bytes, mode: int, exclusive: bool = False) -> None:
         f.write(data)
 
 
+#: The passphrase typed to open a key in this process: the key a rotation or a replacement makes
+#: next is encrypted with it too, not written in clear (review 9).
+_typed: list[str] = []
+
+
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:
-    """PKCS8 PEM, encrypted with PARTNERSHIP_KEY_PASSPHRASE when it is set."""
-    passphrase = os.environ.get(PASSPHRASE_ENV)
+    """PKCS8 PEM, encrypted with PARTNERSHIP_KEY_PASSPHRASE when it is set, else with the passphrase
+    typed to open the key it succeeds."""
+    passphrase = os.environ.get(PASSPHRASE_ENV) or (_typed[-1] if _typed else None)
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
     )
@@ -158,6 +164,7 @@ def load_private_key(identity: Identity, root: Path | None = None) -> Ed25519Pri
         passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase is None and sys.stdin.isatty():
             passphrase = getpass.getpass(f"passphrase of {identity}'s key: ")
+            _typed.append(passphrase)
         if not passphrase:
             raise KeyMissing(f"{path} is encrypted; set {PASSPHRASE_ENV} or run the command on a terminal")
         password = passphrase.encode()

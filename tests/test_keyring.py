@@ -527,3 +527,26 @@ def test_keys_init_asks_for_a_passphrase_on_a_terminal_and_says_when_a_key_is_in
     typed = CliRunner().invoke(app, ["keys", "init", "--as", "UK"], input="correct horse\ncorrect horse\n")
     assert typed.exit_code == 0 and "unencrypted" not in typed.output, typed.output
     assert (tmp_path / "typed" / "keys" / "uk.key").read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+
+
+def test_a_key_opened_with_a_typed_passphrase_is_succeeded_by_an_encrypted_one(tmp_path, monkeypatch):
+    """Review 9: a key encrypted at `keys init` was opened at `keys rotate` with the passphrase typed
+    at the prompt, and its successor was then written in clear, without a word."""
+    import getpass
+    import sys
+
+    import engine.keys
+    from engine.keys import PASSPHRASE_ENV, write_key_pair
+
+    monkeypatch.setattr(engine.keys, "_typed", [])
+    monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTNERSHIP_OFFICE", "UK")
+    monkeypatch.setenv(PASSPHRASE_ENV, "correct horse")
+    (tmp_path / "keys").mkdir(mode=0o700)
+    write_key_pair(Identity.UK, Ed25519PrivateKey.generate())
+    monkeypatch.delenv(PASSPHRASE_ENV)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: "correct horse")
+    load_private_key(Identity.UK)  # as `keys rotate` opens the key it rotates
+    write_key_pair(Identity.UK, Ed25519PrivateKey.generate())  # …and writes its successor
+    assert (tmp_path / "keys" / "uk.key").read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
