@@ -620,3 +620,34 @@ def test_the_secretariats_inbox_asks_to_record_the_meeting_from_the_instant_the_
 
     assert asks(seoul_midnight - timedelta(minutes=1)) == []
     assert asks(seoul_midnight)[0].startswith("partnership forum convene --as SECRETARIAT")
+
+
+async def test_a_forum_moved_back_and_forth_records_and_mails_every_move(local_env, partnership, data_dir):
+    """Review 9: moved A→B, back to A, and to B again, the third move shared its register row's and
+    its mail's ids with the first; both were taken as done, and the audit then saw a date differ."""
+    from activities.register import decisions, register_engine
+    from audit.verify import verify
+    from tests.helpers import subjects
+
+    year = datetime.now(UTC).year + 1
+    a, b = date(year, 6, 1), date(year, 7, 1)
+    forum = await start(partnership, local_env.client, year, on=a)
+    for to in (b, a, b):
+        await both(
+            forum,
+            ForumCycleWorkflow.postpone,
+            lambda side, to=to: Postponement(filed_by=side, forum_id=forum.id, to=to),
+        )
+    await effects_done(forum, ForumCycleWorkflow.pending_effects)
+    rows = [r for r in decisions(register_engine()) if r.workflow_id == forum.id and r.kind == "forum-postponed"]
+    assert [r.summary.split(" moved ")[1] for r in rows] == [
+        f"from {a} to {b} by both Participants.", f"from {b} to {a} by both Participants.",
+        f"from {a} to {b} by both Participants.",
+    ]  # fmt: skip
+    assert [s for s in subjects(data_dir) if "moved to" in s] == sorted(
+        [f"Forum {year} moved to {b}", f"Forum {year} moved to {a}", f"Forum {year} moved to {b}"]
+    )
+    report = await verify(
+        local_env.client, register_engine(), f"WorkflowId = '{forum.id}'", partnership_id=partnership.id
+    )
+    assert report.problems == [], report.problems

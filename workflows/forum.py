@@ -160,16 +160,15 @@ class ForumCycleWorkflow(Vouches, GovernedWorkflow):
             case.on = filing.to
             case.times_moved += 1
             case.postponements.clear()
+            move = f"postponed/{case.times_moved}"  # by its number: moved back and forth, one move is made twice
             self._record(
-                f"postponed/{was}-{filing.to}",
+                f"{move}/{was}-{filing.to}",
                 "forum-postponed",
                 now,
                 f"Forum {case.year} moved from {was} to {filing.to} by both Participants.",
                 {"from": was.isoformat(), "to": filing.to.isoformat()},
             )
-            self._notify(
-                f"postponed/{filing.to}", list(FILERS), f"Forum {case.year} moved to {filing.to}", f"Was {was}."
-            )
+            self._notify(f"{move}/{filing.to}", list(FILERS), f"Forum {case.year} moved to {filing.to}", f"Was {was}.")
         self._publish()
         return self.show()
 
