@@ -328,7 +328,7 @@ async def _registry_check(handle: WorkflowHandle) -> None:
             return
         raise
     if problem := registry_problem(ring):
-        raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent")
+        raise Refused(f"{problem}: not the registry this office agreed to; nothing was sent or shown")
     _replaced_here.clear()  # the console checks before each filing: a revocation taken since ends it
     _replaced_here.update(replaced_here(ring))
     if not _keep_connection:
