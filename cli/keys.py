@@ -217,8 +217,8 @@ async def keys_show(json_out: JsonFlag = False) -> None:
         handle = await partnership(check_keys=False)
         try:
             await check_registry(handle)  # moves a pin along a verified key change
-        except Refused as err:
-            disagreement = str(err)
+        except Refused as err:  # shown here, both sides of it
+            disagreement = str(err).removesuffix("; nothing was sent or shown")
         ring = await handle.query(PartnershipWorkflow.key_ring)
     except (RPCError, Unreachable):  # this office's own side still shows
         ring = None
