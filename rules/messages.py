@@ -191,6 +191,10 @@ def termination_taken_problem(
     notice, termination = message.notice, message.termination
     if not notice.filed_by.is_participant:
         return f"a notice of termination is given by a Participant, not {notice.filed_by}"
+    # A notice concerns the Partnership and may be older than the receiver (review 10): its key is
+    # judged as of the notice's receipt. That moment is the message's word, not signed: an earlier
+    # one only takes a message to its sender's word, which covers exactly this notice and date.
+    since = min(since, termination.received_at)
     what = "notice of termination"
     if problem := instrument_problem(notice, keys, partnership_id, notice.filed_by, what, since, vouched=True):
         return problem

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from engine.keys import load_private_key, write_key_pair
@@ -199,3 +200,41 @@ def test_asks_that_no_held_key_backs_have_places_of_their_own():
         f"{UNCHECKED_ASKS_MAX} messages on instruments no key held here verifies already await their senders' word; "
         "send it later"
     ] * (ASKS_MAX + 3 - UNCHECKED_ASKS_MAX)
+
+
+@pytest.mark.parametrize("changes", ["rotated-then-lost-often", "revoked-once"])
+async def test_a_notice_older_than_an_amendment_or_action_reaches_it_whatever_became_of_its_key(
+    time_env, skipping_partnership, changes
+):
+    """Review 10: a notice is about the Partnership and may be older than the amendment or action
+    it reaches. Its key was judged as of the receiver's start: one rotated away before that start
+    and then dropped, or revoked after the notice but before that start, made every amendment and
+    action begun since refuse the genuine termination (and take consents after it)."""
+    from tests.test_joint_actions import agreed
+    from workflows.joint_action import JointActionWorkflow
+
+    partnership = skipping_partnership
+    now = await time_env.get_current_time()
+    given = await partnership.execute_update(
+        PartnershipWorkflow.give_termination_notice, signed(TerminationNotice(filed_by=UK), to=partnership)
+    )
+    await sleep_until(time_env, now + timedelta(days=1))
+    if changes == "revoked-once":
+        await revoke(partnership, UK, ROK)  # a lost laptop, after the notice was given
+    else:
+        await rotate(partnership, UK)  # the routine rotation
+    await sleep_until(time_env, now + timedelta(days=2))
+    receipt, amendment = await propose(partnership, time_env.client, respond_by=(now + timedelta(days=400)).date())
+    action = await agreed(partnership, time_env.client)
+    if changes != "revoked-once":
+        for _ in range(KEYS_KEPT - 1):  # the notice's key leaves every registry
+            await revoke(partnership, UK, ROK)
+    await effects_done(partnership, PartnershipWorkflow.pending_effects)
+    await sleep_until(time_env, given.effective_at + timedelta(minutes=5))
+
+    async def told():
+        shown = await action.query(JointActionWorkflow.show)
+        return shown if shown.partnership_terminated_on else None
+
+    assert (await eventually(lambda: ended(amendment))).status is AmendmentStatus.LAPSED
+    assert await eventually(told), await action.query(JointActionWorkflow.refused_messages)
