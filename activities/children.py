@@ -4,6 +4,8 @@ workflow started under an id, and what that workflow answers of its state, are n
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -33,9 +35,18 @@ async def check_sender(check: SenderCheck) -> bool:
     """Whether the Partnership took the decision resting on these instruments, as its own `took`
     query answers from its state: Temporal's record of that workflow, which no signal can forge.
     A Partnership that does not answer now (the server, its worker) is asked again, as every effect
-    is retried; one that is gone took nothing this child can still act on."""
+    is retried; one that is gone took nothing this child can still act on. A worker stopping stops
+    answering queries too, so the ask gives up at once then, to be asked again (review 10), rather
+    than hold the stop for its whole grace."""
+    asked = asyncio.ensure_future(activity.client().get_workflow_handle(check.sender).query(TOOK, check.instruments))
+    stopping = asyncio.ensure_future(activity.wait_for_worker_shutdown())
+    await asyncio.wait({asked, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not asked.done():
+        asked.cancel()
+        raise RuntimeError("the worker is stopping: asked again once a worker runs")
     try:
-        return bool(await activity.client().get_workflow_handle(check.sender).query(TOOK, check.instruments))
+        return bool(asked.result())
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return False

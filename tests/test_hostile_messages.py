@@ -318,3 +318,27 @@ async def asks(action) -> list:
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.activity_task_scheduled_event_attributes.activity_type.name == "check_sender"
     ]
+
+
+async def test_an_ask_gives_up_at_once_when_its_worker_stops():
+    """Review 10: the sender's answer comes from a workflow on the same worker, which stops answering
+    as the worker stops; an ask in flight held every stop for the whole shutdown grace."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.children import check_sender
+    from models.records import SenderCheck
+
+    async def never_answered(*args, **kwargs):
+        await asyncio.Event().wait()
+
+    client = SimpleNamespace(get_workflow_handle=lambda workflow_id: SimpleNamespace(query=never_answered))
+    env = ActivityEnvironment(client=client)  # type: ignore[arg-type]
+    ask = SenderCheck(signal="wound_down", sender="partnership", instruments=["i"], message={})
+    asking = asyncio.ensure_future(env.run(check_sender, ask))
+    await asyncio.sleep(0.05)
+    env.worker_shutdown()
+    with pytest.raises(RuntimeError, match="the worker is stopping: asked again once a worker runs"):
+        await asyncio.wait_for(asking, timeout=5)
