@@ -36,7 +36,23 @@ class AmendmentOutcome(Model):
     withdrawal: AmendmentWithdrawal | None = None
 
 
-class TakenDecision(Model):
+class CarriesInstruments(Model):
+    """A message between workflows that carries the signed instruments it rests on; its sender
+    vouches for them when the receiver asks (`SenderCheck`)."""
+
+    def carried(self) -> list[Filing]:
+        raise NotImplementedError
+
+    def instruments(self) -> list[str]:
+        """The filing ids of what it carries (a decision acted on once is known by them)."""
+        return [f.filing_id for f in self.carried()]
+
+    def vouched(self) -> list[str]:
+        """What its sender vouches for when asked: each instrument exactly as signed."""
+        return [f.evidence() for f in self.carried()]
+
+
+class TakenDecision(CarriesInstruments):
     """Forum → Partnership: a decision taken at the Forum, as its instruments: the secretariat's
     tabling and both Participants' agreements naming that tabling. What it sets going (a joint
     action, a working group's leads) is read from the tabling itself, never from the message."""
@@ -46,19 +62,12 @@ class TakenDecision(Model):
     tabled: DecisionTabled
     agreements: list[DecisionAgreement] = Field(max_length=2)
 
-    def instruments(self) -> list[str]:
-        """The filing ids of the tabling and both agreements."""
-        return [self.tabled.filing_id, *(a.filing_id for a in self.agreements)]
-
     def carried(self) -> list[Filing]:
+        """The tabling and both agreements."""
         return [self.tabled, *self.agreements]
 
-    def vouched(self) -> list[str]:
-        """What the cycle vouches for when asked (`SenderCheck`): the tabling and both agreements."""
-        return [f.evidence() for f in self.carried()]
 
-
-class TerminationTaken(Model):
+class TerminationTaken(CarriesInstruments):
     """Partnership → an open amendment or an ongoing joint action: the Partnership terminated on
     this notice. The receiver checks the notice's signature and that its clock has passed the
     termination's effective time."""
@@ -70,25 +79,22 @@ class TerminationTaken(Model):
         return [self.notice]
 
     def vouched(self) -> list[str]:
-        """What the Partnership vouches for when asked (`SenderCheck`): the notice that took effect,
-        and the date it did (a genuine undated notice, copied, would otherwise carry any date)."""
-        return [self.notice.evidence(), f"effective-on:{self.termination.effective_on.isoformat()}"]
+        """The notice that took effect, and the date it did (a genuine undated notice, copied,
+        would otherwise carry any date)."""
+        return [*super().vouched(), f"effective-on:{self.termination.effective_on.isoformat()}"]
 
 
-class JointWindDown(Model):
+class JointWindDown(CarriesInstruments):
     """Partnership → a joint action (¶32): both Participants' wind-down instruments naming it."""
 
     filings: list[WindDown] = Field(max_length=2)
 
     def carried(self) -> list[Filing]:
+        """The two wind-downs the Partnership took."""
         return list(self.filings)
 
-    def vouched(self) -> list[str]:
-        """What the Partnership vouches for when asked (`SenderCheck`): the two wind-downs it took."""
-        return [f.evidence() for f in self.carried()]
 
-
-class CadenceChanged(Model):
+class CadenceChanged(CarriesInstruments):
     """Partnership → each open joint action of a policy area (¶7): its working group's reporting
     cadence was jointly changed. It carries what the change rests on: both Participants' matching
     set-leads filings, or the taken Forum decision (the secretariat's tabling and both
@@ -103,21 +109,12 @@ class CadenceChanged(Model):
             return self.decision.tabled.cadence_months or 0
         return self.filings[0].cadence_months
 
-    def instruments(self) -> list[str]:
-        """The filing ids the change rests on (an action takes each change once)."""
-        if self.decision is not None:
-            return self.decision.instruments()
-        return [f.filing_id for f in self.filings]
-
     def carried(self) -> list[Filing]:
+        """What the change rests on (an action takes each change once, known by their ids)."""
         return self.decision.carried() if self.decision is not None else list(self.filings)
 
-    def vouched(self) -> list[str]:
-        """What the Partnership vouches for when asked (`SenderCheck`): the instruments as signed."""
-        return [f.evidence() for f in self.carried()]
 
-
-class ForumClosed(Model):
+class ForumClosed(CarriesInstruments):
     """Forum → Partnership: the cycle has closed, as its instruments: both Participants' approvals
     of the same minutes. The Partnership then calls for a checkpoint of the register (issue 14)."""
 
@@ -125,11 +122,8 @@ class ForumClosed(Model):
     approvals: list[MinutesApproval] = Field(max_length=2)
 
     def carried(self) -> list[Filing]:
+        """The approvals the cycle closed on."""
         return list(self.approvals)
-
-    def vouched(self) -> list[str]:
-        """What the cycle vouches for when asked (`SenderCheck`): the approvals it closed on."""
-        return [f.evidence() for f in self.carried()]
 
 
 #: Key changes one signal forwards to a child: as many as a workflow task of the Partnership takes
