@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
-
-from activities.register import decisions
 from models.checkpoint import CHECKPOINT_KIND
+from models.register import Decision
 
 
 def latest_checkpoint(recorded: dict[str, dict[str, Any]], partnership_id: str) -> dict[str, Any] | None:
@@ -18,13 +16,12 @@ def latest_checkpoint(recorded: dict[str, dict[str, Any]], partnership_id: str) 
     return max(checkpoints, key=lambda r: r["details"]["rows"], default=None)
 
 
-def checkpoint_problems(engine: Engine, recorded: dict[str, dict[str, Any]], ours: str) -> list[str]:
+def checkpoint_problems(rows: list[Decision], recorded: dict[str, dict[str, Any]], ours: str) -> list[str]:
     """The register against the latest checkpoint of the Partnership it serves (`ours`, the id the
     CLI files on: not whichever signed first, which an outsider can race for, review 9). Anyone
     with access to the namespace can start a second Partnership on the engine's task queue, with
     keys of its own, and co-sign whatever it likes there (adversarial review 5): its checkpoints
-    say nothing of this register, and a register holding one is said."""
-    rows = decisions(engine)
+    say nothing of this register, and a register holding one is said. `rows`: the register's, in order."""
     others = sorted({r["workflow_id"] for r in recorded.values() if r["kind"] == CHECKPOINT_KIND} - {ours})
     problems = [
         f"{other} recorded a register checkpoint, but the register serves {ours}: a second Partnership runs on "
@@ -37,10 +34,8 @@ def checkpoint_problems(engine: Engine, recorded: dict[str, dict[str, Any]], our
     count, head = checkpoint["details"]["rows"], checkpoint["details"]["head_hash"]
     signed = f"the checkpoint co-signed by UK and ROK on {checkpoint['decided_at'][:10]} ({count} rows)"
     if len(rows) < count:
-        return [*problems, f"the register has {len(rows)} rows, fewer than {signed}: its last rows were cut off"]
-    if rows[count - 1].hash != head:
-        return [
-            *problems,
-            f"row {rows[count - 1].seq} does not end the chain {signed} vouches for: the register was rewritten",
-        ]
+        problems.append(f"the register has {len(rows)} rows, fewer than {signed}: its last rows were cut off")
+    elif rows[count - 1].hash != head:
+        last = rows[count - 1].seq
+        problems.append(f"row {last} does not end the chain {signed} vouches for: the register was rewritten")
     return problems

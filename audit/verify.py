@@ -336,7 +336,7 @@ async def verify(
             )
     problems += closed_entry_problems(engine, histories, covered)
     problems += archive_problems(engine, covered if query else None)  # every archived run is final
-    problems += checkpoint_problems(engine, recorded, partnership_id)
+    problems += checkpoint_problems(every, recorded, partnership_id)
     problems += text_problems(engine, histories)
     key_history, revoked_later = key_report(histories, partnership_id)
     if client is not None:  # the archive alone cannot say whether a live workflow is stuck
