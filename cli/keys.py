@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +39,7 @@ from engine.keys import (
     key_file_label,
     load_private_key,
     mark_recorded,
+    new_key_passphrase,
     office,
     office_identities,
     office_name,
@@ -50,6 +50,7 @@ from engine.keys import (
     read_public_key,
     read_public_key_file,
     retire,
+    typed,
     write_key_pair,
 )
 from models.identities import FILERS, Identity
@@ -77,14 +78,14 @@ def on_a_terminal() -> bool:
 def passphrase_for_new_keys() -> bool:
     """Whether the keys about to be made are encrypted at rest: with PARTNERSHIP_KEY_PASSPHRASE,
     or, on a terminal without it, with the passphrase asked for now (empty: none)."""
-    if not os.environ.get(PASSPHRASE_ENV) and on_a_terminal():
-        chosen = typer.prompt(
-            "Passphrase to encrypt the private key at rest (empty: none)",
-            default="", hide_input=True, confirmation_prompt=True, show_default=False,
+    if new_key_passphrase() is None and on_a_terminal():
+        typed(
+            typer.prompt(
+                "Passphrase to encrypt the private key at rest (empty: none)",
+                default="", hide_input=True, confirmation_prompt=True, show_default=False,
+            )
         )  # fmt: skip
-        if chosen:
-            os.environ[PASSPHRASE_ENV] = chosen  # for this command's keys; later ones ask for it or read it
-    return bool(os.environ.get(PASSPHRASE_ENV))
+    return new_key_passphrase() is not None
 
 
 def say_if_in_clear(encrypted: bool) -> None:

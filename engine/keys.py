@@ -85,15 +85,23 @@ def _write(path: Path, data: bytes, mode: int, exclusive: bool = False) -> None:
         f.write(data)
 
 
-#: The passphrase typed to open a key in this process: the key a rotation or a replacement makes
-#: next is encrypted with it too, not written in clear (review 9).
+#: The passphrase last typed in this process (to open a key, or for `keys init`'s new one): the key
+#: a rotation or a replacement makes next is encrypted with it too, not written in clear (review 9).
 _typed: list[str] = []
 
 
+def typed(passphrase: str) -> None:
+    _typed[:] = [passphrase] if passphrase else []
+
+
+def new_key_passphrase() -> str | None:
+    """What encrypts a key written now: PARTNERSHIP_KEY_PASSPHRASE, else the one typed last."""
+    return os.environ.get(PASSPHRASE_ENV) or (_typed[0] if _typed else None)
+
+
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:
-    """PKCS8 PEM, encrypted with PARTNERSHIP_KEY_PASSPHRASE when it is set, else with the passphrase
-    typed to open the key it succeeds."""
-    passphrase = os.environ.get(PASSPHRASE_ENV) or (_typed[-1] if _typed else None)
+    """PKCS8 PEM, encrypted with `new_key_passphrase` when there is one."""
+    passphrase = new_key_passphrase()
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
     )
@@ -164,7 +172,7 @@ def load_private_key(identity: Identity, root: Path | None = None) -> Ed25519Pri
         passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase is None and sys.stdin.isatty():
             passphrase = getpass.getpass(f"passphrase of {identity}'s key: ")
-            _typed.append(passphrase)
+            typed(passphrase)
         if not passphrase:
             raise KeyMissing(f"{path} is encrypted; set {PASSPHRASE_ENV} or run the command on a terminal")
         password = passphrase.encode()

@@ -509,11 +509,12 @@ def test_keys_init_asks_for_a_passphrase_on_a_terminal_and_says_when_a_key_is_in
     from typer.testing import CliRunner
 
     import cli.keys
+    import engine.keys
     from engine.keys import PASSPHRASE_ENV
     from starter import app
 
-    monkeypatch.setenv(PASSPHRASE_ENV, "")  # undone after the test, with what the prompt sets
-    monkeypatch.delenv(PASSPHRASE_ENV)
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    monkeypatch.setattr(engine.keys, "_typed", [])  # what the prompt keeps goes with the test
     monkeypatch.setenv("PARTNERSHIP_OFFICE", "UK")
     monkeypatch.setenv("PARTNERSHIP_DATA_DIR", str(tmp_path / "piped"))
     piped = CliRunner().invoke(app, ["keys", "init", "--as", "UK"])
