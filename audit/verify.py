@@ -45,12 +45,10 @@ def reachable_register() -> Engine:
     """The register read-only, once it has answered; else RegisterUnreachable in one line naming
     where it was looked for (a password in the URL is not shown)."""
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    url = config.database_url()
     try:
-        where = make_url(url).render_as_string(hide_password=True)
+        where = config.shown_database_url()
     except ArgumentError:
         raise RegisterUnreachable("DATABASE_URL is not a database URL (e.g. postgresql+psycopg://…)") from None
     try:

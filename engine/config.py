@@ -58,15 +58,21 @@ def smtp_url() -> str | None:
     return os.environ.get("PARTNERSHIP_SMTP_URL") or None
 
 
+def shown_database_url() -> str:
+    """`database_url()` as it may be printed: a password in it hidden (ArgumentError: not a URL)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url()).render_as_string(hide_password=True)
+
+
 def effects_go_to() -> str:
     """Where a worker writes: the register and the mail, passwords not shown (its ready line)."""
     from urllib.parse import urlsplit
 
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        register = make_url(database_url()).render_as_string(hide_password=True)
+        register = shown_database_url()
     except ArgumentError:
         register = "DATABASE_URL (not a database URL)"
     smtp = smtp_url()
